@@ -1,0 +1,104 @@
+// Account arithmetic on the struct-of-arrays state: marking an account to the oracle price,
+// settling funding, and applying a fill to a position. A position's value is qty × price + quote;
+// realized PnL moves between the account's collateral and its exchange's settlement pool through
+// the ledger, so the pool always equals the open quote balances (perp PnL is zero-sum).
+import { requirementUsd } from '../model/margin.ts';
+import type { World } from '../model/world.ts';
+
+/** The price a protocol marks market m at: its oracle's price, USD. */
+export function markPrice(w: World, m: number): number {
+  return w.oraclePrice[w.marketOracle[m]!]!;
+}
+
+/**
+ * Marks account a to its oracle prices and stores equity, maintenance and initial requirements
+ * and gross notional (USD) in the account arrays. Returns the equity.
+ */
+export function markAccount(w: World, a: number): number {
+  let equity = w.ledger.balance[a]!;
+  let notional = 0;
+  let maintenance = 0;
+  let initial = 0;
+  const end = w.posStart[a + 1]!;
+  for (let p = w.posStart[a]!; p < end; p++) {
+    const q = w.posQty[p]!;
+    if (q === 0) continue;
+    const m = w.posMarket[p]!;
+    const price = w.oraclePrice[w.marketOracle[m]!]!;
+    // Unsettled funding: a long owes qty × (index now − index at last settlement).
+    equity += q * price + w.posQuote[p]! - q * (w.fundingIndex[m]! - w.posFundingIndex[p]!);
+    const n = Math.abs(q) * price;
+    notional += n;
+    maintenance += requirementUsd(w.tierStart, w.tierUpperUsd, w.tierMmRate, w.tierMmAmount, m, n);
+    initial += requirementUsd(w.tierStart, w.tierUpperUsd, w.tierImRate, w.tierImAmount, m, n);
+  }
+  w.accountEquity[a] = equity;
+  w.accountMaintenance[a] = maintenance;
+  w.accountInitial[a] = initial;
+  w.accountNotional[a] = notional;
+  return equity;
+}
+
+/** True when account a holds any non-zero position. */
+export function hasPositions(w: World, a: number): boolean {
+  const end = w.posStart[a + 1]!;
+  for (let p = w.posStart[a]!; p < end; p++) if (w.posQty[p] !== 0) return true;
+  return false;
+}
+
+/** Position slot of account a in market m, or -1. */
+export function positionIn(w: World, a: number, m: number): number {
+  const end = w.posStart[a + 1]!;
+  for (let p = w.posStart[a]!; p < end; p++) if (w.posMarket[p] === m) return p;
+  return -1;
+}
+
+/** Folds accrued funding into the position's quote balance (zero-sum across a market). */
+export function settleFunding(w: World, p: number): void {
+  const m = w.posMarket[p]!;
+  const index = w.fundingIndex[m]!;
+  w.posQuote[p] = w.posQuote[p]! - w.posQty[p]! * (index - w.posFundingIndex[p]!);
+  w.posFundingIndex[p] = index;
+}
+
+/**
+ * Applies a fill of `dq` units (positive = bought) at `priceUsd` to position p. The part that
+ * reduces the position realizes PnL = −closed × price + (closed share) × quote, paid between the
+ * account and its exchange's settlement pool; the rest opens at the fill price. Returns the
+ * realized PnL in USD (positive = the account gained).
+ */
+export function applyFill(w: World, p: number, dq: number, priceUsd: number): number {
+  if (dq === 0) return 0;
+  settleFunding(w, p);
+  const q = w.posQty[p]!;
+  let quote = w.posQuote[p]!;
+  let realized = 0;
+  let open = dq;
+  if (q !== 0 && q * dq < 0) {
+    const closed = Math.abs(dq) >= Math.abs(q) ? -q : dq;
+    const share = -closed / q;
+    realized = -closed * priceUsd + share * quote;
+    quote = closed === -q ? 0 : quote - share * quote;
+    open = dq - closed;
+    w.posQty[p] = closed === -q ? 0 : q + closed;
+    const a = w.posAccount[p]!;
+    w.ledger.transfer(w.poolHolderStart + w.accountExchange[a]!, a, realized);
+  }
+  if (open !== 0) {
+    w.posQty[p] = w.posQty[p]! + open;
+    quote -= open * priceUsd;
+  }
+  w.posQuote[p] = quote;
+  return realized;
+}
+
+/**
+ * Bankruptcy price of position p of an account with equity `equityUsd` and gross notional
+ * `notionalUsd` at mark: closing every position of the account at its bankruptcy price leaves
+ * equity exactly 0, each position bearing the equity in proportion to its notional:
+ * P_bk = P × (1 − sign(q) × E / N).
+ */
+export function bankruptcyPrice(w: World, p: number, equityUsd: number, notionalUsd: number): number {
+  const price = markPrice(w, w.posMarket[p]!);
+  return price * (1 - (Math.sign(w.posQty[p]!) * equityUsd) / notionalUsd);
+}

@@ -1,0 +1,105 @@
+// The book: the capital-limited accounts that take the other side of trades sold into a market.
+// Market makers take voluntary flow; liquidators take liquidation flow (market makers do when an
+// exchange has no liquidators). Each takes a share in proportion to its capacity, and the whole
+// trade walks the asset's shared impact curve once.
+import { Role, Status, type World } from '../model/world.ts';
+import { applyFill, markAccount, markPrice, positionIn } from './accounts.ts';
+import { tradeIntoMarket } from './market.ts';
+import { EventKindCode } from './record.ts';
+
+/** Which accounts take the flow. */
+export const BookSide = { makers: 0, liquidators: 1 } as const;
+
+function counterpartyRange(w: World, x: number, side: number): [Int32Array, number, number] {
+  if (side === BookSide.liquidators && w.exchangeHasLiquidators[x] === 1) {
+    return [w.liquidatorAccounts, w.liquidatorStart[x]!, w.liquidatorStart[x + 1]!];
+  }
+  return [w.makerAccounts, w.makerStart[x]!, w.makerStart[x + 1]!];
+}
+
+/**
+ * Units of market m the counterparty account c can take when its position changes by a trade in
+ * direction `sign` (+1 it buys): what it can reduce, plus what it can add while its
+ * notional / equity stays ≤ its max leverage.
+ */
+function counterpartyCapacity(w: World, c: number, m: number, sign: number): number {
+  if (w.accountStatus[c] !== Status.active) return 0;
+  const p = positionIn(w, c, m);
+  if (p < 0) return 0;
+  const equity = markAccount(w, c);
+  const q = w.posQty[p]!;
+  const reducible = q * sign < 0 ? Math.abs(q) : 0;
+  const headroomUsd = Math.max(0, w.accountMaxLeverage[c]! * equity - w.accountNotional[c]!);
+  return reducible + headroomUsd / markPrice(w, m);
+}
+
+/**
+ * Capacity (units) of the book of exchange x, side `side`, to take a trade in market m where the
+ * trader's position changes by a quantity of sign `traderSign`. Fills scratch.capacity per
+ * counterparty for fillAgainstBook. `trader` is the account trading (excluded from the book).
+ */
+export function bookCapacity(w: World, x: number, m: number, traderSign: number, side: number, trader: number): number {
+  const [accounts, start, end] = counterpartyRange(w, x, side);
+  let total = 0;
+  for (let i = start; i < end; i++) {
+    const c = accounts[i]!;
+    // A book account that is itself being liquidated cannot take its own flow.
+    const cap = c === trader ? 0 : counterpartyCapacity(w, c, m, -traderSign);
+    w.scratch.capacity[c] = cap;
+    total += cap;
+  }
+  return total;
+}
+
+/**
+ * Trades `dq` units (positive = the trader buys) of position p against the book, which must have
+ * been sized by bookCapacity() just before with the same arguments (|dq| ≤ capacity). The trade
+ * walks the asset's impact curve; every counterparty fills at the same average price, in
+ * proportion to its capacity. Returns the fill price in USD.
+ */
+export function fillAgainstBook(w: World, p: number, dq: number, side: number, capacity: number): number {
+  const m = w.posMarket[p]!;
+  const x = w.marketExchange[m]!;
+  const price = tradeIntoMarket(w, w.marketAsset[m]!, -dq);
+  const [accounts, start, end] = counterpartyRange(w, x, side);
+  let remaining = -dq;
+  let last = -1;
+  for (let i = start; i < end; i++) if (w.scratch.capacity[accounts[i]!]! > 0) last = i;
+  for (let i = start; i <= last; i++) {
+    const c = accounts[i]!;
+    const cap = w.scratch.capacity[c]!;
+    if (cap <= 0) continue;
+    // The last counterparty takes the remainder, so the quantities sum exactly to dq.
+    const share = i === last ? remaining : (-dq * cap) / capacity;
+    remaining -= share;
+    applyFill(w, positionIn(w, c, m), share, price);
+  }
+  applyFill(w, p, dq, price);
+  return price;
+}
+
+/** True for the accounts that form a book (they are never margin-called, only liquidated). */
+export function isBookAccount(w: World, a: number): boolean {
+  const r = w.accountRole[a];
+  return r === Role.marketMaker || r === Role.liquidator;
+}
+
+/**
+ * Trades up to `want` units (positive = buy) of position p into the book of its exchange, limited
+ * by the book's capacity, records an event of `kind` and returns the quantity filled (0 if the
+ * book had no capacity). Liquidation fills also become the latest fire sale on their asset.
+ */
+export function tradeIntoBook(w: World, p: number, want: number, side: number, kind: number, cause: number): number {
+  if (want === 0) return 0;
+  const a = w.posAccount[p]!;
+  const m = w.posMarket[p]!;
+  const x = w.marketExchange[m]!;
+  const capacity = bookCapacity(w, x, m, Math.sign(want), side, a);
+  const dq = Math.abs(want) <= capacity ? want : Math.sign(want) * capacity;
+  if (dq === 0) return 0;
+  const price = fillAgainstBook(w, p, dq, side, capacity);
+  const asset = w.marketAsset[m]!;
+  const id = w.events.push(w.step, w.round, kind, x, a, asset, dq, price, Math.abs(dq) * price, cause);
+  if (kind === EventKindCode.liquidation) w.assetLiquidationEvent[asset] = id;
+  return dq;
+}

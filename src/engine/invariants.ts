@@ -1,0 +1,85 @@
+// Run-time invariants (checked every step with --check, and at the end of every run): the ledger
+// balances, perp positions net to zero in every market, each settlement pool equals the open
+// positions' value (zero-sum PnL), prices are positive, and no state array holds NaN or Infinity.
+// A violation stops the run and names the step, the array and the index.
+import { InvariantError } from '../experiment/errors.ts';
+import type { World } from '../model/world.ts';
+import { markPrice } from './accounts.ts';
+
+/** Relative tolerance of the ledger and zero-sum checks. */
+export const LEDGER_TOLERANCE = 1e-9;
+
+export function checkInvariants(w: World): void {
+  checkFinite(w);
+  checkPrices(w);
+  checkLedger(w);
+  checkZeroSum(w);
+}
+
+function checkFinite(w: World): void {
+  const arrays: [string, Float64Array][] = [
+    ['fundamental', w.fundamental],
+    ['market', w.market],
+    ['oraclePrice', w.oraclePrice],
+    ['fundingIndex', w.fundingIndex],
+    ['posQty', w.posQty],
+    ['posQuote', w.posQuote],
+    ['ledger.balance', w.ledger.balance],
+    ['accountEquity', w.accountEquity],
+  ];
+  for (const [name, arr] of arrays) {
+    for (let i = 0; i < arr.length; i++) {
+      if (!Number.isFinite(arr[i]!)) throw new InvariantError(`${name}[${i}] = ${arr[i]}`, w.step, name);
+    }
+  }
+}
+
+function checkPrices(w: World): void {
+  for (let a = 0; a < w.nAssets; a++) {
+    if (!(w.fundamental[a]! > 0)) throw new InvariantError(`fundamental[${a}] = ${w.fundamental[a]} is not positive`, w.step, 'fundamental');
+    if (!(w.market[a]! > 0)) throw new InvariantError(`market[${a}] = ${w.market[a]} is not positive`, w.step, 'market');
+  }
+}
+
+function checkLedger(w: World): void {
+  const error = w.ledger.errorUsd();
+  if (error > LEDGER_TOLERANCE * w.ledger.scaleUsd) {
+    throw new InvariantError(`ledger off by ${error} USD (scale ${w.ledger.scaleUsd})`, w.step, 'ledger');
+  }
+}
+
+/**
+ * Σ qty = 0 in every market, and each exchange's settlement pool equals Σ over its positions of
+ * qty × mark + quote − unsettled funding (the realized side of zero-sum PnL).
+ */
+function checkZeroSum(w: World): void {
+  const poolValue = new Float64Array(w.nExchanges);
+  const poolScale = new Float64Array(w.nExchanges);
+  for (let m = 0; m < w.nMarkets; m++) {
+    let net = 0;
+    let gross = 0;
+    const price = markPrice(w, m);
+    const x = w.marketExchange[m]!;
+    for (let i = w.marketPosStart[m]!; i < w.marketPosStart[m + 1]!; i++) {
+      const p = w.marketPositions[i]!;
+      const q = w.posQty[p]!;
+      net += q;
+      gross += Math.abs(q);
+      poolValue[x] = poolValue[x]! + q * price + w.posQuote[p]! - q * (w.fundingIndex[m]! - w.posFundingIndex[p]!);
+      poolScale[x] = poolScale[x]! + Math.abs(w.posQuote[p]!) + Math.abs(q * price);
+    }
+    if (Math.abs(net) > LEDGER_TOLERANCE * gross + 1e-12) {
+      throw new InvariantError(`market ${m}: positions net to ${net}, not 0`, w.step, 'posQty');
+    }
+  }
+  for (let x = 0; x < w.nExchanges; x++) {
+    const pool = w.ledger.balance[w.poolHolderStart + x]!;
+    if (Math.abs(pool - poolValue[x]!) > LEDGER_TOLERANCE * (poolScale[x]! + w.ledger.scaleUsd)) {
+      throw new InvariantError(
+        `exchange ${w.exchangeIds[x]}: settlement pool ${pool} ≠ open position value ${poolValue[x]}`,
+        w.step,
+        'settlementPool',
+      );
+    }
+  }
+}

@@ -1,0 +1,64 @@
+// The one primitive that moves value. Every holder (account collateral, wallets, insurance funds,
+// settlement pools, protocol reserves) has a USD balance here, and every change of a balance is a
+// transfer between two holders, so the total never changes except by recorded exogenous flows.
+import { InvariantError } from '../experiment/errors.ts';
+
+export class Ledger {
+  /** USD balance of every holder. Read freely; write only through transfer(). */
+  readonly balance: Float64Array;
+  /** Σ balances at construction, USD. */
+  readonly initialTotalUsd: number;
+  /** Σ of the absolute initial balances: the scale that ledger errors are measured against. */
+  readonly scaleUsd: number;
+  /** Net value that entered from outside the system through recordExogenous(), USD. */
+  exogenousUsd = 0;
+
+  constructor(initialBalances: Float64Array) {
+    this.balance = initialBalances;
+    let total = 0;
+    let scale = 0;
+    for (let i = 0; i < initialBalances.length; i++) {
+      total += initialBalances[i]!;
+      scale += Math.abs(initialBalances[i]!);
+    }
+    this.initialTotalUsd = total;
+    this.scaleUsd = scale;
+  }
+
+  /**
+   * Moves `amountUsd` from holder `from` to holder `to`. A negative amount moves value the other
+   * way (used for signed realized PnL). Throws on a non-finite amount: nothing is lost silently.
+   */
+  transfer(from: number, to: number, amountUsd: number): void {
+    if (!Number.isFinite(amountUsd)) {
+      throw new InvariantError(`non-finite transfer ${amountUsd} from holder ${from} to ${to}`, -1, 'ledger.transfer');
+    }
+    this.balance[from] = this.balance[from]! - amountUsd;
+    this.balance[to] = this.balance[to]! + amountUsd;
+  }
+
+  /** Value entering (positive) or leaving (negative) the system from outside, e.g. a deposit. */
+  recordExogenous(holder: number, amountUsd: number): void {
+    this.balance[holder] = this.balance[holder]! + amountUsd;
+    this.exogenousUsd += amountUsd;
+  }
+
+  /** Σ balances now, USD (compensated summation, so the error measures the model, not rounding). */
+  totalUsd(): number {
+    let sum = 0;
+    let c = 0;
+    const b = this.balance;
+    for (let i = 0; i < b.length; i++) {
+      const y = b[i]! - c;
+      const t = sum + y;
+      c = t - sum - y;
+      sum = t;
+    }
+    return sum;
+  }
+
+  /** |Σ holdings − (initial Σ + exogenous flows)|, USD. */
+  errorUsd(): number {
+    return Math.abs(this.totalUsd() - (this.initialTotalUsd + this.exogenousUsd));
+  }
+}

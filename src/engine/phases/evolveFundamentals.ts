@@ -1,0 +1,68 @@
+// Stage 1: exogenous moves of the fundamental prices. The regime (calm or stress) switches by a
+// Markov chain or at a scripted step; log-returns are correlated through the regime's Cholesky
+// factor, with Merton jumps and scripted shocks on top. Draws come from the prices stream only,
+// in a fixed number per step, so behaviour never shifts the price path.
+import { EventKindCode } from '../record.ts';
+import { normal, poisson } from '../../model/random.ts';
+import type { World } from '../../model/world.ts';
+
+export function evolveFundamentals(w: World): void {
+  switchRegime(w);
+  const n = w.nAssets;
+  const z = w.normals;
+  for (let i = 0; i < n; i++) z[i] = normal(w.prices);
+  const l = w.choleskyByRegime[w.regime as 0 | 1];
+  const volMult = w.volMultiplier[w.regime]!;
+  const jumpMult = w.jumpMultiplier[w.regime]!;
+  for (let i = 0; i < n; i++) {
+    let eps = 0;
+    for (let k = 0; k <= i; k++) eps += l[i * n + k]! * z[k]!;
+    const sigma = w.volPerStep[i]! * volMult;
+    // Merton: jumps arrive Poisson(λ dt); the sum of k log-jumps is N(kμ, kσ_J²). One uniform
+    // and one normal are drawn per asset whatever the outcome, keeping the stream aligned.
+    const lambda = w.jumpLambdaPerStep[i]! * jumpMult;
+    const k = poisson(w.prices, lambda);
+    const zJump = normal(w.prices);
+    const mu = w.jumpMean[i]!;
+    const sd = w.jumpStd[i]!;
+    const jump = k * mu + Math.sqrt(k) * sd * zJump;
+    const compensator = lambda * (Math.exp(mu + 0.5 * sd * sd) - 1);
+    const logReturn = w.driftPerStep[i]! - 0.5 * sigma * sigma - compensator + sigma * eps + jump;
+    w.fundamental[i] = w.fundamental[i]! * Math.exp(logReturn);
+  }
+  applyShocks(w);
+}
+
+function switchRegime(w: World): void {
+  const sw = w.switching;
+  const u = w.prices.uniform();
+  let next = w.regime;
+  if (sw.kind === 'markov') {
+    if (w.regime === 0 && u < sw.calmToStressPerStep) next = 1;
+    else if (w.regime === 1 && u < sw.stressToCalmPerStep) next = 0;
+  } else if (sw.kind === 'scripted') {
+    if (w.step === sw.toStressAtStep) next = 1;
+    if (w.step === sw.toCalmAtStep) next = 0;
+  }
+  if (next !== w.regime) {
+    w.regime = next;
+    w.events.push(w.step, 0, EventKindCode.regime_switch, -1, -1, -1, 0, 0, next, -1);
+  }
+  if (w.regime === 1) w.stressSteps++;
+}
+
+/** Scripted shocks: a total simple return spread geometrically over `overSteps` steps. */
+function applyShocks(w: World): void {
+  for (let s = 0; s < w.nShocks; s++) {
+    if (w.step < w.shockStartStep[s]! || w.step >= w.shockEndStep[s]!) continue;
+    const a = w.shockAsset[s]!;
+    if (w.step === w.shockStartStep[s]) {
+      const f = w.shockFactorPerStep[s]!;
+      const total = Math.pow(f, w.shockEndStep[s]! - w.shockStartStep[s]!) - 1;
+      const id = w.events.push(w.step, 0, EventKindCode.shock, -1, -1, a, 0, w.fundamental[a]!, total, -1);
+      w.shockEventId[s] = id;
+      w.assetShockEvent[a] = id;
+    }
+    w.fundamental[a] = w.fundamental[a]! * w.shockFactorPerStep[s]!;
+  }
+}

@@ -1,0 +1,210 @@
+// Stage 7: the liquidation cascade. In rounds: re-read zero-lag oracles and re-mark everyone;
+// queue every account below maintenance, weakest first (equity / maintenance, index tie-break);
+// then liquidate the queue in order. An account goes to the backstop vault when its equity is
+// below the takeover share of maintenance (Hyperliquid: 2/3) or the book cannot absorb it;
+// otherwise it sells into the book (partially, back to initial margin, or fully), walking the
+// shared market's impact curve, and pays a penalty to the insurance fund. A full close that would
+// leave a shortfall the fund cannot pay is closed by ADL at the bankruptcy price instead. Rounds
+// stop when nobody is liquidatable or at the exchange's round limit; their count is the depth.
+import { Status, LiquidationMode, type World } from '../../model/world.ts';
+import { EventKindCode } from '../record.ts';
+import { applyFill, bankruptcyPrice, hasPositions, markAccount, markPrice, positionIn } from '../accounts.ts';
+import { BookSide, tradeIntoBook } from '../book.ts';
+import { quoteFill } from '../market.ts';
+import { causeFor } from '../causes.ts';
+import { autoDeleverage, fundBalance, payIntoFund, settleShortfall } from './settleLosses.ts';
+import { refreshOracles } from './updateOracles.ts';
+import { markToMarket } from './markToMarket.ts';
+
+export function liquidate(w: World): void {
+  let maxRounds = 0;
+  for (let x = 0; x < w.nExchanges; x++) maxRounds = Math.max(maxRounds, w.maxRoundsPerStep[x]!);
+  for (let round = 0; round < maxRounds; round++) {
+    w.round = round;
+    refreshOracles(w);
+    markToMarket(w);
+    const n = queueLiquidatable(w, round);
+    let progressed = 0;
+    for (let i = 0; i < n; i++) if (liquidateAccount(w, w.scratch.queue[i]!)) progressed++;
+    // Accounts that nobody can absorb wait for the next step; a round that moved nothing ends it.
+    if (progressed === 0) break;
+    w.maxCascadeDepth = Math.max(w.maxCascadeDepth, round + 1);
+  }
+  w.round = 0;
+}
+
+/** Fills scratch.queue with the liquidatable accounts, weakest first; returns their count. */
+function queueLiquidatable(w: World, round: number): number {
+  const { queue, queueKey } = w.scratch;
+  let n = 0;
+  for (let a = 0; a < w.nAccounts; a++) {
+    if (w.accountStatus[a] !== Status.active || w.accountNotional[a] === 0) continue;
+    const x = w.accountExchange[a]!;
+    if (round >= w.maxRoundsPerStep[x]!) continue;
+    const maintenance = w.accountMaintenance[a]!;
+    if (!(w.accountEquity[a]! < maintenance)) continue;
+    queueKey[a] = w.accountEquity[a]! / maintenance;
+    queue[n++] = a;
+  }
+  queue.subarray(0, n).sort((i, j) => queueKey[i]! - queueKey[j]! || i - j);
+  return n;
+}
+
+/**
+ * Liquidates account a if it is (still) below maintenance. Returns true if any of its positions
+ * changed hands (false when it must wait for capacity).
+ */
+export function liquidateAccount(w: World, a: number): boolean {
+  const equity = markAccount(w, a);
+  const maintenance = w.accountMaintenance[a]!;
+  const notional = w.accountNotional[a]!;
+  if (!(equity < maintenance) || notional === 0) return false;
+  const x = w.accountExchange[a]!;
+  const cause = causeFor(w, a);
+  let progressed = true;
+  const vault = w.exchangeVaultAccount[x]!;
+  if (equity > 0 && equity < w.takeoverBelowMaintenanceShare[x]! * maintenance && vaultCanTake(w, vault, a)) {
+    backstopTakeover(w, a, vault, cause);
+  } else {
+    const fraction = liquidationFraction(w, a, equity, notional);
+    const slippage = fraction === 1 ? predictedSlippage(w, a) : 0;
+    if (fraction === 1 && equity - slippage < 0 && fundBalance(w, x) < slippage - equity) {
+      closeByAdl(w, a, equity, notional, cause);
+    } else {
+      progressed = closeIntoBook(w, a, fraction, cause);
+    }
+  }
+  if (progressed) {
+    w.acc.liquidations[x]!++;
+    if (w.acc.cascadeRounds[x]! < w.round + 1) w.acc.cascadeRounds[x] = w.round + 1;
+  }
+  return progressed;
+}
+
+/**
+ * Share of every position to close. Partial mode restores initial margin at mark:
+ * E − pen·f·N ≥ (1 − f)·IM  ⇒  f = (IM − E) / (IM − pen·N). Tiered requirements are convex with
+ * zero at zero notional, so IM((1 − f)N) ≤ (1 − f)·IM(N) and this f is enough before slippage.
+ * Full close when bankrupt at mark, when f falls outside (0, 1), or when the rest would be small.
+ */
+function liquidationFraction(w: World, a: number, equity: number, notional: number): number {
+  const x = w.accountExchange[a]!;
+  if (w.liquidationMode[x] === LiquidationMode.full || equity <= 0) return 1;
+  const initial = w.accountInitial[a]!;
+  const f = (initial - equity) / (initial - w.penaltyFraction[x]! * notional);
+  if (!(f > 0 && f < 1) || (1 - f) * notional < w.partialMinNotionalUsd[x]!) return 1;
+  return f;
+}
+
+/** Equity lost (USD, ≥ 0 when prices fall under selling) if every position were sold into the book now. */
+function predictedSlippage(w: World, a: number): number {
+  let loss = 0;
+  const end = w.posStart[a + 1]!;
+  for (let p = w.posStart[a]!; p < end; p++) {
+    const q = w.posQty[p]!;
+    if (q === 0) continue;
+    const m = w.posMarket[p]!;
+    // Closing q at fill X instead of mark P changes equity by q·(X − P).
+    loss -= q * (quoteFill(w, w.marketAsset[m]!, q) - markPrice(w, m));
+  }
+  return loss;
+}
+
+/**
+ * Sells `fraction` of every position into the liquidators' book, charges the penalty on what
+ * closed, and settles a shortfall if the account ended with no positions and negative cash. What
+ * the book cannot absorb goes to the backstop vault if it can take it; otherwise it waits for the
+ * next round or step.
+ */
+function closeIntoBook(w: World, a: number, fraction: number, cause: number): boolean {
+  const x = w.accountExchange[a]!;
+  let closedUsd = 0;
+  let unfilled = false;
+  const end = w.posStart[a + 1]!;
+  for (let p = w.posStart[a]!; p < end; p++) {
+    const q = w.posQty[p]!;
+    if (q === 0) continue;
+    const want = fraction === 1 ? -q : -fraction * q;
+    const dq = tradeIntoBook(w, p, want, BookSide.liquidators, EventKindCode.liquidation, cause);
+    if (dq !== want) unfilled = true;
+    if (dq !== 0) closedUsd += Math.abs(dq) * markPrice(w, w.posMarket[p]!);
+  }
+  w.acc.liquidationVolumeUsd[x] = w.acc.liquidationVolumeUsd[x]! + closedUsd;
+  const equity = markAccount(w, a);
+  const penalty = Math.min(w.penaltyFraction[x]! * closedUsd, Math.max(0, equity));
+  if (penalty > 0) payIntoFund(w, x, a, penalty);
+  if (unfilled) {
+    const vault = w.exchangeVaultAccount[x]!;
+    const left = markAccount(w, a);
+    if (left > 0 && vaultCanTake(w, vault, a)) {
+      backstopTakeover(w, a, vault, cause);
+      return true;
+    }
+    return closedUsd > 0;
+  }
+  finishIfClosed(w, a, cause);
+  return true;
+}
+
+/** After the last position closed: a shortfall goes down the waterfall, else the account is done. */
+function finishIfClosed(w: World, a: number, cause: number): void {
+  if (hasPositions(w, a)) return;
+  if (w.ledger.balance[a]! < 0) settleShortfall(w, a, cause);
+  else w.accountStatus[a] = Status.liquidated;
+}
+
+/**
+ * The fund cannot pay the shortfall a book sale would leave: close every position at its
+ * bankruptcy price against ranked opposite winners (ADL), which leaves equity exactly 0. What ADL
+ * cannot place is sold into the book and its shortfall goes down the rest of the waterfall.
+ */
+function closeByAdl(w: World, a: number, equity: number, notional: number, cause: number): void {
+  const x = w.accountExchange[a]!;
+  w.acc.liquidationVolumeUsd[x] = w.acc.liquidationVolumeUsd[x]! + notional;
+  if (equity < 0) {
+    w.acc.badDebtUsd[x] = w.acc.badDebtUsd[x]! - equity;
+    cause = w.events.push(w.step, w.round, EventKindCode.bad_debt, x, a, -1, 0, 0, -equity, cause);
+  }
+  const end = w.posStart[a + 1]!;
+  for (let p = w.posStart[a]!; p < end; p++) {
+    const q = w.posQty[p]!;
+    if (q === 0) continue;
+    const price = bankruptcyPrice(w, p, equity, notional);
+    const placed = autoDeleverage(w, p, -q, price, cause);
+    const left = -q - placed;
+    if (left !== 0) tradeIntoBook(w, p, left, BookSide.liquidators, EventKindCode.liquidation, cause);
+  }
+  if (hasPositions(w, a)) return;
+  // Rounding leaves dust; a real shortfall only remains when the book took part of the close.
+  if (w.ledger.balance[a]! < -1e-9 * notional) settleShortfall(w, a, cause);
+  else w.accountStatus[a] = equity < 0 ? Status.bankrupt : Status.liquidated;
+}
+
+/** The vault can take over account a while its notional stays under max leverage × equity. */
+function vaultCanTake(w: World, vault: number, a: number): boolean {
+  if (vault < 0 || vault === a || w.accountStatus[vault] !== Status.active) return false;
+  const vaultEquity = markAccount(w, vault);
+  const vaultNotional = w.accountNotional[vault]!;
+  markAccount(w, a);
+  return vaultNotional + w.accountNotional[a]! <= w.accountMaxLeverage[vault]! * (vaultEquity + w.accountEquity[a]!);
+}
+
+/** The vault inherits every position at mark and the account's remaining collateral. */
+function backstopTakeover(w: World, a: number, vault: number, cause: number): void {
+  const x = w.accountExchange[a]!;
+  const end = w.posStart[a + 1]!;
+  for (let p = w.posStart[a]!; p < end; p++) {
+    const q = w.posQty[p]!;
+    if (q === 0) continue;
+    const m = w.posMarket[p]!;
+    const price = markPrice(w, m);
+    applyFill(w, p, -q, price);
+    applyFill(w, positionIn(w, vault, m), q, price);
+    w.acc.backstopVolumeUsd[x] = w.acc.backstopVolumeUsd[x]! + Math.abs(q) * price;
+    w.acc.liquidationVolumeUsd[x] = w.acc.liquidationVolumeUsd[x]! + Math.abs(q) * price;
+    w.events.push(w.step, w.round, EventKindCode.backstop, x, a, w.marketAsset[m]!, -q, price, Math.abs(q) * price, cause);
+  }
+  const cash = w.ledger.balance[a]!;
+  if (cash !== 0) w.ledger.transfer(a, vault, cash);
+  w.accountStatus[a] = Status.liquidated;
+}

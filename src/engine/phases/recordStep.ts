@@ -1,0 +1,82 @@
+// Stage 10: record the step: one row per protocol (open interest, the step's liquidation and
+// waterfall totals, fund balance, cascade rounds) and one per asset (fundamental, market and
+// oracle prices); fold the step's totals into the run's and reset them.
+import type { StepAccumulators, World } from '../../model/world.ts';
+import { markPrice } from '../accounts.ts';
+import { fundBalance } from './settleLosses.ts';
+
+export function recordStep(w: World): void {
+  trackDrawdowns(w);
+  for (let f = 0; f < w.nFunds; f++) {
+    w.fundMinUsd[f] = Math.min(w.fundMinUsd[f]!, w.ledger.balance[w.fundHolderStart + f]!);
+  }
+  const st = w.stepTable;
+  if (st) {
+    const acc = w.acc;
+    for (let x = 0; x < w.nExchanges; x++) {
+      const r = w.step * w.nExchanges + x;
+      st.openInterestUsd[r] = openInterestUsd(w, x);
+      st.marginCalls[r] = acc.marginCalls[x]!;
+      st.liquidations[r] = acc.liquidations[x]!;
+      st.liquidationVolumeUsd[r] = acc.liquidationVolumeUsd[x]!;
+      st.backstopVolumeUsd[r] = acc.backstopVolumeUsd[x]!;
+      st.badDebtUsd[r] = acc.badDebtUsd[x]!;
+      st.fundPayoutUsd[r] = acc.fundPayoutUsd[x]!;
+      st.insuranceFundUsd[r] = fundBalance(w, x);
+      st.adlVolumeUsd[r] = acc.adlVolumeUsd[x]!;
+      st.socializedLossUsd[r] = acc.socializedLossUsd[x]!;
+      st.cascadeRounds[r] = acc.cascadeRounds[x]!;
+      st.regime[r] = w.regime;
+    }
+  }
+  const pt = w.priceTable;
+  if (pt) {
+    for (let a = 0; a < w.nAssets; a++) {
+      const r = w.step * w.nAssets + a;
+      pt.fundamental[r] = w.fundamental[a]!;
+      pt.market[r] = w.market[a]!;
+      const o = w.assetFirstOracle[a]!;
+      pt.oracle[r] = o < 0 ? NaN : w.oraclePrice[o]!;
+    }
+  }
+  foldInto(w.totals, w.acc);
+}
+
+/** Long open interest of exchange x at mark, USD (equal to short open interest). */
+function openInterestUsd(w: World, x: number): number {
+  let oi = 0;
+  for (let m = 0; m < w.nMarkets; m++) {
+    if (w.marketExchange[m] !== x) continue;
+    const price = markPrice(w, m);
+    for (let i = w.marketPosStart[m]!; i < w.marketPosStart[m + 1]!; i++) {
+      const q = w.posQty[w.marketPositions[i]!]!;
+      if (q > 0) oi += q * price;
+    }
+  }
+  return oi;
+}
+
+function trackDrawdowns(w: World): void {
+  for (let a = 0; a < w.nAssets; a++) {
+    const m = w.market[a]!;
+    if (m > w.peakMarket[a]!) w.peakMarket[a] = m;
+    w.maxDrawdownMarket[a] = Math.max(w.maxDrawdownMarket[a]!, 1 - m / w.peakMarket[a]!);
+    const f = w.fundamental[a]!;
+    if (f > w.peakFundamental[a]!) w.peakFundamental[a] = f;
+    w.maxDrawdownFundamental[a] = Math.max(w.maxDrawdownFundamental[a]!, 1 - f / w.peakFundamental[a]!);
+  }
+}
+
+/** Adds the step's totals to the run's and zeroes the step's. */
+function foldInto(total: StepAccumulators, step: StepAccumulators): void {
+  for (const key of Object.keys(step) as (keyof StepAccumulators)[]) {
+    const s = step[key];
+    const t = total[key];
+    if (key === 'cascadeRounds') {
+      for (let i = 0; i < s.length; i++) t[i] = Math.max(t[i]!, s[i]!);
+    } else {
+      for (let i = 0; i < s.length; i++) t[i] = t[i]! + s[i]!;
+    }
+    s.fill(0);
+  }
+}

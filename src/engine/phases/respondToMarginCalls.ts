@@ -1,0 +1,77 @@
+// Stage 6: trader behaviour. A directional account whose equity falls under its cohort's call
+// level (a multiple of maintenance) gets a margin call and responds: top up from its wallet (with
+// limited cash) with probability p, else deleverage back to initial margin with probability q,
+// else nothing. Liquidators then sell a share of the inventory they took on to the market makers.
+// Two uniforms are drawn per call whatever the response, so responses do not shift later draws.
+import { Role, Status, type World } from '../../model/world.ts';
+import { EventKindCode } from '../record.ts';
+import { markAccount } from '../accounts.ts';
+import { BookSide, tradeIntoBook } from '../book.ts';
+import { causeFor } from '../causes.ts';
+
+export function respondToMarginCalls(w: World): void {
+  for (let a = 0; a < w.nAccounts; a++) {
+    if (w.accountStatus[a] !== Status.active || w.accountRole[a] !== Role.directional) continue;
+    if (w.accountNotional[a] === 0) continue;
+    const equity = w.accountEquity[a]!;
+    const c = w.accountCohort[a]!;
+    if (!(equity < w.cohortCallMultiple[c]! * w.accountMaintenance[a]!)) continue;
+    const x = w.accountExchange[a]!;
+    w.acc.marginCalls[x]!++;
+    const call = w.events.push(
+      w.step, 0, EventKindCode.margin_call, x, a, -1, 0, 0, w.accountInitial[a]! - equity, causeFor(w, a),
+    );
+    const u1 = w.behaviour.uniform();
+    const u2 = w.behaviour.uniform();
+    if (u1 < w.cohortTopUpProbability[c]!) topUp(w, a, call);
+    else if (u2 < w.cohortDeleverageProbability[c]!) deleverage(w, a, call);
+  }
+  unwindLiquidatorInventory(w);
+}
+
+/** Moves wallet cash into the account, up to what restores initial margin. */
+function topUp(w: World, a: number, cause: number): void {
+  const wallet = w.accountWallet[a]!;
+  if (wallet < 0) return;
+  const amount = Math.min(w.accountInitial[a]! - w.accountEquity[a]!, w.ledger.balance[wallet]!);
+  if (!(amount > 0)) return;
+  w.ledger.transfer(wallet, a, amount);
+  w.events.push(w.step, 0, EventKindCode.top_up, w.accountExchange[a]!, a, -1, 0, 0, amount, cause);
+  markAccount(w, a);
+}
+
+/**
+ * Sells the share f of every position that brings equity back to the initial requirement at
+ * mark, f = (IM − E) / IM (requirements are at most proportional to notional, so this suffices
+ * before slippage), to the market makers within their capacity.
+ */
+function deleverage(w: World, a: number, cause: number): void {
+  const initial = w.accountInitial[a]!;
+  const equity = w.accountEquity[a]!;
+  const f = equity <= 0 ? 1 : Math.min(1, (initial - equity) / initial);
+  if (!(f > 0)) return;
+  const end = w.posStart[a + 1]!;
+  for (let p = w.posStart[a]!; p < end; p++) {
+    const q = w.posQty[p]!;
+    if (q !== 0) tradeIntoBook(w, p, f === 1 ? -q : -f * q, BookSide.makers, EventKindCode.deleverage, cause);
+  }
+  markAccount(w, a);
+}
+
+function unwindLiquidatorInventory(w: World): void {
+  for (let x = 0; x < w.nExchanges; x++) {
+    for (let i = w.liquidatorStart[x]!; i < w.liquidatorStart[x + 1]!; i++) {
+      const a = w.liquidatorAccounts[i]!;
+      if (w.accountStatus[a] !== Status.active) continue;
+      const share = w.cohortUnwindShare[w.accountCohort[a]!]!;
+      if (share === 0) continue;
+      const end = w.posStart[a + 1]!;
+      for (let p = w.posStart[a]!; p < end; p++) {
+        const q = w.posQty[p]!;
+        if (q === 0) continue;
+        const cause = w.assetLiquidationEvent[w.marketAsset[w.posMarket[p]!]!]!;
+        tradeIntoBook(w, p, share === 1 ? -q : -share * q, BookSide.makers, EventKindCode.unwind, cause);
+      }
+    }
+  }
+}

@@ -1,0 +1,236 @@
+// What one run produces, held in typed arrays so the engine never builds row objects: a per-step
+// table per protocol, a per-step table per asset, an append-only event log and a run summary.
+// io/ turns these into Arrow record batches; nothing here does I/O.
+
+/** Event kinds, in the order of their dictionary codes in events.arrow (append only). */
+export const EVENT_KINDS = [
+  'shock',
+  'regime_switch',
+  'margin_call',
+  'top_up',
+  'deleverage',
+  'liquidation',
+  'backstop',
+  'adl',
+  'bad_debt',
+  'fund_payout',
+  'socialized_loss',
+  'unwind',
+] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+export const EventKindCode: Record<EventKind, number> = Object.fromEntries(
+  EVENT_KINDS.map((k, i) => [k, i]),
+) as Record<EventKind, number>;
+
+/** Regime names, in the order of their dictionary codes. */
+export const REGIMES = ['calm', 'stress'] as const;
+
+/**
+ * Append-only event log. Row i has event id i (per run); `cause` is the id of the event that
+ * caused it, or -1. `protocol`, `account` and `asset` are dense ids, -1 when not applicable.
+ */
+export class EventLog {
+  length = 0;
+  step: Int32Array;
+  round: Int32Array;
+  kind: Uint8Array;
+  protocol: Int32Array;
+  account: Int32Array;
+  asset: Int32Array;
+  quantity: Float64Array;
+  price: Float64Array;
+  amountUsd: Float64Array;
+  cause: Int32Array;
+  /** When false, push() only counts ids (so causes stay consistent) and stores nothing. */
+  readonly enabled: boolean;
+
+  constructor(enabled: boolean, initialCapacity = 1024) {
+    this.enabled = enabled;
+    const c = enabled ? initialCapacity : 0;
+    this.step = new Int32Array(c);
+    this.round = new Int32Array(c);
+    this.kind = new Uint8Array(c);
+    this.protocol = new Int32Array(c);
+    this.account = new Int32Array(c);
+    this.asset = new Int32Array(c);
+    this.quantity = new Float64Array(c);
+    this.price = new Float64Array(c);
+    this.amountUsd = new Float64Array(c);
+    this.cause = new Int32Array(c);
+  }
+
+  /** Appends an event and returns its id. Quantities are signed (positive = bought). */
+  push(
+    step: number,
+    round: number,
+    kind: number,
+    protocol: number,
+    account: number,
+    asset: number,
+    quantity: number,
+    price: number,
+    amountUsd: number,
+    cause: number,
+  ): number {
+    const i = this.length++;
+    if (!this.enabled) return i;
+    if (i >= this.step.length) this.grow();
+    this.step[i] = step;
+    this.round[i] = round;
+    this.kind[i] = kind;
+    this.protocol[i] = protocol;
+    this.account[i] = account;
+    this.asset[i] = asset;
+    this.quantity[i] = quantity;
+    this.price[i] = price;
+    this.amountUsd[i] = amountUsd;
+    this.cause[i] = cause;
+    return i;
+  }
+
+  /** Number of rows actually stored (0 when disabled). */
+  get storedRows(): number {
+    return this.enabled ? this.length : 0;
+  }
+
+  private grow(): void {
+    const c = Math.max(1024, this.step.length * 2);
+    const g = <T extends Int32Array | Uint8Array | Float64Array>(a: T, ctor: new (n: number) => T): T => {
+      const b = new ctor(c);
+      b.set(a);
+      return b;
+    };
+    this.step = g(this.step, Int32Array);
+    this.round = g(this.round, Int32Array);
+    this.kind = g(this.kind, Uint8Array);
+    this.protocol = g(this.protocol, Int32Array);
+    this.account = g(this.account, Int32Array);
+    this.asset = g(this.asset, Int32Array);
+    this.quantity = g(this.quantity, Float64Array);
+    this.price = g(this.price, Float64Array);
+    this.amountUsd = g(this.amountUsd, Float64Array);
+    this.cause = g(this.cause, Int32Array);
+  }
+}
+
+/** One row per (step, protocol); row index = step × nProtocols + protocol. */
+export class StepTable {
+  readonly rows: number;
+  readonly openInterestUsd: Float64Array;
+  readonly marginCalls: Int32Array;
+  readonly liquidations: Int32Array;
+  readonly liquidationVolumeUsd: Float64Array;
+  readonly backstopVolumeUsd: Float64Array;
+  readonly badDebtUsd: Float64Array;
+  readonly fundPayoutUsd: Float64Array;
+  readonly insuranceFundUsd: Float64Array;
+  readonly adlVolumeUsd: Float64Array;
+  readonly socializedLossUsd: Float64Array;
+  readonly cascadeRounds: Int32Array;
+  readonly regime: Uint8Array;
+
+  constructor(
+    readonly steps: number,
+    readonly nProtocols: number,
+  ) {
+    const n = steps * nProtocols;
+    this.rows = n;
+    this.openInterestUsd = new Float64Array(n);
+    this.marginCalls = new Int32Array(n);
+    this.liquidations = new Int32Array(n);
+    this.liquidationVolumeUsd = new Float64Array(n);
+    this.backstopVolumeUsd = new Float64Array(n);
+    this.badDebtUsd = new Float64Array(n);
+    this.fundPayoutUsd = new Float64Array(n);
+    this.insuranceFundUsd = new Float64Array(n);
+    this.adlVolumeUsd = new Float64Array(n);
+    this.socializedLossUsd = new Float64Array(n);
+    this.cascadeRounds = new Int32Array(n);
+    this.regime = new Uint8Array(n);
+  }
+}
+
+/** One row per (step, asset); row index = step × nAssets + asset. */
+export class PriceTable {
+  readonly rows: number;
+  readonly fundamental: Float64Array;
+  readonly market: Float64Array;
+  /** Price of the first oracle reading the asset; NaN when no oracle reads it (written as null). */
+  readonly oracle: Float64Array;
+
+  constructor(
+    readonly steps: number,
+    readonly nAssets: number,
+  ) {
+    const n = steps * nAssets;
+    this.rows = n;
+    this.fundamental = new Float64Array(n);
+    this.market = new Float64Array(n);
+    this.oracle = new Float64Array(n);
+  }
+}
+
+/** Summary metrics of one run (one row of runs.arrow). Money in USD. */
+export interface RunSummary {
+  totalBadDebtUsd: number;
+  insuranceFundMinUsd: number;
+  /** First step at which some insurance fund was empty after paying out; -1 if never. */
+  insuranceFundDepletionStep: number;
+  fundPayoutUsd: number;
+  adlVolumeUsd: number;
+  adlCount: number;
+  socializedLossUsd: number;
+  /** Bad debt that no stage of the waterfall could cover (left as negative account cash). */
+  uncoveredBadDebtUsd: number;
+  liquidationCount: number;
+  liquidationVolumeUsd: number;
+  backstopVolumeUsd: number;
+  marginCalls: number;
+  maxCascadeDepth: number;
+  /** Largest peak-to-trough fall of any asset's market price, as a fraction. */
+  maxMarketDrawdown: number;
+  /** The fundamental drawdown of the same asset over the run. */
+  fundamentalDrawdown: number;
+  /** maxMarketDrawdown / fundamentalDrawdown (1 = no amplification; NaN when no fundamental fall). */
+  drawdownAmplification: number;
+  /** Protocols that socialized a loss or left bad debt uncovered. */
+  insolventProtocols: number;
+  stressSteps: number;
+  totalValueUsd: number;
+  ledgerErrorUsd: number;
+}
+
+/** Everything one run produced. `seed` is the replicate's base seed (uint32). */
+export interface RunResult {
+  pointIndex: number;
+  replicate: number;
+  seed: number;
+  steps: StepTable | null;
+  prices: PriceTable | null;
+  events: EventLog;
+  summary: RunSummary;
+}
+
+/** Ordered column names of runs.arrow after point_index, replicate and seed. */
+export const RUN_SUMMARY_COLUMNS: ReadonlyArray<[keyof RunSummary, string, 'f64' | 'i32']> = [
+  ['totalBadDebtUsd', 'total_bad_debt_usd', 'f64'],
+  ['insuranceFundMinUsd', 'insurance_fund_min_usd', 'f64'],
+  ['insuranceFundDepletionStep', 'insurance_fund_depletion_step', 'i32'],
+  ['fundPayoutUsd', 'fund_payout_usd', 'f64'],
+  ['adlVolumeUsd', 'adl_volume_usd', 'f64'],
+  ['adlCount', 'adl_count', 'i32'],
+  ['socializedLossUsd', 'socialized_loss_usd', 'f64'],
+  ['uncoveredBadDebtUsd', 'uncovered_bad_debt_usd', 'f64'],
+  ['liquidationCount', 'liquidation_count', 'i32'],
+  ['liquidationVolumeUsd', 'liquidation_volume_usd', 'f64'],
+  ['backstopVolumeUsd', 'backstop_volume_usd', 'f64'],
+  ['marginCalls', 'margin_calls', 'i32'],
+  ['maxCascadeDepth', 'max_cascade_depth', 'i32'],
+  ['maxMarketDrawdown', 'max_market_drawdown', 'f64'],
+  ['fundamentalDrawdown', 'fundamental_drawdown', 'f64'],
+  ['drawdownAmplification', 'drawdown_amplification', 'f64'],
+  ['insolventProtocols', 'insolvent_protocols', 'i32'],
+  ['stressSteps', 'stress_steps', 'i32'],
+  ['totalValueUsd', 'total_value_usd', 'f64'],
+  ['ledgerErrorUsd', 'ledger_error_usd', 'f64'],
+];

@@ -1,0 +1,98 @@
+// One run of an experiment: build the world from the dependency graph and the replicate's seeds,
+// step it, check the invariants, and summarise. Pure computation: no I/O.
+import type { Experiment } from '../experiment/schema.ts';
+import { deriveSeed, Streams } from '../experiment/seeds.ts';
+import type { DependencyGraph } from '../graph/build.ts';
+import { buildWorld, type World } from '../model/world.ts';
+import { checkInvariants } from './invariants.ts';
+import type { RunResult, RunSummary } from './record.ts';
+import { step } from './step.ts';
+
+export interface SimulateOptions {
+  /** Check every invariant after every step (else once at the end). */
+  check: boolean;
+  pointIndex?: number;
+}
+
+/** Seeds of replicate r: the same for every point of a sweep (common random numbers). */
+export function replicateSeeds(experimentSeed: number, replicate: number) {
+  return {
+    replicate: deriveSeed(experimentSeed, replicate, Streams.replicate),
+    prices: deriveSeed(experimentSeed, replicate, Streams.prices),
+    behaviour: deriveSeed(experimentSeed, replicate, Streams.behaviour),
+    init: deriveSeed(experimentSeed, replicate, Streams.init),
+  };
+}
+
+/** Builds the world of replicate r (exposed for tests and notebooks). */
+export function worldFor(exp: Experiment, graph: DependencyGraph, replicate: number): World {
+  return buildWorld(exp, graph, replicateSeeds(exp.seed, replicate));
+}
+
+/** Runs replicate r to the end and returns its tables and summary. */
+export function simulateRun(exp: Experiment, graph: DependencyGraph, replicate: number, opts: SimulateOptions): RunResult {
+  const w = worldFor(exp, graph, replicate);
+  runWorld(w, opts.check);
+  return {
+    pointIndex: opts.pointIndex ?? 0,
+    replicate,
+    seed: replicateSeeds(exp.seed, replicate).replicate,
+    steps: w.stepTable,
+    prices: w.priceTable,
+    events: w.events,
+    summary: summarize(w),
+  };
+}
+
+/** Steps a built world through all its steps. */
+export function runWorld(w: World, check: boolean): void {
+  for (let s = 0; s < w.steps; s++) {
+    w.step = s;
+    step(w);
+    if (check) checkInvariants(w);
+  }
+  if (!check) checkInvariants(w);
+}
+
+function sum(a: Float64Array | Int32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]!;
+  return s;
+}
+
+/** The run's summary metrics (one row of runs.arrow). */
+export function summarize(w: World): RunSummary {
+  const t = w.totals;
+  let worst = 0;
+  for (let a = 1; a < w.nAssets; a++) if (w.maxDrawdownMarket[a]! > w.maxDrawdownMarket[worst]!) worst = a;
+  const marketDd = w.maxDrawdownMarket[worst]!;
+  const fundamentalDd = w.maxDrawdownFundamental[worst]!;
+  let insolvent = 0;
+  for (let x = 0; x < w.nExchanges; x++) {
+    if (t.socializedLossUsd[x]! > 0 || t.uncoveredBadDebtUsd[x]! > 0) insolvent++;
+  }
+  let fundMin = Infinity;
+  for (let f = 0; f < w.nFunds; f++) fundMin = Math.min(fundMin, w.fundMinUsd[f]!);
+  return {
+    totalBadDebtUsd: sum(t.badDebtUsd),
+    insuranceFundMinUsd: fundMin,
+    insuranceFundDepletionStep: w.fundDepletionStep,
+    fundPayoutUsd: sum(t.fundPayoutUsd),
+    adlVolumeUsd: sum(t.adlVolumeUsd),
+    adlCount: sum(t.adlCount),
+    socializedLossUsd: sum(t.socializedLossUsd),
+    uncoveredBadDebtUsd: sum(t.uncoveredBadDebtUsd),
+    liquidationCount: sum(t.liquidations),
+    liquidationVolumeUsd: sum(t.liquidationVolumeUsd),
+    backstopVolumeUsd: sum(t.backstopVolumeUsd),
+    marginCalls: sum(t.marginCalls),
+    maxCascadeDepth: w.maxCascadeDepth,
+    maxMarketDrawdown: marketDd,
+    fundamentalDrawdown: fundamentalDd,
+    drawdownAmplification: fundamentalDd > 0 ? marketDd / fundamentalDd : NaN,
+    insolventProtocols: insolvent,
+    stressSteps: w.stressSteps,
+    totalValueUsd: w.ledger.totalUsd(),
+    ledgerErrorUsd: w.ledger.errorUsd(),
+  };
+}

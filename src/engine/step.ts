@@ -1,0 +1,30 @@
+// One step of the simulation: a fixed, documented order of phases, each a function of the
+// state and the step's random draws (DESIGN.md, "One step"). Stage 9 (derived assets and
+// protocol solvency) arrives with the contagion channels; the loss waterfall (stage 8) runs
+// inside each liquidation, where the shortfall is known.
+import type { World } from '../model/world.ts';
+import { evolveFundamentals } from './phases/evolveFundamentals.ts';
+import { decayImpact } from './phases/decayImpact.ts';
+import { updateOracles } from './phases/updateOracles.ts';
+import { accrueFunding } from './phases/accrueFunding.ts';
+import { markToMarket } from './phases/markToMarket.ts';
+import { respondToMarginCalls } from './phases/respondToMarginCalls.ts';
+import { liquidate } from './phases/liquidate.ts';
+import { recordStep } from './phases/recordStep.ts';
+
+/** The phases in execution order. */
+export const PHASES: ReadonlyArray<readonly [string, (w: World) => void]> = [
+  ['evolveFundamentals', evolveFundamentals],
+  ['decayImpact', decayImpact],
+  ['updateOracles', updateOracles],
+  ['accrueFunding', accrueFunding],
+  ['markToMarket', markToMarket],
+  ['respondToMarginCalls', respondToMarginCalls],
+  ['liquidate', liquidate],
+  ['recordStep', recordStep],
+];
+
+/** Advances the world by one step (w.step must be set to the step being run). */
+export function step(w: World): void {
+  for (let i = 0; i < PHASES.length; i++) PHASES[i]![1](w);
+}

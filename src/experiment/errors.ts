@@ -1,0 +1,45 @@
+// Typed errors at the boundary between the user and the engine. An ExperimentError lists every
+// offending field (path, value, expectation) so the CLI can print them all and exit 2.
+
+/** One problem with an input: where it is, what was there, and what was expected. */
+export interface InputIssue {
+  /** Dotted path into the experiment, e.g. "scenario.assets.0.volatilityAnnual". */
+  path: string;
+  /** The offending value (undefined when the field is missing). */
+  value: unknown;
+  message: string;
+}
+
+/** Bad input: a file that is missing, not JSON, or not a valid experiment. Exit code 2. */
+export class ExperimentError extends Error {
+  constructor(
+    readonly source: string,
+    readonly issues: InputIssue[],
+  ) {
+    super(`${source}: ${issues.length} problem${issues.length === 1 ? '' : 's'}\n` + issues.map(formatIssue).join('\n'));
+    this.name = 'ExperimentError';
+  }
+}
+
+/** Bad command-line usage (a malformed --set, --shard…). Exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** An invariant broke during a run (ledger, NaN, zero-sum). Exit code 1: this is our bug or a model blow-up. */
+export class InvariantError extends Error {
+  override name = 'InvariantError';
+  constructor(
+    message: string,
+    readonly step: number,
+    readonly where: string,
+  ) {
+    super(`invariant broken at step ${step} (${where}): ${message}`);
+  }
+}
+
+export function formatIssue(issue: InputIssue): string {
+  const shown = issue.value === undefined ? 'missing' : JSON.stringify(issue.value);
+  const shortened = shown.length > 80 ? shown.slice(0, 77) + '...' : shown;
+  return `  - ${issue.path || '(root)'}: ${issue.message} (got ${shortened})`;
+}

@@ -1,0 +1,228 @@
+// The experiment file format: one zod schema, the single source of truth for what a valid
+// experiment is. `contagion schema` prints it as JSON Schema; every object is strict, so a typo
+// in a key is an error rather than a silently applied default.
+import { z } from 'zod';
+
+const id = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]+$/, 'expected an identifier of letters, digits, "_", "." or "-"');
+const fraction = z.number().min(0).max(1);
+const positive = z.number().gt(0);
+const nonNegative = z.number().min(0);
+const step = z.number().int().min(0);
+
+/** A distribution to draw a per-trader quantity from (at initialisation, on the init stream). */
+export const Distribution = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('fixed'), value: nonNegative }),
+  z.strictObject({ kind: z.literal('uniform'), min: nonNegative, max: nonNegative }),
+  z.strictObject({
+    kind: z.literal('lognormal'),
+    median: positive.describe('exp(mu) of the underlying normal'),
+    sigma: nonNegative.describe('standard deviation of the log'),
+  }),
+]);
+export type Distribution = z.infer<typeof Distribution>;
+
+export const ImpactModel = z.enum(['linear', 'sqrt', 'exponential']);
+export type ImpactModel = z.infer<typeof ImpactModel>;
+
+export const Asset = z.strictObject({
+  symbol: id,
+  initialPrice: positive.describe('USD per unit at step 0'),
+  volatilityAnnual: nonNegative.describe('annualised volatility of the fundamental log-price, e.g. 0.6'),
+  driftAnnual: z.number().default(0).describe('annualised drift of the fundamental log-price'),
+  jumps: z
+    .strictObject({
+      intensityPerYear: nonNegative.describe('Merton jump arrival rate (per year)'),
+      meanLogJump: z.number().describe('mean of the log jump size'),
+      stdLogJump: nonNegative.describe('standard deviation of the log jump size'),
+    })
+    .optional(),
+  market: z.strictObject({
+    depthUsd: positive.describe('USD of net selling that moves the price by the impact coefficient'),
+    impact: ImpactModel,
+    impactCoefficient: positive.describe('lambda (linear, sqrt) or alpha (exponential)'),
+    resilienceHalfLifeSeconds: positive.describe('half-life of the temporary part of impact'),
+    permanentShare: fraction.describe('share of impact that never decays'),
+  }),
+});
+export type Asset = z.infer<typeof Asset>;
+
+export const Regime = z.strictObject({
+  correlation: z.array(z.array(z.number().min(-1).max(1))).describe('assets × assets, in the order of scenario.assets'),
+  volatilityMultiplier: positive.default(1),
+  jumpIntensityMultiplier: nonNegative.default(1),
+});
+
+export const RegimeSwitching = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('none') }),
+  z.strictObject({
+    kind: z.literal('markov'),
+    calmToStressPerHour: nonNegative.describe('transition intensity calm→stress, per hour'),
+    stressToCalmPerHour: nonNegative.describe('transition intensity stress→calm, per hour'),
+  }),
+  z.strictObject({
+    kind: z.literal('scripted'),
+    toStressAtStep: step,
+    toCalmAtStep: step.optional(),
+  }),
+]);
+
+export const Shock = z.strictObject({
+  id,
+  asset: id,
+  totalReturn: z.number().gt(-1).describe('simple return applied to the fundamental, e.g. -0.4'),
+  startStep: step,
+  overSteps: z.number().int().min(1),
+});
+export type Shock = z.infer<typeof Shock>;
+
+export const Oracle = z.strictObject({
+  id,
+  asset: id,
+  source: z.enum(['market', 'fundamental']).default('market'),
+  lagSteps: z.number().int().min(0).default(0),
+});
+
+export const InsuranceFund = z.strictObject({
+  id,
+  initialUsd: nonNegative,
+  capUsd: positive.optional().describe('inflows beyond the cap go to the protocol fee reserve'),
+});
+
+export const BackstopVault = z.strictObject({
+  id,
+  initialUsd: nonNegative.describe('USD capital of the vault (an account on its exchange)'),
+  maxLeverage: positive.describe('the vault takes over positions while notional/equity stays under this'),
+});
+
+export const MarginTier = z.strictObject({
+  upToNotionalUsd: positive.nullable().describe('upper bound of the bracket; null for the last'),
+  initialMarginFraction: z.number().gt(0).max(1),
+  maintenanceMarginFraction: z.number().gt(0).max(1),
+});
+
+export const PerpMarket = z.strictObject({
+  asset: id,
+  oracle: id,
+  marginTiers: z.array(MarginTier).min(1),
+});
+
+export const PerpExchange = z.strictObject({
+  id,
+  kind: z.literal('perp').default('perp'),
+  insuranceFund: id,
+  backstop: z
+    .strictObject({
+      vault: id,
+      takeoverBelowMaintenanceShare: z
+        .number()
+        .gt(0)
+        .max(1)
+        .describe('the vault takes over an account whose equity is below this share of maintenance (Hyperliquid: 2/3)'),
+    })
+    .optional(),
+  liquidation: z.strictObject({
+    mode: z.enum(['partial', 'full']),
+    penaltyFraction: z.number().min(0).max(0.5).describe('share of closed notional paid to the insurance fund'),
+    partialMinNotionalUsd: nonNegative.default(0).describe('a partial liquidation that would leave less than this closes fully'),
+    maxRoundsPerStep: z.number().int().min(1).default(20),
+  }),
+  adl: z.strictObject({ ranking: z.literal('pnl-leverage') }).default({ ranking: 'pnl-leverage' }),
+  funding: z
+    .strictObject({
+      interestRatePer8h: z.number().default(0.0001),
+      premiumClampPer8h: nonNegative.default(0.0005),
+      capPerHour: nonNegative.default(0.04),
+    })
+    .default({ interestRatePer8h: 0.0001, premiumClampPer8h: 0.0005, capPerHour: 0.04 }),
+  markets: z.array(PerpMarket).min(1),
+});
+export type PerpExchange = z.infer<typeof PerpExchange>;
+
+export const PositionSpec = z.strictObject({
+  asset: id,
+  side: z.enum(['long', 'short', 'random']),
+  weight: positive.default(1).describe('share of the trader notional in this asset (normalised)'),
+});
+
+export const MarginCallResponse = z.strictObject({
+  callBelowMaintenanceMultiple: z.number().min(1).default(1.25).describe('a margin call is issued when equity < this × maintenance'),
+  topUpProbability: fraction,
+  deleverageProbability: fraction.describe('probability of deleveraging when not topping up'),
+});
+
+export const DirectionalCohort = z.strictObject({
+  id,
+  kind: z.literal('directional'),
+  exchange: id,
+  count: z.number().int().min(1),
+  marginMode: z.enum(['isolated', 'cross']),
+  longShare: fraction.default(0.5).describe('probability that a "random" side is long'),
+  positions: z.array(PositionSpec).min(1),
+  leverage: Distribution.describe('notional / collateral; capped at the venue maximum'),
+  collateralUsd: Distribution,
+  walletUsd: Distribution.describe('cash outside the exchange, available for top-ups'),
+  marginCall: MarginCallResponse,
+});
+
+export const MarketMakerCohort = z.strictObject({
+  id,
+  kind: z.literal('marketMaker'),
+  exchange: id,
+  count: z.number().int().min(1),
+  collateralUsd: positive.describe('per account'),
+  maxLeverage: positive.describe('the account takes flow while notional/equity stays under this'),
+});
+
+export const LiquidatorCohort = z.strictObject({
+  id,
+  kind: z.literal('liquidator'),
+  exchange: id,
+  count: z.number().int().min(1),
+  collateralUsd: positive.describe('per account'),
+  maxLeverage: positive.describe('the account takes liquidation flow while notional/equity stays under this'),
+  unwindSharePerStep: fraction.default(0.1).describe('share of inventory sold to market makers each step'),
+});
+
+export const TraderCohort = z.discriminatedUnion('kind', [DirectionalCohort, MarketMakerCohort, LiquidatorCohort]);
+export type TraderCohort = z.infer<typeof TraderCohort>;
+
+export const Scenario = z.strictObject({
+  assets: z.array(Asset).min(1),
+  regimes: z.strictObject({
+    initial: z.enum(['calm', 'stress']).default('calm'),
+    calm: Regime,
+    stress: Regime,
+    switching: RegimeSwitching,
+  }),
+  shocks: z.array(Shock).default([]),
+  oracles: z.array(Oracle).min(1),
+  insuranceFunds: z.array(InsuranceFund).min(1),
+  backstopVaults: z.array(BackstopVault).default([]),
+  exchanges: z.array(PerpExchange).min(1),
+  traders: z.array(TraderCohort).min(1),
+});
+export type Scenario = z.infer<typeof Scenario>;
+
+export const OutputOptions = z.strictObject({
+  steps: z.boolean().default(true),
+  prices: z.boolean().default(true),
+  events: z.boolean().default(true),
+});
+
+export const Experiment = z.strictObject({
+  $schema: z.string().optional(),
+  name: id,
+  note: z.string().min(1).describe('the question this experiment answers'),
+  seed: z.number().int().min(0).max(0xffffffff),
+  steps: z.number().int().min(1),
+  runs: z.number().int().min(1),
+  stepSeconds: positive.default(60),
+  output: OutputOptions.default({ steps: true, prices: true, events: true }),
+  scenario: Scenario,
+});
+/** A validated experiment, every default filled in. */
+export type Experiment = z.infer<typeof Experiment>;
+/** What a user writes (defaults may be omitted). */
+export type ExperimentInput = z.input<typeof Experiment>;

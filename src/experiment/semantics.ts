@@ -1,0 +1,237 @@
+// Cross-field rules that a schema cannot express: unique ids, references that resolve, matrices
+// that are valid correlations, margin tiers that form a ladder. Run after the schema has accepted
+// the file, so every field here has its type; every rule reports a dotted path and the value.
+import { cholesky } from '../model/cholesky.ts';
+import type { InputIssue } from './errors.ts';
+import type { Distribution, Experiment } from './schema.ts';
+
+const SYMMETRY_TOLERANCE = 1e-9;
+const DIAGONAL_TOLERANCE = 1e-9;
+// Relative slack when comparing a leverage with 1/initialMarginFraction (1/0.02 may not be 50).
+const LEVERAGE_SLACK = 1e-9;
+
+/**
+ * Every cross-field problem of a schema-valid experiment, in file order; empty when it is
+ * consistent. Paths are dotted with numeric indices, e.g. `scenario.exchanges.0.markets.1.oracle`.
+ */
+export function validateSemantics(exp: Experiment): InputIssue[] {
+  const issues: InputIssue[] = [];
+  const add = (path: string, value: unknown, message: string): void => {
+    issues.push({ path, value, message });
+  };
+  const s = exp.scenario;
+
+  // --- unique ids -------------------------------------------------------------------------
+  const assetIndex = uniqueIndex(s.assets, (a) => a.symbol, 'scenario.assets', 'symbol', 'asset symbol', add);
+  uniqueIndex(s.shocks, (x) => x.id, 'scenario.shocks', 'id', 'shock id', add);
+  const oracleIndex = uniqueIndex(s.oracles, (x) => x.id, 'scenario.oracles', 'id', 'oracle id', add);
+  const fundIndex = uniqueIndex(s.insuranceFunds, (x) => x.id, 'scenario.insuranceFunds', 'id', 'insurance fund id', add);
+  const vaultIndex = uniqueIndex(s.backstopVaults, (x) => x.id, 'scenario.backstopVaults', 'id', 'backstop vault id', add);
+  const exchangeIndex = uniqueIndex(s.exchanges, (x) => x.id, 'scenario.exchanges', 'id', 'exchange id', add);
+  uniqueIndex(s.traders, (x) => x.id, 'scenario.traders', 'id', 'trader cohort id', add);
+
+  const assetList = quotedList(s.assets.map((a) => a.symbol));
+
+  // --- references from oracles and shocks -------------------------------------------------
+  s.oracles.forEach((o, i) => {
+    if (!assetIndex.has(o.asset)) add(`scenario.oracles.${i}.asset`, o.asset, `no asset with this symbol in scenario.assets (known: ${assetList})`);
+  });
+  s.shocks.forEach((sh, i) => {
+    if (!assetIndex.has(sh.asset)) add(`scenario.shocks.${i}.asset`, sh.asset, `no asset with this symbol in scenario.assets (known: ${assetList})`);
+    if (sh.startStep >= exp.steps) {
+      add(`scenario.shocks.${i}.startStep`, sh.startStep, `the shock would start after the last step: expected a step below steps (${exp.steps})`);
+    }
+  });
+
+  // --- exchanges: funds, backstops, markets, margin tiers ---------------------------------
+  const vaultUsers = new Map<string, number>();
+  s.exchanges.forEach((ex, e) => {
+    const at = `scenario.exchanges.${e}`;
+    if (!fundIndex.has(ex.insuranceFund)) {
+      add(`${at}.insuranceFund`, ex.insuranceFund, `no insurance fund with this id in scenario.insuranceFunds (known: ${quotedList(s.insuranceFunds.map((f) => f.id))})`);
+    }
+    if (ex.backstop) {
+      const v = ex.backstop.vault;
+      if (!vaultIndex.has(v)) {
+        add(`${at}.backstop.vault`, v, `no backstop vault with this id in scenario.backstopVaults (known: ${quotedList(s.backstopVaults.map((b) => b.id))})`);
+      } else {
+        const other = vaultUsers.get(v);
+        // A vault's equity is one pool; two exchanges drawing on it would double-count it.
+        if (other !== undefined) add(`${at}.backstop.vault`, v, `this vault already backstops scenario.exchanges.${other} ("${s.exchanges[other]!.id}"); a vault serves one exchange`);
+        else vaultUsers.set(v, e);
+      }
+    }
+    const seenAssets = new Map<string, number>();
+    ex.markets.forEach((m, k) => {
+      const mat = `${at}.markets.${k}`;
+      if (!assetIndex.has(m.asset)) add(`${mat}.asset`, m.asset, `no asset with this symbol in scenario.assets (known: ${assetList})`);
+      const prev = seenAssets.get(m.asset);
+      if (prev !== undefined) add(`${mat}.asset`, m.asset, `exchange "${ex.id}" already has a market for this asset at ${at}.markets.${prev}`);
+      else seenAssets.set(m.asset, k);
+      const oi = oracleIndex.get(m.oracle);
+      if (oi === undefined) {
+        add(`${mat}.oracle`, m.oracle, `no oracle with this id in scenario.oracles (known: ${quotedList(s.oracles.map((o) => o.id))})`);
+      } else {
+        const oracle = s.oracles[oi]!;
+        if (oracle.asset !== m.asset) {
+          add(`${mat}.oracle`, m.oracle, `oracle "${oracle.id}" prices ${oracle.asset}, but this market trades ${m.asset}`);
+        }
+      }
+      checkTiers(m.marginTiers, `${mat}.marginTiers`, add);
+    });
+  });
+
+  // --- trader cohorts ---------------------------------------------------------------------
+  const makersPerExchange = new Set<string>();
+  for (const c of s.traders) if (c.kind === 'marketMaker') makersPerExchange.add(c.exchange);
+  const directionalExchanges = new Map<string, number>();
+  s.traders.forEach((c, t) => {
+    const at = `scenario.traders.${t}`;
+    const ei = exchangeIndex.get(c.exchange);
+    if (ei === undefined) {
+      add(`${at}.exchange`, c.exchange, `no exchange with this id in scenario.exchanges (known: ${quotedList(s.exchanges.map((x) => x.id))})`);
+      return;
+    }
+    if (c.kind !== 'directional') return;
+    if (!directionalExchanges.has(c.exchange)) directionalExchanges.set(c.exchange, t);
+    const ex = s.exchanges[ei]!;
+    const seen = new Map<string, number>();
+    // The tightest first-tier cap among the markets this cohort trades, for the leverage check.
+    let maxLeverage = Infinity;
+    let capNote = '';
+    c.positions.forEach((p, k) => {
+      const pat = `${at}.positions.${k}.asset`;
+      const prev = seen.get(p.asset);
+      if (prev !== undefined) add(pat, p.asset, `asset already listed at ${at}.positions.${prev}; list each asset once and use weight`);
+      else seen.set(p.asset, k);
+      const market = ex.markets.find((m) => m.asset === p.asset);
+      if (!market) {
+        add(pat, p.asset, `exchange "${ex.id}" has no market for this asset (markets: ${quotedList(ex.markets.map((m) => m.asset))})`);
+        return;
+      }
+      const imf = market.marginTiers[0]!.initialMarginFraction;
+      if (1 / imf < maxLeverage) {
+        maxLeverage = 1 / imf;
+        capNote = `${fmt(maxLeverage)}× on ${p.asset} at exchange "${ex.id}" (1 / initialMarginFraction ${imf} of its first margin tier)`;
+      }
+    });
+    if (Number.isFinite(maxLeverage)) {
+      const limit = maxLeverage * (1 + LEVERAGE_SLACK);
+      if (c.leverage.kind === 'fixed' && c.leverage.value > limit) {
+        add(`${at}.leverage.value`, c.leverage.value, `leverage is above the venue maximum of ${capNote}`);
+      } else if (c.leverage.kind === 'uniform' && c.leverage.min > limit) {
+        add(`${at}.leverage.min`, c.leverage.min, `the whole leverage range is above the venue maximum of ${capNote}`);
+      }
+    }
+    checkDistribution(c.leverage, `${at}.leverage`, add);
+    checkDistribution(c.collateralUsd, `${at}.collateralUsd`, add);
+    checkDistribution(c.walletUsd, `${at}.walletUsd`, add);
+  });
+  for (const [exchangeId, t] of directionalExchanges) {
+    // Directional traders open positions against someone: market makers hold the other side.
+    if (!makersPerExchange.has(exchangeId)) {
+      add(`scenario.traders.${t}.exchange`, exchangeId, `exchange "${exchangeId}" has directional traders but no marketMaker cohort to hold the other side of their open interest`);
+    }
+  }
+
+  // --- regimes ----------------------------------------------------------------------------
+  const n = s.assets.length;
+  for (const name of ['calm', 'stress'] as const) {
+    checkCorrelation(s.regimes[name].correlation, n, `scenario.regimes.${name}.correlation`, add);
+  }
+  const sw = s.regimes.switching;
+  if (sw.kind === 'scripted' && sw.toCalmAtStep !== undefined && sw.toCalmAtStep <= sw.toStressAtStep) {
+    add('scenario.regimes.switching.toCalmAtStep', sw.toCalmAtStep, `expected a step after toStressAtStep (${sw.toStressAtStep})`);
+  }
+
+  return issues;
+}
+
+type Add = (path: string, value: unknown, message: string) => void;
+
+/** Map id → first index; report every later duplicate at its own path. */
+function uniqueIndex<T>(items: readonly T[], key: (x: T) => string, listPath: string, field: string, what: string, add: Add): Map<string, number> {
+  const index = new Map<string, number>();
+  items.forEach((item, i) => {
+    const k = key(item);
+    const first = index.get(k);
+    if (first !== undefined) add(`${listPath}.${i}.${field}`, k, `duplicate ${what} (first used at ${listPath}.${first})`);
+    else index.set(k, i);
+  });
+  return index;
+}
+
+function checkTiers(tiers: Experiment['scenario']['exchanges'][number]['markets'][number]['marginTiers'], at: string, add: Add): void {
+  tiers.forEach((tier, i) => {
+    const tat = `${at}.${i}`;
+    const last = i === tiers.length - 1;
+    if (last && tier.upToNotionalUsd !== null) {
+      add(`${tat}.upToNotionalUsd`, tier.upToNotionalUsd, 'the last margin tier must be open-ended: expected null');
+    }
+    if (!last && tier.upToNotionalUsd === null) {
+      add(`${tat}.upToNotionalUsd`, null, 'only the last margin tier may be open-ended: expected a finite notional bound');
+    }
+    if (i > 0) {
+      const prev = tiers[i - 1]!;
+      if (tier.upToNotionalUsd !== null && prev.upToNotionalUsd !== null && tier.upToNotionalUsd <= prev.upToNotionalUsd) {
+        add(`${tat}.upToNotionalUsd`, tier.upToNotionalUsd, `tier bounds must increase strictly: expected more than ${at}.${i - 1}.upToNotionalUsd (${prev.upToNotionalUsd})`);
+      }
+      if (tier.initialMarginFraction < prev.initialMarginFraction) {
+        add(`${tat}.initialMarginFraction`, tier.initialMarginFraction, `margin fractions must not decrease across tiers: expected at least ${at}.${i - 1}.initialMarginFraction (${prev.initialMarginFraction})`);
+      }
+      if (tier.maintenanceMarginFraction < prev.maintenanceMarginFraction) {
+        add(`${tat}.maintenanceMarginFraction`, tier.maintenanceMarginFraction, `margin fractions must not decrease across tiers: expected at least ${at}.${i - 1}.maintenanceMarginFraction (${prev.maintenanceMarginFraction})`);
+      }
+    }
+    if (tier.maintenanceMarginFraction >= tier.initialMarginFraction) {
+      add(`${tat}.maintenanceMarginFraction`, tier.maintenanceMarginFraction, `expected less than initialMarginFraction (${tier.initialMarginFraction}) of the same tier`);
+    }
+  });
+}
+
+function checkDistribution(d: Distribution, at: string, add: Add): void {
+  if (d.kind === 'uniform' && d.min > d.max) add(`${at}.min`, d.min, `expected min ≤ max (${d.max})`);
+}
+
+function checkCorrelation(m: number[][], n: number, at: string, add: Add): void {
+  const order = 'one per asset, in the order of scenario.assets';
+  if (m.length !== n) {
+    add(at, m, `expected a ${n}×${n} matrix (${order}), got ${m.length} row${m.length === 1 ? '' : 's'}`);
+    return;
+  }
+  let shapeOk = true;
+  m.forEach((row, i) => {
+    if (row.length !== n) {
+      add(`${at}.${i}`, row, `expected ${n} entries (${order}), got ${row.length}`);
+      shapeOk = false;
+    }
+  });
+  if (!shapeOk) return;
+  let valuesOk = true;
+  for (let i = 0; i < n; i++) {
+    const d = m[i]![i]!;
+    if (Math.abs(d - 1) > DIAGONAL_TOLERANCE) {
+      add(`${at}.${i}.${i}`, d, 'a diagonal entry of a correlation matrix must be 1');
+      valuesOk = false;
+    }
+    for (let j = i + 1; j < n; j++) {
+      const a = m[i]![j]!;
+      const b = m[j]![i]!;
+      if (Math.abs(a - b) > SYMMETRY_TOLERANCE) {
+        add(`${at}.${i}.${j}`, a, `the matrix must be symmetric: expected the same value as ${at}.${j}.${i} (${b})`);
+        valuesOk = false;
+      }
+    }
+  }
+  if (valuesOk && cholesky(m) === null) {
+    add(at, m, 'not positive definite: these pairwise correlations cannot hold at the same time (lower the offending off-diagonal entries)');
+  }
+}
+
+function quotedList(ids: readonly string[]): string {
+  return ids.length === 0 ? 'none' : [...new Set(ids)].map((x) => `"${x}"`).join(', ');
+}
+
+function fmt(x: number): string {
+  return Number.isInteger(x) ? String(x) : x.toPrecision(6).replace(/\.?0+$/, '');
+}

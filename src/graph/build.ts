@@ -1,0 +1,64 @@
+// The declared topology of a scenario as a graphology multi-directed graph. Nodes are assets,
+// oracles, protocols, insurance funds, backstop vaults and trader cohorts; an edge points the way
+// a loss travels and says why (its channel). Dense ids of the engine's state arrays come from here.
+import { MultiDirectedGraph } from 'graphology';
+import type { Experiment } from '../experiment/schema.ts';
+
+export type NodeKind = 'asset' | 'oracle' | 'protocol' | 'fund' | 'vault' | 'cohort';
+/** Why a loss at the source node can reach the target node. */
+export type EdgeChannel = 'oracle' | 'position' | 'collateral' | 'backs' | 'derives' | 'bridge' | 'exposure';
+
+export interface NodeAttributes {
+  kind: NodeKind;
+  /** Index into this kind's state arrays. */
+  denseId: number;
+  label: string;
+  /** Sub-kind: 'perp' for protocols, the cohort kind for cohorts. */
+  subKind?: string;
+}
+export interface EdgeAttributes {
+  channel: EdgeChannel;
+}
+export type DependencyGraph = MultiDirectedGraph<NodeAttributes, EdgeAttributes>;
+
+/** Node key of an entity, e.g. nodeKey('asset', 'BTC') = 'asset:BTC'. */
+export function nodeKey(kind: NodeKind, id: string): string {
+  return `${kind}:${id}`;
+}
+
+/** Builds the dependency graph of a validated experiment (references are known to resolve). */
+export function buildGraph(exp: Experiment): DependencyGraph {
+  const g: DependencyGraph = new MultiDirectedGraph<NodeAttributes, EdgeAttributes>();
+  const s = exp.scenario;
+  s.assets.forEach((a, i) => g.addNode(nodeKey('asset', a.symbol), { kind: 'asset', denseId: i, label: a.symbol }));
+  s.oracles.forEach((o, i) => {
+    g.addNode(nodeKey('oracle', o.id), { kind: 'oracle', denseId: i, label: o.id });
+    g.addDirectedEdge(nodeKey('asset', o.asset), nodeKey('oracle', o.id), { channel: 'oracle' });
+  });
+  s.insuranceFunds.forEach((f, i) => g.addNode(nodeKey('fund', f.id), { kind: 'fund', denseId: i, label: f.id }));
+  s.backstopVaults.forEach((v, i) => g.addNode(nodeKey('vault', v.id), { kind: 'vault', denseId: i, label: v.id }));
+  s.exchanges.forEach((x, i) => {
+    const key = nodeKey('protocol', x.id);
+    g.addNode(key, { kind: 'protocol', denseId: i, label: x.id, subKind: x.kind });
+    g.addDirectedEdge(nodeKey('fund', x.insuranceFund), key, { channel: 'backs' });
+    if (x.backstop) g.addDirectedEdge(nodeKey('vault', x.backstop.vault), key, { channel: 'backs' });
+    for (const m of x.markets) {
+      g.addDirectedEdge(nodeKey('asset', m.asset), key, { channel: 'position' });
+      g.addDirectedEdge(nodeKey('oracle', m.oracle), key, { channel: 'oracle' });
+    }
+  });
+  s.traders.forEach((c, i) => {
+    const key = nodeKey('cohort', c.id);
+    g.addNode(key, { kind: 'cohort', denseId: i, label: c.id, subKind: c.kind });
+    // A cohort's losses beyond its collateral become its protocol's bad debt; the protocol's
+    // ADL and socialized losses come back to the cohort.
+    g.addDirectedEdge(key, nodeKey('protocol', c.exchange), { channel: 'position' });
+    g.addDirectedEdge(nodeKey('protocol', c.exchange), key, { channel: 'position' });
+  });
+  return g;
+}
+
+/** Dense id of a node; throws if the node is missing (a validated experiment never misses). */
+export function denseId(g: DependencyGraph, kind: NodeKind, id: string): number {
+  return g.getNodeAttribute(nodeKey(kind, id), 'denseId');
+}

@@ -1,0 +1,344 @@
+// Turns one RunResult into Arrow record batches (runs, steps, prices, events), column by column
+// from the engine's typed arrays: no row objects, and strings only as Dictionary<Utf8, Int32>
+// columns whose dictionaries are built once per builder, so every batch of a file shares them
+// and the IPC writer emits each dictionary exactly once.
+
+import {
+  Dictionary,
+  Field,
+  Float64,
+  Int32,
+  RecordBatch,
+  Schema,
+  Struct,
+  Uint32,
+  Utf8,
+  makeData,
+  makeVector,
+  type Data,
+  type DataType,
+  type Vector,
+} from 'apache-arrow';
+import { EVENT_KINDS, REGIMES, RUN_SUMMARY_COLUMNS, type RunResult } from '../engine/record.ts';
+
+/** The four tables of a results folder, in the order they are listed in the manifest. */
+export const TABLE_NAMES = ['runs', 'steps', 'prices', 'events'] as const;
+export type TableName = (typeof TABLE_NAMES)[number];
+
+/** The string lists behind the dictionary columns; a code is an index into its list. */
+export interface DictionaryLists {
+  /** Protocol names, indexed by dense protocol id. */
+  protocols: readonly string[];
+  /** Asset symbols, indexed by dense asset id. */
+  assets: readonly string[];
+}
+
+// Dictionary ids are fixed rather than taken from apache-arrow's process-global counter, so that
+// identical input gives identical bytes regardless of how many types were created before.
+const DICT_ID = { protocol: 0, asset: 1, regime: 2, kind: 3 } as const;
+
+type DictType = Dictionary<Utf8, Int32>;
+
+/**
+ * Builds record batches for one results folder. Construct once per file set (the dictionaries
+ * and schemas are fixed for the whole file), then call the per-table methods once per run.
+ * Batches are views over fresh arrays or over the run's own arrays, so write them before the
+ * engine reuses its buffers.
+ */
+export class RunBatchBuilder {
+  /** Schema of each table; every batch built here has exactly this schema. */
+  readonly schemas: Readonly<Record<TableName, Schema>>;
+  private readonly nProtocols: number;
+  private readonly nAssets: number;
+  private readonly types: Record<keyof typeof DICT_ID, DictType>;
+  private readonly dicts: Record<keyof typeof DICT_ID, Vector<Utf8>>;
+
+  constructor(lists: DictionaryLists) {
+    this.nProtocols = lists.protocols.length;
+    this.nAssets = lists.assets.length;
+    this.types = {
+      protocol: new Dictionary(new Utf8(), new Int32(), DICT_ID.protocol, false),
+      asset: new Dictionary(new Utf8(), new Int32(), DICT_ID.asset, false),
+      regime: new Dictionary(new Utf8(), new Int32(), DICT_ID.regime, false),
+      kind: new Dictionary(new Utf8(), new Int32(), DICT_ID.kind, false),
+    };
+    this.dicts = {
+      protocol: utf8Vector(lists.protocols, 'protocols'),
+      asset: utf8Vector(lists.assets, 'assets'),
+      regime: utf8Vector(REGIMES, 'REGIMES'),
+      kind: utf8Vector(EVENT_KINDS, 'EVENT_KINDS'),
+    };
+    const t = this.types;
+    const i32 = new Int32();
+    const f64 = new Float64();
+    const f = (name: string, type: DataType, nullable = false) => new Field(name, type, nullable);
+    const runKey = [f('point_index', i32), f('replicate', i32)];
+    this.schemas = {
+      runs: new Schema([
+        ...runKey,
+        f('seed', new Uint32()),
+        ...RUN_SUMMARY_COLUMNS.map(([, name, kind]) => f(name, kind === 'i32' ? i32 : f64)),
+      ]),
+      steps: new Schema([
+        ...runKey,
+        f('step', i32),
+        f('protocol', t.protocol),
+        f('regime', t.regime),
+        f('open_interest_usd', f64),
+        f('margin_calls', i32),
+        f('liquidations', i32),
+        f('liquidation_volume_usd', f64),
+        f('backstop_volume_usd', f64),
+        f('bad_debt_usd', f64),
+        f('fund_payout_usd', f64),
+        f('insurance_fund_usd', f64),
+        f('adl_volume_usd', f64),
+        f('socialized_loss_usd', f64),
+        f('cascade_rounds', i32),
+      ]),
+      prices: new Schema([
+        ...runKey,
+        f('step', i32),
+        f('asset', t.asset),
+        f('fundamental_price', f64),
+        f('market_price', f64),
+        f('oracle_price', f64, true),
+      ]),
+      events: new Schema([
+        ...runKey,
+        f('event_id', i32),
+        f('step', i32),
+        f('round', i32),
+        f('kind', t.kind),
+        f('protocol', t.protocol, true),
+        f('account', i32, true),
+        f('asset', t.asset, true),
+        f('quantity', f64),
+        f('price', f64),
+        f('amount_usd', f64),
+        f('cause_id', i32, true),
+      ]),
+    };
+  }
+
+  /** The batch of `table` for `run`, or null when the run has no rows for it. */
+  build(table: TableName, run: RunResult): RecordBatch | null {
+    switch (table) {
+      case 'runs':
+        return this.runs(run);
+      case 'steps':
+        return this.steps(run);
+      case 'prices':
+        return this.prices(run);
+      case 'events':
+        return this.events(run);
+    }
+  }
+
+  /** One row: the run's key, its seed and its summary metrics. */
+  runs(run: RunResult): RecordBatch {
+    if (!Number.isInteger(run.seed) || run.seed < 0 || run.seed > 0xffffffff) {
+      throw new RangeError(`seed must be a uint32, got ${run.seed}`);
+    }
+    const cols: Record<string, Data> = {
+      point_index: int32(Int32Array.of(run.pointIndex)),
+      replicate: int32(Int32Array.of(run.replicate)),
+      seed: makeData({ type: new Uint32(), length: 1, data: Uint32Array.of(run.seed) }),
+    };
+    for (const [key, name, kind] of RUN_SUMMARY_COLUMNS) {
+      const v = run.summary[key];
+      cols[name] = kind === 'i32' ? int32(Int32Array.of(v)) : float64(Float64Array.of(v));
+    }
+    return this.batch('runs', 1, cols);
+  }
+
+  /** One row per (step, protocol), step-major; null when the run kept no step table. */
+  steps(run: RunResult): RecordBatch | null {
+    const st = run.steps;
+    if (st === null || st.rows === 0) return null;
+    if (st.nProtocols !== this.nProtocols) {
+      throw new RangeError(`step table has ${st.nProtocols} protocols, writer has ${this.nProtocols}`);
+    }
+    const n = st.rows;
+    const step = new Int32Array(n);
+    const protocol = new Int32Array(n);
+    for (let s = 0, i = 0; s < st.steps; s++) {
+      for (let p = 0; p < st.nProtocols; p++, i++) {
+        step[i] = s;
+        protocol[i] = p;
+      }
+    }
+    return this.batch('steps', n, {
+      ...this.runKey(run, n),
+      step: int32(step),
+      protocol: this.dict('protocol', protocol),
+      regime: this.dict('regime', codes(st.regime, n, REGIMES.length, 'regime')),
+      open_interest_usd: float64(st.openInterestUsd),
+      margin_calls: int32(st.marginCalls),
+      liquidations: int32(st.liquidations),
+      liquidation_volume_usd: float64(st.liquidationVolumeUsd),
+      backstop_volume_usd: float64(st.backstopVolumeUsd),
+      bad_debt_usd: float64(st.badDebtUsd),
+      fund_payout_usd: float64(st.fundPayoutUsd),
+      insurance_fund_usd: float64(st.insuranceFundUsd),
+      adl_volume_usd: float64(st.adlVolumeUsd),
+      socialized_loss_usd: float64(st.socializedLossUsd),
+      cascade_rounds: int32(st.cascadeRounds),
+    });
+  }
+
+  /** One row per (step, asset), step-major; oracle_price is null where no oracle reads it. */
+  prices(run: RunResult): RecordBatch | null {
+    const pt = run.prices;
+    if (pt === null || pt.rows === 0) return null;
+    if (pt.nAssets !== this.nAssets) {
+      throw new RangeError(`price table has ${pt.nAssets} assets, writer has ${this.nAssets}`);
+    }
+    const n = pt.rows;
+    const step = new Int32Array(n);
+    const asset = new Int32Array(n);
+    for (let s = 0, i = 0; s < pt.steps; s++) {
+      for (let a = 0; a < pt.nAssets; a++, i++) {
+        step[i] = s;
+        asset[i] = a;
+      }
+    }
+    return this.batch('prices', n, {
+      ...this.runKey(run, n),
+      step: int32(step),
+      asset: this.dict('asset', asset),
+      fundamental_price: float64(pt.fundamental),
+      market_price: float64(pt.market),
+      oracle_price: nanAsNull(pt.oracle, n),
+    });
+  }
+
+  /** One row per stored event; -1 protocol/account/asset/cause become null. */
+  events(run: RunResult): RecordBatch | null {
+    const ev = run.events;
+    const n = ev.storedRows;
+    if (n === 0) return null;
+    const eventId = new Int32Array(n);
+    for (let i = 0; i < n; i++) eventId[i] = i;
+    // The log's arrays have spare capacity: only the first n entries are rows.
+    const head = <A extends Int32Array | Float64Array>(a: A) => a.subarray(0, n) as A;
+    return this.batch('events', n, {
+      ...this.runKey(run, n),
+      event_id: int32(eventId),
+      step: int32(head(ev.step)),
+      round: int32(head(ev.round)),
+      kind: this.dict('kind', codes(ev.kind, n, EVENT_KINDS.length, 'event kind')),
+      protocol: this.dict('protocol', ...nullableCodes(ev.protocol, n, this.nProtocols, 'protocol')),
+      account: int32(...nullableCodes(ev.account, n, Infinity, 'account')),
+      asset: this.dict('asset', ...nullableCodes(ev.asset, n, this.nAssets, 'asset')),
+      quantity: float64(head(ev.quantity)),
+      price: float64(head(ev.price)),
+      amount_usd: float64(head(ev.amountUsd)),
+      cause_id: int32(...nullableCodes(ev.cause, n, Infinity, 'cause')),
+    });
+  }
+
+  private runKey(run: RunResult, n: number): Record<string, Data> {
+    return {
+      point_index: int32(new Int32Array(n).fill(run.pointIndex)),
+      replicate: int32(new Int32Array(n).fill(run.replicate)),
+    };
+  }
+
+  private dict(which: keyof typeof DICT_ID, indices: Int32Array, validity?: Validity): Data<DictType> {
+    return makeData({
+      type: this.types[which],
+      length: indices.length,
+      data: indices,
+      dictionary: this.dicts[which],
+      ...validityProps(validity),
+    });
+  }
+
+  /** Assembles columns in schema order, so a misspelt or missing column fails loudly here. */
+  private batch(table: TableName, n: number, cols: Record<string, Data>): RecordBatch {
+    const schema = this.schemas[table];
+    const children = schema.fields.map((field) => {
+      const col = cols[field.name];
+      if (col === undefined) throw new Error(`${table}: no data for column ${field.name}`);
+      if (col.length !== n) throw new Error(`${table}.${field.name}: ${col.length} rows, expected ${n}`);
+      return col;
+    });
+    return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children }));
+  }
+}
+
+/** Validity bitmap (LSB-first, 1 = valid) and null count; absent when nothing is null. */
+type Validity = { bitmap: Uint8Array; nullCount: number };
+
+function validityProps(v: Validity | undefined): { nullCount: number; nullBitmap?: Uint8Array } {
+  return v === undefined ? { nullCount: 0 } : { nullCount: v.nullCount, nullBitmap: v.bitmap };
+}
+
+function int32(values: Int32Array, validity?: Validity): Data<Int32> {
+  return makeData({ type: new Int32(), length: values.length, data: values, ...validityProps(validity) });
+}
+
+function float64(values: Float64Array, validity?: Validity): Data<Float64> {
+  return makeData({ type: new Float64(), length: values.length, data: values, ...validityProps(validity) });
+}
+
+/** Copies the first n codes to Int32 (the dictionary index type), checking each is in range. */
+function codes(src: Uint8Array | Int32Array, n: number, size: number, what: string): Int32Array {
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = src[i]!;
+    if (c < 0 || c >= size) throw new RangeError(`${what} code ${c} at row ${i} is outside 0..${size - 1}`);
+    out[i] = c;
+  }
+  return out;
+}
+
+/**
+ * Copies the first n values, turning -1 into null. Null slots hold 0 rather than -1 because some
+ * readers check every dictionary index, valid or not, against the dictionary's length.
+ */
+function nullableCodes(src: Int32Array, n: number, size: number, what: string): [Int32Array, Validity?] {
+  const out = new Int32Array(n);
+  const bitmap = new Uint8Array((n + 7) >> 3);
+  let nulls = 0;
+  for (let i = 0; i < n; i++) {
+    const c = src[i]!;
+    if (c === -1) {
+      nulls++;
+      continue;
+    }
+    if (c < 0 || c >= size) throw new RangeError(`${what} ${c} at row ${i} is outside 0..${size - 1}`);
+    out[i] = c;
+    bitmap[i >> 3]! |= 1 << (i & 7);
+  }
+  return nulls === 0 ? [out] : [out, { bitmap, nullCount: nulls }];
+}
+
+/** A Float64 column that is null where `src` is NaN (null slots hold 0, for stable bytes). */
+function nanAsNull(src: Float64Array, n: number): Data<Float64> {
+  let nulls = 0;
+  for (let i = 0; i < n; i++) if (Number.isNaN(src[i]!)) nulls++;
+  if (nulls === 0) return float64(src.subarray(0, n));
+  const out = new Float64Array(n);
+  const bitmap = new Uint8Array((n + 7) >> 3);
+  for (let i = 0; i < n; i++) {
+    const v = src[i]!;
+    if (Number.isNaN(v)) continue;
+    out[i] = v;
+    bitmap[i >> 3]! |= 1 << (i & 7);
+  }
+  return float64(out, { bitmap, nullCount: nulls });
+}
+
+/** A Utf8 vector of distinct strings, for use as a dictionary (built once, not per row). */
+function utf8Vector(values: readonly string[], what: string): Vector<Utf8> {
+  if (new Set(values).size !== values.length) throw new Error(`${what} contains duplicate names`);
+  const enc = new TextEncoder();
+  const parts = values.map((s) => enc.encode(s));
+  const offsets = new Int32Array(values.length + 1);
+  for (let i = 0; i < parts.length; i++) offsets[i + 1] = offsets[i]! + parts[i]!.length;
+  const bytes = new Uint8Array(offsets[values.length]!);
+  parts.forEach((p, i) => bytes.set(p, offsets[i]!));
+  return makeVector(makeData({ type: new Utf8(), length: values.length, valueOffsets: offsets, data: bytes }));
+}

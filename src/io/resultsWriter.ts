@@ -1,0 +1,185 @@
+// Streams runs into a results folder: one Arrow IPC file per enabled table, one record batch per
+// table per run, written straight to `X.arrow.tmp` as it is produced, then a manifest; the
+// temporary names are renamed only once everything is complete, so a folder holding
+// manifest.json is whole. Identical input gives byte-identical Arrow files.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RecordBatchFileWriter } from 'apache-arrow';
+import type { RunResult } from '../engine/record.ts';
+import { RunBatchBuilder, TABLE_NAMES, type TableName } from './arrowTables.ts';
+
+/** Version of the column layout described in arrowTables.ts; bump on any schema change. */
+export const SCHEMA_VERSION = 1;
+
+/** What to write. Dictionary lists are fixed for the whole folder. */
+export interface ResultsWriterOptions {
+  /** Protocol names, indexed by dense protocol id. */
+  protocols: string[];
+  /** Asset symbols, indexed by dense asset id. */
+  assets: string[];
+  /** Which optional tables to write (runs.arrow is always written). */
+  output: { steps: boolean; prices: boolean; events: boolean };
+}
+
+/** One entry of the manifest's `files` list. */
+export interface ManifestFile {
+  /** File name relative to the results folder, e.g. "runs.arrow". */
+  path: string;
+  table: TableName;
+  rows: number;
+  /** Size of the file in bytes. */
+  bytes: number;
+}
+
+/**
+ * A RecordBatchFileWriter that writes each chunk to a file descriptor as it is produced. The
+ * stock writer queues chunks in an async queue that is only drained by an async reader, which
+ * would hold a whole run (or, with synchronous callers, every run) in memory; `_write` is the
+ * single point through which all of its bytes pass, so overriding it keeps memory bounded and
+ * makes write errors surface synchronously in append().
+ */
+class FdFileWriter extends RecordBatchFileWriter {
+  constructor(private readonly fd: number) {
+    super();
+  }
+
+  protected override _write(chunk: unknown): this {
+    // Like the base class: bytes are only emitted once a schema has started the file.
+    if (!this._started) return this;
+    if (!ArrayBuffer.isView(chunk)) throw new TypeError('apache-arrow passed a non-ArrayBufferView chunk');
+    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    for (let done = 0; done < bytes.byteLength; ) {
+      done += fs.writeSync(this.fd, bytes, done, bytes.byteLength - done);
+    }
+    this._position += bytes.byteLength;
+    return this;
+  }
+}
+
+interface OpenTable {
+  table: TableName;
+  finalPath: string;
+  tmpPath: string;
+  fd: number | null;
+  writer: FdFileWriter;
+  rows: number;
+}
+
+/** Writes one results folder. Use open(), append() per run, then close() or abort(). */
+export class ResultsWriter {
+  private state: 'open' | 'closed' | 'aborted' = 'open';
+
+  private constructor(
+    private readonly outDir: string,
+    private readonly builder: RunBatchBuilder,
+    private readonly tables: OpenTable[],
+  ) {}
+
+  /**
+   * Creates `outDir` (recursively) and starts `X.arrow.tmp` for runs and each enabled table.
+   * Existing final files are left alone until close() renames over them.
+   */
+  static async open(outDir: string, opts: ResultsWriterOptions): Promise<ResultsWriter> {
+    const builder = new RunBatchBuilder({ protocols: opts.protocols, assets: opts.assets });
+    await fs.promises.mkdir(outDir, { recursive: true });
+    const enabled: Record<TableName, boolean> = { runs: true, ...opts.output };
+    const tables: OpenTable[] = [];
+    try {
+      for (const table of TABLE_NAMES) {
+        if (!enabled[table]) continue;
+        const finalPath = path.join(outDir, `${table}.arrow`);
+        const tmpPath = `${finalPath}.tmp`;
+        const fd = fs.openSync(tmpPath, 'w');
+        const writer = new FdFileWriter(fd);
+        tables.push({ table, finalPath, tmpPath, fd, writer, rows: 0 });
+        // Start with the schema now, so a table that never gets a row is still a valid file.
+        writer.reset(undefined, builder.schemas[table]);
+      }
+    } catch (err) {
+      closeAndRemove(tables);
+      throw err;
+    }
+    return new ResultsWriter(outDir, builder, tables);
+  }
+
+  /**
+   * Appends one run: one record batch per enabled table, written before returning. Tables for
+   * which the run has no rows (no events, steps/prices not kept) get no batch.
+   */
+  append(run: RunResult): void {
+    this.assertOpen('append');
+    // Build every batch before writing any, so a bad run throws without leaving a partial run.
+    const batches = this.tables.map((t) => this.builder.build(t.table, run));
+    this.tables.forEach((t, i) => {
+      const batch = batches[i];
+      if (batch == null) return;
+      t.writer.write(batch);
+      t.rows += batch.numRows;
+    });
+  }
+
+  /**
+   * Finishes every Arrow file (footer included), writes manifest.json — `manifest` plus
+   * `schema_version` and `files` (path, table, rows, bytes) — pretty-printed, then renames the
+   * `.tmp` files to their final names, manifest.json last.
+   */
+  async close(manifest: Record<string, unknown>): Promise<void> {
+    this.assertOpen('close');
+    this.state = 'closed';
+    try {
+      const files: ManifestFile[] = [];
+      for (const t of this.tables) {
+        t.writer.close();
+        const fd = t.fd!;
+        t.fd = null;
+        let bytes: number;
+        try {
+          fs.fsyncSync(fd);
+          bytes = fs.fstatSync(fd).size;
+        } finally {
+          fs.closeSync(fd);
+        }
+        files.push({ path: path.basename(t.finalPath), table: t.table, rows: t.rows, bytes });
+      }
+      const manifestPath = path.join(this.outDir, 'manifest.json');
+      // schema_version goes first for readers of the file, and is assigned again after the
+      // spread so that a caller's key of the same name cannot override it (position is kept).
+      const body: Record<string, unknown> = { schema_version: SCHEMA_VERSION, ...manifest };
+      body.schema_version = SCHEMA_VERSION;
+      body.files = files;
+      await fs.promises.writeFile(`${manifestPath}.tmp`, JSON.stringify(body, null, 2) + '\n');
+      for (const t of this.tables) await fs.promises.rename(t.tmpPath, t.finalPath);
+      await fs.promises.rename(`${manifestPath}.tmp`, manifestPath);
+    } catch (err) {
+      this.removeTemporaries();
+      throw err;
+    }
+  }
+
+  /** Stops writing and removes every temporary file; final files are not touched. Idempotent. */
+  async abort(): Promise<void> {
+    if (this.state === 'aborted') return;
+    this.state = 'aborted';
+    this.removeTemporaries();
+  }
+
+  private removeTemporaries(): void {
+    closeAndRemove(this.tables);
+    fs.rmSync(path.join(this.outDir, 'manifest.json.tmp'), { force: true });
+  }
+
+  private assertOpen(op: string): void {
+    if (this.state !== 'open') throw new Error(`ResultsWriter.${op}: writer is ${this.state}`);
+  }
+}
+
+function closeAndRemove(tables: OpenTable[]): void {
+  for (const t of tables) {
+    if (t.fd !== null) {
+      fs.closeSync(t.fd);
+      t.fd = null;
+    }
+    fs.rmSync(t.tmpPath, { force: true });
+  }
+}

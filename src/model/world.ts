@@ -1,0 +1,751 @@
+// The state of one run as struct-of-arrays: one typed array per field, indexed by dense ids that
+// the dependency graph assigns (assets, oracles, protocols, funds, cohorts) or that the builder
+// assigns in a fixed order (markets, accounts, positions, ledger holders). The step loop reads and
+// writes these arrays only; no per-account objects exist.
+import type { Experiment } from '../experiment/schema.ts';
+import type { DependencyGraph } from '../graph/build.ts';
+import { denseId } from '../graph/build.ts';
+import { cholesky } from './cholesky.ts';
+import { Ledger } from '../engine/ledger.ts';
+import { EventLog, PriceTable, StepTable } from '../engine/record.ts';
+import { drawDistribution, makeStream, type Stream } from './random.ts';
+import { requirementUsd } from './margin.ts';
+
+/** What an account is for. */
+export const Role = { directional: 0, marketMaker: 1, liquidator: 2, vault: 3 } as const;
+/** Accounts are never deleted: a status says where they are in their life. */
+export const Status = { active: 0, liquidated: 1, bankrupt: 2 } as const;
+export const ImpactCode = { linear: 0, sqrt: 1, exponential: 2 } as const;
+export const LiquidationMode = { partial: 0, full: 1 } as const;
+
+const SECONDS_PER_YEAR = 365 * 24 * 3600;
+
+/** Per-step totals per protocol, reset at the start of every step. */
+export interface StepAccumulators {
+  marginCalls: Int32Array;
+  liquidations: Int32Array;
+  liquidationVolumeUsd: Float64Array;
+  backstopVolumeUsd: Float64Array;
+  badDebtUsd: Float64Array;
+  fundPayoutUsd: Float64Array;
+  adlVolumeUsd: Float64Array;
+  socializedLossUsd: Float64Array;
+  uncoveredBadDebtUsd: Float64Array;
+  adlCount: Int32Array;
+  cascadeRounds: Int32Array;
+}
+
+export interface World {
+  readonly steps: number;
+  readonly stepSeconds: number;
+  /** Current step (0-based) and cascade round, for event records. */
+  step: number;
+  round: number;
+
+  // ---- assets
+  readonly nAssets: number;
+  readonly assetSymbols: string[];
+  readonly initialPrice: Float64Array;
+  /** Exogenous price, USD. */
+  readonly fundamental: Float64Array;
+  /** fundamental × impact factor, USD. */
+  readonly market: Float64Array;
+  readonly impactModel: Uint8Array;
+  readonly impactCoefficient: Float64Array;
+  readonly depthUsd: Float64Array;
+  readonly permanentShare: Float64Array;
+  /** Multiplier applied to the temporary impact each step: 0.5^(stepSeconds / half-life). */
+  readonly temporaryDecayPerStep: Float64Array;
+  /** Net sold share of depth that never decays / that decays (positive = net selling). */
+  readonly impactPermanent: Float64Array;
+  readonly impactTemporary: Float64Array;
+  /** Log-price drift per step, including the Itô and jump compensators. */
+  readonly driftPerStep: Float64Array;
+  /** σ·√dt per asset. */
+  readonly volPerStep: Float64Array;
+  readonly jumpLambdaPerStep: Float64Array;
+  readonly jumpMean: Float64Array;
+  readonly jumpStd: Float64Array;
+  /** 0 calm, 1 stress. */
+  regime: number;
+  readonly choleskyByRegime: [Float64Array, Float64Array];
+  readonly volMultiplier: Float64Array;
+  readonly jumpMultiplier: Float64Array;
+  readonly switching: {
+    kind: 'none' | 'markov' | 'scripted';
+    calmToStressPerStep: number;
+    stressToCalmPerStep: number;
+    toStressAtStep: number;
+    toCalmAtStep: number;
+  };
+  readonly peakMarket: Float64Array;
+  readonly maxDrawdownMarket: Float64Array;
+  readonly peakFundamental: Float64Array;
+  readonly maxDrawdownFundamental: Float64Array;
+  /** Scratch for independent normals, one per asset. */
+  readonly normals: Float64Array;
+
+  // ---- shocks
+  readonly nShocks: number;
+  readonly shockIds: string[];
+  readonly shockAsset: Int32Array;
+  /** Gross return applied per step: (1 + totalReturn)^(1/overSteps). */
+  readonly shockFactorPerStep: Float64Array;
+  readonly shockStartStep: Int32Array;
+  readonly shockEndStep: Int32Array;
+  /** Event id of the shock's start event in this run, -1 before it starts. */
+  readonly shockEventId: Int32Array;
+  /** Per asset: event id of the latest shock on it, -1 if none (the cause of what follows). */
+  readonly assetShockEvent: Int32Array;
+  /** Per asset: event id of the latest liquidation sold into its market, -1 if none. */
+  readonly assetLiquidationEvent: Int32Array;
+
+  // ---- oracles
+  readonly nOracles: number;
+  readonly oracleAsset: Int32Array;
+  /** 0 market, 1 fundamental. */
+  readonly oracleSource: Uint8Array;
+  readonly oracleLag: Int32Array;
+  readonly oraclePrice: Float64Array;
+  /** Ring buffer of source prices, historyLength slots per oracle. */
+  readonly oracleHistory: Float64Array;
+  readonly historyLength: number;
+  readonly assetFirstOracle: Int32Array;
+
+  // ---- protocols (perp exchanges)
+  readonly nExchanges: number;
+  readonly exchangeIds: string[];
+  readonly exchangeFund: Int32Array;
+  /** Account id of the exchange's backstop vault, -1 if none. */
+  readonly exchangeVaultAccount: Int32Array;
+  readonly takeoverBelowMaintenanceShare: Float64Array;
+  readonly liquidationMode: Uint8Array;
+  readonly penaltyFraction: Float64Array;
+  readonly partialMinNotionalUsd: Float64Array;
+  readonly maxRoundsPerStep: Int32Array;
+  readonly fundingInterestPer8h: Float64Array;
+  readonly fundingClampPer8h: Float64Array;
+  readonly fundingCapPerHour: Float64Array;
+  /** 1 when the exchange has liquidator accounts (else market makers take liquidation flow). */
+  readonly exchangeHasLiquidators: Uint8Array;
+  /** Market-maker accounts of exchange x: makerAccounts[makerStart[x] .. makerStart[x+1]-1]. */
+  readonly makerStart: Int32Array;
+  readonly makerAccounts: Int32Array;
+  /** Liquidator accounts of exchange x, in the same layout. */
+  readonly liquidatorStart: Int32Array;
+  readonly liquidatorAccounts: Int32Array;
+
+  // ---- markets (one per asset per exchange)
+  readonly nMarkets: number;
+  readonly marketExchange: Int32Array;
+  readonly marketAsset: Int32Array;
+  readonly marketOracle: Int32Array;
+  /** Cumulative funding paid by one unit of long position, USD per unit. */
+  readonly fundingIndex: Float64Array;
+  /** Margin brackets of market m are tiers tierStart[m] .. tierStart[m+1]-1. */
+  readonly tierStart: Int32Array;
+  readonly tierUpperUsd: Float64Array;
+  readonly tierImRate: Float64Array;
+  readonly tierMmRate: Float64Array;
+  /** Binance-style "maintenance amount": requirement = notional × rate − amount, continuous. */
+  readonly tierImAmount: Float64Array;
+  readonly tierMmAmount: Float64Array;
+  /** Positions of market m are marketPositions[marketPosStart[m] .. marketPosStart[m+1]-1]. */
+  readonly marketPosStart: Int32Array;
+  readonly marketPositions: Int32Array;
+
+  // ---- accounts
+  readonly nAccounts: number;
+  readonly accountExchange: Int32Array;
+  readonly accountCohort: Int32Array;
+  readonly accountRole: Uint8Array;
+  readonly accountStatus: Uint8Array;
+  /** Ledger holder of the trader's wallet, -1 if none. */
+  readonly accountWallet: Int32Array;
+  /** Largest notional / equity at which a counterparty account still takes flow. */
+  readonly accountMaxLeverage: Float64Array;
+  /** Positions of account a are posStart[a] .. posStart[a+1]-1. */
+  readonly posStart: Int32Array;
+  /** Results of the last markToMarket, USD. */
+  readonly accountEquity: Float64Array;
+  readonly accountMaintenance: Float64Array;
+  readonly accountInitial: Float64Array;
+  readonly accountNotional: Float64Array;
+
+  // ---- positions
+  readonly nPositions: number;
+  readonly posAccount: Int32Array;
+  readonly posMarket: Int32Array;
+  /** Signed size in units of the asset (positive = long). */
+  readonly posQty: Float64Array;
+  /** Quote balance, USD: value of the position = qty × price + quote. */
+  readonly posQuote: Float64Array;
+  /** Funding index at the last settlement of this position. */
+  readonly posFundingIndex: Float64Array;
+
+  // ---- cohorts
+  readonly cohortCallMultiple: Float64Array;
+  readonly cohortTopUpProbability: Float64Array;
+  readonly cohortDeleverageProbability: Float64Array;
+  readonly cohortUnwindShare: Float64Array;
+
+  // ---- funds and ledger
+  readonly nFunds: number;
+  readonly fundCapUsd: Float64Array;
+  readonly ledger: Ledger;
+  readonly walletHolderStart: number;
+  readonly fundHolderStart: number;
+  /** Per exchange: the settlement pool that pays realized PnL (balance = Σ open quote). */
+  readonly poolHolderStart: number;
+  /** Per exchange: fees and fund overflow. */
+  readonly reserveHolderStart: number;
+
+  // ---- run record
+  readonly acc: StepAccumulators;
+  readonly events: EventLog;
+  readonly stepTable: StepTable | null;
+  readonly priceTable: PriceTable | null;
+  readonly fundMinUsd: Float64Array;
+  fundDepletionStep: number;
+  stressSteps: number;
+  maxCascadeDepth: number;
+  readonly totals: StepAccumulators;
+
+  readonly prices: Stream;
+  readonly behaviour: Stream;
+  /** Scratch arrays reused by phases (no allocation in the step loop). */
+  readonly scratch: {
+    queue: Int32Array;
+    queueKey: Float64Array;
+    ranked: Int32Array;
+    rankScore: Float64Array;
+    counterparties: Int32Array;
+    capacity: Float64Array;
+  };
+}
+
+/** Random streams of one run. */
+export interface RunSeeds {
+  prices: number;
+  behaviour: number;
+  init: number;
+}
+
+function accumulators(n: number): StepAccumulators {
+  return {
+    marginCalls: new Int32Array(n),
+    liquidations: new Int32Array(n),
+    liquidationVolumeUsd: new Float64Array(n),
+    backstopVolumeUsd: new Float64Array(n),
+    badDebtUsd: new Float64Array(n),
+    fundPayoutUsd: new Float64Array(n),
+    adlVolumeUsd: new Float64Array(n),
+    socializedLossUsd: new Float64Array(n),
+    uncoveredBadDebtUsd: new Float64Array(n),
+    adlCount: new Int32Array(n),
+    cascadeRounds: new Int32Array(n),
+  };
+}
+
+/** An account before it is packed into arrays (only used while building). */
+interface AccountDraft {
+  exchange: number;
+  cohort: number;
+  role: number;
+  wallet: number;
+  maxLeverage: number;
+  collateralUsd: number;
+  /** Market ids and signed quantities of its position slots. */
+  markets: number[];
+  qty: number[];
+}
+
+/** CSR lists of the market-maker and liquidator accounts of every exchange. */
+function roleIndex(drafts: AccountDraft[], nExchanges: number) {
+  const build = (role: number) => {
+    const start = new Int32Array(nExchanges + 1);
+    for (const d of drafts) if (d.role === role) start[d.exchange + 1]!++;
+    for (let x = 0; x < nExchanges; x++) start[x + 1] = start[x + 1]! + start[x]!;
+    const accounts = new Int32Array(start[nExchanges]!);
+    const next = start.slice(0, nExchanges);
+    drafts.forEach((d, a) => {
+      if (d.role === role) accounts[next[d.exchange]!++] = a;
+    });
+    return { start, accounts };
+  };
+  const makers = build(Role.marketMaker);
+  const liquidators = build(Role.liquidator);
+  return {
+    makerStart: makers.start,
+    makerAccounts: makers.accounts,
+    liquidatorStart: liquidators.start,
+    liquidatorAccounts: liquidators.accounts,
+  };
+}
+
+/**
+ * Builds the initial state of one run. Trader draws use the `init` stream only, so a change of a
+ * price or behaviour parameter never changes who holds what at step 0.
+ */
+export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSeeds): World {
+  const s = exp.scenario;
+  const dt = exp.stepSeconds;
+  const dtYears = dt / SECONDS_PER_YEAR;
+  const nAssets = s.assets.length;
+  const init = makeStream(seeds.init);
+
+  // Assets and the price process.
+  const initialPrice = new Float64Array(nAssets);
+  const impactModel = new Uint8Array(nAssets);
+  const impactCoefficient = new Float64Array(nAssets);
+  const depthUsd = new Float64Array(nAssets);
+  const permanentShare = new Float64Array(nAssets);
+  const temporaryDecayPerStep = new Float64Array(nAssets);
+  const driftPerStep = new Float64Array(nAssets);
+  const volPerStep = new Float64Array(nAssets);
+  const jumpLambdaPerStep = new Float64Array(nAssets);
+  const jumpMean = new Float64Array(nAssets);
+  const jumpStd = new Float64Array(nAssets);
+  for (const a of s.assets) {
+    const i = denseId(graph, 'asset', a.symbol);
+    initialPrice[i] = a.initialPrice;
+    impactModel[i] = ImpactCode[a.market.impact];
+    impactCoefficient[i] = a.market.impactCoefficient;
+    depthUsd[i] = a.market.depthUsd;
+    permanentShare[i] = a.market.permanentShare;
+    temporaryDecayPerStep[i] = Math.pow(0.5, dt / a.market.resilienceHalfLifeSeconds);
+    volPerStep[i] = a.volatilityAnnual * Math.sqrt(dtYears);
+    // Drift of the log-price: the Itô term is applied per step with the regime's volatility
+    // (see evolveFundamentals); the jump compensator keeps E[price] growing at driftAnnual.
+    driftPerStep[i] = a.driftAnnual * dtYears;
+    if (a.jumps) {
+      jumpLambdaPerStep[i] = a.jumps.intensityPerYear * dtYears;
+      jumpMean[i] = a.jumps.meanLogJump;
+      jumpStd[i] = a.jumps.stdLogJump;
+    }
+  }
+  const chol = (m: number[][], path: string): Float64Array => {
+    const l = cholesky(m);
+    if (!l) throw new Error(`${path} is not positive definite (validation should have caught this)`);
+    return l;
+  };
+  const sw = s.regimes.switching;
+  const perStep = (ratePerHour: number) => 1 - Math.exp(-ratePerHour * (dt / 3600));
+
+  // Oracles.
+  const nOracles = s.oracles.length;
+  const oracleAsset = new Int32Array(nOracles);
+  const oracleSource = new Uint8Array(nOracles);
+  const oracleLag = new Int32Array(nOracles);
+  const assetFirstOracle = new Int32Array(nAssets).fill(-1);
+  let maxLag = 0;
+  for (const o of s.oracles) {
+    const i = denseId(graph, 'oracle', o.id);
+    const a = denseId(graph, 'asset', o.asset);
+    oracleAsset[i] = a;
+    oracleSource[i] = o.source === 'market' ? 0 : 1;
+    oracleLag[i] = o.lagSteps;
+    if (assetFirstOracle[a] === -1) assetFirstOracle[a] = i;
+    maxLag = Math.max(maxLag, o.lagSteps);
+  }
+  const historyLength = maxLag + 1;
+  const oracleHistory = new Float64Array(nOracles * historyLength);
+  const oraclePrice = new Float64Array(nOracles);
+  for (let o = 0; o < nOracles; o++) {
+    const p = initialPrice[oracleAsset[o]!]!;
+    oraclePrice[o] = p;
+    oracleHistory.fill(p, o * historyLength, (o + 1) * historyLength);
+  }
+
+  // Exchanges and markets.
+  const nExchanges = s.exchanges.length;
+  const nMarkets = s.exchanges.reduce((n, x) => n + x.markets.length, 0);
+  const marketExchange = new Int32Array(nMarkets);
+  const marketAsset = new Int32Array(nMarkets);
+  const marketOracle = new Int32Array(nMarkets);
+  const tierStart = new Int32Array(nMarkets + 1);
+  const tiers: { upper: number; im: number; mm: number }[] = [];
+  const marketOf = new Map<string, number>(); // `${exchange}/${asset}` → market id
+  let m = 0;
+  for (const x of s.exchanges) {
+    const xi = denseId(graph, 'protocol', x.id);
+    for (const mk of x.markets) {
+      marketExchange[m] = xi;
+      marketAsset[m] = denseId(graph, 'asset', mk.asset);
+      marketOracle[m] = denseId(graph, 'oracle', mk.oracle);
+      marketOf.set(`${xi}/${marketAsset[m]}`, m);
+      tierStart[m] = tiers.length;
+      for (const t of mk.marginTiers) {
+        tiers.push({ upper: t.upToNotionalUsd ?? Infinity, im: t.initialMarginFraction, mm: t.maintenanceMarginFraction });
+      }
+      m++;
+    }
+  }
+  tierStart[nMarkets] = tiers.length;
+  const tierUpperUsd = Float64Array.from(tiers, (t) => t.upper);
+  const tierImRate = Float64Array.from(tiers, (t) => t.im);
+  const tierMmRate = Float64Array.from(tiers, (t) => t.mm);
+  const tierImAmount = new Float64Array(tiers.length);
+  const tierMmAmount = new Float64Array(tiers.length);
+  for (let mm = 0; mm < nMarkets; mm++) {
+    // amount_k = amount_{k-1} + lower_k × (rate_k − rate_{k-1}) keeps the requirement continuous
+    // at bracket boundaries (Binance USDⓈ-M "maintenance amount").
+    for (let k = tierStart[mm]! + 1; k < tierStart[mm + 1]!; k++) {
+      const lower = tierUpperUsd[k - 1]!;
+      tierImAmount[k] = tierImAmount[k - 1]! + lower * (tierImRate[k]! - tierImRate[k - 1]!);
+      tierMmAmount[k] = tierMmAmount[k - 1]! + lower * (tierMmRate[k]! - tierMmRate[k - 1]!);
+    }
+  }
+  const tierView = { tierStart, tierUpperUsd, tierImRate, tierImAmount };
+  const initialRequirement = (market: number, notional: number) =>
+    requirementUsd(tierView.tierStart, tierView.tierUpperUsd, tierView.tierImRate, tierView.tierImAmount, market, notional);
+
+  // Accounts: cohorts in order, then vaults.
+  const drafts: AccountDraft[] = [];
+  const walletInitial: number[] = [];
+  const exchangeMarkets = (xi: number) => {
+    const out: number[] = [];
+    for (let mm = 0; mm < nMarkets; mm++) if (marketExchange[mm] === xi) out.push(mm);
+    return out;
+  };
+  const exchangeHasLiquidators = new Uint8Array(nExchanges);
+  const nCohorts = s.traders.length;
+  const cohortCallMultiple = new Float64Array(nCohorts);
+  const cohortTopUpProbability = new Float64Array(nCohorts);
+  const cohortDeleverageProbability = new Float64Array(nCohorts);
+  const cohortUnwindShare = new Float64Array(nCohorts);
+  const netQty = new Float64Array(nMarkets); // directional net position per market
+  const makersOf: number[][] = Array.from({ length: nExchanges }, () => []);
+
+  for (const c of s.traders) {
+    const ci = denseId(graph, 'cohort', c.id);
+    const xi = denseId(graph, 'protocol', c.exchange);
+    if (c.kind === 'directional') {
+      cohortCallMultiple[ci] = c.marginCall.callBelowMaintenanceMultiple;
+      cohortTopUpProbability[ci] = c.marginCall.topUpProbability;
+      cohortDeleverageProbability[ci] = c.marginCall.deleverageProbability;
+      const specMarkets = c.positions.map((p) => marketOf.get(`${xi}/${denseId(graph, 'asset', p.asset)}`)!);
+      const weightSum = c.positions.reduce((sum, p) => sum + p.weight, 0);
+      for (let t = 0; t < c.count; t++) {
+        const collateral = drawDistribution(init, c.collateralUsd);
+        const leverage = drawDistribution(init, c.leverage);
+        const wallet = drawDistribution(init, c.walletUsd);
+        const signs = c.positions.map((p) =>
+          p.side === 'long' ? 1 : p.side === 'short' ? -1 : init.uniform() < c.longShare ? 1 : -1,
+        );
+        const walletHolder = walletInitial.length;
+        walletInitial.push(wallet);
+        const groups =
+          c.marginMode === 'cross' ? [c.positions.map((_, k) => k)] : c.positions.map((_, k) => [k]);
+        for (const group of groups) {
+          const groupWeight = group.reduce((sum, k) => sum + c.positions[k]!.weight, 0) / weightSum;
+          const accCollateral = collateral * groupWeight;
+          const notionals = group.map((k) => (leverage * collateral * c.positions[k]!.weight) / weightSum);
+          // Leverage draws are capped at the venue maximum: scale the notionals until the initial
+          // requirement fits the collateral (requirement is increasing in notional: bisection).
+          const required = (scale: number) =>
+            group.reduce((sum, k, j) => sum + initialRequirement(specMarkets[k]!, notionals[j]! * scale), 0);
+          let scale = 1;
+          if (required(1) > accCollateral) {
+            let lo = 0;
+            let hi = 1;
+            for (let it = 0; it < 60; it++) {
+              const mid = 0.5 * (lo + hi);
+              if (required(mid) <= accCollateral) lo = mid;
+              else hi = mid;
+            }
+            scale = lo;
+          }
+          const draft: AccountDraft = {
+            exchange: xi,
+            cohort: ci,
+            role: Role.directional,
+            wallet: walletHolder,
+            maxLeverage: 0,
+            collateralUsd: accCollateral,
+            markets: [],
+            qty: [],
+          };
+          group.forEach((k, j) => {
+            const mk = specMarkets[k]!;
+            const q = (signs[k]! * notionals[j]! * scale) / initialPrice[marketAsset[mk]!]!;
+            draft.markets.push(mk);
+            draft.qty.push(q);
+            netQty[mk] = netQty[mk]! + q;
+          });
+          drafts.push(draft);
+        }
+      }
+    } else {
+      if (c.kind === 'liquidator') {
+        exchangeHasLiquidators[xi] = 1;
+        cohortUnwindShare[ci] = c.unwindSharePerStep;
+      }
+      const markets = exchangeMarkets(xi);
+      for (let t = 0; t < c.count; t++) {
+        if (c.kind === 'marketMaker') makersOf[xi]!.push(drafts.length);
+        drafts.push({
+          exchange: xi,
+          cohort: ci,
+          role: c.kind === 'marketMaker' ? Role.marketMaker : Role.liquidator,
+          wallet: -1,
+          maxLeverage: c.maxLeverage,
+          collateralUsd: c.collateralUsd,
+          markets,
+          qty: markets.map(() => 0),
+        });
+      }
+    }
+  }
+  // Market makers hold the other side of the directional open interest, split evenly, so that
+  // every market starts with Σ qty = 0 (perp PnL is zero-sum).
+  for (let mk = 0; mk < nMarkets; mk++) {
+    const makers = makersOf[marketExchange[mk]!]!;
+    if (makers.length === 0) continue;
+    for (const d of makers) {
+      const draft = drafts[d]!;
+      const slot = draft.markets.indexOf(mk);
+      draft.qty[slot] = -netQty[mk]! / makers.length;
+    }
+  }
+  const exchangeVaultAccount = new Int32Array(nExchanges).fill(-1);
+  const takeoverBelowMaintenanceShare = new Float64Array(nExchanges);
+  for (const x of s.exchanges) {
+    if (!x.backstop) continue;
+    const xi = denseId(graph, 'protocol', x.id);
+    const vault = s.backstopVaults.find((v) => v.id === x.backstop!.vault)!;
+    exchangeVaultAccount[xi] = drafts.length;
+    takeoverBelowMaintenanceShare[xi] = x.backstop.takeoverBelowMaintenanceShare;
+    const markets = exchangeMarkets(xi);
+    drafts.push({
+      exchange: xi,
+      cohort: -1,
+      role: Role.vault,
+      wallet: -1,
+      maxLeverage: vault.maxLeverage,
+      collateralUsd: vault.initialUsd,
+      markets,
+      qty: markets.map(() => 0),
+    });
+  }
+
+  // Pack accounts and positions.
+  const nAccounts = drafts.length;
+  const nPositions = drafts.reduce((n, d) => n + d.markets.length, 0);
+  const accountExchange = new Int32Array(nAccounts);
+  const accountCohort = new Int32Array(nAccounts);
+  const accountRole = new Uint8Array(nAccounts);
+  const accountWallet = new Int32Array(nAccounts);
+  const accountMaxLeverage = new Float64Array(nAccounts);
+  const posStart = new Int32Array(nAccounts + 1);
+  const posAccount = new Int32Array(nPositions);
+  const posMarket = new Int32Array(nPositions);
+  const posQty = new Float64Array(nPositions);
+  const posQuote = new Float64Array(nPositions);
+  const marketCount = new Int32Array(nMarkets);
+  const nWallets = walletInitial.length;
+  const nFunds = s.insuranceFunds.length;
+  const walletHolderStart = nAccounts;
+  const fundHolderStart = walletHolderStart + nWallets;
+  const poolHolderStart = fundHolderStart + nFunds;
+  const reserveHolderStart = poolHolderStart + nExchanges;
+  const initialBalances = new Float64Array(reserveHolderStart + nExchanges);
+  let p = 0;
+  drafts.forEach((d, a) => {
+    accountExchange[a] = d.exchange;
+    accountCohort[a] = d.cohort;
+    accountRole[a] = d.role;
+    accountWallet[a] = d.wallet < 0 ? -1 : walletHolderStart + d.wallet;
+    accountMaxLeverage[a] = d.maxLeverage;
+    initialBalances[a] = d.collateralUsd;
+    posStart[a] = p;
+    d.markets.forEach((mk, j) => {
+      posAccount[p] = a;
+      posMarket[p] = mk;
+      const q = d.qty[j]!;
+      posQty[p] = q;
+      // Every position opens at the initial price: quote = −qty × price, so value = 0 at step 0.
+      posQuote[p] = q === 0 ? 0 : -q * initialPrice[marketAsset[mk]!]!;
+      marketCount[mk]!++;
+      p++;
+    });
+  });
+  posStart[nAccounts] = p;
+  walletInitial.forEach((w, i) => (initialBalances[walletHolderStart + i] = w));
+  const fundCapUsd = new Float64Array(nFunds);
+  for (const f of s.insuranceFunds) {
+    const fi = denseId(graph, 'fund', f.id);
+    initialBalances[fundHolderStart + fi] = f.initialUsd;
+    fundCapUsd[fi] = f.capUsd ?? Infinity;
+  }
+  const marketPosStart = new Int32Array(nMarkets + 1);
+  for (let mk = 0; mk < nMarkets; mk++) marketPosStart[mk + 1] = marketPosStart[mk]! + marketCount[mk]!;
+  const marketPositions = new Int32Array(nPositions);
+  const fill = marketPosStart.slice(0, nMarkets);
+  for (let q = 0; q < nPositions; q++) marketPositions[fill[posMarket[q]!]!++] = q;
+
+  const exchangeFund = new Int32Array(nExchanges);
+  const liquidationMode = new Uint8Array(nExchanges);
+  const penaltyFraction = new Float64Array(nExchanges);
+  const partialMinNotionalUsd = new Float64Array(nExchanges);
+  const maxRoundsPerStep = new Int32Array(nExchanges);
+  const fundingInterestPer8h = new Float64Array(nExchanges);
+  const fundingClampPer8h = new Float64Array(nExchanges);
+  const fundingCapPerHour = new Float64Array(nExchanges);
+  for (const x of s.exchanges) {
+    const xi = denseId(graph, 'protocol', x.id);
+    exchangeFund[xi] = denseId(graph, 'fund', x.insuranceFund);
+    liquidationMode[xi] = LiquidationMode[x.liquidation.mode];
+    penaltyFraction[xi] = x.liquidation.penaltyFraction;
+    partialMinNotionalUsd[xi] = x.liquidation.partialMinNotionalUsd;
+    maxRoundsPerStep[xi] = x.liquidation.maxRoundsPerStep;
+    fundingInterestPer8h[xi] = x.funding.interestRatePer8h;
+    fundingClampPer8h[xi] = x.funding.premiumClampPer8h;
+    fundingCapPerHour[xi] = x.funding.capPerHour;
+  }
+
+  // Shocks.
+  const nShocks = s.shocks.length;
+  const shockAsset = Int32Array.from(s.shocks, (k) => denseId(graph, 'asset', k.asset));
+  const shockFactorPerStep = Float64Array.from(s.shocks, (k) => Math.pow(1 + k.totalReturn, 1 / k.overSteps));
+  const shockStartStep = Int32Array.from(s.shocks, (k) => k.startStep);
+  const shockEndStep = Int32Array.from(s.shocks, (k) => k.startStep + k.overSteps);
+
+  const regimeMultiplier = (key: 'volatilityMultiplier' | 'jumpIntensityMultiplier') =>
+    Float64Array.of(s.regimes.calm[key], s.regimes.stress[key]);
+  const maxQueue = nAccounts;
+  return {
+    steps: exp.steps,
+    stepSeconds: dt,
+    step: 0,
+    round: 0,
+    nAssets,
+    assetSymbols: s.assets.map((a) => a.symbol),
+    initialPrice,
+    fundamental: initialPrice.slice(),
+    market: initialPrice.slice(),
+    impactModel,
+    impactCoefficient,
+    depthUsd,
+    permanentShare,
+    temporaryDecayPerStep,
+    impactPermanent: new Float64Array(nAssets),
+    impactTemporary: new Float64Array(nAssets),
+    driftPerStep,
+    volPerStep,
+    jumpLambdaPerStep,
+    jumpMean,
+    jumpStd,
+    regime: s.regimes.initial === 'calm' ? 0 : 1,
+    choleskyByRegime: [
+      chol(s.regimes.calm.correlation, 'scenario.regimes.calm.correlation'),
+      chol(s.regimes.stress.correlation, 'scenario.regimes.stress.correlation'),
+    ],
+    volMultiplier: regimeMultiplier('volatilityMultiplier'),
+    jumpMultiplier: regimeMultiplier('jumpIntensityMultiplier'),
+    switching: {
+      kind: sw.kind,
+      calmToStressPerStep: sw.kind === 'markov' ? perStep(sw.calmToStressPerHour) : 0,
+      stressToCalmPerStep: sw.kind === 'markov' ? perStep(sw.stressToCalmPerHour) : 0,
+      toStressAtStep: sw.kind === 'scripted' ? sw.toStressAtStep : -1,
+      toCalmAtStep: sw.kind === 'scripted' ? (sw.toCalmAtStep ?? -1) : -1,
+    },
+    peakMarket: initialPrice.slice(),
+    maxDrawdownMarket: new Float64Array(nAssets),
+    peakFundamental: initialPrice.slice(),
+    maxDrawdownFundamental: new Float64Array(nAssets),
+    normals: new Float64Array(nAssets),
+    nShocks,
+    shockIds: s.shocks.map((k) => k.id),
+    shockAsset,
+    shockFactorPerStep,
+    shockStartStep,
+    shockEndStep,
+    shockEventId: new Int32Array(nShocks).fill(-1),
+    assetShockEvent: new Int32Array(nAssets).fill(-1),
+    assetLiquidationEvent: new Int32Array(nAssets).fill(-1),
+    nOracles,
+    oracleAsset,
+    oracleSource,
+    oracleLag,
+    oraclePrice,
+    oracleHistory,
+    historyLength,
+    assetFirstOracle,
+    nExchanges,
+    exchangeIds: s.exchanges.map((x) => x.id),
+    exchangeFund,
+    exchangeVaultAccount,
+    takeoverBelowMaintenanceShare,
+    liquidationMode,
+    penaltyFraction,
+    partialMinNotionalUsd,
+    maxRoundsPerStep,
+    fundingInterestPer8h,
+    fundingClampPer8h,
+    fundingCapPerHour,
+    exchangeHasLiquidators,
+    ...roleIndex(drafts, nExchanges),
+    nMarkets,
+    marketExchange,
+    marketAsset,
+    marketOracle,
+    fundingIndex: new Float64Array(nMarkets),
+    tierStart,
+    tierUpperUsd,
+    tierImRate,
+    tierMmRate,
+    tierImAmount,
+    tierMmAmount,
+    marketPosStart,
+    marketPositions,
+    nAccounts,
+    accountExchange,
+    accountCohort,
+    accountRole,
+    accountStatus: new Uint8Array(nAccounts),
+    accountWallet,
+    accountMaxLeverage,
+    posStart,
+    accountEquity: new Float64Array(nAccounts),
+    accountMaintenance: new Float64Array(nAccounts),
+    accountInitial: new Float64Array(nAccounts),
+    accountNotional: new Float64Array(nAccounts),
+    nPositions,
+    posAccount,
+    posMarket,
+    posQty,
+    posQuote,
+    posFundingIndex: new Float64Array(nPositions),
+    cohortCallMultiple,
+    cohortTopUpProbability,
+    cohortDeleverageProbability,
+    cohortUnwindShare,
+    nFunds,
+    fundCapUsd,
+    ledger: new Ledger(initialBalances),
+    walletHolderStart,
+    fundHolderStart,
+    poolHolderStart,
+    reserveHolderStart,
+    acc: accumulators(nExchanges),
+    events: new EventLog(exp.output.events),
+    stepTable: exp.output.steps ? new StepTable(exp.steps, nExchanges) : null,
+    priceTable: exp.output.prices ? new PriceTable(exp.steps, nAssets) : null,
+    fundMinUsd: Float64Array.from({ length: nFunds }, (_, f) => initialBalances[fundHolderStart + f]!),
+    fundDepletionStep: -1,
+    stressSteps: 0,
+    maxCascadeDepth: 0,
+    totals: accumulators(nExchanges),
+    prices: makeStream(seeds.prices),
+    behaviour: makeStream(seeds.behaviour),
+    scratch: {
+      queue: new Int32Array(maxQueue),
+      queueKey: new Float64Array(maxQueue),
+      ranked: new Int32Array(nPositions),
+      rankScore: new Float64Array(nPositions),
+      counterparties: new Int32Array(nAccounts),
+      capacity: new Float64Array(nAccounts),
+    },
+  };
+}

@@ -1,0 +1,154 @@
+// The real `contagion` command, spawned as a user would run it (from another cwd, stdin closed):
+// malformed experiments must exit 2 naming the field path and value with no stack trace, and
+// schema/validate/list must work on good input.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { firstSentence, listExperiments } from '../src/cli/commands/list.ts';
+import { runOverrides } from '../src/cli/commands/run.ts';
+import { applyOverrides } from '../src/experiment/overrides.ts';
+import { minimalExperiment } from './fixtures/minimalExperiment.ts';
+
+const CLI = fileURLToPath(new URL('../src/cli/contagion.js', import.meta.url));
+// A cwd outside the package proves the CLI finds its own files (tsconfig, experiments/).
+const WORK = mkdtempSync(join(tmpdir(), 'contagion-cli-'));
+const TIMEOUT = 30_000;
+
+function contagion(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: WORK,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CONTAGION_DEBUG: '', NO_COLOR: '1' },
+    timeout: TIMEOUT,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let fileCount = 0;
+/** Write an experiment (the fixture with overrides, or raw text) to a fresh temp file. */
+function writeExperiment(content: string[] | { text: string }): string {
+  const file = join(WORK, `exp-${++fileCount}.json`);
+  const text = Array.isArray(content) ? JSON.stringify(applyOverrides(minimalExperiment(), content), null, 2) : content.text;
+  writeFileSync(file, text);
+  return file;
+}
+
+interface BadCase {
+  /** How to build the file: overrides of the fixture, raw text, or no file at all. */
+  file: string[] | { text: string } | 'missing';
+  /** Arguments after the file (the command defaults to validate). */
+  command?: 'validate' | 'run';
+  extra?: string[];
+  /** Strings stderr must contain: the field path, and the value where there is one. */
+  expect: string[];
+}
+
+const badCases: Array<[string, BadCase]> = [
+  ['a string where steps must be a number is named with its value', { file: ['steps="fifty"'], expect: ['steps: expected an integer', '"fifty"'] }],
+  ['a negative penalty fraction is named with its value', { file: ['scenario.exchanges.0.liquidation.penaltyFraction=-0.1'], expect: ['scenario.exchanges.0.liquidation.penaltyFraction', '-0.1', '≥ 0'] }],
+  ['a misspelled key is named and the right spelling suggested', { file: ['scenario.assets.0.volatilityAnual=0.6'], expect: ['scenario.assets.0.volatilityAnual', 'unknown key', 'did you mean "volatilityAnnual"'] }],
+  ['a correlation matrix that is not positive definite is named', { file: ['scenario.regimes.stress.correlation=[[1,1],[1,1]]'], expect: ['scenario.regimes.stress.correlation', 'not positive definite', '[[1,1],[1,1]]'] }],
+  ['a market on an asset that does not exist is named', { file: ['scenario.exchanges.0.markets.1.asset=SOL'], expect: ['scenario.exchanges.0.markets.1.asset', '"SOL"', 'no asset'] }],
+  ['an oracle on another asset than its market is named', { file: ['scenario.exchanges.0.markets.1.oracle=btc-oracle'], expect: ['scenario.exchanges.0.markets.1.oracle', '"btc-oracle"', 'prices BTC'] }],
+  ['a maintenance margin not below the initial margin is named', { file: ['scenario.exchanges.0.markets.1.marginTiers.0.maintenanceMarginFraction=0.05'], expect: ['scenario.exchanges.0.markets.1.marginTiers.0.maintenanceMarginFraction', '0.05', 'less than initialMarginFraction'] }],
+  ['a file that is not JSON is reported with line and column', { file: { text: '{\n  "name": "x",\n  "steps": 5,\n}\n' }, expect: ['(file)', 'not valid JSON at line 4, column 1'] }],
+  ['a missing file is reported as such', { file: 'missing', expect: ['(file)', 'no such file', 'does-not-exist.json'] }],
+  ['an unknown distribution kind lists the allowed kinds', { file: ['scenario.traders.0.leverage={"kind":"gaussian","mean":5}'], expect: ['scenario.traders.0.leverage.kind', '"gaussian"', '"fixed", "uniform", "lognormal"'] }],
+  ['a duplicate asset symbol is named', { file: ['scenario.assets.1.symbol=BTC'], expect: ['scenario.assets.1.symbol', 'duplicate asset symbol', '"BTC"'] }],
+  ['a --set of an unknown key in the run command is named', { file: [], command: 'run', extra: ['--set', 'scenario.assets.0.volatilityAnual=0.9'], expect: ['scenario.assets.0.volatilityAnual', 'unknown key', '0.9'] }],
+  ['a --set through a missing object in the run command names the argument', { file: [], command: 'run', extra: ['--set', 'scenario.nothing.here=1'], expect: ['--set "scenario.nothing.here=1"', 'scenario.nothing does not exist'] }],
+  ['a --runs that is not an integer in the run command is named', { file: [], command: 'run', extra: ['--runs', '2.5'], expect: ['runs: expected an integer', '2.5'] }],
+  ['a leverage above the venue maximum is named', { file: ['scenario.traders.0.leverage={"kind":"fixed","value":100}'], expect: ['scenario.traders.0.leverage.value', '100', 'venue maximum'] }],
+];
+
+describe('malformed experiments exit 2 with a clear message', () => {
+  test.each(badCases)('%s', (_name, c) => {
+    const file = c.file === 'missing' ? join(WORK, 'does-not-exist.json') : writeExperiment(c.file);
+    const r = contagion(c.command ?? 'validate', file, ...(c.extra ?? []));
+    expect(r.status, r.stderr).toBe(2);
+    for (const s of c.expect) expect(r.stderr).toContain(s);
+    expect(r.stderr).not.toContain('    at ');
+    expect(r.stdout).toBe('');
+  }, TIMEOUT);
+});
+
+describe('the commands', () => {
+  test('schema prints a JSON Schema describing experiments', () => {
+    const r = contagion('schema');
+    expect(r.status, r.stderr).toBe(0);
+    const schema = JSON.parse(r.stdout) as { $id: string; properties: Record<string, unknown>; required: string[] };
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['scenario', 'seed', 'steps', 'runs']));
+    expect(schema.$id).toBeTruthy();
+    // Fields with defaults are optional for the user.
+    expect(schema.required).not.toContain('stepSeconds');
+  }, TIMEOUT);
+
+  test('validate accepts a valid file and summarises it', () => {
+    const file = writeExperiment([]);
+    const r = contagion('validate', file);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(`${file}: valid (2 assets, 1 exchange, 3 trader cohorts, 2 runs × 50 steps)`);
+  }, TIMEOUT);
+
+  test('validate applies --set before validating', () => {
+    const r = contagion('validate', writeExperiment([]), '--set', 'runs=7', '--set', 'steps=20');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('7 runs × 20 steps');
+  }, TIMEOUT);
+
+  test('list exits 0', () => {
+    const r = contagion('list');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.length).toBeGreaterThan(0);
+  }, TIMEOUT);
+
+  test('an unknown command exits 2 with usage', () => {
+    const r = contagion('frobnicate');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('frobnicate');
+    expect(r.stderr).not.toContain('    at ');
+  }, TIMEOUT);
+
+  test('no command exits 2', () => {
+    const r = contagion();
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('Name a command');
+  }, TIMEOUT);
+
+  test('an unknown option exits 2', () => {
+    const r = contagion('validate', writeExperiment([]), '--bogus');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('Unknown argument: bogus');
+  }, TIMEOUT);
+});
+
+describe('command helpers', () => {
+  test('list reads name, first sentence and validity of each experiment file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'contagion-list-'));
+    writeFileSync(join(dir, 'b.json'), JSON.stringify(minimalExperiment()));
+    writeFileSync(join(dir, 'a.json'), JSON.stringify({ name: 'broken', note: 'Half written, e.g. no scenario. More later.' }));
+    writeFileSync(join(dir, 'c.json'), '{ not json');
+    writeFileSync(join(dir, 'notes.txt'), 'ignored');
+    expect(listExperiments(dir).map(({ name, summary, valid }) => ({ name, summary, valid }))).toEqual([
+      { name: 'broken', summary: 'Half written, e.g. no scenario.', valid: false },
+      { name: 'minimal', summary: 'A minimal two-asset experiment for tests.', valid: true },
+      { name: 'c', summary: '(not readable as JSON)', valid: false },
+    ]);
+    expect(listExperiments(join(dir, 'absent'))).toEqual([]);
+  });
+
+  test('the first sentence of a note ignores abbreviations and newlines', () => {
+    expect(firstSentence('Does cross margin,\n e.g. on Hyperliquid, spread losses? Then more.')).toBe('Does cross margin, e.g. on Hyperliquid, spread losses?');
+    expect(firstSentence('No full stop')).toBe('No full stop');
+  });
+
+  test('--runs and --seed become overrides applied after --set', () => {
+    expect(runOverrides({ set: 'runs=3', runs: '5', seed: '9' })).toEqual(['runs=3', 'runs=5', 'seed=9']);
+    expect(runOverrides({ set: ['a=1', 'b=2'] })).toEqual(['a=1', 'b=2']);
+    expect(runOverrides({})).toEqual([]);
+  });
+});

@@ -1,0 +1,403 @@
+// Results I/O: a hand-built run is written to Arrow files and read back value by value, including
+// null positions, dictionary strings and column types, plus the manifest, determinism of the
+// bytes, disabled tables and the temporary-file lifecycle (close renames, abort removes).
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import {
+  DataType,
+  Precision,
+  RecordBatchReader,
+  Table,
+  tableFromIPC,
+  tableToIPC,
+  type Field,
+} from 'apache-arrow';
+import {
+  EVENT_KINDS,
+  EventKindCode,
+  EventLog,
+  PriceTable,
+  REGIMES,
+  RUN_SUMMARY_COLUMNS,
+  StepTable,
+  type RunResult,
+  type RunSummary,
+} from '../src/engine/record.ts';
+import { RunBatchBuilder } from '../src/io/arrowTables.ts';
+import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
+import { ResultsWriter, type ResultsWriterOptions } from '../src/io/resultsWriter.ts';
+
+const PROTOCOLS = ['alpha', 'beta'];
+const ASSETS = ['BTC', 'ETH'];
+const ALL_ON: ResultsWriterOptions = {
+  protocols: PROTOCOLS,
+  assets: ASSETS,
+  output: { steps: true, prices: true, events: true },
+};
+const TABLES = ['runs', 'steps', 'prices', 'events'];
+
+const tmpDirs: string[] = [];
+function tmpDir(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'contagion-io-'));
+  tmpDirs.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+const SUMMARY: RunSummary = {
+  totalBadDebtUsd: 0.25,
+  insuranceFundMinUsd: 49.75,
+  insuranceFundDepletionStep: -1,
+  fundPayoutUsd: 0.25,
+  adlVolumeUsd: 3,
+  adlCount: 1,
+  socializedLossUsd: 0.5,
+  uncoveredBadDebtUsd: 0,
+  liquidationCount: 4,
+  liquidationVolumeUsd: 14.5,
+  backstopVolumeUsd: 1,
+  marginCalls: 7,
+  maxCascadeDepth: 3,
+  maxMarketDrawdown: 0.15,
+  fundamentalDrawdown: 0.1,
+  drawdownAmplification: NaN,
+  insolventProtocols: 1,
+  stressSteps: 1,
+  totalValueUsd: 1234.5,
+  ledgerErrorUsd: 1e-9,
+};
+
+/** 3 steps × 2 protocols × 2 assets, 4 events; a second run keeps only its summary. */
+function makeRuns(): [RunResult, RunResult] {
+  const st = new StepTable(3, 2);
+  st.openInterestUsd.set([100, 200, 110, 190, 90, 180]);
+  st.marginCalls.set([0, 1, 2, 0, 3, 1]);
+  st.liquidations.set([0, 0, 1, 0, 2, 1]);
+  st.liquidationVolumeUsd.set([0, 0, 5, 0, 7.5, 2]);
+  st.backstopVolumeUsd.set([0, 0, 0, 0, 1, 0]);
+  st.badDebtUsd.set([0, 0, 0, 0, 0.25, 0]);
+  st.fundPayoutUsd.set([0, 0, 0, 0, 0.25, 0]);
+  st.insuranceFundUsd.set([50, 60, 50, 60, 49.75, 60]);
+  st.adlVolumeUsd.set([0, 0, 0, 0, 0, 3]);
+  st.socializedLossUsd.set([0, 0, 0, 0, 0, 0.5]);
+  st.cascadeRounds.set([0, 1, 2, 0, 3, 1]);
+  st.regime.set([0, 0, 1, 1, 0, 0]);
+
+  const pt = new PriceTable(3, 2);
+  pt.fundamental.set([100, 10, 95, 9.5, 90, 9]);
+  pt.market.set([100, 10, 94, 9.4, 85, 8.9]);
+  pt.oracle.set([100, 10, 94, NaN, 86, 9]);
+
+  // Capacity 2, so the log grows and its arrays end up longer than the 4 stored rows.
+  const ev = new EventLog(true, 2);
+  ev.push(0, 0, EventKindCode.shock, -1, -1, 0, 0, 95, 0, -1);
+  ev.push(1, 1, EventKindCode.margin_call, 0, 7, -1, 0, 0, 12.5, 0);
+  ev.push(1, 2, EventKindCode.liquidation, 1, 3, 1, -2, 9.4, 18.8, 1);
+  ev.push(2, 1, EventKindCode.bad_debt, 1, -1, -1, 0, 0, 0.25, 2);
+
+  const a: RunResult = { pointIndex: 0, replicate: 0, seed: 123456789, steps: st, prices: pt, events: ev, summary: SUMMARY };
+  const b: RunResult = {
+    pointIndex: 1,
+    replicate: 1,
+    seed: 4_000_000_000, // above 2^31: must survive as uint32
+    steps: null,
+    prices: null,
+    events: new EventLog(false),
+    summary: { ...SUMMARY, totalBadDebtUsd: 0, insuranceFundDepletionStep: 2, drawdownAmplification: 1.5 },
+  };
+  return [a, b];
+}
+
+async function writeFolder(opts: ResultsWriterOptions, runs: RunResult[]): Promise<string> {
+  const dir = path.join(tmpDir(), 'out', 'nested'); // open() must create parents
+  const w = await ResultsWriter.open(dir, opts);
+  for (const r of runs) w.append(r);
+  await w.close({ experiment: 'unit', runs_done: runs.length, schema_version: 99 });
+  return dir;
+}
+
+function typeName(t: DataType): string {
+  if (DataType.isDictionary(t)) return `dict<${typeName(t.dictionary)},${typeName(t.indices)}>`;
+  if (DataType.isInt(t)) return `${t.isSigned ? 'int' : 'uint'}${t.bitWidth}`;
+  if (DataType.isFloat(t)) return t.precision === Precision.DOUBLE ? 'float64' : `float(${t.precision})`;
+  if (DataType.isUtf8(t)) return 'utf8';
+  return String(t);
+}
+const describeFields = (fields: Field[]) => fields.map((f) => `${f.name}:${typeName(f.type)}${f.nullable ? '?' : ''}`);
+
+/** Number of record batches and dictionary batches recorded in a file's footer. */
+function footerCounts(file: string): { batches: number; dictionaries: number } {
+  const reader = RecordBatchReader.from(fs.readFileSync(file));
+  reader.open();
+  expect(reader.isFile()).toBe(true);
+  return { batches: reader.numRecordBatches, dictionaries: reader.numDictionaries };
+}
+
+const DICT = 'dict<utf8,int32>';
+
+describe('ResultsWriter output', () => {
+  const [runA, runB] = makeRuns();
+  let dir = '';
+  let dir2 = '';
+  beforeAll(async () => {
+    dir = await writeFolder(ALL_ON, [runA, runB]);
+    dir2 = await writeFolder(ALL_ON, makeRuns()); // fresh, identical input
+  });
+  const read = (t: string) => readArrowTable(path.join(dir, `${t}.arrow`));
+
+  it('is byte-identical for identical input and leaves no temporary files', () => {
+    expect(fs.readdirSync(dir).sort()).toEqual(['events.arrow', 'manifest.json', 'prices.arrow', 'runs.arrow', 'steps.arrow']);
+    for (const t of TABLES) {
+      const a = fs.readFileSync(path.join(dir, `${t}.arrow`));
+      const b = fs.readFileSync(path.join(dir2, `${t}.arrow`));
+      expect(a.equals(b), t).toBe(true);
+      // No paths or other environment in the bytes.
+      expect(a.includes(Buffer.from(os.tmpdir())), t).toBe(false);
+    }
+    expect(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')).toBe(
+      fs.readFileSync(path.join(dir2, 'manifest.json'), 'utf8'),
+    );
+  });
+
+  it('writes a manifest with schema_version, row counts and byte sizes', () => {
+    const text = fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8');
+    expect(text.startsWith('{\n  "schema_version": 1,\n')).toBe(true); // pretty-printed, version first
+    const m = JSON.parse(text) as Record<string, unknown>;
+    expect(m.schema_version).toBe(1); // the caller's 99 does not override it
+    expect(m.experiment).toBe('unit');
+    expect(m.runs_done).toBe(2);
+    const size = (t: string) => fs.statSync(path.join(dir, `${t}.arrow`)).size;
+    expect(m.files).toEqual([
+      { path: 'runs.arrow', table: 'runs', rows: 2, bytes: size('runs') },
+      { path: 'steps.arrow', table: 'steps', rows: 6, bytes: size('steps') },
+      { path: 'prices.arrow', table: 'prices', rows: 6, bytes: size('prices') },
+      { path: 'events.arrow', table: 'events', rows: 4, bytes: size('events') },
+    ]);
+  });
+
+  it('has the specified column names and types', () => {
+    expect(describeFields(read('runs').schema.fields)).toEqual([
+      'point_index:int32',
+      'replicate:int32',
+      'seed:uint32',
+      ...RUN_SUMMARY_COLUMNS.map(([, name, kind]) => `${name}:${kind === 'i32' ? 'int32' : 'float64'}`),
+    ]);
+    expect(describeFields(read('steps').schema.fields)).toEqual([
+      'point_index:int32',
+      'replicate:int32',
+      'step:int32',
+      `protocol:${DICT}`,
+      `regime:${DICT}`,
+      'open_interest_usd:float64',
+      'margin_calls:int32',
+      'liquidations:int32',
+      'liquidation_volume_usd:float64',
+      'backstop_volume_usd:float64',
+      'bad_debt_usd:float64',
+      'fund_payout_usd:float64',
+      'insurance_fund_usd:float64',
+      'adl_volume_usd:float64',
+      'socialized_loss_usd:float64',
+      'cascade_rounds:int32',
+    ]);
+    expect(describeFields(read('prices').schema.fields)).toEqual([
+      'point_index:int32',
+      'replicate:int32',
+      'step:int32',
+      `asset:${DICT}`,
+      'fundamental_price:float64',
+      'market_price:float64',
+      'oracle_price:float64?',
+    ]);
+    expect(describeFields(read('events').schema.fields)).toEqual([
+      'point_index:int32',
+      'replicate:int32',
+      'event_id:int32',
+      'step:int32',
+      'round:int32',
+      `kind:${DICT}`,
+      `protocol:${DICT}?`,
+      'account:int32?',
+      `asset:${DICT}?`,
+      'quantity:float64',
+      'price:float64',
+      'amount_usd:float64',
+      'cause_id:int32?',
+    ]);
+    const protocol = read('steps').schema.fields.find((f) => f.name === 'protocol');
+    expect(DataType.isDictionary(protocol?.type)).toBe(true);
+    expect(read('runs').schema.metadata.size).toBe(0);
+  });
+
+  it('runs: one row per run, seeds as uint32, every summary column', () => {
+    const t = read('runs');
+    expect(t.numRows).toBe(2);
+    expect(columnToArray(t, 'point_index')).toEqual([0, 1]);
+    expect(columnToArray(t, 'replicate')).toEqual([0, 1]);
+    expect(columnToArray(t, 'seed')).toEqual([123456789, 4_000_000_000]);
+    for (const [key, name] of RUN_SUMMARY_COLUMNS) {
+      expect(columnToArray(t, name), name).toEqual([runA.summary[key], runB.summary[key]]);
+    }
+    expect(columnToArray(t, 'drawdown_amplification')).toEqual([NaN, 1.5]); // NaN stays a value
+    expect(footerCounts(path.join(dir, 'runs.arrow'))).toEqual({ batches: 2, dictionaries: 0 });
+  });
+
+  it('steps: step-major, protocol-minor rows with decoded dictionaries', () => {
+    const t = read('steps');
+    expect(t.numRows).toBe(6);
+    expect(columnToArray(t, 'point_index')).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(columnToArray(t, 'replicate')).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(columnToArray(t, 'step')).toEqual([0, 0, 1, 1, 2, 2]);
+    expect(columnToArray(t, 'protocol')).toEqual(['alpha', 'beta', 'alpha', 'beta', 'alpha', 'beta']);
+    expect(columnToArray(t, 'regime')).toEqual(['calm', 'calm', 'stress', 'stress', 'calm', 'calm']);
+    expect(columnToArray(t, 'open_interest_usd')).toEqual([100, 200, 110, 190, 90, 180]);
+    expect(columnToArray(t, 'margin_calls')).toEqual([0, 1, 2, 0, 3, 1]);
+    expect(columnToArray(t, 'liquidations')).toEqual([0, 0, 1, 0, 2, 1]);
+    expect(columnToArray(t, 'liquidation_volume_usd')).toEqual([0, 0, 5, 0, 7.5, 2]);
+    expect(columnToArray(t, 'backstop_volume_usd')).toEqual([0, 0, 0, 0, 1, 0]);
+    expect(columnToArray(t, 'bad_debt_usd')).toEqual([0, 0, 0, 0, 0.25, 0]);
+    expect(columnToArray(t, 'fund_payout_usd')).toEqual([0, 0, 0, 0, 0.25, 0]);
+    expect(columnToArray(t, 'insurance_fund_usd')).toEqual([50, 60, 50, 60, 49.75, 60]);
+    expect(columnToArray(t, 'adl_volume_usd')).toEqual([0, 0, 0, 0, 0, 3]);
+    expect(columnToArray(t, 'socialized_loss_usd')).toEqual([0, 0, 0, 0, 0, 0.5]);
+    expect(columnToArray(t, 'cascade_rounds')).toEqual([0, 1, 2, 0, 3, 1]);
+    // The dictionary is the full list, not just the values that occur.
+    expect(t.getChild('regime')?.data[0]?.dictionary?.toArray()).toEqual([...REGIMES]);
+    // Run B kept no step table, so it added no batch; each dictionary is written once.
+    expect(footerCounts(path.join(dir, 'steps.arrow'))).toEqual({ batches: 1, dictionaries: 2 });
+  });
+
+  it('prices: oracle_price is null exactly where the oracle was NaN', () => {
+    const t = read('prices');
+    expect(t.numRows).toBe(6);
+    expect(columnToArray(t, 'step')).toEqual([0, 0, 1, 1, 2, 2]);
+    expect(columnToArray(t, 'asset')).toEqual(['BTC', 'ETH', 'BTC', 'ETH', 'BTC', 'ETH']);
+    expect(columnToArray(t, 'fundamental_price')).toEqual([100, 10, 95, 9.5, 90, 9]);
+    expect(columnToArray(t, 'market_price')).toEqual([100, 10, 94, 9.4, 85, 8.9]);
+    expect(columnToArray(t, 'oracle_price')).toEqual([100, 10, 94, null, 86, 9]);
+    expect(t.getChild('oracle_price')?.nullCount).toBe(1);
+    expect(t.getChild('market_price')?.nullCount).toBe(0);
+  });
+
+  it('events: only stored rows, -1 ids as nulls, kinds decoded', () => {
+    const t = read('events');
+    expect(t.numRows).toBe(4);
+    expect(columnToArray(t, 'point_index')).toEqual([0, 0, 0, 0]);
+    expect(columnToArray(t, 'event_id')).toEqual([0, 1, 2, 3]);
+    expect(columnToArray(t, 'step')).toEqual([0, 1, 1, 2]);
+    expect(columnToArray(t, 'round')).toEqual([0, 1, 2, 1]);
+    expect(columnToArray(t, 'kind')).toEqual(['shock', 'margin_call', 'liquidation', 'bad_debt']);
+    expect(columnToArray(t, 'protocol')).toEqual([null, 'alpha', 'beta', 'beta']);
+    expect(columnToArray(t, 'account')).toEqual([null, 7, 3, null]);
+    expect(columnToArray(t, 'asset')).toEqual(['BTC', null, 'ETH', null]);
+    expect(columnToArray(t, 'quantity')).toEqual([0, 0, -2, 0]);
+    expect(columnToArray(t, 'price')).toEqual([95, 0, 9.4, 0]);
+    expect(columnToArray(t, 'amount_usd')).toEqual([0, 12.5, 18.8, 0.25]);
+    expect(columnToArray(t, 'cause_id')).toEqual([null, 0, 1, 2]);
+    expect(t.getChild('kind')?.data[0]?.dictionary?.toArray()).toEqual([...EVENT_KINDS]);
+    expect(t.getChild('protocol')?.data[0]?.dictionary?.toArray()).toEqual(PROTOCOLS);
+    expect(t.getChild('asset')?.data[0]?.dictionary?.toArray()).toEqual(ASSETS);
+    // Run B had no stored events: one batch; dictionaries kind, protocol and asset once each.
+    expect(footerCounts(path.join(dir, 'events.arrow'))).toEqual({ batches: 1, dictionaries: 3 });
+  });
+});
+
+describe('ResultsWriter options and lifecycle', () => {
+  it('does not write disabled tables at all', async () => {
+    const dir = await writeFolder({ ...ALL_ON, output: { steps: false, prices: false, events: false } }, makeRuns());
+    expect(fs.readdirSync(dir).sort()).toEqual(['manifest.json', 'runs.arrow']);
+    const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { files: unknown[] };
+    expect(m.files).toEqual([
+      { path: 'runs.arrow', table: 'runs', rows: 2, bytes: fs.statSync(path.join(dir, 'runs.arrow')).size },
+    ]);
+  });
+
+  it('writes a valid zero-row file with the full schema when a table never gets rows', async () => {
+    const [, runB] = makeRuns();
+    const dir = await writeFolder({ ...ALL_ON, output: { steps: false, prices: false, events: true } }, [runB]);
+    const t = readArrowTable(path.join(dir, 'events.arrow'));
+    expect(t.numRows).toBe(0);
+    expect(t.schema.fields.length).toBe(13);
+    expect(DataType.isDictionary(t.schema.fields.find((f) => f.name === 'kind')?.type)).toBe(true);
+    expect(footerCounts(path.join(dir, 'events.arrow'))).toEqual({ batches: 0, dictionaries: 0 });
+  });
+
+  it('abort() removes every temporary file and leaves no results behind', async () => {
+    const dir = path.join(tmpDir(), 'aborted');
+    const w = await ResultsWriter.open(dir, ALL_ON);
+    w.append(makeRuns()[0]);
+    expect(fs.readdirSync(dir).sort()).toEqual([
+      'events.arrow.tmp',
+      'prices.arrow.tmp',
+      'runs.arrow.tmp',
+      'steps.arrow.tmp',
+    ]);
+    await w.abort();
+    expect(fs.readdirSync(dir)).toEqual([]);
+    await w.abort(); // idempotent
+    expect(() => w.append(makeRuns()[0])).toThrow(/aborted/);
+  });
+
+  it('refuses to append or close after close()', async () => {
+    const dir = path.join(tmpDir(), 'closed');
+    const w = await ResultsWriter.open(dir, ALL_ON);
+    await w.close({});
+    expect(() => w.append(makeRuns()[0])).toThrow(/closed/);
+    await expect(w.close({})).rejects.toThrow(/closed/);
+    expect(readArrowTable(path.join(dir, 'runs.arrow')).numRows).toBe(0);
+  });
+
+  it('rejects a run that does not match the writer and writes nothing of it', async () => {
+    const dir = path.join(tmpDir(), 'mismatch');
+    const w = await ResultsWriter.open(dir, { ...ALL_ON, protocols: ['only'] });
+    expect(() => w.append(makeRuns()[0])).toThrow(/2 protocols, writer has 1/);
+    const [, runB] = makeRuns();
+    const badEvents = new EventLog(true);
+    badEvents.push(0, 0, EventKindCode.liquidation, 3, 0, 0, 0, 0, 0, -1);
+    expect(() => w.append({ ...runB, events: badEvents })).toThrow(/protocol 3 at row 0/);
+    await w.close({});
+    const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { files: { rows: number }[] };
+    expect(m.files.map((f) => f.rows)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('rejects duplicate dictionary names', async () => {
+    await expect(ResultsWriter.open(tmpDir(), { ...ALL_ON, assets: ['BTC', 'BTC'] })).rejects.toThrow(/duplicate/);
+  });
+});
+
+describe('RunBatchBuilder.events', () => {
+  it('maps exactly the -1 ids to nulls, through an IPC round trip', () => {
+    const builder = new RunBatchBuilder({ protocols: PROTOCOLS, assets: ASSETS });
+    const row = fc.record({
+      kind: fc.integer({ min: 0, max: EVENT_KINDS.length - 1 }),
+      protocol: fc.integer({ min: -1, max: PROTOCOLS.length - 1 }),
+      account: fc.integer({ min: -1, max: 1000 }),
+      asset: fc.integer({ min: -1, max: ASSETS.length - 1 }),
+      amount: fc.double({ noNaN: true }),
+    });
+    fc.assert(
+      fc.property(fc.array(row, { minLength: 1, maxLength: 40 }), (rows) => {
+        const ev = new EventLog(true, 1);
+        rows.forEach((r, i) => ev.push(i, 0, r.kind, r.protocol, r.account, r.asset, 0, 0, r.amount, i - 1));
+        const [run] = makeRuns();
+        const batch = builder.events({ ...run, events: ev });
+        expect(batch).not.toBeNull();
+        const t = tableFromIPC(tableToIPC(new Table(batch!), 'file'));
+        const orNull = <T>(v: number, f: (v: number) => T) => (v === -1 ? null : f(v));
+        expect(columnToArray(t, 'kind')).toEqual(rows.map((r) => EVENT_KINDS[r.kind]));
+        expect(columnToArray(t, 'protocol')).toEqual(rows.map((r) => orNull(r.protocol, (v) => PROTOCOLS[v])));
+        expect(columnToArray(t, 'account')).toEqual(rows.map((r) => orNull(r.account, (v) => v)));
+        expect(columnToArray(t, 'asset')).toEqual(rows.map((r) => orNull(r.asset, (v) => ASSETS[v])));
+        expect(columnToArray(t, 'amount_usd')).toEqual(rows.map((r) => r.amount));
+        expect(columnToArray(t, 'cause_id')).toEqual(rows.map((_, i) => (i === 0 ? null : i - 1)));
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
