@@ -33,9 +33,11 @@ import { ResultsWriter, type ResultsWriterOptions } from '../src/io/resultsWrite
 
 const PROTOCOLS = ['alpha', 'beta'];
 const ASSETS = ['BTC', 'ETH'];
+const COHORTS = ['longs', 'makers', 'vault'];
 const ALL_ON: ResultsWriterOptions = {
   protocols: PROTOCOLS,
   assets: ASSETS,
+  cohorts: COHORTS,
   output: { steps: true, prices: true, events: true },
 };
 const TABLES = ['runs', 'steps', 'prices', 'events'];
@@ -57,6 +59,7 @@ const SUMMARY: RunSummary = {
   fundPayoutUsd: 0.25,
   adlVolumeUsd: 3,
   adlCount: 1,
+  adlAbsorbedUsd: 0.125,
   socializedLossUsd: 0.5,
   uncoveredBadDebtUsd: 0,
   liquidationCount: 4,
@@ -72,6 +75,9 @@ const SUMMARY: RunSummary = {
   totalValueUsd: 1234.5,
   ledgerErrorUsd: 1e-9,
 };
+
+/** Accounts 0–7: account 3 is a maker, account 7 the vault, the rest longs. */
+const ACCOUNT_COHORT = Int32Array.of(0, 0, 0, 1, 0, 0, 0, 2);
 
 /** 3 steps × 2 protocols × 2 assets, 4 events; a second run keeps only its summary. */
 function makeRuns(): [RunResult, RunResult] {
@@ -101,7 +107,7 @@ function makeRuns(): [RunResult, RunResult] {
   ev.push(1, 2, EventKindCode.liquidation, 1, 3, 1, -2, 9.4, 18.8, 1);
   ev.push(2, 1, EventKindCode.bad_debt, 1, -1, -1, 0, 0, 0.25, 2);
 
-  const a: RunResult = { pointIndex: 0, replicate: 0, seed: 123456789, steps: st, prices: pt, events: ev, summary: SUMMARY };
+  const a: RunResult = { pointIndex: 0, replicate: 0, seed: 123456789, steps: st, prices: pt, events: ev, accountCohort: ACCOUNT_COHORT, summary: SUMMARY };
   const b: RunResult = {
     pointIndex: 1,
     replicate: 1,
@@ -109,6 +115,7 @@ function makeRuns(): [RunResult, RunResult] {
     steps: null,
     prices: null,
     events: new EventLog(false),
+    accountCohort: ACCOUNT_COHORT,
     summary: { ...SUMMARY, totalBadDebtUsd: 0, insuranceFundDepletionStep: 2, drawdownAmplification: 1.5 },
   };
   return [a, b];
@@ -224,6 +231,7 @@ describe('ResultsWriter output', () => {
       `kind:${DICT}`,
       `protocol:${DICT}?`,
       'account:int32?',
+      'cohort:dict<utf8,int32>?',
       `asset:${DICT}?`,
       'quantity:float64',
       'price:float64',
@@ -295,6 +303,7 @@ describe('ResultsWriter output', () => {
     expect(columnToArray(t, 'kind')).toEqual(['shock', 'margin_call', 'liquidation', 'bad_debt']);
     expect(columnToArray(t, 'protocol')).toEqual([null, 'alpha', 'beta', 'beta']);
     expect(columnToArray(t, 'account')).toEqual([null, 7, 3, null]);
+    expect(columnToArray(t, 'cohort')).toEqual([null, 'vault', 'makers', null]);
     expect(columnToArray(t, 'asset')).toEqual(['BTC', null, 'ETH', null]);
     expect(columnToArray(t, 'quantity')).toEqual([0, 0, -2, 0]);
     expect(columnToArray(t, 'price')).toEqual([95, 0, 9.4, 0]);
@@ -303,8 +312,9 @@ describe('ResultsWriter output', () => {
     expect(t.getChild('kind')?.data[0]?.dictionary?.toArray()).toEqual([...EVENT_KINDS]);
     expect(t.getChild('protocol')?.data[0]?.dictionary?.toArray()).toEqual(PROTOCOLS);
     expect(t.getChild('asset')?.data[0]?.dictionary?.toArray()).toEqual(ASSETS);
-    // Run B had no stored events: one batch; dictionaries kind, protocol and asset once each.
-    expect(footerCounts(path.join(dir, 'events.arrow'))).toEqual({ batches: 1, dictionaries: 3 });
+    expect(t.getChild('cohort')?.data[0]?.dictionary?.toArray()).toEqual(COHORTS);
+    // Run B had no stored events: one batch; dictionaries kind, protocol, asset and cohort once each.
+    expect(footerCounts(path.join(dir, 'events.arrow'))).toEqual({ batches: 1, dictionaries: 4 });
   });
 });
 
@@ -323,7 +333,7 @@ describe('ResultsWriter options and lifecycle', () => {
     const dir = await writeFolder({ ...ALL_ON, output: { steps: false, prices: false, events: true } }, [runB]);
     const t = readArrowTable(path.join(dir, 'events.arrow'));
     expect(t.numRows).toBe(0);
-    expect(t.schema.fields.length).toBe(13);
+    expect(t.schema.fields.length).toBe(14);
     expect(DataType.isDictionary(t.schema.fields.find((f) => f.name === 'kind')?.type)).toBe(true);
     expect(footerCounts(path.join(dir, 'events.arrow'))).toEqual({ batches: 0, dictionaries: 0 });
   });
@@ -373,7 +383,7 @@ describe('ResultsWriter options and lifecycle', () => {
 
 describe('RunBatchBuilder.events', () => {
   it('maps exactly the -1 ids to nulls, through an IPC round trip', () => {
-    const builder = new RunBatchBuilder({ protocols: PROTOCOLS, assets: ASSETS });
+    const builder = new RunBatchBuilder({ protocols: PROTOCOLS, assets: ASSETS, cohorts: COHORTS });
     const row = fc.record({
       kind: fc.integer({ min: 0, max: EVENT_KINDS.length - 1 }),
       protocol: fc.integer({ min: -1, max: PROTOCOLS.length - 1 }),

@@ -179,6 +179,8 @@ export interface RunSummary {
   fundPayoutUsd: number;
   adlVolumeUsd: number;
   adlCount: number;
+  /** Bad debt borne by ADL'd accounts: total bad debt = fund payout + this + socialized + uncovered. */
+  adlAbsorbedUsd: number;
   socializedLossUsd: number;
   /** Bad debt that no stage of the waterfall could cover (left as negative account cash). */
   uncoveredBadDebtUsd: number;
@@ -208,6 +210,8 @@ export interface RunResult {
   steps: StepTable | null;
   prices: PriceTable | null;
   events: EventLog;
+  /** Cohort code of every account (trader cohorts, then backstop vaults); maps events to cohorts. */
+  accountCohort: Int32Array;
   summary: RunSummary;
 }
 
@@ -219,6 +223,7 @@ export const RUN_SUMMARY_COLUMNS: ReadonlyArray<[keyof RunSummary, string, 'f64'
   ['fundPayoutUsd', 'fund_payout_usd', 'f64'],
   ['adlVolumeUsd', 'adl_volume_usd', 'f64'],
   ['adlCount', 'adl_count', 'i32'],
+  ['adlAbsorbedUsd', 'adl_absorbed_usd', 'f64'],
   ['socializedLossUsd', 'socialized_loss_usd', 'f64'],
   ['uncoveredBadDebtUsd', 'uncovered_bad_debt_usd', 'f64'],
   ['liquidationCount', 'liquidation_count', 'i32'],

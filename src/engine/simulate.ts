@@ -40,6 +40,7 @@ export function simulateRun(exp: Experiment, graph: DependencyGraph, replicate: 
     steps: w.stepTable,
     prices: w.priceTable,
     events: w.events,
+    accountCohort: w.accountCohort,
     summary: summarize(w),
   };
 }
@@ -80,6 +81,7 @@ export function summarize(w: World): RunSummary {
     fundPayoutUsd: sum(t.fundPayoutUsd),
     adlVolumeUsd: sum(t.adlVolumeUsd),
     adlCount: sum(t.adlCount),
+    adlAbsorbedUsd: sum(t.adlAbsorbedUsd),
     socializedLossUsd: sum(t.socializedLossUsd),
     uncoveredBadDebtUsd: sum(t.uncoveredBadDebtUsd),
     liquidationCount: sum(t.liquidations),

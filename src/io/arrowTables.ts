@@ -31,11 +31,13 @@ export interface DictionaryLists {
   protocols: readonly string[];
   /** Asset symbols, indexed by dense asset id. */
   assets: readonly string[];
+  /** Trader cohort ids then backstop vault ids, indexed by RunResult.accountCohort codes. */
+  cohorts: readonly string[];
 }
 
 // Dictionary ids are fixed rather than taken from apache-arrow's process-global counter, so that
 // identical input gives identical bytes regardless of how many types were created before.
-const DICT_ID = { protocol: 0, asset: 1, regime: 2, kind: 3 } as const;
+const DICT_ID = { protocol: 0, asset: 1, regime: 2, kind: 3, cohort: 4 } as const;
 
 type DictType = Dictionary<Utf8, Int32>;
 
@@ -50,23 +52,27 @@ export class RunBatchBuilder {
   readonly schemas: Readonly<Record<TableName, Schema>>;
   private readonly nProtocols: number;
   private readonly nAssets: number;
+  private readonly nCohorts: number;
   private readonly types: Record<keyof typeof DICT_ID, DictType>;
   private readonly dicts: Record<keyof typeof DICT_ID, Vector<Utf8>>;
 
   constructor(lists: DictionaryLists) {
     this.nProtocols = lists.protocols.length;
     this.nAssets = lists.assets.length;
+    this.nCohorts = lists.cohorts.length;
     this.types = {
       protocol: new Dictionary(new Utf8(), new Int32(), DICT_ID.protocol, false),
       asset: new Dictionary(new Utf8(), new Int32(), DICT_ID.asset, false),
       regime: new Dictionary(new Utf8(), new Int32(), DICT_ID.regime, false),
       kind: new Dictionary(new Utf8(), new Int32(), DICT_ID.kind, false),
+      cohort: new Dictionary(new Utf8(), new Int32(), DICT_ID.cohort, false),
     };
     this.dicts = {
       protocol: utf8Vector(lists.protocols, 'protocols'),
       asset: utf8Vector(lists.assets, 'assets'),
       regime: utf8Vector(REGIMES, 'REGIMES'),
       kind: utf8Vector(EVENT_KINDS, 'EVENT_KINDS'),
+      cohort: utf8Vector(lists.cohorts, 'cohorts'),
     };
     const t = this.types;
     const i32 = new Int32();
@@ -112,6 +118,7 @@ export class RunBatchBuilder {
         f('kind', t.kind),
         f('protocol', t.protocol, true),
         f('account', i32, true),
+        f('cohort', t.cohort, true),
         f('asset', t.asset, true),
         f('quantity', f64),
         f('price', f64),
@@ -230,6 +237,7 @@ export class RunBatchBuilder {
       kind: this.dict('kind', codes(ev.kind, n, EVENT_KINDS.length, 'event kind')),
       protocol: this.dict('protocol', ...nullableCodes(ev.protocol, n, this.nProtocols, 'protocol')),
       account: int32(...nullableCodes(ev.account, n, Infinity, 'account')),
+      cohort: this.dict('cohort', ...nullableCodes(cohortOfAccount(ev.account, run.accountCohort, n), n, this.nCohorts, 'cohort')),
       asset: this.dict('asset', ...nullableCodes(ev.asset, n, this.nAssets, 'asset')),
       quantity: float64(head(ev.quantity)),
       price: float64(head(ev.price)),
@@ -341,4 +349,14 @@ function utf8Vector(values: readonly string[], what: string): Vector<Utf8> {
   const bytes = new Uint8Array(offsets[values.length]!);
   parts.forEach((p, i) => bytes.set(p, offsets[i]!));
   return makeVector(makeData({ type: new Utf8(), length: values.length, valueOffsets: offsets, data: bytes }));
+}
+
+/** The cohort code of each event's account (-1 where the event has no account). */
+function cohortOfAccount(account: Int32Array, accountCohort: Int32Array, n: number): Int32Array {
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const a = account[i]!;
+    out[i] = a < 0 ? -1 : (accountCohort[a] ?? -1);
+  }
+  return out;
 }

@@ -18,6 +18,8 @@ export interface ResultsWriterOptions {
   protocols: string[];
   /** Asset symbols, indexed by dense asset id. */
   assets: string[];
+  /** Trader cohort ids then backstop vault ids (the events' cohort dictionary). */
+  cohorts: string[];
   /** Which optional tables to write (runs.arrow is always written). */
   output: { steps: boolean; prices: boolean; events: boolean };
 }
@@ -81,7 +83,7 @@ export class ResultsWriter {
    * Existing final files are left alone until close() renames over them.
    */
   static async open(outDir: string, opts: ResultsWriterOptions): Promise<ResultsWriter> {
-    const builder = new RunBatchBuilder({ protocols: opts.protocols, assets: opts.assets });
+    const builder = new RunBatchBuilder({ protocols: opts.protocols, assets: opts.assets, cohorts: opts.cohorts });
     await fs.promises.mkdir(outDir, { recursive: true });
     const enabled: Record<TableName, boolean> = { runs: true, ...opts.output };
     const tables: OpenTable[] = [];

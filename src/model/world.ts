@@ -31,6 +31,8 @@ export interface StepAccumulators {
   adlVolumeUsd: Float64Array;
   socializedLossUsd: Float64Array;
   uncoveredBadDebtUsd: Float64Array;
+  /** Bad debt borne by auto-deleveraged winners (closed at the bankruptcy price, not mark). */
+  adlAbsorbedUsd: Float64Array;
   adlCount: Int32Array;
   cascadeRounds: Int32Array;
 }
@@ -157,6 +159,7 @@ export interface World {
   // ---- accounts
   readonly nAccounts: number;
   readonly accountExchange: Int32Array;
+  /** Dense cohort id; a backstop vault's account has nCohorts + its vault id. */
   readonly accountCohort: Int32Array;
   readonly accountRole: Uint8Array;
   readonly accountStatus: Uint8Array;
@@ -242,6 +245,7 @@ function accumulators(n: number): StepAccumulators {
     adlVolumeUsd: new Float64Array(n),
     socializedLossUsd: new Float64Array(n),
     uncoveredBadDebtUsd: new Float64Array(n),
+    adlAbsorbedUsd: new Float64Array(n),
     adlCount: new Int32Array(n),
     cascadeRounds: new Int32Array(n),
   };
@@ -514,12 +518,13 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     if (!x.backstop) continue;
     const xi = denseId(graph, 'protocol', x.id);
     const vault = s.backstopVaults.find((v) => v.id === x.backstop!.vault)!;
+    const vaultIndex = denseId(graph, 'vault', vault.id);
     exchangeVaultAccount[xi] = drafts.length;
     takeoverBelowMaintenanceShare[xi] = x.backstop.takeoverBelowMaintenanceShare;
     const markets = exchangeMarkets(xi);
     drafts.push({
       exchange: xi,
-      cohort: -1,
+      cohort: nCohorts + vaultIndex,
       role: Role.vault,
       wallet: -1,
       maxLeverage: vault.maxLeverage,

@@ -57,6 +57,7 @@ export async function runExperiment(
   const writer = await ResultsWriter.open(opts.outDir, {
     protocols: exp.scenario.exchanges.map((x) => x.id),
     assets: exp.scenario.assets.map((a) => a.symbol),
+    cohorts: [...exp.scenario.traders.map((c) => c.id), ...exp.scenario.backstopVaults.map((v) => v.id)],
     output: exp.output,
   });
   const summaries: RunSummary[] = [];

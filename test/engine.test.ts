@@ -1,0 +1,276 @@
+// Hand-computed cases for the perp engine: liquidation prices, cross-margin liquidation, partial
+// liquidation size, the penalty, and each stage of the loss waterfall (fund, ADL, socialized loss)
+// plus the backstop vault. Every expected number is worked out in the comment beside it.
+import { describe, expect, it } from 'vitest';
+import { accountOf, eventsOf, handWorld, setPrice } from './fixtures/handWorld.ts';
+import { liquidate, liquidateAccount } from '../src/engine/phases/liquidate.ts';
+import { markAccount } from '../src/engine/accounts.ts';
+import { EventKindCode } from '../src/engine/record.ts';
+import { Status, type World } from '../src/model/world.ts';
+import { checkInvariants } from '../src/engine/invariants.ts';
+
+const cash = (w: World, holder: number) => w.ledger.balance[holder]!;
+const fund = (w: World) => w.ledger.balance[w.fundHolderStart]!;
+const qtyOf = (w: World, a: number, slot = 0) => w.posQty[w.posStart[a]! + slot]!;
+
+describe('liquidation prices of isolated positions', () => {
+  // Long: collateral C = 1000, 10× at 100 → q = 100 units; maintenance m = 5%.
+  // Equity C + q(P − 100) = m·q·P  ⇒  P = (q·100 − C) / (q(1 − m)) = 9000 / 95 = 94.7368421…
+  // Short: q = −100; C + |q|(100 − P) = m·|q|·P  ⇒  P = (C + |q|·100) / (|q|(1 + m)) = 11000 / 105 = 104.7619047…
+  const cases = [
+    { name: 'An isolated 10× long is liquidated just below 9000/95', side: 'long' as const, liq: 9000 / 95, below: true },
+    { name: 'An isolated 10× short is liquidated just above 11000/105', side: 'short' as const, liq: 11000 / 105, below: false },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const w = handWorld({ traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: c.side }], collateralUsd: 1000, leverage: 10 }] });
+      const a = accountOf(w, 0);
+      expect(qtyOf(w, a)).toBe(c.side === 'long' ? 100 : -100);
+      setPrice(w, 'BTC', c.liq);
+      // At the liquidation price, equity equals maintenance exactly.
+      expect(w.accountEquity[a]).toBeCloseTo(w.accountMaintenance[a]!, 9);
+      expect(w.accountEquity[a]).toBeCloseTo(c.side === 'long' ? 0.05 * 100 * c.liq : 0.05 * 100 * c.liq, 9);
+      const safe = c.below ? c.liq * (1 + 1e-9) : c.liq * (1 - 1e-9);
+      const unsafe = c.below ? c.liq * (1 - 1e-9) : c.liq * (1 + 1e-9);
+      setPrice(w, 'BTC', safe);
+      expect(liquidateAccount(w, a)).toBe(false);
+      setPrice(w, 'BTC', unsafe);
+      expect(liquidateAccount(w, a)).toBe(true);
+      expect(qtyOf(w, a)).toBe(0);
+    });
+  }
+});
+
+describe('cross margin', () => {
+  // One trader, C = 2000, 5× split equally over BTC and ETH at 100: 50 units of each.
+  const trader = (mode: 'isolated' | 'cross') =>
+    handWorld({
+      assets: [
+        { symbol: 'BTC', price: 100, depthUsd: 1e12, impactCoefficient: 0.1 },
+        { symbol: 'ETH', price: 100, depthUsd: 1e12, impactCoefficient: 0.1 },
+      ],
+      traders: [{ id: 't', marginMode: mode, positions: [{ asset: 'BTC', side: 'long' }, { asset: 'ETH', side: 'long' }], collateralUsd: 2000, leverage: 5 }],
+    });
+
+  it('A loss on one leg liquidates both legs of a cross account but only that leg when isolated', () => {
+    // BTC 85, ETH 83. Cross: E = 2000 − 50·15 − 50·17 = 400; MM = 5%·(50·85 + 50·83) = 420 → liquidated.
+    const cross = trader('cross');
+    setPrice(cross, 'BTC', 85);
+    setPrice(cross, 'ETH', 83);
+    const a = accountOf(cross, 0);
+    expect(cross.accountEquity[a]).toBeCloseTo(400, 9);
+    expect(cross.accountMaintenance[a]).toBeCloseTo(420, 9);
+    expect(liquidateAccount(cross, a)).toBe(true);
+    expect(qtyOf(cross, a, 0)).toBe(0);
+    expect(qtyOf(cross, a, 1)).toBe(0);
+    // Full close at (practically) mark and no penalty: the 400 of equity is left as cash.
+    expect(cash(cross, a)).toBeCloseTo(400, 5);
+    expect(cross.accountStatus[a]).toBe(Status.liquidated);
+
+    // Isolated: 1000 each. BTC: E = 1000 − 750 = 250 ≥ MM 212.5 (safe); ETH: E = 1000 − 850 = 150 < MM 207.5.
+    const iso = trader('isolated');
+    setPrice(iso, 'BTC', 85);
+    setPrice(iso, 'ETH', 83);
+    const btc = accountOf(iso, 0);
+    const eth = btc + 1;
+    expect(iso.accountEquity[btc]).toBeCloseTo(250, 9);
+    expect(iso.accountEquity[eth]).toBeCloseTo(150, 9);
+    liquidate(iso);
+    expect(qtyOf(iso, btc)).toBe(50);
+    expect(qtyOf(iso, eth)).toBe(0);
+  });
+
+  it('Profit on one leg keeps a cross account alive when the isolated leg would be liquidated', () => {
+    // BTC 110, ETH 82. Cross: E = 2000 + 500 − 900 = 1600 ≥ MM 5%·(5500 + 4100) = 480.
+    // Isolated ETH: E = 1000 − 900 = 100 < MM 205.
+    const cross = trader('cross');
+    setPrice(cross, 'BTC', 110);
+    setPrice(cross, 'ETH', 82);
+    const a = accountOf(cross, 0);
+    expect(cross.accountEquity[a]).toBeCloseTo(1600, 9);
+    expect(cross.accountMaintenance[a]).toBeCloseTo(480, 9);
+    expect(liquidateAccount(cross, a)).toBe(false);
+    const iso = trader('isolated');
+    setPrice(iso, 'BTC', 110);
+    setPrice(iso, 'ETH', 82);
+    expect(liquidateAccount(iso, accountOf(iso, 0) + 1)).toBe(true);
+  });
+});
+
+describe('partial liquidation and penalty', () => {
+  it('A partial liquidation closes the share that restores initial margin and pays the penalty to the fund', () => {
+    // C = 1000, q = 100 long at 100; IM 10%, MM 5%, penalty 1%. At 94.5: E = 1000 − 550 = 450,
+    // N = 9450, MM = 472.5 (liquidatable), IM = 945.
+    // f = (IM − E) / (IM − pen·N) = 495 / 850.5 = 0.5820105…; closed = 58.2010582 units = 5500 USD at mark.
+    // Impact: linear λ = 0.2, depth 5.5M: dx = 5500 / 5.5M = 0.001, average factor 1 − 0.2·0.0005 = 0.9999,
+    // fill X = 94.5 × 0.9999 = 94.49055; slippage = 5500 × 0.0001 = 0.55.
+    // Penalty = 1% × 5500 = 55 → fund 10000 + 55. Equity after at the old mark: 450 − 0.55 − 55 = 394.45.
+    const w = handWorld({
+      assets: [{ symbol: 'BTC', price: 100, depthUsd: 5.5e6, impactCoefficient: 0.2 }],
+      mode: 'partial',
+      penaltyFraction: 0.01,
+      traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 10 }],
+    });
+    const a = accountOf(w, 0);
+    setPrice(w, 'BTC', 94.5);
+    expect(w.accountEquity[a]).toBeCloseTo(450, 9);
+    expect(liquidateAccount(w, a)).toBe(true);
+    const f = 495 / 850.5;
+    expect(qtyOf(w, a)).toBeCloseTo(100 * (1 - f), 9);
+    const [liq] = eventsOf(w, EventKindCode.liquidation);
+    expect(liq!.quantity).toBeCloseTo(-100 * f, 9);
+    expect(liq!.price).toBeCloseTo(94.49055, 9);
+    expect(fund(w)).toBeCloseTo(10055, 9);
+    expect(markAccount(w, a)).toBeCloseTo(394.45, 9);
+    // The market moved to 94.5 × (1 − 0.2 × 0.001) = 94.4811; the liquidators bought at the fill.
+    expect(w.market[0]).toBeCloseTo(94.4811, 9);
+    checkInvariants(w);
+  });
+
+  it('The cascade phase stops once the partially liquidated account is back above maintenance', () => {
+    // Same account: after round 0 the mark moves to 94.4811; E = 394.45 − 41.79894·(94.5 − 94.4811) = 393.66
+    // against MM = 5% × 41.79894 × 94.4811 = 197.46, so round 1 finds nobody: one liquidation, depth 1.
+    const w = handWorld({
+      assets: [{ symbol: 'BTC', price: 100, depthUsd: 5.5e6, impactCoefficient: 0.2 }],
+      mode: 'partial',
+      penaltyFraction: 0.01,
+      traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 10 }],
+    });
+    setPrice(w, 'BTC', 94.5);
+    liquidate(w);
+    expect(w.acc.liquidations[0]).toBe(1);
+    expect(w.maxCascadeDepth).toBe(1);
+    const a = accountOf(w, 0);
+    expect(markAccount(w, a)).toBeCloseTo(394.45 - (100 - (100 * 495) / 850.5) * (94.5 - 94.4811), 9);
+  });
+});
+
+describe('the loss waterfall', () => {
+  it('A shortfall within the insurance fund is paid by the fund', () => {
+    // C = 1000, q = 100 long at 100, full mode; at 88 E = −200 (bankrupt).
+    // Depth 8.8M, λ 0.2: dx = 8800/8.8M = 0.001 → fill 88 × 0.9999 = 87.9912; slippage 100 × 0.0088 = 0.88.
+    // Shortfall = 200.88 ≤ fund 10000 → fund pays: 10000 − 200.88 = 9799.12; account cash 0, bankrupt.
+    const w = handWorld({
+      assets: [{ symbol: 'BTC', price: 100, depthUsd: 8.8e6, impactCoefficient: 0.2 }],
+      traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 10 }],
+    });
+    const a = accountOf(w, 0);
+    setPrice(w, 'BTC', 88);
+    expect(w.accountEquity[a]).toBeCloseTo(-200, 9);
+    expect(liquidateAccount(w, a)).toBe(true);
+    expect(fund(w)).toBeCloseTo(9799.12, 9);
+    expect(cash(w, a)).toBeCloseTo(0, 9);
+    expect(w.accountStatus[a]).toBe(Status.bankrupt);
+    const [badDebt] = eventsOf(w, EventKindCode.bad_debt);
+    const [payout] = eventsOf(w, EventKindCode.fund_payout);
+    expect(badDebt!.amountUsd).toBeCloseTo(200.88, 9);
+    expect(payout!.amountUsd).toBeCloseTo(200.88, 9);
+    expect(payout!.cause).toBe(badDebt!.id);
+    expect(eventsOf(w, EventKindCode.adl)).toHaveLength(0);
+    checkInvariants(w);
+  });
+
+  it('A shortfall beyond the fund is auto-deleveraged against the highest PnL% × leverage first, at the bankruptcy price', () => {
+    // F: long 80 (C 800, 10×). A: short 50 (C 1000, 5×). B: short 50 (C 500, 10×). Makers hold +20.
+    // At 88: F's E = 800 − 80·12 = −160 > fund 100 → ADL. Bankruptcy price = 88 × (1 + 160/7040) = 90.
+    // A: uPnL 600, PnL% = 600/5000 = 0.12, equity 1600, leverage 4400/1600 = 2.75 → score 0.33.
+    // B: uPnL 600, PnL% 0.12, equity 1100, leverage 4400/1100 = 4 → score 0.48. B first.
+    // Fills: B buys back 50 at 90 (realizes 50·10 = 500 → cash 1000, flat); A buys 30 at 90 (cash 1300, −20 left).
+    // F closes 80 at 90: 800 + 80·(90 − 100) = 0. The fund is untouched; ADL'd winners absorbed the 160.
+    const w = handWorld({
+      fundUsd: 100,
+      traders: [
+        { id: 'F', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 800, leverage: 10 },
+        { id: 'A', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'short' }], collateralUsd: 1000, leverage: 5 },
+        { id: 'B', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'short' }], collateralUsd: 500, leverage: 10 },
+      ],
+    });
+    const [f, a, b] = [accountOf(w, 0), accountOf(w, 1), accountOf(w, 2)];
+    expect([qtyOf(w, f), qtyOf(w, a), qtyOf(w, b)]).toEqual([80, -50, -50]);
+    setPrice(w, 'BTC', 88);
+    expect(liquidateAccount(w, f)).toBe(true);
+    const adl = eventsOf(w, EventKindCode.adl);
+    expect(adl.map((e) => e.account)).toEqual([b, a]);
+    expect(adl.map((e) => e.quantity)).toEqual([50, 30]);
+    for (const e of adl) expect(e.price).toBeCloseTo(90, 9);
+    expect(qtyOf(w, b)).toBe(0);
+    expect(qtyOf(w, a)).toBeCloseTo(-20, 12);
+    expect(cash(w, b)).toBeCloseTo(1000, 9);
+    expect(cash(w, a)).toBeCloseTo(1300, 9);
+    expect(cash(w, f)).toBeCloseTo(0, 9);
+    expect(fund(w)).toBe(100);
+    expect(w.acc.adlAbsorbedUsd[0]).toBeCloseTo(160, 9);
+    expect(w.acc.badDebtUsd[0]).toBeCloseTo(160, 9);
+    expect(w.accountStatus[f]).toBe(Status.bankrupt);
+    checkInvariants(w);
+  });
+
+  it('With nobody left to auto-deleverage, the loss beyond the fund is socialized over unrealized profits', () => {
+    // F: long BTC 80 (C 800, 10×); G: long ETH 100 (C 2000, 5×). The market maker (C 1000) holds
+    // −80 BTC and −100 ETH and is the book (no liquidators). ETH rises to 120: the maker's equity
+    // 1000 + 80·12 − 100·20 = −40 ≤ 0, so it cannot be ADL'd: nobody is left.
+    // BTC falls to 88: F's E = −160. Book fill: depth 7.04M, λ 0.2 → dx 0.001, fill 87.9912.
+    // F's cash: 800 + 80·(87.9912 − 100) = −160.704. Fund pays 100; the rest, 60.704, is taken from
+    // the only account with unrealized profit, G (+2000): G's cash 2000 − 60.704 = 1939.296.
+    const w = handWorld({
+      assets: [
+        { symbol: 'BTC', price: 100, depthUsd: 7.04e6, impactCoefficient: 0.2 },
+        { symbol: 'ETH', price: 100, depthUsd: 1e12, impactCoefficient: 0.1 },
+      ],
+      fundUsd: 100,
+      makerCollateralUsd: 1000,
+      liquidatorCollateralUsd: null,
+      traders: [
+        { id: 'F', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 800, leverage: 10 },
+        { id: 'G', marginMode: 'isolated', positions: [{ asset: 'ETH', side: 'long' }], collateralUsd: 2000, leverage: 5 },
+      ],
+    });
+    const [f, g] = [accountOf(w, 0), accountOf(w, 1)];
+    setPrice(w, 'ETH', 120);
+    setPrice(w, 'BTC', 88);
+    expect(liquidateAccount(w, f)).toBe(true);
+    expect(eventsOf(w, EventKindCode.adl)).toHaveLength(0);
+    expect(fund(w)).toBeCloseTo(0, 9);
+    const [social] = eventsOf(w, EventKindCode.socialized_loss);
+    expect(social!.amountUsd).toBeCloseTo(60.704, 9);
+    expect(cash(w, g)).toBeCloseTo(1939.296, 9);
+    expect(cash(w, f)).toBeCloseTo(0, 9);
+    expect(w.acc.badDebtUsd[0]).toBeCloseTo(160.704, 9);
+    expect(w.acc.uncoveredBadDebtUsd[0]).toBe(0);
+    checkInvariants(w);
+  });
+});
+
+describe('the backstop vault', () => {
+  it('Takes over an account below 2/3 of maintenance at mark, with its remaining collateral', () => {
+    // C = 1000, q = 100 long at 100. At 93: E = 300, MM = 465, 2/3·MM = 310 → vault takeover.
+    // The account realizes 100·(93 − 100) = −700 → cash 300, which goes to the vault with the position.
+    const w = handWorld({
+      vault: { initialUsd: 1e6, maxLeverage: 5, takeoverBelowMaintenanceShare: 2 / 3 },
+      traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 10 }],
+    });
+    const a = accountOf(w, 0);
+    const v = w.exchangeVaultAccount[0]!;
+    setPrice(w, 'BTC', 93);
+    expect(liquidateAccount(w, a)).toBe(true);
+    expect(qtyOf(w, v)).toBe(100);
+    expect(cash(w, v)).toBeCloseTo(1e6 + 300, 9);
+    expect(cash(w, a)).toBe(0);
+    const [backstop] = eventsOf(w, EventKindCode.backstop);
+    expect(backstop!.amountUsd).toBeCloseTo(9300, 9);
+    expect(w.accountStatus[a]).toBe(Status.liquidated);
+    checkInvariants(w);
+  });
+
+  it('Leaves an account between 2/3 of maintenance and maintenance to the book', () => {
+    // At 94: E = 400, MM = 470, 2/3·MM = 313.3 → book (full mode), not the vault.
+    const w = handWorld({
+      vault: { initialUsd: 1e6, maxLeverage: 5, takeoverBelowMaintenanceShare: 2 / 3 },
+      traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 10 }],
+    });
+    setPrice(w, 'BTC', 94);
+    expect(liquidateAccount(w, accountOf(w, 0))).toBe(true);
+    expect(qtyOf(w, w.exchangeVaultAccount[0]!)).toBe(0);
+    expect(eventsOf(w, EventKindCode.liquidation)).toHaveLength(1);
+  });
+});
