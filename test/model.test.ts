@@ -1,0 +1,224 @@
+// Model building blocks against hand-computed and published numbers: size-tiered margin
+// (Binance brackets), the impact curves and their fill prices, funding accrual, Cholesky,
+// correlated returns, scripted shocks and regime switches, and seed derivation.
+import { describe, expect, it } from 'vitest';
+import { requirementUsd } from '../src/model/margin.ts';
+import { averageImpactFactor, impactFactor, impactIntegral, MIN_IMPACT_FACTOR } from '../src/model/impact.ts';
+import { ImpactCode } from '../src/model/world.ts';
+import { cholesky } from '../src/model/cholesky.ts';
+import { deriveSeed, Streams } from '../src/experiment/seeds.ts';
+import { accrueFunding } from '../src/engine/phases/accrueFunding.ts';
+import { evolveFundamentals } from '../src/engine/phases/evolveFundamentals.ts';
+import { markAccount } from '../src/engine/accounts.ts';
+import { tradeIntoMarket } from '../src/engine/market.ts';
+import { EventKindCode } from '../src/engine/record.ts';
+import { accountOf, handExperiment, handWorld, setPrice } from './fixtures/handWorld.ts';
+import { parseExperiment } from '../src/experiment/load.ts';
+import { buildGraph } from '../src/graph/build.ts';
+import { worldFor } from '../src/engine/simulate.ts';
+
+describe('size-tiered margin (Binance USDⓈ-M form)', () => {
+  // BTCUSDT brackets (Binance, 2021): ≤50k 0.40%, ≤250k 0.50%, ≤1M 1.00%, then 2.50%.
+  // Maintenance amount of a bracket = previous amount + lower bound × (rate − previous rate):
+  // 50k × 0.001 = 50; 50 + 250k × 0.005 = 1,300; 1,300 + 1M × 0.015 = 16,300 — Binance's published
+  // amounts for those brackets.
+  const tierStart = Int32Array.of(0, 4);
+  const upper = Float64Array.of(50_000, 250_000, 1_000_000, Infinity);
+  const rate = Float64Array.of(0.004, 0.005, 0.01, 0.025);
+  const amount = Float64Array.of(0, 50, 1300, 16300);
+  const cases: [string, number, number][] = [
+    ['A 10k position pays 0.40%', 10_000, 40],
+    ['A 100k position pays 0.5% less the 50 amount', 100_000, 450],
+    ['A 600k position pays 1% less 1,300', 600_000, 4_700],
+    ['A 2M position pays 2.5% less 16,300', 2_000_000, 33_700],
+  ];
+  for (const [name, notional, expected] of cases) {
+    it(name, () => expect(requirementUsd(tierStart, upper, rate, amount, 0, notional)).toBeCloseTo(expected, 9));
+  }
+  it('The requirement is continuous at every bracket boundary', () => {
+    for (const b of [50_000, 250_000, 1_000_000]) {
+      const below = requirementUsd(tierStart, upper, rate, amount, 0, b);
+      const above = requirementUsd(tierStart, upper, rate, amount, 0, b * (1 + 1e-12));
+      expect(above - below).toBeLessThan(1e-6);
+    }
+  });
+  it('The world builds the same amounts from the experiment tiers', () => {
+    const input = handExperiment({ traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 2 }] });
+    input.scenario.exchanges[0]!.markets[0]!.marginTiers = [
+      { upToNotionalUsd: 50_000, initialMarginFraction: 0.008, maintenanceMarginFraction: 0.004 },
+      { upToNotionalUsd: 250_000, initialMarginFraction: 0.01, maintenanceMarginFraction: 0.005 },
+      { upToNotionalUsd: 1_000_000, initialMarginFraction: 0.02, maintenanceMarginFraction: 0.01 },
+      { upToNotionalUsd: null, initialMarginFraction: 0.05, maintenanceMarginFraction: 0.025 },
+    ];
+    const exp = parseExperiment(input, 'tiers');
+    const w = worldFor(exp, buildGraph(exp), 0);
+    expect(Array.from(w.tierMmAmount)).toEqual([0, 50, 1300, 16300].map((x) => expect.closeTo(x, 9)));
+    expect(Array.from(w.tierImAmount)).toEqual([0, 100, 2600, 32600].map((x) => expect.closeTo(x, 9)));
+  });
+});
+
+describe('price impact', () => {
+  it('Linear impact fills at the midpoint of the curve', () => {
+    // g(x) = 1 − 0.2x; selling from x = 0.01 to 0.03 averages 1 − 0.2 × 0.02 = 0.996.
+    expect(averageImpactFactor(ImpactCode.linear, 0.2, 0.01, 0.03)).toBeCloseTo(0.996, 12);
+  });
+  it('Exponential impact averages (e^{−αx0} − e^{−αx1}) / (α(x1 − x0))', () => {
+    // α = 2, x 0 → 0.5: (1 − e^{−1}) / 1 = 0.6321205588…
+    expect(averageImpactFactor(ImpactCode.exponential, 2, 0, 0.5)).toBeCloseTo(1 - Math.exp(-1), 12);
+    expect(impactFactor(ImpactCode.exponential, 2, 0.5)).toBeCloseTo(Math.exp(-1), 12);
+  });
+  it('Square-root impact averages 1 − (2/3)λ√x over [0, x]', () => {
+    // λ = 0.3, x = 0.04: 1 − (2/3)(0.3)(0.2) = 0.96; the marginal price is 1 − 0.3 × 0.2 = 0.94.
+    expect(averageImpactFactor(ImpactCode.sqrt, 0.3, 0, 0.04)).toBeCloseTo(0.96, 12);
+    expect(impactFactor(ImpactCode.sqrt, 0.3, 0.04)).toBeCloseTo(0.94, 12);
+    // Buying (x < 0) raises the price symmetrically.
+    expect(impactFactor(ImpactCode.sqrt, 0.3, -0.04)).toBeCloseTo(1.06, 12);
+  });
+  it('The floor keeps prices positive past the point where the curve would cross zero', () => {
+    // Linear λ = 1: floor from x = 1 − 1e-4. Over [0, 2]: ∫ = (x − x²/2 at xc) + 1e-4 (2 − xc).
+    const xc = 1 - MIN_IMPACT_FACTOR;
+    const expected = (xc - 0.5 * xc * xc + MIN_IMPACT_FACTOR * (2 - xc)) / 2;
+    expect(averageImpactFactor(ImpactCode.linear, 1, 0, 2)).toBeCloseTo(expected, 12);
+    expect(impactFactor(ImpactCode.linear, 1, 5)).toBe(MIN_IMPACT_FACTOR);
+  });
+  it('Splitting a sale into pieces yields the same proceeds as one sale', () => {
+    for (const model of [ImpactCode.linear, ImpactCode.sqrt, ImpactCode.exponential]) {
+      const whole = impactIntegral(model, 0.5, 0.3) - impactIntegral(model, 0.5, 0);
+      const pieces = [0, 0.1, 0.15, 0.3].reduce(
+        (sum, x, i, xs) => (i === 0 ? 0 : sum + averageImpactFactor(model, 0.5, xs[i - 1]!, x) * (x - xs[i - 1]!)),
+        0,
+      );
+      expect(pieces).toBeCloseTo(whole, 12);
+    }
+  });
+  it('A sale into a market splits impact into permanent and temporary parts', () => {
+    // Depth 1M, price 100: selling 1000 units = 100k USD → x = 0.1. Linear λ = 0.5, permanent share 1
+    // in the hand world: fill = 100 × (1 − 0.5 × 0.05) = 97.5, market after = 100 × (1 − 0.05) = 95.
+    const w = handWorld({
+      assets: [{ symbol: 'BTC', price: 100, depthUsd: 1e6, impactCoefficient: 0.5 }],
+      traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 1 }],
+    });
+    w.impactModel[0] = ImpactCode.linear;
+    expect(tradeIntoMarket(w, 0, 1000)).toBeCloseTo(97.5, 12);
+    expect(w.market[0]).toBeCloseTo(95, 12);
+    expect(w.impactPermanent[0]).toBeCloseTo(0.1, 12);
+  });
+});
+
+describe('funding', () => {
+  // Interest 0.01% per 8 h and no premium: F = 0 + clamp(0.0001 − 0, ±0.0005) = 0.0001 per 8 h.
+  // Over 480 one-minute steps (8 h), a 100-unit long at 100 pays 0.0001 × 100 × 100 = 1 USD.
+  it('Longs pay the interest rate when mark equals index', () => {
+    const w = handWorld({
+      traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 10 }],
+    });
+    const a = accountOf(w, 0);
+    setPrice(w, 'BTC', 100);
+    for (let s = 0; s < 480; s++) accrueFunding(w);
+    expect(w.fundingIndex[0]).toBeCloseTo(0.01, 12);
+    expect(markAccount(w, a)).toBeCloseTo(1000 - 1, 9);
+  });
+  it('A discount of the market to the index makes shorts pay longs', () => {
+    // Market 99, index 100: premium P = −0.01; F = −0.01 + clamp(0.0001 + 0.01, ±0.0005) = −0.0095 per 8 h,
+    // hourly −0.0011875 (under the 4% cap). One 60 s step: index change = −0.0011875/60 × mark.
+    const w = handWorld({
+      traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 10 }],
+    });
+    setPrice(w, 'BTC', 100);
+    w.market[0] = 99;
+    accrueFunding(w);
+    expect(w.fundingIndex[0]).toBeCloseTo((-0.0011875 / 60) * 100, 15);
+  });
+});
+
+describe('price process', () => {
+  it('Cholesky reproduces a correlation matrix and rejects one that is not positive definite', () => {
+    const m = [[1, 0.8, 0.3], [0.8, 1, 0.5], [0.3, 0.5, 1]];
+    const l = cholesky(m)!;
+    for (let i = 0; i < 3; i++) {
+      for (let j = 0; j < 3; j++) {
+        let s = 0;
+        for (let k = 0; k < 3; k++) s += l[i * 3 + k]! * l[j * 3 + k]!;
+        expect(s).toBeCloseTo(m[i]![j]!, 12);
+      }
+    }
+    expect(cholesky([[1, 0.9, -0.9], [0.9, 1, 0.9], [-0.9, 0.9, 1]])).toBeNull();
+  });
+
+  it('Returns have the regime correlation and √dt-scaled volatility', () => {
+    // Two assets, 80% annual volatility, calm correlation 0.8; 60 s steps: σ√dt = 0.8 × √(60/31,536,000).
+    // Over 20,000 seeded steps the sample correlation and volatility sit within sampling error
+    // (s.e. of ρ ≈ (1 − ρ²)/√n = 0.0025; of σ ≈ σ/√(2n) = 0.5%).
+    const input = handExperiment({
+      assets: [
+        { symbol: 'A', price: 100, depthUsd: 1e12, impactCoefficient: 0.1 },
+        { symbol: 'B', price: 100, depthUsd: 1e12, impactCoefficient: 0.1 },
+      ],
+      traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'A', side: 'long' }], collateralUsd: 1000, leverage: 1 }],
+    });
+    input.scenario.assets.forEach((a) => (a.volatilityAnnual = 0.8));
+    input.scenario.regimes.calm.correlation = [[1, 0.8], [0.8, 1]];
+    const exp = parseExperiment(input, 'corr');
+    const w = worldFor(exp, buildGraph(exp), 0);
+    const n = 20_000;
+    const ra = new Float64Array(n);
+    const rb = new Float64Array(n);
+    for (let s = 0; s < n; s++) {
+      const [a0, b0] = [w.fundamental[0]!, w.fundamental[1]!];
+      w.step = s;
+      evolveFundamentals(w);
+      ra[s] = Math.log(w.fundamental[0]! / a0);
+      rb[s] = Math.log(w.fundamental[1]! / b0);
+    }
+    const mean = (x: Float64Array) => x.reduce((p, v) => p + v, 0) / x.length;
+    const [ma, mb] = [mean(ra), mean(rb)];
+    let cov = 0, va = 0, vb = 0;
+    for (let i = 0; i < n; i++) {
+      cov += (ra[i]! - ma) * (rb[i]! - mb);
+      va += (ra[i]! - ma) ** 2;
+      vb += (rb[i]! - mb) ** 2;
+    }
+    const rho = cov / Math.sqrt(va * vb);
+    const sigmaStep = 0.8 * Math.sqrt(60 / (365 * 24 * 3600));
+    expect(Math.abs(rho - 0.8)).toBeLessThan(4 * 0.0025);
+    expect(Math.abs(Math.sqrt(va / (n - 1)) / sigmaStep - 1)).toBeLessThan(4 * 0.005);
+  });
+
+  it('A scripted shock applies its total return over its steps and a scripted switch flips the regime', () => {
+    // Zero volatility: BTC 100 × (1 − 0.4) = 60 after 3 steps of (0.6)^(1/3) each.
+    const input = handExperiment({ traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 1 }] });
+    input.steps = 10;
+    input.scenario.shocks = [{ id: 'crash', asset: 'BTC', totalReturn: -0.4, startStep: 2, overSteps: 3 }];
+    input.scenario.regimes.switching = { kind: 'scripted', toStressAtStep: 3, toCalmAtStep: 6 };
+    const exp = parseExperiment(input, 'shock');
+    const w = worldFor(exp, buildGraph(exp), 0);
+    const path: number[] = [];
+    const regimes: number[] = [];
+    for (let s = 0; s < 8; s++) {
+      w.step = s;
+      evolveFundamentals(w);
+      path.push(w.fundamental[0]!);
+      regimes.push(w.regime);
+    }
+    expect(path[1]).toBe(100);
+    expect(path[2]).toBeCloseTo(100 * Math.cbrt(0.6), 12);
+    expect(path[4]).toBeCloseTo(60, 10);
+    expect(path[7]).toBeCloseTo(60, 10);
+    expect(regimes).toEqual([0, 0, 0, 1, 1, 1, 0, 0]);
+    expect(w.stressSteps).toBe(3);
+    const kinds = Array.from(w.events.kind.subarray(0, w.events.length));
+    expect(kinds).toEqual([EventKindCode.shock, EventKindCode.regime_switch, EventKindCode.regime_switch]);
+    expect(w.events.amountUsd[0]).toBeCloseTo(-0.4, 12);
+  });
+});
+
+describe('seeds', () => {
+  it('Streams, replicates and points get distinct seeds; the point is left out by default', () => {
+    const seeds = new Set<number>();
+    for (let r = 0; r < 100; r++) for (const s of Object.values(Streams)) seeds.add(deriveSeed(7, r, s));
+    expect(seeds.size).toBe(400);
+    expect(deriveSeed(7, 3, Streams.prices)).toBe(deriveSeed(7, 3, Streams.prices));
+    expect(deriveSeed(7, 3, Streams.prices, 5)).not.toBe(deriveSeed(7, 3, Streams.prices));
+    expect(deriveSeed(8, 3, Streams.prices)).not.toBe(deriveSeed(7, 3, Streams.prices));
+  });
+});
