@@ -274,3 +274,30 @@ describe('the backstop vault', () => {
     expect(eventsOf(w, EventKindCode.liquidation)).toHaveLength(1);
   });
 });
+
+describe('invariant checks', () => {
+  const fresh = () =>
+    handWorld({ traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 10 }] });
+  it('A balance changed outside the ledger stops the run and names the ledger', () => {
+    const w = fresh();
+    checkInvariants(w);
+    // The tolerance is 1e-9 of the total value (≈ 2e9 USD of maker and liquidator capital here: 2 USD),
+    // so 10 USD created from nothing is caught.
+    w.ledger.balance[0] = w.ledger.balance[0]! + 10;
+    expect(() => checkInvariants(w)).toThrow(/ledger off by 10(\.0+)? USD/);
+  });
+  it('A NaN in a state array names the array and the index', () => {
+    const w = fresh();
+    w.posQuote[1] = NaN;
+    expect(() => checkInvariants(w)).toThrow(/posQuote\[1\] = NaN/);
+  });
+  it('A position without a counterparty breaks zero-sum and names the market', () => {
+    const w = fresh();
+    w.posQty[0] = w.posQty[0]! + 1;
+    expect(() => checkInvariants(w)).toThrow(/market 0: positions net to 1/);
+  });
+  it('A transfer of a non-finite amount is refused', () => {
+    const w = fresh();
+    expect(() => w.ledger.transfer(0, 1, Infinity)).toThrow(/non-finite transfer/);
+  });
+});
