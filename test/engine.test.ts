@@ -98,6 +98,14 @@ describe('cross margin', () => {
 });
 
 describe('partial liquidation and penalty', () => {
+  const partialWorld = () =>
+    handWorld({
+      assets: [{ symbol: 'BTC', price: 100, depthUsd: 5.5e6, impactCoefficient: 0.2 }],
+      mode: 'partial',
+      penaltyFraction: 0.01,
+      traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 10 }],
+    });
+
   it('A partial liquidation closes the share that restores initial margin and pays the penalty to the fund', () => {
     // C = 1000, q = 100 long at 100; IM 10%, MM 5%, penalty 1%. At 94.5: E = 1000 − 550 = 450,
     // N = 9450, MM = 472.5 (liquidatable), IM = 945.
@@ -105,12 +113,7 @@ describe('partial liquidation and penalty', () => {
     // Impact: linear λ = 0.2, depth 5.5M: dx = 5500 / 5.5M = 0.001, average factor 1 − 0.2·0.0005 = 0.9999,
     // fill X = 94.5 × 0.9999 = 94.49055; slippage = 5500 × 0.0001 = 0.55.
     // Penalty = 1% × 5500 = 55 → fund 10000 + 55. Equity after at the old mark: 450 − 0.55 − 55 = 394.45.
-    const w = handWorld({
-      assets: [{ symbol: 'BTC', price: 100, depthUsd: 5.5e6, impactCoefficient: 0.2 }],
-      mode: 'partial',
-      penaltyFraction: 0.01,
-      traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 10 }],
-    });
+    const w = partialWorld();
     const a = accountOf(w, 0);
     setPrice(w, 'BTC', 94.5);
     expect(w.accountEquity[a]).toBeCloseTo(450, 9);
@@ -130,12 +133,7 @@ describe('partial liquidation and penalty', () => {
   it('The cascade phase stops once the partially liquidated account is back above maintenance', () => {
     // Same account: after round 0 the mark moves to 94.4811; E = 394.45 − 41.79894·(94.5 − 94.4811) = 393.66
     // against MM = 5% × 41.79894 × 94.4811 = 197.46, so round 1 finds nobody: one liquidation, depth 1.
-    const w = handWorld({
-      assets: [{ symbol: 'BTC', price: 100, depthUsd: 5.5e6, impactCoefficient: 0.2 }],
-      mode: 'partial',
-      penaltyFraction: 0.01,
-      traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 10 }],
-    });
+    const w = partialWorld();
     setPrice(w, 'BTC', 94.5);
     liquidate(w);
     expect(w.acc.liquidations[0]).toBe(1);

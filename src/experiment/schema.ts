@@ -166,22 +166,23 @@ export const DirectionalCohort = z.strictObject({
   marginCall: MarginCallResponse,
 });
 
-export const MarketMakerCohort = z.strictObject({
+/** Fields shared by the book's cohorts: capital-limited accounts that take the other side of trades. */
+const bookCohortFields = {
   id,
-  kind: z.literal('marketMaker'),
   exchange: id,
   count: z.number().int().min(1),
   collateralUsd: positive.describe('per account'),
   maxLeverage: positive.describe('the account takes flow while notional/equity stays under this'),
+};
+
+export const MarketMakerCohort = z.strictObject({
+  ...bookCohortFields,
+  kind: z.literal('marketMaker'),
 });
 
 export const LiquidatorCohort = z.strictObject({
-  id,
+  ...bookCohortFields,
   kind: z.literal('liquidator'),
-  exchange: id,
-  count: z.number().int().min(1),
-  collateralUsd: positive.describe('per account'),
-  maxLeverage: positive.describe('the account takes liquidation flow while notional/equity stays under this'),
   unwindSharePerStep: fraction.default(0.1).describe('share of inventory sold to market makers each step'),
 });
 
