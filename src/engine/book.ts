@@ -61,6 +61,7 @@ export function fillAgainstBook(w: World, p: number, dq: number, side: number, c
   const m = w.posMarket[p]!;
   const x = w.marketExchange[m]!;
   const price = tradeIntoMarket(w, w.marketAsset[m]!, -dq);
+  w.marksStale = true;
   const [accounts, start, end] = counterpartyRange(w, x, side);
   let remaining = -dq;
   let last = -1;

@@ -43,6 +43,8 @@ export interface World {
   /** Current step (0-based) and cascade round, for event records. */
   step: number;
   round: number;
+  /** True when a trade happened since the last full markToMarket (the stored marks may be stale). */
+  marksStale: boolean;
 
   // ---- assets
   readonly nAssets: number;
@@ -624,6 +626,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     stepSeconds: dt,
     step: 0,
     round: 0,
+    marksStale: false,
     nAssets,
     assetSymbols: s.assets.map((a) => a.symbol),
     initialPrice,

@@ -11,6 +11,13 @@ if (!dir) {
   console.error('usage: node test/interop/polars-read.mjs RESULTS_DIR');
   process.exit(2);
 }
+// Every table must have the rows the manifest says, and the types a reader relies on.
+const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+const failures = [];
+const expectType = (table, df, column, type) => {
+  const got = String(df.getColumn(column).dtype).replace(/^DataType\((.*)\)$/, "$1");
+  if (!got.startsWith(type)) failures.push(`${table}.${column}: Polars sees ${got}, expected ${type}`);
+};
 for (const table of ['runs', 'steps', 'prices', 'events']) {
   const file = join(dir, `${table}.arrow`);
   if (!existsSync(file)) {
@@ -21,5 +28,15 @@ for (const table of ['runs', 'steps', 'prices', 'events']) {
   const df = pl.readIPC(readFileSync(file));
   const cols = df.columns.map((c) => `${c}:${df.getColumn(c).dtype}`);
   console.log(`${table}: ${df.height} rows; ${cols.join(', ')}`);
-  console.log(df.head(4).toString());
+  const listed = manifest.files.find((f) => f.table === table);
+  if (!listed || listed.rows !== df.height) failures.push(`${table}: Polars read ${df.height} rows, manifest lists ${listed?.rows}`);
+  if (table === 'runs') expectType(table, df, 'seed', 'UInt32');
+  if (table === 'steps') expectType(table, df, 'protocol', 'Categorical');
+  if (table === 'prices') expectType(table, df, 'market_price', 'Float64');
+  if (table === 'events') expectType(table, df, 'kind', 'Categorical');
 }
+if (failures.length) {
+  console.error(failures.join('\n'));
+  process.exit(1);
+}
+console.log('polars interop: ok');

@@ -21,8 +21,9 @@ export function liquidate(w: World): void {
   for (let x = 0; x < w.nExchanges; x++) maxRounds = Math.max(maxRounds, w.maxRoundsPerStep[x]!);
   for (let round = 0; round < maxRounds; round++) {
     w.round = round;
-    refreshOracles(w);
-    markToMarket(w);
+    // Stage 5's marks still hold in round 0 unless an oracle moved or someone traded since.
+    const oraclesMoved = refreshOracles(w);
+    if (round > 0 || oraclesMoved || w.marksStale) markToMarket(w);
     const n = queueLiquidatable(w, round);
     let progressed = 0;
     for (let i = 0; i < n; i++) if (liquidateAccount(w, w.scratch.queue[i]!)) progressed++;

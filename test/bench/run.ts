@@ -1,0 +1,358 @@
+// `npm run bench [-- --quick]`: throughput and memory figures of the engine and the Arrow writer.
+// Prints one JSON line per figure on stdout — {"name", "value", "unit", "params"} — and nothing
+// else there (npm itself prints a banner: use `npm run --silent bench` for pure JSON lines);
+// progress and a human-readable summary table go to stderr. Figures:
+//   engine_account_steps_per_s  the flagship scenario with its directional cohorts scaled to
+//                               about 10^5 accounts (10^4 with --quick), 1000 steps (200), one
+//                               run, events off: nAccounts × steps / seconds of runWorld();
+//                               balances and book depth are scaled with the crowd
+//   bytes_per_account           Σ byteLength of the world's typed arrays (everything except the
+//   bytes_per_position          per-step record: stepTable, priceTable, events) / nAccounts,
+//                               resp. / nPositions, for the scaled world above
+//   flagship_run_s              wall time of simulateRun() (build + steps + summary) of
+//                               experiments/cross-margin-flaw.json as shipped, events on
+//   arrow_write_rows_per_s      rows (steps + prices + events) of 5 flagship runs written by
+//                               ResultsWriter per second of append() + close() time (median
+//                               of 5 writes; one with --quick)
+//   peak_rss_mb                 the process's peak resident set size (getrusage high-water mark;
+//                               the largest of the per-phase samples is given alongside)
+// The scaled scenario keeps the flagship's storyline: the scripted regime switch and the shock
+// are moved to the same fraction of the shorter run.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { runWorld, simulateRun, worldFor } from '../../src/engine/simulate.ts';
+import type { RunResult } from '../../src/engine/record.ts';
+import { parseExperiment } from '../../src/experiment/load.ts';
+import type { Experiment } from '../../src/experiment/schema.ts';
+import { buildGraph } from '../../src/graph/build.ts';
+import { ResultsWriter } from '../../src/io/resultsWriter.ts';
+import type { World } from '../../src/model/world.ts';
+
+const FLAGSHIP = fileURLToPath(new URL('../../experiments/cross-margin-flaw.json', import.meta.url));
+const quick = process.argv.slice(2).includes('--quick');
+const mode = quick ? 'quick' : 'full';
+const TARGET_ACCOUNTS = quick ? 10_000 : 100_000;
+const ENGINE_STEPS = quick ? 200 : 1000;
+const WRITE_RUNS = 5;
+/** Times the same 5 runs are written (the median is reported; one write takes a few 10 ms). */
+const WRITE_REPEATS = quick ? 1 : 5;
+
+interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+  params: Record<string, unknown>;
+}
+const figures: Figure[] = [];
+
+function emit(f: Figure): void {
+  figures.push(f);
+  process.stdout.write(JSON.stringify(f) + '\n');
+}
+
+function log(msg: string): void {
+  process.stderr.write(`[bench] ${msg}\n`);
+}
+
+const MB = 1024 * 1024;
+const rssSamples: Record<string, number> = {};
+function sampleRss(phase: string): void {
+  rssSamples[phase] = process.memoryUsage().rss;
+}
+
+/** Rounds to `digits` significant digits (keeps the JSON readable without losing magnitude). */
+function sig(x: number, digits = 4): number {
+  return Number.isFinite(x) && x !== 0 ? Number(x.toPrecision(digits)) : x;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario derivation
+
+type Raw = Record<string, any>;
+
+function readFlagship(): Raw {
+  return JSON.parse(readFileSync(FLAGSHIP, 'utf8')) as Raw;
+}
+
+/** Accounts one trader of a directional cohort opens: one per position when isolated. */
+function accountsPerTrader(c: Raw): number {
+  return c.marginMode === 'isolated' ? (c.positions as unknown[]).length : 1;
+}
+
+/**
+ * The flagship with its directional cohorts scaled so that they open about `targetAccounts`
+ * accounts (and its balances and depths by the same factor), `steps` steps, one run and no event
+ * log. Scripted times move with the run length.
+ */
+function scaledScenario(targetAccounts: number, steps: number): { raw: Raw; scale: number; stretch: number } {
+  const raw = readFlagship();
+  const traders = raw.scenario.traders as Raw[];
+  const directional = traders.filter((c) => c.kind === 'directional');
+  const base = directional.reduce((n, c) => n + c.count * accountsPerTrader(c), 0);
+  const scale = targetAccounts / base;
+  for (const c of directional) c.count = Math.max(1, Math.round(c.count * scale));
+  // The rest of the economy grows with the crowd (funds, vault, maker and liquidator capital,
+  // book depth), so the scaled world is a larger copy of the flagship rather than a market whose
+  // makers and fund are swamped (which would turn the cascade into wall-to-wall ADL).
+  for (const c of traders) if (c.kind !== 'directional') c.collateralUsd *= scale;
+  for (const f of raw.scenario.insuranceFunds as Raw[]) f.initialUsd *= scale;
+  for (const v of raw.scenario.backstopVaults as Raw[]) v.initialUsd *= scale;
+  for (const a of raw.scenario.assets as Raw[]) a.market.depthUsd *= scale;
+
+  const stretch = steps / raw.steps;
+  const at = (s: number) => Math.min(steps - 1, Math.round(s * stretch));
+  const sw = raw.scenario.regimes.switching as Raw;
+  if (sw.kind === 'scripted') {
+    sw.toStressAtStep = at(sw.toStressAtStep);
+    if (sw.toCalmAtStep !== undefined) sw.toCalmAtStep = Math.max(sw.toStressAtStep + 1, at(sw.toCalmAtStep));
+  }
+  for (const sh of raw.scenario.shocks as Raw[]) {
+    sh.startStep = at(sh.startStep);
+    sh.overSteps = Math.max(1, Math.round(sh.overSteps * stretch));
+  }
+  raw.steps = steps;
+  raw.runs = 1;
+  raw.output = { ...(raw.output ?? {}), events: false };
+  raw.name = `${raw.name}-bench`;
+  return { raw, scale, stretch };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory of a world
+
+/** Record keys that grow with the number of steps, not with the population. */
+const PER_STEP_KEYS = new Set(['stepTable', 'priceTable', 'events']);
+
+/** Σ byteLength of every typed array reachable from the world, minus the per-step record. */
+function worldBytes(w: World): { total: number; byField: Map<string, number> } {
+  const seen = new Set<unknown>();
+  const byField = new Map<string, number>();
+  let total = 0;
+  const walk = (v: unknown, path: string): void => {
+    if (v === null || typeof v !== 'object' || seen.has(v)) return;
+    seen.add(v);
+    if (ArrayBuffer.isView(v)) {
+      total += v.byteLength;
+      byField.set(path, (byField.get(path) ?? 0) + v.byteLength);
+      return;
+    }
+    if (v instanceof ArrayBuffer) {
+      total += v.byteLength;
+      byField.set(path, (byField.get(path) ?? 0) + v.byteLength);
+      return;
+    }
+    if (Array.isArray(v)) {
+      v.forEach((x, i) => walk(x, `${path}[${i}]`));
+      return;
+    }
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) walk(x, path === '' ? k : `${path}.${k}`);
+  };
+  for (const [k, x] of Object.entries(w)) if (!PER_STEP_KEYS.has(k)) walk(x, k);
+  return { total, byField };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Phases
+
+function benchEngine(): World {
+  const { raw, scale, stretch } = scaledScenario(TARGET_ACCOUNTS, ENGINE_STEPS);
+  const exp = parseExperiment(raw, 'bench:scaled-flagship');
+  const graph = buildGraph(exp);
+  log(`engine: building the scaled flagship (cohort scale ×${scale.toFixed(3)})`);
+  let t = performance.now();
+  const w = worldFor(exp, graph, 0);
+  const buildS = (performance.now() - t) / 1000;
+  sampleRss('engine_build');
+  log(`engine: ${w.nAccounts} accounts, ${w.nPositions} positions built in ${buildS.toFixed(2)} s; running ${exp.steps} steps`);
+  t = performance.now();
+  runWorld(w, false);
+  const runS = (performance.now() - t) / 1000;
+  sampleRss('engine_run');
+  log(`engine: ran in ${runS.toFixed(2)} s (${w.events.length} events counted, not stored)`);
+  const cohorts = Object.fromEntries(
+    (exp.scenario.traders as Raw[]).filter((c) => c.kind === 'directional').map((c) => [c.id, c.count]),
+  );
+  emit({
+    name: 'engine_account_steps_per_s',
+    value: sig((w.nAccounts * exp.steps) / runS),
+    unit: 'account-steps/s',
+    params: {
+      mode,
+      scenario: 'cross-margin-flaw scaled',
+      target_accounts: TARGET_ACCOUNTS,
+      n_accounts: w.nAccounts,
+      n_positions: w.nPositions,
+      steps: exp.steps,
+      cohort_counts: cohorts,
+      cohort_scale: sig(scale),
+      economy_scaled: 'funds, vault, maker/liquidator collateral, book depth × cohort_scale',
+      timeline_stretch: sig(stretch),
+      events_output: false,
+      events_counted: w.events.length,
+      liquidations: Array.from(w.totals.liquidations).reduce((a, b) => a + b, 0),
+      adl_count: Array.from(w.totals.adlCount).reduce((a, b) => a + b, 0),
+      check: false,
+      run_s: sig(runS),
+      build_s: sig(buildS),
+    },
+  });
+  return w;
+}
+
+function benchBytes(w: World): void {
+  const { total, byField } = worldBytes(w);
+  const top = [...byField.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8);
+  log(`bytes: ${total} B in typed arrays; largest: ${top.map(([k, b]) => `${k}=${(b / 1024).toFixed(0)}K`).join(' ')}`);
+  const params = {
+    mode,
+    total_bytes: total,
+    n_accounts: w.nAccounts,
+    n_positions: w.nPositions,
+    excluded: [...PER_STEP_KEYS],
+  };
+  emit({ name: 'bytes_per_account', value: sig(total / w.nAccounts), unit: 'B/account', params });
+  emit({ name: 'bytes_per_position', value: sig(total / w.nPositions), unit: 'B/position', params });
+}
+
+function flagshipExperiment(): Experiment {
+  return parseExperiment(readFlagship(), FLAGSHIP);
+}
+
+function benchFlagshipRun(): RunResult {
+  const exp = flagshipExperiment();
+  const graph = buildGraph(exp);
+  const t = performance.now();
+  const result = simulateRun(exp, graph, 0, { check: false });
+  const s = (performance.now() - t) / 1000;
+  sampleRss('flagship_run');
+  log(`flagship: one run in ${s.toFixed(3)} s, ${result.events.storedRows} events`);
+  emit({
+    name: 'flagship_run_s',
+    value: sig(s),
+    unit: 's',
+    params: {
+      mode,
+      experiment: 'cross-margin-flaw',
+      steps: exp.steps,
+      replicate: 0,
+      events_output: exp.output.events,
+      events: result.events.storedRows,
+      liquidations: result.summary.liquidationCount,
+      check: false,
+      includes: 'world build + steps + summary',
+    },
+  });
+  return result;
+}
+
+async function benchArrowWrite(first: RunResult): Promise<void> {
+  const exp = flagshipExperiment();
+  const graph = buildGraph(exp);
+  const results: RunResult[] = [first];
+  for (let r = 1; r < WRITE_RUNS; r++) results.push(simulateRun(exp, graph, r, { check: false }));
+  sampleRss('arrow_simulate');
+  const rows = { steps: 0, prices: 0, events: 0 };
+  for (const r of results) {
+    rows.steps += r.steps?.rows ?? 0;
+    rows.prices += r.prices?.rows ?? 0;
+    rows.events += r.events.storedRows;
+  }
+  const totalRows = rows.steps + rows.prices + rows.events;
+  const dir = mkdtempSync(join(tmpdir(), 'contagion-bench-'));
+  try {
+    const times: number[] = [];
+    let bytes = 0;
+    for (let k = 0; k < WRITE_REPEATS; k++) {
+      const out = join(dir, `out-${k}`);
+      const writer = await ResultsWriter.open(out, {
+        protocols: exp.scenario.exchanges.map((x) => x.id),
+        assets: exp.scenario.assets.map((a) => a.symbol),
+        // As runExperiment does: trader cohorts, then backstop vaults.
+        cohorts: [...exp.scenario.traders.map((c) => c.id), ...exp.scenario.backstopVaults.map((v) => v.id)],
+        output: exp.output,
+      });
+      const t = performance.now();
+      for (const r of results) writer.append(r);
+      await writer.close({ bench: true });
+      times.push((performance.now() - t) / 1000);
+      const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {
+        files: { table: string; rows: number; bytes: number }[];
+      };
+      bytes = manifest.files.reduce((n, f) => n + f.bytes, 0);
+      const manifestRows = manifest.files.filter((f) => f.table !== 'runs').reduce((n, f) => n + f.rows, 0);
+      if (manifestRows !== totalRows) log(`arrow: WARNING manifest counts ${manifestRows} rows, results hold ${totalRows}`);
+      rmSync(out, { recursive: true, force: true });
+    }
+    sampleRss('arrow_write');
+    const s = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+    log(`arrow: ${totalRows} rows (${(bytes / MB).toFixed(1)} MB) written in ${times.map((x) => x.toFixed(3)).join(', ')} s`);
+    emit({
+      name: 'arrow_write_rows_per_s',
+      value: sig(totalRows / s),
+      unit: 'rows/s',
+      params: {
+        mode,
+        experiment: 'cross-margin-flaw',
+        runs: WRITE_RUNS,
+        rows,
+        total_rows: totalRows,
+        file_bytes: bytes,
+        write_s: sig(s),
+        repeats: WRITE_REPEATS,
+        write_s_each: times.map((x) => sig(x)),
+        statistic: WRITE_REPEATS > 1 ? 'median' : 'single',
+        timed: 'append() × runs + close() (incl. fsync and manifest)',
+      },
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function reportPeakRss(): void {
+  sampleRss('end');
+  const sampledMax = Math.max(...Object.values(rssSamples));
+  // ru_maxrss is in kilobytes on Linux and macOS (Node normalises it to KiB).
+  const highWater = process.resourceUsage().maxRSS * 1024;
+  emit({
+    name: 'peak_rss_mb',
+    value: sig(Math.max(highWater, sampledMax) / MB),
+    unit: 'MiB',
+    params: {
+      mode,
+      method: 'process.resourceUsage().maxRSS (getrusage high-water mark)',
+      sampled_max_mb: sig(sampledMax / MB),
+      samples_mb: Object.fromEntries(Object.entries(rssSamples).map(([k, v]) => [k, sig(v / MB)])),
+    },
+  });
+}
+
+function summaryTable(totalS: number): void {
+  const rows = figures.map((f) => [f.name, f.value.toLocaleString('en-US', { maximumFractionDigits: 3 }), f.unit]);
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['figure', 'value', 'unit'][i]!.length));
+  const line = (r: string[]) => `  ${r[0]!.padEnd(widths[0]!)}  ${r[1]!.padStart(widths[1]!)}  ${r[2]!.padEnd(widths[2]!)}`;
+  process.stderr.write(`\ncontagion bench (${mode}, node ${process.version}, ${totalS.toFixed(1)} s)\n`);
+  process.stderr.write(line(['figure', 'value', 'unit']) + '\n');
+  process.stderr.write(line(widths.map((w) => '-'.repeat(w))) + '\n');
+  for (const r of rows) process.stderr.write(line(r) + '\n');
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  sampleRss('start');
+  log(`mode ${mode}: ${TARGET_ACCOUNTS} accounts × ${ENGINE_STEPS} steps, then the flagship as shipped`);
+  const w = benchEngine();
+  benchBytes(w);
+  const first = benchFlagshipRun();
+  await benchArrowWrite(first);
+  reportPeakRss();
+  summaryTable((performance.now() - t0) / 1000);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`[bench] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
