@@ -143,6 +143,28 @@ describe('partial liquidation and penalty', () => {
   });
 });
 
+describe('price protection', () => {
+  it('A liquidation order fills only until the marginal price leaves the 10% band around mark', () => {
+    // C = 1000, q = 100 long at 100, full mode; at 94: E = 400 < MM 470. Linear λ = 1, depth 47,000.
+    // Band 10%: limit 94 × 0.9 = 84.6, a factor of 0.9 on the fundamental 94 → x* = (1 − 0.9)/1 = 0.1,
+    // i.e. 0.1 × 47,000 / 94 = 50 units. Those fill at the average factor 1 − 0.05 = 0.95 → 89.3;
+    // the market ends at 84.6 and the other 50 units wait for the next round.
+    const w = handWorld({
+      assets: [{ symbol: 'BTC', price: 100, depthUsd: 47_000, impactCoefficient: 1 }],
+      traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 10 }],
+    });
+    const a = accountOf(w, 0);
+    setPrice(w, 'BTC', 94);
+    expect(liquidateAccount(w, a)).toBe(true);
+    const [liq] = eventsOf(w, EventKindCode.liquidation);
+    expect(liq!.quantity).toBeCloseTo(-50, 9);
+    expect(liq!.price).toBeCloseTo(89.3, 9);
+    expect(w.market[0]).toBeCloseTo(84.6, 9);
+    expect(qtyOf(w, a)).toBeCloseTo(50, 9);
+    expect(w.accountStatus[a]).toBe(Status.active);
+  });
+});
+
 describe('the loss waterfall', () => {
   it('A shortfall within the insurance fund is paid by the fund', () => {
     // C = 1000, q = 100 long at 100, full mode; at 88 E = −200 (bankrupt).

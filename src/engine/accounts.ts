@@ -5,6 +5,9 @@
 import { requirementUsd } from '../model/margin.ts';
 import type { World } from '../model/world.ts';
 
+/** Relative size below which a remainder of a fill is rounding, not a position (≈ 50 ulps). */
+const DUST = 1e-14;
+
 /** The price a protocol marks market m at: its oracle's price, USD. */
 export function markPrice(w: World, m: number): number {
   return w.oraclePrice[w.marketOracle[m]!]!;
@@ -75,11 +78,14 @@ export function applyFill(w: World, p: number, dq: number, priceUsd: number): nu
   let realized = 0;
   let open = dq;
   if (q !== 0 && q * dq < 0) {
-    const closed = Math.abs(dq) >= Math.abs(q) ? -q : dq;
+    // A close within rounding of the whole position closes it exactly (pro-rata splits leave
+    // residues of a few ulps that would otherwise live on as positions without a counterparty).
+    const closed = Math.abs(dq) >= Math.abs(q) * (1 - DUST) ? -q : dq;
     const share = -closed / q;
     realized = -closed * priceUsd + share * quote;
     quote = closed === -q ? 0 : quote - share * quote;
     open = dq - closed;
+    if (Math.abs(open) <= DUST * Math.abs(dq)) open = 0;
     w.posQty[p] = closed === -q ? 0 : q + closed;
     const a = w.posAccount[p]!;
     w.ledger.transfer(w.poolHolderStart + w.accountExchange[a]!, a, realized);

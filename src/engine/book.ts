@@ -4,7 +4,7 @@
 // trade walks the asset's shared impact curve once.
 import { Role, Status, type World } from '../model/world.ts';
 import { applyFill, markAccount, markPrice, positionIn } from './accounts.ts';
-import { tradeIntoMarket } from './market.ts';
+import { quantityWithinLimit, tradeIntoMarket } from './market.ts';
 import { EventKindCode } from './record.ts';
 
 /** Which accounts take the flow. */
@@ -96,10 +96,17 @@ export function tradeIntoBook(w: World, p: number, want: number, side: number, k
   const m = w.posMarket[p]!;
   const x = w.marketExchange[m]!;
   const capacity = bookCapacity(w, x, m, Math.sign(want), side, a);
-  const dq = Math.abs(want) <= capacity ? want : Math.sign(want) * capacity;
+  // Price protection: the order walks the book only while the marginal price stays within the
+  // exchange's band around the mark; what is left waits for the next round or step.
+  const asset = w.marketAsset[m]!;
+  const band = w.priceBandFraction[x]!;
+  const mark = markPrice(w, m);
+  const sells = want < 0;
+  const withinBand = quantityWithinLimit(w, asset, sells ? 1 : -1, sells ? mark * (1 - band) : mark * (1 + band));
+  const fillable = Math.min(capacity, withinBand);
+  const dq = Math.abs(want) <= fillable ? want : Math.sign(want) * fillable;
   if (dq === 0) return 0;
   const price = fillAgainstBook(w, p, dq, side, capacity);
-  const asset = w.marketAsset[m]!;
   const id = w.events.push(w.step, w.round, kind, x, a, asset, dq, price, Math.abs(dq) * price, cause);
   if (kind === EventKindCode.liquidation) w.assetLiquidationEvent[asset] = id;
   return dq;

@@ -5,6 +5,7 @@ import { deriveSeed, Streams } from '../experiment/seeds.ts';
 import type { DependencyGraph } from '../graph/build.ts';
 import { buildWorld, type World } from '../model/world.ts';
 import { checkInvariants } from './invariants.ts';
+import { InvariantError } from '../experiment/errors.ts';
 import type { RunResult, RunSummary } from './record.ts';
 import { step } from './step.ts';
 
@@ -49,7 +50,13 @@ export function simulateRun(exp: Experiment, graph: DependencyGraph, replicate: 
 export function runWorld(w: World, check: boolean): void {
   for (let s = 0; s < w.steps; s++) {
     w.step = s;
-    step(w);
+    try {
+      step(w);
+    } catch (e) {
+      // The ledger does not know the step; say where the run stopped.
+      if (e instanceof InvariantError && e.step < 0) throw new InvariantError(e.detail, s, e.where);
+      throw e;
+    }
     if (check) checkInvariants(w);
   }
   if (!check) checkInvariants(w);

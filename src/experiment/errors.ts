@@ -30,11 +30,11 @@ export class UsageError extends Error {
 export class InvariantError extends Error {
   override name = 'InvariantError';
   constructor(
-    message: string,
+    readonly detail: string,
     readonly step: number,
     readonly where: string,
   ) {
-    super(`invariant broken at step ${step} (${where}): ${message}`);
+    super(`invariant broken at ${step < 0 ? 'an unknown step' : `step ${step}`} (${where}): ${detail}`);
   }
 }
 

@@ -126,6 +126,12 @@ export const PerpExchange = z.strictObject({
     mode: z.enum(['partial', 'full']),
     penaltyFraction: z.number().min(0).max(0.5).describe('share of closed notional paid to the insurance fund'),
     partialMinNotionalUsd: nonNegative.default(0).describe('a partial liquidation that would leave less than this closes fully'),
+    priceBandFraction: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(0.1)
+      .describe('an order sold into the book fills only while its marginal price stays within this fraction of the mark; the rest waits'),
     maxRoundsPerStep: z.number().int().min(1).default(20),
   }),
   adl: z.strictObject({ ranking: z.literal('pnl-leverage') }).default({ ranking: 'pnl-leverage' }),

@@ -126,6 +126,8 @@ export interface World {
   readonly liquidationMode: Uint8Array;
   readonly penaltyFraction: Float64Array;
   readonly partialMinNotionalUsd: Float64Array;
+  /** Book orders fill only while the marginal price is within this fraction of the mark. */
+  readonly priceBandFraction: Float64Array;
   readonly maxRoundsPerStep: Int32Array;
   readonly fundingInterestPer8h: Float64Array;
   readonly fundingClampPer8h: Float64Array;
@@ -144,6 +146,8 @@ export interface World {
   readonly marketExchange: Int32Array;
   readonly marketAsset: Int32Array;
   readonly marketOracle: Int32Array;
+  /** Σ |qty| of each market at step 0: the scale for its zero-sum check. */
+  readonly marketInitialGrossQty: Float64Array;
   /** Cumulative funding paid by one unit of long position, USD per unit. */
   readonly fundingIndex: Float64Array;
   /** Margin brackets of market m are tiers tierStart[m] .. tierStart[m+1]-1. */
@@ -508,11 +512,15 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
   for (let mk = 0; mk < nMarkets; mk++) {
     const makers = makersOf[marketExchange[mk]!]!;
     if (makers.length === 0) continue;
-    for (const d of makers) {
+    let assigned = 0;
+    makers.forEach((d, i) => {
       const draft = drafts[d]!;
       const slot = draft.markets.indexOf(mk);
-      draft.qty[slot] = -netQty[mk]! / makers.length;
-    }
+      // The last maker takes the remainder, so the makers' quantities add up to exactly −net.
+      const q = i === makers.length - 1 ? -netQty[mk]! - assigned : -netQty[mk]! / makers.length;
+      draft.qty[slot] = q;
+      assigned += q;
+    });
   }
   const exchangeVaultAccount = new Int32Array(nExchanges).fill(-1);
   const takeoverBelowMaintenanceShare = new Float64Array(nExchanges);
@@ -550,6 +558,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
   const posQty = new Float64Array(nPositions);
   const posQuote = new Float64Array(nPositions);
   const marketCount = new Int32Array(nMarkets);
+  const marketInitialGrossQty = new Float64Array(nMarkets);
   const nWallets = walletInitial.length;
   const nFunds = s.insuranceFunds.length;
   const walletHolderStart = nAccounts;
@@ -571,6 +580,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
       posMarket[p] = mk;
       const q = d.qty[j]!;
       posQty[p] = q;
+      marketInitialGrossQty[mk] = marketInitialGrossQty[mk]! + Math.abs(q);
       // Every position opens at the initial price: quote = −qty × price, so value = 0 at step 0.
       posQuote[p] = q === 0 ? 0 : -q * initialPrice[marketAsset[mk]!]!;
       marketCount[mk]!++;
@@ -595,6 +605,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
   const liquidationMode = new Uint8Array(nExchanges);
   const penaltyFraction = new Float64Array(nExchanges);
   const partialMinNotionalUsd = new Float64Array(nExchanges);
+  const priceBandFraction = new Float64Array(nExchanges);
   const maxRoundsPerStep = new Int32Array(nExchanges);
   const fundingInterestPer8h = new Float64Array(nExchanges);
   const fundingClampPer8h = new Float64Array(nExchanges);
@@ -605,6 +616,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     liquidationMode[xi] = LiquidationMode[x.liquidation.mode];
     penaltyFraction[xi] = x.liquidation.penaltyFraction;
     partialMinNotionalUsd[xi] = x.liquidation.partialMinNotionalUsd;
+    priceBandFraction[xi] = x.liquidation.priceBandFraction;
     maxRoundsPerStep[xi] = x.liquidation.maxRoundsPerStep;
     fundingInterestPer8h[xi] = x.funding.interestRatePer8h;
     fundingClampPer8h[xi] = x.funding.premiumClampPer8h;
@@ -688,6 +700,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     liquidationMode,
     penaltyFraction,
     partialMinNotionalUsd,
+    priceBandFraction,
     maxRoundsPerStep,
     fundingInterestPer8h,
     fundingClampPer8h,
@@ -698,6 +711,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     marketExchange,
     marketAsset,
     marketOracle,
+    marketInitialGrossQty,
     fundingIndex: new Float64Array(nMarkets),
     tierStart,
     tierUpperUsd,

@@ -156,34 +156,31 @@ function finishIfClosed(w: World, a: number, cause: number): void {
 
 /**
  * The fund cannot pay the shortfall a book sale would leave: close every position at its
- * bankruptcy price against ranked opposite winners (ADL), which leaves equity exactly 0; when the
- * account was already under water at mark, the winners bear that loss (recorded as bad debt
- * absorbed by ADL). What ADL cannot place is sold into the book and its shortfall goes down the
+ * bankruptcy price against ranked opposite winners (ADL), which leaves equity at 0 — the winners
+ * bear what the account owed beyond its collateral, up to their profit (recorded as bad debt
+ * absorbed by ADL). What ADL cannot place is sold into the book; any shortfall left goes down the
  * rest of the waterfall.
  */
 function closeByAdl(w: World, a: number, equity: number, notional: number, cause: number): void {
   const x = w.accountExchange[a]!;
   w.acc.liquidationVolumeUsd[x] = w.acc.liquidationVolumeUsd[x]! + notional;
-  let placedUsd = 0;
+  const absorbedBefore = w.acc.adlAbsorbedUsd[x]!;
   const end = w.posStart[a + 1]!;
   for (let p = w.posStart[a]!; p < end; p++) {
     const q = w.posQty[p]!;
     if (q === 0) continue;
-    const mark = markPrice(w, w.posMarket[p]!);
     const placed = autoDeleverage(w, p, -q, bankruptcyPrice(w, p, equity, notional), cause);
-    placedUsd += Math.abs(placed) * mark;
     const left = -q - placed;
     if (left !== 0) tradeIntoBook(w, p, left, BookSide.liquidators, EventKindCode.liquidation, cause);
   }
-  // Winners closed at the bankruptcy price instead of mark give up −E in proportion to what they took.
-  const absorbed = equity < 0 ? (-equity * placedUsd) / notional : 0;
+  const absorbed = w.acc.adlAbsorbedUsd[x]! - absorbedBefore;
   if (absorbed > 0) {
     w.acc.badDebtUsd[x] = w.acc.badDebtUsd[x]! + absorbed;
-    w.acc.adlAbsorbedUsd[x] = w.acc.adlAbsorbedUsd[x]! + absorbed;
     w.events.push(w.step, w.round, EventKindCode.bad_debt, x, a, -1, 0, 0, absorbed, cause);
   }
   if (hasPositions(w, a)) return;
-  // Rounding leaves dust; a real shortfall only remains when the book took part of the close.
+  // Rounding leaves dust; a real shortfall remains when the book or a winner's entry bound
+  // kept the close from reaching the bankruptcy price.
   if (w.ledger.balance[a]! < -1e-9 * notional) settleShortfall(w, a, cause);
   else w.accountStatus[a] = equity < 0 ? Status.bankrupt : Status.liquidated;
 }

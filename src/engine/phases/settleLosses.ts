@@ -85,10 +85,15 @@ function unrealizedPnl(w: World, b: number): number {
 }
 
 /**
- * Auto-deleverages: closes `dq` units (signed change of failed position p) at `priceUsd` against
- * opposite positions in the same market with unrealized profit, ranked by BitMEX's score
- * PnL% × effective leverage (PnL% = uPnL / entry value, effective leverage = notional / equity),
- * highest first, ties by position index. Returns the quantity placed (signed like dq).
+ * Auto-deleverages: closes `dq` units (signed change of failed position p) at the bankruptcy
+ * price `priceUsd` against opposite positions in the same market with unrealized profit, ranked
+ * by BitMEX's score PnL% × effective leverage (PnL% = uPnL / entry value, effective leverage =
+ * notional / equity), highest first, ties by position index. A winner is never closed beyond its
+ * own entry price: ADL takes at most its profit, so it cannot bankrupt the winner (an account far
+ * under water can have a bankruptcy price beyond any winner's entry, or even below zero). Whatever
+ * that leaves unpaid stays as the failed account's shortfall for the rest of the waterfall.
+ * Returns the quantity placed (signed like dq) and adds the loss winners bore against the mark to
+ * the step's ADL-absorbed bad debt.
  */
 export function autoDeleverage(w: World, p: number, dq: number, priceUsd: number, cause: number): number {
   const m = w.posMarket[p]!;
@@ -120,15 +125,22 @@ export function autoDeleverage(w: World, p: number, dq: number, priceUsd: number
   let remaining = Math.abs(dq);
   for (let k = 0; k < n && remaining > 0; k++) {
     const wp = order[k]!;
-    const take = Math.min(remaining, Math.abs(w.posQty[wp]!));
+    const q = w.posQty[wp]!;
+    const take = Math.min(remaining, Math.abs(q));
     // The winner closes `take` (its change has the opposite sign of its position, i.e. −sign).
-    const winnerChange = take === Math.abs(w.posQty[wp]!) ? -w.posQty[wp]! : -sign * take;
-    applyFill(w, wp, winnerChange, priceUsd);
-    applyFill(w, p, -winnerChange, priceUsd);
+    const winnerChange = take === Math.abs(q) ? -q : -sign * take;
+    // Winner's entry (break-even) price: a short buys back no higher, a long sells no lower.
+    const entry = -w.posQuote[wp]! / q;
+    const price = q < 0 ? Math.min(priceUsd, entry) : Math.max(priceUsd, entry);
+    applyFill(w, wp, winnerChange, price);
+    applyFill(w, p, -winnerChange, price);
     remaining -= take;
+    // What the winner gave up against closing at mark: the bad debt ADL absorbed (if any).
+    const givenUp = winnerChange * (price - mark);
+    if (givenUp > 0) w.acc.adlAbsorbedUsd[x] = w.acc.adlAbsorbedUsd[x]! + givenUp;
     const b = w.posAccount[wp]!;
-    w.events.push(w.step, w.round, EventKindCode.adl, x, b, w.marketAsset[m]!, winnerChange, priceUsd, take * priceUsd, cause);
-    w.acc.adlVolumeUsd[x] = w.acc.adlVolumeUsd[x]! + take * priceUsd;
+    w.events.push(w.step, w.round, EventKindCode.adl, x, b, w.marketAsset[m]!, winnerChange, price, take * price, cause);
+    w.acc.adlVolumeUsd[x] = w.acc.adlVolumeUsd[x]! + take * price;
     w.acc.adlCount[x]!++;
   }
   return sign * (Math.abs(dq) - remaining);
