@@ -63,6 +63,12 @@ const badCases: Array<[string, BadCase]> = [
   ['a --set through a missing object in the run command names the argument', { file: [], command: 'run', extra: ['--set', 'scenario.nothing.here=1'], expect: ['--set "scenario.nothing.here=1"', 'scenario.nothing does not exist'] }],
   ['a --runs that is not an integer in the run command is named', { file: [], command: 'run', extra: ['--runs', '2.5'], expect: ['runs: expected an integer', '2.5'] }],
   ['a leverage above the venue maximum is named', { file: ['scenario.traders.0.leverage={"kind":"fixed","value":100}'], expect: ['scenario.traders.0.leverage.value', '100', 'venue maximum'] }],
+  ['a sweep over a path that does not exist is named', { file: ['sweep={"kind":"grid","parameters":{"scenario.assets.0.volatilityAnual":[0.5,0.9]}}'], expect: ['sweep.parameters.scenario.assets.0.volatilityAnual', 'scenario.assets.0.volatilityAnual does not exist in the experiment'] }],
+  ['a sweep point that makes the experiment invalid is named with the point and the field', { file: ['sweep={"kind":"grid","parameters":{"scenario.exchanges.0.liquidation.penaltyFraction":[0.01,-0.1]}}'], expect: ['sweep point 1 (scenario.exchanges.0.liquidation.penaltyFraction=-0.1): scenario.exchanges.0.liquidation.penaltyFraction', '≥ 0', '(got -0.1)'] }],
+  ['a Latin hypercube on a log scale with min 0 is named', { file: ['sweep={"kind":"latinHypercube","samples":8,"parameters":{"scenario.insuranceFunds.0.initialUsd":{"min":0,"max":1000000,"scale":"log"}}}'], expect: ['sweep.parameters.scenario.insuranceFunds.0.initialUsd.min', 'a log scale needs min > 0', '(got 0)'] }],
+  ['sweeping the seed is refused', { file: ['sweep={"kind":"grid","parameters":{"seed":[1,2]}}'], expect: ['sweep.parameters.seed', 'cannot sweep the seed'] }],
+  ['list sweep points that set different paths are named', { file: ['sweep={"kind":"list","points":[{"steps":20},{"stepSeconds":30}]}'], expect: ['sweep.points.1', 'does not set steps', 'every point must set the same paths'] }],
+  ['a --set that breaks a sweep point in the run command is named', { file: ['sweep={"kind":"grid","parameters":{"steps":[20,40]}}'], command: 'run', extra: ['--set', 'scenario.shocks.0.startStep=30'], expect: ['sweep point 0 (steps=20): scenario.shocks.0.startStep', 'expected a step below steps (20)'] }],
 ];
 
 describe('malformed experiments exit 2 with a clear message', () => {
@@ -92,6 +98,25 @@ describe('the commands', () => {
     const r = contagion('validate', file);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(`${file}: valid (2 assets, 1 exchange, 3 trader cohorts, 2 runs × 50 steps)`);
+  }, TIMEOUT);
+
+  test('validate counts the points of a sweep', () => {
+    const file = writeExperiment(['sweep={"kind":"grid","parameters":{"scenario.insuranceFunds.0.initialUsd":[0,1000],"scenario.assets.0.volatilityAnnual":[0.3,0.6,0.9]}}']);
+    const r = contagion('validate', file);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(`${file}: valid (2 assets, 1 exchange, 3 trader cohorts, 6 points × 2 runs × 50 steps)`);
+    const lhs = writeExperiment(['sweep={"kind":"latinHypercube","samples":25,"parameters":{"scenario.assets.0.volatilityAnnual":{"min":0.2,"max":1}}}']);
+    expect(contagion('validate', lhs).stdout).toContain('25 points × 2 runs × 50 steps');
+  }, TIMEOUT);
+
+  test('schema describes sweeps and independentPoints', () => {
+    const r = contagion('schema');
+    expect(r.status, r.stderr).toBe(0);
+    const schema = JSON.parse(r.stdout) as { properties: Record<string, { oneOf?: Array<{ properties: { kind: { const: string } } }> }>; required: string[] };
+    expect(schema.properties.sweep?.oneOf?.map((o) => o.properties.kind.const)).toEqual(['grid', 'list', 'latinHypercube']);
+    expect(schema.properties).toHaveProperty('independentPoints');
+    expect(schema.required).not.toContain('sweep');
+    expect(schema.required).not.toContain('independentPoints');
   }, TIMEOUT);
 
   test('validate applies --set before validating', () => {

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { listCommand } from './commands/list.ts';
+import { mergeCommand } from './commands/merge.ts';
 import { runCommand } from './commands/run.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { validateCommand } from './commands/validate.ts';
@@ -21,7 +22,8 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     .command(validateCommand)
     .command(schemaCommand)
     .command(listCommand)
-    .demandCommand(1, 'Name a command: run, validate, schema or list.')
+    .command(mergeCommand)
+    .demandCommand(1, 'Name a command: run, merge, validate, schema or list.')
     .recommendCommands()
     .strict()
     .version(pkg.version)

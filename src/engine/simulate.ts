@@ -12,32 +12,40 @@ import { step } from './step.ts';
 export interface SimulateOptions {
   /** Check every invariant after every step (else once at the end). */
   check: boolean;
+  /** The sweep point this run belongs to (0 without a sweep). */
   pointIndex?: number;
+  /** Mix the point into the seeds (independent samples per point instead of common random numbers). */
+  independentPoints?: boolean;
 }
 
-/** Seeds of replicate r: the same for every point of a sweep (common random numbers). */
-export function replicateSeeds(experimentSeed: number, replicate: number) {
+/**
+ * Seeds of replicate r. By default the same at every point of a sweep (common random numbers);
+ * with `point` given, the point is mixed in and every point gets independent draws.
+ */
+export function replicateSeeds(experimentSeed: number, replicate: number, point?: number) {
   return {
-    replicate: deriveSeed(experimentSeed, replicate, Streams.replicate),
-    prices: deriveSeed(experimentSeed, replicate, Streams.prices),
-    behaviour: deriveSeed(experimentSeed, replicate, Streams.behaviour),
-    init: deriveSeed(experimentSeed, replicate, Streams.init),
+    replicate: deriveSeed(experimentSeed, replicate, Streams.replicate, point),
+    prices: deriveSeed(experimentSeed, replicate, Streams.prices, point),
+    behaviour: deriveSeed(experimentSeed, replicate, Streams.behaviour, point),
+    init: deriveSeed(experimentSeed, replicate, Streams.init, point),
   };
 }
 
 /** Builds the world of replicate r (exposed for tests and notebooks). */
-export function worldFor(exp: Experiment, graph: DependencyGraph, replicate: number): World {
-  return buildWorld(exp, graph, replicateSeeds(exp.seed, replicate));
+export function worldFor(exp: Experiment, graph: DependencyGraph, replicate: number, seedPoint?: number): World {
+  return buildWorld(exp, graph, replicateSeeds(exp.seed, replicate, seedPoint));
 }
 
 /** Runs replicate r to the end and returns its tables and summary. */
 export function simulateRun(exp: Experiment, graph: DependencyGraph, replicate: number, opts: SimulateOptions): RunResult {
-  const w = worldFor(exp, graph, replicate);
+  const pointIndex = opts.pointIndex ?? 0;
+  const seedPoint = opts.independentPoints ? pointIndex : undefined;
+  const w = worldFor(exp, graph, replicate, seedPoint);
   runWorld(w, opts.check);
   return {
-    pointIndex: opts.pointIndex ?? 0,
+    pointIndex,
     replicate,
-    seed: replicateSeeds(exp.seed, replicate).replicate,
+    seed: replicateSeeds(exp.seed, replicate, seedPoint).replicate,
     steps: w.stepTable,
     prices: w.priceTable,
     events: w.events,

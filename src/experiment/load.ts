@@ -1,4 +1,4 @@
-// Reading an experiment: file → JSON → `--set` overrides → schema → cross-field rules. Every
+// Reading an experiment: file → JSON → `--set` overrides → schema → cross-field rules → sweep. Every
 // failure becomes one ExperimentError listing all problems with their path, the value found in
 // the user's input and what was expected, so the CLI can print them and exit 2.
 import { readFileSync } from 'node:fs';
@@ -7,6 +7,7 @@ import { ExperimentError, type InputIssue } from './errors.ts';
 import { applyOverrides } from './overrides.ts';
 import { Experiment } from './schema.ts';
 import { validateSemantics } from './semantics.ts';
+import { validateSweep } from './sweep.ts';
 
 type ZodIssue = z.core.$ZodIssue;
 
@@ -29,11 +30,24 @@ export function loadExperiment(path: string, sets: string[] = []): Experiment {
  * messages. Returns the experiment with every default filled in, or throws ExperimentError.
  */
 export function parseExperiment(raw: unknown, source: string): Experiment {
+  const checked = checkExperiment(raw);
+  if (!checked.ok) throw new ExperimentError(source, checked.issues);
+  // A bad sweep is rejected here, before any run: its paths, ranges and every point's experiment.
+  const sweep = validateSweep(checked.experiment);
+  if (sweep.length > 0) throw new ExperimentError(source, sweep);
+  return checked.experiment;
+}
+
+/**
+ * Schema and cross-field rules, without the sweep, and without throwing: the experiment with its
+ * defaults filled in, or every problem. Used for each point of a sweep.
+ */
+export function checkExperiment(raw: unknown): { ok: true; experiment: Experiment } | { ok: false; issues: InputIssue[] } {
   const result = Experiment.safeParse(raw);
-  if (!result.success) throw new ExperimentError(source, result.error.issues.flatMap((i) => toInputIssues(i, raw)));
+  if (!result.success) return { ok: false, issues: result.error.issues.flatMap((i) => toInputIssues(i, raw)) };
   const semantic = validateSemantics(result.data);
-  if (semantic.length > 0) throw new ExperimentError(source, semantic);
-  return result.data;
+  if (semantic.length > 0) return { ok: false, issues: semantic };
+  return { ok: true, experiment: result.data };
 }
 
 function readFailure(err: unknown): string {

@@ -30,19 +30,31 @@ export function parseOverride(arg: string): Override {
 }
 
 function parsePath(pathText: string, arg: string): Array<string | number> {
+  const r = splitPath(pathText);
+  if ('error' in r) throw new UsageError(`--set ${JSON.stringify(arg)}: ${r.error}`);
+  return r.segments;
+}
+
+/**
+ * Split a dotted (`a.b.0.c`) or bracketed (`a.b[0].c`) path into segments, array indices as
+ * numbers; the reason when it is malformed. Shared by `--set` and sweep keys.
+ */
+export function splitPath(pathText: string): { segments: Array<string | number> } | { error: string } {
   // a[0][1].b → a.0.1.b; anything else inside brackets is rejected below.
-  const bad = (why: string): UsageError => new UsageError(`--set ${JSON.stringify(arg)}: ${why}`);
+  let badBracket: string | undefined;
   const dotted = pathText.replace(/\[([^\]]*)\]/g, (_m, inner: string) => {
-    if (!/^\d+$/.test(inner)) throw bad(`"[${inner}]" is not an array index (expected [0], [1], ...)`);
+    if (!/^\d+$/.test(inner)) badBracket ??= `"[${inner}]" is not an array index (expected [0], [1], ...)`;
     return `.${inner}`;
   });
-  if (/[[\]]/.test(dotted)) throw bad(`unbalanced "[" or "]" in the path`);
-  const parts = dotted.split('.');
-  return parts.map((part) => {
-    if (part === '') throw bad(`empty segment in the path "${pathText}"`);
-    if (FORBIDDEN_KEYS.has(part)) throw bad(`"${part}" cannot be used as a key`);
-    return /^\d+$/.test(part) ? Number(part) : part;
-  });
+  if (badBracket !== undefined) return { error: badBracket };
+  if (/[[\]]/.test(dotted)) return { error: `unbalanced "[" or "]" in the path` };
+  const segments: Array<string | number> = [];
+  for (const part of dotted.split('.')) {
+    if (part === '') return { error: `empty segment in the path "${pathText}"` };
+    if (FORBIDDEN_KEYS.has(part)) return { error: `"${part}" cannot be used as a key` };
+    segments.push(/^\d+$/.test(part) ? Number(part) : part);
+  }
+  return { segments };
 }
 
 function parseValue(text: string): unknown {

@@ -218,6 +218,48 @@ export const OutputOptions = z.strictObject({
   events: z.boolean().default(true),
 });
 
+/** A JSON value given to a swept path (validated later, as part of each point's experiment). */
+const SweepValue = z.unknown();
+const nonEmptyRecord = <T extends z.ZodType>(value: T, what: string) =>
+  z
+    .record(z.string(), value)
+    .refine((r) => Object.keys(r).length > 0, `expected at least one ${what}`)
+    .meta({ minProperties: 1 });
+const sweepPathNote = 'keys are dotted paths as in --set: scenario.… (numeric array indices), steps or stepSeconds';
+
+export const GridSweep = z.strictObject({
+  kind: z.literal('grid'),
+  parameters: nonEmptyRecord(z.array(SweepValue).min(1), 'parameter').describe(
+    `Cartesian product of the listed values; the last parameter varies fastest. ${sweepPathNote}`,
+  ),
+});
+
+export const ListSweep = z.strictObject({
+  kind: z.literal('list'),
+  points: z
+    .array(nonEmptyRecord(SweepValue, 'path'))
+    .min(1)
+    .describe(`explicit points, each an object path → value; every point sets the same paths. ${sweepPathNote}`),
+});
+
+export const LatinHypercubeParameter = z.strictObject({
+  min: z.number(),
+  max: z.number(),
+  scale: z.enum(['linear', 'log']).default('linear').describe('log stratifies log(value) (requires min > 0)'),
+  integer: z.boolean().default(false).describe('round each value to the nearest integer within [min, max]'),
+});
+
+export const LatinHypercubeSweep = z.strictObject({
+  kind: z.literal('latinHypercube'),
+  samples: z.number().int().min(1).describe('number of points; each parameter range is cut into this many strata, one sample in each'),
+  seed: z.number().int().min(0).max(0xffffffff).optional().describe('seed of the design (default: the experiment seed)'),
+  parameters: nonEmptyRecord(LatinHypercubeParameter, 'parameter').describe(`ranges to sample. ${sweepPathNote}`),
+});
+
+/** A parameter sweep: every point is a variant of the base experiment, each run `runs` times. */
+export const Sweep = z.discriminatedUnion('kind', [GridSweep, ListSweep, LatinHypercubeSweep]);
+export type Sweep = z.infer<typeof Sweep>;
+
 export const Experiment = z.strictObject({
   $schema: z.string().optional(),
   name: id,
@@ -228,6 +270,11 @@ export const Experiment = z.strictObject({
   stepSeconds: positive.default(60),
   output: OutputOptions.default({ steps: true, prices: true, events: true }),
   scenario: Scenario,
+  sweep: Sweep.optional().describe('vary scenario values (or steps, stepSeconds) across points; each point is run `runs` times'),
+  independentPoints: z
+    .boolean()
+    .default(false)
+    .describe('mix the point index into run seeds (independent samples) instead of common random numbers across points'),
 });
 /** A validated experiment, every default filled in. */
 export type Experiment = z.infer<typeof Experiment>;

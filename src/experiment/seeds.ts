@@ -2,8 +2,8 @@
 // own, and every point of a sweep sees the same random numbers for the same replicate (common
 // random numbers), so differences between points are not sampling noise.
 
-/** The independent random streams of one run. */
-export const Streams = { replicate: 0, prices: 1, behaviour: 2, init: 3 } as const;
+/** The independent random streams of one run (and `sweep`: the Latin hypercube design, replicate 0). */
+export const Streams = { replicate: 0, prices: 1, behaviour: 2, init: 3, sweep: 4 } as const;
 export type StreamName = keyof typeof Streams;
 
 /** 32-bit finaliser of MurmurHash3: a bijective avalanche mix. */

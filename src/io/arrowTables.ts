@@ -33,11 +33,37 @@ export interface DictionaryLists {
   assets: readonly string[];
   /** Trader cohort ids then backstop vault ids, indexed by RunResult.accountCohort codes. */
   cohorts: readonly string[];
+  /**
+   * Swept parameters, one column each in runs and steps (right after `replicate`);
+   * `values[pointIndex]` is the column's value at that point. Absent or empty: no extra columns.
+   */
+  sweep?: { columns: SweepColumn[] };
+}
+
+/** One swept parameter: its column name and its value at every point of the sweep. */
+export interface SweepColumn {
+  name: string;
+  /** Value at each point: numbers give a Float64 column, anything else a string dictionary. */
+  values: readonly unknown[];
 }
 
 // Dictionary ids are fixed rather than taken from apache-arrow's process-global counter, so that
 // identical input gives identical bytes regardless of how many types were created before.
 const DICT_ID = { protocol: 0, asset: 1, regime: 2, kind: 3, cohort: 4 } as const;
+/** Dictionary sweep columns take ids FIRST_SWEEP_DICT_ID, +1, … in column order. */
+const FIRST_SWEEP_DICT_ID = 5;
+
+/** A sweep column resolved for building: Float64 values, or dictionary codes per point. */
+type SweepPlan =
+  | { name: string; kind: 'f64'; values: Float64Array }
+  | { name: string; kind: 'dict'; type: DictType; dictionary: Vector<Utf8>; codes: Int32Array };
+
+/** The string form of a non-numeric sweep value: strings as is, objects/arrays as JSON. */
+function sweepString(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v !== null && typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
 
 type DictType = Dictionary<Utf8, Int32>;
 
@@ -55,6 +81,7 @@ export class RunBatchBuilder {
   private readonly nCohorts: number;
   private readonly types: Record<keyof typeof DICT_ID, DictType>;
   private readonly dicts: Record<keyof typeof DICT_ID, Vector<Utf8>>;
+  private readonly sweep: SweepPlan[];
 
   constructor(lists: DictionaryLists) {
     this.nProtocols = lists.protocols.length;
@@ -78,15 +105,19 @@ export class RunBatchBuilder {
     const i32 = new Int32();
     const f64 = new Float64();
     const f = (name: string, type: DataType, nullable = false) => new Field(name, type, nullable);
+    this.sweep = planSweep(lists.sweep?.columns ?? []);
+    const sweepFields = this.sweep.map((c) => f(c.name, c.kind === 'f64' ? f64 : c.type));
     const runKey = [f('point_index', i32), f('replicate', i32)];
     this.schemas = {
       runs: new Schema([
         ...runKey,
+        ...sweepFields,
         f('seed', new Uint32()),
         ...RUN_SUMMARY_COLUMNS.map(([, name, kind]) => f(name, kind === 'i32' ? i32 : f64)),
       ]),
       steps: new Schema([
         ...runKey,
+        ...sweepFields,
         f('step', i32),
         f('protocol', t.protocol),
         f('regime', t.regime),
@@ -150,6 +181,7 @@ export class RunBatchBuilder {
     const cols: Record<string, Data> = {
       point_index: int32(Int32Array.of(run.pointIndex)),
       replicate: int32(Int32Array.of(run.replicate)),
+      ...this.sweepColumns(run, 1),
       seed: makeData({ type: new Uint32(), length: 1, data: Uint32Array.of(run.seed) }),
     };
     for (const [key, name, kind] of RUN_SUMMARY_COLUMNS) {
@@ -177,6 +209,7 @@ export class RunBatchBuilder {
     }
     return this.batch('steps', n, {
       ...this.runKey(run, n),
+      ...this.sweepColumns(run, n),
       step: int32(step),
       protocol: this.dict('protocol', protocol),
       regime: this.dict('regime', codes(st.regime, n, REGIMES.length, 'regime')),
@@ -253,6 +286,22 @@ export class RunBatchBuilder {
     };
   }
 
+  /** The sweep columns of `run`'s point, repeated over n rows. */
+  private sweepColumns(run: RunResult, n: number): Record<string, Data> {
+    const cols: Record<string, Data> = {};
+    for (const c of this.sweep) {
+      const p = run.pointIndex;
+      if (!Number.isInteger(p) || p < 0 || p >= (c.kind === 'f64' ? c.values.length : c.codes.length)) {
+        throw new RangeError(`point_index ${p} has no value in sweep column ${c.name}`);
+      }
+      cols[c.name] =
+        c.kind === 'f64'
+          ? float64(new Float64Array(n).fill(c.values[p]!))
+          : makeData({ type: c.type, length: n, data: new Int32Array(n).fill(c.codes[p]!), dictionary: c.dictionary, nullCount: 0 });
+    }
+    return cols;
+  }
+
   private dict(which: keyof typeof DICT_ID, indices: Int32Array, validity?: Validity): Data<DictType> {
     return makeData({
       type: this.types[which],
@@ -274,6 +323,63 @@ export class RunBatchBuilder {
     });
     return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children }));
   }
+}
+
+/** Column names that sweep columns may not take (they exist in runs or steps already). */
+const RESERVED_NAMES = new Set([
+  'point_index',
+  'replicate',
+  'seed',
+  'step',
+  'protocol',
+  'regime',
+  'open_interest_usd',
+  'margin_calls',
+  'liquidations',
+  'liquidation_volume_usd',
+  'backstop_volume_usd',
+  'bad_debt_usd',
+  'fund_payout_usd',
+  'insurance_fund_usd',
+  'adl_volume_usd',
+  'socialized_loss_usd',
+  'cascade_rounds',
+  ...RUN_SUMMARY_COLUMNS.map(([, name]) => name),
+]);
+
+/** Resolves the sweep columns: Float64 when every value is a number, else a string dictionary. */
+function planSweep(columns: readonly SweepColumn[]): SweepPlan[] {
+  const seen = new Set<string>();
+  let nextId = FIRST_SWEEP_DICT_ID;
+  return columns.map((c) => {
+    if (c.name === '') throw new Error('sweep column with an empty name');
+    if (RESERVED_NAMES.has(c.name)) throw new Error(`sweep column ${c.name} clashes with a built-in column`);
+    if (seen.has(c.name)) throw new Error(`duplicate sweep column ${c.name}`);
+    seen.add(c.name);
+    if (c.values.every((v) => typeof v === 'number')) {
+      return { name: c.name, kind: 'f64', values: Float64Array.from(c.values as number[]) };
+    }
+    const strings = c.values.map(sweepString);
+    const distinct: string[] = [];
+    const codeOf = new Map<string, number>();
+    const codes = new Int32Array(strings.length);
+    strings.forEach((s, i) => {
+      let code = codeOf.get(s);
+      if (code === undefined) {
+        code = distinct.length;
+        codeOf.set(s, code);
+        distinct.push(s);
+      }
+      codes[i] = code;
+    });
+    return {
+      name: c.name,
+      kind: 'dict',
+      type: new Dictionary(new Utf8(), new Int32(), nextId++, false),
+      dictionary: utf8Vector(distinct, `sweep column ${c.name}`),
+      codes,
+    };
+  });
 }
 
 /** Validity bitmap (LSB-first, 1 = valid) and null count; absent when nothing is null. */

@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RecordBatchFileWriter } from 'apache-arrow';
 import type { RunResult } from '../engine/record.ts';
-import { RunBatchBuilder, TABLE_NAMES, type TableName } from './arrowTables.ts';
+import { RunBatchBuilder, TABLE_NAMES, type DictionaryLists, type TableName } from './arrowTables.ts';
+import { partPath, readPart } from './parts.ts';
 
 /** Version of the column layout described in arrowTables.ts; bump on any schema change. */
 export const SCHEMA_VERSION = 1;
@@ -22,6 +23,8 @@ export interface ResultsWriterOptions {
   cohorts: string[];
   /** Which optional tables to write (runs.arrow is always written). */
   output: { steps: boolean; prices: boolean; events: boolean };
+  /** Swept parameters, written as columns of runs and steps (see DictionaryLists.sweep). */
+  sweep?: DictionaryLists['sweep'];
 }
 
 /** One entry of the manifest's `files` list. */
@@ -83,7 +86,12 @@ export class ResultsWriter {
    * Existing final files are left alone until close() renames over them.
    */
   static async open(outDir: string, opts: ResultsWriterOptions): Promise<ResultsWriter> {
-    const builder = new RunBatchBuilder({ protocols: opts.protocols, assets: opts.assets, cohorts: opts.cohorts });
+    const builder = new RunBatchBuilder({
+      protocols: opts.protocols,
+      assets: opts.assets,
+      cohorts: opts.cohorts,
+      ...(opts.sweep === undefined ? {} : { sweep: opts.sweep }),
+    });
     await fs.promises.mkdir(outDir, { recursive: true });
     const enabled: Record<TableName, boolean> = { runs: true, ...opts.output };
     const tables: OpenTable[] = [];
@@ -124,9 +132,9 @@ export class ResultsWriter {
   /**
    * Finishes every Arrow file (footer included), writes manifest.json — `manifest` plus
    * `schema_version` and `files` (path, table, rows, bytes) — pretty-printed, then renames the
-   * `.tmp` files to their final names, manifest.json last.
+   * `.tmp` files to their final names, manifest.json last. Returns the manifest's `files`.
    */
-  async close(manifest: Record<string, unknown>): Promise<void> {
+  async close(manifest: Record<string, unknown>): Promise<ManifestFile[]> {
     this.assertOpen('close');
     this.state = 'closed';
     try {
@@ -153,6 +161,7 @@ export class ResultsWriter {
       await fs.promises.writeFile(`${manifestPath}.tmp`, JSON.stringify(body, null, 2) + '\n');
       for (const t of this.tables) await fs.promises.rename(t.tmpPath, t.finalPath);
       await fs.promises.rename(`${manifestPath}.tmp`, manifestPath);
+      return files;
     } catch (err) {
       this.removeTemporaries();
       throw err;
@@ -184,4 +193,48 @@ function closeAndRemove(tables: OpenTable[]): void {
     }
     fs.rmSync(t.tmpPath, { force: true });
   }
+}
+
+/**
+ * Assembles final Arrow files + manifest in `outDir` from part files: for each (point, replicate)
+ * in `order`, read its part from the first of `partDirs` (results folders whose parts/ hold it)
+ * that has it and append it; one run in memory at a time. Throws a clear Error listing the first
+ * few missing runs if any part is missing (before anything is written), or if `order` repeats a run.
+ */
+export async function assembleFromParts(
+  outDir: string,
+  partDirs: string[],
+  order: { point: number; replicate: number }[],
+  opts: ResultsWriterOptions,
+  manifest: Record<string, unknown>,
+): Promise<{ rows: Record<string, number> }> {
+  // Find every part first, so a missing one fails before any file is started.
+  const sources: string[] = [];
+  const missing: string[] = [];
+  const seen = new Set<string>();
+  for (const { point, replicate } of order) {
+    const key = `${point}/${replicate}`;
+    if (seen.has(key)) throw new Error(`assembleFromParts: point ${point} replicate ${replicate} is listed twice`);
+    seen.add(key);
+    const dir = partDirs.find((d) => fs.existsSync(partPath(d, point, replicate)));
+    if (dir === undefined) missing.push(`point ${point} replicate ${replicate}`);
+    else sources.push(dir);
+  }
+  if (missing.length > 0) {
+    const shown = missing.slice(0, 5).join(', ');
+    const more = missing.length > 5 ? ` and ${missing.length - 5} more` : '';
+    throw new Error(
+      `cannot assemble ${outDir}: ${missing.length} of ${order.length} runs have no part file in ${partDirs.join(', ')}: ${shown}${more}`,
+    );
+  }
+  const writer = await ResultsWriter.open(outDir, opts);
+  let files: ManifestFile[];
+  try {
+    order.forEach(({ point, replicate }, i) => writer.append(readPart(sources[i]!, point, replicate)));
+    files = await writer.close(manifest);
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
+  return { rows: Object.fromEntries(files.map((f) => [f.table, f.rows])) };
 }

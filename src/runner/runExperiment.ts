@@ -1,17 +1,30 @@
-// Runs every replicate of an experiment in order and streams each run's tables to the results
-// folder; writes the manifest (provenance: the resolved experiment and its hash, seeds,
-// overrides, versions, times) when all runs are done. Files appear under their final names only
-// when complete.
+// Runs an experiment's (point, replicate) pairs — all of them, a shard's slice, or one — on a pool
+// of worker threads (or in this thread with one worker). Every finished run is committed as its
+// own part file, so a killed command resumes by running only what is missing; failures are
+// recorded and do not stop the others. The final Arrow files are assembled from the parts in run
+// order, so they are byte-identical whatever the worker count, finish order or interruptions.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { Experiment } from '../experiment/schema.ts';
-import { buildGraph } from '../graph/build.ts';
-import { replicateSeeds, simulateRun } from '../engine/simulate.ts';
-import type { RunSummary } from '../engine/record.ts';
-import { ResultsWriter } from '../io/resultsWriter.ts';
+import { ExperimentError } from '../experiment/errors.ts';
+import { expandSweep, sweepColumnName, sweptPaths, type SweepPoint } from '../experiment/sweep.ts';
+import { replicateSeeds } from '../engine/simulate.ts';
+import { listParts } from '../io/parts.ts';
+import { assembleFromParts, type ResultsWriterOptions } from '../io/resultsWriter.ts';
+import { planRuns, type RunKey, type Shard } from './plan.ts';
+import { executeRun, makeContext, type RunOutcome } from './execute.ts';
+import { runPool } from './pool.ts';
+
+export interface Progress {
+  done: number;
+  failed: number;
+  total: number;
+  /** Set when this outcome completed every planned run of its point. */
+  pointDone?: { point: number; runs: number; failed: number };
+}
 
 export interface RunExperimentOptions {
   outDir: string;
@@ -22,7 +35,27 @@ export interface RunExperimentOptions {
   overrides: string[];
   /** Path of the experiment file, recorded in the manifest. */
   source: string;
-  onRunDone?: (done: number, total: number, summary: RunSummary) => void;
+  /** Worker threads; 1 runs in this thread. */
+  workers?: number;
+  shard?: Shard | null;
+  only?: RunKey | null;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface Failure {
+  point: number;
+  replicate: number;
+  seed: number;
+  error: string;
+}
+
+export interface RunExperimentResult {
+  outDir: string;
+  planned: number;
+  /** Runs found already done (resumed) plus runs done now. */
+  runsDone: number;
+  resumed: number;
+  failures: Failure[];
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -48,45 +81,132 @@ function gitCommit(): string | null {
   }
 }
 
-export async function runExperiment(
-  exp: Experiment,
-  opts: RunExperimentOptions,
-): Promise<{ runsDone: number; outDir: string; summaries: RunSummary[] }> {
-  const startedAt = new Date().toISOString();
-  const graph = buildGraph(exp);
-  const writer = await ResultsWriter.open(opts.outDir, {
+/** Writer options (dictionaries and sweep columns) for an experiment: the same for every shard. */
+export function writerOptions(exp: Experiment, points: SweepPoint[]): ResultsWriterOptions {
+  return {
     protocols: exp.scenario.exchanges.map((x) => x.id),
     assets: exp.scenario.assets.map((a) => a.symbol),
     cohorts: [...exp.scenario.traders.map((c) => c.id), ...exp.scenario.backstopVaults.map((v) => v.id)],
     output: exp.output,
-  });
-  const summaries: RunSummary[] = [];
-  try {
-    for (let r = 0; r < exp.runs; r++) {
-      const result = simulateRun(exp, graph, r, { check: opts.check });
-      writer.append(result);
-      summaries.push(result.summary);
-      opts.onRunDone?.(r + 1, exp.runs, result.summary);
+    sweep: {
+      columns: sweptPaths(exp).map((path) => ({
+        name: sweepColumnName(path),
+        values: points.map((p) => p.values[path] as number | string),
+      })),
+    },
+  };
+}
+
+/**
+ * A results folder remembers which experiment its parts belong to; resuming into a folder of
+ * another experiment would mix runs, so it is refused (bad input: choose another --out).
+ */
+function claimFolder(outDir: string, hash: string): void {
+  const parts = join(outDir, 'parts');
+  const stamp = join(parts, 'experiment.sha256');
+  mkdirSync(parts, { recursive: true });
+  if (existsSync(stamp)) {
+    const found = readFileSync(stamp, 'utf8').trim();
+    if (found !== hash) {
+      throw new ExperimentError(outDir, [
+        {
+          path: '--out',
+          value: outDir,
+          message: `holds runs of another experiment (sha256 ${found.slice(0, 12)}…, this one is ${hash.slice(0, 12)}…): choose another --out or delete the folder`,
+        },
+      ]);
     }
-  } catch (e) {
-    await writer.abort();
-    throw e;
+    return;
   }
+  writeFileSync(`${stamp}.tmp`, `${hash}\n`);
+  renameSync(`${stamp}.tmp`, stamp);
+}
+
+export async function runExperiment(exp: Experiment, opts: RunExperimentOptions): Promise<RunExperimentResult> {
+  const startedAt = new Date().toISOString();
+  const hash = experimentHash(exp);
+  const points = expandSweep(exp);
+  const planned = planRuns(points.length, exp.runs, opts.shard ?? null, opts.only ?? null);
+  if (opts.only && planned.length === 0) {
+    throw new ExperimentError(opts.source, [
+      {
+        path: '--only',
+        value: `point=${opts.only.point},replicate=${opts.only.replicate}`,
+        message: `no such run: the experiment has ${points.length} point(s) × ${exp.runs} replicate(s)`,
+      },
+    ]);
+  }
+  claimFolder(opts.outDir, hash);
+
+  // Resume: a run whose part exists is done.
+  const existing = new Set(listParts(opts.outDir).map((k) => `${k.point}/${k.replicate}`));
+  const todo = planned.filter((k) => !existing.has(`${k.point}/${k.replicate}`));
+  const resumed = planned.length - todo.length;
+
+  const remainingPerPoint = new Map<number, number>();
+  const plannedPerPoint = new Map<number, number>();
+  const failedPerPoint = new Map<number, number>();
+  for (const k of todo) remainingPerPoint.set(k.point, (remainingPerPoint.get(k.point) ?? 0) + 1);
+  for (const k of planned) plannedPerPoint.set(k.point, (plannedPerPoint.get(k.point) ?? 0) + 1);
+  const failures: Failure[] = [];
+  let done = 0;
+  const onOutcome = (o: RunOutcome) => {
+    done++;
+    if (!o.ok) {
+      failures.push({ point: o.point, replicate: o.replicate, seed: o.seed, error: o.error ?? 'unknown error' });
+      failedPerPoint.set(o.point, (failedPerPoint.get(o.point) ?? 0) + 1);
+    }
+    const left = remainingPerPoint.get(o.point)! - 1;
+    remainingPerPoint.set(o.point, left);
+    opts.onProgress?.({
+      done: resumed + done,
+      failed: failures.length,
+      total: planned.length,
+      ...(left === 0
+        ? { pointDone: { point: o.point, runs: plannedPerPoint.get(o.point)!, failed: failedPerPoint.get(o.point) ?? 0 } }
+        : {}),
+    });
+  };
+
+  const workers = Math.max(1, Math.min(opts.workers ?? 1, todo.length || 1));
+  const tasks = todo.map((k) => ({ point: points[k.point]!, replicate: k.replicate }));
+  if (workers === 1) {
+    const ctx = makeContext(exp, opts.outDir, opts.check, process.env);
+    for (const t of tasks) onOutcome(executeRun(ctx, t.point, t.replicate));
+  } else {
+    await runPool(workers, { base: exp, outDir: opts.outDir, check: opts.check }, tasks, onOutcome);
+  }
+
+  const failedKeys = new Set(failures.map((f) => `${f.point}/${f.replicate}`));
+  const succeeded = planned.filter((k) => !failedKeys.has(`${k.point}/${k.replicate}`));
   const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string };
-  await writer.close({
+  const independent = exp.independentPoints;
+  await assembleFromParts(opts.outDir, [opts.outDir], succeeded, writerOptions(exp, points), {
     experiment: exp,
-    experiment_hash: experimentHash(exp),
+    experiment_hash: hash,
     source: opts.source,
     overrides: opts.overrides,
     package_version: pkg.version,
     git_commit: gitCommit(),
     node_version: process.version,
+    workers,
+    shard: opts.shard ?? null,
+    only: opts.only ?? null,
     checked_invariants: opts.check,
-    runs: Array.from({ length: exp.runs }, (_, r) => ({ point_index: 0, replicate: r, seed: replicateSeeds(exp.seed, r) })),
-    runs_done: summaries.length,
-    runs_failed: 0,
+    sweep_columns: Object.fromEntries(sweptPaths(exp).map((p) => [sweepColumnName(p), p])),
+    points: points.length,
+    runs_planned: planned.length,
+    runs_done: succeeded.length,
+    runs_resumed: resumed,
+    runs_failed: failures.length,
+    failures: failures.map((f) => ({ point_index: f.point, replicate: f.replicate, seed: f.seed, error: f.error })),
+    runs: succeeded.map((k) => ({
+      point_index: k.point,
+      replicate: k.replicate,
+      seeds: replicateSeeds(exp.seed, k.replicate, independent ? k.point : undefined),
+    })),
     started_at: startedAt,
     finished_at: new Date().toISOString(),
   });
-  return { runsDone: summaries.length, outDir: opts.outDir, summaries };
+  return { outDir: opts.outDir, planned: planned.length, runsDone: succeeded.length, resumed, failures };
 }

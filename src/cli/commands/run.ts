@@ -1,12 +1,17 @@
-// `contagion run FILE [--runs N] [--seed S] [--out DIR] [--set k=v]... [--check] [--quiet]`:
-// validate the experiment (with --runs/--seed applied as overrides, so they are checked like the
-// file), then hand it to the runner and show progress: a bar on a terminal, one line per run
-// otherwise, nothing but the final line with --quiet.
+// `contagion run FILE [--runs N] [--seed S] [--out DIR] [--set k=v]... [--workers W]
+// [--shard I/N] [--only point=P,replicate=R] [--check] [--quiet]`: validate the experiment (with
+// --runs/--seed applied as overrides, so they are checked like the file), then hand it to the
+// runner and show progress: a bar on a terminal, one line per finished point otherwise, nothing
+// but the final line with --quiet. Failed runs are listed with how to reproduce one; exit 1.
 import { resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { SingleBar } from 'cli-progress';
 import type { Argv, CommandModule } from 'yargs';
 import { loadExperiment } from '../../experiment/load.ts';
 import { setList, setOption } from './validate.ts';
+import { UsageError } from '../../experiment/errors.ts';
+import { parseOnly, parseShard, shardFromEnv } from '../../runner/plan.ts';
+import type { Progress, RunExperimentResult } from '../../runner/runExperiment.ts';
 
 interface RunArgs {
   file: string;
@@ -14,6 +19,9 @@ interface RunArgs {
   seed: string | undefined;
   out: string | undefined;
   set: string[] | undefined;
+  workers: string | undefined;
+  shard: string | undefined;
+  only: string | undefined;
   check: boolean;
   quiet: boolean;
 }
@@ -33,34 +41,42 @@ function formatSeconds(s: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-/** Progress reporting for the three modes (bar on a TTY, lines, none); `done` and `stop` are safe in any mode. */
+/** Progress reporting for the three modes (bar on a TTY, a line per finished point, none). */
 export function makeProgress(mode: 'bar' | 'lines' | 'none', expectedTotal: number): {
-  done: (done: number, total: number) => void;
+  update: (p: Progress) => void;
   stop: () => void;
 } {
   const started = Date.now();
-  const rate = (done: number): number => done / Math.max((Date.now() - started) / 1000, 1e-3);
-  if (mode === 'none') return { done: () => {}, stop: () => {} };
+  let firstDone = -1;
+  // Runs resumed from an earlier attempt do not count towards the rate.
+  const rate = (done: number): number => (done - Math.max(firstDone, 0)) / Math.max((Date.now() - started) / 1000, 1e-3);
+  if (mode === 'none') return { update: () => {}, stop: () => {} };
   if (mode === 'lines') {
     return {
-      done: (done, total) => {
-        const r = rate(done);
-        process.stdout.write(`run ${done}/${total} done (${r.toFixed(2)} runs/s, ETA ${formatSeconds((total - done) / r)})\n`);
+      update: (p) => {
+        if (firstDone < 0) firstDone = p.done - 1;
+        if (!p.pointDone) return;
+        const r = rate(p.done);
+        const failed = p.pointDone.failed ? `, ${p.pointDone.failed} failed` : '';
+        process.stdout.write(
+          `point ${p.pointDone.point} done (${p.pointDone.runs} runs${failed}); ${p.done}/${p.total} runs, ${r.toFixed(2)} runs/s, ETA ${formatSeconds((p.total - p.done) / r)}${p.failed ? `, ${p.failed} failed` : ''}\n`,
+        );
       },
       stop: () => {},
     };
   }
   const bar = new SingleBar({
-    format: 'runs {bar} {value}/{total} | {rate} runs/s | ETA {eta_formatted}',
+    format: 'runs {bar} {value}/{total} | {rate} runs/s | ETA {eta_formatted} | {failed} failed',
     stream: process.stdout,
     hideCursor: true,
     etaBuffer: 20,
   });
-  bar.start(expectedTotal, 0, { rate: '0.00' });
+  bar.start(expectedTotal, 0, { rate: '0.00', failed: 0 });
   return {
-    done: (done, total) => {
-      if (total !== bar.getTotal()) bar.setTotal(total);
-      bar.update(done, { rate: rate(done).toFixed(2) });
+    update: (p) => {
+      if (firstDone < 0) firstDone = p.done - 1;
+      if (p.total !== bar.getTotal()) bar.setTotal(p.total);
+      bar.update(p.done, { rate: rate(p.done).toFixed(2), failed: p.failed });
     },
     stop: () => bar.stop(),
   };
@@ -73,21 +89,27 @@ export const runCommand: CommandModule<object, RunArgs> = {
     y
       .positional('file', { type: 'string', demandOption: true, describe: 'experiment JSON file' })
       // Kept as strings: they become --set runs=N / seed=S and the schema checks them.
-      .option('runs', { type: 'string', requiresArg: true, describe: 'replicates (overrides "runs")' })
+      .option('runs', { type: 'string', requiresArg: true, describe: 'replicates per point (overrides "runs")' })
       .option('seed', { type: 'string', requiresArg: true, describe: 'experiment seed (overrides "seed")' })
       .option('out', { type: 'string', requiresArg: true, describe: 'results folder (default results/<name>)' })
       .option('set', setOption)
+      .option('workers', { type: 'string', requiresArg: true, describe: `worker threads (default: ${availableParallelism()}, the cores)` })
+      .option('shard', { type: 'string', requiresArg: true, describe: 'run the I-th of N slices, I/N (default from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)' })
+      .option('only', { type: 'string', requiresArg: true, describe: 'run one run: point=P,replicate=R' })
       .option('check', { type: 'boolean', default: false, describe: 'check the invariants at every step (slower)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress output; only the final line' }) as unknown as Argv<RunArgs>,
   handler: async (argv) => {
     const overrides = runOverrides(argv);
     const exp = loadExperiment(argv.file, overrides);
     const outDir = resolve(argv.out ?? `results/${exp.name}`);
+    const workers = parseWorkers(argv.workers);
+    const shard = argv.shard !== undefined ? parseShard(argv.shard) : shardFromEnv(process.env);
+    const only = argv.only !== undefined ? parseOnly(argv.only) : null;
     const mode = argv.quiet ? 'none' : process.stdout.isTTY ? 'bar' : 'lines';
     // Imported here so validate/schema/list, and bad-input errors, never load the engine.
     const { runExperiment } = await import('../../runner/runExperiment.ts');
     const progress = makeProgress(mode, exp.runs);
-    let result: { runsDone: number; outDir: string };
+    let result: RunExperimentResult;
     try {
       result = await runExperiment(exp, {
         outDir,
@@ -95,11 +117,38 @@ export const runCommand: CommandModule<object, RunArgs> = {
         quiet: argv.quiet,
         overrides,
         source: argv.file,
-        onRunDone: progress.done,
+        workers,
+        shard,
+        only,
+        onProgress: progress.update,
       });
     } finally {
       progress.stop();
     }
-    process.stdout.write(`${result.runsDone} run${result.runsDone === 1 ? '' : 's'} done; results in ${result.outDir}\n`);
+    const resumed = result.resumed ? ` (${result.resumed} resumed from an earlier attempt)` : '';
+    const where = shard ? ` [shard ${shard.index}/${shard.count}]` : '';
+    process.stdout.write(`${result.runsDone} run${result.runsDone === 1 ? '' : 's'} done${resumed}${where}; results in ${result.outDir}\n`);
+    if (result.failures.length > 0) {
+      const lines = result.failures
+        .slice(0, 10)
+        .map((f) => `  point ${f.point}, replicate ${f.replicate} (seed ${f.seed}): ${f.error}`);
+      const first = result.failures[0]!;
+      process.stderr.write(
+        `${result.failures.length} run${result.failures.length === 1 ? '' : 's'} failed:\n${lines.join('\n')}\n` +
+          (result.failures.length > 10 ? `  … and ${result.failures.length - 10} more (see manifest.json)\n` : '') +
+          `Reproduce one with: contagion run ${argv.file} --only point=${first.point},replicate=${first.replicate}` +
+          `${overrides.map((o) => ` --set ${o}`).join('')} --out ${outDir}-debug --check\n`,
+      );
+      process.exitCode = 1;
+    }
   },
 };
+
+/** --workers: a whole number ≥ 1; default the machine's available parallelism. */
+function parseWorkers(text: string | undefined): number {
+  if (text === undefined) return availableParallelism();
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) {
+    throw new UsageError(`--workers: got "${text}", expected a whole number ≥ 1`);
+  }
+  return Number(text);
+}

@@ -3,6 +3,7 @@
 import type { Argv, CommandModule, Options } from 'yargs';
 import { loadExperiment } from '../../experiment/load.ts';
 import type { Experiment } from '../../experiment/schema.ts';
+import { sweepSize } from '../../experiment/sweep.ts';
 
 /** `--set path=value`, repeatable; kept as strings so overrides.ts parses the value. Shared with run. */
 export const setOption: Options = {
@@ -22,11 +23,13 @@ interface ValidateArgs {
   set: string[] | undefined;
 }
 
-/** One line summarising a valid experiment. */
+/** One line summarising a valid experiment (with its number of sweep points when it has a sweep). */
 export function summarize(file: string, exp: Experiment): string {
   const s = exp.scenario;
   const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
-  return `${file}: valid (${plural(s.assets.length, 'asset')}, ${plural(s.exchanges.length, 'exchange')}, ${plural(s.traders.length, 'trader cohort')}, ${plural(exp.runs, 'run')} × ${plural(exp.steps, 'step')})`;
+  // A sweep multiplies the runs: "P points × R runs"; without one the line is unchanged.
+  const points = exp.sweep ? `${plural(sweepSize(exp), 'point')} × ` : '';
+  return `${file}: valid (${plural(s.assets.length, 'asset')}, ${plural(s.exchanges.length, 'exchange')}, ${plural(s.traders.length, 'trader cohort')}, ${points}${plural(exp.runs, 'run')} × ${plural(exp.steps, 'step')})`;
 }
 
 export const validateCommand: CommandModule<object, ValidateArgs> = {

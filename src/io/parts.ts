@@ -1,0 +1,296 @@
+// Part files: one finished run, serialized compactly so that a sweep can commit each run as soon
+// as it is done (in whatever order the workers finish) and the final Arrow files can be assembled
+// later, in (point, replicate) order, from the parts alone. A part is written to a temporary name,
+// fsynced and renamed, so `parts/` only ever holds whole files; that is what makes a sweep
+// resumable after a kill and shard folders mergeable.
+//
+// Layout (all integers little-endian, typed-array bytes in platform order, recorded in the header):
+//   0   8 bytes  magic "CTGNRUN1"
+//   8   u32      format version (PART_FORMAT_VERSION)
+//   12  u32      byte length H of the JSON header
+//   16  H bytes  JSON header (UTF-8): keys, seed, summary, table shapes, array list, crc32 of data
+//   ..  zero padding to a multiple of 8
+//   ..  data: each array's bytes in header order, each starting at a multiple of 8 (zero padded)
+//
+// Summary numbers that JSON cannot carry exactly (NaN, ±Infinity, -0) are written as the string
+// "f64:" + the 16 hex digits of their IEEE-754 bits, so even a NaN's sign and payload survive and
+// the assembled Arrow files are byte-identical to ones written straight from the run.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { threadId } from 'node:worker_threads';
+import { crc32 } from 'node:zlib';
+import { EventLog, PriceTable, RUN_SUMMARY_COLUMNS, StepTable, type RunResult, type RunSummary } from '../engine/record.ts';
+
+/** Version of the part layout below; bump on any change to it. */
+export const PART_FORMAT_VERSION = 1;
+const MAGIC = 'CTGNRUN1';
+const PREFIX_BYTES = 16;
+const ENDIANNESS = os.endianness();
+
+type ArrayType = 'u8' | 'i32' | 'u32' | 'f64';
+type AnyTypedArray = Uint8Array | Int32Array | Uint32Array | Float64Array;
+const CTORS = {
+  u8: Uint8Array,
+  i32: Int32Array,
+  u32: Uint32Array,
+  f64: Float64Array,
+} as const satisfies Record<ArrayType, new (n: number) => AnyTypedArray>;
+
+function arrayType(a: unknown): ArrayType | null {
+  if (a instanceof Float64Array) return 'f64';
+  if (a instanceof Int32Array) return 'i32';
+  if (a instanceof Uint32Array) return 'u32';
+  if (a instanceof Uint8Array) return 'u8';
+  return null;
+}
+
+interface ArrayEntry {
+  /** "steps.openInterestUsd", "events.step", "accountCohort", … */
+  name: string;
+  type: ArrayType;
+  length: number;
+}
+
+interface PartHeader {
+  pointIndex: number;
+  replicate: number;
+  seed: number;
+  summary: Record<string, number | string>;
+  steps: { steps: number; nProtocols: number } | null;
+  prices: { steps: number; nAssets: number } | null;
+  events: { enabled: boolean; length: number };
+  endianness: 'LE' | 'BE';
+  arrays: ArrayEntry[];
+  /** Bytes after the header's padding. */
+  dataBytes: number;
+  /** crc32 of those bytes. */
+  crc32: number;
+}
+
+const align8 = (n: number) => (n + 7) & ~7;
+
+/** The typed-array fields of a table object, in declaration order. */
+function typedFields(table: object): [string, AnyTypedArray][] {
+  const out: [string, AnyTypedArray][] = [];
+  for (const [k, v] of Object.entries(table)) if (arrayType(v) !== null) out.push([k, v as AnyTypedArray]);
+  return out;
+}
+
+function encodeNumber(v: number): number | string {
+  if (Number.isFinite(v) && !Object.is(v, -0)) return v;
+  const b = new DataView(new ArrayBuffer(8));
+  b.setFloat64(0, v);
+  return `f64:${b.getBigUint64(0).toString(16).padStart(16, '0')}`;
+}
+
+function decodeNumber(v: unknown, what: string): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && /^f64:[0-9a-f]{16}$/.test(v)) {
+    const b = new DataView(new ArrayBuffer(8));
+    b.setBigUint64(0, BigInt(`0x${v.slice(4)}`));
+    return b.getFloat64(0);
+  }
+  throw new Error(`part file: ${what} is not a number (${JSON.stringify(v)})`);
+}
+
+/** Binary encoding of a RunResult (all typed arrays + summary + keys); decodeRun(encodeRun(r)) deep-equals r (events: only the stored rows; typed arrays exactly sized). */
+export function encodeRun(run: RunResult): Uint8Array {
+  const arrays: { entry: ArrayEntry; data: AnyTypedArray }[] = [];
+  const add = (name: string, data: AnyTypedArray) => {
+    arrays.push({ entry: { name, type: arrayType(data)!, length: data.length }, data });
+  };
+  if (run.steps !== null) for (const [k, a] of typedFields(run.steps)) add(`steps.${k}`, a);
+  if (run.prices !== null) for (const [k, a] of typedFields(run.prices)) add(`prices.${k}`, a);
+  const stored = run.events.storedRows;
+  for (const [k, a] of typedFields(run.events)) {
+    if (a.length < stored) throw new RangeError(`events.${k} has ${a.length} entries, fewer than ${stored} rows`);
+    add(`events.${k}`, a.subarray(0, stored));
+  }
+  add('accountCohort', run.accountCohort);
+
+  let dataBytes = 0;
+  for (const { data } of arrays) dataBytes = align8(dataBytes) + data.byteLength;
+  dataBytes = align8(dataBytes);
+
+  const summary: Record<string, number | string> = {};
+  for (const [k, v] of Object.entries(run.summary)) {
+    if (typeof v !== 'number') throw new TypeError(`summary.${k} is not a number`);
+    summary[k] = encodeNumber(v);
+  }
+  const data = new Uint8Array(dataBytes);
+  let off = 0;
+  for (const { data: a } of arrays) {
+    off = align8(off);
+    data.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), off);
+    off += a.byteLength;
+  }
+  const header: PartHeader = {
+    pointIndex: run.pointIndex,
+    replicate: run.replicate,
+    seed: run.seed,
+    summary,
+    steps: run.steps === null ? null : { steps: run.steps.steps, nProtocols: run.steps.nProtocols },
+    prices: run.prices === null ? null : { steps: run.prices.steps, nAssets: run.prices.nAssets },
+    events: { enabled: run.events.enabled, length: run.events.length },
+    endianness: ENDIANNESS,
+    arrays: arrays.map((a) => a.entry),
+    dataBytes,
+    crc32: crc32(data),
+  };
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const dataStart = align8(PREFIX_BYTES + json.byteLength);
+  const out = new Uint8Array(dataStart + dataBytes);
+  const dv = new DataView(out.buffer);
+  for (let i = 0; i < MAGIC.length; i++) out[i] = MAGIC.charCodeAt(i);
+  dv.setUint32(8, PART_FORMAT_VERSION, true);
+  dv.setUint32(12, json.byteLength, true);
+  out.set(json, PREFIX_BYTES);
+  out.set(data, dataStart);
+  return out;
+}
+
+/** Decodes a part written by encodeRun; throws a descriptive Error on anything malformed. */
+export function decodeRun(bytes: Uint8Array): RunResult {
+  if (bytes.byteLength < PREFIX_BYTES) throw new Error(`part file: ${bytes.byteLength} bytes, too short`);
+  for (let i = 0; i < MAGIC.length; i++) {
+    if (bytes[i] !== MAGIC.charCodeAt(i)) throw new Error('part file: bad magic (not a contagion run part)');
+  }
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = dv.getUint32(8, true);
+  if (version !== PART_FORMAT_VERSION) {
+    throw new Error(`part file: format version ${version}, this build reads version ${PART_FORMAT_VERSION}`);
+  }
+  const jsonBytes = dv.getUint32(12, true);
+  if (PREFIX_BYTES + jsonBytes > bytes.byteLength) throw new Error('part file: truncated header');
+  const h = JSON.parse(new TextDecoder().decode(bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + jsonBytes))) as PartHeader;
+  if (h.endianness !== ENDIANNESS) throw new Error(`part file: written on a ${h.endianness} machine, this one is ${ENDIANNESS}`);
+  const dataStart = align8(PREFIX_BYTES + jsonBytes);
+  if (bytes.byteLength !== dataStart + h.dataBytes) {
+    throw new Error(`part file: ${bytes.byteLength} bytes, header says ${dataStart + h.dataBytes} (truncated or corrupt)`);
+  }
+  const data = bytes.subarray(dataStart);
+  if (crc32(data) !== h.crc32) throw new Error('part file: checksum mismatch (corrupt)');
+
+  const summary: Record<string, number> = {};
+  for (const [k, v] of Object.entries(h.summary)) summary[k] = decodeNumber(v, `summary.${k}`);
+  for (const [key] of RUN_SUMMARY_COLUMNS) {
+    if (!(key in summary)) throw new Error(`part file: summary lacks ${key} (written by another version?)`);
+  }
+
+  const steps = h.steps === null ? null : new StepTable(h.steps.steps, h.steps.nProtocols);
+  const prices = h.prices === null ? null : new PriceTable(h.prices.steps, h.prices.nAssets);
+  const events = new EventLog(h.events.enabled, h.events.enabled ? h.events.length : 0);
+  events.length = h.events.length;
+  let accountCohort: Int32Array | null = null;
+
+  const targets = new Map<string, AnyTypedArray>();
+  if (steps !== null) for (const [k, a] of typedFields(steps)) targets.set(`steps.${k}`, a);
+  if (prices !== null) for (const [k, a] of typedFields(prices)) targets.set(`prices.${k}`, a);
+  for (const [k, a] of typedFields(events)) targets.set(`events.${k}`, a);
+
+  let off = 0;
+  for (const e of h.arrays) {
+    off = align8(off);
+    const ctor = CTORS[e.type];
+    if (ctor === undefined) throw new Error(`part file: ${e.name} has unknown type ${String(e.type)}`);
+    const nBytes = e.length * ctor.BYTES_PER_ELEMENT;
+    if (off + nBytes > data.byteLength) throw new Error(`part file: ${e.name} runs past the end`);
+    let dst: AnyTypedArray;
+    if (e.name === 'accountCohort') {
+      if (e.type !== 'i32') throw new Error(`part file: accountCohort is ${e.type}, expected i32`);
+      dst = accountCohort = new Int32Array(e.length);
+    } else {
+      const t = targets.get(e.name);
+      if (t === undefined) throw new Error(`part file: unexpected array ${e.name} (written by another version?)`);
+      targets.delete(e.name);
+      if (arrayType(t) !== e.type || t.length !== e.length) {
+        throw new Error(`part file: ${e.name} is ${e.type}[${e.length}], expected ${arrayType(t)}[${t.length}]`);
+      }
+      dst = t;
+    }
+    new Uint8Array(dst.buffer, dst.byteOffset, nBytes).set(data.subarray(off, off + nBytes));
+    off += nBytes;
+  }
+  if (targets.size > 0) throw new Error(`part file: missing arrays ${[...targets.keys()].join(', ')}`);
+  if (accountCohort === null) throw new Error('part file: missing array accountCohort');
+
+  return {
+    pointIndex: h.pointIndex,
+    replicate: h.replicate,
+    seed: h.seed,
+    steps,
+    prices,
+    events,
+    accountCohort,
+    summary: summary as unknown as RunSummary,
+  };
+}
+
+const PART_NAME = /^p(\d{6,})-r(\d{6,})\.run$/;
+const pad6 = (n: number) => {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`part index must be a non-negative integer, got ${n}`);
+  return String(n).padStart(6, '0');
+};
+
+/** "<dir>/parts/p000003-r000012.run" (6-digit zero-padded point and replicate). */
+export function partPath(outDir: string, point: number, replicate: number): string {
+  return path.join(outDir, 'parts', `p${pad6(point)}-r${pad6(replicate)}.run`);
+}
+
+/** Writes the run's part atomically: to a unique temporary name in the same folder, fsync, then rename; creates parts/ if needed. */
+export function writePart(outDir: string, run: RunResult): void {
+  const bytes = encodeRun(run);
+  const finalPath = partPath(outDir, run.pointIndex, run.replicate);
+  fs.mkdirSync(path.dirname(finalPath), { recursive: true });
+  // Unique across processes, worker threads and calls: "<final>.<pid>-<thread>-<random>.tmp".
+  const tmpPath = `${finalPath}.${process.pid}-${threadId}-${randomBytes(6).toString('hex')}.tmp`;
+  let fd: number | null = fs.openSync(tmpPath, 'wx');
+  try {
+    for (let done = 0; done < bytes.byteLength; ) done += fs.writeSync(fd, bytes, done, bytes.byteLength - done);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = null;
+    fs.renameSync(tmpPath, finalPath);
+  } catch (err) {
+    if (fd !== null) fs.closeSync(fd);
+    fs.rmSync(tmpPath, { force: true });
+    throw err;
+  }
+}
+
+/** Reads and decodes a part; the error names the file if it is missing or malformed. */
+export function readPart(outDir: string, point: number, replicate: number): RunResult {
+  const file = partPath(outDir, point, replicate);
+  let run: RunResult;
+  try {
+    run = decodeRun(fs.readFileSync(file));
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new Error(`${file}: ${msg}`, { cause: err });
+  }
+  if (run.pointIndex !== point || run.replicate !== replicate) {
+    throw new Error(`${file}: holds point ${run.pointIndex} replicate ${run.replicate}`);
+  }
+  return run;
+}
+
+/** The (point, replicate) pairs whose part files exist (ignores temporary files), sorted by point then replicate. */
+export function listParts(outDir: string): { point: number; replicate: number }[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(path.join(outDir, 'parts'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const out: { point: number; replicate: number }[] = [];
+  for (const name of names) {
+    const m = PART_NAME.exec(name);
+    if (m === null) continue;
+    out.push({ point: Number(m[1]), replicate: Number(m[2]) });
+  }
+  return out.sort((a, b) => a.point - b.point || a.replicate - b.replicate);
+}

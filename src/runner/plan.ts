@@ -1,0 +1,82 @@
+// Which runs a process executes: every (point, replicate) pair of an experiment in a fixed global
+// order (point-major), sliced for a shard of a cluster job (Slurm array, Kubernetes indexed job),
+// or narrowed to one run for debugging (--only).
+import { UsageError } from '../experiment/errors.ts';
+
+/** One run of an experiment: a sweep point and a replicate. */
+export interface RunKey {
+  point: number;
+  replicate: number;
+}
+
+/** The I-th (0-based) of N deterministic slices of the runs. */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/** Global position of a run: point-major, replicate-minor. */
+export function runOrdinal(key: RunKey, runsPerPoint: number): number {
+  return key.point * runsPerPoint + key.replicate;
+}
+
+/**
+ * The runs this process executes, in global order. Shard I of N takes the runs whose ordinal ≡ I
+ * (mod N): round-robin keeps the slices balanced when points differ in cost.
+ */
+export function planRuns(points: number, runsPerPoint: number, shard: Shard | null, only: RunKey | null): RunKey[] {
+  const out: RunKey[] = [];
+  for (let point = 0; point < points; point++) {
+    for (let replicate = 0; replicate < runsPerPoint; replicate++) {
+      const key = { point, replicate };
+      if (shard && runOrdinal(key, runsPerPoint) % shard.count !== shard.index) continue;
+      if (only && (only.point !== point || only.replicate !== replicate)) continue;
+      out.push(key);
+    }
+  }
+  return out;
+}
+
+/** Parses "I/N" (0 ≤ I < N). */
+export function parseShard(text: string, source = '--shard'): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || !(count >= 1) || !(index < count)) {
+    throw new UsageError(`${source}: got "${text}", expected I/N with 0 ≤ I < N, e.g. 0/4`);
+  }
+  return { index, count };
+}
+
+/**
+ * The shard given by a cluster scheduler, if any: a Slurm job array (SLURM_ARRAY_TASK_ID minus
+ * SLURM_ARRAY_TASK_MIN, of SLURM_ARRAY_TASK_COUNT) or a Kubernetes indexed Job
+ * (JOB_COMPLETION_INDEX, of CONTAGION_SHARDS, which the Job sets from its completions).
+ */
+export function shardFromEnv(env: NodeJS.ProcessEnv): Shard | null {
+  const int = (name: string, value: string | undefined): number => {
+    if (value === undefined || !/^\d+$/.test(value.trim())) {
+      throw new UsageError(`environment ${name}: got ${JSON.stringify(value)}, expected a whole number`);
+    }
+    return Number(value);
+  };
+  if (env.SLURM_ARRAY_TASK_ID !== undefined) {
+    const id = int('SLURM_ARRAY_TASK_ID', env.SLURM_ARRAY_TASK_ID);
+    const min = env.SLURM_ARRAY_TASK_MIN === undefined ? 0 : int('SLURM_ARRAY_TASK_MIN', env.SLURM_ARRAY_TASK_MIN);
+    const count = int('SLURM_ARRAY_TASK_COUNT', env.SLURM_ARRAY_TASK_COUNT);
+    return parseShard(`${id - min}/${count}`, 'SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT');
+  }
+  if (env.JOB_COMPLETION_INDEX !== undefined) {
+    const index = int('JOB_COMPLETION_INDEX', env.JOB_COMPLETION_INDEX);
+    const count = int('CONTAGION_SHARDS', env.CONTAGION_SHARDS);
+    return parseShard(`${index}/${count}`, 'JOB_COMPLETION_INDEX/CONTAGION_SHARDS');
+  }
+  return null;
+}
+
+/** Parses "point=P,replicate=R". */
+export function parseOnly(text: string): RunKey {
+  const m = /^\s*point\s*=\s*(\d+)\s*,\s*replicate\s*=\s*(\d+)\s*$/.exec(text);
+  if (!m) throw new UsageError(`--only: got "${text}", expected point=P,replicate=R, e.g. point=0,replicate=3`);
+  return { point: Number(m[1]), replicate: Number(m[2]) };
+}

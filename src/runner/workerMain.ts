@@ -1,0 +1,22 @@
+// The body of a worker thread: receives the validated experiment once, then (point, replicate)
+// tasks one at a time; runs each, writes its part file, and reports the outcome.
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Experiment } from '../experiment/schema.ts';
+import type { SweepPoint } from '../experiment/sweep.ts';
+import { executeRun, makeContext } from './execute.ts';
+
+interface Init {
+  base: Experiment;
+  outDir: string;
+  check: boolean;
+}
+export interface Task {
+  point: SweepPoint;
+  replicate: number;
+}
+
+const init = workerData as Init;
+const ctx = makeContext(init.base, init.outDir, init.check, process.env);
+parentPort!.on('message', (task: Task) => {
+  parentPort!.postMessage(executeRun(ctx, task.point, task.replicate));
+});

@@ -1,0 +1,249 @@
+// The Monte Carlo runner: output identical whatever the worker count, shards merged back equal to
+// one run, a SIGKILLed run resumed equal to an uninterrupted one, common random numbers across
+// sweep points, failures isolated and reported, and the cluster scripts driving real shards.
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { ExperimentInput } from '../src/experiment/schema.ts';
+import { parseExperiment } from '../src/experiment/load.ts';
+import { runExperiment } from '../src/runner/runExperiment.ts';
+import { mergeResults } from '../src/runner/merge.ts';
+import { parseOnly, parseShard, planRuns, shardFromEnv } from '../src/runner/plan.ts';
+import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
+import { listParts } from '../src/io/parts.ts';
+import { minimalExperiment } from './fixtures/minimalExperiment.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const CLI = path.join(ROOT, 'src', 'cli', 'contagion.js');
+const TABLES = ['runs.arrow', 'steps.arrow', 'prices.arrow', 'events.arrow'];
+const tmpDirs: string[] = [];
+function tmp(prefix = 'contagion-runner-'): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tmpDirs.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** The minimal experiment with a 2-point grid over the insurance fund: 2 points × `runs` replicates. */
+function sweepInput(runs = 3, steps = 40): ExperimentInput {
+  const e = minimalExperiment();
+  e.runs = runs;
+  e.steps = steps;
+  (e as Record<string, unknown>).sweep = { kind: 'grid', parameters: { 'scenario.insuranceFunds.0.initialUsd': [1000, 1_000_000] } };
+  return e;
+}
+
+const opts = (outDir: string, extra: Partial<Parameters<typeof runExperiment>[1]> = {}) => ({
+  outDir,
+  check: false,
+  quiet: true,
+  overrides: [],
+  source: 'test',
+  ...extra,
+});
+
+function expectSameArrow(a: string, b: string): void {
+  for (const t of TABLES) {
+    const fa = fs.readFileSync(path.join(a, t));
+    const fb = fs.readFileSync(path.join(b, t));
+    expect(fa.equals(fb), `${t} differs between ${a} and ${b}`).toBe(true);
+  }
+}
+
+describe('planning runs', () => {
+  it('Shards partition the runs: disjoint, and together every run once', () => {
+    const all = planRuns(5, 7, null, null);
+    expect(all).toHaveLength(35);
+    const shards = [0, 1, 2, 3].map((i) => planRuns(5, 7, { index: i, count: 4 }, null));
+    expect(shards.map((s) => s.length)).toEqual([9, 9, 9, 8]);
+    const keys = shards.flat().map((k) => `${k.point}/${k.replicate}`);
+    expect(new Set(keys).size).toBe(35);
+  });
+  it('Reads the shard from Slurm and Kubernetes variables', () => {
+    // A Slurm array submitted as --array=1-4: task 3 is the third slice (index 2) of 4.
+    expect(shardFromEnv({ SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_COUNT: '4' })).toEqual({ index: 2, count: 4 });
+    expect(shardFromEnv({ JOB_COMPLETION_INDEX: '0', CONTAGION_SHARDS: '2' })).toEqual({ index: 0, count: 2 });
+    expect(shardFromEnv({})).toBeNull();
+    expect(() => shardFromEnv({ JOB_COMPLETION_INDEX: '1' })).toThrow(/CONTAGION_SHARDS/);
+    expect(() => parseShard('4/4')).toThrow(/0 ≤ I < N/);
+    expect(parseOnly('point=2,replicate=5')).toEqual({ point: 2, replicate: 5 });
+    expect(() => parseOnly('p=2')).toThrow(/point=P,replicate=R/);
+  });
+});
+
+describe('the runner', () => {
+  const exp = parseExperiment(sweepInput(), 'sweep');
+
+  it('Writes byte-identical files with 1 and 2 workers', async () => {
+    const one = tmp();
+    const two = tmp();
+    const r1 = await runExperiment(exp, opts(one, { workers: 1 }));
+    const r2 = await runExperiment(exp, opts(two, { workers: 2 }));
+    expect(r1.runsDone).toBe(6);
+    expect(r2.runsDone).toBe(6);
+    expectSameArrow(one, two);
+    const manifest = JSON.parse(fs.readFileSync(path.join(two, 'manifest.json'), 'utf8'));
+    expect(manifest.workers).toBe(2);
+    expect(manifest.runs_done).toBe(6);
+    // Rows are ordered by point, then replicate; the swept value is a column.
+    const runs = readArrowTable(path.join(one, 'runs.arrow'));
+    expect(columnToArray(runs, 'point_index')).toEqual([0, 0, 0, 1, 1, 1]);
+    expect(columnToArray(runs, 'replicate')).toEqual([0, 1, 2, 0, 1, 2]);
+    expect(columnToArray(runs, 'p_scenario_insurance_funds_0_initial_usd')).toEqual([1000, 1000, 1000, 1e6, 1e6, 1e6]);
+  }, 60_000);
+
+  it('Merges shards 0..3 of 4 into files identical to the unsharded run', async () => {
+    const whole = tmp();
+    await runExperiment(exp, opts(whole, { workers: 1 }));
+    const shardDirs = [0, 1, 2, 3].map(() => tmp());
+    for (let i = 0; i < 4; i++) {
+      const r = await runExperiment(exp, opts(shardDirs[i]!, { workers: 1, shard: { index: i, count: 4 } }));
+      expect(r.runsDone).toBe(i < 2 ? 2 : 1);
+    }
+    const merged = tmp();
+    const m = await mergeResults(shardDirs, merged);
+    expect(m.runs).toBe(6);
+    expectSameArrow(whole, merged);
+    // Merging without shard 3 is refused and names what is missing: ordinal 3 = point 1, replicate 0.
+    await expect(mergeResults(shardDirs.slice(0, 3), tmp())).rejects.toThrow(/runs: missing from every folder \(point=1,replicate=0\)/);
+  }, 60_000);
+
+  it('Gives each replicate the same random streams at every point (common random numbers)', async () => {
+    const dir = tmp();
+    await runExperiment(exp, opts(dir, { workers: 1 }));
+    const prices = readArrowTable(path.join(dir, 'prices.arrow'));
+    const point = columnToArray(prices, 'point_index') as number[];
+    const rep = columnToArray(prices, 'replicate') as number[];
+    const f = columnToArray(prices, 'fundamental_price') as number[];
+    const path0 = f.filter((_, i) => point[i] === 0 && rep[i] === 1);
+    const path1 = f.filter((_, i) => point[i] === 1 && rep[i] === 1);
+    expect(path0.length).toBeGreaterThan(0);
+    expect(path1).toEqual(path0);
+    // Independent points mix the point into the seed: the paths then differ.
+    const indep = parseExperiment({ ...sweepInput(), independentPoints: true } as ExperimentInput, 'indep');
+    const dir2 = tmp();
+    await runExperiment(indep, opts(dir2, { workers: 1 }));
+    const p2 = readArrowTable(path.join(dir2, 'prices.arrow'));
+    const pt2 = columnToArray(p2, 'point_index') as number[];
+    const r2 = columnToArray(p2, 'replicate') as number[];
+    const f2 = columnToArray(p2, 'fundamental_price') as number[];
+    expect(f2.filter((_, i) => pt2[i] === 1 && r2[i] === 1)).not.toEqual(f2.filter((_, i) => pt2[i] === 0 && r2[i] === 1));
+  }, 60_000);
+
+  it('Adding or reordering points leaves every other run unchanged', async () => {
+    const summaryByValue = async (values: number[]) => {
+      const e = sweepInput(2);
+      (e as Record<string, unknown>).sweep = { kind: 'grid', parameters: { 'scenario.insuranceFunds.0.initialUsd': values } };
+      const dir = tmp();
+      await runExperiment(parseExperiment(e, 'reorder'), opts(dir, { workers: 1 }));
+      const t = readArrowTable(path.join(dir, 'runs.arrow'));
+      const v = columnToArray(t, 'p_scenario_insurance_funds_0_initial_usd') as number[];
+      const r = columnToArray(t, 'replicate') as number[];
+      const bad = columnToArray(t, 'total_bad_debt_usd') as number[];
+      const liq = columnToArray(t, 'liquidation_volume_usd') as number[];
+      return new Map(v.map((x, i) => [`${x}/${r[i]}`, [bad[i], liq[i]]]));
+    };
+    const a = await summaryByValue([1000, 1_000_000]);
+    const b = await summaryByValue([50_000, 1_000_000, 1000]);
+    for (const key of ['1000/0', '1000/1', '1000000/0', '1000000/1']) expect(b.get(key)).toEqual(a.get(key));
+  }, 60_000);
+});
+
+describe('through the command line', () => {
+  function writeExperiment(input: ExperimentInput): string {
+    const file = path.join(tmp(), 'exp.json');
+    fs.writeFileSync(file, JSON.stringify(input));
+    return file;
+  }
+  const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+
+  it('Resumes after SIGKILL and ends with the files of an uninterrupted run', async () => {
+    const file = writeExperiment(sweepInput(12, 400)); // 24 runs
+    const clean = tmp();
+    expect(run(['run', file, '--out', clean, '--workers', '2', '--quiet']).status).toBe(0);
+
+    const killed = tmp();
+    const child = spawn(process.execPath, [CLI, 'run', file, '--out', killed, '--workers', '2', '--quiet'], { stdio: 'ignore' });
+    // Kill it once a few runs are committed, well before it finishes.
+    const started = Date.now();
+    while (listParts(killed).length < 3 && Date.now() - started < 30_000) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    const partial = listParts(killed).length;
+    expect(partial).toBeGreaterThanOrEqual(3);
+    expect(partial).toBeLessThan(24);
+    expect(fs.existsSync(path.join(killed, 'manifest.json'))).toBe(false);
+
+    const resumed = run(['run', file, '--out', killed, '--workers', '2', '--quiet']);
+    expect(resumed.status).toBe(0);
+    expect(resumed.stdout).toMatch(new RegExp(`24 runs done \\(${partial} resumed from an earlier attempt\\)`));
+    expectSameArrow(clean, killed);
+  }, 120_000);
+
+  it('Records a failing run, keeps the others, exits 1 and says how to reproduce it', () => {
+    const file = writeExperiment(sweepInput(3, 30));
+    const out = tmp();
+    const r = run(['run', file, '--out', out, '--workers', '2', '--quiet'], { CONTAGION_FAIL_RUNS: '1/1' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/1 run failed:\n {2}point 1, replicate 1 \(seed \d+\): injected failure/);
+    expect(r.stderr).toContain('--only point=1,replicate=1');
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.runs_failed).toBe(1);
+    expect(manifest.runs_done).toBe(5);
+    expect(manifest.failures[0]).toMatchObject({ point_index: 1, replicate: 1 });
+    const runs = readArrowTable(path.join(out, 'runs.arrow'));
+    expect(columnToArray(runs, 'point_index')).toEqual([0, 0, 0, 1, 1]);
+    expect(columnToArray(runs, 'replicate')).toEqual([0, 1, 2, 0, 2]);
+    // The reproduction command runs exactly that run.
+    const only = tmp();
+    const again = run(['run', file, '--only', 'point=1,replicate=1', '--out', only, '--quiet']);
+    expect(again.status).toBe(0);
+    expect(columnToArray(readArrowTable(path.join(only, 'runs.arrow')), 'replicate')).toEqual([1]);
+  }, 60_000);
+
+  it('Refuses to resume into a folder that holds another experiment', () => {
+    const a = writeExperiment(sweepInput(1, 20));
+    const other = sweepInput(1, 20);
+    other.seed = 7;
+    const b = writeExperiment(other);
+    const out = tmp();
+    expect(run(['run', a, '--out', out, '--quiet']).status).toBe(0);
+    const r = run(['run', b, '--out', out, '--quiet']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--out: holds runs of another experiment/);
+  }, 60_000);
+
+  it('The Slurm array script runs real shards that merge into the unsharded files', () => {
+    const file = writeExperiment(sweepInput(2, 30));
+    const whole = tmp();
+    expect(run(['run', file, '--out', whole, '--workers', '1', '--quiet']).status).toBe(0);
+    const out = tmp();
+    for (let task = 1; task <= 3; task++) {
+      // Submitted as --array=1-3: tasks 1..3 are slices 0..2 of 3.
+      const r = spawnSync('bash', [path.join(ROOT, 'experiments', 'cluster', 'slurm-array.sbatch')], {
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          SLURM_SUBMIT_DIR: ROOT,
+          SLURM_ARRAY_TASK_ID: String(task),
+          SLURM_ARRAY_TASK_MIN: '1',
+          SLURM_ARRAY_TASK_COUNT: '3',
+          SLURM_CPUS_PER_TASK: '1',
+          EXPERIMENT: file,
+          OUT: out,
+        },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`[shard ${task - 1}/3]`);
+    }
+    const merged = path.join(out, 'merged');
+    const m = run(['merge', ...[1, 2, 3].map((t) => path.join(out, `shard-${t}`)), '--out', merged]);
+    expect(m.status, m.stderr).toBe(0);
+    expectSameArrow(whole, merged);
+  }, 120_000);
+});
