@@ -16,10 +16,22 @@
 //                               of 5 writes; one with --quick)
 //   peak_rss_mb                 the process's peak resident set size (getrusage high-water mark;
 //                               the largest of the per-phase samples is given alongside)
+//   worker_speedup_2            wall time of runExperiment() with workers 1 / with workers 2 for
+//                               a sweep of the flagship cut to 200 steps (timeline moved as
+//                               below; events on): grid of 2 values of the insurance fund × 50
+//                               runs = 100 runs (40 with --quick); median of 3 timings of each
+//                               (one with --quick), each in a fresh process and a fresh folder
+//   montecarlo_runs_per_s       runs / seconds of that sweep with workers 2
+//   montecarlo_peak_rss_mb_100  peak RSS (getrusage) of a fresh process that runs the minimal
+//   montecarlo_peak_rss_mb_10000  test fixture, 20 steps, events on, 2 workers (whose memory
+//                               counts: threads share the process) over 100, resp. 10,000 runs
+//                               (1,000 with --quick, under the same name)
+//   montecarlo_rss_ratio_10000_vs_100  the second over the first (the target is about 1)
 // The scaled scenario keeps the flagship's storyline: the scripted regime switch and the shock
 // are moved to the same fraction of the shorter run.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +42,7 @@ import type { Experiment } from '../../src/experiment/schema.ts';
 import { buildGraph } from '../../src/graph/build.ts';
 import { ResultsWriter } from '../../src/io/resultsWriter.ts';
 import type { World } from '../../src/model/world.ts';
+import { minimalExperiment } from '../fixtures/minimalExperiment.ts';
 
 const FLAGSHIP = fileURLToPath(new URL('../../experiments/cross-margin-flaw.json', import.meta.url));
 const quick = process.argv.slice(2).includes('--quick');
@@ -83,6 +96,26 @@ function accountsPerTrader(c: Raw): number {
 }
 
 /**
+ * Sets `steps` and moves the scripted regime switch and the shocks to the same fraction of the
+ * new run length (a shock must start before the last step). Returns the stretch factor.
+ */
+function stretchTimeline(raw: Raw, steps: number): number {
+  const stretch = steps / raw.steps;
+  const at = (s: number) => Math.min(steps - 1, Math.round(s * stretch));
+  const sw = raw.scenario.regimes.switching as Raw;
+  if (sw.kind === 'scripted') {
+    sw.toStressAtStep = at(sw.toStressAtStep);
+    if (sw.toCalmAtStep !== undefined) sw.toCalmAtStep = Math.max(sw.toStressAtStep + 1, at(sw.toCalmAtStep));
+  }
+  for (const sh of raw.scenario.shocks as Raw[]) {
+    sh.startStep = at(sh.startStep);
+    sh.overSteps = Math.max(1, Math.round(sh.overSteps * stretch));
+  }
+  raw.steps = steps;
+  return stretch;
+}
+
+/**
  * The flagship with its directional cohorts scaled so that they open about `targetAccounts`
  * accounts (and its balances and depths by the same factor), `steps` steps, one run and no event
  * log. Scripted times move with the run length.
@@ -102,18 +135,7 @@ function scaledScenario(targetAccounts: number, steps: number): { raw: Raw; scal
   for (const v of raw.scenario.backstopVaults as Raw[]) v.initialUsd *= scale;
   for (const a of raw.scenario.assets as Raw[]) a.market.depthUsd *= scale;
 
-  const stretch = steps / raw.steps;
-  const at = (s: number) => Math.min(steps - 1, Math.round(s * stretch));
-  const sw = raw.scenario.regimes.switching as Raw;
-  if (sw.kind === 'scripted') {
-    sw.toStressAtStep = at(sw.toStressAtStep);
-    if (sw.toCalmAtStep !== undefined) sw.toCalmAtStep = Math.max(sw.toStressAtStep + 1, at(sw.toCalmAtStep));
-  }
-  for (const sh of raw.scenario.shocks as Raw[]) {
-    sh.startStep = at(sh.startStep);
-    sh.overSteps = Math.max(1, Math.round(sh.overSteps * stretch));
-  }
-  raw.steps = steps;
+  const stretch = stretchTimeline(raw, steps);
   raw.runs = 1;
   raw.output = { ...(raw.output ?? {}), events: false };
   raw.name = `${raw.name}-bench`;
@@ -330,6 +352,213 @@ function reportPeakRss(): void {
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// Monte Carlo runner: worker speed-up and memory over the number of runs
+//
+// Each measurement is a fresh `node --import tsx test/bench/montecarlo.ts JOB.json` process
+// writing into a fresh folder: the timings then include what a `contagion run` pays (worker
+// start-up, part files with fsync, final assembly) and nothing of this process's warm JIT or
+// heap, and the peak RSS of one sweep cannot leak into another's.
+
+const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MONTECARLO_HELPER = fileURLToPath(new URL('./montecarlo.ts', import.meta.url));
+/** Flagship steps for the speed-up sweep: one run then takes about 0.2 s (the crash dominates). */
+const SPEEDUP_STEPS = 200;
+const SPEEDUP_SWEEP_PATH = 'scenario.insuranceFunds.0.initialUsd';
+/** Replicates per point (2 points): 100 runs; 40 with --quick, to keep the quick bench short. */
+const SPEEDUP_RUNS_PER_POINT = quick ? 20 : 50;
+/** workers 1 / workers 2 pairs timed (order alternates); medians are reported. */
+const SPEEDUP_REPEATS = quick ? 1 : 3;
+const SPEEDUP_TARGET = 1.8;
+const RSS_STEPS = 20;
+const RSS_RUNS_SMALL = 100;
+/** The large sweep: 10,000 runs (1,000 with --quick; the figure keeps its name). */
+const RSS_RUNS_LARGE = quick ? 1_000 : 10_000;
+
+/** What montecarlo.ts prints. */
+interface HelperReport {
+  seconds: number;
+  first_run_done_s: number | null;
+  last_run_done_s: number;
+  planned: number;
+  runs_done: number;
+  failed: number;
+  first_failure: string | null;
+  max_rss_kib: number;
+  max_rss_kib_at_runs: Record<string, number>;
+  main_thread_elu: number;
+  rss_at_start_bytes: number;
+  rss_at_end_bytes: number;
+}
+
+/** Runs `raw` with `workers` workers in a fresh process, into a fresh folder under `root`. */
+function runInChild(root: string, label: string, raw: Raw, workers: number): HelperReport {
+  const dir = mkdtempSync(join(root, `${label}-`));
+  const jobFile = join(dir, 'job.json');
+  const outDir = join(dir, 'out');
+  writeFileSync(jobFile, JSON.stringify({ experiment: raw, workers, outDir, source: `bench:${label}` }));
+  try {
+    // cwd: `--import tsx` is resolved from the working directory.
+    const child = spawnSync(process.execPath, ['--import', 'tsx', MONTECARLO_HELPER, jobFile], {
+      cwd: PACKAGE_ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      encoding: 'utf8',
+    });
+    if (child.error) throw child.error;
+    if (child.status !== 0) throw new Error(`${label}: montecarlo.ts exited with ${child.status ?? child.signal}`);
+    const report = JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '') as HelperReport;
+    if (report.failed > 0 || report.runs_done !== report.planned) {
+      throw new Error(`${label}: ${report.failed} of ${report.planned} runs failed (first: ${report.first_failure})`);
+    }
+    return report;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const mib = (kib: number) => sig(kib / 1024);
+
+function benchWorkerSpeedup(root: string): void {
+  const raw = readFlagship();
+  const stretch = stretchTimeline(raw, SPEEDUP_STEPS);
+  const fund = (raw.scenario.insuranceFunds as Raw[])[0]!.initialUsd as number;
+  const sweepValues = [fund, 2 * fund];
+  raw.runs = SPEEDUP_RUNS_PER_POINT;
+  raw.sweep = { kind: 'grid', parameters: { [SPEEDUP_SWEEP_PATH]: sweepValues } };
+  raw.name = `${raw.name}-bench-sweep`;
+  const runs = sweepValues.length * SPEEDUP_RUNS_PER_POINT;
+  const byWorkers: Record<1 | 2, HelperReport[]> = { 1: [], 2: [] };
+  for (let rep = 0; rep < SPEEDUP_REPEATS; rep++) {
+    for (const workers of rep % 2 === 0 ? ([1, 2] as const) : ([2, 1] as const)) {
+      log(`montecarlo: flagship ${SPEEDUP_STEPS} steps, ${runs} runs, workers ${workers} (${rep + 1}/${SPEEDUP_REPEATS})`);
+      const r = runInChild(root, `speedup-w${workers}-${rep}`, raw, workers);
+      byWorkers[workers].push(r);
+      log(`montecarlo:   ${r.seconds.toFixed(2)} s (first run done at ${r.first_run_done_s?.toFixed(2)} s, last at ${r.last_run_done_s.toFixed(2)} s)`);
+    }
+  }
+  const secs = (w: 1 | 2) => byWorkers[w].map((r) => r.seconds);
+  const s1 = median(secs(1));
+  const s2 = median(secs(2));
+  const speedup = s1 / s2;
+  const assembly = (w: 1 | 2) => sig(median(byWorkers[w].map((r) => r.seconds - r.last_run_done_s)));
+  const firstDone = (w: 1 | 2) => sig(median(byWorkers[w].map((r) => r.first_run_done_s ?? NaN)));
+  const perRun = median(byWorkers[1].map((r) => r.last_run_done_s)) / runs;
+  log(`montecarlo: speed-up ×${speedup.toFixed(2)} (${s1.toFixed(2)} s / ${s2.toFixed(2)} s), ${perRun.toFixed(3)} s per run`);
+  if (speedup < SPEEDUP_TARGET) log(`montecarlo: NOTE speed-up ×${speedup.toFixed(2)} is below the ×${SPEEDUP_TARGET} target`);
+  const common = {
+    mode,
+    experiment: 'cross-margin-flaw',
+    steps: SPEEDUP_STEPS,
+    timeline_stretch: sig(stretch),
+    events_output: raw.output?.events ?? true,
+    sweep: { kind: 'grid', [SPEEDUP_SWEEP_PATH]: sweepValues },
+    runs_per_point: SPEEDUP_RUNS_PER_POINT,
+    runs,
+    cores: availableParallelism(),
+  };
+  emit({
+    name: 'worker_speedup_2',
+    value: sig(speedup, 3),
+    unit: '×',
+    params: {
+      ...common,
+      seconds_1_worker: sig(s1),
+      seconds_2_workers: sig(s2),
+      per_run_s: sig(perRun),
+      target: SPEEDUP_TARGET,
+      meets_target: speedup >= SPEEDUP_TARGET,
+      repeats: SPEEDUP_REPEATS,
+      statistic: SPEEDUP_REPEATS > 1 ? 'median seconds per worker count' : 'single',
+      seconds_1_worker_each: secs(1).map((x) => sig(x)),
+      seconds_2_workers_each: secs(2).map((x) => sig(x)),
+      first_run_done_s: { 1: firstDone(1), 2: firstDone(2) },
+      assembly_s: { 1: assembly(1), 2: assembly(2) },
+      main_thread_elu_2_workers: sig(median(byWorkers[2].map((r) => r.main_thread_elu)), 3),
+      per_run_s_is: 'workers 1: time to the last finished run / runs (simulation + part file)',
+      timed: 'runExperiment() in a fresh process per measurement, fresh folder: worker start-up, runs, part files (fsync), final assembly; not node/tsx start-up of that process',
+    },
+  });
+  emit({
+    name: 'montecarlo_runs_per_s',
+    value: sig(runs / s2),
+    unit: 'runs/s',
+    params: { ...common, workers: 2, seconds: sig(s2), statistic: SPEEDUP_REPEATS > 1 ? 'median' : 'single' },
+  });
+}
+
+function benchMonteCarloRss(root: string): void {
+  const reports = new Map<number, HelperReport>();
+  for (const runs of [RSS_RUNS_SMALL, RSS_RUNS_LARGE]) {
+    const raw = minimalExperiment() as Raw;
+    raw.steps = RSS_STEPS;
+    raw.runs = runs;
+    raw.output = { ...(raw.output ?? {}), events: true };
+    log(`montecarlo: minimal fixture, ${RSS_STEPS} steps, ${runs} runs, 2 workers, events on`);
+    const r = runInChild(root, `rss-${runs}`, raw, 2);
+    reports.set(runs, r);
+    log(
+      `montecarlo:   peak RSS ${(r.max_rss_kib / 1024).toFixed(1)} MiB in ${r.seconds.toFixed(2)} s ` +
+        `(assembly ${(r.seconds - r.last_run_done_s).toFixed(2)} s); peak so far at ` +
+        Object.entries(r.max_rss_kib_at_runs)
+          .map(([n, k]) => `${n} runs: ${(k / 1024).toFixed(0)}`)
+          .join(', ') +
+        ' MiB',
+    );
+  }
+  const params = (runs: number, r: HelperReport) => ({
+    mode,
+    experiment: 'test/fixtures/minimalExperiment.ts',
+    steps: RSS_STEPS,
+    runs,
+    points: 1,
+    workers: 2,
+    events_output: true,
+    seconds: sig(r.seconds),
+    assembly_s: sig(r.seconds - r.last_run_done_s),
+    max_rss_mb_at_runs: Object.fromEntries(Object.entries(r.max_rss_kib_at_runs).map(([n, k]) => [n, mib(k)])),
+    rss_before_run_mb: sig(r.rss_at_start_bytes / MB),
+    rss_after_run_mb: sig(r.rss_at_end_bytes / MB),
+    method: 'process.resourceUsage().maxRSS of a fresh process running runExperiment() (worker threads included)',
+  });
+  const small = reports.get(RSS_RUNS_SMALL)!;
+  const large = reports.get(RSS_RUNS_LARGE)!;
+  emit({ name: 'montecarlo_peak_rss_mb_100', value: mib(small.max_rss_kib), unit: 'MiB', params: params(RSS_RUNS_SMALL, small) });
+  emit({
+    name: 'montecarlo_peak_rss_mb_10000',
+    value: mib(large.max_rss_kib),
+    unit: 'MiB',
+    params: { ...params(RSS_RUNS_LARGE, large), ...(quick ? { note: `--quick: ${RSS_RUNS_LARGE} runs, not 10,000` } : {}) },
+  });
+  emit({
+    name: 'montecarlo_rss_ratio_10000_vs_100',
+    value: sig(large.max_rss_kib / small.max_rss_kib, 3),
+    unit: '×',
+    params: {
+      mode,
+      runs_large: RSS_RUNS_LARGE,
+      runs_small: RSS_RUNS_SMALL,
+      peak_rss_mb_large: mib(large.max_rss_kib),
+      peak_rss_mb_small: mib(small.max_rss_kib),
+      target: 'about 1 (memory does not grow with the number of runs)',
+    },
+  });
+}
+
+function benchMonteCarlo(): void {
+  const root = mkdtempSync(join(tmpdir(), 'contagion-bench-mc-'));
+  try {
+    benchWorkerSpeedup(root);
+    benchMonteCarloRss(root);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
 function summaryTable(totalS: number): void {
   const rows = figures.map((f) => [f.name, f.value.toLocaleString('en-US', { maximumFractionDigits: 3 }), f.unit]);
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['figure', 'value', 'unit'][i]!.length));
@@ -349,6 +578,7 @@ async function main(): Promise<void> {
   const first = benchFlagshipRun();
   await benchArrowWrite(first);
   reportPeakRss();
+  benchMonteCarlo();
   summaryTable((performance.now() - t0) / 1000);
 }
 

@@ -1,0 +1,73 @@
+// Helper of the benchmark (test/bench/run.ts), run in a fresh process of its own:
+//   node --import tsx test/bench/montecarlo.ts JOB.json
+// JOB.json holds {experiment (raw, as in a file), workers, outDir, source}. Validates the
+// experiment, runs it with runExperiment() as `contagion run` does (quiet, no invariant checks),
+// and prints one JSON line on stdout: wall time of runExperiment(), the time of the first and last
+// finished run (so worker start-up and final assembly can be told apart), runs done and failed,
+// the main thread's event-loop utilisation, and the process's peak RSS (also as it stood when
+// 10, 100, 1000, … runs were done) — process.resourceUsage().maxRSS, the getrusage high-water mark of
+// the whole process, worker threads included. Nothing else goes to stdout.
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { parseExperiment } from '../../src/experiment/load.ts';
+import { runExperiment } from '../../src/runner/runExperiment.ts';
+
+interface Job {
+  experiment: unknown;
+  workers: number;
+  outDir: string;
+  source: string;
+}
+
+async function main(): Promise<void> {
+  const file = process.argv[2];
+  if (file === undefined) throw new Error('usage: montecarlo.ts JOB.json');
+  const job = JSON.parse(readFileSync(file, 'utf8')) as Job;
+  const exp = parseExperiment(job.experiment, job.source);
+  const rssAtStart = process.memoryUsage().rss;
+  let firstDoneS: number | null = null;
+  let lastDoneS = 0;
+  // The peak RSS so far when 10, 100, 1000, … runs are done: shows whether it still grows.
+  const maxRssKibAtRuns: Record<string, number> = {};
+  const elu0 = performance.eventLoopUtilization();
+  const t0 = performance.now();
+  const result = await runExperiment(exp, {
+    outDir: job.outDir,
+    check: false,
+    quiet: true,
+    overrides: [],
+    source: job.source,
+    workers: job.workers,
+    onProgress: (p) => {
+      const s = (performance.now() - t0) / 1000;
+      firstDoneS ??= s;
+      lastDoneS = s;
+      if (p.done >= 10 && Number.isInteger(Math.log10(p.done))) maxRssKibAtRuns[p.done] = process.resourceUsage().maxRSS;
+    },
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const elu = performance.eventLoopUtilization(elu0);
+  process.stdout.write(
+    JSON.stringify({
+      seconds,
+      first_run_done_s: firstDoneS,
+      last_run_done_s: lastDoneS,
+      planned: result.planned,
+      runs_done: result.runsDone,
+      failed: result.failures.length,
+      first_failure: result.failures[0]?.error ?? null,
+      // Linux and macOS: kilobytes (Node normalises to KiB).
+      max_rss_kib: process.resourceUsage().maxRSS,
+      max_rss_kib_at_runs: maxRssKibAtRuns,
+      // Busy share of the main thread's event loop during runExperiment() (≈1 with one worker).
+      main_thread_elu: elu.utilization,
+      rss_at_start_bytes: rssAtStart,
+      rss_at_end_bytes: process.memoryUsage().rss,
+    }) + '\n',
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`[bench:montecarlo] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
