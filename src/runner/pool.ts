@@ -1,7 +1,8 @@
-// A pool of worker threads, one run per task. Tasks are handed out in order as workers become
-// free; results arrive in completion order (the output does not depend on it: each run writes
-// its own part file, and the final files are assembled in run order). A worker that dies takes
-// only its current run with it: the run is reported failed and the worker replaced.
+// A pool of worker threads, one run per task. Each worker holds up to two tasks (the one it runs
+// and the next), so it never waits for the main thread between runs; results arrive in completion
+// order (the output does not depend on it: each run writes its own part file, and the final files
+// are assembled in run order). A worker that dies takes only its current run with it: that run is
+// reported failed, its queued task goes back to the queue, and the worker is replaced.
 import { Worker } from 'node:worker_threads';
 import type { Experiment } from '../experiment/schema.ts';
 import type { SweepPoint } from '../experiment/sweep.ts';
@@ -13,6 +14,8 @@ export interface PoolTask {
 }
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
+/** Tasks a worker holds at once: the one it runs and the next. */
+const DEPTH = 2;
 
 /** Runs every task on `size` workers; calls onOutcome for each as it finishes. */
 export async function runPool(
@@ -21,53 +24,52 @@ export async function runPool(
   tasks: PoolTask[],
   onOutcome: (o: RunOutcome) => void,
 ): Promise<void> {
-  let next = 0;
-  let finished = 0;
   if (tasks.length === 0) return;
+  const queue = tasks.slice();
+  let finished = 0;
   await new Promise<void>((resolve, reject) => {
     const start = () => {
       const worker = new Worker(WORKER_URL, { workerData: init });
-      let current: PoolTask | null = null;
-      let settled = false;
-      const dispatch = () => {
-        if (next >= tasks.length) {
-          current = null;
-          settled = true;
-          void worker.terminate();
-          return;
+      const inFlight: PoolTask[] = [];
+      let gone = false;
+      const refill = () => {
+        while (inFlight.length < DEPTH && queue.length > 0) {
+          const task = queue.shift()!;
+          inFlight.push(task);
+          worker.postMessage(task);
         }
-        current = tasks[next++]!;
-        worker.postMessage(current);
+        if (inFlight.length === 0) {
+          gone = true;
+          void worker.terminate();
+        }
       };
-      const report = (o: RunOutcome) => {
+      const report = (o: RunOutcome): boolean => {
         finished++;
         try {
           onOutcome(o);
         } catch (e) {
           reject(e);
-          return;
+          return false;
         }
         if (finished === tasks.length) resolve();
+        return true;
       };
       worker.on('message', (o: RunOutcome) => {
-        report(o);
-        dispatch();
+        inFlight.shift();
+        if (report(o)) refill();
       });
       const lost = (why: string) => {
-        if (settled) return;
-        settled = true;
-        if (current) {
-          const task = current;
-          current = null;
-          report({ point: task.point.index, replicate: task.replicate, seed: 0, ok: false, error: `worker died: ${why}` });
-        }
-        if (next < tasks.length) start();
+        if (gone) return;
+        gone = true;
+        const current = inFlight.shift();
+        // Tasks it had not started go back to the front of the queue, in order.
+        queue.unshift(...inFlight.splice(0));
+        if (current && !report({ point: current.point.index, replicate: current.replicate, seed: 0, ok: false, error: `worker died: ${why}` })) return;
+        if (queue.length > 0) start();
       };
       worker.on('error', (e) => lost(e.message));
-      worker.on('exit', (code) => {
-        if (!settled) lost(`exit code ${code}`);
-      });
-      dispatch();
+      worker.on('exit', (code) => lost(`exit code ${code}`));
+      refill();
     };
     for (let i = 0; i < Math.min(size, tasks.length); i++) start();
   });

@@ -12,8 +12,8 @@ import type { Experiment } from '../experiment/schema.ts';
 import { ExperimentError } from '../experiment/errors.ts';
 import { expandSweep, sweepColumnName, sweptPaths, type SweepPoint } from '../experiment/sweep.ts';
 import { replicateSeeds } from '../engine/simulate.ts';
-import { listParts } from '../io/parts.ts';
-import { assembleFromParts, type ResultsWriterOptions } from '../io/resultsWriter.ts';
+import { listParts, readPart } from '../io/parts.ts';
+import { ResultsWriter, type ResultsWriterOptions } from '../io/resultsWriter.ts';
 import { planRuns, type RunKey, type Shard } from './plan.ts';
 import { executeRun, makeContext, type RunOutcome } from './execute.ts';
 import { runPool } from './pool.ts';
@@ -143,6 +143,25 @@ export async function runExperiment(exp: Experiment, opts: RunExperimentOptions)
   const todo = planned.filter((k) => !existing.has(`${k.point}/${k.replicate}`));
   const resumed = planned.length - todo.length;
 
+  // Assembly follows the runs as they finish: whenever the next run in (point, replicate) order
+  // is done, its part is appended to the Arrow files, so the main thread's share of the work
+  // overlaps with the workers' and the files never depend on finish order.
+  const writer = await ResultsWriter.open(opts.outDir, writerOptions(exp, points));
+  const finished = new Map<string, boolean>(); // key → ok
+  for (const k of planned) if (existing.has(`${k.point}/${k.replicate}`)) finished.set(`${k.point}/${k.replicate}`, true);
+  let cursor = 0;
+  const appendReady = () => {
+    while (cursor < planned.length) {
+      const k = planned[cursor]!;
+      const key = `${k.point}/${k.replicate}`;
+      const ok = finished.get(key);
+      if (ok === undefined) return;
+      if (ok) writer.append(readPart(opts.outDir, k.point, k.replicate));
+      finished.delete(key);
+      cursor++;
+    }
+  };
+
   const remainingPerPoint = new Map<number, number>();
   const plannedPerPoint = new Map<number, number>();
   const failedPerPoint = new Map<number, number>();
@@ -152,6 +171,8 @@ export async function runExperiment(exp: Experiment, opts: RunExperimentOptions)
   let done = 0;
   const onOutcome = (o: RunOutcome) => {
     done++;
+    finished.set(`${o.point}/${o.replicate}`, o.ok);
+    appendReady();
     if (!o.ok) {
       failures.push({ point: o.point, replicate: o.replicate, seed: o.seed, error: o.error ?? 'unknown error' });
       failedPerPoint.set(o.point, (failedPerPoint.get(o.point) ?? 0) + 1);
@@ -170,18 +191,26 @@ export async function runExperiment(exp: Experiment, opts: RunExperimentOptions)
 
   const workers = Math.max(1, Math.min(opts.workers ?? 1, todo.length || 1));
   const tasks = todo.map((k) => ({ point: points[k.point]!, replicate: k.replicate }));
-  if (workers === 1) {
-    const ctx = makeContext(exp, opts.outDir, opts.check, process.env);
-    for (const t of tasks) onOutcome(executeRun(ctx, t.point, t.replicate));
-  } else {
-    await runPool(workers, { base: exp, outDir: opts.outDir, check: opts.check }, tasks, onOutcome);
+  try {
+    appendReady();
+    if (workers === 1) {
+      const ctx = makeContext(exp, opts.outDir, opts.check, process.env);
+      for (const t of tasks) onOutcome(executeRun(ctx, t.point, t.replicate));
+    } else {
+      await runPool(workers, { base: exp, outDir: opts.outDir, check: opts.check }, tasks, onOutcome);
+    }
+    appendReady();
+    if (cursor !== planned.length) throw new Error(`internal: assembled ${cursor} of ${planned.length} runs`);
+  } catch (e) {
+    await writer.abort();
+    throw e;
   }
 
   const failedKeys = new Set(failures.map((f) => `${f.point}/${f.replicate}`));
   const succeeded = planned.filter((k) => !failedKeys.has(`${k.point}/${k.replicate}`));
   const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string };
   const independent = exp.independentPoints;
-  await assembleFromParts(opts.outDir, [opts.outDir], succeeded, writerOptions(exp, points), {
+  await writer.close({
     experiment: exp,
     experiment_hash: hash,
     source: opts.source,

@@ -17,6 +17,8 @@ interface Job {
   workers: number;
   outDir: string;
   source: string;
+  /** Run only this slice (the bench runs two slices in two processes at once). */
+  shard?: { index: number; count: number };
 }
 
 async function main(): Promise<void> {
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
     overrides: [],
     source: job.source,
     workers: job.workers,
+    shard: job.shard ?? null,
     onProgress: (p) => {
       const s = (performance.now() - t0) / 1000;
       firstDoneS ??= s;
