@@ -5,23 +5,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { ExperimentError, UsageError, type InputIssue } from '../src/experiment/errors.ts';
+import { UsageError, type InputIssue } from '../src/experiment/errors.ts';
 import { loadExperiment, locateJsonError, parseExperiment } from '../src/experiment/load.ts';
 import { applyOverrides, parseOverride } from '../src/experiment/overrides.ts';
 import type { ExperimentInput } from '../src/experiment/schema.ts';
 import { validateSemantics } from '../src/experiment/semantics.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
+import { issuesOf } from './fixtures/issues.ts';
 
-/** The issues of the ExperimentError that `fn` throws (fails the test if it throws nothing else). */
-function issuesOf(fn: () => unknown): InputIssue[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ExperimentError) return err.issues;
-    throw err;
-  }
-  throw new Error('expected an ExperimentError, but the experiment was accepted');
-}
 
 /** Parse the fixture with some --set overrides applied and return the issues. */
 function issuesWith(...sets: string[]): InputIssue[] {

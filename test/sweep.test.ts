@@ -16,6 +16,7 @@ import {
   type SweepPoint,
 } from '../src/experiment/sweep.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
+import { issuesOf } from './fixtures/issues.ts';
 
 const FUND = 'scenario.insuranceFunds.0.initialUsd';
 const VOL = 'scenario.assets.0.volatilityAnnual';
@@ -27,16 +28,6 @@ function withSweep(sweep: unknown, extra: Partial<ExperimentInput> = {}): Experi
   return parseExperiment({ ...minimalExperiment(), ...extra, sweep }, 'test');
 }
 
-/** The issues of the ExperimentError that `fn` throws. */
-function issuesOf(fn: () => unknown): InputIssue[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ExperimentError) return err.issues;
-    throw err;
-  }
-  throw new Error('expected an ExperimentError, but the experiment was accepted');
-}
 
 const sweepIssues = (sweep: unknown): InputIssue[] => issuesOf(() => withSweep(sweep));
 const grid = (parameters: Record<string, unknown[]>) => ({ kind: 'grid', parameters });
