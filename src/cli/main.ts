@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { graphCommand } from './commands/graph.ts';
 import { listCommand } from './commands/list.ts';
 import { mergeCommand } from './commands/merge.ts';
 import { runCommand } from './commands/run.ts';
@@ -23,7 +24,8 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     .command(schemaCommand)
     .command(listCommand)
     .command(mergeCommand)
-    .demandCommand(1, 'Name a command: run, merge, validate, schema or list.')
+    .command(graphCommand)
+    .demandCommand(1, 'Name a command: run, merge, validate, schema, list or graph.')
     .recommendCommands()
     .strict()
     .version(pkg.version)

@@ -26,6 +26,17 @@ export function nodeKey(kind: NodeKind, id: string): string {
   return `${kind}:${id}`;
 }
 
+/**
+ * Adds an edge with a stable key, "source->target:channel" (graphology's generated keys start from
+ * a random number in each process, which would make exports differ between runs).
+ */
+function link(g: DependencyGraph, source: string, target: string, channel: EdgeChannel): void {
+  const base = `${source}->${target}:${channel}`;
+  let key = base;
+  for (let n = 2; g.hasEdge(key); n++) key = `${base}#${n}`;
+  g.addDirectedEdgeWithKey(key, source, target, { channel });
+}
+
 /** Builds the dependency graph of a validated experiment (references are known to resolve). */
 export function buildGraph(exp: Experiment): DependencyGraph {
   const g: DependencyGraph = new MultiDirectedGraph<NodeAttributes, EdgeAttributes>();
@@ -33,18 +44,18 @@ export function buildGraph(exp: Experiment): DependencyGraph {
   s.assets.forEach((a, i) => g.addNode(nodeKey('asset', a.symbol), { kind: 'asset', denseId: i, label: a.symbol }));
   s.oracles.forEach((o, i) => {
     g.addNode(nodeKey('oracle', o.id), { kind: 'oracle', denseId: i, label: o.id });
-    g.addDirectedEdge(nodeKey('asset', o.asset), nodeKey('oracle', o.id), { channel: 'oracle' });
+    link(g, nodeKey('asset', o.asset), nodeKey('oracle', o.id), 'oracle');
   });
   s.insuranceFunds.forEach((f, i) => g.addNode(nodeKey('fund', f.id), { kind: 'fund', denseId: i, label: f.id }));
   s.backstopVaults.forEach((v, i) => g.addNode(nodeKey('vault', v.id), { kind: 'vault', denseId: i, label: v.id }));
   s.exchanges.forEach((x, i) => {
     const key = nodeKey('protocol', x.id);
     g.addNode(key, { kind: 'protocol', denseId: i, label: x.id, subKind: x.kind });
-    g.addDirectedEdge(nodeKey('fund', x.insuranceFund), key, { channel: 'backs' });
-    if (x.backstop) g.addDirectedEdge(nodeKey('vault', x.backstop.vault), key, { channel: 'backs' });
+    link(g, nodeKey('fund', x.insuranceFund), key, 'backs');
+    if (x.backstop) link(g, nodeKey('vault', x.backstop.vault), key, 'backs');
     for (const m of x.markets) {
-      g.addDirectedEdge(nodeKey('asset', m.asset), key, { channel: 'position' });
-      g.addDirectedEdge(nodeKey('oracle', m.oracle), key, { channel: 'oracle' });
+      link(g, nodeKey('asset', m.asset), key, 'position');
+      link(g, nodeKey('oracle', m.oracle), key, 'oracle');
     }
   });
   s.traders.forEach((c, i) => {
@@ -52,8 +63,8 @@ export function buildGraph(exp: Experiment): DependencyGraph {
     g.addNode(key, { kind: 'cohort', denseId: i, label: c.id, subKind: c.kind });
     // A cohort's losses beyond its collateral become its protocol's bad debt; the protocol's
     // ADL and socialized losses come back to the cohort.
-    g.addDirectedEdge(key, nodeKey('protocol', c.exchange), { channel: 'position' });
-    g.addDirectedEdge(nodeKey('protocol', c.exchange), key, { channel: 'position' });
+    link(g, key, nodeKey('protocol', c.exchange), 'position');
+    link(g, nodeKey('protocol', c.exchange), key, 'position');
   });
   return g;
 }
