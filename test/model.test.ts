@@ -8,6 +8,7 @@ import { ImpactCode } from '../src/model/world.ts';
 import { cholesky } from '../src/model/cholesky.ts';
 import { deriveSeed, Streams } from '../src/experiment/seeds.ts';
 import { accrueFunding } from '../src/engine/phases/accrueFunding.ts';
+import { updateOracles } from '../src/engine/phases/updateOracles.ts';
 import { evolveFundamentals } from '../src/engine/phases/evolveFundamentals.ts';
 import { markAccount } from '../src/engine/accounts.ts';
 import { tradeIntoMarket } from '../src/engine/market.ts';
@@ -220,5 +221,48 @@ describe('seeds', () => {
     expect(deriveSeed(7, 3, Streams.prices)).toBe(deriveSeed(7, 3, Streams.prices));
     expect(deriveSeed(7, 3, Streams.prices, 5)).not.toBe(deriveSeed(7, 3, Streams.prices));
     expect(deriveSeed(8, 3, Streams.prices)).not.toBe(deriveSeed(7, 3, Streams.prices));
+  });
+});
+
+describe('oracle feeds', () => {
+  /** Drives one asset's market (= fundamental) through `path`, one step each; returns the oracle's prices. */
+  function feed(oracle: Record<string, unknown>, path: number[], price = path[0]!): number[] {
+    const input = handExperiment({
+      assets: [{ symbol: 'BTC', price, depthUsd: 1e12, impactCoefficient: 0.1 }],
+      traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 1 }],
+    });
+    Object.assign(input.scenario.oracles[0]!, oracle);
+    input.steps = path.length;
+    const exp = parseExperiment(input, 'oracle');
+    const w = worldFor(exp, buildGraph(exp), 0);
+    return path.map((p, s) => {
+      w.step = s;
+      w.market[0] = p;
+      w.fundamental[0] = p;
+      updateOracles(w);
+      return w.oraclePrice[0]!;
+    });
+  }
+
+  it('A TWAP averages the last n readings, the steps before the start reading the initial price', () => {
+    // n = 3 over 100, 103, 106, 109: step 0 (100+100+100)/3 = 100; step 1 (100+100+103)/3 = 101;
+    // step 2 (100+103+106)/3 = 103; step 3 (103+106+109)/3 = 106.
+    expect(feed({ twapSteps: 3 }, [100, 103, 106, 109])).toEqual([100, 101, 103, 106].map((x) => expect.closeTo(x, 12)));
+  });
+  it('A lagged TWAP averages the n readings ending lag steps ago', () => {
+    // lag 1, n = 2 over 100, 104, 108, 112: step 2 reads (104+100)/2 = 102, step 3 (108+104)/2 = 106.
+    expect(feed({ twapSteps: 2, lagSteps: 1 }, [100, 104, 108, 112])).toEqual([100, 100, 102, 106].map((x) => expect.closeTo(x, 12)));
+  });
+  it('A push feed publishes on a 1% move or when its 5-step heartbeat is due', () => {
+    // Last published 100: 100.5 and 100.8 are under 1%; 101.2 is 1.2% → published at step 3; then
+    // nothing moves 1% from 101.2 until the heartbeat at step 3 + 5 = 8 publishes 101.6.
+    const path = [100, 100.5, 100.8, 101.2, 101.3, 101.4, 101.5, 101.55, 101.6];
+    expect(feed({ deviationThreshold: 0.01, heartbeatSteps: 5 }, path)).toEqual([100, 100, 100, 101.2, 101.2, 101.2, 101.2, 101.2, 101.6]);
+  });
+  it('A floored feed holds its floor while the market trades lower (the LUNA feed at $0.107)', () => {
+    expect(feed({ floorUsd: 0.107 }, [1, 0.5, 0.1, 0.01])).toEqual([1, 0.5, 0.107, 0.107]);
+  });
+  it('A frozen feed keeps its last price from the freeze step on', () => {
+    expect(feed({ freezeAtStep: 2 }, [100, 90, 80, 70])).toEqual([100, 90, 90, 90]);
   });
 });

@@ -82,6 +82,13 @@ export const Oracle = z.strictObject({
   asset: id,
   source: z.enum(['market', 'fundamental']).default('market'),
   lagSteps: z.number().int().min(0).default(0),
+  twapSteps: z.number().int().min(1).default(1).describe('the reading is the mean of this many steps of the source (1 = spot)'),
+  deviationThreshold: nonNegative
+    .default(0)
+    .describe('push feed: publish only when the reading moves this fraction from the last published price (0 = every step)'),
+  heartbeatSteps: z.number().int().min(0).default(0).describe('push feed: publish at least this often whatever the move (0 = no heartbeat)'),
+  floorUsd: positive.optional().describe('the feed never reports below this price (the LUNA feed held a $0.107 floor)'),
+  freezeAtStep: step.optional().describe('the feed stops updating from this step on'),
 });
 
 export const InsuranceFund = z.strictObject({

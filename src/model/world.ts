@@ -111,6 +111,16 @@ export interface World {
   readonly oracleSource: Uint8Array;
   readonly oracleLag: Int32Array;
   readonly oraclePrice: Float64Array;
+  /** Steps averaged into a reading (1 = spot). */
+  readonly oracleTwapSteps: Int32Array;
+  /** Push feeds: publish on a move of this fraction (0 = every step), or every heartbeat steps. */
+  readonly oracleDeviation: Float64Array;
+  readonly oracleHeartbeatSteps: Int32Array;
+  /** Lowest price a feed reports (0 = none); step from which it stops updating (-1 = never). */
+  readonly oracleFloorUsd: Float64Array;
+  readonly oracleFreezeStep: Int32Array;
+  /** Step of the last published update. */
+  readonly oracleLastUpdateStep: Int32Array;
   /** Ring buffer of source prices, historyLength slots per oracle. */
   readonly oracleHistory: Float64Array;
   readonly historyLength: number;
@@ -347,23 +357,33 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
   const oracleAsset = new Int32Array(nOracles);
   const oracleSource = new Uint8Array(nOracles);
   const oracleLag = new Int32Array(nOracles);
+  const oracleTwapSteps = new Int32Array(nOracles);
+  const oracleDeviation = new Float64Array(nOracles);
+  const oracleHeartbeatSteps = new Int32Array(nOracles);
+  const oracleFloorUsd = new Float64Array(nOracles);
+  const oracleFreezeStep = new Int32Array(nOracles);
   const assetFirstOracle = new Int32Array(nAssets).fill(-1);
-  let maxLag = 0;
+  let historyLength = 1;
   for (const o of s.oracles) {
     const i = denseId(graph, 'oracle', o.id);
     const a = denseId(graph, 'asset', o.asset);
     oracleAsset[i] = a;
     oracleSource[i] = o.source === 'market' ? 0 : 1;
     oracleLag[i] = o.lagSteps;
+    oracleTwapSteps[i] = o.twapSteps;
+    oracleDeviation[i] = o.deviationThreshold;
+    oracleHeartbeatSteps[i] = o.heartbeatSteps;
+    oracleFloorUsd[i] = o.floorUsd ?? 0;
+    oracleFreezeStep[i] = o.freezeAtStep ?? -1;
     if (assetFirstOracle[a] === -1) assetFirstOracle[a] = i;
-    maxLag = Math.max(maxLag, o.lagSteps);
+    // The ring buffer holds every reading a lagged average needs.
+    historyLength = Math.max(historyLength, o.lagSteps + o.twapSteps);
   }
-  const historyLength = maxLag + 1;
   const oracleHistory = new Float64Array(nOracles * historyLength);
   const oraclePrice = new Float64Array(nOracles);
   for (let o = 0; o < nOracles; o++) {
     const p = initialPrice[oracleAsset[o]!]!;
-    oraclePrice[o] = p;
+    oraclePrice[o] = Math.max(p, oracleFloorUsd[o]!);
     oracleHistory.fill(p, o * historyLength, (o + 1) * historyLength);
   }
 
@@ -689,6 +709,12 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     oracleSource,
     oracleLag,
     oraclePrice,
+    oracleTwapSteps,
+    oracleDeviation,
+    oracleHeartbeatSteps,
+    oracleFloorUsd,
+    oracleFreezeStep,
+    oracleLastUpdateStep: new Int32Array(nOracles),
     oracleHistory,
     historyLength,
     assetFirstOracle,

@@ -1,12 +1,46 @@
-// Stage 3: oracles. Each oracle reads its source (the market or the fundamental price) into a
-// ring buffer and reports the value from `lagSteps` steps ago. Zero-lag oracles are refreshed
-// again between cascade rounds, so a fire sale reaches the marks within the step; a lagged
-// oracle shows it `lagSteps` steps later.
+// Stage 3: oracles. Each oracle records its source (the market or the fundamental price) in a ring
+// buffer; its reading is the mean of `twapSteps` readings ending `lagSteps` steps ago. A push feed
+// (Chainlink-style) publishes the reading only when it moved by the deviation threshold or the
+// heartbeat is due; a floor keeps the feed from reporting lower (the LUNA feed held $0.107 while the
+// market traded near $0.01); a frozen feed stops updating. Zero-lag oracles are refreshed again
+// between cascade rounds, so a fire sale reaches the marks within the step.
 import type { World } from '../../model/world.ts';
 
 function sourcePrice(w: World, o: number): number {
   const a = w.oracleAsset[o]!;
   return w.oracleSource[o] === 0 ? w.market[a]! : w.fundamental[a]!;
+}
+
+/** Mean of the oracle's source over `twapSteps` steps ending `lagSteps` before the current step. */
+function reading(w: World, o: number): number {
+  const len = w.historyLength;
+  const base = o * len;
+  const end = w.step - w.oracleLag[o]!;
+  const n = w.oracleTwapSteps[o]!;
+  let sum = 0;
+  // Steps before 0 read the ring's initial fill (the initial price): never overwritten by then.
+  for (let k = 0; k < n; k++) sum += w.oracleHistory[base + ((((end - k) % len) + len) % len)]!;
+  return sum / n;
+}
+
+/** Publishes oracle o's reading if its feed rules allow; returns true if its price changed. */
+function publish(w: World, o: number): boolean {
+  const freeze = w.oracleFreezeStep[o]!;
+  if (freeze >= 0 && w.step >= freeze) return false;
+  const candidate = reading(w, o);
+  const last = w.oraclePrice[o]!;
+  const threshold = w.oracleDeviation[o]!;
+  const heartbeat = w.oracleHeartbeatSteps[o]!;
+  const due =
+    threshold === 0 ||
+    Math.abs(candidate - last) >= threshold * last ||
+    (heartbeat > 0 && w.step - w.oracleLastUpdateStep[o]! >= heartbeat);
+  if (!due) return false;
+  const price = Math.max(candidate, w.oracleFloorUsd[o]!);
+  w.oracleLastUpdateStep[o] = w.step;
+  if (price === last) return false;
+  w.oraclePrice[o] = price;
+  return true;
 }
 
 /** Start-of-step update of every oracle. */
@@ -15,26 +49,21 @@ export function updateOracles(w: World): void {
   const slot = w.step % len;
   for (let o = 0; o < w.nOracles; o++) {
     w.oracleHistory[o * len + slot] = sourcePrice(w, o);
-    const lag = w.oracleLag[o]!;
-    w.oraclePrice[o] = w.oracleHistory[o * len + ((((w.step - lag) % len) + len) % len)]!;
+    publish(w, o);
   }
 }
 
 /**
- * Between cascade rounds: records the latest source price as this step's reading, and moves
- * zero-lag oracles to it. Returns true if any oracle price changed.
+ * Between cascade rounds: records the latest source price as this step's reading, and lets
+ * zero-lag oracles publish it. Returns true if any oracle price changed.
  */
 export function refreshOracles(w: World): boolean {
   const len = w.historyLength;
   const slot = w.step % len;
   let changed = false;
   for (let o = 0; o < w.nOracles; o++) {
-    const p = sourcePrice(w, o);
-    w.oracleHistory[o * len + slot] = p;
-    if (w.oracleLag[o] === 0 && w.oraclePrice[o] !== p) {
-      w.oraclePrice[o] = p;
-      changed = true;
-    }
+    w.oracleHistory[o * len + slot] = sourcePrice(w, o);
+    if (w.oracleLag[o] === 0 && publish(w, o)) changed = true;
   }
   return changed;
 }
