@@ -1,32 +1,21 @@
 // The real `contagion` command, spawned as a user would run it (from another cwd, stdin closed):
 // malformed experiments must exit 2 naming the field path and value with no stack trace, and
 // schema/validate/list must work on good input.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { firstSentence, listExperiments } from '../src/cli/commands/list.ts';
 import { runOverrides } from '../src/cli/commands/run.ts';
 import { applyOverrides } from '../src/experiment/overrides.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
+import { runCli } from './fixtures/cli.ts';
 
-const CLI = fileURLToPath(new URL('../src/cli/contagion.js', import.meta.url));
 // A cwd outside the package proves the CLI finds its own files (tsconfig, experiments/).
 const WORK = mkdtempSync(join(tmpdir(), 'contagion-cli-'));
 const TIMEOUT = 30_000;
 
-function contagion(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    cwd: WORK,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, CONTAGION_DEBUG: '', NO_COLOR: '1' },
-    timeout: TIMEOUT,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const contagion = (...args: string[]) => runCli(WORK, ...args);
 
 let fileCount = 0;
 /** Write an experiment (the fixture with overrides, or raw text) to a fresh temp file. */

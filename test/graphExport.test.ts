@@ -2,11 +2,9 @@
 // graphology JSON. Each format must carry every node with its kind and every edge with its channel,
 // be well-formed XML (checked by a small parser below, no dependency), escape hostile labels, round
 // trip (JSON), be deterministic, and be reachable through the real `contagion graph` command.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MultiDirectedGraph } from 'graphology';
 import type { SerializedGraph } from 'graphology-types';
 import { describe, expect, test } from 'vitest';
@@ -14,6 +12,7 @@ import { parseExperiment } from '../src/experiment/load.ts';
 import { buildGraph, type DependencyGraph, type EdgeAttributes, type NodeAttributes } from '../src/graph/build.ts';
 import { edgeIds, exportGraph, GRAPH_FORMATS, toGexf, toGraphml, toJson, xmlEscape } from '../src/graph/export.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
+import { runCli } from './fixtures/cli.ts';
 
 // ---------------------------------------------------------------------------------------------
 // A minimal XML 1.0 well-formedness checker and tree builder: prolog, comments, elements with
@@ -425,22 +424,12 @@ describe('determinism', () => {
 // ---------------------------------------------------------------------------------------------
 // The real command, spawned as a user runs it (another cwd, stdin closed).
 
-const CLI = fileURLToPath(new URL('../src/cli/contagion.js', import.meta.url));
 const WORK = mkdtempSync(join(tmpdir(), 'contagion-graph-'));
 const FILE = join(WORK, 'minimal.json');
 writeFileSync(FILE, JSON.stringify(minimalExperiment(), null, 2));
 const TIMEOUT = 30_000;
 
-function contagion(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    cwd: WORK,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, CONTAGION_DEBUG: '', NO_COLOR: '1' },
-    timeout: TIMEOUT,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const contagion = (...args: string[]) => runCli(WORK, ...args);
 
 describe('contagion graph', () => {
   test('--format gexf writes GEXF to stdout, exit 0, the same bytes on every run', () => {

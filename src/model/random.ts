@@ -1,5 +1,5 @@
 // Seeded random streams. Every draw in a run comes from one of these, passed in explicitly; the
-// engine never touches Math.random. Streams are separate (prices, behaviour, initialisation) so
+// engine never uses the global generator. Streams are separate (prices, behaviour, initialisation) so
 // that a new behaviour does not shift the price path.
 import seedrandom from 'seedrandom';
 import type { Distribution } from '../experiment/schema.ts';
