@@ -8,6 +8,8 @@ import { markAccount } from '../src/engine/accounts.ts';
 import { EventKindCode } from '../src/engine/record.ts';
 import { Status, type World } from '../src/model/world.ts';
 import { checkInvariants } from '../src/engine/invariants.ts';
+import { makeStream } from '../src/model/random.ts';
+import { replicateSeeds } from '../src/engine/simulate.ts';
 
 const cash = (w: World, holder: number) => w.ledger.balance[holder]!;
 const fund = (w: World) => w.ledger.balance[w.fundHolderStart]!;
@@ -222,6 +224,50 @@ describe('the loss waterfall', () => {
     expect(w.acc.adlAbsorbedUsd[0]).toBeCloseTo(160, 9);
     expect(w.acc.badDebtUsd[0]).toBeCloseTo(160, 9);
     expect(w.accountStatus[f]).toBe(Status.bankrupt);
+    checkInvariants(w);
+  });
+
+  const adlBook = (adlRanking: 'random-start' | 'pro-rata') =>
+    handWorld({
+      fundUsd: 100,
+      adlRanking,
+      traders: [
+        { id: 'F', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 800, leverage: 10 },
+        { id: 'A', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'short' }], collateralUsd: 1000, leverage: 5 },
+        { id: 'B', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'short' }], collateralUsd: 500, leverage: 10 },
+      ],
+    });
+
+  it('Pro-rata ADL splits the close over the profitable opposite positions by size', () => {
+    // Same book: F long 80 bankrupt at 88 (bankruptcy price 90); A and B short 50 each, both in profit.
+    // Their 100 units exceed the 80 to place: A takes 80 × 50/100 = 40, B the remaining 40, both at 90.
+    // A: 1000 + 40 × (100 − 90) = 1400 cash, −10 left; B: 500 + 400 = 900, −10 left.
+    const w = adlBook('pro-rata');
+    const [f, a, b] = [accountOf(w, 0), accountOf(w, 1), accountOf(w, 2)];
+    setPrice(w, 'BTC', 88);
+    expect(liquidateAccount(w, f)).toBe(true);
+    const adl = eventsOf(w, EventKindCode.adl);
+    expect(adl.map((e) => [e.account, e.quantity])).toEqual([[a, 40], [b, 40]]);
+    expect(cash(w, a)).toBeCloseTo(1400, 9);
+    expect(cash(w, b)).toBeCloseTo(900, 9);
+    expect(qtyOf(w, a)).toBeCloseTo(-10, 12);
+    expect(qtyOf(w, b)).toBeCloseTo(-10, 12);
+    expect(w.acc.adlAbsorbedUsd[0]).toBeCloseTo(160, 9);
+    checkInvariants(w);
+  });
+
+  it('Random-start ADL (dYdX v4) walks the opposite positions in order from a drawn start', () => {
+    // The first behaviour draw of replicate 0 picks the start among the 2 candidates [A, B]; the
+    // first counterparty closes fully (50), the next takes the remaining 30, at the bankruptcy price 90.
+    const w = adlBook('random-start');
+    const [f, a, b] = [accountOf(w, 0), accountOf(w, 1), accountOf(w, 2)];
+    const start = Math.floor(makeStream(replicateSeeds(1, 0).behaviour).uniform() * 2);
+    setPrice(w, 'BTC', 88);
+    expect(liquidateAccount(w, f)).toBe(true);
+    const expected = start === 0 ? [[a, 50], [b, 30]] : [[b, 50], [a, 30]];
+    const adl = eventsOf(w, EventKindCode.adl);
+    expect(adl.map((e) => [e.account, e.quantity])).toEqual(expected);
+    for (const e of adl) expect(e.price).toBeCloseTo(90, 9);
     checkInvariants(w);
   });
 

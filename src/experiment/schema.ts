@@ -141,7 +141,15 @@ export const PerpExchange = z.strictObject({
       .describe('an order sold into the book fills only while its marginal price stays within this fraction of the mark; the rest waits'),
     maxRoundsPerStep: z.number().int().min(1).default(20),
   }),
-  adl: z.strictObject({ ranking: z.literal('pnl-leverage') }).default({ ranking: 'pnl-leverage' }),
+  adl: z
+    .strictObject({
+      ranking: z
+        .enum(['pnl-leverage', 'random-start', 'pro-rata'])
+        .describe(
+          'pnl-leverage: profitable opposite positions by PnL% × effective leverage (BitMEX); random-start: opposite positions in index order from a random start (dYdX v4); pro-rata: every profitable opposite position in proportion to its size',
+        ),
+    })
+    .default({ ranking: 'pnl-leverage' }),
   funding: z
     .strictObject({
       interestRatePer8h: z.number().default(0.0001),

@@ -17,6 +17,8 @@ export const Role = { directional: 0, marketMaker: 1, liquidator: 2, vault: 3 } 
 export const Status = { active: 0, liquidated: 1, bankrupt: 2 } as const;
 export const ImpactCode = { linear: 0, sqrt: 1, exponential: 2 } as const;
 export const LiquidationMode = { partial: 0, full: 1 } as const;
+/** ADL counterparty selection (see settleLosses.autoDeleverage). */
+export const AdlRanking = { 'pnl-leverage': 0, 'random-start': 1, 'pro-rata': 2 } as const;
 
 const SECONDS_PER_YEAR = 365 * 24 * 3600;
 
@@ -134,6 +136,8 @@ export interface World {
   readonly exchangeVaultAccount: Int32Array;
   readonly takeoverBelowMaintenanceShare: Float64Array;
   readonly liquidationMode: Uint8Array;
+  /** AdlRanking code per exchange. */
+  readonly adlRanking: Uint8Array;
   readonly penaltyFraction: Float64Array;
   readonly partialMinNotionalUsd: Float64Array;
   /** Book orders fill only while the marginal price is within this fraction of the mark. */
@@ -623,6 +627,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
 
   const exchangeFund = new Int32Array(nExchanges);
   const liquidationMode = new Uint8Array(nExchanges);
+  const adlRanking = new Uint8Array(nExchanges);
   const penaltyFraction = new Float64Array(nExchanges);
   const partialMinNotionalUsd = new Float64Array(nExchanges);
   const priceBandFraction = new Float64Array(nExchanges);
@@ -634,6 +639,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     const xi = denseId(graph, 'protocol', x.id);
     exchangeFund[xi] = denseId(graph, 'fund', x.insuranceFund);
     liquidationMode[xi] = LiquidationMode[x.liquidation.mode];
+    adlRanking[xi] = AdlRanking[x.adl.ranking];
     penaltyFraction[xi] = x.liquidation.penaltyFraction;
     partialMinNotionalUsd[xi] = x.liquidation.partialMinNotionalUsd;
     priceBandFraction[xi] = x.liquidation.priceBandFraction;
@@ -724,6 +730,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     exchangeVaultAccount,
     takeoverBelowMaintenanceShare,
     liquidationMode,
+    adlRanking,
     penaltyFraction,
     partialMinNotionalUsd,
     priceBandFraction,

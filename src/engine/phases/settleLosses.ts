@@ -3,7 +3,7 @@
 // against the most profitable, most leveraged opposite accounts at the bankruptcy price (BitMEX
 // ranking); what nothing can absorb is socialized as a haircut on unrealized profits (accounts
 // without open positions never bear it, as on Hyperliquid). Each stage is recorded.
-import { Status, type World } from '../../model/world.ts';
+import { AdlRanking, Status, type World } from '../../model/world.ts';
 import { applyFill, markAccount, markPrice } from '../accounts.ts';
 import { EventKindCode } from '../record.ts';
 
@@ -85,25 +85,30 @@ function unrealizedPnl(w: World, b: number): number {
 }
 
 /**
- * Auto-deleverages: closes `dq` units (signed change of failed position p) at the bankruptcy
- * price `priceUsd` against opposite positions in the same market with unrealized profit, ranked
- * by BitMEX's score PnL% × effective leverage (PnL% = uPnL / entry value, effective leverage =
- * notional / equity), highest first, ties by position index. A winner is never closed beyond its
- * own entry price: ADL takes at most its profit, so it cannot bankrupt the winner (an account far
- * under water can have a bankruptcy price beyond any winner's entry, or even below zero). Whatever
- * that leaves unpaid stays as the failed account's shortfall for the rest of the waterfall.
- * Returns the quantity placed (signed like dq) and adds the loss winners bore against the mark to
- * the step's ADL-absorbed bad debt.
+ * Auto-deleverages: closes `dq` units (signed change of failed position p) at the bankruptcy price
+ * `priceUsd` against opposite positions in the same market, chosen by the exchange's policy:
+ * - pnl-leverage (BitMEX): positions with unrealized profit, by PnL% × effective leverage
+ *   (PnL% = uPnL / entry value, effective leverage = notional / equity), highest first;
+ * - random-start (dYdX v4): every opposite position of a solvent account, in position order from a
+ *   random start (one draw from the behaviour stream), wrapping around;
+ * - pro-rata: every opposite position with unrealized profit takes a share in proportion to its size.
+ * Ties by position index. A counterparty is never closed at a price worse for it than its entry (a
+ * winner gives up at most its profit) or than mark (a loser loses no more than at mark), so ADL
+ * cannot bankrupt it; whatever that leaves unpaid stays as the failed account's shortfall. Returns
+ * the quantity placed (signed like dq) and adds what counterparties gave up against mark to the
+ * step's ADL-absorbed bad debt.
  */
 export function autoDeleverage(w: World, p: number, dq: number, priceUsd: number, cause: number): number {
   const m = w.posMarket[p]!;
   const x = w.marketExchange[m]!;
   const failed = w.posAccount[p]!;
   const sign = Math.sign(dq);
+  const policy = w.adlRanking[x]!;
   const ranked = w.scratch.ranked;
   const score = w.scratch.rankScore;
   const mark = markPrice(w, m);
   let n = 0;
+  let grossQty = 0;
   for (let i = w.marketPosStart[m]!; i < w.marketPosStart[m + 1]!; i++) {
     const wp = w.marketPositions[i]!;
     const q = w.posQty[wp]!;
@@ -112,36 +117,46 @@ export function autoDeleverage(w: World, p: number, dq: number, priceUsd: number
     if (q * sign <= 0) continue;
     const b = w.posAccount[wp]!;
     if (b === failed || w.accountStatus[b] !== Status.active) continue;
-    const pnl = q * mark + w.posQuote[wp]! - q * (w.fundingIndex[m]! - w.posFundingIndex[wp]!);
-    if (!(pnl > 0)) continue;
     const equity = markAccount(w, b);
     if (!(equity > 0)) continue;
-    const entryValue = Math.abs(w.posQuote[wp]!);
-    score[wp] = (pnl / entryValue) * (w.accountNotional[b]! / equity);
+    const pnl = q * mark + w.posQuote[wp]! - q * (w.fundingIndex[m]! - w.posFundingIndex[wp]!);
+    if (policy !== AdlRanking['random-start'] && !(pnl > 0)) continue;
+    if (policy === AdlRanking['pnl-leverage']) {
+      score[wp] = (pnl / Math.abs(w.posQuote[wp]!)) * (w.accountNotional[b]! / equity);
+    }
+    grossQty += Math.abs(q);
     ranked[n++] = wp;
   }
   const order = ranked.subarray(0, n);
-  order.sort((i, j) => score[j]! - score[i]! || i - j);
-  let remaining = Math.abs(dq);
+  if (policy === AdlRanking['pnl-leverage']) order.sort((i, j) => score[j]! - score[i]! || i - j);
+  // Positions are already in index order; random-start rotates the list to a random first one.
+  const start = policy === AdlRanking['random-start'] && n > 0 ? Math.floor(w.behaviour.uniform() * n) : 0;
+  const want = Math.abs(dq);
+  let remaining = want;
   for (let k = 0; k < n && remaining > 0; k++) {
-    const wp = order[k]!;
+    const wp = order[(start + k) % n]!;
     const q = w.posQty[wp]!;
-    const take = Math.min(remaining, Math.abs(q));
-    // The winner closes `take` (its change has the opposite sign of its position, i.e. −sign).
-    const winnerChange = take === Math.abs(q) ? -q : -sign * take;
-    // Winner's entry (break-even) price: a short buys back no higher, a long sells no lower.
+    // Pro rata: each takes its share of the order (all of itself if the order exceeds the side);
+    // the last takes what is left, so the shares add up to the order exactly.
+    const proRata = policy === AdlRanking['pro-rata'] && grossQty > want;
+    const share = proRata ? (k === n - 1 ? remaining : (want * Math.abs(q)) / grossQty) : Math.abs(q);
+    const take = Math.min(remaining, share, Math.abs(q));
+    if (!(take > 0)) continue;
+    // The counterparty closes `take` (its change has the opposite sign of its position, i.e. −sign).
+    const change = take >= Math.abs(q) ? -q : -sign * take;
+    // The worst price for the counterparty: its entry when winning, mark when losing.
     const entry = -w.posQuote[wp]! / q;
-    const price = q < 0 ? Math.min(priceUsd, entry) : Math.max(priceUsd, entry);
-    applyFill(w, wp, winnerChange, price);
-    applyFill(w, p, -winnerChange, price);
-    remaining -= take;
-    // What the winner gave up against closing at mark: the bad debt ADL absorbed (if any).
-    const givenUp = winnerChange * (price - mark);
+    const price = q < 0 ? Math.min(priceUsd, Math.max(entry, mark)) : Math.max(priceUsd, Math.min(entry, mark));
+    applyFill(w, wp, change, price);
+    applyFill(w, p, -change, price);
+    remaining -= Math.abs(change);
+    // What the counterparty gave up against closing at mark: the bad debt ADL absorbed (if any).
+    const givenUp = change * (price - mark);
     if (givenUp > 0) w.acc.adlAbsorbedUsd[x] = w.acc.adlAbsorbedUsd[x]! + givenUp;
     const b = w.posAccount[wp]!;
-    w.events.push(w.step, w.round, EventKindCode.adl, x, b, w.marketAsset[m]!, winnerChange, price, take * price, cause);
-    w.acc.adlVolumeUsd[x] = w.acc.adlVolumeUsd[x]! + take * price;
+    w.events.push(w.step, w.round, EventKindCode.adl, x, b, w.marketAsset[m]!, change, price, Math.abs(change) * price, cause);
+    w.acc.adlVolumeUsd[x] = w.acc.adlVolumeUsd[x]! + Math.abs(change) * price;
     w.acc.adlCount[x]!++;
   }
-  return sign * (Math.abs(dq) - remaining);
+  return sign * (want - Math.max(remaining, 0));
 }
