@@ -31,6 +31,13 @@ console.log(`| bad debt per run: mean / p95 / p99 | ${usd(mean(badDebt))} / ${us
 console.log(`| paid by the fund / by ADL'd winners / socialized (mean per run) | ${usd(mean(col('fund_payout_usd')))} / ${usd(mean(col('adl_absorbed_usd')))} / ${usd(mean(col('socialized_loss_usd')))} |`);
 console.log(`| liquidated notional per run (mean) | ${usd(mean(col('liquidation_volume_usd')))} |`);
 console.log(`| max cascade depth (mean / max) | ${mean(col('max_cascade_depth')).toFixed(1)} / ${Math.max(...col('max_cascade_depth'))} |`);
+// Fairness: per-run medians of effective leverage, then their median over the runs that had any.
+const finite = (xs: number[]) => xs.filter((x) => !Number.isNaN(x));
+const lev = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '∞ (under water)');
+const adlLev = finite(col('adl_hit_median_leverage'));
+const liqLev = finite(col('liquidated_median_leverage'));
+console.log(`| median leverage of accounts hit by ADL / liquidated | ${adlLev.length ? lev(quantile(adlLev, 0.5)) : 'no ADL'} / ${liqLev.length ? lev(quantile(liqLev, 0.5)) : 'none'} |`);
+console.log(`| Gini of losses across accounts (mean) | ${mean(finite(col('loss_gini'))).toFixed(2)} |`);
 
 const eventsPath = join(dir, 'events.arrow');
 if (existsSync(eventsPath)) {

@@ -10,6 +10,7 @@ import { Status, type World } from '../src/model/world.ts';
 import { checkInvariants } from '../src/engine/invariants.ts';
 import { makeStream } from '../src/model/random.ts';
 import { replicateSeeds } from '../src/engine/simulate.ts';
+import { gini, median } from '../src/engine/fairness.ts';
 
 const cash = (w: World, holder: number) => w.ledger.balance[holder]!;
 const fund = (w: World) => w.ledger.balance[w.fundHolderStart]!;
@@ -224,6 +225,11 @@ describe('the loss waterfall', () => {
     expect(w.acc.adlAbsorbedUsd[0]).toBeCloseTo(160, 9);
     expect(w.acc.badDebtUsd[0]).toBeCloseTo(160, 9);
     expect(w.accountStatus[f]).toBe(Status.bankrupt);
+    // Fairness: ADL hit B at leverage 4 and A at 2.75 (median 3.375); F was liquidated under water
+    // (equity −160 → infinite effective leverage).
+    expect(w.fairness.adlLeverage).toEqual([4, 2.75].map((x) => expect.closeTo(x, 12)));
+    expect(median(w.fairness.adlLeverage)).toBeCloseTo(3.375, 12);
+    expect(w.fairness.liquidatedLeverage).toEqual([Infinity]);
     checkInvariants(w);
   });
 
@@ -365,5 +371,22 @@ describe('invariant checks', () => {
   it('A transfer of a non-finite amount is refused', () => {
     const w = fresh();
     expect(() => w.ledger.transfer(0, 1, Infinity)).toThrow(/non-finite transfer/);
+  });
+});
+
+describe('fairness statistics', () => {
+  it('Gini of losses: 0 when equal, 0.75 when one of four bears everything, 2/9 for 1, 2, 3', () => {
+    // Sorted x, 1-based ranks: G = 2·Σ i·x / (n·Σx) − (n + 1)/n.
+    // [0,0,0,10]: 2·40/(4·10) − 5/4 = 0.75. [5,5]: 2·15/(2·10) − 3/2 = 0. [1,2,3]: 2·14/(3·6) − 4/3 = 2/9.
+    expect(gini([0, 0, 0, 10])).toBeCloseTo(0.75, 12);
+    expect(gini([5, 5])).toBe(0);
+    expect(gini([3, 1, 2])).toBeCloseTo(2 / 9, 12);
+    expect(gini([0, 0])).toBeNaN();
+  });
+  it('Median of leverages, with infinite leverage counted as the largest', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([1, 2, 3, 4])).toBe(2.5);
+    expect(median([1, Infinity, Infinity])).toBe(Infinity);
+    expect(median([])).toBeNaN();
   });
 });

@@ -72,6 +72,9 @@ const SUMMARY: RunSummary = {
   drawdownAmplification: NaN,
   insolventProtocols: 1,
   stressSteps: 1,
+  adlHitMedianLeverage: 0.2,
+  liquidatedMedianLeverage: Infinity,
+  lossGini: 0.75,
   totalValueUsd: 1234.5,
   ledgerErrorUsd: 1e-9,
 };

@@ -108,3 +108,9 @@ export function bankruptcyPrice(w: World, p: number, equityUsd: number, notional
   const price = markPrice(w, w.posMarket[p]!);
   return price * (1 - (Math.sign(w.posQty[p]!) * equityUsd) / notionalUsd);
 }
+
+/** Effective leverage of account a from its last mark: notional / equity, Infinity when equity ≤ 0. */
+export function effectiveLeverage(w: World, a: number): number {
+  const equity = w.accountEquity[a]!;
+  return equity > 0 ? w.accountNotional[a]! / equity : Infinity;
+}

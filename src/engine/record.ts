@@ -198,6 +198,12 @@ export interface RunSummary {
   /** Protocols that socialized a loss or left bad debt uncovered. */
   insolventProtocols: number;
   stressSteps: number;
+  /** Median effective leverage (notional / equity) of accounts when hit by ADL; NaN without ADL. */
+  adlHitMedianLeverage: number;
+  /** Median effective leverage of accounts when liquidated (Infinity if at or below zero equity). */
+  liquidatedMedianLeverage: number;
+  /** Gini coefficient of account losses (contributed − final equity, if positive) over all accounts. */
+  lossGini: number;
   totalValueUsd: number;
   ledgerErrorUsd: number;
 }
@@ -236,6 +242,9 @@ export const RUN_SUMMARY_COLUMNS: ReadonlyArray<[keyof RunSummary, string, 'f64'
   ['drawdownAmplification', 'drawdown_amplification', 'f64'],
   ['insolventProtocols', 'insolvent_protocols', 'i32'],
   ['stressSteps', 'stress_steps', 'i32'],
+  ['adlHitMedianLeverage', 'adl_hit_median_leverage', 'f64'],
+  ['liquidatedMedianLeverage', 'liquidated_median_leverage', 'f64'],
+  ['lossGini', 'loss_gini', 'f64'],
   ['totalValueUsd', 'total_value_usd', 'f64'],
   ['ledgerErrorUsd', 'ledger_error_usd', 'f64'],
 ];

@@ -8,6 +8,7 @@ import { checkInvariants } from './invariants.ts';
 import { InvariantError } from '../experiment/errors.ts';
 import type { RunResult, RunSummary } from './record.ts';
 import { step } from './step.ts';
+import { accountLossesUsd, gini, median } from './fairness.ts';
 
 export interface SimulateOptions {
   /** Check every invariant after every step (else once at the end). */
@@ -109,6 +110,9 @@ export function summarize(w: World): RunSummary {
     drawdownAmplification: fundamentalDd > 0 ? marketDd / fundamentalDd : NaN,
     insolventProtocols: insolvent,
     stressSteps: w.stressSteps,
+    adlHitMedianLeverage: median(w.fairness.adlLeverage),
+    liquidatedMedianLeverage: median(w.fairness.liquidatedLeverage),
+    lossGini: gini(accountLossesUsd(w)),
     totalValueUsd: w.ledger.totalUsd(),
     ledgerErrorUsd: w.ledger.errorUsd(),
   };

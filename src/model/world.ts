@@ -230,6 +230,13 @@ export interface World {
   readonly priceTable: PriceTable | null;
   readonly fundMinUsd: Float64Array;
   fundDepletionStep: number;
+  /**
+   * Fairness: effective leverage (notional / equity; Infinity at or below zero equity) of every
+   * account hit by ADL and every account liquidated, at that moment; and what each account put in
+   * (initial collateral plus top-ups), for the distribution of losses.
+   */
+  readonly fairness: { adlLeverage: number[]; liquidatedLeverage: number[] };
+  readonly accountContributedUsd: Float64Array;
   stressSteps: number;
   maxCascadeDepth: number;
   readonly totals: StepAccumulators;
@@ -789,6 +796,8 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     priceTable: exp.output.prices ? new PriceTable(exp.steps, nAssets) : null,
     fundMinUsd: Float64Array.from({ length: nFunds }, (_, f) => initialBalances[fundHolderStart + f]!),
     fundDepletionStep: -1,
+    fairness: { adlLeverage: [], liquidatedLeverage: [] },
+    accountContributedUsd: initialBalances.slice(0, nAccounts),
     stressSteps: 0,
     maxCascadeDepth: 0,
     totals: accumulators(nExchanges),

@@ -8,7 +8,7 @@
 // stop when nobody is liquidatable or at the exchange's round limit; their count is the depth.
 import { Status, LiquidationMode, type World } from '../../model/world.ts';
 import { EventKindCode } from '../record.ts';
-import { applyFill, bankruptcyPrice, hasPositions, markAccount, markPrice, positionIn } from '../accounts.ts';
+import { applyFill, bankruptcyPrice, effectiveLeverage, hasPositions, markAccount, markPrice, positionIn } from '../accounts.ts';
 import { BookSide, tradeIntoBook } from '../book.ts';
 import { quoteFill } from '../market.ts';
 import { causeFor } from '../causes.ts';
@@ -62,6 +62,7 @@ export function liquidateAccount(w: World, a: number): boolean {
   if (!(equity < maintenance) || notional === 0) return false;
   const x = w.accountExchange[a]!;
   const cause = causeFor(w, a);
+  const leverage = effectiveLeverage(w, a);
   let progressed = true;
   const vault = w.exchangeVaultAccount[x]!;
   if (equity > 0 && equity < w.takeoverBelowMaintenanceShare[x]! * maintenance && vaultCanTake(w, vault, a)) {
@@ -76,6 +77,7 @@ export function liquidateAccount(w: World, a: number): boolean {
     }
   }
   if (progressed) {
+    w.fairness.liquidatedLeverage.push(leverage);
     w.acc.liquidations[x]!++;
     if (w.acc.cascadeRounds[x]! < w.round + 1) w.acc.cascadeRounds[x] = w.round + 1;
   }

@@ -36,6 +36,7 @@ function topUp(w: World, a: number, cause: number): void {
   const amount = Math.min(w.accountInitial[a]! - w.accountEquity[a]!, w.ledger.balance[wallet]!);
   if (!(amount > 0)) return;
   w.ledger.transfer(wallet, a, amount);
+  w.accountContributedUsd[a] = w.accountContributedUsd[a]! + amount;
   w.events.push(w.step, 0, EventKindCode.top_up, w.accountExchange[a]!, a, -1, 0, 0, amount, cause);
   markAccount(w, a);
 }

@@ -4,7 +4,7 @@
 // ranking); what nothing can absorb is socialized as a haircut on unrealized profits (accounts
 // without open positions never bear it, as on Hyperliquid). Each stage is recorded.
 import { AdlRanking, Status, type World } from '../../model/world.ts';
-import { applyFill, markAccount, markPrice } from '../accounts.ts';
+import { applyFill, effectiveLeverage, markAccount, markPrice } from '../accounts.ts';
 import { EventKindCode } from '../record.ts';
 
 /** Balance of exchange x's insurance fund, USD. */
@@ -136,6 +136,7 @@ export function autoDeleverage(w: World, p: number, dq: number, priceUsd: number
   for (let k = 0; k < n && remaining > 0; k++) {
     const wp = order[(start + k) % n]!;
     const q = w.posQty[wp]!;
+    markAccount(w, w.posAccount[wp]!);
     // Pro rata: each takes its share of the order (all of itself if the order exceeds the side);
     // the last takes what is left, so the shares add up to the order exactly.
     const proRata = policy === AdlRanking['pro-rata'] && grossQty > want;
@@ -147,6 +148,7 @@ export function autoDeleverage(w: World, p: number, dq: number, priceUsd: number
     // The worst price for the counterparty: its entry when winning, mark when losing.
     const entry = -w.posQuote[wp]! / q;
     const price = q < 0 ? Math.min(priceUsd, Math.max(entry, mark)) : Math.max(priceUsd, Math.min(entry, mark));
+    w.fairness.adlLeverage.push(effectiveLeverage(w, w.posAccount[wp]!));
     applyFill(w, wp, change, price);
     applyFill(w, p, -change, price);
     remaining -= Math.abs(change);

@@ -1,0 +1,39 @@
+// Who bore the losses: the median effective leverage of accounts hit by ADL against that of
+// accounts liquidated (on 10 October 2025 the largest perp DEX's ADL fell on accounts with a median
+// leverage of 0.20×), and the Gini coefficient of losses across accounts.
+import type { World } from '../model/world.ts';
+import { markAccount } from './accounts.ts';
+
+/** Median of `values` (NaN when empty; Infinity entries count as the largest). */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : s[m - 1]! === s[m]! ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * Gini coefficient of non-negative values: G = 2·Σᵢ i·x₍ᵢ₎ / (n·Σx) − (n + 1)/n over the sorted
+ * values with 1-based ranks; 0 when everyone lost the same, → 1 when one account bore everything;
+ * NaN when nobody lost anything.
+ */
+export function gini(values: ArrayLike<number>): number {
+  const n = values.length;
+  const s = Float64Array.from(values).sort();
+  let total = 0;
+  let weighted = 0;
+  for (let i = 0; i < n; i++) {
+    total += s[i]!;
+    weighted += (i + 1) * s[i]!;
+  }
+  return total > 0 ? (2 * weighted) / (n * total) - (n + 1) / n : NaN;
+}
+
+/** Each account's loss: what it put in (collateral and top-ups) less its equity now, if positive. */
+export function accountLossesUsd(w: World): Float64Array {
+  const losses = new Float64Array(w.nAccounts);
+  for (let a = 0; a < w.nAccounts; a++) {
+    losses[a] = Math.max(0, w.accountContributedUsd[a]! - markAccount(w, a));
+  }
+  return losses;
+}
