@@ -15,7 +15,7 @@ describe('public API', () => {
     const exp = api.parseExperiment(input, 'api');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'contagion-api-'));
     try {
-      const r = await api.runExperiment(exp, { outDir: dir, check: true, quiet: true, overrides: [], source: 'api', workers: 1 });
+      const r = await api.runExperiment(exp, { outDir: dir, check: true, overrides: [], source: 'api', workers: 1 });
       expect(r.runsDone).toBe(2);
       const runs = api.readArrowTable(path.join(dir, 'runs.arrow'));
       expect(api.columnToArray(runs, 'replicate')).toEqual([0, 1]);

@@ -40,7 +40,6 @@ function sweepInput(runs = 3, steps = 40): ExperimentInput {
 const opts = (outDir: string, extra: Partial<Parameters<typeof runExperiment>[1]> = {}) => ({
   outDir,
   check: false,
-  quiet: true,
   overrides: [],
   source: 'test',
   ...extra,

@@ -2,7 +2,7 @@
 // Market makers take voluntary flow; liquidators take liquidation flow (market makers do when an
 // exchange has no liquidators). Each takes a share in proportion to its capacity, and the whole
 // trade walks the asset's shared impact curve once.
-import { Role, Status, type World } from '../model/world.ts';
+import { Status, type World } from '../model/world.ts';
 import { applyFill, markAccount, markPrice, positionIn } from './accounts.ts';
 import { quantityWithinLimit, tradeIntoMarket } from './market.ts';
 import { EventKindCode } from './record.ts';
@@ -77,12 +77,6 @@ export function fillAgainstBook(w: World, p: number, dq: number, side: number, c
   }
   applyFill(w, p, dq, price);
   return price;
-}
-
-/** True for the accounts that form a book (they are never margin-called, only liquidated). */
-export function isBookAccount(w: World, a: number): boolean {
-  const r = w.accountRole[a];
-  return r === Role.marketMaker || r === Role.liquidator;
 }
 
 /**

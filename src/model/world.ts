@@ -249,8 +249,9 @@ export interface World {
     queueKey: Float64Array;
     ranked: Int32Array;
     rankScore: Float64Array;
-    counterparties: Int32Array;
     capacity: Float64Array;
+    /** Unrealized profit per account, for socializing a loss. */
+    profit: Float64Array;
   };
 }
 
@@ -808,8 +809,8 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
       queueKey: new Float64Array(maxQueue),
       ranked: new Int32Array(nPositions),
       rankScore: new Float64Array(nPositions),
-      counterparties: new Int32Array(nAccounts),
       capacity: new Float64Array(nAccounts),
+      profit: new Float64Array(nAccounts),
     },
   };
 }

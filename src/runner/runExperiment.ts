@@ -30,7 +30,6 @@ export interface RunExperimentOptions {
   outDir: string;
   /** Check every invariant after every step. */
   check: boolean;
-  quiet: boolean;
   /** The --set arguments, recorded in the manifest. */
   overrides: string[];
   /** Path of the experiment file, recorded in the manifest. */

@@ -36,7 +36,6 @@ async function main(): Promise<void> {
   const result = await runExperiment(exp, {
     outDir: job.outDir,
     check: false,
-    quiet: true,
     overrides: [],
     source: job.source,
     workers: job.workers,

@@ -114,7 +114,6 @@ export const runCommand: CommandModule<object, RunArgs> = {
       result = await runExperiment(exp, {
         outDir,
         check: argv.check,
-        quiet: argv.quiet,
         overrides,
         source: argv.file,
         workers,

@@ -59,29 +59,28 @@ export function settleShortfall(w: World, a: number, cause: number): number {
  */
 export function socializeLoss(w: World, a: number, amountUsd: number, cause: number): void {
   const x = w.accountExchange[a]!;
+  // Each account's profit is measured once, then every haircut uses the same snapshot.
+  const profit = w.scratch.profit;
   let totalProfit = 0;
   for (let b = 0; b < w.nAccounts; b++) {
+    profit[b] = 0;
     if (b === a || w.accountExchange[b] !== x || w.accountStatus[b] !== Status.active) continue;
-    const profit = unrealizedPnl(w, b);
-    if (profit > 0) totalProfit += profit;
+    const p = markAccount(w, b) - w.ledger.balance[b]!;
+    if (p > 0) {
+      profit[b] = p;
+      totalProfit += p;
+    }
   }
   const taken = Math.min(amountUsd, totalProfit);
   if (taken > 0) {
     for (let b = 0; b < w.nAccounts; b++) {
-      if (b === a || w.accountExchange[b] !== x || w.accountStatus[b] !== Status.active) continue;
-      const profit = unrealizedPnl(w, b);
-      if (profit > 0) w.ledger.transfer(b, a, (taken * profit) / totalProfit);
+      if (profit[b]! > 0) w.ledger.transfer(b, a, (taken * profit[b]!) / totalProfit);
     }
     w.acc.socializedLossUsd[x] = w.acc.socializedLossUsd[x]! + taken;
     w.events.push(w.step, w.round, EventKindCode.socialized_loss, x, a, -1, 0, 0, taken, cause);
   }
   const uncovered = amountUsd - taken;
   if (uncovered > 0) w.acc.uncoveredBadDebtUsd[x] = w.acc.uncoveredBadDebtUsd[x]! + uncovered;
-}
-
-/** Unrealized PnL of account b at mark (equity − collateral), USD. */
-function unrealizedPnl(w: World, b: number): number {
-  return markAccount(w, b) - w.ledger.balance[b]!;
 }
 
 /**
