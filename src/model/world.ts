@@ -2,6 +2,7 @@
 // the dependency graph assigns (assets, oracles, protocols, funds, cohorts) or that the builder
 // assigns in a fixed order (markets, accounts, positions, ledger holders). The step loop reads and
 // writes these arrays only; no per-account objects exist.
+import { withStableShape } from './shape.ts';
 import type { Experiment } from '../experiment/schema.ts';
 import type { DependencyGraph } from '../graph/build.ts';
 import { denseId } from '../graph/build.ts';
@@ -667,7 +668,9 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
   const regimeMultiplier = (key: 'volatilityMultiplier' | 'jumpIntensityMultiplier') =>
     Float64Array.of(s.regimes.calm[key], s.regimes.stress[key]);
   const maxQueue = nAccounts;
-  return {
+  const roles = roleIndex(drafts, nExchanges);
+  // Through withStableShape: a literal this large gets a hidden class per call (see shape.ts).
+  return withStableShape<World>({
     steps: exp.steps,
     stepSeconds: dt,
     step: 0,
@@ -747,7 +750,10 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     fundingClampPer8h,
     fundingCapPerHour,
     exchangeHasLiquidators,
-    ...roleIndex(drafts, nExchanges),
+    makerStart: roles.makerStart,
+    makerAccounts: roles.makerAccounts,
+    liquidatorStart: roles.liquidatorStart,
+    liquidatorAccounts: roles.liquidatorAccounts,
     nMarkets,
     marketExchange,
     marketAsset,
@@ -812,5 +818,5 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
       capacity: new Float64Array(nAccounts),
       profit: new Float64Array(nAccounts),
     },
-  };
+  });
 }
