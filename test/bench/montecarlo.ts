@@ -1,5 +1,5 @@
 // Helper of the benchmark (test/bench/run.ts), run in a fresh process of its own:
-//   node --import tsx test/bench/montecarlo.ts JOB.json
+//   node --expose-gc --import tsx test/bench/montecarlo.ts JOB.json
 // JOB.json holds {experiment (raw, as in a file), workers, outDir, source}. Validates the
 // experiment, runs it with runExperiment() as `contagion run` does (quiet, no invariant checks),
 // and prints one JSON line on stdout: wall time of runExperiment(), the time of the first and last
@@ -26,6 +26,12 @@ async function main(): Promise<void> {
   if (file === undefined) throw new Error('usage: montecarlo.ts JOB.json');
   const job = JSON.parse(readFileSync(file, 'utf8')) as Job;
   const exp = parseExperiment(job.experiment, job.source);
+  // With --expose-gc (the bench passes it): the main thread's live heap after a full collection,
+  // before and after the sweep — what the process retains, as opposed to the garbage headroom
+  // V8 keeps between collections, which is what the peak RSS mostly measures.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const retainedAtStart = gc ? process.memoryUsage().heapUsed : null;
   const rssAtStart = process.memoryUsage().rss;
   let firstDoneS: number | null = null;
   let lastDoneS = 0;
@@ -49,6 +55,8 @@ async function main(): Promise<void> {
   });
   const seconds = (performance.now() - t0) / 1000;
   const elu = performance.eventLoopUtilization(elu0);
+  gc?.();
+  const retainedAtEnd = gc ? process.memoryUsage().heapUsed : null;
   process.stdout.write(
     JSON.stringify({
       seconds,
@@ -65,6 +73,8 @@ async function main(): Promise<void> {
       main_thread_elu: elu.utilization,
       rss_at_start_bytes: rssAtStart,
       rss_at_end_bytes: process.memoryUsage().rss,
+      retained_heap_at_start_bytes: retainedAtStart,
+      retained_heap_at_end_bytes: retainedAtEnd,
     }) + '\n',
   );
 }

@@ -11,6 +11,9 @@
 //                               resp. / nPositions, for the scaled world above
 //   flagship_run_s              wall time of simulateRun() (build + steps + summary) of
 //                               experiments/cross-margin-flaw.json as shipped, events on
+//   flagship_late_run_ratio     the same run repeated in one process: median time of the later
+//                               repeats ÷ the earlier ones (about 1; 3.7 when the JIT went
+//                               megamorphic on per-run hidden classes)
 //   arrow_write_rows_per_s      rows (steps + prices + events) of 5 flagship runs written by
 //                               ResultsWriter per second of append() + close() time (median
 //                               of 5 writes; one with --quick)
@@ -27,6 +30,8 @@
 //                               counts: threads share the process) over 100, resp. 10,000 runs
 //                               (1,000 with --quick, under the same name)
 //   montecarlo_rss_ratio_10000_vs_100  the second over the first (the target is about 1)
+//   montecarlo_retained_heap_mb_100  the main thread's live heap after a full GC once each of
+//   montecarlo_retained_heap_mb_10000  those sweeps has returned (what the runner keeps)
 // The scaled scenario keeps the flagship's storyline: the scripted regime switch and the shock
 // are moved to the same fraction of the shorter run.
 import { spawn, spawnSync } from 'node:child_process';
@@ -243,6 +248,9 @@ function flagshipExperiment(): Experiment {
   return parseExperiment(readFlagship(), FLAGSHIP);
 }
 
+/** Runs of replicate 0 timed one after another in this process (flagship_late_run_ratio). */
+const REPEAT_RUNS = quick ? 6 : 8;
+
 function benchFlagshipRun(): RunResult {
   const exp = flagshipExperiment();
   const graph = buildGraph(exp);
@@ -265,6 +273,30 @@ function benchFlagshipRun(): RunResult {
       liquidations: result.summary.liquidationCount,
       check: false,
       includes: 'world build + steps + summary',
+    },
+  });
+  // The same run again and again, each with a World of its own, as a worker does through a sweep:
+  // identical work, so a later run slower than an early one means the JIT lost its footing
+  // (every World once had a hidden class of its own and runs from the fifth on took 3.7× longer).
+  const times: number[] = [];
+  for (let k = 1; k < REPEAT_RUNS; k++) {
+    const t1 = performance.now();
+    simulateRun(exp, graph, 0, { check: false });
+    times.push((performance.now() - t1) / 1000);
+  }
+  const half = Math.floor(times.length / 2);
+  const early = median(times.slice(0, half));
+  const late = median(times.slice(half));
+  log(`flagship: repeated runs ${times.map((x) => x.toFixed(3)).join(', ')} s → late/early ×${(late / early).toFixed(2)}`);
+  emit({
+    name: 'flagship_late_run_ratio',
+    value: sig(late / early, 3),
+    unit: '×',
+    params: {
+      mode,
+      what: `median time of the last ${times.length - half} ÷ the first ${half} of ${times.length} repeats of replicate 0 after the first run, one process`,
+      seconds_each: times.map((x) => sig(x)),
+      target: 'about 1 (no slow-down through a sweep)',
     },
   });
   return result;
@@ -389,6 +421,8 @@ interface HelperReport {
   main_thread_elu: number;
   rss_at_start_bytes: number;
   rss_at_end_bytes: number;
+  retained_heap_at_start_bytes: number | null;
+  retained_heap_at_end_bytes: number | null;
 }
 
 /** Runs `raw` with `workers` workers in a fresh process, into a fresh folder under `root`. */
@@ -399,7 +433,7 @@ function runInChild(root: string, label: string, raw: Raw, workers: number): Hel
   writeFileSync(jobFile, JSON.stringify({ experiment: raw, workers, outDir, source: `bench:${label}` }));
   try {
     // cwd: `--import tsx` is resolved from the working directory.
-    const child = spawnSync(process.execPath, ['--import', 'tsx', MONTECARLO_HELPER, jobFile], {
+    const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', MONTECARLO_HELPER, jobFile], {
       cwd: PACKAGE_ROOT,
       stdio: ['ignore', 'pipe', 'inherit'],
       encoding: 'utf8',
@@ -588,6 +622,22 @@ function benchMonteCarloRss(root: string): void {
       target: 'about 1 (memory does not grow with the number of runs)',
     },
   });
+  // What the main thread still holds after a full collection at the end of each sweep: the
+  // runner keeps nothing per run once the files are closed (the peak above is mostly V8's
+  // garbage headroom, which grows with the length of the process, not with what is kept).
+  for (const [runs, r] of [[RSS_RUNS_SMALL, small], [RSS_RUNS_LARGE, large]] as const) {
+    emit({
+      name: `montecarlo_retained_heap_mb_${runs === RSS_RUNS_SMALL ? 100 : 10000}`,
+      value: sig((r.retained_heap_at_end_bytes ?? NaN) / MB),
+      unit: 'MiB',
+      params: {
+        mode,
+        runs,
+        retained_heap_at_start_mb: sig((r.retained_heap_at_start_bytes ?? NaN) / MB),
+        method: 'main thread process.memoryUsage().heapUsed after gc() (--expose-gc), after runExperiment() returned',
+      },
+    });
+  }
 }
 
 async function benchMonteCarlo(): Promise<void> {
