@@ -19,7 +19,7 @@ import {
 } from '../src/engine/record.ts';
 import { simulateRun } from '../src/engine/simulate.ts';
 import { parseExperiment } from '../src/experiment/load.ts';
-import { buildGraph } from '../src/graph/build.ts';
+import { buildGraph, protocolIds } from '../src/graph/build.ts';
 import { RunBatchBuilder } from '../src/io/arrowTables.ts';
 import { decodeRun, encodeRun, listParts, partPath, readPart, writePart } from '../src/io/parts.ts';
 import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
@@ -187,7 +187,7 @@ describe('assembling Arrow files from parts (a real run)', () => {
   const exp = parseExperiment(minimalExperiment(), 'parts-test');
   const graph = buildGraph(exp);
   const opts: ResultsWriterOptions = {
-    protocols: exp.scenario.exchanges.map((x) => x.id),
+    protocols: protocolIds(exp),
     assets: exp.scenario.assets.map((a) => a.symbol),
     cohorts: [...exp.scenario.traders.map((c) => c.id), ...exp.scenario.backstopVaults.map((v) => v.id)],
     output: { steps: true, prices: true, events: true },

@@ -14,6 +14,43 @@ export function checkInvariants(w: World): void {
   checkPrices(w);
   checkLedger(w);
   checkZeroSum(w);
+  if (w.lending.nReserves > 0) checkLending(w);
+}
+
+/**
+ * Lending markets: units of every asset are conserved (nothing seized or sold appears or vanishes);
+ * each reserve's liquidity + outstanding debt + written-off deficit equals the lenders' deposits;
+ * no collateral, debt or liquidity is negative beyond rounding.
+ */
+function checkLending(w: World): void {
+  const L = w.lending;
+  for (let a = 0; a < w.nAssets; a++) {
+    const err = L.units.errorUnits(a);
+    if (err > LEDGER_TOLERANCE * (L.units.scale[a]! + 1)) {
+      throw new InvariantError(`units of ${w.assetSymbols[a]} off by ${err} (scale ${L.units.scale[a]})`, w.step, 'units');
+    }
+  }
+  const debt = new Float64Array(L.nReserves);
+  for (let b = 0; b < L.nBorrowers; b++) {
+    const d = L.borrowerDebtQty[b]!;
+    if (!Number.isFinite(d) || d < -LEDGER_TOLERANCE * L.supplyQty[L.borrowerDebtReserve[b]!]!) {
+      throw new InvariantError(`borrowerDebtQty[${b}] = ${d}`, w.step, 'borrowerDebtQty');
+    }
+    debt[L.borrowerDebtReserve[b]!] = debt[L.borrowerDebtReserve[b]!]! + d;
+  }
+  for (let h = 0; h < L.units.qty.length; h++) {
+    const q = L.units.qty[h]!;
+    const external = h >= L.externalUnitHolder[0]!;
+    if (!Number.isFinite(q) || (!external && q < -LEDGER_TOLERANCE * (L.units.scale[L.units.holderAsset[h]!]! + 1))) {
+      throw new InvariantError(`units.qty[${h}] = ${q}`, w.step, 'units.qty');
+    }
+  }
+  for (let r = 0; r < L.nReserves; r++) {
+    const held = L.units.qty[L.liquidityHolder[r]!]! + debt[r]! + L.deficitQty[r]!;
+    if (Math.abs(held - L.supplyQty[r]!) > LEDGER_TOLERANCE * (L.supplyQty[r]! + 1)) {
+      throw new InvariantError(`reserve ${r}: liquidity + debt + deficit = ${held}, deposits ${L.supplyQty[r]}`, w.step, 'reserve');
+    }
+  }
 }
 
 function checkFinite(w: World): void {

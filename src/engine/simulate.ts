@@ -50,9 +50,19 @@ export function simulateRun(exp: Experiment, graph: DependencyGraph, replicate: 
     steps: w.stepTable,
     prices: w.priceTable,
     events: w.events,
-    accountCohort: w.accountCohort,
+    accountCohort: eventAccountCohort(w),
     summary: summarize(w),
   };
+}
+
+/** Cohort of every event account id: perp accounts, then lending borrowers (id nAccounts + b). */
+export function eventAccountCohort(w: World): Int32Array {
+  const L = w.lending;
+  if (L.nBorrowers === 0) return w.accountCohort;
+  const out = new Int32Array(w.nAccounts + L.nBorrowers);
+  out.set(w.accountCohort);
+  out.set(L.borrowerCohort, w.nAccounts);
+  return out;
 }
 
 /** Steps a built world through all its steps. */

@@ -10,6 +10,7 @@ import { accrueFunding } from './phases/accrueFunding.ts';
 import { markToMarket } from './phases/markToMarket.ts';
 import { respondToMarginCalls } from './phases/respondToMarginCalls.ts';
 import { liquidate } from './phases/liquidate.ts';
+import { respondToHealthCalls } from './phases/lending.ts';
 import { recordStep } from './phases/recordStep.ts';
 
 /** The phases in execution order. */
@@ -20,6 +21,7 @@ export const PHASES: ReadonlyArray<readonly [string, (w: World) => void]> = [
   ['accrueFunding', accrueFunding],
   ['markToMarket', markToMarket],
   ['respondToMarginCalls', respondToMarginCalls],
+  ['respondToHealthCalls', respondToHealthCalls],
   ['liquidate', liquidate],
   ['recordStep', recordStep],
 ];

@@ -161,6 +161,36 @@ export const PerpExchange = z.strictObject({
 });
 export type PerpExchange = z.infer<typeof PerpExchange>;
 
+/** One asset of a lending market (an Aave v3 reserve). */
+export const LendingReserve = z.strictObject({
+  asset: id,
+  oracle: id.describe('the feed this market prices the asset with'),
+  ltv: fraction.describe('loan-to-value: the most a deposit of 1 USD lets one borrow (Aave v3 WETH: 0.805)'),
+  liquidationThreshold: fraction.describe('collateral weight in the health factor (Aave v3 WETH: 0.83)'),
+  liquidationBonus: z.number().min(1).max(1.5).describe('collateral seized per unit of debt repaid, as Aave encodes it: 1.05 = 5% bonus'),
+  liquidationProtocolFee: fraction.default(0.1).describe('share of the bonus taken by the protocol treasury (Aave v3: 10%)'),
+  borrowable: z.boolean().default(false),
+  supplyUsd: nonNegative.default(0).describe('lenders\' deposits of the asset at step 0 (USD at the initial price): what borrowers can draw'),
+});
+
+/** A lending market with Aave v3 rules: health factor, close factor, bonus, deficit. */
+export const LendingMarket = z.strictObject({
+  id,
+  kind: z.literal('lending').default('lending'),
+  safetyModule: id.describe('insurance fund that covers bad debt (the reserve deficit)'),
+  reserves: z.array(LendingReserve).min(1),
+  liquidation: z
+    .strictObject({
+      closeFactor: fraction.default(0.5).describe('share of a debt repayable in one call (Aave v3: 50%)'),
+      fullCloseHealthFactor: positive.default(0.95).describe('at or below this health factor the whole debt may be repaid (Aave v3: 0.95)'),
+      minBaseMaxCloseFactorUsd: nonNegative.default(2000).describe('positions under this (debt or collateral, USD) may be closed in full (Aave v3.3)'),
+      minLeftoverBaseUsd: nonNegative.default(1000).describe('a partial liquidation may not leave less than this of debt or collateral (Aave v3.3)'),
+      maxRoundsPerStep: z.number().int().min(1).default(20),
+    })
+    .default({ closeFactor: 0.5, fullCloseHealthFactor: 0.95, minBaseMaxCloseFactorUsd: 2000, minLeftoverBaseUsd: 1000, maxRoundsPerStep: 20 }),
+});
+export type LendingMarket = z.infer<typeof LendingMarket>;
+
 export const PositionSpec = z.strictObject({
   asset: id,
   side: z.enum(['long', 'short', 'random']),
@@ -207,7 +237,49 @@ export const LiquidatorCohort = z.strictObject({
   unwindSharePerStep: fraction.default(0.1).describe('share of inventory sold to market makers each step'),
 });
 
-export const TraderCohort = z.discriminatedUnion('kind', [DirectionalCohort, MarketMakerCohort, LiquidatorCohort]);
+/**
+ * Borrowers who loop on a lending market: deposit the collateral asset, borrow the debt asset, buy
+ * more collateral with it and deposit again, up to a target leverage (collateral / equity). Built
+ * at step 0 as the finished loop; from then on they answer health-factor calls.
+ */
+export const LooperCohort = z.strictObject({
+  id,
+  kind: z.literal('looper'),
+  lendingMarket: id,
+  count: z.number().int().min(1),
+  collateral: id.describe('asset deposited (must be a reserve of the lending market)'),
+  debt: id.describe('asset borrowed (a borrowable reserve of the lending market)'),
+  equityUsd: Distribution.describe('own capital per borrower at step 0, USD'),
+  leverage: Distribution.describe('collateral / equity; held strictly under the loan-to-value limit 1 / (1 − ltv)'),
+  walletUsd: Distribution.describe('cash outside the market, available to repay debt on a call'),
+  healthCall: z
+    .strictObject({
+      callBelowHealthFactor: z.number().gt(1).default(1.1).describe('the borrower acts when its health factor falls below this'),
+      topUpProbability: fraction.describe('repay debt from the wallet back to the call level'),
+      deleverageProbability: fraction.describe('when not topping up: sell collateral into the market and repay, back to the call level'),
+    })
+    .default({ callBelowHealthFactor: 1.1, topUpProbability: 0, deleverageProbability: 0 }),
+});
+
+/**
+ * Liquidators of a lending market: cash-limited keepers that repay debt, seize collateral with the
+ * bonus and sell it straight into the asset's shared market (the fire sale that reaches other venues).
+ */
+export const LendingLiquidatorCohort = z.strictObject({
+  id,
+  kind: z.literal('lendingLiquidator'),
+  lendingMarket: id,
+  count: z.number().int().min(1),
+  cashUsd: positive.describe('per liquidator: the most debt it can repay before its sales come back in'),
+});
+
+export const TraderCohort = z.discriminatedUnion('kind', [
+  DirectionalCohort,
+  MarketMakerCohort,
+  LiquidatorCohort,
+  LooperCohort,
+  LendingLiquidatorCohort,
+]);
 export type TraderCohort = z.infer<typeof TraderCohort>;
 
 export const Scenario = z.strictObject({
@@ -223,6 +295,7 @@ export const Scenario = z.strictObject({
   insuranceFunds: z.array(InsuranceFund).min(1),
   backstopVaults: z.array(BackstopVault).default([]),
   exchanges: z.array(PerpExchange).min(1),
+  lendingMarkets: z.array(LendingMarket).default([]),
   traders: z.array(TraderCohort).min(1),
 });
 export type Scenario = z.infer<typeof Scenario>;

@@ -32,6 +32,33 @@ export function validateSemantics(exp: Experiment): InputIssue[] {
 
   const assetList = quotedList(s.assets.map((a) => a.symbol));
 
+  // --- lending markets (protocol ids are shared with the exchanges) ------------------------
+  const lendingIndex = uniqueIndex(s.lendingMarkets, (x) => x.id, 'scenario.lendingMarkets', 'id', 'lending market id', add);
+  s.lendingMarkets.forEach((l, i) => {
+    const at = `scenario.lendingMarkets.${i}`;
+    if (exchangeIndex.has(l.id)) add(`${at}.id`, l.id, `an exchange already has this id (scenario.exchanges.${exchangeIndex.get(l.id)}); protocol ids must be unique`);
+    if (!fundIndex.has(l.safetyModule)) {
+      add(`${at}.safetyModule`, l.safetyModule, `no insurance fund with this id in scenario.insuranceFunds (known: ${quotedList(s.insuranceFunds.map((f) => f.id))})`);
+    }
+    const seen = new Map<string, number>();
+    l.reserves.forEach((r, k) => {
+      const rat = `${at}.reserves.${k}`;
+      if (!assetIndex.has(r.asset)) add(`${rat}.asset`, r.asset, `no asset with this symbol in scenario.assets (known: ${assetList})`);
+      const prev = seen.get(r.asset);
+      if (prev !== undefined) add(`${rat}.asset`, r.asset, `asset already a reserve at ${at}.reserves.${prev}`);
+      else seen.set(r.asset, k);
+      const oi = oracleIndex.get(r.oracle);
+      if (oi === undefined) add(`${rat}.oracle`, r.oracle, `no oracle with this id in scenario.oracles (known: ${quotedList(s.oracles.map((o) => o.id))})`);
+      else if (s.oracles[oi]!.asset !== r.asset) add(`${rat}.oracle`, r.oracle, `this oracle prices ${s.oracles[oi]!.asset}, not ${r.asset}`);
+      if (r.liquidationThreshold < r.ltv) add(`${rat}.liquidationThreshold`, r.liquidationThreshold, `expected at least ltv (${r.ltv})`);
+      // Aave v3 PoolConfigurator.configureReserveAsCollateral: threshold × bonus ≤ 100%, so that
+      // a liquidation at HF < 1 can always be paid out of the collateral.
+      if (r.liquidationThreshold * r.liquidationBonus > 1) {
+        add(`${rat}.liquidationBonus`, r.liquidationBonus, `liquidationThreshold × liquidationBonus must not exceed 1 (it is ${fmt(r.liquidationThreshold * r.liquidationBonus)})`);
+      }
+    });
+  });
+
   // --- references from oracles and shocks -------------------------------------------------
   s.oracles.forEach((o, i) => {
     if (!assetIndex.has(o.asset)) add(`scenario.oracles.${i}.asset`, o.asset, `no asset with this symbol in scenario.assets (known: ${assetList})`);
@@ -87,6 +114,10 @@ export function validateSemantics(exp: Experiment): InputIssue[] {
   const directionalExchanges = new Map<string, number>();
   s.traders.forEach((c, t) => {
     const at = `scenario.traders.${t}`;
+    if (c.kind === 'looper' || c.kind === 'lendingLiquidator') {
+      checkLendingCohort(c, at, lendingIndex, s.lendingMarkets, add);
+      return;
+    }
     const ei = exchangeIndex.get(c.exchange);
     if (ei === undefined) {
       add(`${at}.exchange`, c.exchange, `no exchange with this id in scenario.exchanges (known: ${quotedList(s.exchanges.map((x) => x.id))})`);
@@ -148,6 +179,37 @@ export function validateSemantics(exp: Experiment): InputIssue[] {
 }
 
 type Add = (path: string, value: unknown, message: string) => void;
+type LendingCohort = Extract<Experiment['scenario']['traders'][number], { kind: 'looper' | 'lendingLiquidator' }>;
+
+/** References and limits of a looper or lending-liquidator cohort. */
+function checkLendingCohort(c: LendingCohort, at: string, lendingIndex: Map<string, number>, markets: Experiment['scenario']['lendingMarkets'], add: Add): void {
+  const li = lendingIndex.get(c.lendingMarket);
+  if (li === undefined) {
+    add(`${at}.lendingMarket`, c.lendingMarket, `no lending market with this id in scenario.lendingMarkets (known: ${quotedList(markets.map((l) => l.id))})`);
+    return;
+  }
+  if (c.kind !== 'looper') return;
+  const market = markets[li]!;
+  const reserves = quotedList(market.reserves.map((r) => r.asset));
+  const coll = market.reserves.find((r) => r.asset === c.collateral);
+  const debt = market.reserves.find((r) => r.asset === c.debt);
+  if (!coll) add(`${at}.collateral`, c.collateral, `lending market "${market.id}" has no reserve for this asset (reserves: ${reserves})`);
+  else if (coll.liquidationThreshold === 0 || coll.ltv === 0) add(`${at}.collateral`, c.collateral, `reserve ${c.collateral} of "${market.id}" is not usable as collateral (ltv or liquidationThreshold is 0)`);
+  if (!debt) add(`${at}.debt`, c.debt, `lending market "${market.id}" has no reserve for this asset (reserves: ${reserves})`);
+  else if (!debt.borrowable) add(`${at}.debt`, c.debt, `reserve ${c.debt} of "${market.id}" is not borrowable`);
+  if (c.collateral === c.debt) add(`${at}.debt`, c.debt, 'expected an asset other than the collateral');
+  if (coll) {
+    const cap = 1 / (1 - coll.ltv);
+    const low = c.leverage.kind === 'fixed' ? c.leverage.value : c.leverage.kind === 'uniform' ? c.leverage.min : c.leverage.median;
+    if (low < 1) add(`${at}.leverage`, low, 'expected leverage (collateral / equity) of at least 1');
+    if (c.leverage.kind === 'fixed' && c.leverage.value >= cap) {
+      add(`${at}.leverage.value`, c.leverage.value, `expected below 1 / (1 − ltv) = ${fmt(cap)} (ltv ${coll.ltv} of ${c.collateral} at "${market.id}")`);
+    }
+  }
+  checkDistribution(c.equityUsd, `${at}.equityUsd`, add);
+  checkDistribution(c.leverage, `${at}.leverage`, add);
+  checkDistribution(c.walletUsd, `${at}.walletUsd`, add);
+}
 
 /** Map id → first index; report every later duplicate at its own path. */
 function uniqueIndex<T>(items: readonly T[], key: (x: T) => string, listPath: string, field: string, what: string, add: Add): Map<string, number> {

@@ -13,7 +13,7 @@ export interface NodeAttributes {
   /** Index into this kind's state arrays. */
   denseId: number;
   label: string;
-  /** Sub-kind: 'perp' for protocols, the cohort kind for cohorts. */
+  /** Sub-kind: 'perp' or 'lending' for protocols, the cohort kind for cohorts. */
   subKind?: string;
 }
 export interface EdgeAttributes {
@@ -58,15 +58,37 @@ export function buildGraph(exp: Experiment): DependencyGraph {
       link(g, nodeKey('oracle', m.oracle), key, 'oracle');
     }
   });
+  // Lending markets follow the exchanges in the protocol id space.
+  s.lendingMarkets.forEach((l, i) => {
+    const key = nodeKey('protocol', l.id);
+    g.addNode(key, { kind: 'protocol', denseId: s.exchanges.length + i, label: l.id, subKind: l.kind });
+    link(g, nodeKey('fund', l.safetyModule), key, 'backs');
+    for (const r of l.reserves) {
+      // A fall of a deposited asset weakens every borrower against it.
+      link(g, nodeKey('asset', r.asset), key, 'collateral');
+      link(g, nodeKey('oracle', r.oracle), key, 'oracle');
+    }
+  });
   s.traders.forEach((c, i) => {
     const key = nodeKey('cohort', c.id);
     g.addNode(key, { kind: 'cohort', denseId: i, label: c.id, subKind: c.kind });
     // A cohort's losses beyond its collateral become its protocol's bad debt; the protocol's
     // ADL and socialized losses come back to the cohort.
-    link(g, key, nodeKey('protocol', c.exchange), 'position');
-    link(g, nodeKey('protocol', c.exchange), key, 'position');
+    const protocol = nodeKey('protocol', cohortProtocol(c));
+    link(g, key, protocol, 'position');
+    link(g, protocol, key, 'position');
   });
   return g;
+}
+
+/** Protocol ids in dense-id order: the exchanges, then the lending markets (the protocol dictionary of the outputs). */
+export function protocolIds(exp: Experiment): string[] {
+  return [...exp.scenario.exchanges.map((x) => x.id), ...exp.scenario.lendingMarkets.map((l) => l.id)];
+}
+
+/** Id of the protocol a cohort trades on (an exchange or a lending market). */
+export function cohortProtocol(c: Experiment['scenario']['traders'][number]): string {
+  return c.kind === 'looper' || c.kind === 'lendingLiquidator' ? c.lendingMarket : c.exchange;
 }
 
 /** Dense id of a node; throws if the node is missing (a validated experiment never misses). */

@@ -3,6 +3,7 @@
 // assigns in a fixed order (markets, accounts, positions, ledger holders). The step loop reads and
 // writes these arrays only; no per-account objects exist.
 import { withStableShape } from './shape.ts';
+import { buildLending, type LendingState } from './lending.ts';
 import type { Experiment } from '../experiment/schema.ts';
 import type { DependencyGraph } from '../graph/build.ts';
 import { denseId } from '../graph/build.ts';
@@ -129,9 +130,13 @@ export interface World {
   readonly historyLength: number;
   readonly assetFirstOracle: Int32Array;
 
-  // ---- protocols (perp exchanges)
+  // ---- protocols: perp exchanges (ids 0 … nExchanges − 1), then lending markets
   readonly nExchanges: number;
   readonly exchangeIds: string[];
+  readonly nProtocols: number;
+  readonly protocolIds: string[];
+  /** Lending markets, their reserves, borrowers and liquidators (src/model/lending.ts). */
+  readonly lending: LendingState;
   readonly exchangeFund: Int32Array;
   /** Account id of the exchange's backstop vault, -1 if none. */
   readonly exchangeVaultAccount: Int32Array;
@@ -461,6 +466,8 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
   const makersOf: number[][] = Array.from({ length: nExchanges }, () => []);
 
   for (const c of s.traders) {
+    // Lending cohorts hold no perp account (src/model/lending.ts builds them).
+    if (c.kind === 'looper' || c.kind === 'lendingLiquidator') continue;
     const ci = denseId(graph, 'cohort', c.id);
     const xi = denseId(graph, 'protocol', c.exchange);
     if (c.kind === 'directional') {
@@ -598,7 +605,12 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
   const fundHolderStart = walletHolderStart + nWallets;
   const poolHolderStart = fundHolderStart + nFunds;
   const reserveHolderStart = poolHolderStart + nExchanges;
-  const initialBalances = new Float64Array(reserveHolderStart + nExchanges);
+  // Lending markets: borrowers drawn after every perp account; their USD holders come last.
+  const lendingHolderStart = reserveHolderStart + nExchanges;
+  const lendingBuild = buildLending(exp, graph, init, nExchanges, initialPrice, lendingHolderStart);
+  const initialBalances = new Float64Array(lendingHolderStart + lendingBuild.usdInitial.length);
+  lendingBuild.usdInitial.forEach((v, i) => (initialBalances[lendingHolderStart + i] = v));
+  const nProtocols = nExchanges + s.lendingMarkets.length;
   let p = 0;
   drafts.forEach((d, a) => {
     accountExchange[a] = d.exchange;
@@ -737,6 +749,9 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     assetFirstOracle,
     nExchanges,
     exchangeIds: s.exchanges.map((x) => x.id),
+    nProtocols,
+    protocolIds: [...s.exchanges.map((x) => x.id), ...s.lendingMarkets.map((l) => l.id)],
+    lending: lendingBuild.state,
     exchangeFund,
     exchangeVaultAccount,
     takeoverBelowMaintenanceShare,
@@ -797,9 +812,9 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     fundHolderStart,
     poolHolderStart,
     reserveHolderStart,
-    acc: accumulators(nExchanges),
+    acc: accumulators(nProtocols),
     events: new EventLog(exp.output.events),
-    stepTable: exp.output.steps ? new StepTable(exp.steps, nExchanges) : null,
+    stepTable: exp.output.steps ? new StepTable(exp.steps, nProtocols) : null,
     priceTable: exp.output.prices ? new PriceTable(exp.steps, nAssets) : null,
     fundMinUsd: Float64Array.from({ length: nFunds }, (_, f) => initialBalances[fundHolderStart + f]!),
     fundDepletionStep: -1,
@@ -807,7 +822,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     accountContributedUsd: initialBalances.slice(0, nAccounts),
     stressSteps: 0,
     maxCascadeDepth: 0,
-    totals: accumulators(nExchanges),
+    totals: accumulators(nProtocols),
     prices: makeStream(seeds.prices),
     behaviour: makeStream(seeds.behaviour),
     scratch: {

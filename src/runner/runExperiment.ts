@@ -3,6 +3,7 @@
 // own part file, so a killed command resumes by running only what is missing; failures are
 // recorded and do not stop the others. The final Arrow files are assembled from the parts in run
 // order, so they are byte-identical whatever the worker count, finish order or interruptions.
+import { protocolIds } from '../graph/build.ts';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
@@ -83,7 +84,7 @@ function gitCommit(): string | null {
 /** Writer options (dictionaries and sweep columns) for an experiment: the same for every shard. */
 export function writerOptions(exp: Experiment, points: SweepPoint[]): ResultsWriterOptions {
   return {
-    protocols: exp.scenario.exchanges.map((x) => x.id),
+    protocols: protocolIds(exp),
     assets: exp.scenario.assets.map((a) => a.symbol),
     cohorts: [...exp.scenario.traders.map((c) => c.id), ...exp.scenario.backstopVaults.map((v) => v.id)],
     output: exp.output,

@@ -44,7 +44,7 @@ import { runWorld, simulateRun, worldFor } from '../../src/engine/simulate.ts';
 import type { RunResult } from '../../src/engine/record.ts';
 import { parseExperiment } from '../../src/experiment/load.ts';
 import type { Experiment } from '../../src/experiment/schema.ts';
-import { buildGraph } from '../../src/graph/build.ts';
+import { buildGraph, protocolIds } from '../../src/graph/build.ts';
 import { ResultsWriter } from '../../src/io/resultsWriter.ts';
 import type { World } from '../../src/model/world.ts';
 import { minimalExperiment } from '../fixtures/minimalExperiment.ts';
@@ -322,7 +322,7 @@ async function benchArrowWrite(first: RunResult): Promise<void> {
     for (let k = 0; k < WRITE_REPEATS; k++) {
       const out = join(dir, `out-${k}`);
       const writer = await ResultsWriter.open(out, {
-        protocols: exp.scenario.exchanges.map((x) => x.id),
+        protocols: protocolIds(exp),
         assets: exp.scenario.assets.map((a) => a.symbol),
         // As runExperiment does: trader cohorts, then backstop vaults.
         cohorts: [...exp.scenario.traders.map((c) => c.id), ...exp.scenario.backstopVaults.map((v) => v.id)],

@@ -6,6 +6,8 @@
 // shared market's impact curve, and pays a penalty to the insurance fund. A full close that would
 // leave a shortfall the fund cannot pay is closed by ADL at the bankruptcy price instead. Rounds
 // stop when nobody is liquidatable or at the exchange's round limit; their count is the depth.
+// Lending markets liquidate in the same rounds (phases/lending.ts), so a fire sale of collateral
+// and the perp liquidations it triggers belong to one cascade.
 import { Status, LiquidationMode, type World } from '../../model/world.ts';
 import { EventKindCode } from '../record.ts';
 import { applyFill, bankruptcyPrice, effectiveLeverage, hasPositions, markAccount, markPrice, positionIn } from '../accounts.ts';
@@ -15,10 +17,12 @@ import { causeFor } from '../causes.ts';
 import { autoDeleverage, fundBalance, payIntoFund, settleShortfall } from './settleLosses.ts';
 import { refreshOracles } from './updateOracles.ts';
 import { markToMarket } from './markToMarket.ts';
+import { liquidateLendingRound } from './lending.ts';
 
 export function liquidate(w: World): void {
   let maxRounds = 0;
   for (let x = 0; x < w.nExchanges; x++) maxRounds = Math.max(maxRounds, w.maxRoundsPerStep[x]!);
+  for (let l = 0; l < w.lending.nMarkets; l++) maxRounds = Math.max(maxRounds, w.lending.maxRoundsPerStep[l]!);
   for (let round = 0; round < maxRounds; round++) {
     w.round = round;
     // Stage 5's marks still hold in round 0 unless an oracle moved or someone traded since.
@@ -27,6 +31,8 @@ export function liquidate(w: World): void {
     const n = queueLiquidatable(w, round);
     let progressed = 0;
     for (let i = 0; i < n; i++) if (liquidateAccount(w, w.scratch.queue[i]!)) progressed++;
+    // Lending markets liquidate in the same round, on the same oracle readings.
+    if (w.lending.nBorrowers > 0) progressed += liquidateLendingRound(w, round);
     // Accounts that nobody can absorb wait for the next step; a round that moved nothing ends it.
     if (progressed === 0) break;
     w.maxCascadeDepth = Math.max(w.maxCascadeDepth, round + 1);

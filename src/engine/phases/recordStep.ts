@@ -4,6 +4,7 @@
 import type { StepAccumulators, World } from '../../model/world.ts';
 import { markPrice } from '../accounts.ts';
 import { fundBalance } from './settleLosses.ts';
+import { lendingDebtUsd } from './lending.ts';
 
 export function recordStep(w: World): void {
   trackDrawdowns(w);
@@ -13,16 +14,18 @@ export function recordStep(w: World): void {
   const st = w.stepTable;
   if (st) {
     const acc = w.acc;
-    for (let x = 0; x < w.nExchanges; x++) {
-      const r = w.step * w.nExchanges + x;
-      st.openInterestUsd[r] = openInterestUsd(w, x);
+    for (let x = 0; x < w.nProtocols; x++) {
+      const r = w.step * w.nProtocols + x;
+      // Lending markets: outstanding debt stands in for open interest.
+      st.openInterestUsd[r] = x < w.nExchanges ? openInterestUsd(w, x) : lendingDebtUsd(w, x - w.nExchanges);
       st.marginCalls[r] = acc.marginCalls[x]!;
       st.liquidations[r] = acc.liquidations[x]!;
       st.liquidationVolumeUsd[r] = acc.liquidationVolumeUsd[x]!;
       st.backstopVolumeUsd[r] = acc.backstopVolumeUsd[x]!;
       st.badDebtUsd[r] = acc.badDebtUsd[x]!;
       st.fundPayoutUsd[r] = acc.fundPayoutUsd[x]!;
-      st.insuranceFundUsd[r] = fundBalance(w, x);
+      st.insuranceFundUsd[r] =
+        x < w.nExchanges ? fundBalance(w, x) : w.ledger.balance[w.fundHolderStart + w.lending.marketFund[x - w.nExchanges]!]!;
       st.adlVolumeUsd[r] = acc.adlVolumeUsd[x]!;
       st.socializedLossUsd[r] = acc.socializedLossUsd[x]!;
       st.cascadeRounds[r] = acc.cascadeRounds[x]!;

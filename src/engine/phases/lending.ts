@@ -1,0 +1,246 @@
+// The lending markets' share of stages 6 and 7 (Aave v3 rules, src/lending/aave.ts): borrowers whose
+// health factor falls under their call level repay from the wallet or sell collateral; borrowers
+// under HF 1 are liquidated, weakest first, by cash-limited liquidators who repay debt, seize the
+// collateral with the bonus (the treasury skims its fee) and sell it straight into the asset's shared
+// market — the fire sale that reaches every venue marking that asset. A borrower left with no
+// collateral has its debt written off as the reserve deficit; the safety module covers what it can.
+// Prices are the reserves' oracles (what the protocol believes); trades fill at market.
+import { Status, type World } from '../../model/world.ts';
+import { collateralHolder, type LendingState } from '../../model/lending.ts';
+import { EventKindCode } from '../record.ts';
+import { healthFactor, quoteLiquidation } from '../../lending/aave.ts';
+import { tradeIntoMarket } from '../market.ts';
+
+/** Units below this share of a position are dust: the position counts as empty. */
+const DUST = 1e-12;
+
+/** Oracle price of reserve r, USD. */
+function reservePrice(w: World, r: number): number {
+  return w.oraclePrice[w.lending.reserveOracle[r]!]!;
+}
+
+function collateralQty(L: LendingState, b: number): number {
+  return L.units.qty[collateralHolder(b)]!;
+}
+
+/** Health factor of borrower b at oracle prices (Infinity without debt). */
+export function borrowerHealthFactor(w: World, b: number): number {
+  const L = w.lending;
+  const cr = L.borrowerCollReserve[b]!;
+  const dr = L.borrowerDebtReserve[b]!;
+  return healthFactor(collateralQty(L, b) * reservePrice(w, cr) * L.liquidationThreshold[cr]!, L.borrowerDebtQty[b]! * reservePrice(w, dr));
+}
+
+/** Event id of the latest shock or fire sale on either asset of borrower b, or -1. */
+function borrowerCause(w: World, b: number): number {
+  const L = w.lending;
+  const c = L.reserveAsset[L.borrowerCollReserve[b]!]!;
+  const d = L.reserveAsset[L.borrowerDebtReserve[b]!]!;
+  return Math.max(w.assetShockEvent[c]!, w.assetLiquidationEvent[c]!, w.assetShockEvent[d]!, w.assetLiquidationEvent[d]!);
+}
+
+/**
+ * Repays `debtQty` units of borrower b's debt with USD from holder `payer`: the payer buys the debt
+ * asset from the outside market at the market price (buy-side impact ignored: repayments are small
+ * against depth) and the units go back to the pool's liquidity. Returns the USD paid.
+ */
+function repay(w: World, b: number, debtQty: number, payer: number): number {
+  const L = w.lending;
+  const dr = L.borrowerDebtReserve[b]!;
+  const costUsd = debtQty * w.market[L.reserveAsset[dr]!]!;
+  w.ledger.transfer(payer, L.externalCashHolder, costUsd);
+  L.units.transfer(L.externalUnitHolder[L.reserveAsset[dr]!]!, L.liquidityHolder[dr]!, debtQty);
+  L.borrowerDebtQty[b] = L.borrowerDebtQty[b]! - debtQty;
+  return costUsd;
+}
+
+/**
+ * Sells `qty` units held by unit holder `from` into the asset's shared market (walking its impact
+ * curve) for USD paid to ledger holder `to`. Returns the proceeds.
+ */
+function sellIntoMarket(w: World, asset: number, from: number, to: number, qty: number): number {
+  const L = w.lending;
+  const price = tradeIntoMarket(w, asset, qty);
+  const proceeds = qty * price;
+  L.units.transfer(from, L.externalUnitHolder[asset]!, qty);
+  w.ledger.transfer(L.externalCashHolder, to, proceeds);
+  // Perp marks read these markets: what was marked before this sale is stale now.
+  w.marksStale = true;
+  return proceeds;
+}
+
+/**
+ * Stage 6 for borrowers: under the call level, top up (repay from the wallet back to the call
+ * level) with the cohort's probability, else deleverage (sell collateral, repay) with its
+ * probability, else nothing. Two uniforms per call whatever the response.
+ */
+export function respondToHealthCalls(w: World): void {
+  const L = w.lending;
+  for (let b = 0; b < L.nBorrowers; b++) {
+    if (L.borrowerStatus[b] !== Status.active || !(L.borrowerDebtQty[b]! > 0)) continue;
+    const c = L.borrowerCohort[b]!;
+    const target = L.callHealthFactor[c]!;
+    const hf = borrowerHealthFactor(w, b);
+    if (!(hf < target)) continue;
+    const p = L.marketProtocol[L.borrowerMarket[b]!]!;
+    const account = w.nAccounts + b;
+    const cr = L.borrowerCollReserve[b]!;
+    const dr = L.borrowerDebtReserve[b]!;
+    const lt = L.liquidationThreshold[cr]!;
+    const collUsd = collateralQty(L, b) * reservePrice(w, cr);
+    const debtPrice = reservePrice(w, dr);
+    const debtUsd = L.borrowerDebtQty[b]! * debtPrice;
+    w.acc.marginCalls[p]!++;
+    const call = w.events.push(w.step, 0, EventKindCode.margin_call, p, account, L.reserveAsset[cr]!, 0, 0, debtUsd - (collUsd * lt) / target, borrowerCause(w, b));
+    const u1 = w.behaviour.uniform();
+    const u2 = w.behaviour.uniform();
+    if (u1 < L.topUpProbability[c]!) {
+      // Repay x USD so that coll × LT / (debt − x) = target.
+      const wallet = L.borrowerWallet[b]!;
+      const wantUsd = debtUsd - (collUsd * lt) / target;
+      const affordable = w.ledger.balance[wallet]! / w.market[L.reserveAsset[dr]!]!;
+      const qty = Math.min(wantUsd / debtPrice, affordable, L.borrowerDebtQty[b]!);
+      if (!(qty > 0)) continue;
+      const paid = repay(w, b, qty, wallet);
+      L.borrowerContributedUsd[b] = L.borrowerContributedUsd[b]! + paid;
+      w.events.push(w.step, 0, EventKindCode.top_up, p, account, L.reserveAsset[dr]!, qty, debtPrice, paid, call);
+    } else if (u2 < L.deleverageProbability[c]!) {
+      // Sell s USD of collateral and repay with it: (coll − s)·LT = target·(debt − s)
+      // ⇒ s = (target·debt − coll·LT) / (target − LT) (at oracle prices; the fill decides).
+      const sUsd = Math.min((target * debtUsd - collUsd * lt) / (target - lt), collUsd);
+      if (!(sUsd > 0)) continue;
+      const asset = L.reserveAsset[cr]!;
+      const qty = sUsd / reservePrice(w, cr);
+      const wallet = L.borrowerWallet[b]!;
+      const proceeds = sellIntoMarket(w, asset, collateralHolder(b), wallet, qty);
+      const repayQty = Math.min(proceeds / w.market[L.reserveAsset[dr]!]!, L.borrowerDebtQty[b]!);
+      if (repayQty > 0) repay(w, b, repayQty, wallet);
+      const id = w.events.push(w.step, 0, EventKindCode.deleverage, p, account, asset, -qty, proceeds / qty, proceeds, call);
+      w.assetLiquidationEvent[asset] = id;
+    }
+  }
+}
+
+/**
+ * One round of lending liquidations (stage 7, alongside the perp rounds): every borrower under
+ * HF 1 in a market still within its round limit, weakest first (HF, then index), is liquidated by
+ * the first of its market's liquidators with cash. Returns the number of liquidations done.
+ */
+export function liquidateLendingRound(w: World, round: number): number {
+  const L = w.lending;
+  const { queue, queueKey } = L;
+  let n = 0;
+  for (let b = 0; b < L.nBorrowers; b++) {
+    if (L.borrowerStatus[b] !== Status.active || !(L.borrowerDebtQty[b]! > 0)) continue;
+    if (round >= L.maxRoundsPerStep[L.borrowerMarket[b]!]!) continue;
+    const hf = borrowerHealthFactor(w, b);
+    if (!(hf < 1)) continue;
+    queueKey[b] = hf;
+    queue[n++] = b;
+  }
+  if (n === 0) return 0;
+  queue.subarray(0, n).sort((i, j) => queueKey[i]! - queueKey[j]! || i - j);
+  let done = 0;
+  for (let i = 0; i < n; i++) if (liquidateBorrower(w, queue[i]!)) done++;
+  return done;
+}
+
+/** Liquidates borrower b once if it is (still) under HF 1 and a liquidator has cash. */
+function liquidateBorrower(w: World, b: number): boolean {
+  const L = w.lending;
+  const hf = borrowerHealthFactor(w, b);
+  if (!(hf < 1)) return false;
+  const l = L.borrowerMarket[b]!;
+  const p = L.marketProtocol[l]!;
+  const cr = L.borrowerCollReserve[b]!;
+  const dr = L.borrowerDebtReserve[b]!;
+  const collAsset = L.reserveAsset[cr]!;
+  const collPrice = reservePrice(w, cr);
+  const debtPrice = reservePrice(w, dr);
+  const collQty = collateralQty(L, b);
+  const collUsd = collQty * collPrice;
+  const debtUsd = L.borrowerDebtQty[b]! * debtPrice;
+  const account = w.nAccounts + b;
+  const cause = borrowerCause(w, b);
+  // Collateral already gone (dust): nothing to liquidate, only the deficit to book.
+  if (!(collQty > DUST * (collQty + L.borrowerDebtQty[b]!))) {
+    writeOffDeficit(w, b, cause);
+    return true;
+  }
+  // The first liquidator of this market with cash; repayment costs market price, so cap by that.
+  let k = -1;
+  for (let j = 0; j < L.nLiquidators; j++) {
+    if (L.liquidatorMarket[j] === l && w.ledger.balance[L.liquidatorCashHolder[j]!]! > 0) {
+      k = j;
+      break;
+    }
+  }
+  if (k < 0) return false;
+  const cash = w.ledger.balance[L.liquidatorCashHolder[k]!]!;
+  const wantedUsd = (cash / w.market[L.reserveAsset[dr]!]!) * debtPrice;
+  const q = quoteLiquidation(hf, debtUsd, collUsd, wantedUsd, L.liquidationBonus[cr]!, L.protocolFee[cr]!, L.rules[l]!, L.quote);
+  // A quote forced up to a full close by the dust rule can exceed the liquidator's cash: it waits.
+  if (!(q.debtRepaidUsd > 0) || q.debtRepaidUsd > wantedUsd * (1 + 1e-12)) return false;
+  const repaidQty = Math.min(q.debtRepaidUsd / debtPrice, L.borrowerDebtQty[b]!);
+  const seizedQty = Math.min(q.collateralSeizedUsd / collPrice, collQty);
+  const feeQty = Math.min(q.protocolFeeUsd / collPrice, seizedQty);
+  const liquidatorQty = seizedQty - feeQty;
+  repay(w, b, repaidQty, L.liquidatorCashHolder[k]!);
+  L.units.transfer(collateralHolder(b), L.treasuryHolder[cr]!, feeQty);
+  const inventory = L.liquidatorInventoryStart[k]! + (cr - L.marketFirstReserve[l]!);
+  L.units.transfer(collateralHolder(b), inventory, liquidatorQty);
+  w.acc.liquidations[p]!++;
+  w.acc.liquidationVolumeUsd[p] = w.acc.liquidationVolumeUsd[p]! + q.debtRepaidUsd;
+  if (w.acc.cascadeRounds[p]! < w.round + 1) w.acc.cascadeRounds[p] = w.round + 1;
+  const event = w.events.push(w.step, w.round, EventKindCode.liquidation, p, account, collAsset, -seizedQty, collPrice, q.debtRepaidUsd, cause);
+  // The liquidator sells what it seized at once: the fire sale every venue on this asset sees.
+  const proceeds = sellIntoMarket(w, collAsset, inventory, L.liquidatorCashHolder[k]!, liquidatorQty);
+  const sale = w.events.push(w.step, w.round, EventKindCode.unwind, p, account, collAsset, -liquidatorQty, liquidatorQty > 0 ? proceeds / liquidatorQty : 0, proceeds, event);
+  w.assetLiquidationEvent[collAsset] = sale;
+  // Aave v3.3: a borrower left with no collateral has its remaining debt written off.
+  if (!(collateralQty(L, b) > DUST * collQty)) writeOffDeficit(w, b, event);
+  return true;
+}
+
+/**
+ * Books borrower b's remaining debt as the reserve deficit (bad debt of the market) and has the
+ * safety module cover what it can, in USD at the oracle price; the rest stays uncovered — a loss
+ * of the lenders.
+ */
+function writeOffDeficit(w: World, b: number, cause: number): void {
+  const L = w.lending;
+  const l = L.borrowerMarket[b]!;
+  const p = L.marketProtocol[l]!;
+  const dr = L.borrowerDebtReserve[b]!;
+  const qty = L.borrowerDebtQty[b]!;
+  L.borrowerStatus[b] = Status.bankrupt;
+  // Dust of collateral left behind goes to the treasury, so the borrower holds nothing.
+  const left = collateralQty(L, b);
+  if (left !== 0) L.units.transfer(collateralHolder(b), L.treasuryHolder[L.borrowerCollReserve[b]!]!, left);
+  if (!(qty > 0)) return;
+  L.borrowerDebtQty[b] = 0;
+  L.deficitQty[dr] = L.deficitQty[dr]! + qty;
+  const deficitUsd = qty * reservePrice(w, dr);
+  const account = w.nAccounts + b;
+  const badDebt = w.events.push(w.step, w.round, EventKindCode.bad_debt, p, account, L.reserveAsset[dr]!, qty, reservePrice(w, dr), deficitUsd, cause);
+  w.acc.badDebtUsd[p] = w.acc.badDebtUsd[p]! + deficitUsd;
+  const fund = w.fundHolderStart + L.marketFund[l]!;
+  const payout = Math.min(deficitUsd, Math.max(0, w.ledger.balance[fund]!));
+  if (payout > 0) {
+    w.ledger.transfer(fund, L.marketRecoveryHolder[l]!, payout);
+    w.acc.fundPayoutUsd[p] = w.acc.fundPayoutUsd[p]! + payout;
+    w.events.push(w.step, w.round, EventKindCode.fund_payout, p, account, -1, 0, 0, payout, badDebt);
+    if (w.fundDepletionStep < 0 && w.ledger.balance[fund]! <= 1e-9 * w.ledger.scaleUsd) w.fundDepletionStep = w.step;
+  }
+  if (deficitUsd > payout) w.acc.uncoveredBadDebtUsd[p] = w.acc.uncoveredBadDebtUsd[p]! + (deficitUsd - payout);
+}
+
+/** Σ debt of lending market l at oracle prices, USD (its "open interest" row in steps.arrow). */
+export function lendingDebtUsd(w: World, l: number): number {
+  const L = w.lending;
+  let sum = 0;
+  for (let b = 0; b < L.nBorrowers; b++) {
+    if (L.borrowerMarket[b] === l) sum += L.borrowerDebtQty[b]! * reservePrice(w, L.borrowerDebtReserve[b]!);
+  }
+  return sum;
+}

@@ -1,0 +1,54 @@
+// Holdings of assets in units (not USD): a lending market's collateral, its pools' liquidity, its
+// treasury, liquidators' inventory and the outside market. Every holder holds one asset; a
+// transfer moves units between two holders of the same asset, so Σ units per asset never changes.
+// USD cash stays in the Ledger; a spot trade is one transfer here and one there.
+import { InvariantError } from '../experiment/errors.ts';
+
+export class UnitLedger {
+  /** Units held by every holder. Read freely; write only through transfer(). */
+  readonly qty: Float64Array;
+  /** The asset each holder holds. */
+  readonly holderAsset: Int32Array;
+  /** Σ units per asset at construction. */
+  readonly initialTotal: Float64Array;
+  /** Σ |units| per asset at construction: the scale errors are measured against. */
+  readonly scale: Float64Array;
+
+  constructor(initialQty: Float64Array, holderAsset: Int32Array, nAssets: number) {
+    this.qty = initialQty;
+    this.holderAsset = holderAsset;
+    this.initialTotal = new Float64Array(nAssets);
+    this.scale = new Float64Array(nAssets);
+    for (let h = 0; h < initialQty.length; h++) {
+      const a = holderAsset[h]!;
+      this.initialTotal[a] = this.initialTotal[a]! + initialQty[h]!;
+      this.scale[a] = this.scale[a]! + Math.abs(initialQty[h]!);
+    }
+  }
+
+  /** Moves `units` from holder `from` to holder `to` (both of one asset). */
+  transfer(from: number, to: number, units: number): void {
+    if (!Number.isFinite(units)) {
+      throw new InvariantError(`non-finite unit transfer ${units} from holder ${from} to ${to}`, -1, 'units.transfer');
+    }
+    if (this.holderAsset[from] !== this.holderAsset[to]) {
+      throw new InvariantError(`unit transfer between holders of different assets (${from}: asset ${this.holderAsset[from]}, ${to}: asset ${this.holderAsset[to]})`, -1, 'units.transfer');
+    }
+    this.qty[from] = this.qty[from]! - units;
+    this.qty[to] = this.qty[to]! + units;
+  }
+
+  /** |Σ units of asset a − initial Σ|. */
+  errorUnits(asset: number): number {
+    let sum = 0;
+    let c = 0;
+    for (let h = 0; h < this.qty.length; h++) {
+      if (this.holderAsset[h] !== asset) continue;
+      const y = this.qty[h]! - c;
+      const t = sum + y;
+      c = t - sum - y;
+      sum = t;
+    }
+    return Math.abs(sum - this.initialTotal[asset]!);
+  }
+}
