@@ -11,6 +11,9 @@ import { applyOverrides, parseOverride } from '../src/experiment/overrides.ts';
 import type { ExperimentInput } from '../src/experiment/schema.ts';
 import { validateSemantics } from '../src/experiment/semantics.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
+import { lendingExperiment } from './fixtures/lendingExperiment.ts';
+import { buildGraph } from '../src/graph/build.ts';
+import { worldFor } from '../src/engine/simulate.ts';
 import { issuesOf } from './fixtures/issues.ts';
 
 
@@ -223,6 +226,37 @@ describe('cross-field rules', () => {
   test('the issue value is the offending value', () => {
     const [issue] = issuesWith('scenario.assets.1.symbol=BTC');
     expect(issue).toMatchObject({ path: 'scenario.assets.1.symbol', value: 'BTC' });
+  });
+});
+
+describe('cross-field rules of lending markets and derived assets', () => {
+  const lendingIssues = (...sets: string[]) => issuesOf(() => parseExperiment(applyOverrides(lendingExperiment({ shock: -0.1 }), sets), 'test'));
+  // Reserves: 0 ETH (collateral), 1 USDC (borrowable). Cohorts: 0 makers, 1 liquidators (perp), 2 loopers, 3 keepers.
+  const cases: Array<[string, string[], string, RegExp]> = [
+    ['a lending market with an exchange\'s id is rejected', ['scenario.lendingMarkets.0.id=perpdex'], 'scenario.lendingMarkets.0.id', /protocol ids must be unique/],
+    ['an unknown safety module is rejected', ['scenario.lendingMarkets.0.safetyModule=nope'], 'scenario.lendingMarkets.0.safetyModule', /no insurance fund/],
+    ['a reserve on an unknown asset is rejected', ['scenario.lendingMarkets.0.reserves.0.asset=SOL'], 'scenario.lendingMarkets.0.reserves.0.asset', /no asset/],
+    ['a reserve priced by another asset\'s oracle is rejected', ['scenario.lendingMarkets.0.reserves.0.oracle=btc-oracle'], 'scenario.lendingMarkets.0.reserves.0.oracle', /prices BTC, not ETH/],
+    ['a liquidation threshold under the ltv is rejected', ['scenario.lendingMarkets.0.reserves.0.liquidationThreshold=0.7'], 'scenario.lendingMarkets.0.reserves.0.liquidationThreshold', /at least ltv \(0\.8\)/],
+    ['threshold × bonus above 1 is rejected (Aave PoolConfigurator)', ['scenario.lendingMarkets.0.reserves.0.liquidationBonus=1.25'], 'scenario.lendingMarkets.0.reserves.0.liquidationBonus', /must not exceed 1/],
+    ['a looper on an unknown market is rejected', ['scenario.traders.2.lendingMarket=nope'], 'scenario.traders.2.lendingMarket', /no lending market/],
+    ['borrowing a reserve that is not borrowable is rejected', ['scenario.lendingMarkets.0.reserves.1.borrowable=false'], 'scenario.traders.2.debt', /not borrowable/],
+    ['collateral the market does not list is rejected', ['scenario.traders.2.collateral=BTC'], 'scenario.traders.2.collateral', /no reserve for this asset/],
+    ['a fixed leverage at or above 1 / (1 − ltv) is rejected', ['scenario.traders.2.leverage={"kind":"fixed","value":6}'], 'scenario.traders.2.leverage.value', /below 1 \/ \(1 − ltv\) = 5/],
+    ['a derived asset on an unknown underlying is rejected', ['scenario.assets.0.derived={"kind":"liquidStaking","underlying":"SOL"}'], 'scenario.assets.0.derived.underlying', /no asset/],
+    ['a derived asset on itself is rejected', ['scenario.assets.1.derived={"kind":"liquidStaking","underlying":"ETH"}'], 'scenario.assets.1.derived.underlying', /another asset/],
+  ];
+  test.each(cases)('%s', (_name, sets, path, why) => {
+    const issues = lendingIssues(...sets);
+    const issue = issues.find((i) => i.path === path);
+    expect(issue, `issues were: ${JSON.stringify(issues)}`).toBeDefined();
+    expect(issue!.message).toMatch(why);
+  });
+
+  test('loopers borrowing more than the lenders supplied stop the run with the field to change', () => {
+    const exp = parseExperiment(applyOverrides(lendingExperiment({ shock: -0.1 }), ['scenario.lendingMarkets.0.reserves.1.supplyUsd=20000']), 'test');
+    // 30,000 USDC borrowed at step 0 against 20,000 supplied.
+    expect(() => worldFor(exp, buildGraph(exp), 0)).toThrow(/scenario\.lendingMarkets\.0\.reserves\.1\.supplyUsd: .*borrow 30000 USD of USDC/);
   });
 });
 

@@ -7,76 +7,13 @@ import { parseExperiment } from '../src/experiment/load.ts';
 import type { ExperimentInput } from '../src/experiment/schema.ts';
 import { buildGraph } from '../src/graph/build.ts';
 import { runWorld, worldFor } from '../src/engine/simulate.ts';
+import { step } from '../src/engine/step.ts';
 import { checkInvariants } from '../src/engine/invariants.ts';
 import { EventKindCode } from '../src/engine/record.ts';
 import { collateralHolder } from '../src/model/lending.ts';
 import { borrowerHealthFactor } from '../src/engine/phases/lending.ts';
 import type { World } from '../src/model/world.ts';
-import { minimalExperiment } from './fixtures/minimalExperiment.ts';
-
-interface Options {
-  shock: number;
-  safetyModuleUsd?: number;
-  leverage?: number;
-  loopers?: number;
-  liquidatorCashUsd?: number;
-  topUp?: number;
-  deleverage?: number;
-}
-
-/**
- * The minimal experiment without its directional traders, zero volatility, plus USDC and a lending
- * market: one looper with 10,000 USD of equity at 4× (40,000 USD = 13.333 ETH of collateral at
- * 3,000, 30,000 USDC of debt; HF = 40,000 × 0.825 / 30,000 = 1.1), one liquidator, and an ETH shock
- * at step 2 in one step.
- */
-function lendingExperiment(o: Options): ExperimentInput {
-  const e = minimalExperiment();
-  const s = e.scenario;
-  e.steps = 6;
-  s.assets = s.assets.map((a) => ({ ...a, volatilityAnnual: 0 }));
-  s.assets.push({
-    symbol: 'USDC',
-    initialPrice: 1,
-    volatilityAnnual: 0,
-    market: { depthUsd: 1e12, impact: 'linear', impactCoefficient: 0.0001, resilienceHalfLifeSeconds: 60, permanentShare: 0 },
-  });
-  s.regimes = {
-    calm: { correlation: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] },
-    stress: { correlation: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] },
-    switching: { kind: 'none' },
-  };
-  s.shocks = [{ id: 'eth-crash', asset: 'ETH', totalReturn: o.shock, startStep: 2, overSteps: 1 }];
-  s.oracles.push({ id: 'usdc-oracle', asset: 'USDC', source: 'fundamental' });
-  s.insuranceFunds.push({ id: 'safety', initialUsd: o.safetyModuleUsd ?? 1_000_000 });
-  s.lendingMarkets = [
-    {
-      id: 'lend',
-      safetyModule: 'safety',
-      reserves: [
-        { asset: 'ETH', oracle: 'eth-oracle', ltv: 0.8, liquidationThreshold: 0.825, liquidationBonus: 1.05, liquidationProtocolFee: 0.1 },
-        { asset: 'USDC', oracle: 'usdc-oracle', ltv: 0.75, liquidationThreshold: 0.78, liquidationBonus: 1.05, borrowable: true, supplyUsd: 10_000_000 },
-      ],
-    },
-  ];
-  s.traders = s.traders.filter((c) => c.kind !== 'directional');
-  s.traders.push(
-    {
-      id: 'loopers',
-      kind: 'looper',
-      lendingMarket: 'lend',
-      count: o.loopers ?? 1,
-      collateral: 'ETH',
-      debt: 'USDC',
-      equityUsd: { kind: 'fixed', value: 10_000 },
-      leverage: { kind: 'fixed', value: o.leverage ?? 4 },
-      walletUsd: { kind: 'fixed', value: 5_000 },
-      healthCall: { callBelowHealthFactor: 1.05, topUpProbability: o.topUp ?? 0, deleverageProbability: o.deleverage ?? 0 },
-    },
-    { id: 'keepers', kind: 'lendingLiquidator', lendingMarket: 'lend', count: 1, cashUsd: o.liquidatorCashUsd ?? 1_000_000 },
-  );
-  return e;
-}
+import { lendingExperiment, type Options } from './fixtures/lendingExperiment.ts';
 
 function run(o: Options): World {
   const exp = parseExperiment(lendingExperiment(o), 'lending test');
@@ -219,3 +156,73 @@ describe('lending market: identities over random scenarios', () => {
     );
   });
 });
+
+describe('liquid-staking token (derived asset) on a lending market', () => {
+  /**
+   * stETH-style token: fundamental = ETH × peg. ETH does not move (zero volatility); the stress
+   * regime starts at step 1 and moves the peg's target to 1 − 6%; half-life 600 s at 60 s steps:
+   * the peg closes κ = 1 − 0.5^(60/600) = 0.0669670 of the gap each step.
+   */
+  function lstExperiment(pressureImpact: number): ExperimentInput {
+    const e = lendingExperiment({ shock: -0.01 });
+    const s = e.scenario;
+    e.steps = 40;
+    s.shocks = [];
+    s.assets.push({
+      symbol: 'stETH',
+      initialPrice: 3_000,
+      volatilityAnnual: 0,
+      derived: { kind: 'liquidStaking', underlying: 'ETH', pegHalfLifeSeconds: 600, pegVolatilityAnnual: 0, stressDiscount: 0.06, pressureImpact },
+      market: { depthUsd: 2_000_000, impact: 'linear', impactCoefficient: 0.05, resilienceHalfLifeSeconds: 3_600, permanentShare: 0.5 },
+    });
+    const id4 = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]];
+    s.regimes = { calm: { correlation: id4 }, stress: { correlation: id4 }, switching: { kind: 'scripted', toStressAtStep: 1 } };
+    s.oracles.push({ id: 'steth-oracle', asset: 'stETH', source: 'fundamental' });
+    s.lendingMarkets![0]!.reserves = [
+      // Aave v3 e-mode style parameters for an ETH-correlated pair: LTV 93%, threshold 95%, bonus 1%.
+      { asset: 'stETH', oracle: 'steth-oracle', ltv: 0.93, liquidationThreshold: 0.95, liquidationBonus: 1.01 },
+      { asset: 'ETH', oracle: 'eth-oracle', ltv: 0.8, liquidationThreshold: 0.825, liquidationBonus: 1.05, borrowable: true, supplyUsd: 50_000_000 },
+    ];
+    const loopers = s.traders.find((c) => c.id === 'loopers')!;
+    Object.assign(loopers, { collateral: 'stETH', debt: 'ETH', count: 20, leverage: { kind: 'fixed', value: 10 }, equityUsd: { kind: 'fixed', value: 100_000 } });
+    return e;
+  }
+
+  it('the peg follows its target under stress: fundamental = ETH × peg, step by step', () => {
+    const exp = parseExperiment(lstExperiment(0), 'lst');
+    const w = worldFor(exp, buildGraph(exp), 0);
+    const kappa = 1 - Math.pow(0.5, 0.1);
+    let peg = 1;
+    for (let s = 0; s < 5; s++) {
+      w.step = s;
+      runWorldStep(w);
+      // Step 0 is calm (target 1); from step 1 the target is 0.94.
+      if (s >= 1) peg = peg + kappa * (0.94 - peg);
+      expect(w.peg[3]).toBeCloseTo(peg, 12);
+      expect(w.fundamental[3]).toBeCloseTo(3_000 * peg, 9);
+    }
+  });
+
+  it('loopers at 10× are liquidated as the peg slides, and their fire sales push the peg further down', () => {
+    // 10× on e-mode: debt / collateral = 0.9, HF = 0.95 / 0.9 = 1.0556 → liquidatable once the peg
+    // is below 0.9474. Without sales pressure the peg only reaches 0.94 from above.
+    const calm = run2(lstExperiment(0));
+    const feedback = run2(lstExperiment(5));
+    expect(calm.totals.liquidations[LEND]).toBeGreaterThan(0);
+    expect(feedback.totals.liquidations[LEND]).toBeGreaterThanOrEqual(calm.totals.liquidations[LEND]!);
+    // The sales of seized stETH lower the peg below where the regime alone takes it.
+    expect(feedback.peg[3]).toBeLessThan(calm.peg[3]! - 1e-6);
+    checkInvariants(feedback);
+  });
+});
+
+function run2(input: ExperimentInput): World {
+  const exp = parseExperiment(input, 'lst');
+  const w = worldFor(exp, buildGraph(exp), 0);
+  runWorld(w, true);
+  return w;
+}
+
+function runWorldStep(w: World): void {
+  step(w);
+}

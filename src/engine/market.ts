@@ -22,6 +22,7 @@ export function quoteFill(w: World, a: number, soldQty: number): number {
 export function tradeIntoMarket(w: World, a: number, soldQty: number): number {
   const price = quoteFill(w, a, soldQty);
   const dx = impactStep(w, a, soldQty);
+  w.soldUsdThisStep[a] = w.soldUsdThisStep[a]! + soldQty * price;
   const perm = w.permanentShare[a]!;
   w.impactPermanent[a] = w.impactPermanent[a]! + perm * dx;
   w.impactTemporary[a] = w.impactTemporary[a]! + (1 - perm) * dx;

@@ -38,6 +38,21 @@ export const Asset = z.strictObject({
       stdLogJump: nonNegative.describe('standard deviation of the log jump size'),
     })
     .optional(),
+  derived: z
+    .discriminatedUnion('kind', [
+      z.strictObject({
+        kind: z.literal('liquidStaking'),
+        underlying: id.describe('the staked asset; fundamental = underlying fundamental × peg (the peg starts at initialPrice / the underlying\'s)'),
+        pegHalfLifeSeconds: positive.default(86_400).describe('half-life of the peg\'s reversion to its target'),
+        pegVolatilityAnnual: nonNegative.default(0.02).describe('annualised volatility of the peg'),
+        stressDiscount: fraction.default(0.06).describe('peg target under the stress regime is 1 − this (stETH: about 6% in June 2022)'),
+        pressureImpact: nonNegative
+          .default(1)
+          .describe('peg drop per unit of the previous step\'s net market sales of the token as a share of its market depth'),
+      }),
+    ])
+    .optional()
+    .describe('an asset whose fundamental value is computed from another part of the system each step'),
   market: z.strictObject({
     depthUsd: positive.describe('USD of net selling that moves the price by the impact coefficient'),
     impact: ImpactModel,

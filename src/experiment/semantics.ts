@@ -32,6 +32,16 @@ export function validateSemantics(exp: Experiment): InputIssue[] {
 
   const assetList = quotedList(s.assets.map((a) => a.symbol));
 
+  // --- derived assets ---------------------------------------------------------------------
+  s.assets.forEach((a, i) => {
+    if (!a.derived) return;
+    const at = `scenario.assets.${i}.derived.underlying`;
+    const u = assetIndex.get(a.derived.underlying);
+    if (u === undefined) add(at, a.derived.underlying, `no asset with this symbol in scenario.assets (known: ${assetList})`);
+    else if (a.derived.underlying === a.symbol) add(at, a.derived.underlying, 'expected another asset than this one');
+    else if (s.assets[u]!.derived) add(at, a.derived.underlying, `${a.derived.underlying} is itself derived: expected an asset with an exogenous price`);
+  });
+
   // --- lending markets (protocol ids are shared with the exchanges) ------------------------
   const lendingIndex = uniqueIndex(s.lendingMarkets, (x) => x.id, 'scenario.lendingMarkets', 'id', 'lending market id', add);
   s.lendingMarkets.forEach((l, i) => {

@@ -67,6 +67,16 @@ export interface World {
   /** Net sold share of depth that never decays / that decays (positive = net selling). */
   readonly impactPermanent: Float64Array;
   readonly impactTemporary: Float64Array;
+  /** Net USD sold into each asset's market since the last fundamental update (buys negative). */
+  readonly soldUsdThisStep: Float64Array;
+  /** Derived assets: the underlying asset (-1 for an exogenous asset) and the peg (underlying per token). */
+  readonly derivedUnderlying: Int32Array;
+  readonly peg: Float64Array;
+  /** Peg dynamics of liquid-staking tokens (see src/model/derived.ts nextPeg). */
+  readonly pegReversionPerStep: Float64Array;
+  readonly pegVolPerStep: Float64Array;
+  readonly pegStressDiscount: Float64Array;
+  readonly pegPressureImpact: Float64Array;
   /** Log-price drift per step, including the Itô and jump compensators. */
   readonly driftPerStep: Float64Array;
   /** σ·√dt per asset. */
@@ -361,6 +371,24 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
       jumpMean[i] = a.jumps.meanLogJump;
       jumpStd[i] = a.jumps.stdLogJump;
     }
+  }
+  // Derived assets (liquid-staking tokens): fundamental = underlying × peg, peg from src/model/derived.ts.
+  const derivedUnderlying = new Int32Array(nAssets).fill(-1);
+  const peg = new Float64Array(nAssets).fill(1);
+  const pegReversionPerStep = new Float64Array(nAssets);
+  const pegVolPerStep = new Float64Array(nAssets);
+  const pegStressDiscount = new Float64Array(nAssets);
+  const pegPressureImpact = new Float64Array(nAssets);
+  for (const a of s.assets) {
+    if (!a.derived) continue;
+    const i = denseId(graph, 'asset', a.symbol);
+    const u = denseId(graph, 'asset', a.derived.underlying);
+    derivedUnderlying[i] = u;
+    peg[i] = a.initialPrice / initialPrice[u]!;
+    pegReversionPerStep[i] = 1 - Math.pow(0.5, dt / a.derived.pegHalfLifeSeconds);
+    pegVolPerStep[i] = a.derived.pegVolatilityAnnual * Math.sqrt(dtYears);
+    pegStressDiscount[i] = a.derived.stressDiscount;
+    pegPressureImpact[i] = a.derived.pressureImpact;
   }
   const chol = (m: number[][], path: string): Float64Array => {
     const l = cholesky(m);
@@ -699,6 +727,13 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     permanentShare,
     temporaryDecayPerStep,
     impactPermanent: new Float64Array(nAssets),
+    soldUsdThisStep: new Float64Array(nAssets),
+    derivedUnderlying,
+    peg,
+    pegReversionPerStep,
+    pegVolPerStep,
+    pegStressDiscount,
+    pegPressureImpact,
     impactTemporary: new Float64Array(nAssets),
     driftPerStep,
     volPerStep,

@@ -5,6 +5,7 @@
 import { EventKindCode } from '../record.ts';
 import { normal, poisson } from '../../model/random.ts';
 import type { World } from '../../model/world.ts';
+import { lstFundamentalUsd, nextPeg, type LstPegStep } from '../../model/derived.ts';
 
 export function evolveFundamentals(w: World): void {
   switchRegime(w);
@@ -30,8 +31,44 @@ export function evolveFundamentals(w: World): void {
     const logReturn = w.driftPerStep[i]! - 0.5 * sigma * sigma - compensator + sigma * eps + jump;
     w.fundamental[i] = w.fundamental[i]! * Math.exp(logReturn);
   }
+  updateDerived(w);
   applyShocks(w);
 }
+
+/**
+ * Derived assets (liquid-staking tokens): the peg moves toward its target (1, or 1 − the stress
+ * discount under stress) and is pushed down by the previous step's net sales of the token into its
+ * market as a share of depth — liquidations that dump the token weaken its value, not only its
+ * market price. Then fundamental = underlying fundamental × peg. This is stage 9 of the previous
+ * step (derived values from the system), done here so that it sees this step's underlying price.
+ * One normal per derived asset per step, drawn only when the scenario has derived assets.
+ */
+function updateDerived(w: World): void {
+  for (let a = 0; a < w.nAssets; a++) {
+    const u = w.derivedUnderlying[a]!;
+    const sold = w.soldUsdThisStep[a]!;
+    w.soldUsdThisStep[a] = 0;
+    if (u < 0) continue;
+    pegStep.meanReversionPerStep = w.pegReversionPerStep[a]!;
+    pegStep.volPerStep = w.pegVolPerStep[a]!;
+    pegStep.stressDiscount = w.pegStressDiscount[a]!;
+    pegStep.inStress = w.regime === 1;
+    pegStep.redemptionQueuePressure = sold > 0 ? sold / w.depthUsd[a]! : 0;
+    pegStep.pressureImpact = w.pegPressureImpact[a]!;
+    w.peg[a] = nextPeg(w.peg[a]!, pegStep, w.prices);
+    w.fundamental[a] = lstFundamentalUsd(w.fundamental[u]!, w.peg[a]!);
+  }
+}
+
+/** Reused parameter object of nextPeg (no allocation per step). */
+const pegStep: LstPegStep = {
+  meanReversionPerStep: 0,
+  volPerStep: 0,
+  stressDiscount: 0,
+  inStress: false,
+  redemptionQueuePressure: 0,
+  pressureImpact: 0,
+};
 
 function switchRegime(w: World): void {
   const sw = w.switching;
@@ -64,5 +101,7 @@ function applyShocks(w: World): void {
       w.assetShockEvent[a] = id;
     }
     w.fundamental[a] = w.fundamental[a]! * w.shockFactorPerStep[s]!;
+    // A shock to a derived asset is a shock to its peg (else the next step would undo it).
+    if (w.derivedUnderlying[a]! >= 0) w.peg[a] = w.peg[a]! * w.shockFactorPerStep[s]!;
   }
 }

@@ -9,7 +9,7 @@ import { Status, type World } from '../../model/world.ts';
 import { collateralHolder, type LendingState } from '../../model/lending.ts';
 import { EventKindCode } from '../record.ts';
 import { healthFactor, quoteLiquidation } from '../../lending/aave.ts';
-import { tradeIntoMarket } from '../market.ts';
+import { quoteFill, tradeIntoMarket } from '../market.ts';
 
 /** Units below this share of a position are dust: the position counts as empty. */
 const DUST = 1e-12;
@@ -107,9 +107,12 @@ export function respondToHealthCalls(w: World): void {
     } else if (u2 < L.deleverageProbability[c]!) {
       // Sell s USD of collateral and repay with it: (coll − s)·LT = target·(debt − s)
       // ⇒ s = (target·debt − coll·LT) / (target − LT) (at oracle prices; the fill decides).
+      // Selling collateral to repay only helps a borrower who is solvent at market prices (then
+      // HF rises with every unit sold); an insolvent one keeps its collateral and waits.
+      const asset = L.reserveAsset[cr]!;
+      if (!(collateralQty(L, b) * w.market[asset]! > L.borrowerDebtQty[b]! * w.market[L.reserveAsset[dr]!]!)) continue;
       const sUsd = Math.min((target * debtUsd - collUsd * lt) / (target - lt), collUsd);
       if (!(sUsd > 0)) continue;
-      const asset = L.reserveAsset[cr]!;
       const qty = sUsd / reservePrice(w, cr);
       const wallet = L.borrowerWallet[b]!;
       const proceeds = sellIntoMarket(w, asset, collateralHolder(b), wallet, qty);
@@ -177,9 +180,26 @@ function liquidateBorrower(w: World, b: number): boolean {
   }
   if (k < 0) return false;
   const cash = w.ledger.balance[L.liquidatorCashHolder[k]!]!;
-  const wantedUsd = (cash / w.market[L.reserveAsset[dr]!]!) * debtPrice;
+  const debtMarket = w.market[L.reserveAsset[dr]!]!;
+  const cashUsd = (cash / debtMarket) * debtPrice; // cash in the protocol's (oracle) valuation
+  // Keepers liquidate only what pays: the seized collateral, sold into the market at once, must
+  // fetch at least the cost of the repaid debt. In a thin market the bonus is eaten by the fire
+  // sale's slippage and liquidations stop (Black Thursday, 2020; the stETH discount, 2022): find
+  // the largest profitable size by bisection on the repaid amount.
+  let wantedUsd = cashUsd;
+  if (!liquidationPays(w, hf, debtUsd, collUsd, wantedUsd, cr, dr, l)) {
+    let lo = 0;
+    let hi = wantedUsd;
+    for (let it = 0; it < 40; it++) {
+      const mid = 0.5 * (lo + hi);
+      if (liquidationPays(w, hf, debtUsd, collUsd, mid, cr, dr, l)) lo = mid;
+      else hi = mid;
+    }
+    wantedUsd = lo;
+  }
+  if (!(wantedUsd > 0)) return false;
   const q = quoteLiquidation(hf, debtUsd, collUsd, wantedUsd, L.liquidationBonus[cr]!, L.protocolFee[cr]!, L.rules[l]!, L.quote);
-  // A quote forced up to a full close by the dust rule can exceed the liquidator's cash: it waits.
+  // A quote forced up to a full close by the dust rule can exceed what the keeper chose: it waits.
   if (!(q.debtRepaidUsd > 0) || q.debtRepaidUsd > wantedUsd * (1 + 1e-12)) return false;
   const repaidQty = Math.min(q.debtRepaidUsd / debtPrice, L.borrowerDebtQty[b]!);
   const seizedQty = Math.min(q.collateralSeizedUsd / collPrice, collQty);
@@ -200,6 +220,20 @@ function liquidateBorrower(w: World, b: number): boolean {
   // Aave v3.3: a borrower left with no collateral has its remaining debt written off.
   if (!(collateralQty(L, b) > DUST * collQty)) writeOffDeficit(w, b, event);
   return true;
+}
+
+/**
+ * True when repaying up to `wantedUsd` (oracle USD) of the debt, seizing collateral with the bonus
+ * and selling the keeper's share into the market now yields at least the repayment's market cost.
+ */
+function liquidationPays(w: World, hf: number, debtUsd: number, collUsd: number, wantedUsd: number, cr: number, dr: number, l: number): boolean {
+  const L = w.lending;
+  const q = quoteLiquidation(hf, debtUsd, collUsd, wantedUsd, L.liquidationBonus[cr]!, L.protocolFee[cr]!, L.rules[l]!, L.quote);
+  if (!(q.debtRepaidUsd > 0) || q.debtRepaidUsd > wantedUsd * (1 + 1e-12)) return false;
+  const qty = q.liquidatorCollateralUsd / reservePrice(w, cr);
+  const proceeds = qty * quoteFill(w, L.reserveAsset[cr]!, qty);
+  const cost = (q.debtRepaidUsd / reservePrice(w, dr)) * w.market[L.reserveAsset[dr]!]!;
+  return proceeds >= cost;
 }
 
 /**
