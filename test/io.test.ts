@@ -26,6 +26,8 @@ import {
   StepTable,
   type RunResult,
   type RunSummary,
+  AttributionTable,
+  ChannelCode,
 } from '../src/engine/record.ts';
 import { RunBatchBuilder } from '../src/io/arrowTables.ts';
 import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
@@ -34,13 +36,15 @@ import { ResultsWriter, type ResultsWriterOptions } from '../src/io/resultsWrite
 const PROTOCOLS = ['alpha', 'beta'];
 const ASSETS = ['BTC', 'ETH'];
 const COHORTS = ['longs', 'makers', 'vault'];
+const ORIGINS = ['crash', 'regime_switch', 'endogenous'];
 const ALL_ON: ResultsWriterOptions = {
   protocols: PROTOCOLS,
   assets: ASSETS,
   cohorts: COHORTS,
-  output: { steps: true, prices: true, events: true },
+  origins: ORIGINS,
+  output: { steps: true, prices: true, events: true, attribution: true },
 };
-const TABLES = ['runs', 'steps', 'prices', 'events'];
+const TABLES = ['runs', 'steps', 'prices', 'events', 'attribution'];
 
 const tmpDirs: string[] = [];
 function tmpDir(): string {
@@ -67,6 +71,7 @@ const SUMMARY: RunSummary = {
   backstopVolumeUsd: 1,
   marginCalls: 7,
   maxCascadeDepth: 3,
+  causeChainDepth: 3,
   maxMarketDrawdown: 0.15,
   fundamentalDrawdown: 0.1,
   drawdownAmplification: NaN,
@@ -110,7 +115,14 @@ function makeRuns(): [RunResult, RunResult] {
   ev.push(1, 2, EventKindCode.liquidation, 1, 3, 1, -2, 9.4, 18.8, 1);
   ev.push(2, 1, EventKindCode.bad_debt, 1, -1, -1, 0, 0, 0.25, 2);
 
-  const a: RunResult = { pointIndex: 0, replicate: 0, seed: 123456789, steps: st, prices: pt, events: ev, accountCohort: ACCOUNT_COHORT, summary: SUMMARY };
+  // The bad debt above, traced to the shock through another protocol's liquidation (market impact).
+  const at = new AttributionTable(1);
+  at.protocol[0] = 1;
+  at.origin[0] = 0;
+  at.channel[0] = ChannelCode.market_impact;
+  at.lossUsd[0] = 0.25;
+  at.events[0] = 1;
+  const a: RunResult = { pointIndex: 0, replicate: 0, seed: 123456789, steps: st, prices: pt, events: ev, accountCohort: ACCOUNT_COHORT, attribution: at, summary: SUMMARY };
   const b: RunResult = {
     pointIndex: 1,
     replicate: 1,
@@ -119,6 +131,7 @@ function makeRuns(): [RunResult, RunResult] {
     prices: null,
     events: new EventLog(false),
     accountCohort: ACCOUNT_COHORT,
+    attribution: new AttributionTable(0),
     summary: { ...SUMMARY, totalBadDebtUsd: 0, insuranceFundDepletionStep: 2, drawdownAmplification: 1.5 },
   };
   return [a, b];
@@ -162,7 +175,7 @@ describe('ResultsWriter output', () => {
   const read = (t: string) => readArrowTable(path.join(dir, `${t}.arrow`));
 
   it('is byte-identical for identical input and leaves no temporary files', () => {
-    expect(fs.readdirSync(dir).sort()).toEqual(['events.arrow', 'manifest.json', 'prices.arrow', 'runs.arrow', 'steps.arrow']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['attribution.arrow', 'events.arrow', 'manifest.json', 'prices.arrow', 'runs.arrow', 'steps.arrow']);
     for (const t of TABLES) {
       const a = fs.readFileSync(path.join(dir, `${t}.arrow`));
       const b = fs.readFileSync(path.join(dir2, `${t}.arrow`));
@@ -177,9 +190,9 @@ describe('ResultsWriter output', () => {
 
   it('writes a manifest with schema_version, row counts and byte sizes', () => {
     const text = fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8');
-    expect(text.startsWith('{\n  "schema_version": 1,\n')).toBe(true); // pretty-printed, version first
+    expect(text.startsWith('{\n  "schema_version": 2,\n')).toBe(true); // pretty-printed, version first
     const m = JSON.parse(text) as Record<string, unknown>;
-    expect(m.schema_version).toBe(1); // the caller's 99 does not override it
+    expect(m.schema_version).toBe(2); // the caller's 99 does not override it
     expect(m.experiment).toBe('unit');
     expect(m.runs_done).toBe(2);
     const size = (t: string) => fs.statSync(path.join(dir, `${t}.arrow`)).size;
@@ -188,6 +201,7 @@ describe('ResultsWriter output', () => {
       { path: 'steps.arrow', table: 'steps', rows: 6, bytes: size('steps') },
       { path: 'prices.arrow', table: 'prices', rows: 6, bytes: size('prices') },
       { path: 'events.arrow', table: 'events', rows: 4, bytes: size('events') },
+      { path: 'attribution.arrow', table: 'attribution', rows: 1, bytes: size('attribution') },
     ]);
   });
 
@@ -323,7 +337,7 @@ describe('ResultsWriter output', () => {
 
 describe('ResultsWriter options and lifecycle', () => {
   it('does not write disabled tables at all', async () => {
-    const dir = await writeFolder({ ...ALL_ON, output: { steps: false, prices: false, events: false } }, makeRuns());
+    const dir = await writeFolder({ ...ALL_ON, output: { steps: false, prices: false, events: false, attribution: false } }, makeRuns());
     expect(fs.readdirSync(dir).sort()).toEqual(['manifest.json', 'runs.arrow']);
     const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { files: unknown[] };
     expect(m.files).toEqual([
@@ -333,7 +347,7 @@ describe('ResultsWriter options and lifecycle', () => {
 
   it('writes a valid zero-row file with the full schema when a table never gets rows', async () => {
     const [, runB] = makeRuns();
-    const dir = await writeFolder({ ...ALL_ON, output: { steps: false, prices: false, events: true } }, [runB]);
+    const dir = await writeFolder({ ...ALL_ON, output: { steps: false, prices: false, events: true, attribution: false } }, [runB]);
     const t = readArrowTable(path.join(dir, 'events.arrow'));
     expect(t.numRows).toBe(0);
     expect(t.schema.fields.length).toBe(14);
@@ -346,6 +360,7 @@ describe('ResultsWriter options and lifecycle', () => {
     const w = await ResultsWriter.open(dir, ALL_ON);
     w.append(makeRuns()[0]);
     expect(fs.readdirSync(dir).sort()).toEqual([
+      'attribution.arrow.tmp',
       'events.arrow.tmp',
       'prices.arrow.tmp',
       'runs.arrow.tmp',
@@ -376,7 +391,7 @@ describe('ResultsWriter options and lifecycle', () => {
     expect(() => w.append({ ...runB, events: badEvents })).toThrow(/protocol 3 at row 0/);
     await w.close({});
     const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { files: { rows: number }[] };
-    expect(m.files.map((f) => f.rows)).toEqual([0, 0, 0, 0]);
+    expect(m.files.map((f) => f.rows)).toEqual([0, 0, 0, 0, 0]);
   });
 
   it('rejects duplicate dictionary names', async () => {
@@ -386,7 +401,7 @@ describe('ResultsWriter options and lifecycle', () => {
 
 describe('RunBatchBuilder.events', () => {
   it('maps exactly the -1 ids to nulls, through an IPC round trip', () => {
-    const builder = new RunBatchBuilder({ protocols: PROTOCOLS, assets: ASSETS, cohorts: COHORTS });
+    const builder = new RunBatchBuilder({ protocols: PROTOCOLS, assets: ASSETS, cohorts: COHORTS, origins: ORIGINS });
     const row = fc.record({
       kind: fc.integer({ min: 0, max: EVENT_KINDS.length - 1 }),
       protocol: fc.integer({ min: -1, max: PROTOCOLS.length - 1 }),

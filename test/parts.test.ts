@@ -16,10 +16,12 @@ import {
   StepTable,
   type RunResult,
   type RunSummary,
+  AttributionTable,
 } from '../src/engine/record.ts';
 import { simulateRun } from '../src/engine/simulate.ts';
 import { parseExperiment } from '../src/experiment/load.ts';
 import { buildGraph, protocolIds } from '../src/graph/build.ts';
+import { attributionOrigins } from '../src/engine/attribution.ts';
 import { RunBatchBuilder } from '../src/io/arrowTables.ts';
 import { decodeRun, encodeRun, listParts, partPath, readPart, writePart } from '../src/io/parts.ts';
 import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
@@ -78,6 +80,7 @@ function handRun(pointIndex = 0, replicate = 0): RunResult {
     prices: pt,
     events: ev,
     accountCohort: ACCOUNT_COHORT,
+    attribution: handAttribution(),
     summary: summary({ totalValueUsd: -0, insuranceFundMinUsd: -Infinity, ledgerErrorUsd: Infinity }),
   };
 }
@@ -190,7 +193,8 @@ describe('assembling Arrow files from parts (a real run)', () => {
     protocols: protocolIds(exp),
     assets: exp.scenario.assets.map((a) => a.symbol),
     cohorts: [...exp.scenario.traders.map((c) => c.id), ...exp.scenario.backstopVaults.map((v) => v.id)],
-    output: { steps: true, prices: true, events: true },
+    origins: attributionOrigins(exp.scenario.shocks.map((s) => s.id)),
+    output: { steps: true, prices: true, events: true, attribution: true },
   };
   // Two points × two replicates (the point only relabels the run here).
   const runs: RunResult[] = [];
@@ -260,7 +264,8 @@ describe('sweep columns', () => {
     protocols: ['alpha', 'beta'],
     assets: ['BTC', 'ETH'],
     cohorts: ['longs', 'makers', 'vault'],
-    output: { steps: true, prices: true, events: true },
+    origins: ['crash', 'regime_switch', 'endogenous'],
+    output: { steps: true, prices: true, events: true, attribution: true },
   };
   const twoPoints = [handRun(0, 0), handRun(0, 1), handRun(1, 0), handRun(1, 1)];
   async function write(opts: ResultsWriterOptions, runs = twoPoints): Promise<string> {
@@ -373,3 +378,14 @@ describe('sweep columns', () => {
     }
   });
 });
+
+/** Two attribution rows of a hand-built run: 0.25 USD at protocol 1 from shock 0 by market impact, 1.5 at 0 endogenous. */
+function handAttribution(): AttributionTable {
+  const t = new AttributionTable(2);
+  t.protocol.set([0, 1]);
+  t.origin.set([2, 0]);
+  t.channel.set([6, 1]);
+  t.lossUsd.set([1.5, 0.25]);
+  t.events.set([1, 1]);
+  return t;
+}

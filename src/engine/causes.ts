@@ -2,14 +2,23 @@
 // grow with time, so the largest id is the most recent; the chain of causes makes a cascade a tree.
 import type { World } from '../model/world.ts';
 
-/** Event id of the most recent shock or liquidation on an asset account a holds, or -1. */
+/**
+ * Event id of the latest event that moved the price an oracle reports for its asset: a shock or
+ * depeg of the fundamental, and — when the oracle reads the market — a forced sale into it.
+ */
+export function priceCause(w: World, oracle: number): number {
+  const asset = w.oracleAsset[oracle]!;
+  const fundamental = w.assetShockEvent[asset]!;
+  return w.oracleSource[oracle] === 1 ? fundamental : Math.max(fundamental, w.assetLiquidationEvent[asset]!);
+}
+
+/** Event id of the most recent event that moved a price account a is marked with, or -1. */
 export function causeFor(w: World, a: number): number {
   let cause = -1;
   const end = w.posStart[a + 1]!;
   for (let p = w.posStart[a]!; p < end; p++) {
     if (w.posQty[p] === 0) continue;
-    const asset = w.marketAsset[w.posMarket[p]!]!;
-    cause = Math.max(cause, w.assetShockEvent[asset]!, w.assetLiquidationEvent[asset]!);
+    cause = Math.max(cause, priceCause(w, w.marketOracle[w.posMarket[p]!]!));
   }
   return cause;
 }

@@ -16,11 +16,43 @@ export const EVENT_KINDS = [
   'fund_payout',
   'socialized_loss',
   'unwind',
+  'depeg',
+  'bridge_failure',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 export const EventKindCode: Record<EventKind, number> = Object.fromEntries(
   EVENT_KINDS.map((k, i) => [k, i]),
 ) as Record<EventKind, number>;
+
+/**
+ * Channels through which a loss reaches a protocol (attribution.arrow), in dictionary-code order:
+ * exogenous — a shock or regime switch moved a price the protocol reads, with no other protocol
+ * in between; market_impact — another protocol's forced or voluntary sales moved a shared market;
+ * oracle — an oracle's own behaviour (reserved: no event yet carries it); derived_asset — a derived
+ * asset's value moved (a depeg); bridge — a bridge failed; direct_exposure — a debt between
+ * protocols (reserved); internal — the chain of causes never leaves the protocol.
+ */
+export const CHANNELS = ['exogenous', 'market_impact', 'oracle', 'derived_asset', 'bridge', 'direct_exposure', 'internal'] as const;
+export const ChannelCode: Record<(typeof CHANNELS)[number], number> = Object.fromEntries(CHANNELS.map((k, i) => [k, i])) as Record<
+  (typeof CHANNELS)[number],
+  number
+>;
+
+/**
+ * Losses of one run split by protocol, originating shock and channel: one row per combination
+ * that lost something. `origin` codes index the origins list: the experiment's shocks in order,
+ * then "regime_switch", then "endogenous" (a cascade whose chain of causes has no root event).
+ */
+export class AttributionTable {
+  constructor(
+    readonly rows: number,
+    readonly protocol: Int32Array = new Int32Array(rows),
+    readonly origin: Int32Array = new Int32Array(rows),
+    readonly channel: Uint8Array = new Uint8Array(rows),
+    readonly lossUsd: Float64Array = new Float64Array(rows),
+    readonly events: Int32Array = new Int32Array(rows),
+  ) {}
+}
 
 /** Regime names, in the order of their dictionary codes. */
 export const REGIMES = ['calm', 'stress'] as const;
@@ -189,6 +221,8 @@ export interface RunSummary {
   backstopVolumeUsd: number;
   marginCalls: number;
   maxCascadeDepth: number;
+  /** Longest chain of causes in the event log (0 without events): how many hops a loss travelled. */
+  causeChainDepth: number;
   /** Largest peak-to-trough fall of any asset's market price, as a fraction. */
   maxMarketDrawdown: number;
   /** The fundamental drawdown of the same asset over the run. */
@@ -218,6 +252,8 @@ export interface RunResult {
   events: EventLog;
   /** Cohort code of every account (trader cohorts, then backstop vaults); maps events to cohorts. */
   accountCohort: Int32Array;
+  /** Losses by protocol, originating shock and channel (src/engine/attribution.ts). */
+  attribution: AttributionTable;
   summary: RunSummary;
 }
 
@@ -237,6 +273,7 @@ export const RUN_SUMMARY_COLUMNS: ReadonlyArray<[keyof RunSummary, string, 'f64'
   ['backstopVolumeUsd', 'backstop_volume_usd', 'f64'],
   ['marginCalls', 'margin_calls', 'i32'],
   ['maxCascadeDepth', 'max_cascade_depth', 'i32'],
+  ['causeChainDepth', 'cause_chain_depth', 'i32'],
   ['maxMarketDrawdown', 'max_market_drawdown', 'f64'],
   ['fundamentalDrawdown', 'fundamental_drawdown', 'f64'],
   ['drawdownAmplification', 'drawdown_amplification', 'f64'],

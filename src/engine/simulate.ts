@@ -9,6 +9,7 @@ import { InvariantError } from '../experiment/errors.ts';
 import type { RunResult, RunSummary } from './record.ts';
 import { step } from './step.ts';
 import { accountLossesUsd, gini, median } from './fairness.ts';
+import { attribute, causeChainDepth } from './attribution.ts';
 
 export interface SimulateOptions {
   /** Check every invariant after every step (else once at the end). */
@@ -51,6 +52,7 @@ export function simulateRun(exp: Experiment, graph: DependencyGraph, replicate: 
     prices: w.priceTable,
     events: w.events,
     accountCohort: eventAccountCohort(w),
+    attribution: attribute(w),
     summary: summarize(w),
   };
 }
@@ -115,6 +117,7 @@ export function summarize(w: World): RunSummary {
     backstopVolumeUsd: sum(t.backstopVolumeUsd),
     marginCalls: sum(t.marginCalls),
     maxCascadeDepth: w.maxCascadeDepth,
+    causeChainDepth: causeChainDepth(w),
     maxMarketDrawdown: marketDd,
     fundamentalDrawdown: fundamentalDd,
     drawdownAmplification: fundamentalDd > 0 ? marketDd / fundamentalDd : NaN,

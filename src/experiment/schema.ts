@@ -319,6 +319,10 @@ export const OutputOptions = z.strictObject({
   steps: z.boolean().default(true),
   prices: z.boolean().default(true),
   events: z.boolean().default(true),
+  attribution: z
+    .boolean()
+    .default(true)
+    .describe('write attribution.arrow (losses by protocol, originating shock and channel); keeps the event log in memory even when events is false'),
 });
 
 /** A JSON value given to a swept path (validated later, as part of each point's experiment). */
@@ -371,7 +375,7 @@ export const Experiment = z.strictObject({
   steps: z.number().int().min(1),
   runs: z.number().int().min(1),
   stepSeconds: positive.default(60),
-  output: OutputOptions.default({ steps: true, prices: true, events: true }),
+  output: OutputOptions.default({ steps: true, prices: true, events: true, attribution: true }),
   scenario: Scenario,
   sweep: Sweep.optional().describe('vary scenario values (or steps, stepSeconds) across points; each point is run `runs` times'),
   independentPoints: z

@@ -19,10 +19,10 @@ import {
   type DataType,
   type Vector,
 } from 'apache-arrow';
-import { EVENT_KINDS, REGIMES, RUN_SUMMARY_COLUMNS, type RunResult } from '../engine/record.ts';
+import { CHANNELS, EVENT_KINDS, REGIMES, RUN_SUMMARY_COLUMNS, type RunResult } from '../engine/record.ts';
 
 /** The four tables of a results folder, in the order they are listed in the manifest. */
-export const TABLE_NAMES = ['runs', 'steps', 'prices', 'events'] as const;
+export const TABLE_NAMES = ['runs', 'steps', 'prices', 'events', 'attribution'] as const;
 export type TableName = (typeof TABLE_NAMES)[number];
 
 /** The string lists behind the dictionary columns; a code is an index into its list. */
@@ -33,6 +33,8 @@ export interface DictionaryLists {
   assets: readonly string[];
   /** Trader cohort ids then backstop vault ids, indexed by RunResult.accountCohort codes. */
   cohorts: readonly string[];
+  /** Origins of losses in attribution.arrow: the shocks, then "regime_switch", "endogenous" (engine/attribution.ts). */
+  origins: readonly string[];
   /**
    * Swept parameters, one column each in runs and steps (right after `replicate`);
    * `values[pointIndex]` is the column's value at that point. Absent or empty: no extra columns.
@@ -52,6 +54,9 @@ export interface SweepColumn {
 const DICT_ID = { protocol: 0, asset: 1, regime: 2, kind: 3, cohort: 4 } as const;
 /** Dictionary sweep columns take ids FIRST_SWEEP_DICT_ID, +1, … in column order. */
 const FIRST_SWEEP_DICT_ID = 5;
+/** attribution.arrow's dictionaries (added after the sweep's range was fixed, so out of its way). */
+const ORIGIN_DICT_ID = 1000;
+const CHANNEL_DICT_ID = 1001;
 
 /** A sweep column resolved for building: Float64 values, or dictionary codes per point. */
 type SweepPlan =
@@ -82,6 +87,9 @@ export class RunBatchBuilder {
   private readonly types: Record<keyof typeof DICT_ID, DictType>;
   private readonly dicts: Record<keyof typeof DICT_ID, Vector<Utf8>>;
   private readonly sweep: SweepPlan[];
+  private readonly nOrigins: number;
+  private readonly attributionTypes: { origin: DictType; channel: DictType };
+  private readonly attributionDicts: { origin: Vector<Utf8>; channel: Vector<Utf8> };
 
   constructor(lists: DictionaryLists) {
     this.nProtocols = lists.protocols.length;
@@ -101,6 +109,12 @@ export class RunBatchBuilder {
       kind: utf8Vector(EVENT_KINDS, 'EVENT_KINDS'),
       cohort: utf8Vector(lists.cohorts, 'cohorts'),
     };
+    this.nOrigins = lists.origins.length;
+    this.attributionTypes = {
+      origin: new Dictionary(new Utf8(), new Int32(), ORIGIN_DICT_ID, false),
+      channel: new Dictionary(new Utf8(), new Int32(), CHANNEL_DICT_ID, false),
+    };
+    this.attributionDicts = { origin: utf8Vector(lists.origins, 'origins'), channel: utf8Vector(CHANNELS, 'CHANNELS') };
     const t = this.types;
     const i32 = new Int32();
     const f64 = new Float64();
@@ -156,6 +170,15 @@ export class RunBatchBuilder {
         f('amount_usd', f64),
         f('cause_id', i32, true),
       ]),
+      attribution: new Schema([
+        ...runKey,
+        ...sweepFields,
+        f('protocol', t.protocol),
+        f('origin', this.attributionTypes.origin),
+        f('channel', this.attributionTypes.channel),
+        f('loss_usd', f64),
+        f('bad_debt_events', i32),
+      ]),
     };
   }
 
@@ -170,6 +193,8 @@ export class RunBatchBuilder {
         return this.prices(run);
       case 'events':
         return this.events(run);
+      case 'attribution':
+        return this.attribution(run);
     }
   }
 
@@ -276,6 +301,24 @@ export class RunBatchBuilder {
       price: float64(head(ev.price)),
       amount_usd: float64(head(ev.amountUsd)),
       cause_id: int32(...nullableCodes(ev.cause, n, Infinity, 'cause')),
+    });
+  }
+
+  /** One row per (protocol, origin, channel) that lost something; null when nothing was lost. */
+  attribution(run: RunResult): RecordBatch | null {
+    const a = run.attribution;
+    const n = a.rows;
+    if (n === 0) return null;
+    const dict = (which: 'origin' | 'channel', indices: Int32Array) =>
+      makeData({ type: this.attributionTypes[which], length: n, data: indices, dictionary: this.attributionDicts[which], nullCount: 0 });
+    return this.batch('attribution', n, {
+      ...this.runKey(run, n),
+      ...this.sweepColumns(run, n),
+      protocol: this.dict('protocol', codes(a.protocol, n, this.nProtocols, 'protocol')),
+      origin: dict('origin', codes(a.origin, n, this.nOrigins, 'origin')),
+      channel: dict('channel', codes(a.channel, n, CHANNELS.length, 'channel')),
+      loss_usd: float64(a.lossUsd),
+      bad_debt_events: int32(a.events),
     });
   }
 

@@ -22,10 +22,10 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
-import { EventLog, PriceTable, RUN_SUMMARY_COLUMNS, StepTable, type RunResult, type RunSummary } from '../engine/record.ts';
+import { AttributionTable, EventLog, PriceTable, RUN_SUMMARY_COLUMNS, StepTable, type RunResult, type RunSummary } from '../engine/record.ts';
 
 /** Version of the part layout below; bump on any change to it. */
-export const PART_FORMAT_VERSION = 1;
+export const PART_FORMAT_VERSION = 2;
 const MAGIC = 'CTGNRUN1';
 const PREFIX_BYTES = 16;
 const ENDIANNESS = os.endianness();
@@ -62,6 +62,7 @@ interface PartHeader {
   steps: { steps: number; nProtocols: number } | null;
   prices: { steps: number; nAssets: number } | null;
   events: { enabled: boolean; length: number };
+  attribution: { rows: number };
   endianness: 'LE' | 'BE';
   arrays: ArrayEntry[];
   /** Bytes after the header's padding. */
@@ -110,6 +111,7 @@ export function encodeRun(run: RunResult): Uint8Array {
     add(`events.${k}`, a.subarray(0, stored));
   }
   add('accountCohort', run.accountCohort);
+  for (const [k, a] of typedFields(run.attribution)) add(`attribution.${k}`, a);
 
   let dataBytes = 0;
   for (const { data } of arrays) dataBytes = align8(dataBytes) + data.byteLength;
@@ -135,6 +137,7 @@ export function encodeRun(run: RunResult): Uint8Array {
     steps: run.steps === null ? null : { steps: run.steps.steps, nProtocols: run.steps.nProtocols },
     prices: run.prices === null ? null : { steps: run.prices.steps, nAssets: run.prices.nAssets },
     events: { enabled: run.events.enabled, length: run.events.length },
+    attribution: { rows: run.attribution.rows },
     endianness: ENDIANNESS,
     arrays: arrays.map((a) => a.entry),
     dataBytes,
@@ -185,11 +188,13 @@ export function decodeRun(bytes: Uint8Array): RunResult {
   const events = new EventLog(h.events.enabled, h.events.enabled ? h.events.length : 0);
   events.length = h.events.length;
   let accountCohort: Int32Array | null = null;
+  const attribution = new AttributionTable(h.attribution.rows);
 
   const targets = new Map<string, AnyTypedArray>();
   if (steps !== null) for (const [k, a] of typedFields(steps)) targets.set(`steps.${k}`, a);
   if (prices !== null) for (const [k, a] of typedFields(prices)) targets.set(`prices.${k}`, a);
   for (const [k, a] of typedFields(events)) targets.set(`events.${k}`, a);
+  for (const [k, a] of typedFields(attribution)) targets.set(`attribution.${k}`, a);
 
   let off = 0;
   for (const e of h.arrays) {
@@ -225,6 +230,7 @@ export function decodeRun(bytes: Uint8Array): RunResult {
     prices,
     events,
     accountCohort,
+    attribution,
     summary: summary as unknown as RunSummary,
   };
 }

@@ -11,7 +11,7 @@ import { RunBatchBuilder, TABLE_NAMES, type DictionaryLists, type TableName } fr
 import { partPath, readPart } from './parts.ts';
 
 /** Version of the column layout described in arrowTables.ts; bump on any schema change. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** What to write. Dictionary lists are fixed for the whole folder. */
 export interface ResultsWriterOptions {
@@ -21,8 +21,10 @@ export interface ResultsWriterOptions {
   assets: string[];
   /** Trader cohort ids then backstop vault ids (the events' cohort dictionary). */
   cohorts: string[];
+  /** Origins of losses (shocks, then "regime_switch", "endogenous"): attribution.arrow's dictionary. */
+  origins: string[];
   /** Which optional tables to write (runs.arrow is always written). */
-  output: { steps: boolean; prices: boolean; events: boolean };
+  output: { steps: boolean; prices: boolean; events: boolean; attribution: boolean };
   /** Swept parameters, written as columns of runs and steps (see DictionaryLists.sweep). */
   sweep?: DictionaryLists['sweep'];
 }
@@ -90,6 +92,7 @@ export class ResultsWriter {
       protocols: opts.protocols,
       assets: opts.assets,
       cohorts: opts.cohorts,
+      origins: opts.origins,
       ...(opts.sweep === undefined ? {} : { sweep: opts.sweep }),
     });
     await fs.promises.mkdir(outDir, { recursive: true });

@@ -86,6 +86,8 @@ export interface World {
   readonly jumpStd: Float64Array;
   /** 0 calm, 1 stress. */
   regime: number;
+  /** Event id of the latest regime switch, -1 before any. */
+  regimeEvent: number;
   readonly choleskyByRegime: [Float64Array, Float64Array];
   readonly volMultiplier: Float64Array;
   readonly jumpMultiplier: Float64Array;
@@ -741,6 +743,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     jumpMean,
     jumpStd,
     regime: s.regimes.initial === 'calm' ? 0 : 1,
+    regimeEvent: -1,
     choleskyByRegime: [
       chol(s.regimes.calm.correlation, 'scenario.regimes.calm.correlation'),
       chol(s.regimes.stress.correlation, 'scenario.regimes.stress.correlation'),
@@ -848,7 +851,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     poolHolderStart,
     reserveHolderStart,
     acc: accumulators(nProtocols),
-    events: new EventLog(exp.output.events),
+    events: new EventLog(exp.output.events || exp.output.attribution),
     stepTable: exp.output.steps ? new StepTable(exp.steps, nProtocols) : null,
     priceTable: exp.output.prices ? new PriceTable(exp.steps, nAssets) : null,
     fundMinUsd: Float64Array.from({ length: nFunds }, (_, f) => initialBalances[fundHolderStart + f]!),

@@ -18,7 +18,7 @@ const expectType = (table, df, column, type) => {
   const got = String(df.getColumn(column).dtype).replace(/^DataType\((.*)\)$/, "$1");
   if (!got.startsWith(type)) failures.push(`${table}.${column}: Polars sees ${got}, expected ${type}`);
 };
-for (const table of ['runs', 'steps', 'prices', 'events']) {
+for (const table of ['runs', 'steps', 'prices', 'events', 'attribution']) {
   const file = join(dir, `${table}.arrow`);
   if (!existsSync(file)) {
     console.log(`${table}: absent`);
@@ -34,6 +34,7 @@ for (const table of ['runs', 'steps', 'prices', 'events']) {
   if (table === 'steps') expectType(table, df, 'protocol', 'Categorical');
   if (table === 'prices') expectType(table, df, 'market_price', 'Float64');
   if (table === 'events') expectType(table, df, 'kind', 'Categorical');
+  if (table === 'attribution') expectType(table, df, 'channel', 'Categorical');
 }
 if (failures.length) {
   console.error(failures.join('\n'));

@@ -31,8 +31,8 @@ export function evolveFundamentals(w: World): void {
     const logReturn = w.driftPerStep[i]! - 0.5 * sigma * sigma - compensator + sigma * eps + jump;
     w.fundamental[i] = w.fundamental[i]! * Math.exp(logReturn);
   }
-  updateDerived(w);
   applyShocks(w);
+  updateDerived(w);
 }
 
 /**
@@ -55,10 +55,23 @@ function updateDerived(w: World): void {
     pegStep.inStress = w.regime === 1;
     pegStep.redemptionQueuePressure = sold > 0 ? sold / w.depthUsd[a]! : 0;
     pegStep.pressureImpact = w.pegPressureImpact[a]!;
-    w.peg[a] = nextPeg(w.peg[a]!, pegStep, w.prices);
+    const before = w.peg[a]!;
+    w.peg[a] = nextPeg(before, pegStep, w.prices);
     w.fundamental[a] = lstFundamentalUsd(w.fundamental[u]!, w.peg[a]!);
+    // A move of the underlying moves the token: its holders' troubles trace back to that shock.
+    if (w.assetShockEvent[u]! > w.assetShockEvent[a]!) w.assetShockEvent[a] = w.assetShockEvent[u]!;
+    // A fall of the peg is an event of its own (the derived-asset channel of attribution): caused
+    // by the latest forced sale of the token when sales pushed it, else by the regime switch.
+    if (w.peg[a]! < before * (1 - DEPEG_EVENT_THRESHOLD)) {
+      const cause = sold > 0 && w.assetLiquidationEvent[a]! >= 0 ? w.assetLiquidationEvent[a]! : w.regimeEvent;
+      const lostUsd = (before - w.peg[a]!) * w.fundamental[u]!;
+      w.assetShockEvent[a] = w.events.push(w.step, 0, EventKindCode.depeg, -1, -1, a, w.peg[a]!, w.fundamental[a]!, lostUsd, cause);
+    }
   }
 }
+
+/** A peg fall smaller than this share in one step is noise, not a depeg event. */
+const DEPEG_EVENT_THRESHOLD = 1e-3;
 
 /** Reused parameter object of nextPeg (no allocation per step). */
 const pegStep: LstPegStep = {
@@ -83,7 +96,7 @@ function switchRegime(w: World): void {
   }
   if (next !== w.regime) {
     w.regime = next;
-    w.events.push(w.step, 0, EventKindCode.regime_switch, -1, -1, -1, 0, 0, next, -1);
+    w.regimeEvent = w.events.push(w.step, 0, EventKindCode.regime_switch, -1, -1, -1, 0, 0, next, -1);
   }
   if (w.regime === 1) w.stressSteps++;
 }

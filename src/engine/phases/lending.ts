@@ -10,6 +10,7 @@ import { collateralHolder, type LendingState } from '../../model/lending.ts';
 import { EventKindCode } from '../record.ts';
 import { healthFactor, quoteLiquidation } from '../../lending/aave.ts';
 import { quoteFill, tradeIntoMarket } from '../market.ts';
+import { priceCause } from '../causes.ts';
 
 /** Units below this share of a position are dust: the position counts as empty. */
 const DUST = 1e-12;
@@ -31,12 +32,10 @@ export function borrowerHealthFactor(w: World, b: number): number {
   return healthFactor(collateralQty(L, b) * reservePrice(w, cr) * L.liquidationThreshold[cr]!, L.borrowerDebtQty[b]! * reservePrice(w, dr));
 }
 
-/** Event id of the latest shock or fire sale on either asset of borrower b, or -1. */
+/** Event id of the latest event that moved a price borrower b is valued with (its reserves' oracles), or -1. */
 function borrowerCause(w: World, b: number): number {
   const L = w.lending;
-  const c = L.reserveAsset[L.borrowerCollReserve[b]!]!;
-  const d = L.reserveAsset[L.borrowerDebtReserve[b]!]!;
-  return Math.max(w.assetShockEvent[c]!, w.assetLiquidationEvent[c]!, w.assetShockEvent[d]!, w.assetLiquidationEvent[d]!);
+  return Math.max(priceCause(w, L.reserveOracle[L.borrowerCollReserve[b]!]!), priceCause(w, L.reserveOracle[L.borrowerDebtReserve[b]!]!));
 }
 
 /**

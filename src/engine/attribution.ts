@@ -1,0 +1,94 @@
+// Contagion attribution: every event names the event that caused it, so a run's event log is a
+// forest whose roots are shocks and regime switches. Each bad-debt event at a protocol is traced to
+// its root (the originating shock) and classified by the channel through which it reached that
+// protocol — the first event up its chain that belongs elsewhere: a depeg (derived asset), a bridge
+// failure, another protocol's trade (market impact), or the shock itself (exogenous).
+import type { World } from '../model/world.ts';
+import { AttributionTable, ChannelCode, EventKindCode } from './record.ts';
+
+/** Origins dictionary of a scenario: its shocks in order, then the two kinds of non-shock root. */
+export function attributionOrigins(shockIds: readonly string[]): string[] {
+  return [...shockIds, 'regime_switch', 'endogenous'];
+}
+
+/**
+ * Length of the longest chain of causes (edges) in the log. Causes always point to earlier ids,
+ * so one forward pass suffices. Returns 0 when the log stores no rows.
+ */
+export function causeChainDepth(w: World): number {
+  const e = w.events;
+  const n = e.storedRows;
+  if (n === 0) return 0;
+  const depth = new Int32Array(n);
+  let max = 0;
+  for (let i = 0; i < n; i++) {
+    const c = e.cause[i]!;
+    depth[i] = c >= 0 && c < i ? depth[c]! + 1 : 0;
+    if (depth[i]! > max) max = depth[i]!;
+  }
+  return max;
+}
+
+/** The attribution table of a finished run (empty when the log stores no rows). */
+export function attribute(w: World): AttributionTable {
+  const e = w.events;
+  const n = e.storedRows;
+  const nOrigins = w.nShocks + 2;
+  const nChannels = 7;
+  const cells = w.nProtocols * nOrigins * nChannels;
+  const loss = new Float64Array(cells);
+  const count = new Int32Array(cells);
+  for (let i = 0; i < n; i++) {
+    if (e.kind[i] !== EventKindCode.bad_debt) continue;
+    const p = e.protocol[i]!;
+    if (p < 0) continue;
+    // Walk up: the first event outside p gives the channel; the root gives the origin.
+    let channel = -1;
+    let j = i;
+    while (e.cause[j]! >= 0 && e.cause[j]! < j) {
+      j = e.cause[j]!;
+      if (channel < 0 && e.protocol[j] !== p) channel = channelOf(e.kind[j]!);
+    }
+    const root = j;
+    let origin = w.nShocks + 1; // endogenous
+    if (e.kind[root] === EventKindCode.shock) {
+      for (let s = 0; s < w.nShocks; s++) if (w.shockEventId[s] === root) origin = s;
+    } else if (e.kind[root] === EventKindCode.regime_switch) {
+      origin = w.nShocks;
+    }
+    if (channel < 0) channel = ChannelCode.internal;
+    const cell = (p * nOrigins + origin) * nChannels + channel;
+    loss[cell] = loss[cell]! + e.amountUsd[i]!;
+    count[cell]!++;
+  }
+  let rows = 0;
+  for (let c = 0; c < cells; c++) if (count[c]! > 0) rows++;
+  const t = new AttributionTable(rows);
+  let r = 0;
+  for (let c = 0; c < cells; c++) {
+    if (count[c] === 0) continue;
+    t.protocol[r] = Math.floor(c / (nOrigins * nChannels));
+    t.origin[r] = Math.floor(c / nChannels) % nOrigins;
+    t.channel[r] = c % nChannels;
+    t.lossUsd[r] = loss[c]!;
+    t.events[r] = count[c]!;
+    r++;
+  }
+  return t;
+}
+
+/** Channel of a loss whose first event outside the protocol has this kind. */
+function channelOf(kind: number): number {
+  switch (kind) {
+    case EventKindCode.shock:
+    case EventKindCode.regime_switch:
+      return ChannelCode.exogenous;
+    case EventKindCode.depeg:
+      return ChannelCode.derived_asset;
+    case EventKindCode.bridge_failure:
+      return ChannelCode.bridge;
+    default:
+      // Another protocol's liquidation, sale, deleveraging or ADL: it reached here through a market.
+      return ChannelCode.market_impact;
+  }
+}
