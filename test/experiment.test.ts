@@ -290,3 +290,16 @@ describe('loadExperiment', () => {
     expect(locateJsonError('{"a":1} x')).toBe(8);
   });
 });
+
+describe('cross-field rules of chains', () => {
+  const withChain = (...sets: string[]) => issuesOf(() => parseExperiment(applyOverrides(lendingExperiment({ shock: -0.1 }), ['scenario.chains=[{"id":"l1","oracleLatencySteps":2}]', ...sets]), 'test'));
+  test('a protocol on an unknown chain is rejected', () => {
+    const issues = withChain('scenario.lendingMarkets.0.chain=l2');
+    expect(issues).toContainEqual(expect.objectContaining({ path: 'scenario.lendingMarkets.0.chain', value: 'l2', message: expect.stringMatching(/no chain with this id/) }));
+  });
+  test('one oracle read with two different chain latencies is rejected', () => {
+    // eth-oracle is read off-chain by perpdex (latency 0) and on l1 (latency 2) by the lending market.
+    const issues = withChain('scenario.lendingMarkets.0.chain=l1');
+    expect(issues).toContainEqual(expect.objectContaining({ path: 'scenario.lendingMarkets.0.chain', message: expect.stringMatching(/oracle "eth-oracle" is also read at scenario\.exchanges\.0 with a chain latency of 0 steps, here 2/) }));
+  });
+});

@@ -72,6 +72,7 @@ const SUMMARY: RunSummary = {
   marginCalls: 7,
   maxCascadeDepth: 3,
   causeChainDepth: 3,
+  insolventDebtUsd: 0,
   maxMarketDrawdown: 0.15,
   fundamentalDrawdown: 0.1,
   drawdownAmplification: NaN,

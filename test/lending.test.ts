@@ -226,3 +226,36 @@ function run2(input: ExperimentInput): World {
 function runWorldStep(w: World): void {
   step(w);
 }
+
+describe('chains: congestion and oracle latency', () => {
+  function onChain(o: Options, chain: { liquidationsPerStep: number | null; oracleLatencySteps: number }): World {
+    const e = lendingExperiment(o);
+    e.scenario.chains = [{ id: 'l1', ...chain }];
+    e.scenario.lendingMarkets![0]!.chain = 'l1';
+    // The perp venue reads eth-oracle off-chain; the lending market gets a feed of its own on l1.
+    e.scenario.oracles.push({ id: 'eth-on-l1', asset: 'ETH' });
+    e.scenario.lendingMarkets![0]!.reserves[0]!.oracle = 'eth-on-l1';
+    return run2(e);
+  }
+  const liquidationSteps = (w: World) => eventsOf(w, EventKindCode.liquidation).map((e) => e.step);
+
+  it('with room for one liquidation per step, three borrowers hit at once are liquidated on three steps', () => {
+    // Three identical loopers, all at HF 0.99 from step 2: unlimited → all at step 2.
+    expect(liquidationSteps(onChain({ shock: -0.1, loopers: 3 }, { liquidationsPerStep: null, oracleLatencySteps: 0 }))).toEqual([2, 2, 2]);
+    expect(liquidationSteps(onChain({ shock: -0.1, loopers: 3 }, { liquidationsPerStep: 1, oracleLatencySteps: 0 }))).toEqual([2, 3, 4]);
+  });
+
+  it('a chain with no room at all liquidates nobody', () => {
+    const w = onChain({ shock: -0.1, loopers: 3 }, { liquidationsPerStep: 0, oracleLatencySteps: 0 });
+    expect(liquidationSteps(w)).toEqual([]);
+  });
+
+  it("oracle latency delays the market's view of the fall: 2 steps of latency, liquidation at step 4", () => {
+    const w = onChain({ shock: -0.1 }, { liquidationsPerStep: null, oracleLatencySteps: 2 });
+    expect(liquidationSteps(w)[0]).toBe(4);
+    // The chain's feed reads the market price of two steps before (lag 0 + latency 2); the
+    // off-chain venue's feed is unchanged.
+    expect(w.oracleLag[3]).toBe(2);
+    expect(w.oracleLag[1]).toBe(0);
+  });
+});

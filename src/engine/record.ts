@@ -216,6 +216,12 @@ export interface RunSummary {
   socializedLossUsd: number;
   /** Bad debt that no stage of the waterfall could cover (left as negative account cash). */
   uncoveredBadDebtUsd: number;
+  /**
+   * Lending markets at the end of the run: Σ over borrowers still open of max(0, debt − collateral)
+   * at oracle prices — losses not yet booked because nobody liquidated them (the "insolvent debt"
+   * whose 95th percentile lending-risk reports call value at risk).
+   */
+  insolventDebtUsd: number;
   liquidationCount: number;
   liquidationVolumeUsd: number;
   backstopVolumeUsd: number;
@@ -268,6 +274,7 @@ export const RUN_SUMMARY_COLUMNS: ReadonlyArray<[keyof RunSummary, string, 'f64'
   ['adlAbsorbedUsd', 'adl_absorbed_usd', 'f64'],
   ['socializedLossUsd', 'socialized_loss_usd', 'f64'],
   ['uncoveredBadDebtUsd', 'uncovered_bad_debt_usd', 'f64'],
+  ['insolventDebtUsd', 'insolvent_debt_usd', 'f64'],
   ['liquidationCount', 'liquidation_count', 'i32'],
   ['liquidationVolumeUsd', 'liquidation_volume_usd', 'f64'],
   ['backstopVolumeUsd', 'backstop_volume_usd', 'f64'],

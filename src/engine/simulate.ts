@@ -10,6 +10,7 @@ import type { RunResult, RunSummary } from './record.ts';
 import { step } from './step.ts';
 import { accountLossesUsd, gini, median } from './fairness.ts';
 import { attribute, causeChainDepth } from './attribution.ts';
+import { lendingInsolventDebtUsd } from './phases/lending.ts';
 
 export interface SimulateOptions {
   /** Check every invariant after every step (else once at the end). */
@@ -112,6 +113,7 @@ export function summarize(w: World): RunSummary {
     adlAbsorbedUsd: sum(t.adlAbsorbedUsd),
     socializedLossUsd: sum(t.socializedLossUsd),
     uncoveredBadDebtUsd: sum(t.uncoveredBadDebtUsd),
+    insolventDebtUsd: lendingInsolventDebtUsd(w),
     liquidationCount: sum(t.liquidations),
     liquidationVolumeUsd: sum(t.liquidationVolumeUsd),
     backstopVolumeUsd: sum(t.backstopVolumeUsd),

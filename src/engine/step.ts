@@ -11,10 +11,12 @@ import { markToMarket } from './phases/markToMarket.ts';
 import { respondToMarginCalls } from './phases/respondToMarginCalls.ts';
 import { liquidate } from './phases/liquidate.ts';
 import { respondToHealthCalls } from './phases/lending.ts';
+import { resetChains } from './chains.ts';
 import { recordStep } from './phases/recordStep.ts';
 
 /** The phases in execution order. */
 export const PHASES: ReadonlyArray<readonly [string, (w: World) => void]> = [
+  ['resetChains', resetChains],
   ['evolveFundamentals', evolveFundamentals],
   ['decayImpact', decayImpact],
   ['updateOracles', updateOracles],

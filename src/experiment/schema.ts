@@ -133,6 +133,7 @@ export const PerpMarket = z.strictObject({
 export const PerpExchange = z.strictObject({
   id,
   kind: z.literal('perp').default('perp'),
+  chain: id.optional().describe('the chain it runs on (scenario.chains); none = an off-chain venue'),
   insuranceFund: id,
   backstop: z
     .strictObject({
@@ -176,6 +177,19 @@ export const PerpExchange = z.strictObject({
 });
 export type PerpExchange = z.infer<typeof PerpExchange>;
 
+/** A blockchain a protocol runs on: its liquidations compete for block space, its oracles arrive late. */
+export const Chain = z.strictObject({
+  id,
+  liquidationsPerStep: z
+    .number()
+    .int()
+    .min(0)
+    .nullable()
+    .default(null)
+    .describe('most liquidations all protocols on the chain can execute in one step (congestion, as on 12 March 2020); null = unlimited'),
+  oracleLatencySteps: z.number().int().min(0).default(0).describe('steps added to the lag of every oracle read by a protocol on this chain'),
+});
+
 /** One asset of a lending market (an Aave v3 reserve). */
 export const LendingReserve = z.strictObject({
   asset: id,
@@ -192,6 +206,7 @@ export const LendingReserve = z.strictObject({
 export const LendingMarket = z.strictObject({
   id,
   kind: z.literal('lending').default('lending'),
+  chain: id.optional().describe('the chain it runs on (scenario.chains); none = no congestion or latency'),
   safetyModule: id.describe('insurance fund that covers bad debt (the reserve deficit)'),
   reserves: z.array(LendingReserve).min(1),
   liquidation: z
@@ -311,6 +326,7 @@ export const Scenario = z.strictObject({
   backstopVaults: z.array(BackstopVault).default([]),
   exchanges: z.array(PerpExchange).min(1),
   lendingMarkets: z.array(LendingMarket).default([]),
+  chains: z.array(Chain).default([]),
   traders: z.array(TraderCohort).min(1),
 });
 export type Scenario = z.infer<typeof Scenario>;

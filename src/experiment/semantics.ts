@@ -32,6 +32,30 @@ export function validateSemantics(exp: Experiment): InputIssue[] {
 
   const assetList = quotedList(s.assets.map((a) => a.symbol));
 
+  // --- chains: references, and one latency per oracle ------------------------------------
+  const chainIndex = uniqueIndex(s.chains, (c) => c.id, 'scenario.chains', 'id', 'chain id', add);
+  const oracleLatency = new Map<string, { latency: number; at: string }>();
+  const protocols: { chain?: string | undefined; at: string; oracles: string[] }[] = [
+    ...s.exchanges.map((x, i) => ({ chain: x.chain, at: `scenario.exchanges.${i}`, oracles: x.markets.map((m) => m.oracle) })),
+    ...s.lendingMarkets.map((l, i) => ({ chain: l.chain, at: `scenario.lendingMarkets.${i}`, oracles: l.reserves.map((r) => r.oracle) })),
+  ];
+  for (const p of protocols) {
+    const ci = p.chain === undefined ? undefined : chainIndex.get(p.chain);
+    if (p.chain !== undefined && ci === undefined) {
+      add(`${p.at}.chain`, p.chain, `no chain with this id in scenario.chains (known: ${quotedList(s.chains.map((c) => c.id))})`);
+      continue;
+    }
+    // Latency is applied to the oracle itself, so every protocol reading it must agree (an
+    // off-chain protocol reads with none).
+    const latency = ci === undefined ? 0 : s.chains[ci]!.oracleLatencySteps;
+    for (const o of p.oracles) {
+      const seen = oracleLatency.get(o);
+      if (seen && seen.latency !== latency) {
+        add(`${p.at}.chain`, p.chain ?? null, `oracle "${o}" is also read at ${seen.at} with a chain latency of ${seen.latency} steps, here ${latency}: declare one oracle per chain`);
+      } else if (!seen) oracleLatency.set(o, { latency, at: p.at });
+    }
+  }
+
   // --- derived assets ---------------------------------------------------------------------
   s.assets.forEach((a, i) => {
     if (!a.derived) return;

@@ -4,9 +4,9 @@
 import { MultiDirectedGraph } from 'graphology';
 import type { Experiment } from '../experiment/schema.ts';
 
-export type NodeKind = 'asset' | 'oracle' | 'protocol' | 'fund' | 'vault' | 'cohort';
+export type NodeKind = 'asset' | 'oracle' | 'protocol' | 'fund' | 'vault' | 'cohort' | 'chain';
 /** Why a loss at the source node can reach the target node. */
-export type EdgeChannel = 'oracle' | 'position' | 'collateral' | 'backs' | 'derives' | 'bridge' | 'exposure';
+export type EdgeChannel = 'oracle' | 'position' | 'collateral' | 'backs' | 'derives' | 'bridge' | 'exposure' | 'hosts';
 
 export interface NodeAttributes {
   kind: NodeKind;
@@ -46,12 +46,18 @@ export function buildGraph(exp: Experiment): DependencyGraph {
     g.addNode(nodeKey('oracle', o.id), { kind: 'oracle', denseId: i, label: o.id });
     link(g, nodeKey('asset', o.asset), nodeKey('oracle', o.id), 'oracle');
   });
+  // A chain hosts protocols: congestion there delays all of their liquidations at once.
+  s.chains.forEach((c, i) => g.addNode(nodeKey('chain', c.id), { kind: 'chain', denseId: i, label: c.id }));
+  s.assets.forEach((a) => {
+    if (a.derived) link(g, nodeKey('asset', a.derived.underlying), nodeKey('asset', a.symbol), 'derives');
+  });
   s.insuranceFunds.forEach((f, i) => g.addNode(nodeKey('fund', f.id), { kind: 'fund', denseId: i, label: f.id }));
   s.backstopVaults.forEach((v, i) => g.addNode(nodeKey('vault', v.id), { kind: 'vault', denseId: i, label: v.id }));
   s.exchanges.forEach((x, i) => {
     const key = nodeKey('protocol', x.id);
     g.addNode(key, { kind: 'protocol', denseId: i, label: x.id, subKind: x.kind });
     link(g, nodeKey('fund', x.insuranceFund), key, 'backs');
+    if (x.chain) link(g, nodeKey('chain', x.chain), key, 'hosts');
     if (x.backstop) link(g, nodeKey('vault', x.backstop.vault), key, 'backs');
     for (const m of x.markets) {
       link(g, nodeKey('asset', m.asset), key, 'position');
@@ -63,6 +69,7 @@ export function buildGraph(exp: Experiment): DependencyGraph {
     const key = nodeKey('protocol', l.id);
     g.addNode(key, { kind: 'protocol', denseId: s.exchanges.length + i, label: l.id, subKind: l.kind });
     link(g, nodeKey('fund', l.safetyModule), key, 'backs');
+    if (l.chain) link(g, nodeKey('chain', l.chain), key, 'hosts');
     for (const r of l.reserves) {
       // A fall of a deposited asset weakens every borrower against it.
       link(g, nodeKey('asset', r.asset), key, 'collateral');

@@ -147,6 +147,10 @@ export interface World {
   readonly exchangeIds: string[];
   readonly nProtocols: number;
   readonly protocolIds: string[];
+  /** Chain of each protocol (-1 off-chain); per chain: liquidations allowed per step (-1 unlimited) and used this step. */
+  readonly protocolChain: Int32Array;
+  readonly chainCapacity: Int32Array;
+  readonly chainUsed: Int32Array;
   /** Lending markets, their reserves, borrowers and liquidators (src/model/lending.ts). */
   readonly lending: LendingState;
   readonly exchangeFund: Int32Array;
@@ -412,12 +416,20 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
   const oracleFreezeStep = new Int32Array(nOracles);
   const assetFirstOracle = new Int32Array(nAssets).fill(-1);
   let historyLength = 1;
+  // Chains add their latency to the oracles their protocols read (validation made it unambiguous).
+  const chainLatency = new Map<string, number>();
+  const chainIndexOf = (id: string | undefined) => (id === undefined ? -1 : s.chains.findIndex((c) => c.id === id));
+  const protocolChain = Int32Array.from([...s.exchanges.map((x) => chainIndexOf(x.chain)), ...s.lendingMarkets.map((l) => chainIndexOf(l.chain))]);
+  s.exchanges.forEach((x, i) => x.markets.forEach((m) => protocolChain[i]! >= 0 && chainLatency.set(m.oracle, s.chains[protocolChain[i]!]!.oracleLatencySteps)));
+  s.lendingMarkets.forEach((l, i) =>
+    l.reserves.forEach((r) => protocolChain[s.exchanges.length + i]! >= 0 && chainLatency.set(r.oracle, s.chains[protocolChain[s.exchanges.length + i]!]!.oracleLatencySteps)),
+  );
   for (const o of s.oracles) {
     const i = denseId(graph, 'oracle', o.id);
     const a = denseId(graph, 'asset', o.asset);
     oracleAsset[i] = a;
     oracleSource[i] = o.source === 'market' ? 0 : 1;
-    oracleLag[i] = o.lagSteps;
+    oracleLag[i] = o.lagSteps + (chainLatency.get(o.id) ?? 0);
     oracleTwapSteps[i] = o.twapSteps;
     oracleDeviation[i] = o.deviationThreshold;
     oracleHeartbeatSteps[i] = o.heartbeatSteps;
@@ -425,7 +437,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     oracleFreezeStep[i] = o.freezeAtStep ?? -1;
     if (assetFirstOracle[a] === -1) assetFirstOracle[a] = i;
     // The ring buffer holds every reading a lagged average needs.
-    historyLength = Math.max(historyLength, o.lagSteps + o.twapSteps);
+    historyLength = Math.max(historyLength, oracleLag[i]! + o.twapSteps);
   }
   const oracleHistory = new Float64Array(nOracles * historyLength);
   const oraclePrice = new Float64Array(nOracles);
@@ -788,6 +800,9 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     nExchanges,
     exchangeIds: s.exchanges.map((x) => x.id),
     nProtocols,
+    protocolChain,
+    chainCapacity: Int32Array.from(s.chains, (c) => c.liquidationsPerStep ?? -1),
+    chainUsed: new Int32Array(s.chains.length),
     protocolIds: [...s.exchanges.map((x) => x.id), ...s.lendingMarkets.map((l) => l.id)],
     lending: lendingBuild.state,
     exchangeFund,

@@ -11,6 +11,7 @@ import { EventKindCode } from '../record.ts';
 import { healthFactor, quoteLiquidation } from '../../lending/aave.ts';
 import { quoteFill, tradeIntoMarket } from '../market.ts';
 import { priceCause } from '../causes.ts';
+import { chainHasRoom, useChain } from '../chains.ts';
 
 /** Units below this share of a position are dust: the position counts as empty. */
 const DUST = 1e-12;
@@ -93,6 +94,8 @@ export function respondToHealthCalls(w: World): void {
     const call = w.events.push(w.step, 0, EventKindCode.margin_call, p, account, L.reserveAsset[cr]!, 0, 0, debtUsd - (collUsd * lt) / target, borrowerCause(w, b));
     const u1 = w.behaviour.uniform();
     const u2 = w.behaviour.uniform();
+    // A repayment or a sale is a transaction too: on a full chain the borrower cannot act.
+    if (!chainHasRoom(w, p)) continue;
     if (u1 < L.topUpProbability[c]!) {
       // Repay x USD so that coll × LT / (debt − x) = target.
       const wallet = L.borrowerWallet[b]!;
@@ -100,6 +103,7 @@ export function respondToHealthCalls(w: World): void {
       const affordable = w.ledger.balance[wallet]! / w.market[L.reserveAsset[dr]!]!;
       const qty = Math.min(wantUsd / debtPrice, affordable, L.borrowerDebtQty[b]!);
       if (!(qty > 0)) continue;
+      useChain(w, p);
       const paid = repay(w, b, qty, wallet);
       L.borrowerContributedUsd[b] = L.borrowerContributedUsd[b]! + paid;
       w.events.push(w.step, 0, EventKindCode.top_up, p, account, L.reserveAsset[dr]!, qty, debtPrice, paid, call);
@@ -114,6 +118,7 @@ export function respondToHealthCalls(w: World): void {
       if (!(sUsd > 0)) continue;
       const qty = sUsd / reservePrice(w, cr);
       const wallet = L.borrowerWallet[b]!;
+      useChain(w, p);
       const proceeds = sellIntoMarket(w, asset, collateralHolder(b), wallet, qty);
       const repayQty = Math.min(proceeds / w.market[L.reserveAsset[dr]!]!, L.borrowerDebtQty[b]!);
       if (repayQty > 0) repay(w, b, repayQty, wallet);
@@ -154,6 +159,7 @@ function liquidateBorrower(w: World, b: number): boolean {
   if (!(hf < 1)) return false;
   const l = L.borrowerMarket[b]!;
   const p = L.marketProtocol[l]!;
+  if (!chainHasRoom(w, p)) return false;
   const cr = L.borrowerCollReserve[b]!;
   const dr = L.borrowerDebtReserve[b]!;
   const collAsset = L.reserveAsset[cr]!;
@@ -204,6 +210,7 @@ function liquidateBorrower(w: World, b: number): boolean {
   const seizedQty = Math.min(q.collateralSeizedUsd / collPrice, collQty);
   const feeQty = Math.min(q.protocolFeeUsd / collPrice, seizedQty);
   const liquidatorQty = seizedQty - feeQty;
+  useChain(w, p);
   repay(w, b, repaidQty, L.liquidatorCashHolder[k]!);
   L.units.transfer(collateralHolder(b), L.treasuryHolder[cr]!, feeQty);
   const inventory = L.liquidatorInventoryStart[k]! + (cr - L.marketFirstReserve[l]!);
@@ -274,6 +281,18 @@ export function lendingDebtUsd(w: World, l: number): number {
   let sum = 0;
   for (let b = 0; b < L.nBorrowers; b++) {
     if (L.borrowerMarket[b] === l) sum += L.borrowerDebtQty[b]! * reservePrice(w, L.borrowerDebtReserve[b]!);
+  }
+  return sum;
+}
+
+/** Σ over open borrowers of max(0, debt − collateral) at oracle prices, USD (unbooked insolvency). */
+export function lendingInsolventDebtUsd(w: World): number {
+  const L = w.lending;
+  let sum = 0;
+  for (let b = 0; b < L.nBorrowers; b++) {
+    if (L.borrowerStatus[b] !== Status.active) continue;
+    const gap = L.borrowerDebtQty[b]! * reservePrice(w, L.borrowerDebtReserve[b]!) - collateralQty(L, b) * reservePrice(w, L.borrowerCollReserve[b]!);
+    if (gap > 0) sum += gap;
   }
   return sum;
 }

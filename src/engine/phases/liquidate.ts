@@ -18,6 +18,7 @@ import { autoDeleverage, fundBalance, payIntoFund, settleShortfall } from './set
 import { refreshOracles } from './updateOracles.ts';
 import { markToMarket } from './markToMarket.ts';
 import { liquidateLendingRound } from './lending.ts';
+import { chainHasRoom, useChain } from '../chains.ts';
 
 export function liquidate(w: World): void {
   let maxRounds = 0;
@@ -67,6 +68,7 @@ export function liquidateAccount(w: World, a: number): boolean {
   const notional = w.accountNotional[a]!;
   if (!(equity < maintenance) || notional === 0) return false;
   const x = w.accountExchange[a]!;
+  if (!chainHasRoom(w, x)) return false;
   const cause = causeFor(w, a);
   const leverage = effectiveLeverage(w, a);
   let progressed = true;
@@ -83,6 +85,7 @@ export function liquidateAccount(w: World, a: number): boolean {
     }
   }
   if (progressed) {
+    useChain(w, x);
     w.fairness.liquidatedLeverage.push(leverage);
     w.acc.liquidations[x]!++;
     if (w.acc.cascadeRounds[x]! < w.round + 1) w.acc.cascadeRounds[x] = w.round + 1;
