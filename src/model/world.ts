@@ -72,6 +72,8 @@ export interface World {
   /** Derived assets: the underlying asset (-1 for an exogenous asset) and the peg (underlying per token). */
   readonly derivedUnderlying: Int32Array;
   readonly peg: Float64Array;
+  /** Peg when the last depeg event was recorded (or its high since). */
+  readonly pegAtLastEvent: Float64Array;
   /** Peg dynamics of liquid-staking tokens (see src/model/derived.ts nextPeg). */
   readonly pegReversionPerStep: Float64Array;
   readonly pegVolPerStep: Float64Array;
@@ -744,6 +746,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     soldUsdThisStep: new Float64Array(nAssets),
     derivedUnderlying,
     peg,
+    pegAtLastEvent: peg.slice(),
     pegReversionPerStep,
     pegVolPerStep,
     pegStressDiscount,

@@ -55,22 +55,25 @@ function updateDerived(w: World): void {
     pegStep.inStress = w.regime === 1;
     pegStep.redemptionQueuePressure = sold > 0 ? sold / w.depthUsd[a]! : 0;
     pegStep.pressureImpact = w.pegPressureImpact[a]!;
-    const before = w.peg[a]!;
-    w.peg[a] = nextPeg(before, pegStep, w.prices);
+    w.peg[a] = nextPeg(w.peg[a]!, pegStep, w.prices);
     w.fundamental[a] = lstFundamentalUsd(w.fundamental[u]!, w.peg[a]!);
     // A move of the underlying moves the token: its holders' troubles trace back to that shock.
     if (w.assetShockEvent[u]! > w.assetShockEvent[a]!) w.assetShockEvent[a] = w.assetShockEvent[u]!;
-    // A fall of the peg is an event of its own (the derived-asset channel of attribution): caused
-    // by the latest forced sale of the token when sales pushed it, else by the regime switch.
-    if (w.peg[a]! < before * (1 - DEPEG_EVENT_THRESHOLD)) {
-      const cause = sold > 0 && w.assetLiquidationEvent[a]! >= 0 ? w.assetLiquidationEvent[a]! : w.regimeEvent;
-      const lostUsd = (before - w.peg[a]!) * w.fundamental[u]!;
+    // A fall of the peg is an event of its own (the derived-asset channel of attribution), once it
+    // adds up to DEPEG_EVENT_THRESHOLD since the last one: caused by the latest forced sale of the
+    // token when sales pushed it this step, else by the regime switch that set a stress target.
+    if (w.peg[a]! < w.pegAtLastEvent[a]! * (1 - DEPEG_EVENT_THRESHOLD)) {
+      const cause = sold > 0 && w.assetLiquidationEvent[a]! >= 0 ? w.assetLiquidationEvent[a]! : w.regime === 1 ? w.regimeEvent : -1;
+      const lostUsd = (w.pegAtLastEvent[a]! - w.peg[a]!) * w.fundamental[u]!;
       w.assetShockEvent[a] = w.events.push(w.step, 0, EventKindCode.depeg, -1, -1, a, w.peg[a]!, w.fundamental[a]!, lostUsd, cause);
+      w.pegAtLastEvent[a] = w.peg[a]!;
+    } else if (w.peg[a]! > w.pegAtLastEvent[a]!) {
+      w.pegAtLastEvent[a] = w.peg[a]!;
     }
   }
 }
 
-/** A peg fall smaller than this share in one step is noise, not a depeg event. */
+/** A peg fall is recorded as a depeg event each time it adds up to this share. */
 const DEPEG_EVENT_THRESHOLD = 1e-3;
 
 /** Reused parameter object of nextPeg (no allocation per step). */

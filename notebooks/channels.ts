@@ -1,0 +1,61 @@
+// Contagion channels: reads a results folder and prints, per sweep point, the losses that matter for
+// the cross-protocol studies (bad debt booked, insolvent debt still open, liquidations, drawdowns)
+// and, from attribution.arrow, where each protocol's bad debt came from: originating shock × channel.
+// Usage: node --import tsx notebooks/channels.ts RESULTS_DIR
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
+import { mean, quantile } from '../src/analysis/statistics.ts';
+
+const dir = process.argv[2];
+if (dir === undefined || !existsSync(join(dir, 'runs.arrow'))) {
+  console.error(`usage: notebooks/channels.ts RESULTS_DIR (a folder with runs.arrow; got ${dir ?? 'nothing'})`);
+  process.exit(2);
+}
+const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { sweep_columns?: Record<string, string> };
+const sweepColumns = Object.keys(manifest.sweep_columns ?? {});
+const runs = readArrowTable(join(dir, 'runs.arrow'));
+const col = (name: string) => columnToArray(runs, name) as number[];
+const point = col('point_index');
+const swept = sweepColumns.map((c) => columnToArray(runs, c));
+const usd = (x: number) => (Math.abs(x) >= 1e6 ? `${(x / 1e6).toFixed(1)}M` : Math.abs(x) >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0));
+const points = [...new Set(point)].sort((a, b) => a - b);
+const rowsOf = (p: number) => point.flatMap((q, i) => (q === p ? [i] : []));
+
+const metrics: [string, string, (xs: number[]) => string][] = [
+  ['total_bad_debt_usd', 'bad debt booked: mean / p95', (xs) => `${usd(mean(xs))} / ${usd(quantile(xs, 0.95))}`],
+  ['insolvent_debt_usd', 'insolvent debt left open: mean / p95', (xs) => `${usd(mean(xs))} / ${usd(quantile(xs, 0.95))}`],
+  ['liquidation_count', 'liquidations (mean)', (xs) => mean(xs).toFixed(0)],
+  ['max_market_drawdown', 'worst market drawdown (mean)', (xs) => `${(100 * mean(xs)).toFixed(1)}%`],
+  ['fundamental_drawdown', 'its fundamental drawdown (mean)', (xs) => `${(100 * mean(xs)).toFixed(1)}%`],
+];
+const header = [...sweepColumns.map((c) => manifest.sweep_columns![c]!), 'runs', ...metrics.map((m) => m[1])];
+console.log(`| ${header.join(' | ')} |`);
+console.log(`|${header.map(() => '---').join('|')}|`);
+for (const p of points) {
+  const rows = rowsOf(p);
+  const cells = metrics.map(([name, , f]) => f(rows.map((i) => col(name)[i]!)));
+  console.log(`| ${[...swept.map((v) => String(v[rows[0]!])), String(rows.length), ...cells].join(' | ')} |`);
+}
+
+if (existsSync(join(dir, 'attribution.arrow'))) {
+  const at = readArrowTable(join(dir, 'attribution.arrow'));
+  const ap = columnToArray(at, 'point_index') as number[];
+  const protocol = columnToArray(at, 'protocol') as string[];
+  const origin = columnToArray(at, 'origin') as string[];
+  const channel = columnToArray(at, 'channel') as string[];
+  const loss = columnToArray(at, 'loss_usd') as number[];
+  console.log('\nBad debt by protocol, originating shock and channel (mean per run):\n');
+  console.log('| point | protocol | origin | channel | loss per run |');
+  console.log('|---|---|---|---|---|');
+  for (const p of points) {
+    const n = rowsOf(p).length;
+    const sums = new Map<string, number>();
+    ap.forEach((q, i) => {
+      if (q !== p) return;
+      const key = `${protocol[i]} | ${origin[i]} | ${channel[i]}`;
+      sums.set(key, (sums.get(key) ?? 0) + loss[i]!);
+    });
+    for (const [key, v] of [...sums].sort((a, b) => b[1] - a[1])) console.log(`| ${p} | ${key} | ${usd(v / n)} |`);
+  }
+}
