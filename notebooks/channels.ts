@@ -2,22 +2,14 @@
 // the cross-protocol studies (bad debt booked, insolvent debt still open, liquidations, drawdowns)
 // and, from attribution.arrow, where each protocol's bad debt came from: originating shock × channel.
 // Usage: node --import tsx notebooks/channels.ts RESULTS_DIR
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
 import { mean, quantile } from '../src/analysis/statistics.ts';
+import { openSweepResults } from './sweepResults.ts';
 
 const dir = process.argv[2];
-if (dir === undefined || !existsSync(join(dir, 'runs.arrow'))) {
-  console.error(`usage: notebooks/channels.ts RESULTS_DIR (a folder with runs.arrow; got ${dir ?? 'nothing'})`);
-  process.exit(2);
-}
-const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { sweep_columns?: Record<string, string> };
-const sweepColumns = Object.keys(manifest.sweep_columns ?? {});
-const runs = readArrowTable(join(dir, 'runs.arrow'));
-const col = (name: string) => columnToArray(runs, name) as number[];
-const point = col('point_index');
-const swept = sweepColumns.map((c) => columnToArray(runs, c));
+const { sweepPaths, sweepColumns, col, swept, point } = openSweepResults(dir, 'usage: notebooks/channels.ts RESULTS_DIR');
 const usd = (x: number) => (Math.abs(x) >= 1e6 ? `${(x / 1e6).toFixed(1)}M` : Math.abs(x) >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0));
 const points = [...new Set(point)].sort((a, b) => a - b);
 const rowsOf = (p: number) => point.flatMap((q, i) => (q === p ? [i] : []));
@@ -29,7 +21,7 @@ const metrics: [string, string, (xs: number[]) => string][] = [
   ['max_market_drawdown', 'worst market drawdown (mean)', (xs) => `${(100 * mean(xs)).toFixed(1)}%`],
   ['fundamental_drawdown', 'its fundamental drawdown (mean)', (xs) => `${(100 * mean(xs)).toFixed(1)}%`],
 ];
-const header = [...sweepColumns.map((c) => manifest.sweep_columns![c]!), 'runs', ...metrics.map((m) => m[1])];
+const header = [...sweepColumns.map((c) => sweepPaths[c]!), 'runs', ...metrics.map((m) => m[1])];
 console.log(`| ${header.join(' | ')} |`);
 console.log(`|${header.map(() => '---').join('|')}|`);
 for (const p of points) {
@@ -38,8 +30,8 @@ for (const p of points) {
   console.log(`| ${[...swept.map((v) => String(v[rows[0]!])), String(rows.length), ...cells].join(' | ')} |`);
 }
 
-if (existsSync(join(dir, 'attribution.arrow'))) {
-  const at = readArrowTable(join(dir, 'attribution.arrow'));
+if (existsSync(join(dir!, 'attribution.arrow'))) {
+  const at = readArrowTable(join(dir!, 'attribution.arrow'));
   const ap = columnToArray(at, 'point_index') as number[];
   const protocol = columnToArray(at, 'protocol') as string[];
   const origin = columnToArray(at, 'origin') as string[];

@@ -2,29 +2,18 @@
 // the swept values, the share of paths that reached ADL with a 95% Wilson interval, how often the
 // fund ran dry, and the bad-debt tail — the table a protocol designer reads to pick a fund size.
 // Usage: node --import tsx notebooks/fund-sizing.ts [RESULTS_DIR]
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
+import { openSweepResults } from './sweepResults.ts';
 import { mean, quantile, wilsonInterval } from '../src/analysis/statistics.ts';
 
 const dir = process.argv[2] ?? 'results/fund-sizing';
-if (!existsSync(join(dir, 'runs.arrow'))) {
-  console.error(`no runs.arrow in ${dir}: run the experiment first (npx contagion run experiments/fund-sizing.json)`);
-  process.exit(2);
-}
-const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { sweep_columns?: Record<string, string> };
-const sweepColumns = Object.keys(manifest.sweep_columns ?? {});
-const runs = readArrowTable(join(dir, 'runs.arrow'));
-const col = (name: string) => columnToArray(runs, name) as number[];
-const point = col('point_index');
+const { sweepPaths, sweepColumns, col, swept, point } = openSweepResults(dir, 'run the experiment first (npx contagion run experiments/fund-sizing.json)');
 const adl = col('adl_count');
 const depleted = col('insurance_fund_depletion_step');
 const badDebt = col('total_bad_debt_usd');
 const socialized = col('socialized_loss_usd');
-const swept = sweepColumns.map((c) => columnToArray(runs, c));
 const usd = (x: number) => (Math.abs(x) >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(1)}k`);
 
-const header = [...sweepColumns.map((c) => manifest.sweep_columns![c]!), 'runs', 'P(ADL) [95% CI]', 'fund emptied', 'bad debt mean / p95 / p99', 'socialized (mean)'];
+const header = [...sweepColumns.map((c) => sweepPaths[c]!), 'runs', 'P(ADL) [95% CI]', 'fund emptied', 'bad debt mean / p95 / p99', 'socialized (mean)'];
 console.log(`| ${header.join(' | ')} |`);
 console.log(`|${header.map(() => '---').join('|')}|`);
 for (const p of [...new Set(point)].sort((a, b) => a - b)) {
