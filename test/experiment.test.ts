@@ -245,6 +245,9 @@ describe('cross-field rules of lending markets and derived assets', () => {
     ['a fixed leverage at or above 1 / (1 − ltv) is rejected', ['scenario.traders.2.leverage={"kind":"fixed","value":6}'], 'scenario.traders.2.leverage.value', /below 1 \/ \(1 − ltv\) = 5/],
     ['a derived asset on an unknown underlying is rejected', ['scenario.assets.0.derived={"kind":"liquidStaking","underlying":"SOL"}'], 'scenario.assets.0.derived.underlying', /no asset/],
     ['a derived asset on itself is rejected', ['scenario.assets.1.derived={"kind":"liquidStaking","underlying":"ETH"}'], 'scenario.assets.1.derived.underlying', /another asset/],
+    ['a bridged token on an unknown bridge is rejected', ['scenario.assets.1.derived={"kind":"bridged","underlying":"BTC","bridge":"nope"}'], 'scenario.assets.1.derived.bridge', /no bridge with this id/],
+    ['a bridge on an unknown chain is rejected', ['scenario.bridges=[{"id":"b","toChain":"nowhere"}]'], 'scenario.bridges.0.toChain', /no chain with this id/],
+    ['a bridge failing after the last step is rejected', ['scenario.bridges=[{"id":"b","failAtStep":6}]'], 'scenario.bridges.0.failAtStep', /below steps \(6\)/],
   ];
   test.each(cases)('%s', (_name, sets, path, why) => {
     const issues = lendingIssues(...sets);

@@ -6,12 +6,15 @@ import { describe, expect, it } from 'vitest';
 import { parseExperiment } from '../src/experiment/load.ts';
 import type { ExperimentInput } from '../src/experiment/schema.ts';
 import { buildGraph } from '../src/graph/build.ts';
-import { runWorld, worldFor } from '../src/engine/simulate.ts';
+import { runWorld, simulateRun, worldFor } from '../src/engine/simulate.ts';
+import { readFileSync } from 'node:fs';
 import { step } from '../src/engine/step.ts';
 import { checkInvariants } from '../src/engine/invariants.ts';
 import { EventKindCode } from '../src/engine/record.ts';
 import { collateralHolder } from '../src/model/lending.ts';
 import { borrowerHealthFactor } from '../src/engine/phases/lending.ts';
+import { attribute, attributionOrigins } from '../src/engine/attribution.ts';
+import { CHANNELS } from '../src/engine/record.ts';
 import type { World } from '../src/model/world.ts';
 import { lendingExperiment, type Options } from './fixtures/lendingExperiment.ts';
 
@@ -257,5 +260,81 @@ describe('chains: congestion and oracle latency', () => {
     // off-chain venue's feed is unchanged.
     expect(w.oracleLag[3]).toBe(2);
     expect(w.oracleLag[1]).toBe(0);
+  });
+});
+
+describe('bridged collateral: the bridge fails', () => {
+  /**
+   * The looper's collateral is wBTC, BTC wrapped through a bridge that fails at step 3 with nothing
+   * recovered: wBTC's fundamental drops to 1e-6 × BTC (prices stay positive), the loan (30,000 USDC
+   * against 40,000 USD of wBTC) is left with no collateral worth speaking of, the keeper takes the
+   * dust and the rest of the debt is written off. BTC itself, and the perp venue trading it, do not move.
+   */
+  function bridged(recoveryFraction: number): ExperimentInput {
+    const e = lendingExperiment({ shock: -0.01 });
+    const s = e.scenario;
+    s.shocks = [];
+    s.bridges = [{ id: 'btc-bridge', failAtStep: 3, recoveryFraction }];
+    s.assets.push({
+      symbol: 'wBTC',
+      initialPrice: 60_000,
+      volatilityAnnual: 0,
+      derived: { kind: 'bridged', underlying: 'BTC', bridge: 'btc-bridge' },
+      market: { depthUsd: 50_000_000, impact: 'linear', impactCoefficient: 0.01, resilienceHalfLifeSeconds: 300, permanentShare: 0 },
+    });
+    const id4 = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]];
+    s.regimes = { calm: { correlation: id4 }, stress: { correlation: id4 }, switching: { kind: 'none' } };
+    s.oracles.push({ id: 'wbtc-oracle', asset: 'wBTC' });
+    s.lendingMarkets![0]!.reserves[0] = { asset: 'wBTC', oracle: 'wbtc-oracle', ltv: 0.8, liquidationThreshold: 0.825, liquidationBonus: 1.05 };
+    Object.assign(s.traders.find((c) => c.id === 'loopers')!, { collateral: 'wBTC' });
+    return e;
+  }
+
+  it('the failure writes the loan off as deficit, attributed to the bridge through the bridge channel', () => {
+    const w = run2(bridged(0));
+    const failures = eventsOf(w, EventKindCode.bridge_failure);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.step).toBe(3);
+    expect(w.fundamental[3]).toBeCloseTo(60_000 * 1e-6, 12);
+    expect(w.fundamental[0]).toBe(60_000); // BTC untouched
+    // Collateral 0.6667 wBTC × 0.06 USD = 0.04 USD: repaid 0.04 / 1.05, the rest of 30,000 written off.
+    const deficit = w.totals.badDebtUsd[LEND]!;
+    expect(deficit).toBeCloseTo(30_000 - (40_000 / 60_000) * 0.06 / 1.05, 6);
+    const t = attribute(w);
+    expect([...Array(t.rows).keys()].map((r) => [t.protocol[r], attributionOrigins([], ['btc-bridge'])[t.origin[r]!], CHANNELS[t.channel[r]!]])).toEqual([[LEND, 'btc-bridge', 'bridge']]);
+    expect(w.totals.liquidations[0]).toBe(0); // the perp venue on BTC saw nothing
+  });
+
+  it('a bridge that returns half leaves the loan healthy enough to be liquidated without a deficit', () => {
+    // wBTC at 30,000: collateral 20,000 USD against 30,000 of debt: HF = 0.55 → full close, all
+    // collateral seized (20,000 < 30,000 × 1.05), repaid 19,047.62, deficit 10,952.38.
+    const w = run2(bridged(0.5));
+    expect(w.totals.badDebtUsd[LEND]).toBeCloseTo(30_000 - 20_000 / 1.05, 6);
+  });
+});
+
+describe('common random numbers across protocols', () => {
+  it('changing only the lending market (bridge recovery) leaves the perp venue on the other chain exactly as it was', () => {
+    const raw = JSON.parse(readFileSync(new URL('../experiments/bridge-failure.json', import.meta.url), 'utf8')) as ExperimentInput;
+    delete raw.sweep;
+    raw.steps = 200;
+    const perpRows = (recovery: number) => {
+      raw.scenario.bridges![0]!.recoveryFraction = recovery;
+      const exp = parseExperiment(raw, 'bridge-failure');
+      const r = simulateRun(exp, buildGraph(exp), 3, { check: true });
+      const st = r.steps!;
+      const rows: number[] = [];
+      for (let s = 0; s < st.steps; s++) {
+        const i = s * st.nProtocols; // protocol 0: perp-dex
+        rows.push(st.openInterestUsd[i]!, st.liquidations[i]!, st.marginCalls[i]!, st.badDebtUsd[i]!);
+      }
+      return { rows, lendingBadDebt: r.steps!.badDebtUsd.reduce((a, b, i) => (i % st.nProtocols === 1 ? a + b : a), 0) };
+    };
+    const lost = perpRows(0);
+    const half = perpRows(0.5);
+    // The lending market's outcome differs (it is what the sweep is about)…
+    expect(lost.lendingBadDebt).toBeGreaterThan(half.lendingBadDebt);
+    // …and the perp venue's, step by step, is identical: separate behaviour streams.
+    expect(half.rows).toEqual(lost.rows);
   });
 });

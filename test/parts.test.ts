@@ -193,7 +193,7 @@ describe('assembling Arrow files from parts (a real run)', () => {
     protocols: protocolIds(exp),
     assets: exp.scenario.assets.map((a) => a.symbol),
     cohorts: [...exp.scenario.traders.map((c) => c.id), ...exp.scenario.backstopVaults.map((v) => v.id)],
-    origins: attributionOrigins(exp.scenario.shocks.map((s) => s.id)),
+    origins: attributionOrigins(exp.scenario.shocks.map((s) => s.id), exp.scenario.bridges.map((b) => b.id)),
     output: { steps: true, prices: true, events: true, attribution: true },
   };
   // Two points × two replicates (the point only relabels the run here).

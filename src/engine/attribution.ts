@@ -6,9 +6,9 @@
 import type { World } from '../model/world.ts';
 import { AttributionTable, ChannelCode, EventKindCode } from './record.ts';
 
-/** Origins dictionary of a scenario: its shocks in order, then the two kinds of non-shock root. */
-export function attributionOrigins(shockIds: readonly string[]): string[] {
-  return [...shockIds, 'regime_switch', 'endogenous'];
+/** Origins dictionary of a scenario: its shocks, then its bridges (a failure), then the two other roots. */
+export function attributionOrigins(shockIds: readonly string[], bridgeIds: readonly string[] = []): string[] {
+  return [...shockIds, ...bridgeIds, 'regime_switch', 'endogenous'];
 }
 
 /**
@@ -33,7 +33,7 @@ export function causeChainDepth(w: World): number {
 export function attribute(w: World): AttributionTable {
   const e = w.events;
   const n = e.storedRows;
-  const nOrigins = w.nShocks + 2;
+  const nOrigins = w.nShocks + w.nBridges + 2;
   const nChannels = 7;
   const cells = w.nProtocols * nOrigins * nChannels;
   const loss = new Float64Array(cells);
@@ -50,11 +50,13 @@ export function attribute(w: World): AttributionTable {
       if (channel < 0 && e.protocol[j] !== p) channel = channelOf(e.kind[j]!);
     }
     const root = j;
-    let origin = w.nShocks + 1; // endogenous
+    let origin = nOrigins - 1; // endogenous
     if (e.kind[root] === EventKindCode.shock) {
       for (let s = 0; s < w.nShocks; s++) if (w.shockEventId[s] === root) origin = s;
+    } else if (e.kind[root] === EventKindCode.bridge_failure) {
+      for (let b = 0; b < w.nBridges; b++) if (w.bridgeEventId[b] === root) origin = w.nShocks + b;
     } else if (e.kind[root] === EventKindCode.regime_switch) {
-      origin = w.nShocks;
+      origin = nOrigins - 2;
     }
     if (channel < 0) channel = ChannelCode.internal;
     const cell = (p * nOrigins + origin) * nChannels + channel;

@@ -1,7 +1,8 @@
 // Block space for liquidations. A protocol on a chain shares that chain's per-step capacity with
 // every other protocol there: liquidations, and lending borrowers' own repayments and sales, each
 // take one slot; once the slots are used up, the rest wait for the next step while prices keep
-// moving (12 March 2020: keepers' and borrowers' transactions stuck behind gas).
+// moving, and after a full step borrowers are priced out altogether (12 March 2020: keepers' and
+// borrowers' transactions stuck behind gas).
 import type { World } from '../model/world.ts';
 
 /** True when protocol p may execute one more liquidation this step. */
@@ -16,7 +17,19 @@ export function useChain(w: World, p: number): void {
   if (c >= 0) w.chainUsed[c]!++;
 }
 
-/** Start of a step (the first phase): every chain's block space is free again. */
+/**
+ * True when protocol p's chain was full in the previous step. Borrowers' own transactions are then
+ * priced out (keepers, who earn the bonus, outbid them for block space), as on 12 March 2020.
+ */
+export function chainCongested(w: World, p: number): boolean {
+  const c = w.protocolChain[p]!;
+  return c >= 0 && w.chainCongested[c] === 1;
+}
+
+/** Start of a step (the first phase): remember which chains were full, then free the block space. */
 export function resetChains(w: World): void {
-  w.chainUsed.fill(0);
+  for (let c = 0; c < w.chainUsed.length; c++) {
+    w.chainCongested[c] = w.chainCapacity[c]! >= 0 && w.chainUsed[c]! >= w.chainCapacity[c]! ? 1 : 0;
+    w.chainUsed[c] = 0;
+  }
 }

@@ -40,8 +40,8 @@ export const ChannelCode: Record<(typeof CHANNELS)[number], number> = Object.fro
 
 /**
  * Losses of one run split by protocol, originating shock and channel: one row per combination
- * that lost something. `origin` codes index the origins list: the experiment's shocks in order,
- * then "regime_switch", then "endogenous" (a cascade whose chain of causes has no root event).
+ * that lost something. `origin` codes index the origins list: the experiment's shocks in order, its
+ * bridges (a failure), then "regime_switch", then "endogenous" (a chain of causes with no root event).
  */
 export class AttributionTable {
   constructor(

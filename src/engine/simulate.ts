@@ -31,6 +31,7 @@ export function replicateSeeds(experimentSeed: number, replicate: number, point?
     prices: deriveSeed(experimentSeed, replicate, Streams.prices, point),
     behaviour: deriveSeed(experimentSeed, replicate, Streams.behaviour, point),
     init: deriveSeed(experimentSeed, replicate, Streams.init, point),
+    lendingBehaviour: deriveSeed(experimentSeed, replicate, Streams.lendingBehaviour, point),
   };
 }
 

@@ -50,6 +50,11 @@ export const Asset = z.strictObject({
           .default(1)
           .describe('peg drop per unit of the previous step\'s net market sales of the token as a share of its market depth'),
       }),
+      z.strictObject({
+        kind: z.literal('bridged'),
+        underlying: id.describe('the asset locked on the other side; fundamental = underlying fundamental × bridge solvency'),
+        bridge: id.describe('the bridge (scenario.bridges) whose failure the token carries'),
+      }),
     ])
     .optional()
     .describe('an asset whose fundamental value is computed from another part of the system each step'),
@@ -190,6 +195,16 @@ export const Chain = z.strictObject({
   oracleLatencySteps: z.number().int().min(0).default(0).describe('steps added to the lag of every oracle read by a protocol on this chain'),
 });
 
+/** A bridge: tokens wrapped through it are worth the underlying until it fails, then what holders recover. */
+export const Bridge = z.strictObject({
+  id,
+  fromChain: id.optional().describe('chain where the underlying is locked (for the graph)'),
+  toChain: id.optional().describe('chain where the wrapped token lives (for the graph)'),
+  failAtStep: step.optional().describe('the bridge fails at this step (scripted)'),
+  failProbabilityPerStep: fraction.optional().describe('chance of failing in any one step (one draw per step from the prices stream)'),
+  recoveryFraction: fraction.default(0).describe('share of the underlying a wrapped token is worth once the bridge has failed (0 = drained)'),
+});
+
 /** One asset of a lending market (an Aave v3 reserve). */
 export const LendingReserve = z.strictObject({
   asset: id,
@@ -327,6 +342,7 @@ export const Scenario = z.strictObject({
   exchanges: z.array(PerpExchange).min(1),
   lendingMarkets: z.array(LendingMarket).default([]),
   chains: z.array(Chain).default([]),
+  bridges: z.array(Bridge).default([]),
   traders: z.array(TraderCohort).min(1),
 });
 export type Scenario = z.infer<typeof Scenario>;

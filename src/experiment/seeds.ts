@@ -3,7 +3,7 @@
 // random numbers), so differences between points are not sampling noise.
 
 /** The independent random streams of one run (and `sweep`: the Latin hypercube design, replicate 0). */
-export const Streams = { replicate: 0, prices: 1, behaviour: 2, init: 3, sweep: 4 } as const;
+export const Streams = { replicate: 0, prices: 1, behaviour: 2, init: 3, sweep: 4, lendingBehaviour: 5 } as const;
 export type StreamName = keyof typeof Streams;
 
 /** 32-bit finaliser of MurmurHash3: a bijective avalanche mix. */

@@ -56,9 +56,22 @@ export function validateSemantics(exp: Experiment): InputIssue[] {
     }
   }
 
+  // --- bridges ----------------------------------------------------------------------------
+  const bridgeIndex = uniqueIndex(s.bridges, (b) => b.id, 'scenario.bridges', 'id', 'bridge id', add);
+  s.bridges.forEach((b, i) => {
+    for (const side of ['fromChain', 'toChain'] as const) {
+      const c = b[side];
+      if (c !== undefined && !chainIndex.has(c)) add(`scenario.bridges.${i}.${side}`, c, `no chain with this id in scenario.chains (known: ${quotedList(s.chains.map((x) => x.id))})`);
+    }
+    if (b.failAtStep !== undefined && b.failAtStep >= exp.steps) add(`scenario.bridges.${i}.failAtStep`, b.failAtStep, `expected a step below steps (${exp.steps})`);
+  });
+
   // --- derived assets ---------------------------------------------------------------------
   s.assets.forEach((a, i) => {
     if (!a.derived) return;
+    if (a.derived.kind === 'bridged' && !bridgeIndex.has(a.derived.bridge)) {
+      add(`scenario.assets.${i}.derived.bridge`, a.derived.bridge, `no bridge with this id in scenario.bridges (known: ${quotedList(s.bridges.map((b) => b.id))})`);
+    }
     const at = `scenario.assets.${i}.derived.underlying`;
     const u = assetIndex.get(a.derived.underlying);
     if (u === undefined) add(at, a.derived.underlying, `no asset with this symbol in scenario.assets (known: ${assetList})`);

@@ -49,7 +49,8 @@ export function buildGraph(exp: Experiment): DependencyGraph {
   // A chain hosts protocols: congestion there delays all of their liquidations at once.
   s.chains.forEach((c, i) => g.addNode(nodeKey('chain', c.id), { kind: 'chain', denseId: i, label: c.id }));
   s.assets.forEach((a) => {
-    if (a.derived) link(g, nodeKey('asset', a.derived.underlying), nodeKey('asset', a.symbol), 'derives');
+    if (!a.derived) return;
+    link(g, nodeKey('asset', a.derived.underlying), nodeKey('asset', a.symbol), a.derived.kind === 'bridged' ? 'bridge' : 'derives');
   });
   s.insuranceFunds.forEach((f, i) => g.addNode(nodeKey('fund', f.id), { kind: 'fund', denseId: i, label: f.id }));
   s.backstopVaults.forEach((v, i) => g.addNode(nodeKey('vault', v.id), { kind: 'vault', denseId: i, label: v.id }));

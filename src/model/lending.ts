@@ -52,6 +52,8 @@ export interface LendingState {
   readonly borrowerWallet: Int32Array;
   /** Equity at step 0 (collateral − debt at initial prices) plus top-ups, USD: for the loss split. */
   readonly borrowerContributedUsd: Float64Array;
+  /** Event id of the margin call that opened the borrower's current episode under its call level, -1 if none. */
+  readonly borrowerCallEvent: Int32Array;
   readonly callHealthFactor: Float64Array;
   readonly topUpProbability: Float64Array;
   readonly deleverageProbability: Float64Array;
@@ -286,6 +288,7 @@ export function buildLending(
     borrowerDebtQty: Float64Array.from(b.debtQty),
     borrowerWallet,
     borrowerContributedUsd: Float64Array.from(b.equity),
+    borrowerCallEvent: new Int32Array(b.market.length).fill(-1),
     callHealthFactor,
     topUpProbability,
     deleverageProbability,

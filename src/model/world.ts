@@ -20,6 +20,7 @@ export const Status = { active: 0, liquidated: 1, bankrupt: 2 } as const;
 export const ImpactCode = { linear: 0, sqrt: 1, exponential: 2 } as const;
 export const LiquidationMode = { partial: 0, full: 1 } as const;
 /** ADL counterparty selection (see settleLosses.autoDeleverage). */
+export const DerivedKind = { none: 0, liquidStaking: 1, bridged: 2 } as const;
 export const AdlRanking = { 'pnl-leverage': 0, 'random-start': 1, 'pro-rata': 2 } as const;
 
 const SECONDS_PER_YEAR = 365 * 24 * 3600;
@@ -72,6 +73,16 @@ export interface World {
   /** Derived assets: the underlying asset (-1 for an exogenous asset) and the peg (underlying per token). */
   readonly derivedUnderlying: Int32Array;
   readonly peg: Float64Array;
+  /** DerivedKind code per asset (0 = exogenous) and, for bridged tokens, their bridge. */
+  readonly derivedKind: Uint8Array;
+  readonly derivedBridge: Int32Array;
+  /** Bridges: scripted failure step (-1 none), chance per step (NaN none), recovery, state, failure event. */
+  readonly nBridges: number;
+  readonly bridgeFailAtStep: Int32Array;
+  readonly bridgeFailProbability: Float64Array;
+  readonly bridgeRecoveryFraction: Float64Array;
+  readonly bridgeFailed: Uint8Array;
+  readonly bridgeEventId: Int32Array;
   /** Peg when the last depeg event was recorded (or its high since). */
   readonly pegAtLastEvent: Float64Array;
   /** Peg dynamics of liquid-staking tokens (see src/model/derived.ts nextPeg). */
@@ -153,6 +164,8 @@ export interface World {
   readonly protocolChain: Int32Array;
   readonly chainCapacity: Int32Array;
   readonly chainUsed: Int32Array;
+  /** 1 when the chain's capacity was used up in the previous step. */
+  readonly chainCongested: Uint8Array;
   /** Lending markets, their reserves, borrowers and liquidators (src/model/lending.ts). */
   readonly lending: LendingState;
   readonly exchangeFund: Int32Array;
@@ -267,6 +280,7 @@ export interface World {
 
   readonly prices: Stream;
   readonly behaviour: Stream;
+  readonly lendingBehaviour: Stream;
   /** Scratch arrays reused by phases (no allocation in the step loop). */
   readonly scratch: {
     queue: Int32Array;
@@ -284,6 +298,8 @@ export interface RunSeeds {
   prices: number;
   behaviour: number;
   init: number;
+  /** Lending borrowers' responses: a stream of their own, so a change on a lending market leaves every perp trader's draws alone. */
+  lendingBehaviour: number;
 }
 
 function accumulators(n: number): StepAccumulators {
@@ -387,12 +403,20 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
   const pegVolPerStep = new Float64Array(nAssets);
   const pegStressDiscount = new Float64Array(nAssets);
   const pegPressureImpact = new Float64Array(nAssets);
+  const derivedKind = new Uint8Array(nAssets);
+  const derivedBridge = new Int32Array(nAssets).fill(-1);
   for (const a of s.assets) {
     if (!a.derived) continue;
     const i = denseId(graph, 'asset', a.symbol);
     const u = denseId(graph, 'asset', a.derived.underlying);
     derivedUnderlying[i] = u;
     peg[i] = a.initialPrice / initialPrice[u]!;
+    if (a.derived.kind === 'bridged') {
+      derivedKind[i] = DerivedKind.bridged;
+      derivedBridge[i] = s.bridges.findIndex((b) => b.id === (a.derived as { bridge: string }).bridge);
+      continue;
+    }
+    derivedKind[i] = DerivedKind.liquidStaking;
     pegReversionPerStep[i] = 1 - Math.pow(0.5, dt / a.derived.pegHalfLifeSeconds);
     pegVolPerStep[i] = a.derived.pegVolatilityAnnual * Math.sqrt(dtYears);
     pegStressDiscount[i] = a.derived.stressDiscount;
@@ -746,6 +770,14 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     soldUsdThisStep: new Float64Array(nAssets),
     derivedUnderlying,
     peg,
+    derivedKind,
+    derivedBridge,
+    nBridges: s.bridges.length,
+    bridgeFailAtStep: Int32Array.from(s.bridges, (b) => b.failAtStep ?? -1),
+    bridgeFailProbability: Float64Array.from(s.bridges, (b) => b.failProbabilityPerStep ?? NaN),
+    bridgeRecoveryFraction: Float64Array.from(s.bridges, (b) => b.recoveryFraction),
+    bridgeFailed: new Uint8Array(s.bridges.length),
+    bridgeEventId: new Int32Array(s.bridges.length).fill(-1),
     pegAtLastEvent: peg.slice(),
     pegReversionPerStep,
     pegVolPerStep,
@@ -806,6 +838,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     protocolChain,
     chainCapacity: Int32Array.from(s.chains, (c) => c.liquidationsPerStep ?? -1),
     chainUsed: new Int32Array(s.chains.length),
+    chainCongested: new Uint8Array(s.chains.length),
     protocolIds: [...s.exchanges.map((x) => x.id), ...s.lendingMarkets.map((l) => l.id)],
     lending: lendingBuild.state,
     exchangeFund,
@@ -881,6 +914,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     totals: accumulators(nProtocols),
     prices: makeStream(seeds.prices),
     behaviour: makeStream(seeds.behaviour),
+    lendingBehaviour: makeStream(seeds.lendingBehaviour),
     scratch: {
       queue: new Int32Array(maxQueue),
       queueKey: new Float64Array(maxQueue),

@@ -88,7 +88,7 @@ export function writerOptions(exp: Experiment, points: SweepPoint[]): ResultsWri
     protocols: protocolIds(exp),
     assets: exp.scenario.assets.map((a) => a.symbol),
     cohorts: [...exp.scenario.traders.map((c) => c.id), ...exp.scenario.backstopVaults.map((v) => v.id)],
-    origins: attributionOrigins(exp.scenario.shocks.map((s) => s.id)),
+    origins: attributionOrigins(exp.scenario.shocks.map((s) => s.id), exp.scenario.bridges.map((b) => b.id)),
     output: exp.output,
     sweep: {
       columns: sweptPaths(exp).map((path) => ({

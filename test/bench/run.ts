@@ -327,7 +327,7 @@ async function benchArrowWrite(first: RunResult): Promise<void> {
         assets: exp.scenario.assets.map((a) => a.symbol),
         // As runExperiment does: trader cohorts, then backstop vaults.
         cohorts: [...exp.scenario.traders.map((c) => c.id), ...exp.scenario.backstopVaults.map((v) => v.id)],
-        origins: attributionOrigins(exp.scenario.shocks.map((s) => s.id)),
+        origins: attributionOrigins(exp.scenario.shocks.map((s) => s.id), exp.scenario.bridges.map((b) => b.id)),
         output: exp.output,
       });
       const t = performance.now();

@@ -4,8 +4,8 @@
 // in a fixed number per step, so behaviour never shifts the price path.
 import { EventKindCode } from '../record.ts';
 import { normal, poisson } from '../../model/random.ts';
-import type { World } from '../../model/world.ts';
-import { lstFundamentalUsd, nextPeg, type LstPegStep } from '../../model/derived.ts';
+import { DerivedKind, type World } from '../../model/world.ts';
+import { bridgeFails, lstFundamentalUsd, nextPeg, type BridgeFailureRule, type LstPegStep } from '../../model/derived.ts';
 
 export function evolveFundamentals(w: World): void {
   switchRegime(w);
@@ -44,11 +44,16 @@ export function evolveFundamentals(w: World): void {
  * One normal per derived asset per step, drawn only when the scenario has derived assets.
  */
 function updateDerived(w: World): void {
+  updateBridges(w);
   for (let a = 0; a < w.nAssets; a++) {
     const u = w.derivedUnderlying[a]!;
     const sold = w.soldUsdThisStep[a]!;
     w.soldUsdThisStep[a] = 0;
     if (u < 0) continue;
+    if (w.derivedKind[a] === DerivedKind.bridged) {
+      updateBridged(w, a, u);
+      continue;
+    }
     pegStep.meanReversionPerStep = w.pegReversionPerStep[a]!;
     pegStep.volPerStep = w.pegVolPerStep[a]!;
     pegStep.stressDiscount = w.pegStressDiscount[a]!;
@@ -72,6 +77,42 @@ function updateDerived(w: World): void {
     }
   }
 }
+
+/**
+ * Bridges fail at their scripted step or with their chance per step. One uniform is drawn per step
+ * for every bridge with a chance, failed or not, so a failure never shifts later price draws.
+ */
+function updateBridges(w: World): void {
+  for (let b = 0; b < w.nBridges; b++) {
+    const p = w.bridgeFailProbability[b]!;
+    bridgeRule.failAtStep = w.bridgeFailAtStep[b]! >= 0 ? w.bridgeFailAtStep[b]! : undefined;
+    bridgeRule.failProbabilityPerStep = Number.isNaN(p) ? undefined : p;
+    const fails = bridgeFails(w.step, bridgeRule, w.prices);
+    if (fails && w.bridgeFailed[b] === 0) {
+      w.bridgeFailed[b] = 1;
+      w.bridgeEventId[b] = w.events.push(w.step, 0, EventKindCode.bridge_failure, -1, -1, -1, 0, 0, w.bridgeRecoveryFraction[b]!, -1);
+    }
+  }
+}
+
+/**
+ * A bridged token: the underlying × the bridge's solvency (1 until it fails, then the recovery
+ * fraction, floored at 1e-6 so that prices stay positive for the impact curves).
+ */
+function updateBridged(w: World, a: number, u: number): void {
+  const b = w.derivedBridge[a]!;
+  const failed = w.bridgeFailed[b] === 1;
+  w.peg[a] = failed ? Math.max(w.bridgeRecoveryFraction[b]!, MIN_BRIDGE_SOLVENCY) : 1;
+  w.fundamental[a] = w.fundamental[u]! * w.peg[a]!;
+  if (w.assetShockEvent[u]! > w.assetShockEvent[a]!) w.assetShockEvent[a] = w.assetShockEvent[u]!;
+  if (failed && w.bridgeEventId[b]! > w.assetShockEvent[a]!) w.assetShockEvent[a] = w.bridgeEventId[b]!;
+}
+
+/** Lowest solvency a failed bridge's token keeps (prices must stay positive). */
+const MIN_BRIDGE_SOLVENCY = 1e-6;
+
+/** Reused rule object of bridgeFails. */
+const bridgeRule: BridgeFailureRule = { failAtStep: undefined, failProbabilityPerStep: undefined };
 
 /** A peg fall is recorded as a depeg event each time it adds up to this share. */
 const DEPEG_EVENT_THRESHOLD = 1e-3;

@@ -11,7 +11,7 @@ import { EventKindCode } from '../record.ts';
 import { healthFactor, quoteLiquidation } from '../../lending/aave.ts';
 import { quoteFill, tradeIntoMarket } from '../market.ts';
 import { priceCause } from '../causes.ts';
-import { chainHasRoom, useChain } from '../chains.ts';
+import { chainCongested, chainHasRoom, useChain } from '../chains.ts';
 
 /** Units below this share of a position are dust: the position counts as empty. */
 const DUST = 1e-12;
@@ -70,9 +70,10 @@ function sellIntoMarket(w: World, asset: number, from: number, to: number, qty: 
 }
 
 /**
- * Stage 6 for borrowers: under the call level, top up (repay from the wallet back to the call
+ * Stage 6 for borrowers: under the call level (one margin_call event per episode), top up (repay from the wallet back to the call
  * level) with the cohort's probability, else deleverage (sell collateral, repay) with its
- * probability, else nothing. Two uniforms per call whatever the response.
+ * probability, else nothing. Two uniforms per call whatever the response, from the lending
+ * markets' own behaviour stream (so a change here never moves a perp trader's draws).
  */
 export function respondToHealthCalls(w: World): void {
   const L = w.lending;
@@ -81,7 +82,10 @@ export function respondToHealthCalls(w: World): void {
     const c = L.borrowerCohort[b]!;
     const target = L.callHealthFactor[c]!;
     const hf = borrowerHealthFactor(w, b);
-    if (!(hf < target)) continue;
+    if (!(hf < target)) {
+      L.borrowerCallEvent[b] = -1; // the episode is over
+      continue;
+    }
     const p = L.marketProtocol[L.borrowerMarket[b]!]!;
     const account = w.nAccounts + b;
     const cr = L.borrowerCollReserve[b]!;
@@ -90,12 +94,18 @@ export function respondToHealthCalls(w: World): void {
     const collUsd = collateralQty(L, b) * reservePrice(w, cr);
     const debtPrice = reservePrice(w, dr);
     const debtUsd = L.borrowerDebtQty[b]! * debtPrice;
-    w.acc.marginCalls[p]!++;
-    const call = w.events.push(w.step, 0, EventKindCode.margin_call, p, account, L.reserveAsset[cr]!, 0, 0, debtUsd - (collUsd * lt) / target, borrowerCause(w, b));
-    const u1 = w.behaviour.uniform();
-    const u2 = w.behaviour.uniform();
-    // A repayment or a sale is a transaction too: on a full chain the borrower cannot act.
-    if (!chainHasRoom(w, p)) continue;
+    // One call per episode under the call level (an event and a count); the borrower then decides
+    // again every step until it is back above.
+    if (L.borrowerCallEvent[b]! < 0) {
+      w.acc.marginCalls[p]!++;
+      L.borrowerCallEvent[b] = w.events.push(w.step, 0, EventKindCode.margin_call, p, account, L.reserveAsset[cr]!, 0, 0, debtUsd - (collUsd * lt) / target, borrowerCause(w, b));
+    }
+    const call = L.borrowerCallEvent[b]!;
+    const u1 = w.lendingBehaviour.uniform();
+    const u2 = w.lendingBehaviour.uniform();
+    // On a chain that was full last step, the borrower's transaction is priced out (keepers bid
+    // more for block space); else it takes a slot like a liquidation.
+    if (chainCongested(w, p) || !chainHasRoom(w, p)) continue;
     if (u1 < L.topUpProbability[c]!) {
       // Repay x USD so that coll × LT / (debt − x) = target.
       const wallet = L.borrowerWallet[b]!;
