@@ -12,7 +12,7 @@ import { step } from '../src/engine/step.ts';
 import { checkInvariants } from '../src/engine/invariants.ts';
 import { EventKindCode } from '../src/engine/record.ts';
 import { collateralHolder } from '../src/model/lending.ts';
-import { borrowerHealthFactor } from '../src/engine/phases/lending.ts';
+import { borrowerHealthFactor, lendingInsolventDebtUsd } from '../src/engine/phases/lending.ts';
 import { attribute, attributionOrigins } from '../src/engine/attribution.ts';
 import { CHANNELS } from '../src/engine/record.ts';
 import type { World } from '../src/model/world.ts';
@@ -338,3 +338,106 @@ describe('common random numbers across protocols', () => {
     expect(half.rows).toEqual(lost.rows);
   });
 });
+
+describe('oracle manipulation on a venue market (the Mango Markets pattern)', () => {
+  /**
+   * MNGO trades broadly at 0.03 (deep market) and on the venue's own thin book (1M USD of depth,
+   * linear impact 1.0, no permanent share, 10-minute resilience). The lending market prices MNGO
+   * from the venue book (oracle "mngo-venue") or from the broad market ("mngo-index"). A manipulator
+   * deposits 300k USD of MNGO (10M tokens), buys 1M USD more on the venue book at step 2, and borrows
+   * all the LTV (0.8) allows in USDC.
+   */
+  function mango(oracle: 'mngo-venue' | 'mngo-index'): ExperimentInput {
+    const e = lendingExperiment({ shock: -0.01 });
+    const s = e.scenario;
+    e.steps = 40;
+    s.shocks = [];
+    s.assets.push({
+      symbol: 'MNGO',
+      initialPrice: 0.03,
+      volatilityAnnual: 0,
+      market: { depthUsd: 500_000_000, impact: 'linear', impactCoefficient: 0.01, resilienceHalfLifeSeconds: 600, permanentShare: 0 },
+    });
+    const id4 = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]];
+    s.regimes = { calm: { correlation: id4 }, stress: { correlation: id4 }, switching: { kind: 'none' } };
+    s.oracles.push(
+      { id: 'mngo-index', asset: 'MNGO' },
+      {
+        id: 'mngo-venue',
+        asset: 'MNGO',
+        source: 'venue',
+        venueMarket: { depthUsd: 1_000_000, impact: 'linear', impactCoefficient: 1, resilienceHalfLifeSeconds: 600, permanentShare: 0 },
+      },
+    );
+    s.lendingMarkets![0]!.reserves.push({ asset: 'MNGO', oracle, ltv: 0.8, liquidationThreshold: 0.85, liquidationBonus: 1.05 });
+    s.traders.push({ id: 'pumper', kind: 'manipulator', lendingMarket: 'lend', count: 1, collateral: 'MNGO', debt: 'USDC', depositUsd: 300_000, pumpUsd: 1_000_000, pumpAtStep: 2 });
+    return e;
+  }
+  const MNGO = 3;
+
+  function runSteps(input: ExperimentInput, upTo: number): World {
+    const exp = parseExperiment(input, 'mango');
+    const w = worldFor(exp, buildGraph(exp), 0);
+    for (let s = 0; s <= upTo; s++) {
+      w.step = s;
+      step(w);
+      checkInvariants(w);
+    }
+    return w;
+  }
+
+  it('the pump lifts the venue price the oracle reads, and the loan is sized on it', () => {
+    const w = runSteps(mango('mngo-venue'), 2);
+    const L = w.lending;
+    const b = 1; // borrower 0 is the looper, 1 the manipulator
+    const pump = eventsOf(w, EventKindCode.manipulation)[0]!;
+    const borrow = eventsOf(w, EventKindCode.borrow)[0]!;
+    // The purchase spends the budget (each of its 20 slices is trimmed so as never to overspend,
+    // which leaves a few dollars) and buys MNGO on the venue book only.
+    expect(pump.amountUsd).toBeLessThanOrEqual(1_000_000);
+    expect(pump.amountUsd).toBeGreaterThan(999_990);
+    expect(w.market[MNGO]).toBeCloseTo(0.03, 12); // the broad market never saw it
+    const oracle = w.oraclePrice[4]!; // mngo-venue
+    expect(oracle).toBeCloseTo(pump.price, 12);
+    expect(oracle).toBeGreaterThan(0.03 * 1.5);
+    // Loan = LTV × collateral at the oracle price: 0.8 × (10M + bought) × oracle.
+    const collateral = L.units.qty[collateralHolder(b)]!;
+    expect(collateral).toBeCloseTo(10_000_000 + pump.quantity, 6);
+    expect(borrow.amountUsd).toBeCloseTo(0.8 * collateral * oracle, 6);
+    expect(borrow.cause).toBe(w.events.length - 2);
+  });
+
+  it('when the venue book recovers, the loan is under water and its loss is attributed to the manipulator through the oracle', () => {
+    const w = run2(mango('mngo-venue'));
+    const L = w.lending;
+    // Borrowed about 0.8 × 1.9× the pumped value; the collateral is worth ~10–40M MNGO × 0.03 again.
+    const loss = w.totals.badDebtUsd[LEND]! + lendingLoss(w);
+    expect(loss).toBeGreaterThan(100_000);
+    const t = attribute(w);
+    for (let r = 0; r < t.rows; r++) {
+      expect(experimentOriginsOf(w)[t.origin[r]!]).toBe('pumper');
+      expect(CHANNELS[t.channel[r]!]).toBe('oracle');
+    }
+    expect(L.borrowerDebtQty[1]! * 1 > L.units.qty[collateralHolder(1)]! * w.market[MNGO]! || L.borrowerStatus[1] === 2).toBe(true);
+  });
+
+  it('the same pump against a broad-market oracle moves nothing and leaves no loss', () => {
+    const w = run2(mango('mngo-index'));
+    expect(w.totals.badDebtUsd[LEND]).toBe(0);
+    expect(lendingLoss(w)).toBe(0);
+    // It borrowed against what it paid for, at the (barely moved) market price: 0.8 × 1.3M USD. The
+    // 1M purchase moves a 500M-deep market by 1M/500M × 0.01 = 0.002%: the 10M tokens it already
+    // held gain about 0.002% × 300k ≈ 6 USD on paper, the tokens bought are worth about what they cost.
+    const borrow = eventsOf(w, EventKindCode.borrow)[0]!;
+    expect(borrow.amountUsd).toBeGreaterThan(0.8 * 1_299_990);
+    expect(borrow.amountUsd).toBeLessThan(0.8 * 1_300_050);
+  });
+});
+
+function lendingLoss(w: World): number {
+  return lendingInsolventDebtUsd(w);
+}
+
+function experimentOriginsOf(w: World): string[] {
+  return attributionOrigins([], [], w.lending.manipulatorIds);
+}

@@ -21,7 +21,7 @@ import {
 import { simulateRun } from '../src/engine/simulate.ts';
 import { parseExperiment } from '../src/experiment/load.ts';
 import { buildGraph, protocolIds } from '../src/graph/build.ts';
-import { attributionOrigins } from '../src/engine/attribution.ts';
+import { experimentOrigins } from '../src/engine/attribution.ts';
 import { RunBatchBuilder } from '../src/io/arrowTables.ts';
 import { decodeRun, encodeRun, listParts, partPath, readPart, writePart } from '../src/io/parts.ts';
 import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
@@ -193,7 +193,7 @@ describe('assembling Arrow files from parts (a real run)', () => {
     protocols: protocolIds(exp),
     assets: exp.scenario.assets.map((a) => a.symbol),
     cohorts: [...exp.scenario.traders.map((c) => c.id), ...exp.scenario.backstopVaults.map((v) => v.id)],
-    origins: attributionOrigins(exp.scenario.shocks.map((s) => s.id), exp.scenario.bridges.map((b) => b.id)),
+    origins: experimentOrigins(exp),
     output: { steps: true, prices: true, events: true, attribution: true },
   };
   // Two points × two replicates (the point only relabels the run here).

@@ -4,11 +4,25 @@
 // protocol — the first event up its chain that belongs elsewhere: a depeg (derived asset), a bridge
 // failure, another protocol's trade (market impact), or the shock itself (exogenous).
 import type { World } from '../model/world.ts';
+import type { Experiment } from '../experiment/schema.ts';
 import { AttributionTable, ChannelCode, EventKindCode } from './record.ts';
 
-/** Origins dictionary of a scenario: its shocks, then its bridges (a failure), then the two other roots. */
-export function attributionOrigins(shockIds: readonly string[], bridgeIds: readonly string[] = []): string[] {
-  return [...shockIds, ...bridgeIds, 'regime_switch', 'endogenous'];
+/**
+ * Origins dictionary of a scenario: its shocks, its bridges (a failure), its manipulator cohorts (a
+ * pump), then the two other roots.
+ */
+export function attributionOrigins(shockIds: readonly string[], bridgeIds: readonly string[] = [], manipulatorIds: readonly string[] = []): string[] {
+  return [...shockIds, ...bridgeIds, ...manipulatorIds, 'regime_switch', 'endogenous'];
+}
+
+/** The origins dictionary of an experiment (see attributionOrigins). */
+export function experimentOrigins(exp: Experiment): string[] {
+  const s = exp.scenario;
+  return attributionOrigins(
+    s.shocks.map((x) => x.id),
+    s.bridges.map((x) => x.id),
+    s.traders.filter((c) => c.kind === 'manipulator').map((c) => c.id),
+  );
 }
 
 /**
@@ -33,7 +47,8 @@ export function causeChainDepth(w: World): number {
 export function attribute(w: World): AttributionTable {
   const e = w.events;
   const n = e.storedRows;
-  const nOrigins = w.nShocks + w.nBridges + 2;
+  const nManipulators = w.lending.manipulatorIds.length;
+  const nOrigins = w.nShocks + w.nBridges + nManipulators + 2;
   const nChannels = 7;
   const cells = w.nProtocols * nOrigins * nChannels;
   const loss = new Float64Array(cells);
@@ -55,6 +70,8 @@ export function attribute(w: World): AttributionTable {
       for (let s = 0; s < w.nShocks; s++) if (w.shockEventId[s] === root) origin = s;
     } else if (e.kind[root] === EventKindCode.bridge_failure) {
       for (let b = 0; b < w.nBridges; b++) if (w.bridgeEventId[b] === root) origin = w.nShocks + b;
+    } else if (e.kind[root] === EventKindCode.manipulation) {
+      for (let m = 0; m < nManipulators; m++) if (w.lending.manipulationEvent[m] === root) origin = w.nShocks + w.nBridges + m;
     } else if (e.kind[root] === EventKindCode.regime_switch) {
       origin = nOrigins - 2;
     }
@@ -89,6 +106,8 @@ function channelOf(kind: number): number {
       return ChannelCode.derived_asset;
     case EventKindCode.bridge_failure:
       return ChannelCode.bridge;
+    case EventKindCode.manipulation:
+      return ChannelCode.oracle;
     default:
       // Another protocol's liquidation, sale, deleveraging or ADL: it reached here through a market.
       return ChannelCode.market_impact;

@@ -9,7 +9,11 @@ import type { World } from '../model/world.ts';
 export function priceCause(w: World, oracle: number): number {
   const asset = w.oracleAsset[oracle]!;
   const fundamental = w.assetShockEvent[asset]!;
-  return w.oracleSource[oracle] === 1 ? fundamental : Math.max(fundamental, w.assetLiquidationEvent[asset]!);
+  const source = w.oracleSource[oracle]!;
+  if (source === 1) return fundamental;
+  const shared = Math.max(fundamental, w.assetLiquidationEvent[asset]!);
+  // A venue market rides on the shared one and on the trades made on the venue itself.
+  return source === 2 ? Math.max(shared, w.venueLastTradeEvent[oracle]!) : shared;
 }
 
 /** Event id of the most recent event that moved a price account a is marked with, or -1. */

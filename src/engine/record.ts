@@ -18,6 +18,8 @@ export const EVENT_KINDS = [
   'unwind',
   'depeg',
   'bridge_failure',
+  'manipulation',
+  'borrow',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 export const EventKindCode: Record<EventKind, number> = Object.fromEntries(
@@ -28,7 +30,7 @@ export const EventKindCode: Record<EventKind, number> = Object.fromEntries(
  * Channels through which a loss reaches a protocol (attribution.arrow), in dictionary-code order:
  * exogenous — a shock or regime switch moved a price the protocol reads, with no other protocol
  * in between; market_impact — another protocol's forced or voluntary sales moved a shared market;
- * oracle — an oracle's own behaviour (reserved: no event yet carries it); derived_asset — a derived
+ * oracle — a venue market an oracle reads was pushed (a manipulation); derived_asset — a derived
  * asset's value moved (a depeg); bridge — a bridge failed; direct_exposure — a debt between
  * protocols (reserved); internal — the chain of causes never leaves the protocol.
  */

@@ -10,7 +10,7 @@ import { accrueFunding } from './phases/accrueFunding.ts';
 import { markToMarket } from './phases/markToMarket.ts';
 import { respondToMarginCalls } from './phases/respondToMarginCalls.ts';
 import { liquidate } from './phases/liquidate.ts';
-import { respondToHealthCalls } from './phases/lending.ts';
+import { manipulateMarkets, respondToHealthCalls } from './phases/lending.ts';
 import { resetChains } from './chains.ts';
 import { recordStep } from './phases/recordStep.ts';
 
@@ -24,6 +24,7 @@ export const PHASES: ReadonlyArray<readonly [string, (w: World) => void]> = [
   ['markToMarket', markToMarket],
   ['respondToMarginCalls', respondToMarginCalls],
   ['respondToHealthCalls', respondToHealthCalls],
+  ['manipulateMarkets', manipulateMarkets],
   ['liquidate', liquidate],
   ['recordStep', recordStep],
 ];

@@ -100,7 +100,20 @@ export type Shock = z.infer<typeof Shock>;
 export const Oracle = z.strictObject({
   id,
   asset: id,
-  source: z.enum(['market', 'fundamental']).default('market'),
+  source: z
+    .enum(['market', 'fundamental', 'venue'])
+    .default('market')
+    .describe('market: the asset\'s shared market; fundamental: its exogenous value (an exchange rate); venue: a thin market of the venue\'s own (venueMarket) that only trades there move'),
+  venueMarket: z
+    .strictObject({
+      depthUsd: positive.describe('USD of net selling that moves the local price by the impact coefficient'),
+      impact: ImpactModel,
+      impactCoefficient: positive,
+      resilienceHalfLifeSeconds: positive.describe('half-life of the temporary part of local impact'),
+      permanentShare: fraction.default(0),
+    })
+    .optional()
+    .describe('the venue\'s own order book for source venue: local price = shared market price × its own impact'),
   lagSteps: z.number().int().min(0).default(0),
   twapSteps: z.number().int().min(1).default(1).describe('the reading is the mean of this many steps of the source (1 = spot)'),
   deviationThreshold: nonNegative
@@ -318,14 +331,38 @@ export const LendingLiquidatorCohort = z.strictObject({
   cashUsd: positive.describe('per liquidator: the most debt it can repay before its sales come back in'),
 });
 
+/**
+ * The Mango Markets pattern (October 2022): a trader deposits a token on a lending market whose
+ * oracle reads a thin venue-local market, buys that market up at one step, and borrows as much as the
+ * inflated collateral allows; it never repays.
+ */
+export const ManipulatorCohort = z.strictObject({
+  id,
+  kind: z.literal('manipulator'),
+  lendingMarket: id,
+  count: z.number().int().min(1),
+  collateral: id.describe('the token deposited and pumped (a reserve of the lending market)'),
+  debt: id.describe('what it borrows and walks away with (a borrowable reserve)'),
+  depositUsd: positive.describe('tokens deposited at step 0, USD at the initial price'),
+  pumpUsd: positive.describe('cash spent buying the token on the oracle\'s venue market at pumpAtStep'),
+  pumpAtStep: step,
+  borrowShareOfLimit: fraction.default(1).describe('share of the loan-to-value limit borrowed right after the pump'),
+});
+
 export const TraderCohort = z.discriminatedUnion('kind', [
   DirectionalCohort,
   MarketMakerCohort,
   LiquidatorCohort,
   LooperCohort,
   LendingLiquidatorCohort,
+  ManipulatorCohort,
 ]);
 export type TraderCohort = z.infer<typeof TraderCohort>;
+/** The cohorts that trade on a lending market rather than an exchange. */
+export type LendingCohort = Extract<TraderCohort, { kind: 'looper' | 'lendingLiquidator' | 'manipulator' }>;
+export function isLendingCohort(c: TraderCohort): c is LendingCohort {
+  return c.kind === 'looper' || c.kind === 'lendingLiquidator' || c.kind === 'manipulator';
+}
 
 export const Scenario = z.strictObject({
   assets: z.array(Asset).min(1),

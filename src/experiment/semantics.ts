@@ -3,7 +3,7 @@
 // the file, so every field here has its type; every rule reports a dotted path and the value.
 import { cholesky } from '../model/cholesky.ts';
 import type { InputIssue } from './errors.ts';
-import type { Distribution, Experiment } from './schema.ts';
+import { isLendingCohort, type Distribution, type Experiment, type LendingCohort } from './schema.ts';
 
 const SYMMETRY_TOLERANCE = 1e-9;
 const DIAGONAL_TOLERANCE = 1e-9;
@@ -109,6 +109,8 @@ export function validateSemantics(exp: Experiment): InputIssue[] {
   // --- references from oracles and shocks -------------------------------------------------
   s.oracles.forEach((o, i) => {
     if (!assetIndex.has(o.asset)) add(`scenario.oracles.${i}.asset`, o.asset, `no asset with this symbol in scenario.assets (known: ${assetList})`);
+    if (o.source === 'venue' && !o.venueMarket) add(`scenario.oracles.${i}.venueMarket`, undefined, 'expected the venue\'s own market (depthUsd, impact, impactCoefficient, resilienceHalfLifeSeconds) for source "venue"');
+    if (o.source !== 'venue' && o.venueMarket) add(`scenario.oracles.${i}.venueMarket`, o.venueMarket, `only an oracle with source "venue" reads a venue market (this one reads "${o.source}")`);
   });
   s.shocks.forEach((sh, i) => {
     if (!assetIndex.has(sh.asset)) add(`scenario.shocks.${i}.asset`, sh.asset, `no asset with this symbol in scenario.assets (known: ${assetList})`);
@@ -161,8 +163,8 @@ export function validateSemantics(exp: Experiment): InputIssue[] {
   const directionalExchanges = new Map<string, number>();
   s.traders.forEach((c, t) => {
     const at = `scenario.traders.${t}`;
-    if (c.kind === 'looper' || c.kind === 'lendingLiquidator') {
-      checkLendingCohort(c, at, lendingIndex, s.lendingMarkets, add);
+    if (isLendingCohort(c)) {
+      checkLendingCohort(c, at, lendingIndex, s.lendingMarkets, exp.steps, add);
       return;
     }
     const ei = exchangeIndex.get(c.exchange);
@@ -226,16 +228,15 @@ export function validateSemantics(exp: Experiment): InputIssue[] {
 }
 
 type Add = (path: string, value: unknown, message: string) => void;
-type LendingCohort = Extract<Experiment['scenario']['traders'][number], { kind: 'looper' | 'lendingLiquidator' }>;
 
 /** References and limits of a looper or lending-liquidator cohort. */
-function checkLendingCohort(c: LendingCohort, at: string, lendingIndex: Map<string, number>, markets: Experiment['scenario']['lendingMarkets'], add: Add): void {
+function checkLendingCohort(c: LendingCohort, at: string, lendingIndex: Map<string, number>, markets: Experiment['scenario']['lendingMarkets'], steps: number, add: Add): void {
   const li = lendingIndex.get(c.lendingMarket);
   if (li === undefined) {
     add(`${at}.lendingMarket`, c.lendingMarket, `no lending market with this id in scenario.lendingMarkets (known: ${quotedList(markets.map((l) => l.id))})`);
     return;
   }
-  if (c.kind !== 'looper') return;
+  if (c.kind === 'lendingLiquidator') return;
   const market = markets[li]!;
   const reserves = quotedList(market.reserves.map((r) => r.asset));
   const coll = market.reserves.find((r) => r.asset === c.collateral);
@@ -245,6 +246,10 @@ function checkLendingCohort(c: LendingCohort, at: string, lendingIndex: Map<stri
   if (!debt) add(`${at}.debt`, c.debt, `lending market "${market.id}" has no reserve for this asset (reserves: ${reserves})`);
   else if (!debt.borrowable) add(`${at}.debt`, c.debt, `reserve ${c.debt} of "${market.id}" is not borrowable`);
   if (c.collateral === c.debt) add(`${at}.debt`, c.debt, 'expected an asset other than the collateral');
+  if (c.kind === 'manipulator') {
+    if (c.pumpAtStep >= steps) add(`${at}.pumpAtStep`, c.pumpAtStep, `expected a step below steps (${steps})`);
+    return;
+  }
   if (coll) {
     const cap = 1 / (1 - coll.ltv);
     const low = c.leverage.kind === 'fixed' ? c.leverage.value : c.leverage.kind === 'uniform' ? c.leverage.min : c.leverage.median;

@@ -2,7 +2,7 @@
 // oracles, protocols, insurance funds, backstop vaults and trader cohorts; an edge points the way
 // a loss travels and says why (its channel). Dense ids of the engine's state arrays come from here.
 import { MultiDirectedGraph } from 'graphology';
-import type { Experiment } from '../experiment/schema.ts';
+import { isLendingCohort, type Experiment } from '../experiment/schema.ts';
 
 export type NodeKind = 'asset' | 'oracle' | 'protocol' | 'fund' | 'vault' | 'cohort' | 'chain';
 /** Why a loss at the source node can reach the target node. */
@@ -96,7 +96,7 @@ export function protocolIds(exp: Experiment): string[] {
 
 /** Id of the protocol a cohort trades on (an exchange or a lending market). */
 export function cohortProtocol(c: Experiment['scenario']['traders'][number]): string {
-  return c.kind === 'looper' || c.kind === 'lendingLiquidator' ? c.lendingMarket : c.exchange;
+  return isLendingCohort(c) ? c.lendingMarket : c.exchange;
 }
 
 /** Dense id of a node; throws if the node is missing (a validated experiment never misses). */

@@ -54,6 +54,14 @@ export interface LendingState {
   readonly borrowerContributedUsd: Float64Array;
   /** Event id of the margin call that opened the borrower's current episode under its call level, -1 if none. */
   readonly borrowerCallEvent: Int32Array;
+  /** Manipulators (-1 / 0 for everyone else): step of the pump, cash for it, share of the LTV limit then borrowed, cohort index among manipulator cohorts. */
+  readonly borrowerPumpStep: Int32Array;
+  readonly borrowerPumpUsd: Float64Array;
+  readonly borrowerBorrowShare: Float64Array;
+  readonly borrowerManipulator: Int32Array;
+  /** Manipulator cohort ids (attribution origins) and the event id of each one's first pump. */
+  readonly manipulatorIds: string[];
+  readonly manipulationEvent: Int32Array;
   readonly callHealthFactor: Float64Array;
   readonly topUpProbability: Float64Array;
   readonly deleverageProbability: Float64Array;
@@ -141,14 +149,38 @@ export function buildLending(
   const topUpProbability = new Float64Array(nCohorts);
   const deleverageProbability = new Float64Array(nCohorts);
   const borrowed = new Float64Array(nReserves);
+  const pump = { step: [] as number[], usd: [] as number[], share: [] as number[], cohort: [] as number[] };
+  const manipulatorIds: string[] = [];
   s.traders.forEach((c) => {
-    if (c.kind !== 'looper' && c.kind !== 'lendingLiquidator') return;
+    if (c.kind !== 'looper' && c.kind !== 'lendingLiquidator' && c.kind !== 'manipulator') return;
     const li = denseId(graph, 'protocol', c.lendingMarket) - nExchanges;
     const ci = denseId(graph, 'cohort', c.id);
     if (c.kind === 'lendingLiquidator') {
       for (let k = 0; k < c.count; k++) {
         liq.market.push(li);
         liq.cash.push(c.cashUsd);
+      }
+      return;
+    }
+    if (c.kind === 'manipulator') {
+      // Deposits the token (no debt yet) and holds the cash it will pump the venue market with.
+      const cr = reserveOf(li, c.collateral);
+      const dr = reserveOf(li, c.debt);
+      const m = manipulatorIds.length;
+      manipulatorIds.push(c.id);
+      for (let k = 0; k < c.count; k++) {
+        b.market.push(li);
+        b.cohort.push(ci);
+        b.coll.push(cr);
+        b.debt.push(dr);
+        b.collQty.push(c.depositUsd / initialPrice[reserveAsset[cr]!]!);
+        b.debtQty.push(0);
+        b.wallet.push(c.pumpUsd);
+        b.equity.push(c.depositUsd);
+        pump.step.push(c.pumpAtStep);
+        pump.usd.push(c.pumpUsd);
+        pump.share.push(c.borrowShareOfLimit);
+        pump.cohort.push(m);
       }
       return;
     }
@@ -174,6 +206,10 @@ export function buildLending(
       b.debtQty.push(loop.debtUsd / debtPrice);
       b.wallet.push(wallet);
       b.equity.push(equity);
+      pump.step.push(-1);
+      pump.usd.push(0);
+      pump.share.push(0);
+      pump.cohort.push(-1);
       borrowed[dr] = borrowed[dr]! + loop.debtUsd / debtPrice;
     }
   });
@@ -289,6 +325,12 @@ export function buildLending(
     borrowerWallet,
     borrowerContributedUsd: Float64Array.from(b.equity),
     borrowerCallEvent: new Int32Array(b.market.length).fill(-1),
+    borrowerPumpStep: Int32Array.from(pump.step),
+    borrowerPumpUsd: Float64Array.from(pump.usd),
+    borrowerBorrowShare: Float64Array.from(pump.share),
+    borrowerManipulator: Int32Array.from(pump.cohort),
+    manipulatorIds,
+    manipulationEvent: new Int32Array(manipulatorIds.length).fill(-1),
     callHealthFactor,
     topUpProbability,
     deleverageProbability,

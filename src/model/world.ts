@@ -4,7 +4,7 @@
 // writes these arrays only; no per-account objects exist.
 import { withStableShape } from './shape.ts';
 import { buildLending, type LendingState } from './lending.ts';
-import type { Experiment } from '../experiment/schema.ts';
+import { isLendingCohort, type Experiment } from '../experiment/schema.ts';
 import type { DependencyGraph } from '../graph/build.ts';
 import { denseId } from '../graph/build.ts';
 import { cholesky } from './cholesky.ts';
@@ -20,6 +20,8 @@ export const Status = { active: 0, liquidated: 1, bankrupt: 2 } as const;
 export const ImpactCode = { linear: 0, sqrt: 1, exponential: 2 } as const;
 export const LiquidationMode = { partial: 0, full: 1 } as const;
 /** ADL counterparty selection (see settleLosses.autoDeleverage). */
+/** Oracle source codes. */
+export const OracleSource = { market: 0, fundamental: 1, venue: 2 } as const;
 export const DerivedKind = { none: 0, liquidStaking: 1, bridged: 2 } as const;
 export const AdlRanking = { 'pnl-leverage': 0, 'random-start': 1, 'pro-rata': 2 } as const;
 
@@ -136,7 +138,7 @@ export interface World {
   // ---- oracles
   readonly nOracles: number;
   readonly oracleAsset: Int32Array;
-  /** 0 market, 1 fundamental. */
+  /** OracleSource code: 0 market, 1 fundamental, 2 venue. */
   readonly oracleSource: Uint8Array;
   readonly oracleLag: Int32Array;
   readonly oraclePrice: Float64Array;
@@ -148,6 +150,19 @@ export interface World {
   /** Lowest price a feed reports (0 = none); step from which it stops updating (-1 = never). */
   readonly oracleFloorUsd: Float64Array;
   readonly oracleFreezeStep: Int32Array;
+  /**
+   * Venue-local markets of oracles with source venue (OracleSource.venue): the venue's own thin book.
+   * Local price = shared market price × g(permanent + temporary), g the impact curve; only trades on
+   * that venue move it (src/engine/venueMarket.ts). lastTradeEvent: latest event that traded there.
+   */
+  readonly venueModel: Uint8Array;
+  readonly venueCoefficient: Float64Array;
+  readonly venueDepthUsd: Float64Array;
+  readonly venuePermanentShare: Float64Array;
+  readonly venueDecayPerStep: Float64Array;
+  readonly venuePermanent: Float64Array;
+  readonly venueTemporary: Float64Array;
+  readonly venueLastTradeEvent: Int32Array;
   /** Step of the last published update. */
   readonly oracleLastUpdateStep: Int32Array;
   /** Ring buffer of source prices, historyLength slots per oracle. */
@@ -450,11 +465,30 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
   s.lendingMarkets.forEach((l, i) =>
     l.reserves.forEach((r) => protocolChain[s.exchanges.length + i]! >= 0 && chainLatency.set(r.oracle, s.chains[protocolChain[s.exchanges.length + i]!]!.oracleLatencySteps)),
   );
+  // Venue-local markets of `venue` oracles (unused slots keep depth 0).
+  const venue = {
+    model: new Uint8Array(nOracles),
+    coefficient: new Float64Array(nOracles),
+    depthUsd: new Float64Array(nOracles),
+    permanentShare: new Float64Array(nOracles),
+    decayPerStep: new Float64Array(nOracles),
+    permanent: new Float64Array(nOracles),
+    temporary: new Float64Array(nOracles),
+    lastTradeEvent: new Int32Array(nOracles).fill(-1),
+  };
   for (const o of s.oracles) {
     const i = denseId(graph, 'oracle', o.id);
     const a = denseId(graph, 'asset', o.asset);
     oracleAsset[i] = a;
-    oracleSource[i] = o.source === 'market' ? 0 : 1;
+    oracleSource[i] = OracleSource[o.source];
+    if (o.venueMarket) {
+      const v = o.venueMarket;
+      venue.model[i] = ImpactCode[v.impact];
+      venue.coefficient[i] = v.impactCoefficient;
+      venue.depthUsd[i] = v.depthUsd;
+      venue.permanentShare[i] = v.permanentShare;
+      venue.decayPerStep[i] = Math.pow(0.5, dt / v.resilienceHalfLifeSeconds);
+    }
     oracleLag[i] = o.lagSteps + (chainLatency.get(o.id) ?? 0);
     oracleTwapSteps[i] = o.twapSteps;
     oracleDeviation[i] = o.deviationThreshold;
@@ -535,7 +569,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
 
   for (const c of s.traders) {
     // Lending cohorts hold no perp account (src/model/lending.ts builds them).
-    if (c.kind === 'looper' || c.kind === 'lendingLiquidator') continue;
+    if (isLendingCohort(c)) continue;
     const ci = denseId(graph, 'cohort', c.id);
     const xi = denseId(graph, 'protocol', c.exchange);
     if (c.kind === 'directional') {
@@ -828,6 +862,14 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     oracleHeartbeatSteps,
     oracleFloorUsd,
     oracleFreezeStep,
+    venueModel: venue.model,
+    venueCoefficient: venue.coefficient,
+    venueDepthUsd: venue.depthUsd,
+    venuePermanentShare: venue.permanentShare,
+    venueDecayPerStep: venue.decayPerStep,
+    venuePermanent: venue.permanent,
+    venueTemporary: venue.temporary,
+    venueLastTradeEvent: venue.lastTradeEvent,
     oracleLastUpdateStep: new Int32Array(nOracles),
     oracleHistory,
     historyLength,

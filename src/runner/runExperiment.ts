@@ -4,7 +4,7 @@
 // recorded and do not stop the others. The final Arrow files are assembled from the parts in run
 // order, so they are byte-identical whatever the worker count, finish order or interruptions.
 import { protocolIds } from '../graph/build.ts';
-import { attributionOrigins } from '../engine/attribution.ts';
+import { experimentOrigins } from '../engine/attribution.ts';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
@@ -88,7 +88,7 @@ export function writerOptions(exp: Experiment, points: SweepPoint[]): ResultsWri
     protocols: protocolIds(exp),
     assets: exp.scenario.assets.map((a) => a.symbol),
     cohorts: [...exp.scenario.traders.map((c) => c.id), ...exp.scenario.backstopVaults.map((v) => v.id)],
-    origins: attributionOrigins(exp.scenario.shocks.map((s) => s.id), exp.scenario.bridges.map((b) => b.id)),
+    origins: experimentOrigins(exp),
     output: exp.output,
     sweep: {
       columns: sweptPaths(exp).map((path) => ({

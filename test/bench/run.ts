@@ -45,7 +45,7 @@ import type { RunResult } from '../../src/engine/record.ts';
 import { parseExperiment } from '../../src/experiment/load.ts';
 import type { Experiment } from '../../src/experiment/schema.ts';
 import { buildGraph, protocolIds } from '../../src/graph/build.ts';
-import { attributionOrigins } from '../../src/engine/attribution.ts';
+import { experimentOrigins } from '../../src/engine/attribution.ts';
 import { ResultsWriter } from '../../src/io/resultsWriter.ts';
 import type { World } from '../../src/model/world.ts';
 import { minimalExperiment } from '../fixtures/minimalExperiment.ts';
@@ -327,7 +327,7 @@ async function benchArrowWrite(first: RunResult): Promise<void> {
         assets: exp.scenario.assets.map((a) => a.symbol),
         // As runExperiment does: trader cohorts, then backstop vaults.
         cohorts: [...exp.scenario.traders.map((c) => c.id), ...exp.scenario.backstopVaults.map((v) => v.id)],
-        origins: attributionOrigins(exp.scenario.shocks.map((s) => s.id), exp.scenario.bridges.map((b) => b.id)),
+        origins: experimentOrigins(exp),
         output: exp.output,
       });
       const t = performance.now();

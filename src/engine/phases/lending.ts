@@ -5,7 +5,9 @@
 // market — the fire sale that reaches every venue marking that asset. A borrower left with no
 // collateral has its debt written off as the reserve deficit; the safety module covers what it can.
 // Prices are the reserves' oracles (what the protocol believes); trades fill at market.
-import { Status, type World } from '../../model/world.ts';
+import { OracleSource, Status, type World } from '../../model/world.ts';
+import { quoteVenue, tradeOnVenue, venuePrice } from '../venueMarket.ts';
+import { refreshOracles } from './updateOracles.ts';
 import { collateralHolder, type LendingState } from '../../model/lending.ts';
 import { EventKindCode } from '../record.ts';
 import { healthFactor, quoteLiquidation } from '../../lending/aave.ts';
@@ -54,19 +56,38 @@ function repay(w: World, b: number, debtQty: number, payer: number): number {
   return costUsd;
 }
 
-/**
- * Sells `qty` units held by unit holder `from` into the asset's shared market (walking its impact
- * curve) for USD paid to ledger holder `to`. Returns the proceeds.
- */
-function sellIntoMarket(w: World, asset: number, from: number, to: number, qty: number): number {
+/** True when reserve r is priced from a venue market of its own (then its collateral trades there). */
+function onVenue(w: World, r: number): boolean {
+  return w.oracleSource[w.lending.reserveOracle[r]!] === OracleSource.venue;
+}
+
+/** Average price (USD) a sale of `qty` units of reserve r's asset would fetch now. */
+function quoteCollateralSale(w: World, r: number, qty: number): number {
   const L = w.lending;
-  const price = tradeIntoMarket(w, asset, qty);
+  return onVenue(w, r) ? quoteVenue(w, L.reserveOracle[r]!, qty) : quoteFill(w, L.reserveAsset[r]!, qty);
+}
+
+/**
+ * Sells `qty` units of reserve r's asset held by unit holder `from` for USD paid to ledger holder
+ * `to`, walking the impact curve of where the reserve is priced: the asset's shared market, or the
+ * venue's own market when the reserve's oracle reads one. Returns the proceeds.
+ */
+function sellCollateral(w: World, r: number, from: number, to: number, qty: number): number {
+  const L = w.lending;
+  const asset = L.reserveAsset[r]!;
+  const price = onVenue(w, r) ? tradeOnVenue(w, L.reserveOracle[r]!, qty) : tradeIntoMarket(w, asset, qty);
   const proceeds = qty * price;
   L.units.transfer(from, L.externalUnitHolder[asset]!, qty);
   w.ledger.transfer(L.externalCashHolder, to, proceeds);
-  // Perp marks read these markets: what was marked before this sale is stale now.
+  // Marks read these markets: what was marked before this sale is stale now.
   w.marksStale = true;
   return proceeds;
+}
+
+/** Records `event` as the latest trade where reserve r is priced (the cause of what that price does next). */
+function noteSale(w: World, r: number, event: number): void {
+  if (onVenue(w, r)) w.venueLastTradeEvent[w.lending.reserveOracle[r]!] = event;
+  else w.assetLiquidationEvent[w.lending.reserveAsset[r]!] = event;
 }
 
 /**
@@ -129,11 +150,11 @@ export function respondToHealthCalls(w: World): void {
       const qty = sUsd / reservePrice(w, cr);
       const wallet = L.borrowerWallet[b]!;
       useChain(w, p);
-      const proceeds = sellIntoMarket(w, asset, collateralHolder(b), wallet, qty);
+      const proceeds = sellCollateral(w, cr, collateralHolder(b), wallet, qty);
       const repayQty = Math.min(proceeds / w.market[L.reserveAsset[dr]!]!, L.borrowerDebtQty[b]!);
       if (repayQty > 0) repay(w, b, repayQty, wallet);
       const id = w.events.push(w.step, 0, EventKindCode.deleverage, p, account, asset, -qty, proceeds / qty, proceeds, call);
-      w.assetLiquidationEvent[asset] = id;
+      noteSale(w, cr, id);
     }
   }
 }
@@ -230,9 +251,9 @@ function liquidateBorrower(w: World, b: number): boolean {
   if (w.acc.cascadeRounds[p]! < w.round + 1) w.acc.cascadeRounds[p] = w.round + 1;
   const event = w.events.push(w.step, w.round, EventKindCode.liquidation, p, account, collAsset, -seizedQty, collPrice, q.debtRepaidUsd, cause);
   // The liquidator sells what it seized at once: the fire sale every venue on this asset sees.
-  const proceeds = sellIntoMarket(w, collAsset, inventory, L.liquidatorCashHolder[k]!, liquidatorQty);
+  const proceeds = sellCollateral(w, cr, inventory, L.liquidatorCashHolder[k]!, liquidatorQty);
   const sale = w.events.push(w.step, w.round, EventKindCode.unwind, p, account, collAsset, -liquidatorQty, liquidatorQty > 0 ? proceeds / liquidatorQty : 0, proceeds, event);
-  w.assetLiquidationEvent[collAsset] = sale;
+  noteSale(w, cr, sale);
   // Aave v3.3: a borrower left with no collateral has its remaining debt written off.
   if (!(collateralQty(L, b) > DUST * collQty)) writeOffDeficit(w, b, event);
   return true;
@@ -247,7 +268,7 @@ function liquidationPays(w: World, hf: number, debtUsd: number, collUsd: number,
   const q = quoteLiquidation(hf, debtUsd, collUsd, wantedUsd, L.liquidationBonus[cr]!, L.protocolFee[cr]!, L.rules[l]!, L.quote);
   if (!(q.debtRepaidUsd > 0) || q.debtRepaidUsd > wantedUsd * (1 + 1e-12)) return false;
   const qty = q.liquidatorCollateralUsd / reservePrice(w, cr);
-  const proceeds = qty * quoteFill(w, L.reserveAsset[cr]!, qty);
+  const proceeds = qty * quoteCollateralSale(w, cr, qty);
   const cost = (q.debtRepaidUsd / reservePrice(w, dr)) * w.market[L.reserveAsset[dr]!]!;
   return proceeds >= cost;
 }
@@ -305,4 +326,60 @@ export function lendingInsolventDebtUsd(w: World): number {
     if (gap > 0) sum += gap;
   }
   return sum;
+}
+
+/** Slices a manipulator's purchase is cut into (each walks the curve from where the last left it). */
+const PUMP_SLICES = 20;
+
+/**
+ * Stage 6½, the Mango Markets pattern: at its step, a manipulator buys its token with its cash where
+ * the lending market prices it (the venue's own thin market when the oracle reads one), the oracle
+ * re-reads, and it borrows `borrowShareOfLimit` of what the inflated collateral allows and leaves
+ * with it. The purchase is a `manipulation` event (a root cause: the oracle channel), the loan a
+ * `borrow` event.
+ */
+export function manipulateMarkets(w: World): void {
+  const L = w.lending;
+  for (let b = 0; b < L.nBorrowers; b++) {
+    if (L.borrowerPumpStep[b] !== w.step || L.borrowerStatus[b] !== Status.active) continue;
+    const cr = L.borrowerCollReserve[b]!;
+    const dr = L.borrowerDebtReserve[b]!;
+    const asset = L.reserveAsset[cr]!;
+    const o = L.reserveOracle[cr]!;
+    const venue = onVenue(w, cr);
+    const wallet = L.borrowerWallet[b]!;
+    const p = L.marketProtocol[L.borrowerMarket[b]!]!;
+    const account = w.nAccounts + b;
+    let remaining = Math.min(L.borrowerPumpUsd[b]!, w.ledger.balance[wallet]!);
+    let spent = 0;
+    let bought = 0;
+    for (let k = 0; k < PUMP_SLICES && remaining > 0; k++) {
+      const slice = remaining / (PUMP_SLICES - k);
+      let qty = slice / (venue ? venuePrice(w, o) : w.market[asset]!);
+      // Buying walks the price up: scale the slice so that it never costs more than what is left.
+      const quoted = qty * (venue ? quoteVenue(w, o, -qty) : quoteFill(w, asset, -qty));
+      if (quoted > remaining) qty *= remaining / quoted;
+      const price = venue ? tradeOnVenue(w, o, -qty) : tradeIntoMarket(w, asset, -qty);
+      const cost = qty * price;
+      w.ledger.transfer(wallet, L.externalCashHolder, cost);
+      L.units.transfer(L.externalUnitHolder[asset]!, collateralHolder(b), qty);
+      remaining -= cost;
+      spent += cost;
+      bought += qty;
+    }
+    const pumped = w.events.push(w.step, 0, EventKindCode.manipulation, -1, account, asset, bought, venue ? venuePrice(w, o) : w.market[asset]!, spent, -1);
+    noteSale(w, cr, pumped);
+    const m = L.borrowerManipulator[b]!;
+    if (L.manipulationEvent[m]! < 0) L.manipulationEvent[m] = pumped;
+    w.marksStale = true;
+    refreshOracles(w);
+    // Borrow against the inflated collateral, as far as the pool's liquidity goes, and leave.
+    const debtPrice = reservePrice(w, dr);
+    const limitUsd = collateralQty(L, b) * reservePrice(w, cr) * L.ltv[cr]! * L.borrowerBorrowShare[b]! - L.borrowerDebtQty[b]! * debtPrice;
+    const qty = Math.min(limitUsd / debtPrice, L.units.qty[L.liquidityHolder[dr]!]!);
+    if (!(qty > 0)) continue;
+    L.units.transfer(L.liquidityHolder[dr]!, L.externalUnitHolder[L.reserveAsset[dr]!]!, qty);
+    L.borrowerDebtQty[b] = L.borrowerDebtQty[b]! + qty;
+    w.events.push(w.step, 0, EventKindCode.borrow, p, account, L.reserveAsset[dr]!, qty, debtPrice, qty * debtPrice, pumped);
+  }
 }

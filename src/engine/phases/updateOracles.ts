@@ -4,11 +4,13 @@
 // heartbeat is due; a floor keeps the feed from reporting lower (the LUNA feed held $0.107 while the
 // market traded near $0.01); a frozen feed stops updating. Zero-lag oracles are refreshed again
 // between cascade rounds, so a fire sale reaches the marks within the step.
-import type { World } from '../../model/world.ts';
+import { OracleSource, type World } from '../../model/world.ts';
+import { venuePrice } from '../venueMarket.ts';
 
 function sourcePrice(w: World, o: number): number {
   const a = w.oracleAsset[o]!;
-  return w.oracleSource[o] === 0 ? w.market[a]! : w.fundamental[a]!;
+  const source = w.oracleSource[o]!;
+  return source === OracleSource.market ? w.market[a]! : source === OracleSource.fundamental ? w.fundamental[a]! : venuePrice(w, o);
 }
 
 /** Mean of the oracle's source over `twapSteps` steps ending `lagSteps` before the current step. */
