@@ -35,6 +35,11 @@ export function markAccount(w: World, a: number): number {
     maintenance += requirementUsd(w.tierStart, w.tierUpperUsd, w.tierMmRate, w.tierMmAmount, m, n);
     initial += requirementUsd(w.tierStart, w.tierUpperUsd, w.tierImRate, w.tierImAmount, m, n);
   }
+  // Non-cash collateral counts at its oracle price × its weight (1 − haircut).
+  const cEnd = w.collStart[a + 1]!;
+  for (let k = w.collStart[a]!; k < cEnd; k++) {
+    equity += w.units.qty[w.collHolder[k]!]! * w.oraclePrice[w.collOracle[k]!]! * w.collWeight[k]!;
+  }
   w.accountEquity[a] = equity;
   w.accountMaintenance[a] = maintenance;
   w.accountInitial[a] = initial;

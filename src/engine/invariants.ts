@@ -14,11 +14,11 @@ export function checkInvariants(w: World): void {
   checkPrices(w);
   checkLedger(w);
   checkZeroSum(w);
-  if (w.lending.nReserves > 0) checkLending(w);
+  if (w.units.qty.length > 0) checkLending(w);
 }
 
 /**
- * Lending markets: units of every asset are conserved (nothing seized or sold appears or vanishes);
+ * Unit holdings (lending markets, perp collateral): units of every asset are conserved (nothing seized or sold appears or vanishes);
  * each reserve's liquidity + outstanding debt + written-off deficit equals the lenders' deposits;
  * no collateral, debt or liquidity is negative beyond rounding.
  */
@@ -40,7 +40,7 @@ function checkLending(w: World): void {
   }
   for (let h = 0; h < L.units.qty.length; h++) {
     const q = L.units.qty[h]!;
-    const external = h >= L.externalUnitHolder[0]!;
+    const external = h >= L.externalUnitHolder[0]! && h <= L.externalUnitHolder[w.nAssets - 1]!;
     if (!Number.isFinite(q) || (!external && q < -LEDGER_TOLERANCE * (L.units.scale[L.units.holderAsset[h]!]! + 1))) {
       throw new InvariantError(`units.qty[${h}] = ${q}`, w.step, 'units.qty');
     }

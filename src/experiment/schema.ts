@@ -192,6 +192,16 @@ export const PerpExchange = z.strictObject({
     })
     .default({ interestRatePer8h: 0.0001, premiumClampPer8h: 0.0005, capPerHour: 0.04 }),
   markets: z.array(PerpMarket).min(1),
+  collateralAssets: z
+    .array(
+      z.strictObject({
+        asset: id,
+        oracle: id.describe('the feed the venue values it with (a venue oracle marks it from its own book)'),
+        weight: fraction.describe('collateral weight (1 − haircut): 1 USD of the asset counts as this much margin'),
+      }),
+    )
+    .default([])
+    .describe('assets other than USD cash that accounts may post as margin'),
 });
 export type PerpExchange = z.infer<typeof PerpExchange>;
 
@@ -273,6 +283,10 @@ export const DirectionalCohort = z.strictObject({
   collateralUsd: Distribution,
   walletUsd: Distribution.describe('cash outside the exchange, available for top-ups'),
   marginCall: MarginCallResponse,
+  collateralMix: z
+    .array(z.strictObject({ asset: id, share: fraction.describe('share of the collateral posted in this asset (the rest is USD cash)') }))
+    .default([])
+    .describe('collateral posted in the exchange\'s collateral assets instead of cash'),
 });
 
 /** Fields shared by the book's cohorts: capital-limited accounts that take the other side of trades. */

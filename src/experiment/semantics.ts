@@ -119,7 +119,16 @@ export function validateSemantics(exp: Experiment): InputIssue[] {
     }
   });
 
-  // --- exchanges: funds, backstops, markets, margin tiers ---------------------------------
+  // --- exchanges: funds, backstops, markets, margin tiers, collateral ---------------------
+  s.exchanges.forEach((ex, e) => {
+    ex.collateralAssets.forEach((c, k) => {
+      const at = `scenario.exchanges.${e}.collateralAssets.${k}`;
+      if (!assetIndex.has(c.asset)) add(`${at}.asset`, c.asset, `no asset with this symbol in scenario.assets (known: ${assetList})`);
+      const oi = oracleIndex.get(c.oracle);
+      if (oi === undefined) add(`${at}.oracle`, c.oracle, `no oracle with this id in scenario.oracles (known: ${quotedList(s.oracles.map((o) => o.id))})`);
+      else if (s.oracles[oi]!.asset !== c.asset) add(`${at}.oracle`, c.oracle, `this oracle prices ${s.oracles[oi]!.asset}, not ${c.asset}`);
+    });
+  });
   const vaultUsers = new Map<string, number>();
   s.exchanges.forEach((ex, e) => {
     const at = `scenario.exchanges.${e}`;
@@ -203,6 +212,14 @@ export function validateSemantics(exp: Experiment): InputIssue[] {
         add(`${at}.leverage.min`, c.leverage.min, `the whole leverage range is above the venue maximum of ${capNote}`);
       }
     }
+    let mixTotal = 0;
+    c.collateralMix.forEach((m, k) => {
+      mixTotal += m.share;
+      if (!ex.collateralAssets.some((x) => x.asset === m.asset)) {
+        add(`${at}.collateralMix.${k}.asset`, m.asset, `exchange "${ex.id}" does not accept it as collateral (collateralAssets: ${quotedList(ex.collateralAssets.map((x) => x.asset))})`);
+      }
+    });
+    if (mixTotal > 1 + 1e-12) add(`${at}.collateralMix`, mixTotal, 'expected the shares to add up to at most 1 (the rest is cash)');
     checkDistribution(c.leverage, `${at}.leverage`, add);
     checkDistribution(c.collateralUsd, `${at}.collateralUsd`, add);
     checkDistribution(c.walletUsd, `${at}.walletUsd`, add);

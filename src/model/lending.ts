@@ -91,6 +91,8 @@ export interface LendingBuild {
   state: LendingState;
   /** Initial balances of the USD holders it appended (from usdHolderStart on). */
   usdInitial: number[];
+  /** Unit-ledger holder of the first perp collateral slot (the rest follow in order). */
+  perpCollateralHolderStart: number;
 }
 
 /** Unit-ledger holder of borrower b's collateral (holders 0 … nBorrowers − 1). */
@@ -109,6 +111,7 @@ export function buildLending(
   nExchanges: number,
   initialPrice: Float64Array,
   usdHolderStart: number,
+  perpCollateral: readonly { asset: number; qty: number }[] = [],
 ): LendingBuild {
   const s = exp.scenario;
   const nAssets = s.assets.length;
@@ -243,7 +246,9 @@ export function buildLending(
     nInventory += marketFirstReserve[l + 1]! - marketFirstReserve[l]!;
   }
   const externalStart = inventoryStart + nInventory;
-  const nUnitHolders = externalStart + nAssets;
+  // Perp accounts' non-cash collateral goes after the outside market's holders.
+  const perpCollateralHolderStart = externalStart + nAssets;
+  const nUnitHolders = perpCollateralHolderStart + perpCollateral.length;
   const unitQty = new Float64Array(nUnitHolders);
   const holderAsset = new Int32Array(nUnitHolders);
   for (let i = 0; i < nBorrowers; i++) {
@@ -265,6 +270,10 @@ export function buildLending(
       holderAsset[liquidatorInventoryStart[k]! + r - marketFirstReserve[l]!] = reserveAsset[r]!;
     }
   }
+  perpCollateral.forEach((c, k) => {
+    unitQty[perpCollateralHolderStart + k] = c.qty;
+    holderAsset[perpCollateralHolderStart + k] = c.asset;
+  });
   const externalUnitHolder = new Int32Array(nAssets);
   for (let a = 0; a < nAssets; a++) {
     externalUnitHolder[a] = externalStart + a;
@@ -346,5 +355,5 @@ export function buildLending(
     queueKey: new Float64Array(nBorrowers),
     quote: createLiquidationQuote(),
   };
-  return { state, usdInitial };
+  return { state, usdInitial, perpCollateralHolderStart };
 }

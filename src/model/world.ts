@@ -4,6 +4,7 @@
 // writes these arrays only; no per-account objects exist.
 import { withStableShape } from './shape.ts';
 import { buildLending, type LendingState } from './lending.ts';
+import type { UnitLedger } from '../engine/unitLedger.ts';
 import { isLendingCohort, type Experiment } from '../experiment/schema.ts';
 import type { DependencyGraph } from '../graph/build.ts';
 import { denseId } from '../graph/build.ts';
@@ -289,6 +290,16 @@ export interface World {
    */
   readonly fairness: { adlLeverage: number[]; liquidatedLeverage: number[] };
   readonly accountContributedUsd: Float64Array;
+  /**
+   * Non-cash collateral of perp accounts: slots collStart[a] … collStart[a+1]−1 of account a, each
+   * units held by unit-ledger holder collHolder[k], valued at oracle collOracle[k] × weight collWeight[k].
+   */
+  readonly collStart: Int32Array;
+  readonly collHolder: Int32Array;
+  readonly collOracle: Int32Array;
+  readonly collWeight: Float64Array;
+  /** Holdings of assets in units (lending markets and perp collateral); see engine/unitLedger.ts. */
+  readonly units: UnitLedger;
   stressSteps: number;
   maxCascadeDepth: number;
   readonly totals: StepAccumulators;
@@ -345,6 +356,17 @@ interface AccountDraft {
   /** Market ids and signed quantities of its position slots. */
   markets: number[];
   qty: number[];
+  /** Non-cash collateral: asset, oracle, weight and units of each slot. */
+  coll?: { asset: number; oracle: number; weight: number; qty: number }[];
+}
+
+/** What each account put in at step 0, USD: cash plus non-cash collateral at the initial price. */
+function contributedUsd(balances: Float64Array, nAccounts: number, collStart: Int32Array, coll: { asset: number; qty: number }[], price: Float64Array): Float64Array {
+  const out = balances.slice(0, nAccounts);
+  for (let a = 0; a < nAccounts; a++) {
+    for (let k = collStart[a]!; k < collStart[a + 1]!; k++) out[a] = out[a]! + coll[k]!.qty * price[coll[k]!.asset]!;
+  }
+  return out;
 }
 
 /** CSR lists of the market-maker and liquidator accounts of every exchange. */
@@ -589,6 +611,13 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
         walletInitial.push(wallet);
         const groups =
           c.marginMode === 'cross' ? [c.positions.map((_, k) => k)] : c.positions.map((_, k) => [k]);
+        // Collateral posted in other assets counts at its weight: the leverage cap uses that margin.
+        const mix = c.collateralMix.map((m) => {
+          const accepted = s.exchanges[xi]!.collateralAssets.find((x) => x.asset === m.asset)!;
+          return { asset: denseId(graph, 'asset', m.asset), oracle: denseId(graph, 'oracle', accepted.oracle), weight: accepted.weight, share: m.share };
+        });
+        const mixShare = mix.reduce((sum, m) => sum + m.share, 0);
+        const marginFactor = 1 - mixShare + mix.reduce((sum, m) => sum + m.share * m.weight, 0);
         for (const group of groups) {
           const groupWeight = group.reduce((sum, k) => sum + c.positions[k]!.weight, 0) / weightSum;
           const accCollateral = collateral * groupWeight;
@@ -598,12 +627,13 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
           const required = (scale: number) =>
             group.reduce((sum, k, j) => sum + initialRequirement(specMarkets[k]!, notionals[j]! * scale), 0);
           let scale = 1;
-          if (required(1) > accCollateral) {
+          const margin = accCollateral * marginFactor;
+          if (required(1) > margin) {
             let lo = 0;
             let hi = 1;
             for (let it = 0; it < 60; it++) {
               const mid = 0.5 * (lo + hi);
-              if (required(mid) <= accCollateral) lo = mid;
+              if (required(mid) <= margin) lo = mid;
               else hi = mid;
             }
             scale = lo;
@@ -614,9 +644,12 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
             role: Role.directional,
             wallet: walletHolder,
             maxLeverage: 0,
-            collateralUsd: accCollateral,
+            collateralUsd: accCollateral * (1 - mixShare),
             markets: [],
             qty: [],
+            ...(mix.length > 0
+              ? { coll: mix.map((m) => ({ asset: m.asset, oracle: m.oracle, weight: m.weight, qty: (accCollateral * m.share) / initialPrice[m.asset]! })) }
+              : {}),
           };
           group.forEach((k, j) => {
             const mk = specMarkets[k]!;
@@ -709,7 +742,21 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
   const reserveHolderStart = poolHolderStart + nExchanges;
   // Lending markets: borrowers drawn after every perp account; their USD holders come last.
   const lendingHolderStart = reserveHolderStart + nExchanges;
-  const lendingBuild = buildLending(exp, graph, init, nExchanges, initialPrice, lendingHolderStart);
+  // Non-cash perp collateral, in account order: units held in the unit ledger.
+  const collStart = new Int32Array(nAccounts + 1);
+  const perpCollateral: { asset: number; qty: number }[] = [];
+  const collOracleList: number[] = [];
+  const collWeightList: number[] = [];
+  drafts.forEach((d, a) => {
+    for (const c of d.coll ?? []) {
+      perpCollateral.push({ asset: c.asset, qty: c.qty });
+      collOracleList.push(c.oracle);
+      collWeightList.push(c.weight);
+    }
+    collStart[a + 1] = perpCollateral.length;
+  });
+  const lendingBuild = buildLending(exp, graph, init, nExchanges, initialPrice, lendingHolderStart, perpCollateral);
+  const collHolder = Int32Array.from(perpCollateral, (_, k) => lendingBuild.perpCollateralHolderStart + k);
   const initialBalances = new Float64Array(lendingHolderStart + lendingBuild.usdInitial.length);
   lendingBuild.usdInitial.forEach((v, i) => (initialBalances[lendingHolderStart + i] = v));
   const nProtocols = nExchanges + s.lendingMarkets.length;
@@ -950,7 +997,12 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     fundMinUsd: Float64Array.from({ length: nFunds }, (_, f) => initialBalances[fundHolderStart + f]!),
     fundDepletionStep: -1,
     fairness: { adlLeverage: [], liquidatedLeverage: [] },
-    accountContributedUsd: initialBalances.slice(0, nAccounts),
+    accountContributedUsd: contributedUsd(initialBalances, nAccounts, collStart, perpCollateral, initialPrice),
+    collStart,
+    collHolder,
+    collOracle: Int32Array.from(collOracleList),
+    collWeight: Float64Array.from(collWeightList),
+    units: lendingBuild.state.units,
     stressSteps: 0,
     maxCascadeDepth: 0,
     totals: accumulators(nProtocols),

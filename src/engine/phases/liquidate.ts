@@ -8,11 +8,12 @@
 // stop when nobody is liquidatable or at the exchange's round limit; their count is the depth.
 // Lending markets liquidate in the same rounds (phases/lending.ts), so a fire sale of collateral
 // and the perp liquidations it triggers belong to one cascade.
-import { Status, LiquidationMode, type World } from '../../model/world.ts';
+import { OracleSource, Status, LiquidationMode, type World } from '../../model/world.ts';
+import { tradeOnVenue } from '../venueMarket.ts';
 import { EventKindCode } from '../record.ts';
 import { applyFill, bankruptcyPrice, effectiveLeverage, hasPositions, markAccount, markPrice, positionIn } from '../accounts.ts';
 import { BookSide, tradeIntoBook } from '../book.ts';
-import { quoteFill } from '../market.ts';
+import { quoteFill, tradeIntoMarket } from '../market.ts';
 import { causeFor } from '../causes.ts';
 import { autoDeleverage, fundBalance, payIntoFund, settleShortfall } from './settleLosses.ts';
 import { refreshOracles } from './updateOracles.ts';
@@ -59,6 +60,38 @@ function queueLiquidatable(w: World, round: number): number {
 }
 
 /**
+ * Sells all of account a's non-cash collateral into the market its oracle reads (the venue's own book
+ * for a venue oracle: the USDe pattern of October 2025) for cash in the account, one `unwind` event
+ * per asset. Returns true if anything was sold.
+ */
+function sellPerpCollateral(w: World, a: number, cause: number): boolean {
+  const x = w.accountExchange[a]!;
+  const L = w.lending;
+  let sold = false;
+  for (let k = w.collStart[a]!; k < w.collStart[a + 1]!; k++) {
+    const holder = w.collHolder[k]!;
+    const qty = w.units.qty[holder]!;
+    if (!(qty > 0)) continue;
+    const o = w.collOracle[k]!;
+    const asset = w.oracleAsset[o]!;
+    const venue = w.oracleSource[o] === OracleSource.venue;
+    const price = venue ? tradeOnVenue(w, o, qty) : tradeIntoMarket(w, asset, qty);
+    const proceeds = qty * price;
+    w.units.transfer(holder, L.externalUnitHolder[asset]!, qty);
+    w.ledger.transfer(L.externalCashHolder, a, proceeds);
+    const id = w.events.push(w.step, w.round, EventKindCode.unwind, x, a, asset, -qty, price, proceeds, cause);
+    if (venue) w.venueLastTradeEvent[o] = id;
+    else w.assetLiquidationEvent[asset] = id;
+    sold = true;
+  }
+  if (sold) {
+    w.marksStale = true;
+    markAccount(w, a);
+  }
+  return sold;
+}
+
+/**
  * Liquidates account a if it is (still) below maintenance. Returns true if any of its positions
  * changed hands (false when it must wait for capacity).
  */
@@ -70,6 +103,12 @@ export function liquidateAccount(w: World, a: number): boolean {
   const x = w.accountExchange[a]!;
   if (!chainHasRoom(w, x)) return false;
   const cause = causeFor(w, a);
+  // Non-cash collateral is sold first, where the venue values it; then the account is looked at again.
+  if (w.collStart[a]! < w.collStart[a + 1]! && sellPerpCollateral(w, a, cause)) {
+    useChain(w, x);
+    w.acc.liquidations[x]!++;
+    return true;
+  }
   const leverage = effectiveLeverage(w, a);
   let progressed = true;
   const vault = w.exchangeVaultAccount[x]!;
