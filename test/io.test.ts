@@ -73,6 +73,7 @@ const SUMMARY: RunSummary = {
   maxCascadeDepth: 3,
   causeChainDepth: 3,
   insolventDebtUsd: 0,
+  exposureLossUsd: 0,
   maxMarketDrawdown: 0.15,
   fundamentalDrawdown: 0.1,
   drawdownAmplification: NaN,

@@ -441,3 +441,24 @@ function lendingLoss(w: World): number {
 function experimentOriginsOf(w: World): string[] {
   return attributionOrigins([], [], w.lending.manipulatorIds);
 }
+
+describe('direct exposure: an insurance fund deposited in the lending market', () => {
+  it("bears its share of the deficit the safety module could not cover, attributed through direct_exposure", () => {
+    // The perp venue's fund ("fund", 1M) supplied 5M of the market's 10M of USDC: share 0.5. A 60%
+    // fall leaves a deficit of 30,000 − 16,000/1.05 = 14,761.90; the 5,000 safety module covers 5,000;
+    // the fund loses 0.5 × 9,761.90 = 4,880.95.
+    const e = lendingExperiment({ shock: -0.6, safetyModuleUsd: 5_000 });
+    e.scenario.exposures = [{ fund: 'fund', lendingMarket: 'lend', asset: 'USDC', amountUsd: 5_000_000 }];
+    const w = run2(e);
+    const uncovered = 30_000 - 16_000 / 1.05 - 5_000;
+    const losses = eventsOf(w, EventKindCode.exposure_loss);
+    expect(losses).toHaveLength(1);
+    expect(losses[0]!.protocol).toBe(0); // the perp venue the fund backs
+    expect(losses[0]!.amountUsd).toBeCloseTo(0.5 * uncovered, 6);
+    expect(w.ledger.balance[w.fundHolderStart + 0]).toBeCloseTo(1_000_000 - 0.5 * uncovered, 6);
+    const t = attribute(w);
+    const perpRows = [...Array(t.rows).keys()].filter((r) => t.protocol[r] === 0);
+    expect(perpRows.map((r) => CHANNELS[t.channel[r]!])).toEqual(['direct_exposure']);
+    expect(t.lossUsd[perpRows[0]!]).toBeCloseTo(0.5 * uncovered, 6);
+  });
+});

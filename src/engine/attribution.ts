@@ -1,5 +1,6 @@
 // Contagion attribution: every event names the event that caused it, so a run's event log is a
-// forest whose roots are shocks and regime switches. Each bad-debt event at a protocol is traced to
+// forest whose roots are shocks and regime switches. Each loss at a protocol (bad debt, or its
+// insurance fund's loss on a deposit elsewhere) is traced to
 // its root (the originating shock) and classified by the channel through which it reached that
 // protocol — the first event up its chain that belongs elsewhere: a depeg (derived asset), a bridge
 // failure, another protocol's trade (market impact), or the shock itself (exogenous).
@@ -54,11 +55,13 @@ export function attribute(w: World): AttributionTable {
   const loss = new Float64Array(cells);
   const count = new Int32Array(cells);
   for (let i = 0; i < n; i++) {
-    if (e.kind[i] !== EventKindCode.bad_debt) continue;
+    const exposure = e.kind[i] === EventKindCode.exposure_loss;
+    if (e.kind[i] !== EventKindCode.bad_debt && !exposure) continue;
     const p = e.protocol[i]!;
     if (p < 0) continue;
-    // Walk up: the first event outside p gives the channel; the root gives the origin.
-    let channel = -1;
+    // Walk up: the first event outside p gives the channel; the root gives the origin. A loss on a
+    // deposit in another protocol arrived through that deposit, whatever came before.
+    let channel = exposure ? ChannelCode.direct_exposure : -1;
     let j = i;
     while (e.cause[j]! >= 0 && e.cause[j]! < j) {
       j = e.cause[j]!;

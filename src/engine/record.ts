@@ -20,6 +20,7 @@ export const EVENT_KINDS = [
   'bridge_failure',
   'manipulation',
   'borrow',
+  'exposure_loss',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 export const EventKindCode: Record<EventKind, number> = Object.fromEntries(
@@ -224,6 +225,8 @@ export interface RunSummary {
    * whose 95th percentile lending-risk reports call value at risk).
    */
   insolventDebtUsd: number;
+  /** Losses of insurance funds through their deposits in lending markets (the direct-exposure channel). */
+  exposureLossUsd: number;
   liquidationCount: number;
   liquidationVolumeUsd: number;
   backstopVolumeUsd: number;
@@ -277,6 +280,7 @@ export const RUN_SUMMARY_COLUMNS: ReadonlyArray<[keyof RunSummary, string, 'f64'
   ['socializedLossUsd', 'socialized_loss_usd', 'f64'],
   ['uncoveredBadDebtUsd', 'uncovered_bad_debt_usd', 'f64'],
   ['insolventDebtUsd', 'insolvent_debt_usd', 'f64'],
+  ['exposureLossUsd', 'exposure_loss_usd', 'f64'],
   ['liquidationCount', 'liquidation_count', 'i32'],
   ['liquidationVolumeUsd', 'liquidation_volume_usd', 'f64'],
   ['backstopVolumeUsd', 'backstop_volume_usd', 'f64'],

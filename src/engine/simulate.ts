@@ -115,6 +115,7 @@ export function summarize(w: World): RunSummary {
     socializedLossUsd: sum(t.socializedLossUsd),
     uncoveredBadDebtUsd: sum(t.uncoveredBadDebtUsd),
     insolventDebtUsd: lendingInsolventDebtUsd(w),
+    exposureLossUsd: sum(t.exposureLossUsd),
     liquidationCount: sum(t.liquidations),
     liquidationVolumeUsd: sum(t.liquidationVolumeUsd),
     backstopVolumeUsd: sum(t.backstopVolumeUsd),

@@ -228,6 +228,18 @@ export const Bridge = z.strictObject({
   recoveryFraction: fraction.default(0).describe('share of the underlying a wrapped token is worth once the bridge has failed (0 = drained)'),
 });
 
+/**
+ * A direct exposure: an insurance fund's deposit in a lending market (part of a reserve's supply).
+ * When that reserve is left with a deficit its safety module cannot cover, the depositor loses its
+ * share of it.
+ */
+export const Exposure = z.strictObject({
+  fund: id.describe('the depositor: an insurance fund (and so the protocols it backs)'),
+  lendingMarket: id,
+  asset: id.describe('the reserve it deposited into'),
+  amountUsd: positive.describe('USD deposited at step 0; part of the reserve\'s supplyUsd'),
+});
+
 /** One asset of a lending market (an Aave v3 reserve). */
 export const LendingReserve = z.strictObject({
   asset: id,
@@ -394,6 +406,7 @@ export const Scenario = z.strictObject({
   lendingMarkets: z.array(LendingMarket).default([]),
   chains: z.array(Chain).default([]),
   bridges: z.array(Bridge).default([]),
+  exposures: z.array(Exposure).default([]),
   traders: z.array(TraderCohort).min(1),
 });
 export type Scenario = z.infer<typeof Scenario>;

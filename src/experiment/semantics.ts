@@ -166,6 +166,20 @@ export function validateSemantics(exp: Experiment): InputIssue[] {
     });
   });
 
+  // --- direct exposures -------------------------------------------------------------------
+  s.exposures.forEach((x, i) => {
+    const at = `scenario.exposures.${i}`;
+    if (!fundIndex.has(x.fund)) add(`${at}.fund`, x.fund, `no insurance fund with this id in scenario.insuranceFunds (known: ${quotedList(s.insuranceFunds.map((f) => f.id))})`);
+    const li = lendingIndex.get(x.lendingMarket);
+    if (li === undefined) {
+      add(`${at}.lendingMarket`, x.lendingMarket, `no lending market with this id in scenario.lendingMarkets (known: ${quotedList(s.lendingMarkets.map((l) => l.id))})`);
+      return;
+    }
+    const reserve = s.lendingMarkets[li]!.reserves.find((r) => r.asset === x.asset);
+    if (!reserve) add(`${at}.asset`, x.asset, `lending market "${x.lendingMarket}" has no reserve for this asset`);
+    else if (x.amountUsd > reserve.supplyUsd) add(`${at}.amountUsd`, x.amountUsd, `expected at most the reserve's supplyUsd (${reserve.supplyUsd}): the deposit is part of it`);
+  });
+
   // --- trader cohorts ---------------------------------------------------------------------
   const makersPerExchange = new Set<string>();
   for (const c of s.traders) if (c.kind === 'marketMaker') makersPerExchange.add(c.exchange);

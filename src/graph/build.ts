@@ -77,6 +77,8 @@ export function buildGraph(exp: Experiment): DependencyGraph {
       link(g, nodeKey('oracle', r.oracle), key, 'oracle');
     }
   });
+  // A fund's deposit in a lending market: that market's unrecovered losses reach the fund.
+  for (const x of s.exposures) link(g, nodeKey('protocol', x.lendingMarket), nodeKey('fund', x.fund), 'exposure');
   s.traders.forEach((c, i) => {
     const key = nodeKey('cohort', c.id);
     g.addNode(key, { kind: 'cohort', denseId: i, label: c.id, subKind: c.kind });

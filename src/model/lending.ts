@@ -74,6 +74,16 @@ export interface LendingState {
   readonly liquidatorInventoryStart: Int32Array;
   readonly marketFirstReserve: Int32Array;
 
+  /**
+   * Direct exposures: insurance fund exposureFund[e] holds exposureShare[e] of reserve
+   * exposureReserve[e]'s deposits; its losses are recorded at protocol exposureProtocol[e] (the first
+   * protocol the fund backs, -1 if none).
+   */
+  readonly nExposures: number;
+  readonly exposureFund: Int32Array;
+  readonly exposureReserve: Int32Array;
+  readonly exposureShare: Float64Array;
+  readonly exposureProtocol: Int32Array;
   readonly units: UnitLedger;
   /** Unit-ledger holder of the outside market of each asset (counterparty of spot trades). */
   readonly externalUnitHolder: Int32Array;
@@ -348,6 +358,19 @@ export function buildLending(
     liquidatorCashHolder,
     liquidatorInventoryStart,
     marketFirstReserve,
+    nExposures: s.exposures.length,
+    exposureFund: Int32Array.from(s.exposures, (x) => denseId(graph, 'fund', x.fund)),
+    exposureReserve: Int32Array.from(s.exposures, (x) => reserveOf(denseId(graph, 'protocol', x.lendingMarket) - nExchanges, x.asset)),
+    exposureShare: Float64Array.from(s.exposures, (x) => {
+      const l = denseId(graph, 'protocol', x.lendingMarket) - nExchanges;
+      return x.amountUsd / markets[l]!.reserves.find((r) => r.asset === x.asset)!.supplyUsd;
+    }),
+    exposureProtocol: Int32Array.from(s.exposures, (x) => {
+      const ex = s.exchanges.findIndex((e) => e.insuranceFund === x.fund);
+      if (ex >= 0) return ex;
+      const l = markets.findIndex((m) => m.safetyModule === x.fund);
+      return l >= 0 ? nExchanges + l : -1;
+    }),
     units: new UnitLedger(unitQty, holderAsset, nAssets),
     externalUnitHolder,
     externalCashHolder,

@@ -43,6 +43,8 @@ export interface StepAccumulators {
   adlAbsorbedUsd: Float64Array;
   adlCount: Int32Array;
   cascadeRounds: Int32Array;
+  /** Losses of the protocol's insurance fund through its deposits in other protocols (direct exposure). */
+  exposureLossUsd: Float64Array;
 }
 
 export interface World {
@@ -342,6 +344,7 @@ function accumulators(n: number): StepAccumulators {
     adlAbsorbedUsd: new Float64Array(n),
     adlCount: new Int32Array(n),
     cascadeRounds: new Int32Array(n),
+    exposureLossUsd: new Float64Array(n),
   };
 }
 

@@ -303,7 +303,31 @@ function writeOffDeficit(w: World, b: number, cause: number): void {
     w.events.push(w.step, w.round, EventKindCode.fund_payout, p, account, -1, 0, 0, payout, badDebt);
     if (w.fundDepletionStep < 0 && w.ledger.balance[fund]! <= 1e-9 * w.ledger.scaleUsd) w.fundDepletionStep = w.step;
   }
-  if (deficitUsd > payout) w.acc.uncoveredBadDebtUsd[p] = w.acc.uncoveredBadDebtUsd[p]! + (deficitUsd - payout);
+  if (deficitUsd > payout) {
+    const uncovered = deficitUsd - payout;
+    w.acc.uncoveredBadDebtUsd[p] = w.acc.uncoveredBadDebtUsd[p]! + uncovered;
+    chargeDepositors(w, dr, uncovered, badDebt);
+  }
+}
+
+/**
+ * The direct-exposure channel: what no safety module covered is the lenders' loss, and a protocol's
+ * insurance fund that deposited into the reserve bears its share of it — moved from the fund to the
+ * market (the depositor's claim written down), an `exposure_loss` event at the protocol it backs.
+ */
+function chargeDepositors(w: World, r: number, uncoveredUsd: number, cause: number): void {
+  const L = w.lending;
+  for (let e = 0; e < L.nExposures; e++) {
+    if (L.exposureReserve[e] !== r) continue;
+    const fund = w.fundHolderStart + L.exposureFund[e]!;
+    const loss = Math.min(uncoveredUsd * L.exposureShare[e]!, Math.max(0, w.ledger.balance[fund]!));
+    if (!(loss > 0)) continue;
+    w.ledger.transfer(fund, L.marketRecoveryHolder[L.reserveMarket[r]!]!, loss);
+    const p = L.exposureProtocol[e]!;
+    if (p >= 0) w.acc.exposureLossUsd[p] = w.acc.exposureLossUsd[p]! + loss;
+    w.events.push(w.step, w.round, EventKindCode.exposure_loss, p, -1, L.reserveAsset[r]!, 0, 0, loss, cause);
+    if (w.fundDepletionStep < 0 && w.ledger.balance[fund]! <= 1e-9 * w.ledger.scaleUsd) w.fundDepletionStep = w.step;
+  }
 }
 
 /** Σ debt of lending market l at oracle prices, USD (its "open interest" row in steps.arrow). */
