@@ -50,7 +50,7 @@ describe('the minimal fixture', () => {
 
   test('is small: 20 traders, 50 steps, 2 runs', () => {
     const exp = minimalExperiment();
-    expect(exp.scenario.traders.reduce((n, c) => n + c.count, 0)).toBe(20);
+    expect(exp.scenario.traders.reduce((n, c) => n + (c.count ?? 1), 0)).toBe(20);
     expect([exp.steps, exp.runs]).toEqual([50, 2]);
   });
 });

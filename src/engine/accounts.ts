@@ -47,6 +47,18 @@ export function markAccount(w: World, a: number): number {
   return equity;
 }
 
+/**
+ * What account a is worth at oracle prices, USD: its equity with non-cash collateral at full value
+ * (no haircut) — the NAV behind a vault share or a synthetic dollar. Re-marks the account.
+ */
+export function accountNavUsd(w: World, a: number): number {
+  let nav = markAccount(w, a);
+  for (let k = w.collStart[a]!; k < w.collStart[a + 1]!; k++) {
+    nav += w.units.qty[w.collHolder[k]!]! * w.oraclePrice[w.collOracle[k]!]! * (1 - w.collWeight[k]!);
+  }
+  return nav;
+}
+
 /** True when account a holds any non-zero position. */
 export function hasPositions(w: World, a: number): boolean {
   const end = w.posStart[a + 1]!;

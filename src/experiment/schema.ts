@@ -51,6 +51,16 @@ export const Asset = z.strictObject({
           .describe('peg drop per unit of the previous step\'s net market sales of the token as a share of its market depth'),
       }),
       z.strictObject({
+        kind: z.literal('vaultShare'),
+        vault: id.describe('the backstop vault (scenario.backstopVaults); price = its account\'s equity / shares, shares = initialUsd / initialPrice'),
+      }),
+      z.strictObject({
+        kind: z.literal('syntheticDollar'),
+        issuer: id.describe('the basisIssuer cohort whose delta-neutral account backs it; backing per token = its equity / supply'),
+        redeemable: z.boolean().default(true).describe('fully backed tokens are worth 1 while redemptions are open'),
+        confidenceDiscount: fraction.default(0).describe('discount on the backing when under-backed or not redeemable'),
+      }),
+      z.strictObject({
         kind: z.literal('bridged'),
         underlying: id.describe('the asset locked on the other side; fundamental = underlying fundamental × bridge solvency'),
         bridge: id.describe('the bridge (scenario.bridges) whose failure the token carries'),
@@ -375,6 +385,20 @@ export const ManipulatorCohort = z.strictObject({
   borrowShareOfLimit: fraction.default(1).describe('share of the loan-to-value limit borrowed right after the pump'),
 });
 
+/**
+ * The issuer of a synthetic dollar (USDe-style): one account on an exchange holding spot of the hedge
+ * asset as collateral and an equal perp short — delta-neutral; funding paid to shorts adds to the
+ * backing, negative funding, ADL and socialized losses take from it.
+ */
+export const BasisIssuerCohort = z.strictObject({
+  id,
+  kind: z.literal('basisIssuer'),
+  exchange: id,
+  count: z.literal(1).default(1),
+  hedgeAsset: id.describe('held as spot collateral (the exchange must accept it) and shorted as a perp'),
+  backingUsd: positive.describe('USD of spot collateral at step 0; the short has the same notional'),
+});
+
 export const TraderCohort = z.discriminatedUnion('kind', [
   DirectionalCohort,
   MarketMakerCohort,
@@ -382,6 +406,7 @@ export const TraderCohort = z.discriminatedUnion('kind', [
   LooperCohort,
   LendingLiquidatorCohort,
   ManipulatorCohort,
+  BasisIssuerCohort,
 ]);
 export type TraderCohort = z.infer<typeof TraderCohort>;
 /** The cohorts that trade on a lending market rather than an exchange. */

@@ -69,14 +69,25 @@ export function validateSemantics(exp: Experiment): InputIssue[] {
   // --- derived assets ---------------------------------------------------------------------
   s.assets.forEach((a, i) => {
     if (!a.derived) return;
-    if (a.derived.kind === 'bridged' && !bridgeIndex.has(a.derived.bridge)) {
-      add(`scenario.assets.${i}.derived.bridge`, a.derived.bridge, `no bridge with this id in scenario.bridges (known: ${quotedList(s.bridges.map((b) => b.id))})`);
+    const d = a.derived;
+    if (d.kind === 'vaultShare') {
+      if (!vaultIndex.has(d.vault)) add(`scenario.assets.${i}.derived.vault`, d.vault, `no backstop vault with this id in scenario.backstopVaults (known: ${quotedList(s.backstopVaults.map((v) => v.id))})`);
+      else if (!s.exchanges.some((x) => x.backstop?.vault === d.vault)) add(`scenario.assets.${i}.derived.vault`, d.vault, 'this vault backstops no exchange, so it has no account whose equity could back a share');
+      return;
+    }
+    if (d.kind === 'syntheticDollar') {
+      const issuer = s.traders.find((c) => c.id === d.issuer);
+      if (!issuer || issuer.kind !== 'basisIssuer') add(`scenario.assets.${i}.derived.issuer`, d.issuer, `expected the id of a basisIssuer cohort (known: ${quotedList(s.traders.filter((c) => c.kind === 'basisIssuer').map((c) => c.id))})`);
+      return;
+    }
+    if (d.kind === 'bridged' && !bridgeIndex.has(d.bridge)) {
+      add(`scenario.assets.${i}.derived.bridge`, d.bridge, `no bridge with this id in scenario.bridges (known: ${quotedList(s.bridges.map((b) => b.id))})`);
     }
     const at = `scenario.assets.${i}.derived.underlying`;
-    const u = assetIndex.get(a.derived.underlying);
-    if (u === undefined) add(at, a.derived.underlying, `no asset with this symbol in scenario.assets (known: ${assetList})`);
-    else if (a.derived.underlying === a.symbol) add(at, a.derived.underlying, 'expected another asset than this one');
-    else if (s.assets[u]!.derived) add(at, a.derived.underlying, `${a.derived.underlying} is itself derived: expected an asset with an exogenous price`);
+    const u = assetIndex.get(d.underlying);
+    if (u === undefined) add(at, d.underlying, `no asset with this symbol in scenario.assets (known: ${assetList})`);
+    else if (d.underlying === a.symbol) add(at, d.underlying, 'expected another asset than this one');
+    else if (s.assets[u]!.derived) add(at, d.underlying, `${d.underlying} is itself derived: expected an asset with an exogenous price`);
   });
 
   // --- lending markets (protocol ids are shared with the exchanges) ------------------------
@@ -193,6 +204,12 @@ export function validateSemantics(exp: Experiment): InputIssue[] {
     const ei = exchangeIndex.get(c.exchange);
     if (ei === undefined) {
       add(`${at}.exchange`, c.exchange, `no exchange with this id in scenario.exchanges (known: ${quotedList(s.exchanges.map((x) => x.id))})`);
+      return;
+    }
+    if (c.kind === 'basisIssuer') {
+      const ex = s.exchanges[ei]!;
+      if (!ex.markets.some((m) => m.asset === c.hedgeAsset)) add(`${at}.hedgeAsset`, c.hedgeAsset, `exchange "${ex.id}" has no market for this asset to short`);
+      if (!ex.collateralAssets.some((x) => x.asset === c.hedgeAsset)) add(`${at}.hedgeAsset`, c.hedgeAsset, `exchange "${ex.id}" does not accept it as collateral (add it to collateralAssets)`);
       return;
     }
     if (c.kind !== 'directional') return;

@@ -48,10 +48,6 @@ export function buildGraph(exp: Experiment): DependencyGraph {
   });
   // A chain hosts protocols: congestion there delays all of their liquidations at once.
   s.chains.forEach((c, i) => g.addNode(nodeKey('chain', c.id), { kind: 'chain', denseId: i, label: c.id }));
-  s.assets.forEach((a) => {
-    if (!a.derived) return;
-    link(g, nodeKey('asset', a.derived.underlying), nodeKey('asset', a.symbol), a.derived.kind === 'bridged' ? 'bridge' : 'derives');
-  });
   s.insuranceFunds.forEach((f, i) => g.addNode(nodeKey('fund', f.id), { kind: 'fund', denseId: i, label: f.id }));
   s.backstopVaults.forEach((v, i) => g.addNode(nodeKey('vault', v.id), { kind: 'vault', denseId: i, label: v.id }));
   s.exchanges.forEach((x, i) => {
@@ -82,6 +78,19 @@ export function buildGraph(exp: Experiment): DependencyGraph {
   s.traders.forEach((c, i) => {
     const key = nodeKey('cohort', c.id);
     g.addNode(key, { kind: 'cohort', denseId: i, label: c.id, subKind: c.kind });
+  });
+  // A derived asset's value comes from its source: the underlying, a bridge, a vault's or an
+  // issuer's equity.
+  s.assets.forEach((a) => {
+    const d = a.derived;
+    if (!d) return;
+    const target = nodeKey('asset', a.symbol);
+    if (d.kind === 'vaultShare') link(g, nodeKey('vault', d.vault), target, 'derives');
+    else if (d.kind === 'syntheticDollar') link(g, nodeKey('cohort', d.issuer), target, 'derives');
+    else link(g, nodeKey('asset', d.underlying), target, d.kind === 'bridged' ? 'bridge' : 'derives');
+  });
+  s.traders.forEach((c) => {
+    const key = nodeKey('cohort', c.id);
     // A cohort's losses beyond its collateral become its protocol's bad debt; the protocol's
     // ADL and socialized losses come back to the cohort.
     const protocol = nodeKey('protocol', cohortProtocol(c));

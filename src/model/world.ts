@@ -23,7 +23,7 @@ export const LiquidationMode = { partial: 0, full: 1 } as const;
 /** ADL counterparty selection (see settleLosses.autoDeleverage). */
 /** Oracle source codes. */
 export const OracleSource = { market: 0, fundamental: 1, venue: 2 } as const;
-export const DerivedKind = { none: 0, liquidStaking: 1, bridged: 2 } as const;
+export const DerivedKind = { none: 0, liquidStaking: 1, bridged: 2, vaultShare: 3, syntheticDollar: 4 } as const;
 export const AdlRanking = { 'pnl-leverage': 0, 'random-start': 1, 'pro-rata': 2 } as const;
 
 const SECONDS_PER_YEAR = 365 * 24 * 3600;
@@ -81,6 +81,11 @@ export interface World {
   /** DerivedKind code per asset (0 = exogenous) and, for bridged tokens, their bridge. */
   readonly derivedKind: Uint8Array;
   readonly derivedBridge: Int32Array;
+  /** Tokens backed by an account's equity (vault shares, synthetic dollars): the account, the supply, and for synthetic dollars whether redeemable and the confidence discount. */
+  readonly derivedAccount: Int32Array;
+  readonly derivedSupply: Float64Array;
+  readonly derivedRedeemable: Uint8Array;
+  readonly derivedConfidenceDiscount: Float64Array;
   /** Bridges: scripted failure step (-1 none), chance per step (NaN none), recovery, state, failure event. */
   readonly nBridges: number;
   readonly bridgeFailAtStep: Int32Array;
@@ -446,21 +451,31 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
   const derivedKind = new Uint8Array(nAssets);
   const derivedBridge = new Int32Array(nAssets).fill(-1);
   for (const a of s.assets) {
-    if (!a.derived) continue;
+    const d = a.derived;
+    if (!d) continue;
     const i = denseId(graph, 'asset', a.symbol);
-    const u = denseId(graph, 'asset', a.derived.underlying);
+    // Tokens backed by an account's equity: the account is known once accounts are built (below).
+    if (d.kind === 'vaultShare') {
+      derivedKind[i] = DerivedKind.vaultShare;
+      continue;
+    }
+    if (d.kind === 'syntheticDollar') {
+      derivedKind[i] = DerivedKind.syntheticDollar;
+      continue;
+    }
+    const u = denseId(graph, 'asset', d.underlying);
     derivedUnderlying[i] = u;
     peg[i] = a.initialPrice / initialPrice[u]!;
-    if (a.derived.kind === 'bridged') {
+    if (d.kind === 'bridged') {
       derivedKind[i] = DerivedKind.bridged;
-      derivedBridge[i] = s.bridges.findIndex((b) => b.id === (a.derived as { bridge: string }).bridge);
+      derivedBridge[i] = s.bridges.findIndex((b) => b.id === d.bridge);
       continue;
     }
     derivedKind[i] = DerivedKind.liquidStaking;
-    pegReversionPerStep[i] = 1 - Math.pow(0.5, dt / a.derived.pegHalfLifeSeconds);
-    pegVolPerStep[i] = a.derived.pegVolatilityAnnual * Math.sqrt(dtYears);
-    pegStressDiscount[i] = a.derived.stressDiscount;
-    pegPressureImpact[i] = a.derived.pressureImpact;
+    pegReversionPerStep[i] = 1 - Math.pow(0.5, dt / d.pegHalfLifeSeconds);
+    pegVolPerStep[i] = d.pegVolatilityAnnual * Math.sqrt(dtYears);
+    pegStressDiscount[i] = d.stressDiscount;
+    pegPressureImpact[i] = d.pressureImpact;
   }
   const chol = (m: number[][], path: string): Float64Array => {
     const l = cholesky(m);
@@ -591,6 +606,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
   const cohortUnwindShare = new Float64Array(nCohorts);
   const netQty = new Float64Array(nMarkets); // directional net position per market
   const makersOf: number[][] = Array.from({ length: nExchanges }, () => []);
+  const issuerAccount = new Map<string, number>();
 
   for (const c of s.traders) {
     // Lending cohorts hold no perp account (src/model/lending.ts builds them).
@@ -664,6 +680,25 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
           drafts.push(draft);
         }
       }
+    } else if (c.kind === 'basisIssuer') {
+      // One delta-neutral account: spot of the hedge asset as collateral, the same notional short.
+      const asset = denseId(graph, 'asset', c.hedgeAsset);
+      const mk = marketOf.get(`${xi}/${asset}`)!;
+      const accepted = s.exchanges[xi]!.collateralAssets.find((x) => x.asset === c.hedgeAsset)!;
+      const q = -c.backingUsd / initialPrice[asset]!;
+      issuerAccount.set(c.id, drafts.length);
+      netQty[mk] = netQty[mk]! + q;
+      drafts.push({
+        exchange: xi,
+        cohort: ci,
+        role: Role.directional,
+        wallet: -1,
+        maxLeverage: 0,
+        collateralUsd: 0,
+        markets: [mk],
+        qty: [q],
+        coll: [{ asset, oracle: denseId(graph, 'oracle', accepted.oracle), weight: accepted.weight, qty: c.backingUsd / initialPrice[asset]! }],
+      });
     } else {
       if (c.kind === 'liquidator') {
         exchangeHasLiquidators[xi] = 1;
@@ -720,6 +755,27 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
       markets,
       qty: markets.map(() => 0),
     });
+  }
+
+  // Tokens backed by an account's equity: which account, and how many tokens.
+  const derivedAccount = new Int32Array(nAssets).fill(-1);
+  const derivedSupply = new Float64Array(nAssets);
+  const derivedRedeemable = new Uint8Array(nAssets);
+  const derivedConfidenceDiscount = new Float64Array(nAssets);
+  for (const a of s.assets) {
+    const d = a.derived;
+    const i = denseId(graph, 'asset', a.symbol);
+    if (d?.kind === 'vaultShare') {
+      const xi = s.exchanges.findIndex((x) => x.backstop?.vault === d.vault);
+      derivedAccount[i] = exchangeVaultAccount[xi]!;
+      derivedSupply[i] = s.backstopVaults.find((v) => v.id === d.vault)!.initialUsd / a.initialPrice;
+    } else if (d?.kind === 'syntheticDollar') {
+      derivedAccount[i] = issuerAccount.get(d.issuer)!;
+      const issuer = s.traders.find((c) => c.id === d.issuer) as { backingUsd: number };
+      derivedSupply[i] = issuer.backingUsd / a.initialPrice;
+      derivedRedeemable[i] = d.redeemable ? 1 : 0;
+      derivedConfidenceDiscount[i] = d.confidenceDiscount;
+    }
   }
 
   // Pack accounts and positions.
@@ -856,6 +912,10 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     peg,
     derivedKind,
     derivedBridge,
+    derivedAccount,
+    derivedSupply,
+    derivedRedeemable,
+    derivedConfidenceDiscount,
     nBridges: s.bridges.length,
     bridgeFailAtStep: Int32Array.from(s.bridges, (b) => b.failAtStep ?? -1),
     bridgeFailProbability: Float64Array.from(s.bridges, (b) => b.failProbabilityPerStep ?? NaN),

@@ -5,7 +5,17 @@
 import { EventKindCode } from '../record.ts';
 import { normal, poisson } from '../../model/random.ts';
 import { DerivedKind, type World } from '../../model/world.ts';
-import { bridgeFails, lstFundamentalUsd, nextPeg, type BridgeFailureRule, type LstPegStep } from '../../model/derived.ts';
+import {
+  bridgeFails,
+  lstFundamentalUsd,
+  nextPeg,
+  syntheticDollarFundamental,
+  vaultSharePrice,
+  type BridgeFailureRule,
+  type LstPegStep,
+} from '../../model/derived.ts';
+import { accountNavUsd } from '../accounts.ts';
+import { causeFor } from '../causes.ts';
 
 export function evolveFundamentals(w: World): void {
   switchRegime(w);
@@ -49,8 +59,13 @@ function updateDerived(w: World): void {
     const u = w.derivedUnderlying[a]!;
     const sold = w.soldUsdThisStep[a]!;
     w.soldUsdThisStep[a] = 0;
+    const kind = w.derivedKind[a]!;
+    if (kind === DerivedKind.vaultShare || kind === DerivedKind.syntheticDollar) {
+      updateAccountBacked(w, a, kind);
+      continue;
+    }
     if (u < 0) continue;
-    if (w.derivedKind[a] === DerivedKind.bridged) {
+    if (kind === DerivedKind.bridged) {
       updateBridged(w, a, u);
       continue;
     }
@@ -106,6 +121,30 @@ function updateBridged(w: World, a: number, u: number): void {
   w.fundamental[a] = w.fundamental[u]! * w.peg[a]!;
   if (w.assetShockEvent[u]! > w.assetShockEvent[a]!) w.assetShockEvent[a] = w.assetShockEvent[u]!;
   if (failed && w.bridgeEventId[b]! > w.assetShockEvent[a]!) w.assetShockEvent[a] = w.bridgeEventId[b]!;
+}
+
+/**
+ * A token backed by an account's equity: a vault share (NAV / shares) or a synthetic dollar (backing
+ * per token → 1 while fully backed and redeemable, else the backing less a confidence discount). The
+ * NAV is read at the previous step's oracle prices. A fall is a `depeg` event caused by whatever last
+ * moved a price the account is marked with.
+ */
+function updateAccountBacked(w: World, a: number, kind: number): void {
+  const acct = w.derivedAccount[a]!;
+  const perToken = accountNavUsd(w, acct) / w.derivedSupply[a]!;
+  const price =
+    kind === DerivedKind.vaultShare
+      ? vaultSharePrice(perToken, 1)
+      : syntheticDollarFundamental(perToken, w.derivedRedeemable[a] === 1, w.derivedConfidenceDiscount[a]!);
+  w.fundamental[a] = Math.max(price, MIN_BRIDGE_SOLVENCY * w.initialPrice[a]!);
+  w.peg[a] = w.fundamental[a]! / w.initialPrice[a]!;
+  if (w.peg[a]! < w.pegAtLastEvent[a]! * (1 - DEPEG_EVENT_THRESHOLD)) {
+    const lostUsd = (w.pegAtLastEvent[a]! - w.peg[a]!) * w.initialPrice[a]!;
+    w.assetShockEvent[a] = w.events.push(w.step, 0, EventKindCode.depeg, -1, -1, a, w.peg[a]!, w.fundamental[a]!, lostUsd, causeFor(w, acct));
+    w.pegAtLastEvent[a] = w.peg[a]!;
+  } else if (w.peg[a]! > w.pegAtLastEvent[a]!) {
+    w.pegAtLastEvent[a] = w.peg[a]!;
+  }
 }
 
 /** Lowest solvency a failed bridge's token keeps (prices must stay positive). */
