@@ -250,6 +250,7 @@ describe('cross-field rules of lending markets and derived assets', () => {
     ['a manipulator pumping after the last step is rejected', ['scenario.traders.3={"id":"p","kind":"manipulator","lendingMarket":"lend","count":1,"collateral":"ETH","debt":"USDC","depositUsd":1,"pumpUsd":1,"pumpAtStep":6}'], 'scenario.traders.3.pumpAtStep', /below steps \(6\)/],
     ['an exposure of an unknown fund is rejected', ['scenario.exposures=[{"fund":"nope","lendingMarket":"lend","asset":"USDC","amountUsd":1}]'], 'scenario.exposures.0.fund', /no insurance fund/],
     ['an exposure larger than the reserve it is part of is rejected', ['scenario.exposures=[{"fund":"fund","lendingMarket":"lend","asset":"USDC","amountUsd":20000000}]'], 'scenario.exposures.0.amountUsd', /at most the reserve's supplyUsd \(10000000\)/],
+    ['a governance token that is not an asset is rejected', ['scenario.lendingMarkets.0.governanceToken={"asset":"NOPE"}'], 'scenario.lendingMarkets.0.governanceToken.asset', /no asset with this symbol/],
     ['a bridged token on an unknown bridge is rejected', ['scenario.assets.1.derived={"kind":"bridged","underlying":"BTC","bridge":"nope"}'], 'scenario.assets.1.derived.bridge', /no bridge with this id/],
     ['a bridge on an unknown chain is rejected', ['scenario.bridges=[{"id":"b","toChain":"nowhere"}]'], 'scenario.bridges.0.toChain', /no chain with this id/],
     ['a bridge failing after the last step is rejected', ['scenario.bridges=[{"id":"b","failAtStep":6}]'], 'scenario.bridges.0.failAtStep', /below steps \(6\)/],

@@ -462,3 +462,33 @@ describe('direct exposure: an insurance fund deposited in the lending market', (
     expect(t.lossUsd[perpRows[0]!]).toBeCloseTo(0.5 * uncovered, 6);
   });
 });
+
+describe('governance token minted to cover a deficit', () => {
+  it('raises exactly what the safety module could not cover, and its price falls by the sale', () => {
+    // 60% fall, safety module 5,000: uncovered 30,000 − 16,000/1.05 − 5,000 = 9,761.90. GOV trades at
+    // 10 in a 1M-deep linear market (coefficient 0.1): selling q tokens moves x by 10q/1M and fetches
+    // 10 × (1 − 0.05 x) per token on average; the market ends at 10 × (1 − 0.1 x).
+    const e = lendingExperiment({ shock: -0.6, safetyModuleUsd: 5_000 });
+    e.scenario.assets.push({
+      symbol: 'GOV',
+      initialPrice: 10,
+      volatilityAnnual: 0,
+      market: { depthUsd: 1_000_000, impact: 'linear', impactCoefficient: 0.1, resilienceHalfLifeSeconds: 600, permanentShare: 1 },
+    });
+    const id4 = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]];
+    e.scenario.regimes = { calm: { correlation: id4 }, stress: { correlation: id4 }, switching: { kind: 'none' } };
+    e.scenario.lendingMarkets![0]!.governanceToken = { asset: 'GOV' };
+    const w = run2(e);
+    const uncovered = 30_000 - 16_000 / 1.05 - 5_000;
+    const mints = eventsOf(w, EventKindCode.governance_mint);
+    expect(mints).toHaveLength(1);
+    const q = -mints[0]!.quantity;
+    const x = (10 * q) / 1_000_000;
+    expect(mints[0]!.amountUsd).toBeCloseTo(uncovered, 6);
+    expect(mints[0]!.price).toBeCloseTo(10 * (1 - 0.05 * x), 9);
+    expect(w.market[3]).toBeCloseTo(10 * (1 - 0.1 * x), 9); // permanent impact: it stays
+    expect(w.totals.socializedLossUsd[LEND]).toBeCloseTo(uncovered, 6);
+    expect(w.totals.uncoveredBadDebtUsd[LEND]).toBeCloseTo(0, 6);
+    expect(w.units.minted[3]).toBeCloseTo(q, 9);
+  });
+});

@@ -21,6 +21,7 @@ export const EVENT_KINDS = [
   'manipulation',
   'borrow',
   'exposure_loss',
+  'governance_mint',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 export const EventKindCode: Record<EventKind, number> = Object.fromEntries(

@@ -13,12 +13,15 @@ export class UnitLedger {
   readonly initialTotal: Float64Array;
   /** Σ |units| per asset at construction: the scale errors are measured against. */
   readonly scale: Float64Array;
+  /** Units created per asset since construction (a governance token minted to cover a deficit). */
+  readonly minted: Float64Array;
 
   constructor(initialQty: Float64Array, holderAsset: Int32Array, nAssets: number) {
     this.qty = initialQty;
     this.holderAsset = holderAsset;
     this.initialTotal = new Float64Array(nAssets);
     this.scale = new Float64Array(nAssets);
+    this.minted = new Float64Array(nAssets);
     for (let h = 0; h < initialQty.length; h++) {
       const a = holderAsset[h]!;
       this.initialTotal[a] = this.initialTotal[a]! + initialQty[h]!;
@@ -38,7 +41,15 @@ export class UnitLedger {
     this.qty[to] = this.qty[to]! + units;
   }
 
-  /** |Σ units of asset a − initial Σ|. */
+  /** Creates `units` at holder `to`: the one way units enter, recorded per asset. */
+  mint(to: number, units: number): void {
+    if (!Number.isFinite(units) || units < 0) throw new InvariantError(`invalid mint of ${units} units to holder ${to}`, -1, 'units.mint');
+    this.qty[to] = this.qty[to]! + units;
+    const a = this.holderAsset[to]!;
+    this.minted[a] = this.minted[a]! + units;
+  }
+
+  /** |Σ units of asset a − (initial Σ + minted)|. */
   errorUnits(asset: number): number {
     let sum = 0;
     let c = 0;
@@ -49,6 +60,6 @@ export class UnitLedger {
       c = t - sum - y;
       sum = t;
     }
-    return Math.abs(sum - this.initialTotal[asset]!);
+    return Math.abs(sum - this.initialTotal[asset]! - this.minted[asset]!);
   }
 }

@@ -268,6 +268,13 @@ export const LendingMarket = z.strictObject({
   kind: z.literal('lending').default('lending'),
   chain: id.optional().describe('the chain it runs on (scenario.chains); none = no congestion or latency'),
   safetyModule: id.describe('insurance fund that covers bad debt (the reserve deficit)'),
+  governanceToken: z
+    .strictObject({
+      asset: id.describe('the token minted and sold into its market to cover what the safety module cannot'),
+      maxMintQty: positive.optional().describe('most tokens that may be minted over the run (none = no cap)'),
+    })
+    .optional()
+    .describe('the last resort before lenders lose (MakerDAO\'s MKR auctions of March 2020)'),
   reserves: z.array(LendingReserve).min(1),
   liquidation: z
     .strictObject({

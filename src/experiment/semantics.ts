@@ -95,6 +95,9 @@ export function validateSemantics(exp: Experiment): InputIssue[] {
   s.lendingMarkets.forEach((l, i) => {
     const at = `scenario.lendingMarkets.${i}`;
     if (exchangeIndex.has(l.id)) add(`${at}.id`, l.id, `an exchange already has this id (scenario.exchanges.${exchangeIndex.get(l.id)}); protocol ids must be unique`);
+    if (l.governanceToken && !assetIndex.has(l.governanceToken.asset)) {
+      add(`${at}.governanceToken.asset`, l.governanceToken.asset, `no asset with this symbol in scenario.assets (known: ${assetList})`);
+    }
     if (!fundIndex.has(l.safetyModule)) {
       add(`${at}.safetyModule`, l.safetyModule, `no insurance fund with this id in scenario.insuranceFunds (known: ${quotedList(s.insuranceFunds.map((f) => f.id))})`);
     }

@@ -79,6 +79,9 @@ export interface LendingState {
    * exposureReserve[e]'s deposits; its losses are recorded at protocol exposureProtocol[e] (the first
    * protocol the fund backs, -1 if none).
    */
+  /** Governance token of each market (-1 none), the most it may still mint, units. */
+  readonly governanceAsset: Int32Array;
+  readonly governanceMintLeft: Float64Array;
   readonly nExposures: number;
   readonly exposureFund: Int32Array;
   readonly exposureReserve: Int32Array;
@@ -358,6 +361,8 @@ export function buildLending(
     liquidatorCashHolder,
     liquidatorInventoryStart,
     marketFirstReserve,
+    governanceAsset: Int32Array.from(markets, (l) => (l.governanceToken ? denseId(graph, 'asset', l.governanceToken.asset) : -1)),
+    governanceMintLeft: Float64Array.from(markets, (l) => l.governanceToken?.maxMintQty ?? Infinity),
     nExposures: s.exposures.length,
     exposureFund: Int32Array.from(s.exposures, (x) => denseId(graph, 'fund', x.fund)),
     exposureReserve: Int32Array.from(s.exposures, (x) => reserveOf(denseId(graph, 'protocol', x.lendingMarket) - nExchanges, x.asset)),

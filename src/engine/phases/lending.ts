@@ -11,6 +11,7 @@ import { refreshOracles } from './updateOracles.ts';
 import { collateralHolder, type LendingState } from '../../model/lending.ts';
 import { EventKindCode } from '../record.ts';
 import { healthFactor, quoteLiquidation } from '../../lending/aave.ts';
+import { mintAndSellToCover, type MintAndSellResult } from '../../model/derived.ts';
 import { quoteFill, tradeIntoMarket } from '../market.ts';
 import { priceCause } from '../causes.ts';
 import { chainCongested, chainHasRoom, useChain } from '../chains.ts';
@@ -303,12 +304,42 @@ function writeOffDeficit(w: World, b: number, cause: number): void {
     w.events.push(w.step, w.round, EventKindCode.fund_payout, p, account, -1, 0, 0, payout, badDebt);
     if (w.fundDepletionStep < 0 && w.ledger.balance[fund]! <= 1e-9 * w.ledger.scaleUsd) w.fundDepletionStep = w.step;
   }
-  if (deficitUsd > payout) {
-    const uncovered = deficitUsd - payout;
+  let minted = 0;
+  if (deficitUsd > payout && L.governanceAsset[l]! >= 0) minted = mintToCover(w, l, deficitUsd - payout, badDebt);
+  if (deficitUsd > payout + minted) {
+    const uncovered = deficitUsd - payout - minted;
     w.acc.uncoveredBadDebtUsd[p] = w.acc.uncoveredBadDebtUsd[p]! + uncovered;
     chargeDepositors(w, dr, uncovered, badDebt);
   }
 }
+
+/**
+ * The last resort before lenders lose: mint the market's governance token and sell it into its
+ * market until the sale raises `shortUsd` or the mint cap is reached (src/model/derived.ts
+ * mintAndSellToCover). The sale walks the token's impact curve, so its holders everywhere lose value;
+ * the dilution is booked as a socialized loss of the market. Returns the USD raised.
+ */
+function mintToCover(w: World, l: number, shortUsd: number, cause: number): number {
+  const L = w.lending;
+  const g = L.governanceAsset[l]!;
+  const x0 = w.impactPermanent[g]! + w.impactTemporary[g]!;
+  const plan = mintAndSellToCover(shortUsd, w.fundamental[g]!, x0, w.impactModel[g]!, w.impactCoefficient[g]!, w.depthUsd[g]!, L.governanceMintLeft[l]!, mintPlan);
+  const qty = plan.minted;
+  if (!(qty > 0)) return 0;
+  const price = tradeIntoMarket(w, g, qty);
+  const proceeds = Math.min(qty * price, shortUsd);
+  L.governanceMintLeft[l] = L.governanceMintLeft[l]! - qty;
+  L.units.mint(L.externalUnitHolder[g]!, qty); // minted straight to the buyers
+  w.ledger.transfer(L.externalCashHolder, L.marketRecoveryHolder[l]!, proceeds);
+  const p = L.marketProtocol[l]!;
+  w.acc.socializedLossUsd[p] = w.acc.socializedLossUsd[p]! + proceeds;
+  w.assetLiquidationEvent[g] = w.events.push(w.step, w.round, EventKindCode.governance_mint, p, -1, g, -qty, price, proceeds, cause);
+  w.marksStale = true;
+  return proceeds;
+}
+
+/** Reused result of mintAndSellToCover. */
+const mintPlan: MintAndSellResult = { minted: 0, proceedsUsd: 0, uncoveredUsd: 0, priceAfter: 0 };
 
 /**
  * The direct-exposure channel: what no safety module covered is the lenders' loss, and a protocol's
