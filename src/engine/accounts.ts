@@ -22,6 +22,10 @@ export function markAccount(w: World, a: number): number {
   let notional = 0;
   let maintenance = 0;
   let initial = 0;
+  const x = w.accountExchange[a]!;
+  const portfolio = w.exchangePortfolio[x] === 1;
+  const groupDelta = w.scratch.groupDelta;
+  if (portfolio) groupDelta.fill(0, 0, w.exchangeGroupCount[x]!);
   const end = w.posStart[a + 1]!;
   for (let p = w.posStart[a]!; p < end; p++) {
     const q = w.posQty[p]!;
@@ -32,8 +36,18 @@ export function markAccount(w: World, a: number): number {
     equity += q * price + w.posQuote[p]! - q * (w.fundingIndex[m]! - w.posFundingIndex[p]!);
     const n = Math.abs(q) * price;
     notional += n;
-    maintenance += requirementUsd(w.tierStart, w.tierUpperUsd, w.tierMmRate, w.tierMmAmount, m, n);
-    initial += requirementUsd(w.tierStart, w.tierUpperUsd, w.tierImRate, w.tierImAmount, m, n);
+    if (portfolio) {
+      groupDelta[w.marketGroup[m]!] = groupDelta[w.marketGroup[m]!]! + q * price;
+    } else {
+      // Dynamic margin scales the tier rates by realised volatility (1 when off).
+      const k = w.marketMarginMultiplier[m]!;
+      maintenance += k * requirementUsd(w.tierStart, w.tierUpperUsd, w.tierMmRate, w.tierMmAmount, m, n);
+      initial += k * requirementUsd(w.tierStart, w.tierUpperUsd, w.tierImRate, w.tierImAmount, m, n);
+    }
+  }
+  if (portfolio) {
+    maintenance = portfolioRequirementUsd(w, x, groupDelta);
+    initial = w.exchangeImToMm[x]! * maintenance;
   }
   // Non-cash collateral counts at its oracle price × its weight (1 − haircut).
   const cEnd = w.collStart[a + 1]!;
@@ -57,6 +71,29 @@ export function accountNavUsd(w: World, a: number): number {
     nav += w.units.qty[w.collHolder[k]!]! * w.oraclePrice[w.collOracle[k]!]! * (1 - w.collWeight[k]!);
   }
   return nav;
+}
+
+/**
+ * Portfolio margin of a linear book from its net delta (USD) per co-movement group: a group's P&L
+ * under a move μ is Δ·μ, so its worst loss over a grid is at an extreme move, max(−Δ·down, −Δ·up, 0);
+ * groups move independently (worst losses add), the tails count at their weight, and the net-delta
+ * charge is on the sum of |Δ| over groups. Equals src/margin/portfolio.ts on linear books (tested).
+ */
+export function portfolioRequirementUsd(w: World, x: number, groupDelta: Float64Array): number {
+  const down = w.exchangeGridDown[x]!;
+  const up = w.exchangeGridUp[x]!;
+  const tailDown = w.exchangeTailDown[x]!;
+  const tailUp = w.exchangeTailUp[x]!;
+  let grid = 0;
+  let tail = 0;
+  let net = 0;
+  for (let g = 0; g < w.exchangeGroupCount[x]!; g++) {
+    const d = groupDelta[g]!;
+    grid += Math.max(-d * down, -d * up, 0);
+    tail += Math.max(-d * tailDown, -d * tailUp, 0);
+    net += Math.abs(d);
+  }
+  return Math.max(grid, w.exchangeTailWeight[x]! * tail, w.exchangeNetDeltaFraction[x]! * net);
 }
 
 /** True when account a holds any non-zero position. */

@@ -12,6 +12,7 @@ import { respondToMarginCalls } from './phases/respondToMarginCalls.ts';
 import { liquidate } from './phases/liquidate.ts';
 import { manipulateMarkets, respondToHealthCalls } from './phases/lending.ts';
 import { resetChains } from './chains.ts';
+import { updateMarginRates } from './phases/updateMarginRates.ts';
 import { recordStep } from './phases/recordStep.ts';
 
 /** The phases in execution order. */
@@ -20,6 +21,7 @@ export const PHASES: ReadonlyArray<readonly [string, (w: World) => void]> = [
   ['evolveFundamentals', evolveFundamentals],
   ['decayImpact', decayImpact],
   ['updateOracles', updateOracles],
+  ['updateMarginRates', updateMarginRates],
   ['accrueFunding', accrueFunding],
   ['markToMarket', markToMarket],
   ['respondToMarginCalls', respondToMarginCalls],

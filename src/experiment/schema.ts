@@ -202,6 +202,32 @@ export const PerpExchange = z.strictObject({
     })
     .default({ interestRatePer8h: 0.0001, premiumClampPer8h: 0.0005, capPerHour: 0.04 }),
   markets: z.array(PerpMarket).min(1),
+  portfolioMargin: z
+    .strictObject({
+      moves: z.array(z.number().gt(-1)).min(1).describe('price-move fractions of the grid, e.g. [-0.16, -0.12, …, 0.16] (Deribit: ±16% in 9 buckets)'),
+      tailMoves: z.array(z.number().gt(-1)).default([]).describe('extended moves counted at tailWeight, e.g. [-0.66, 5]'),
+      tailWeight: fraction.default(0),
+      netDeltaChargeFraction: fraction.default(0).describe('minimum requirement = this × |net delta notional|, netted as comovement nets'),
+      comovement: z
+        .discriminatedUnion('kind', [
+          z.strictObject({ kind: z.literal('joint') }).describe('all assets move together: hedges across assets net fully (correlation 1 assumed)'),
+          z.strictObject({ kind: z.literal('independent') }).describe('each asset moves on its own: nothing nets across assets'),
+          z.strictObject({ kind: z.literal('groups'), groups: z.record(id, id).describe('asset → group; a group moves together') }),
+        ])
+        .default({ kind: 'joint' }),
+      initialToMaintenance: z.number().min(1).default(1.5).describe('initial requirement = this × the scenario requirement'),
+    })
+    .optional()
+    .describe('portfolio (scenario) margin for linear books instead of the tiers: the requirement is the worst loss over the grid'),
+  dynamicMargin: z
+    .strictObject({
+      lambda: z.number().gt(0).lt(1).default(0.94).describe('EWMA decay of squared log returns per step (RiskMetrics 1996: 0.94 daily)'),
+      referenceAnnualVol: positive.describe('annual volatility at which the tiers apply unchanged'),
+      floorMultiple: positive.default(1),
+      capMultiple: positive.default(5),
+    })
+    .optional()
+    .describe('scale every margin fraction by realised volatility (EWMA of the mark\'s returns) / reference, clamped: pro-cyclical by design'),
   collateralAssets: z
     .array(
       z.strictObject({

@@ -206,6 +206,31 @@ export interface World {
   readonly fundingInterestPer8h: Float64Array;
   readonly fundingClampPer8h: Float64Array;
   readonly fundingCapPerHour: Float64Array;
+  /**
+   * Portfolio margin per exchange (1 = on): requirement = max(worst grid loss, tailWeight × worst
+   * tail loss, netDeltaFraction × Σ|net delta|) over co-movement groups, for linear books in closed
+   * form (a linear book's worst move is an extreme move); initial = imToMm × that.
+   */
+  readonly exchangePortfolio: Uint8Array;
+  readonly exchangeGridDown: Float64Array;
+  readonly exchangeGridUp: Float64Array;
+  readonly exchangeTailDown: Float64Array;
+  readonly exchangeTailUp: Float64Array;
+  readonly exchangeTailWeight: Float64Array;
+  readonly exchangeNetDeltaFraction: Float64Array;
+  readonly exchangeImToMm: Float64Array;
+  /** Co-movement group of each market within its exchange (joint: all 0; independent: one each). */
+  readonly marketGroup: Int32Array;
+  readonly exchangeGroupCount: Int32Array;
+  /** Dynamic margin per exchange (1 = on): EWMA decay, reference vol, clamp; per market the EWMA variance, last mark, and the multiplier on its tier rates. */
+  readonly exchangeDynamic: Uint8Array;
+  readonly exchangeEwmaLambda: Float64Array;
+  readonly exchangeReferenceVol: Float64Array;
+  readonly exchangeFloorMultiple: Float64Array;
+  readonly exchangeCapMultiple: Float64Array;
+  readonly marketVariancePerStep: Float64Array;
+  readonly marketLastMark: Float64Array;
+  readonly marketMarginMultiplier: Float64Array;
   /** 1 when the exchange has liquidator accounts (else market makers take liquidation flow). */
   readonly exchangeHasLiquidators: Uint8Array;
   /** Market-maker accounts of exchange x: makerAccounts[makerStart[x] .. makerStart[x+1]-1]. */
@@ -323,6 +348,8 @@ export interface World {
     capacity: Float64Array;
     /** Unrealized profit per account, for socializing a loss. */
     profit: Float64Array;
+    /** Net delta per co-movement group of the account being marked (portfolio margin). */
+    groupDelta: Float64Array;
   };
 }
 
@@ -366,6 +393,79 @@ interface AccountDraft {
   qty: number[];
   /** Non-cash collateral: asset, oracle, weight and units of each slot. */
   coll?: { asset: number; oracle: number; weight: number; qty: number }[];
+}
+
+/** The portfolio- and dynamic-margin parameters of every exchange and market (see World). */
+function marginModels(exp: Experiment, graph: DependencyGraph, nExchanges: number, nMarkets: number, marketExchange: Int32Array, marketAsset: Int32Array) {
+  const s = exp.scenario;
+  const f64 = () => new Float64Array(nExchanges);
+  const m = {
+    exchangePortfolio: new Uint8Array(nExchanges),
+    exchangeGridDown: f64(),
+    exchangeGridUp: f64(),
+    exchangeTailDown: f64(),
+    exchangeTailUp: f64(),
+    exchangeTailWeight: f64(),
+    exchangeNetDeltaFraction: f64(),
+    exchangeImToMm: f64(),
+    marketGroup: new Int32Array(nMarkets),
+    exchangeGroupCount: new Int32Array(nExchanges).fill(1),
+    exchangeDynamic: new Uint8Array(nExchanges),
+    exchangeEwmaLambda: f64(),
+    exchangeReferenceVol: f64(),
+    exchangeFloorMultiple: f64(),
+    exchangeCapMultiple: f64(),
+    marketVariancePerStep: new Float64Array(nMarkets),
+    marketLastMark: new Float64Array(nMarkets),
+    marketMarginMultiplier: new Float64Array(nMarkets).fill(1),
+  };
+  const dtYears = exp.stepSeconds / SECONDS_PER_YEAR;
+  for (const x of s.exchanges) {
+    const xi = denseId(graph, 'protocol', x.id);
+    const pm = x.portfolioMargin;
+    if (pm) {
+      m.exchangePortfolio[xi] = 1;
+      m.exchangeGridDown[xi] = Math.min(0, ...pm.moves);
+      m.exchangeGridUp[xi] = Math.max(0, ...pm.moves);
+      m.exchangeTailDown[xi] = Math.min(0, ...pm.tailMoves);
+      m.exchangeTailUp[xi] = Math.max(0, ...pm.tailMoves);
+      m.exchangeTailWeight[xi] = pm.tailWeight;
+      m.exchangeNetDeltaFraction[xi] = pm.netDeltaChargeFraction;
+      m.exchangeImToMm[xi] = pm.initialToMaintenance;
+      const c = pm.comovement;
+      const names: string[] = [];
+      let local = 0;
+      for (let mk = 0; mk < nMarkets; mk++) {
+        if (marketExchange[mk] !== xi) continue;
+        if (c.kind === 'joint') m.marketGroup[mk] = 0;
+        else if (c.kind === 'independent') m.marketGroup[mk] = local;
+        else {
+          const name = c.groups[s.assets[marketAsset[mk]!]!.symbol] ?? `asset:${s.assets[marketAsset[mk]!]!.symbol}`;
+          let g = names.indexOf(name);
+          if (g < 0) g = names.push(name) - 1;
+          m.marketGroup[mk] = g;
+        }
+        local++;
+      }
+      m.exchangeGroupCount[xi] = c.kind === 'joint' ? 1 : c.kind === 'independent' ? Math.max(1, local) : Math.max(1, names.length);
+    }
+    const dm = x.dynamicMargin;
+    if (dm) {
+      m.exchangeDynamic[xi] = 1;
+      m.exchangeEwmaLambda[xi] = dm.lambda;
+      m.exchangeReferenceVol[xi] = dm.referenceAnnualVol;
+      m.exchangeFloorMultiple[xi] = dm.floorMultiple;
+      m.exchangeCapMultiple[xi] = dm.capMultiple;
+      // Start at the reference volatility: the tiers apply unchanged until prices move.
+      for (let mk = 0; mk < nMarkets; mk++) {
+        if (marketExchange[mk] !== xi) continue;
+        m.marketVariancePerStep[mk] = dm.referenceAnnualVol * dm.referenceAnnualVol * dtYears;
+        m.marketLastMark[mk] = s.assets[marketAsset[mk]!]!.initialPrice;
+        m.marketMarginMultiplier[mk] = Math.min(Math.max(1, dm.floorMultiple), dm.capMultiple);
+      }
+    }
+  }
+  return m;
 }
 
 /** What each account put in at step 0, USD: cash plus non-cash collateral at the initial price. */
@@ -878,6 +978,9 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     fundingCapPerHour[xi] = x.funding.capPerHour;
   }
 
+  // Margin models beyond the tiers: portfolio (scenario grid, linear books) and dynamic (EWMA).
+  const margin = marginModels(exp, graph, nExchanges, nMarkets, marketExchange, marketAsset);
+
   // Shocks.
   const nShocks = s.shocks.length;
   const shockAsset = Int32Array.from(s.shocks, (k) => denseId(graph, 'asset', k.asset));
@@ -1005,6 +1108,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     fundingInterestPer8h,
     fundingClampPer8h,
     fundingCapPerHour,
+    ...margin,
     exchangeHasLiquidators,
     makerStart: roles.makerStart,
     makerAccounts: roles.makerAccounts,
@@ -1079,6 +1183,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
       rankScore: new Float64Array(nPositions),
       capacity: new Float64Array(nAccounts),
       profit: new Float64Array(nAccounts),
+      groupDelta: new Float64Array(Math.max(1, nMarkets)),
     },
   });
 }

@@ -14,7 +14,7 @@
 //   flagship_late_run_ratio     the same run repeated in one process: median time of the later
 //                               repeats ÷ the earlier ones (about 1; 3.7 when the JIT went
 //                               megamorphic on per-run hidden classes)
-//   arrow_write_rows_per_s      rows (steps + prices + events) of 5 flagship runs written by
+//   arrow_write_rows_per_s      rows (steps + prices + events + attribution) of 5 flagship runs written by
 //                               ResultsWriter per second of append() + close() time (median
 //                               of 5 writes; one with --quick)
 //   peak_rss_mb                 the process's peak resident set size (getrusage high-water mark;
@@ -309,13 +309,14 @@ async function benchArrowWrite(first: RunResult): Promise<void> {
   const results: RunResult[] = [first];
   for (let r = 1; r < WRITE_RUNS; r++) results.push(simulateRun(exp, graph, r, { check: false }));
   sampleRss('arrow_simulate');
-  const rows = { steps: 0, prices: 0, events: 0 };
+  const rows = { steps: 0, prices: 0, events: 0, attribution: 0 };
   for (const r of results) {
     rows.steps += r.steps?.rows ?? 0;
     rows.prices += r.prices?.rows ?? 0;
     rows.events += r.events.storedRows;
+    rows.attribution += r.attribution.rows;
   }
-  const totalRows = rows.steps + rows.prices + rows.events;
+  const totalRows = rows.steps + rows.prices + rows.events + rows.attribution;
   const dir = mkdtempSync(join(tmpdir(), 'contagion-bench-'));
   try {
     const times: number[] = [];
