@@ -233,7 +233,7 @@ describe('the loss waterfall', () => {
     checkInvariants(w);
   });
 
-  const adlBook = (adlRanking: 'random-start' | 'pro-rata') =>
+  const adlBook = (adlRanking: 'random-start' | 'pro-rata' | 'risk-pro-rata') =>
     handWorld({
       fundUsd: 100,
       adlRanking,
@@ -258,6 +258,27 @@ describe('the loss waterfall', () => {
     expect(cash(w, b)).toBeCloseTo(900, 9);
     expect(qtyOf(w, a)).toBeCloseTo(-10, 12);
     expect(qtyOf(w, b)).toBeCloseTo(-10, 12);
+    expect(w.acc.adlAbsorbedUsd[0]).toBeCloseTo(160, 9);
+    checkInvariants(w);
+  });
+
+  it('Risk-aware pro-rata ADL weights each profitable opposite position by size × effective leverage', () => {
+    // Same book. A: 50 × leverage 4400/1600 = 2.75 → weight 137.5; B: 50 × 4400/1100 = 4 → 200; Σ 337.5.
+    // A takes 80 × 137.5/337.5 = 32.5926, B the remaining 47.4074, both at 90.
+    // A: 1000 + 32.5926 × 10 = 1325.93 cash, −17.4074 left; B: 500 + 474.074 = 974.07, −2.5926 left.
+    const w = adlBook('risk-pro-rata');
+    const [f, a, b] = [accountOf(w, 0), accountOf(w, 1), accountOf(w, 2)];
+    setPrice(w, 'BTC', 88);
+    expect(liquidateAccount(w, f)).toBe(true);
+    const adl = eventsOf(w, EventKindCode.adl);
+    const shareA = (80 * 137.5) / 337.5;
+    expect(adl.map((e) => e.account)).toEqual([a, b]);
+    expect(adl[0]!.quantity).toBeCloseTo(shareA, 9);
+    expect(adl[1]!.quantity).toBeCloseTo(80 - shareA, 9);
+    expect(cash(w, a)).toBeCloseTo(1000 + shareA * 10, 9);
+    expect(cash(w, b)).toBeCloseTo(500 + (80 - shareA) * 10, 9);
+    expect(qtyOf(w, a)).toBeCloseTo(-50 + shareA, 9);
+    expect(qtyOf(w, b)).toBeCloseTo(-50 + 80 - shareA, 9);
     expect(w.acc.adlAbsorbedUsd[0]).toBeCloseTo(160, 9);
     checkInvariants(w);
   });

@@ -188,9 +188,9 @@ export const PerpExchange = z.strictObject({
   adl: z
     .strictObject({
       ranking: z
-        .enum(['pnl-leverage', 'random-start', 'pro-rata'])
+        .enum(['pnl-leverage', 'random-start', 'pro-rata', 'risk-pro-rata'])
         .describe(
-          'pnl-leverage: profitable opposite positions by PnL% × effective leverage (BitMEX); random-start: opposite positions in index order from a random start (dYdX v4); pro-rata: every profitable opposite position in proportion to its size',
+          'pnl-leverage: profitable opposite positions by PnL% × effective leverage (BitMEX); random-start: opposite positions in index order from a random start (dYdX v4); pro-rata: every profitable opposite position in proportion to its size; risk-pro-rata: in proportion to size × effective leverage, so the riskiest winners give up most',
         ),
     })
     .default({ ranking: 'pnl-leverage' }),

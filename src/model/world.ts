@@ -24,7 +24,7 @@ export const LiquidationMode = { partial: 0, full: 1 } as const;
 /** Oracle source codes. */
 export const OracleSource = { market: 0, fundamental: 1, venue: 2 } as const;
 export const DerivedKind = { none: 0, liquidStaking: 1, bridged: 2, vaultShare: 3, syntheticDollar: 4 } as const;
-export const AdlRanking = { 'pnl-leverage': 0, 'random-start': 1, 'pro-rata': 2 } as const;
+export const AdlRanking = { 'pnl-leverage': 0, 'random-start': 1, 'pro-rata': 2, 'risk-pro-rata': 3 } as const;
 
 const SECONDS_PER_YEAR = 365 * 24 * 3600;
 

@@ -90,7 +90,9 @@ export function socializeLoss(w: World, a: number, amountUsd: number, cause: num
  *   (PnL% = uPnL / entry value, effective leverage = notional / equity), highest first;
  * - random-start (dYdX v4): every opposite position of a solvent account, in position order from a
  *   random start (one draw from the behaviour stream), wrapping around;
- * - pro-rata: every opposite position with unrealized profit takes a share in proportion to its size.
+ * - pro-rata: every opposite position with unrealized profit takes a share in proportion to its size;
+ * - risk-pro-rata: the same, in proportion to size × its account's effective leverage (the winners
+ *   whose failure would hurt most give up most).
  * Ties by position index. A counterparty is never closed at a price worse for it than its entry (a
  * winner gives up at most its profit) or than mark (a loser loses no more than at mark), so ADL
  * cannot bankrupt it; whatever that leaves unpaid stays as the failed account's shortfall. Returns
@@ -108,6 +110,7 @@ export function autoDeleverage(w: World, p: number, dq: number, priceUsd: number
   const mark = markPrice(w, m);
   let n = 0;
   let grossQty = 0;
+  let weightSum = 0;
   for (let i = w.marketPosStart[m]!; i < w.marketPosStart[m + 1]!; i++) {
     const wp = w.marketPositions[i]!;
     const q = w.posQty[wp]!;
@@ -122,6 +125,9 @@ export function autoDeleverage(w: World, p: number, dq: number, priceUsd: number
     if (policy !== AdlRanking['random-start'] && !(pnl > 0)) continue;
     if (policy === AdlRanking['pnl-leverage']) {
       score[wp] = (pnl / Math.abs(w.posQuote[wp]!)) * (w.accountNotional[b]! / equity);
+    } else if (policy === AdlRanking['risk-pro-rata']) {
+      score[wp] = Math.abs(q) * (w.accountNotional[b]! / equity);
+      weightSum += score[wp]!;
     }
     grossQty += Math.abs(q);
     ranked[n++] = wp;
@@ -138,8 +144,10 @@ export function autoDeleverage(w: World, p: number, dq: number, priceUsd: number
     markAccount(w, w.posAccount[wp]!);
     // Pro rata: each takes its share of the order (all of itself if the order exceeds the side);
     // the last takes what is left, so the shares add up to the order exactly.
-    const proRata = policy === AdlRanking['pro-rata'] && grossQty > want;
-    const share = proRata ? (k === n - 1 ? remaining : (want * Math.abs(q)) / grossQty) : Math.abs(q);
+    const risk = policy === AdlRanking['risk-pro-rata'];
+    const proRata = (policy === AdlRanking['pro-rata'] || risk) && grossQty > want;
+    const weight = risk ? score[wp]! / weightSum : Math.abs(q) / grossQty;
+    const share = proRata ? (k === n - 1 ? remaining : want * weight) : Math.abs(q);
     const take = Math.min(remaining, share, Math.abs(q));
     if (!(take > 0)) continue;
     // The counterparty closes `take` (its change has the opposite sign of its position, i.e. −sign).
