@@ -118,3 +118,26 @@ describe('dynamic margin', () => {
     expect(last).toBeGreaterThan(1);
   });
 });
+
+describe('open-interest surcharge', () => {
+  it('raises the rates by the rate per multiple of step-0 open interest above the threshold', () => {
+    // Threshold 1×, 0.5 per multiple. Open interest (long units) at step 0 is the market's initial
+    // long quantity; double it by hand → excess 1 → multiplier 1 + 0.5 × 1 = 1.5; below → 1.
+    const e = minimalExperiment();
+    e.scenario.exchanges[0]!.openInterestSurcharge = { aboveInitialMultiple: 1, perMultiple: 0.5 };
+    const exp = parseExperiment(e, 'oi');
+    const w = worldFor(exp, buildGraph(exp), 0);
+    w.step = 0;
+    step(w);
+    expect(w.marketMarginMultiplier[0]).toBe(1);
+    for (let i = w.marketPosStart[0]!; i < w.marketPosStart[0 + 1]!; i++) {
+      const p = w.marketPositions[i]!;
+      w.posQty[p] = w.posQty[p]! * 2; // everyone doubles (both sides: Σ qty stays 0)
+      w.posQuote[p] = w.posQuote[p]! * 2;
+    }
+    w.step = 1;
+    step(w);
+    expect(w.marketMarginMultiplier[0]).toBeCloseTo(1.5, 9);
+    expect(w.marketMarginMultiplier[1]).toBe(1); // ETH untouched
+  });
+});

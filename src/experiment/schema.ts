@@ -228,6 +228,13 @@ export const PerpExchange = z.strictObject({
     })
     .optional()
     .describe('scale every margin fraction by realised volatility (EWMA of the mark\'s returns) / reference, clamped: pro-cyclical by design'),
+  openInterestSurcharge: z
+    .strictObject({
+      aboveInitialMultiple: nonNegative.default(1).describe('no surcharge while a market\'s open interest is at most this multiple of its step-0 open interest'),
+      perMultiple: nonNegative.describe('margin rates rise by this fraction per multiple of step-0 open interest above the threshold'),
+    })
+    .optional()
+    .describe('raise a market\'s margin rates as its open interest grows past where it started (crowded markets cost more to hold)'),
   collateralAssets: z
     .array(
       z.strictObject({

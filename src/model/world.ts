@@ -230,7 +230,12 @@ export interface World {
   readonly exchangeCapMultiple: Float64Array;
   readonly marketVariancePerStep: Float64Array;
   readonly marketLastMark: Float64Array;
+  /** Multiplier on market m's tier rates: dynamic × open-interest surcharge (1 when both are off). */
   readonly marketMarginMultiplier: Float64Array;
+  readonly marketDynamicMultiplier: Float64Array;
+  /** Open-interest surcharge per exchange: threshold (multiple of step-0 open interest) and rate per multiple above it (0 = off). */
+  readonly exchangeOiThreshold: Float64Array;
+  readonly exchangeOiPerMultiple: Float64Array;
   /** 1 when the exchange has liquidator accounts (else market makers take liquidation flow). */
   readonly exchangeHasLiquidators: Uint8Array;
   /** Market-maker accounts of exchange x: makerAccounts[makerStart[x] .. makerStart[x+1]-1]. */
@@ -418,6 +423,9 @@ function marginModels(exp: Experiment, graph: DependencyGraph, nExchanges: numbe
     marketVariancePerStep: new Float64Array(nMarkets),
     marketLastMark: new Float64Array(nMarkets),
     marketMarginMultiplier: new Float64Array(nMarkets).fill(1),
+    marketDynamicMultiplier: new Float64Array(nMarkets).fill(1),
+    exchangeOiThreshold: f64(),
+    exchangeOiPerMultiple: f64(),
   };
   const dtYears = exp.stepSeconds / SECONDS_PER_YEAR;
   for (const x of s.exchanges) {
@@ -449,6 +457,10 @@ function marginModels(exp: Experiment, graph: DependencyGraph, nExchanges: numbe
       }
       m.exchangeGroupCount[xi] = c.kind === 'joint' ? 1 : c.kind === 'independent' ? Math.max(1, local) : Math.max(1, names.length);
     }
+    if (x.openInterestSurcharge) {
+      m.exchangeOiThreshold[xi] = x.openInterestSurcharge.aboveInitialMultiple;
+      m.exchangeOiPerMultiple[xi] = x.openInterestSurcharge.perMultiple;
+    }
     const dm = x.dynamicMargin;
     if (dm) {
       m.exchangeDynamic[xi] = 1;
@@ -461,7 +473,8 @@ function marginModels(exp: Experiment, graph: DependencyGraph, nExchanges: numbe
         if (marketExchange[mk] !== xi) continue;
         m.marketVariancePerStep[mk] = dm.referenceAnnualVol * dm.referenceAnnualVol * dtYears;
         m.marketLastMark[mk] = s.assets[marketAsset[mk]!]!.initialPrice;
-        m.marketMarginMultiplier[mk] = Math.min(Math.max(1, dm.floorMultiple), dm.capMultiple);
+        m.marketDynamicMultiplier[mk] = Math.min(Math.max(1, dm.floorMultiple), dm.capMultiple);
+        m.marketMarginMultiplier[mk] = m.marketDynamicMultiplier[mk]!;
       }
     }
   }
