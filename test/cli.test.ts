@@ -166,3 +166,34 @@ describe('command helpers', () => {
     expect(runOverrides({})).toEqual([]);
   });
 });
+
+describe('the end of a sweep', () => {
+  test('prints one row per point: runs, share with bad debt, bad debt mean / p99, share with ADL — matching runs.arrow', async () => {
+    const e = minimalExperiment();
+    e.runs = 3;
+    e.steps = 30;
+    e.sweep = { kind: 'grid', parameters: { 'scenario.insuranceFunds.0.initialUsd': [0, 1_000_000] } };
+    const file = join(WORK, 'sweep-table.json');
+    writeFileSync(file, JSON.stringify(e));
+    const out = join(WORK, 'sweep-table-out');
+    const r = contagion('run', file, '--out', out, '--workers', '1');
+    expect(r.status).toBe(0);
+    const table = r.stdout.split('\n').filter((l) => l.startsWith('|'));
+    expect(table[0]).toBe('| scenario.insuranceFunds.0.initialUsd | runs | runs with bad debt | bad debt mean / p99 (fund needed) | runs with ADL | left open (mean) |');
+    expect(table).toHaveLength(4); // header, rule, two points
+    const { columnToArray, readArrowTable } = await import('../src/io/readArrow.ts');
+    const runs = readArrowTable(join(out, 'runs.arrow'));
+    const point = columnToArray(runs, 'point_index') as number[];
+    const badDebt = columnToArray(runs, 'total_bad_debt_usd') as number[];
+    for (const p of [0, 1]) {
+      const cells = table[2 + p]!.split('|').map((c) => c.trim());
+      expect(cells[1]).toBe(String([0, 1_000_000][p]));
+      expect(cells[2]).toBe('3');
+      const k = badDebt.filter((x, i) => point[i] === p && x > 0).length;
+      expect(cells[3]!.startsWith(`${((100 * k) / 3).toFixed(0)}% [`)).toBe(true);
+    }
+    // --quiet keeps it to the final line.
+    const q = contagion('run', file, '--out', join(WORK, 'sweep-table-quiet'), '--workers', '1', '--quiet');
+    expect(q.stdout.trim().split('\n')).toHaveLength(1);
+  }, 60_000);
+});

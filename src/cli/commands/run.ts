@@ -124,6 +124,12 @@ export const runCommand: CommandModule<object, RunArgs> = {
     } finally {
       progress.stop();
     }
+    // A sweep that completed ends with its answer per point (not for a shard: it holds a slice).
+    if (!argv.quiet && shard === null && only === null && result.failures.length === 0) {
+      const { pointTable } = await import('../../analysis/pointTable.ts');
+      const table = pointTable(result.outDir);
+      if (table !== null) process.stdout.write(`${table}\n\n`);
+    }
     const resumed = result.resumed ? ` (${result.resumed} resumed from an earlier attempt)` : '';
     const where = shard ? ` [shard ${shard.index}/${shard.count}]` : '';
     process.stdout.write(`${result.runsDone} run${result.runsDone === 1 ? '' : 's'} done${resumed}${where}; results in ${result.outDir}\n`);

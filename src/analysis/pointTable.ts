@@ -1,0 +1,47 @@
+// The table `contagion run` prints at the end of a sweep: one row per point with its swept values
+// and what a designer reads first — how often the runs left bad debt, how much (mean, and the 99th
+// percentile: the insurance fund that point would need), how often ADL struck, and what stayed open.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { columnToArray, readArrowTable } from '../io/readArrow.ts';
+import { mean, quantile, wilsonInterval } from './statistics.ts';
+
+const usd = (x: number) => (Math.abs(x) >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : Math.abs(x) >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0));
+const pct = (k: number, n: number) => {
+  const [lo, hi] = wilsonInterval(k, n);
+  return `${((100 * k) / n).toFixed(0)}% [${(100 * lo).toFixed(0)}–${(100 * hi).toFixed(0)}%]`;
+};
+
+/** Markdown table of a results folder's runs per point; null when the folder has no sweep. */
+export function pointTable(dir: string): string | null {
+  const manifestPath = join(dir, 'manifest.json');
+  if (!existsSync(manifestPath)) return null;
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { sweep_columns?: Record<string, string> };
+  const sweep = manifest.sweep_columns ?? {};
+  const columns = Object.keys(sweep);
+  if (columns.length === 0) return null;
+  const runs = readArrowTable(join(dir, 'runs.arrow'));
+  const col = (name: string) => columnToArray(runs, name) as number[];
+  const point = col('point_index');
+  const badDebt = col('total_bad_debt_usd');
+  const open = col('insolvent_debt_usd');
+  const adl = col('adl_count');
+  const swept = columns.map((c) => columnToArray(runs, c));
+  const header = [...columns.map((c) => sweep[c]!), 'runs', 'runs with bad debt', 'bad debt mean / p99 (fund needed)', 'runs with ADL', 'left open (mean)'];
+  const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
+  for (const p of [...new Set(point)].sort((a, b) => a - b)) {
+    const rows = point.flatMap((q, i) => (q === p ? [i] : []));
+    const n = rows.length;
+    const bd = rows.map((i) => badDebt[i]!);
+    const cells = [
+      ...swept.map((v) => String(v[rows[0]!])),
+      String(n),
+      pct(bd.filter((x) => x > 0).length, n),
+      `${usd(mean(bd))} / ${usd(quantile(bd, 0.99))}`,
+      pct(rows.filter((i) => adl[i]! > 0).length, n),
+      usd(mean(rows.map((i) => open[i]!))),
+    ];
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
