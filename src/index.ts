@@ -26,7 +26,8 @@ export { exportGraph } from './graph/export.ts';
 export { simulateRun, worldFor, runWorld, summarize, replicateSeeds } from './engine/simulate.ts';
 export { step, PHASES } from './engine/step.ts';
 export { checkInvariants } from './engine/invariants.ts';
-export { EVENT_KINDS, RUN_SUMMARY_COLUMNS } from './engine/record.ts';
+export { EVENT_KINDS, RUN_SUMMARY_COLUMNS, CHANNELS } from './engine/record.ts';
+export { attribute, causeChainDepth, experimentOrigins } from './engine/attribution.ts';
 export type { RunResult, RunSummary } from './engine/record.ts';
 export type { World } from './model/world.ts';
 
@@ -35,3 +36,13 @@ export { runExperiment } from './runner/runExperiment.ts';
 export { mergeResults } from './runner/merge.ts';
 export { readArrowTable, columnToArray } from './io/readArrow.ts';
 export { quantile, mean, wilsonInterval } from './analysis/statistics.ts';
+export { pointTable } from './analysis/pointTable.ts';
+
+// Margin, option and lending arithmetic (used by the engine; exported for studies).
+export { blackScholes, normCdf, normPdf } from './model/options.ts';
+export type { OptionGreeks } from './model/options.ts';
+export { portfolioRequirementUsd } from './margin/portfolio.ts';
+export type { ScenarioGrid, Position as PortfolioPosition, PortfolioRequirement } from './margin/portfolio.ts';
+export { dynamicMarginFraction, updateEwmaVariance } from './margin/dynamic.ts';
+export { AAVE_V3, healthFactor, quoteLiquidation, loopPosition, liquidationDrawdown } from './lending/aave.ts';
+export { nextPeg, vaultSharePrice, syntheticDollarBacking, syntheticDollarFundamental, bridgedTokenFundamental, mintAndSellToCover } from './model/derived.ts';

@@ -27,6 +27,22 @@ describe('public API', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+  it('Exposes the margin, pricing and lending arithmetic with the numbers of their own tests', () => {
+    // Hull's example: S 42, K 40, r 10%, σ 20%, T 0.5 → call 4.76.
+    const g = api.blackScholes('call', 42, 40, 0.5, 0.2, 0.1, { price: 0, delta: 0, gamma: 0, vega: 0, theta: 0 });
+    expect(g.price).toBeCloseTo(4.759422, 5);
+    // 10 ETH at 2,000 (threshold 0.825) against 15,000 of debt: HF = 16,500 / 15,000 = 1.1.
+    expect(api.healthFactor(16_500, 15_000)).toBeCloseTo(1.1, 12);
+    // A long 1,000,000 / short 1,000,000 book: 0 under joint co-movement, 320,000 under independent.
+    const book = [
+      { asset: 0, kind: 'linear' as const, qty: 10 },
+      { asset: 1, kind: 'linear' as const, qty: -200 },
+    ];
+    const grid = { moves: [-0.16, 0.16], volShocks: [0], tailMoves: [], tailWeight: 0, netDeltaChargeFraction: 0 };
+    expect(api.portfolioRequirementUsd(book, [100_000, 5_000], { ...grid, comovement: { kind: 'joint' } }).requirementUsd).toBe(0);
+    expect(api.portfolioRequirementUsd(book, [100_000, 5_000], { ...grid, comovement: { kind: 'independent' } }).requirementUsd).toBeCloseTo(320_000, 6);
+    expect(api.CHANNELS).toContain('derived_asset');
+  });
   it('Rejects a bad experiment with every issue named', () => {
     const input = minimalExperiment();
     input.steps = -1;
