@@ -141,3 +141,19 @@ describe('open-interest surcharge', () => {
     expect(w.marketMarginMultiplier[1]).toBe(1); // ETH untouched
   });
 });
+
+describe('marginModel picks one declared block', () => {
+  it('tiered ignores the portfolio and dynamic blocks; portfolio uses its grid; dynamic its EWMA', () => {
+    const e = minimalExperiment();
+    e.scenario.exchanges[0]!.portfolioMargin = { moves: [-0.02, 0.02] };
+    e.scenario.exchanges[0]!.dynamicMargin = { referenceAnnualVol: 0.6 };
+    const world = (model: 'tiered' | 'portfolio' | 'dynamic') => {
+      e.scenario.exchanges[0]!.marginModel = model;
+      const exp = parseExperiment(e, 'models');
+      return worldFor(exp, buildGraph(exp), 0);
+    };
+    expect([world('tiered').exchangePortfolio[0], world('tiered').exchangeDynamic[0]]).toEqual([0, 0]);
+    expect([world('portfolio').exchangePortfolio[0], world('portfolio').exchangeDynamic[0]]).toEqual([1, 0]);
+    expect([world('dynamic').exchangePortfolio[0], world('dynamic').exchangeDynamic[0]]).toEqual([0, 1]);
+  });
+});

@@ -202,6 +202,10 @@ export const PerpExchange = z.strictObject({
     })
     .default({ interestRatePer8h: 0.0001, premiumClampPer8h: 0.0005, capPerHour: 0.04 }),
   markets: z.array(PerpMarket).min(1),
+  marginModel: z
+    .enum(['tiered', 'portfolio', 'dynamic'])
+    .optional()
+    .describe('which margin model applies (default: portfolio if portfolioMargin is given, else tiered, scaled by dynamicMargin if given); lets a sweep switch models while every block stays declared'),
   portfolioMargin: z
     .strictObject({
       moves: z.array(z.number().gt(-1)).min(1).describe('price-move fractions of the grid, e.g. [-0.16, -0.12, …, 0.16] (Deribit: ±16% in 9 buckets)'),

@@ -135,6 +135,8 @@ export function validateSemantics(exp: Experiment): InputIssue[] {
 
   // --- exchanges: funds, backstops, markets, margin tiers, collateral ---------------------
   s.exchanges.forEach((ex, e) => {
+    if (ex.marginModel === 'portfolio' && !ex.portfolioMargin) add(`scenario.exchanges.${e}.marginModel`, 'portfolio', 'expected a portfolioMargin block to go with it');
+    if (ex.marginModel === 'dynamic' && !ex.dynamicMargin) add(`scenario.exchanges.${e}.marginModel`, 'dynamic', 'expected a dynamicMargin block to go with it');
     ex.collateralAssets.forEach((c, k) => {
       const at = `scenario.exchanges.${e}.collateralAssets.${k}`;
       if (!assetIndex.has(c.asset)) add(`${at}.asset`, c.asset, `no asset with this symbol in scenario.assets (known: ${assetList})`);

@@ -430,7 +430,9 @@ function marginModels(exp: Experiment, graph: DependencyGraph, nExchanges: numbe
   const dtYears = exp.stepSeconds / SECONDS_PER_YEAR;
   for (const x of s.exchanges) {
     const xi = denseId(graph, 'protocol', x.id);
-    const pm = x.portfolioMargin;
+    // An explicit marginModel picks one block; without it, whichever blocks are given apply.
+    const model = x.marginModel ?? (x.portfolioMargin ? 'portfolio' : x.dynamicMargin ? 'dynamic' : 'tiered');
+    const pm = model === 'portfolio' ? x.portfolioMargin : undefined;
     if (pm) {
       m.exchangePortfolio[xi] = 1;
       m.exchangeGridDown[xi] = Math.min(0, ...pm.moves);
@@ -461,7 +463,7 @@ function marginModels(exp: Experiment, graph: DependencyGraph, nExchanges: numbe
       m.exchangeOiThreshold[xi] = x.openInterestSurcharge.aboveInitialMultiple;
       m.exchangeOiPerMultiple[xi] = x.openInterestSurcharge.perMultiple;
     }
-    const dm = x.dynamicMargin;
+    const dm = model === 'dynamic' || x.marginModel === undefined ? x.dynamicMargin : undefined;
     if (dm) {
       m.exchangeDynamic[xi] = 1;
       m.exchangeEwmaLambda[xi] = dm.lambda;
