@@ -334,6 +334,60 @@ describe('the loss waterfall', () => {
   });
 });
 
+describe('socialization through the funding rate (Drift)', () => {
+  const book = (withH: boolean) =>
+    handWorld({
+      assets: [
+        { symbol: 'BTC', price: 100, depthUsd: 7.04e6, impactCoefficient: 0.2 },
+        { symbol: 'ETH', price: 100, depthUsd: 1e12, impactCoefficient: 0.1 },
+      ],
+      fundUsd: 100,
+      makerCollateralUsd: 1000,
+      liquidatorCollateralUsd: null,
+      socialization: 'funding-index',
+      traders: [
+        { id: 'F', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 800, leverage: 10 },
+        { id: 'G', marginMode: 'isolated', positions: [{ asset: 'ETH', side: 'long' }], collateralUsd: 2000, leverage: 5 },
+        ...(withH ? [{ id: 'H', marginMode: 'isolated' as const, positions: [{ asset: 'BTC', side: 'long' as const }], collateralUsd: 400, leverage: 5 }] : []),
+      ],
+    });
+
+  it('Charges every open position in the bankrupt account\'s market pro rata to size, losers too, and not other markets', () => {
+    // As the haircut case, plus H long 20 BTC; the maker holds −100 BTC and −100 ETH. ETH at 125:
+    // the maker's equity 1000 + 100·12 − 100·25 = −300 ≤ 0, so nobody can be ADL'd. BTC at 88: F
+    // sells 80 to the maker at 87.9912 (depth 7.04M, λ 0.2, dx 0.001) → cash −160.704; the fund pays
+    // 100; the other 60.704 is charged to the BTC positions still open: maker −20 and H +20, 40 units →
+    // 1.5176 per unit, 30.352 each, as a lower quote. G, long ETH with the only unrealized profit, pays
+    // nothing (a haircut would have taken all of it from G).
+    const w = book(true);
+    const [f, g, h] = [accountOf(w, 0), accountOf(w, 1), accountOf(w, 2)];
+    const quoteBefore = w.posQuote[w.posStart[h]!]!;
+    setPrice(w, 'ETH', 125);
+    setPrice(w, 'BTC', 88);
+    expect(liquidateAccount(w, f)).toBe(true);
+    expect(eventsOf(w, EventKindCode.adl)).toHaveLength(0);
+    const [social] = eventsOf(w, EventKindCode.socialized_loss);
+    expect(social!.amountUsd).toBeCloseTo(60.704, 9);
+    expect(w.posQuote[w.posStart[h]!]! - quoteBefore).toBeCloseTo(-30.352, 9);
+    expect(cash(w, g)).toBe(2000);
+    expect(cash(w, f)).toBeCloseTo(0, 9);
+    expect(w.acc.socializedLossUsd[0]).toBeCloseTo(60.704, 9);
+    checkInvariants(w);
+  });
+
+  it('With no position left open in that market, the loss stays uncovered', () => {
+    // Without H, the maker's −80 BTC is closed by F's sale: nothing is open in BTC to charge.
+    const w = book(false);
+    const f = accountOf(w, 0);
+    setPrice(w, 'ETH', 125);
+    setPrice(w, 'BTC', 88);
+    expect(liquidateAccount(w, f)).toBe(true);
+    expect(eventsOf(w, EventKindCode.socialized_loss)).toHaveLength(0);
+    expect(w.acc.uncoveredBadDebtUsd[0]).toBeCloseTo(60.704, 9);
+    checkInvariants(w);
+  });
+});
+
 describe('the backstop vault', () => {
   it('Takes over an account below 2/3 of maintenance at mark, with its remaining collateral', () => {
     // C = 1000, q = 100 long at 100. At 93: E = 300, MM = 465, 2/3·MM = 310 → vault takeover.

@@ -128,6 +128,7 @@ const exchangeArb = (nAssets: number) =>
     tiers: fc.array(tierArb, { minLength: nAssets, maxLength: nAssets }),
     mode: fc.constantFrom('partial' as const, 'full' as const),
     adlRanking: fc.constantFrom('pnl-leverage' as const, 'random-start' as const, 'pro-rata' as const, 'risk-pro-rata' as const),
+    socialization: fc.constantFrom('haircut' as const, 'funding-index' as const),
     penaltyFraction: real(0, 0.05),
     partialMinNotionalUsd: fc.oneof(fc.constant(0), logReal(1, 1e4)),
     maxRoundsPerStep: fc.integer({ min: 1, max: 20 }),
@@ -244,6 +245,7 @@ function toExperiment(g: Draw): ExperimentInput {
       insuranceFund: `fund${e}`,
       liquidation: { mode: x.mode, penaltyFraction: x.penaltyFraction, partialMinNotionalUsd: x.partialMinNotionalUsd, maxRoundsPerStep: x.maxRoundsPerStep },
       adl: { ranking: x.adlRanking },
+      socialization: x.socialization,
       markets,
     };
     if (x.funding) exchange.funding = x.funding;

@@ -194,6 +194,10 @@ export const PerpExchange = z.strictObject({
         ),
     })
     .default({ ranking: 'pnl-leverage' }),
+  socialization: z
+    .enum(['haircut', 'funding-index'])
+    .default('haircut')
+    .describe('haircut: on the unrealized profit of accounts with open positions (Hyperliquid); funding-index: charged to every open position of the bankrupt account\'s markets pro rata to size, as a shift of the cumulative funding rate (Drift)'),
   funding: z
     .strictObject({
       interestRatePer8h: z.number().default(0.0001),

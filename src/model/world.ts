@@ -206,6 +206,8 @@ export interface World {
   readonly fundingInterestPer8h: Float64Array;
   readonly fundingClampPer8h: Float64Array;
   readonly fundingCapPerHour: Float64Array;
+  /** 1 when the exchange socializes losses through the funding rate (Drift), 0 for a profit haircut. */
+  readonly socializeByFunding: Uint8Array;
   /**
    * Portfolio margin per exchange (1 = on): requirement = max(worst grid loss, tailWeight × worst
    * tail loss, netDeltaFraction × Σ|net delta|) over co-movement groups, for linear books in closed
@@ -979,6 +981,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
   const fundingInterestPer8h = new Float64Array(nExchanges);
   const fundingClampPer8h = new Float64Array(nExchanges);
   const fundingCapPerHour = new Float64Array(nExchanges);
+  const socializeByFunding = new Uint8Array(nExchanges);
   for (const x of s.exchanges) {
     const xi = denseId(graph, 'protocol', x.id);
     exchangeFund[xi] = denseId(graph, 'fund', x.insuranceFund);
@@ -991,6 +994,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     fundingInterestPer8h[xi] = x.funding.interestRatePer8h;
     fundingClampPer8h[xi] = x.funding.premiumClampPer8h;
     fundingCapPerHour[xi] = x.funding.capPerHour;
+    socializeByFunding[xi] = x.socialization === 'funding-index' ? 1 : 0;
   }
 
   // Margin models beyond the tiers: portfolio (scenario grid, linear books) and dynamic (EWMA).
@@ -1123,6 +1127,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     fundingInterestPer8h,
     fundingClampPer8h,
     fundingCapPerHour,
+    socializeByFunding,
     ...margin,
     exchangeHasLiquidators,
     makerStart: roles.makerStart,

@@ -48,8 +48,50 @@ export function settleShortfall(w: World, a: number, cause: number): number {
     }
   }
   const rest = shortfall - payout;
-  if (rest > 0) socializeLoss(w, a, rest, badDebt);
+  if (rest > 0) {
+    if (w.socializeByFunding[x] === 1) socializeThroughFunding(w, a, rest, badDebt);
+    else socializeLoss(w, a, rest, badDebt);
+  }
   return shortfall;
+}
+
+/**
+ * Drift's socialization (DOMAIN.md, "Drift (protocol-v2)"): the shortfall is charged to every open
+ * position in the markets the bankrupt account traded, pro rata to its size, as a shift of the
+ * cumulative funding rate — here applied at once to each position's quote (bankruptcies are rare, so
+ * an eager pass costs less than a second index on every mark). Split evenly over those markets that
+ * still have open positions; the settlement pool pays the account, and the positions' value falls by
+ * as much. Unlike the haircut, losers pay too, and the charge can push an account under water.
+ */
+export function socializeThroughFunding(w: World, a: number, amountUsd: number, cause: number): void {
+  const x = w.accountExchange[a]!;
+  let markets = 0;
+  for (let p = w.posStart[a]!; p < w.posStart[a + 1]!; p++) if (openQty(w, w.posMarket[p]!) > 0) markets++;
+  if (markets === 0) {
+    w.acc.uncoveredBadDebtUsd[x] = w.acc.uncoveredBadDebtUsd[x]! + amountUsd;
+    return;
+  }
+  for (let p = w.posStart[a]!; p < w.posStart[a + 1]!; p++) {
+    const m = w.posMarket[p]!;
+    const gross = openQty(w, m);
+    if (!(gross > 0)) continue;
+    const perUnit = amountUsd / markets / gross;
+    for (let i = w.marketPosStart[m]!; i < w.marketPosStart[m + 1]!; i++) {
+      const q = w.posQty[w.marketPositions[i]!]!;
+      if (q !== 0) w.posQuote[w.marketPositions[i]!] = w.posQuote[w.marketPositions[i]!]! - Math.abs(q) * perUnit;
+    }
+  }
+  w.ledger.transfer(w.poolHolderStart + x, a, amountUsd);
+  w.acc.socializedLossUsd[x] = w.acc.socializedLossUsd[x]! + amountUsd;
+  w.events.push(w.step, w.round, EventKindCode.socialized_loss, x, a, -1, 0, 0, amountUsd, cause);
+  w.marksStale = true;
+}
+
+/** Σ |qty| of market m's open positions. */
+function openQty(w: World, m: number): number {
+  let gross = 0;
+  for (let i = w.marketPosStart[m]!; i < w.marketPosStart[m + 1]!; i++) gross += Math.abs(w.posQty[w.marketPositions[i]!]!);
+  return gross;
 }
 
 /**
