@@ -5,14 +5,14 @@
 // market — the fire sale that reaches every venue marking that asset. A borrower left with no
 // collateral has its debt written off as the reserve deficit; the safety module covers what it can.
 // Prices are the reserves' oracles (what the protocol believes); trades fill at market.
-import { OracleSource, Status, type World } from '../../model/world.ts';
-import { quoteVenue, tradeOnVenue, venuePrice } from '../venueMarket.ts';
+import { Status, type World } from '../../model/world.ts';
 import { refreshOracles } from './updateOracles.ts';
 import { collateralHolder, type LendingState } from '../../model/lending.ts';
 import { EventKindCode } from '../record.ts';
 import { healthFactor, quoteLiquidation } from '../../lending/aave.ts';
 import { mintAndSellToCover, type MintAndSellResult } from '../../model/derived.ts';
-import { quoteFill, tradeIntoMarket } from '../market.ts';
+import { tradeIntoMarket } from '../market.ts';
+import { noteTrade, quoteWhereOraclePrices, sellUnits, tradePrice, tradeWhereOraclePrices } from '../spot.ts';
 import { priceCause } from '../causes.ts';
 import { chainCongested, chainHasRoom, useChain } from '../chains.ts';
 
@@ -55,40 +55,6 @@ function repay(w: World, b: number, debtQty: number, payer: number): number {
   L.units.transfer(L.externalUnitHolder[L.reserveAsset[dr]!]!, L.liquidityHolder[dr]!, debtQty);
   L.borrowerDebtQty[b] = L.borrowerDebtQty[b]! - debtQty;
   return costUsd;
-}
-
-/** True when reserve r is priced from a venue market of its own (then its collateral trades there). */
-function onVenue(w: World, r: number): boolean {
-  return w.oracleSource[w.lending.reserveOracle[r]!] === OracleSource.venue;
-}
-
-/** Average price (USD) a sale of `qty` units of reserve r's asset would fetch now. */
-function quoteCollateralSale(w: World, r: number, qty: number): number {
-  const L = w.lending;
-  return onVenue(w, r) ? quoteVenue(w, L.reserveOracle[r]!, qty) : quoteFill(w, L.reserveAsset[r]!, qty);
-}
-
-/**
- * Sells `qty` units of reserve r's asset held by unit holder `from` for USD paid to ledger holder
- * `to`, walking the impact curve of where the reserve is priced: the asset's shared market, or the
- * venue's own market when the reserve's oracle reads one. Returns the proceeds.
- */
-function sellCollateral(w: World, r: number, from: number, to: number, qty: number): number {
-  const L = w.lending;
-  const asset = L.reserveAsset[r]!;
-  const price = onVenue(w, r) ? tradeOnVenue(w, L.reserveOracle[r]!, qty) : tradeIntoMarket(w, asset, qty);
-  const proceeds = qty * price;
-  L.units.transfer(from, L.externalUnitHolder[asset]!, qty);
-  w.ledger.transfer(L.externalCashHolder, to, proceeds);
-  // Marks read these markets: what was marked before this sale is stale now.
-  w.marksStale = true;
-  return proceeds;
-}
-
-/** Records `event` as the latest trade where reserve r is priced (the cause of what that price does next). */
-function noteSale(w: World, r: number, event: number): void {
-  if (onVenue(w, r)) w.venueLastTradeEvent[w.lending.reserveOracle[r]!] = event;
-  else w.assetLiquidationEvent[w.lending.reserveAsset[r]!] = event;
 }
 
 /**
@@ -151,11 +117,11 @@ export function respondToHealthCalls(w: World): void {
       const qty = sUsd / reservePrice(w, cr);
       const wallet = L.borrowerWallet[b]!;
       useChain(w, p);
-      const proceeds = sellCollateral(w, cr, collateralHolder(b), wallet, qty);
+      const proceeds = sellUnits(w, L.reserveOracle[cr]!, collateralHolder(b), wallet, qty);
       const repayQty = Math.min(proceeds / w.market[L.reserveAsset[dr]!]!, L.borrowerDebtQty[b]!);
       if (repayQty > 0) repay(w, b, repayQty, wallet);
       const id = w.events.push(w.step, 0, EventKindCode.deleverage, p, account, asset, -qty, proceeds / qty, proceeds, call);
-      noteSale(w, cr, id);
+      noteTrade(w, L.reserveOracle[cr]!, id);
     }
   }
 }
@@ -252,9 +218,9 @@ function liquidateBorrower(w: World, b: number): boolean {
   if (w.acc.cascadeRounds[p]! < w.round + 1) w.acc.cascadeRounds[p] = w.round + 1;
   const event = w.events.push(w.step, w.round, EventKindCode.liquidation, p, account, collAsset, -seizedQty, collPrice, q.debtRepaidUsd, cause);
   // The liquidator sells what it seized at once: the fire sale every venue on this asset sees.
-  const proceeds = sellCollateral(w, cr, inventory, L.liquidatorCashHolder[k]!, liquidatorQty);
+  const proceeds = sellUnits(w, L.reserveOracle[cr]!, inventory, L.liquidatorCashHolder[k]!, liquidatorQty);
   const sale = w.events.push(w.step, w.round, EventKindCode.unwind, p, account, collAsset, -liquidatorQty, liquidatorQty > 0 ? proceeds / liquidatorQty : 0, proceeds, event);
-  noteSale(w, cr, sale);
+  noteTrade(w, L.reserveOracle[cr]!, sale);
   // Aave v3.3: a borrower left with no collateral has its remaining debt written off.
   if (!(collateralQty(L, b) > DUST * collQty)) writeOffDeficit(w, b, event);
   return true;
@@ -269,7 +235,7 @@ function liquidationPays(w: World, hf: number, debtUsd: number, collUsd: number,
   const q = quoteLiquidation(hf, debtUsd, collUsd, wantedUsd, L.liquidationBonus[cr]!, L.protocolFee[cr]!, L.rules[l]!, L.quote);
   if (!(q.debtRepaidUsd > 0) || q.debtRepaidUsd > wantedUsd * (1 + 1e-12)) return false;
   const qty = q.liquidatorCollateralUsd / reservePrice(w, cr);
-  const proceeds = qty * quoteCollateralSale(w, cr, qty);
+  const proceeds = qty * quoteWhereOraclePrices(w, L.reserveOracle[cr]!, qty);
   const cost = (q.debtRepaidUsd / reservePrice(w, dr)) * w.market[L.reserveAsset[dr]!]!;
   return proceeds >= cost;
 }
@@ -401,7 +367,6 @@ export function manipulateMarkets(w: World): void {
     const dr = L.borrowerDebtReserve[b]!;
     const asset = L.reserveAsset[cr]!;
     const o = L.reserveOracle[cr]!;
-    const venue = onVenue(w, cr);
     const wallet = L.borrowerWallet[b]!;
     const p = L.marketProtocol[L.borrowerMarket[b]!]!;
     const account = w.nAccounts + b;
@@ -410,20 +375,19 @@ export function manipulateMarkets(w: World): void {
     let bought = 0;
     for (let k = 0; k < PUMP_SLICES && remaining > 0; k++) {
       const slice = remaining / (PUMP_SLICES - k);
-      let qty = slice / (venue ? venuePrice(w, o) : w.market[asset]!);
+      let qty = slice / tradePrice(w, o);
       // Buying walks the price up: scale the slice so that it never costs more than what is left.
-      const quoted = qty * (venue ? quoteVenue(w, o, -qty) : quoteFill(w, asset, -qty));
+      const quoted = qty * quoteWhereOraclePrices(w, o, -qty);
       if (quoted > remaining) qty *= remaining / quoted;
-      const price = venue ? tradeOnVenue(w, o, -qty) : tradeIntoMarket(w, asset, -qty);
-      const cost = qty * price;
+      const cost = qty * tradeWhereOraclePrices(w, o, -qty);
       w.ledger.transfer(wallet, L.externalCashHolder, cost);
       L.units.transfer(L.externalUnitHolder[asset]!, collateralHolder(b), qty);
       remaining -= cost;
       spent += cost;
       bought += qty;
     }
-    const pumped = w.events.push(w.step, 0, EventKindCode.manipulation, -1, account, asset, bought, venue ? venuePrice(w, o) : w.market[asset]!, spent, -1);
-    noteSale(w, cr, pumped);
+    const pumped = w.events.push(w.step, 0, EventKindCode.manipulation, -1, account, asset, bought, tradePrice(w, o), spent, -1);
+    noteTrade(w, o, pumped);
     const m = L.borrowerManipulator[b]!;
     if (L.manipulationEvent[m]! < 0) L.manipulationEvent[m] = pumped;
     w.marksStale = true;

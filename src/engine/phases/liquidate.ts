@@ -8,12 +8,12 @@
 // stop when nobody is liquidatable or at the exchange's round limit; their count is the depth.
 // Lending markets liquidate in the same rounds (phases/lending.ts), so a fire sale of collateral
 // and the perp liquidations it triggers belong to one cascade.
-import { OracleSource, Status, LiquidationMode, type World } from '../../model/world.ts';
-import { tradeOnVenue } from '../venueMarket.ts';
+import { Status, LiquidationMode, type World } from '../../model/world.ts';
+import { noteTrade, sellUnits } from '../spot.ts';
 import { EventKindCode } from '../record.ts';
 import { applyFill, bankruptcyPrice, effectiveLeverage, hasPositions, markAccount, markPrice, positionIn } from '../accounts.ts';
 import { BookSide, tradeIntoBook } from '../book.ts';
-import { quoteFill, tradeIntoMarket } from '../market.ts';
+import { quoteFill } from '../market.ts';
 import { causeFor } from '../causes.ts';
 import { autoDeleverage, fundBalance, payIntoFund, settleShortfall } from './settleLosses.ts';
 import { refreshOracles } from './updateOracles.ts';
@@ -66,28 +66,18 @@ function queueLiquidatable(w: World, round: number): number {
  */
 function sellPerpCollateral(w: World, a: number, cause: number): boolean {
   const x = w.accountExchange[a]!;
-  const L = w.lending;
   let sold = false;
   for (let k = w.collStart[a]!; k < w.collStart[a + 1]!; k++) {
     const holder = w.collHolder[k]!;
     const qty = w.units.qty[holder]!;
     if (!(qty > 0)) continue;
     const o = w.collOracle[k]!;
-    const asset = w.oracleAsset[o]!;
-    const venue = w.oracleSource[o] === OracleSource.venue;
-    const price = venue ? tradeOnVenue(w, o, qty) : tradeIntoMarket(w, asset, qty);
-    const proceeds = qty * price;
-    w.units.transfer(holder, L.externalUnitHolder[asset]!, qty);
-    w.ledger.transfer(L.externalCashHolder, a, proceeds);
-    const id = w.events.push(w.step, w.round, EventKindCode.unwind, x, a, asset, -qty, price, proceeds, cause);
-    if (venue) w.venueLastTradeEvent[o] = id;
-    else w.assetLiquidationEvent[asset] = id;
+    const proceeds = sellUnits(w, o, holder, a, qty);
+    const id = w.events.push(w.step, w.round, EventKindCode.unwind, x, a, w.oracleAsset[o]!, -qty, proceeds / qty, proceeds, cause);
+    noteTrade(w, o, id);
     sold = true;
   }
-  if (sold) {
-    w.marksStale = true;
-    markAccount(w, a);
-  }
+  if (sold) markAccount(w, a);
   return sold;
 }
 
