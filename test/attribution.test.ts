@@ -11,6 +11,7 @@ import { attribute, attributionOrigins, causeChainDepth } from '../src/engine/at
 import { CHANNELS, EventKindCode } from '../src/engine/record.ts';
 import type { World } from '../src/model/world.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
+import { uncorrelatedRegimes } from './fixtures/regimes.ts';
 
 /**
  * Market A lends USDC against stETH (4× loops, HF 1.1); market B lends ETH against stETH (12×
@@ -34,8 +35,7 @@ function twoMarkets(pressureImpact: number): ExperimentInput {
       market: { depthUsd: 100_000_000, impact: 'linear', impactCoefficient: 0.01, resilienceHalfLifeSeconds: 3_600, permanentShare: 0 },
     },
   );
-  const id4 = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]];
-  s.regimes = { calm: { correlation: id4 }, stress: { correlation: id4 }, switching: { kind: 'none' } };
+  s.regimes = uncorrelatedRegimes(4);
   s.shocks = [{ id: 'eth-crash', asset: 'ETH', totalReturn: -0.2, startStep: 2, overSteps: 1 }];
   s.oracles.push(
     { id: 'usdc-feed', asset: 'USDC', source: 'fundamental' },

@@ -11,6 +11,7 @@ import { checkInvariants } from '../src/engine/invariants.ts';
 import { EventKindCode } from '../src/engine/record.ts';
 import type { World } from '../src/model/world.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
+import { uncorrelatedRegimes } from './fixtures/regimes.ts';
 
 /**
  * Two BTC longs at 5×, 10,000 USD of collateral each, half of it in USDe, which the exchange counts at
@@ -27,8 +28,7 @@ function usdeExperiment(oracle: 'usde-venue' | 'usde-index', shock: number): Exp
     volatilityAnnual: 0,
     market: { depthUsd: 1_000_000_000, impact: 'linear', impactCoefficient: 0.01, resilienceHalfLifeSeconds: 600, permanentShare: 0 },
   });
-  const id3 = [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
-  s.regimes = { calm: { correlation: id3 }, stress: { correlation: id3 }, switching: { kind: 'none' } };
+  s.regimes = uncorrelatedRegimes(3);
   s.shocks = [{ id: 'crash', asset: 'BTC', totalReturn: shock, startStep: 2, overSteps: 1 }];
   s.oracles.push(
     { id: 'usde-index', asset: 'USDe' },

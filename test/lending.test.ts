@@ -17,6 +17,7 @@ import { attribute, attributionOrigins } from '../src/engine/attribution.ts';
 import { CHANNELS } from '../src/engine/record.ts';
 import type { World } from '../src/model/world.ts';
 import { lendingExperiment, type Options } from './fixtures/lendingExperiment.ts';
+import { uncorrelatedRegimes } from './fixtures/regimes.ts';
 
 function run(o: Options): World {
   const exp = parseExperiment(lendingExperiment(o), 'lending test');
@@ -178,8 +179,7 @@ describe('liquid-staking token (derived asset) on a lending market', () => {
       derived: { kind: 'liquidStaking', underlying: 'ETH', pegHalfLifeSeconds: 600, pegVolatilityAnnual: 0, stressDiscount: 0.06, pressureImpact },
       market: { depthUsd: 2_000_000, impact: 'linear', impactCoefficient: 0.05, resilienceHalfLifeSeconds: 3_600, permanentShare: 0.5 },
     });
-    const id4 = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]];
-    s.regimes = { calm: { correlation: id4 }, stress: { correlation: id4 }, switching: { kind: 'scripted', toStressAtStep: 1 } };
+    s.regimes = uncorrelatedRegimes(4, { kind: 'scripted', toStressAtStep: 1 });
     s.oracles.push({ id: 'steth-oracle', asset: 'stETH', source: 'fundamental' });
     s.lendingMarkets![0]!.reserves = [
       // Aave v3 e-mode style parameters for an ETH-correlated pair: LTV 93%, threshold 95%, bonus 1%.
@@ -282,8 +282,7 @@ describe('bridged collateral: the bridge fails', () => {
       derived: { kind: 'bridged', underlying: 'BTC', bridge: 'btc-bridge' },
       market: { depthUsd: 50_000_000, impact: 'linear', impactCoefficient: 0.01, resilienceHalfLifeSeconds: 300, permanentShare: 0 },
     });
-    const id4 = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]];
-    s.regimes = { calm: { correlation: id4 }, stress: { correlation: id4 }, switching: { kind: 'none' } };
+    s.regimes = uncorrelatedRegimes(4);
     s.oracles.push({ id: 'wbtc-oracle', asset: 'wBTC' });
     s.lendingMarkets![0]!.reserves[0] = { asset: 'wBTC', oracle: 'wbtc-oracle', ltv: 0.8, liquidationThreshold: 0.825, liquidationBonus: 1.05 };
     Object.assign(s.traders.find((c) => c.id === 'loopers')!, { collateral: 'wBTC' });
@@ -358,8 +357,7 @@ describe('oracle manipulation on a venue market (the Mango Markets pattern)', ()
       volatilityAnnual: 0,
       market: { depthUsd: 500_000_000, impact: 'linear', impactCoefficient: 0.01, resilienceHalfLifeSeconds: 600, permanentShare: 0 },
     });
-    const id4 = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]];
-    s.regimes = { calm: { correlation: id4 }, stress: { correlation: id4 }, switching: { kind: 'none' } };
+    s.regimes = uncorrelatedRegimes(4);
     s.oracles.push(
       { id: 'mngo-index', asset: 'MNGO' },
       {
@@ -411,7 +409,7 @@ describe('oracle manipulation on a venue market (the Mango Markets pattern)', ()
     const w = run2(mango('mngo-venue'));
     const L = w.lending;
     // Borrowed about 0.8 × 1.9× the pumped value; the collateral is worth ~10–40M MNGO × 0.03 again.
-    const loss = w.totals.badDebtUsd[LEND]! + lendingLoss(w);
+    const loss = w.totals.badDebtUsd[LEND]! + lendingInsolventDebtUsd(w);
     expect(loss).toBeGreaterThan(100_000);
     const t = attribute(w);
     for (let r = 0; r < t.rows; r++) {
@@ -424,7 +422,7 @@ describe('oracle manipulation on a venue market (the Mango Markets pattern)', ()
   it('the same pump against a broad-market oracle moves nothing and leaves no loss', () => {
     const w = run2(mango('mngo-index'));
     expect(w.totals.badDebtUsd[LEND]).toBe(0);
-    expect(lendingLoss(w)).toBe(0);
+    expect(lendingInsolventDebtUsd(w)).toBe(0);
     // It borrowed against what it paid for, at the (barely moved) market price: 0.8 × 1.3M USD. The
     // 1M purchase moves a 500M-deep market by 1M/500M × 0.01 = 0.002%: the 10M tokens it already
     // held gain about 0.002% × 300k ≈ 6 USD on paper, the tokens bought are worth about what they cost.
@@ -433,10 +431,6 @@ describe('oracle manipulation on a venue market (the Mango Markets pattern)', ()
     expect(borrow.amountUsd).toBeLessThan(0.8 * 1_300_050);
   });
 });
-
-function lendingLoss(w: World): number {
-  return lendingInsolventDebtUsd(w);
-}
 
 function experimentOriginsOf(w: World): string[] {
   return attributionOrigins([], [], w.lending.manipulatorIds);
@@ -475,8 +469,7 @@ describe('governance token minted to cover a deficit', () => {
       volatilityAnnual: 0,
       market: { depthUsd: 1_000_000, impact: 'linear', impactCoefficient: 0.1, resilienceHalfLifeSeconds: 600, permanentShare: 1 },
     });
-    const id4 = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]];
-    e.scenario.regimes = { calm: { correlation: id4 }, stress: { correlation: id4 }, switching: { kind: 'none' } };
+    e.scenario.regimes = uncorrelatedRegimes(4);
     e.scenario.lendingMarkets![0]!.governanceToken = { asset: 'GOV' };
     const w = run2(e);
     const uncovered = 30_000 - 16_000 / 1.05 - 5_000;
