@@ -521,14 +521,17 @@ function roleIndex(drafts: AccountDraft[], nExchanges: number) {
  * Builds the initial state of one run. Trader draws use the `init` stream only, so a change of a
  * price or behaviour parameter never changes who holds what at step 0.
  */
-export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSeeds): World {
-  const s = exp.scenario;
-  const dt = exp.stepSeconds;
+type Scenario = Experiment['scenario'];
+
+// buildWorld is split into the stages below. Besides readability, this keeps each function small
+// enough for V8 to optimize cheaply: as one 700-line function it was re-optimized by TurboFan
+// several times per sweep at ~200 ms and tens of MB of compiler memory each, which alone made a
+// 10,000-run sweep's peak RSS exceed a 100-run sweep's (see the README, "Bounded memory").
+
+/** Assets: the price process, market impact, and the parameters of derived tokens. */
+function buildAssets(s: Scenario, graph: DependencyGraph, dt: number) {
   const dtYears = dt / SECONDS_PER_YEAR;
   const nAssets = s.assets.length;
-  const init = makeStream(seeds.init);
-
-  // Assets and the price process.
   const initialPrice = new Float64Array(nAssets);
   const impactModel = new Uint8Array(nAssets);
   const impactCoefficient = new Float64Array(nAssets);
@@ -571,7 +574,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     const d = a.derived;
     if (!d) continue;
     const i = denseId(graph, 'asset', a.symbol);
-    // Tokens backed by an account's equity: the account is known once accounts are built (below).
+    // Tokens backed by an account's equity: the account is known once accounts are built.
     if (d.kind === 'vaultShare') {
       derivedKind[i] = DerivedKind.vaultShare;
       continue;
@@ -594,15 +597,33 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     pegStressDiscount[i] = d.stressDiscount;
     pegPressureImpact[i] = d.pressureImpact;
   }
-  const chol = (m: number[][], path: string): Float64Array => {
-    const l = cholesky(m);
-    if (!l) throw new Error(`${path} is not positive definite (validation should have caught this)`);
-    return l;
+  return {
+    nAssets,
+    initialPrice,
+    impactModel,
+    impactCoefficient,
+    depthUsd,
+    permanentShare,
+    temporaryDecayPerStep,
+    driftPerStep,
+    volPerStep,
+    jumpLambdaPerStep,
+    jumpMean,
+    jumpStd,
+    derivedUnderlying,
+    peg,
+    pegReversionPerStep,
+    pegVolPerStep,
+    pegStressDiscount,
+    pegPressureImpact,
+    derivedKind,
+    derivedBridge,
   };
-  const sw = s.regimes.switching;
-  const perStep = (ratePerHour: number) => 1 - Math.exp(-ratePerHour * (dt / 3600));
+}
 
-  // Oracles.
+/** Oracles, their history ring buffers, venue-local markets, and each protocol's chain. */
+function buildOracles(s: Scenario, graph: DependencyGraph, dt: number, initialPrice: Float64Array) {
+  const nAssets = s.assets.length;
   const nOracles = s.oracles.length;
   const oracleAsset = new Int32Array(nOracles);
   const oracleSource = new Uint8Array(nOracles);
@@ -623,16 +644,11 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     l.reserves.forEach((r) => protocolChain[s.exchanges.length + i]! >= 0 && chainLatency.set(r.oracle, s.chains[protocolChain[s.exchanges.length + i]!]!.oracleLatencySteps)),
   );
   // Venue-local markets of `venue` oracles (unused slots keep depth 0).
-  const venue = {
-    model: new Uint8Array(nOracles),
-    coefficient: new Float64Array(nOracles),
-    depthUsd: new Float64Array(nOracles),
-    permanentShare: new Float64Array(nOracles),
-    decayPerStep: new Float64Array(nOracles),
-    permanent: new Float64Array(nOracles),
-    temporary: new Float64Array(nOracles),
-    lastTradeEvent: new Int32Array(nOracles).fill(-1),
-  };
+  const venueModel = new Uint8Array(nOracles);
+  const venueCoefficient = new Float64Array(nOracles);
+  const venueDepthUsd = new Float64Array(nOracles);
+  const venuePermanentShare = new Float64Array(nOracles);
+  const venueDecayPerStep = new Float64Array(nOracles);
   for (const o of s.oracles) {
     const i = denseId(graph, 'oracle', o.id);
     const a = denseId(graph, 'asset', o.asset);
@@ -640,11 +656,11 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     oracleSource[i] = OracleSource[o.source];
     if (o.venueMarket) {
       const v = o.venueMarket;
-      venue.model[i] = ImpactCode[v.impact];
-      venue.coefficient[i] = v.impactCoefficient;
-      venue.depthUsd[i] = v.depthUsd;
-      venue.permanentShare[i] = v.permanentShare;
-      venue.decayPerStep[i] = Math.pow(0.5, dt / v.resilienceHalfLifeSeconds);
+      venueModel[i] = ImpactCode[v.impact];
+      venueCoefficient[i] = v.impactCoefficient;
+      venueDepthUsd[i] = v.depthUsd;
+      venuePermanentShare[i] = v.permanentShare;
+      venueDecayPerStep[i] = Math.pow(0.5, dt / v.resilienceHalfLifeSeconds);
     }
     oracleLag[i] = o.lagSteps + (chainLatency.get(o.id) ?? 0);
     oracleTwapSteps[i] = o.twapSteps;
@@ -663,9 +679,31 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     oraclePrice[o] = Math.max(p, oracleFloorUsd[o]!);
     oracleHistory.fill(p, o * historyLength, (o + 1) * historyLength);
   }
+  return {
+    nOracles,
+    oracleAsset,
+    oracleSource,
+    oracleLag,
+    oraclePrice,
+    oracleTwapSteps,
+    oracleDeviation,
+    oracleHeartbeatSteps,
+    oracleFloorUsd,
+    oracleFreezeStep,
+    venueModel,
+    venueCoefficient,
+    venueDepthUsd,
+    venuePermanentShare,
+    venueDecayPerStep,
+    oracleHistory,
+    historyLength,
+    assetFirstOracle,
+    protocolChain,
+  };
+}
 
-  // Exchanges and markets.
-  const nExchanges = s.exchanges.length;
+/** Perp markets and their margin tiers (rate and continuity amount per bracket). */
+function buildMarkets(s: Scenario, graph: DependencyGraph) {
   const nMarkets = s.exchanges.reduce((n, x) => n + x.markets.length, 0);
   const marketExchange = new Int32Array(nMarkets);
   const marketAsset = new Int32Array(nMarkets);
@@ -703,11 +741,89 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
       tierMmAmount[k] = tierMmAmount[k - 1]! + lower * (tierMmRate[k]! - tierMmRate[k - 1]!);
     }
   }
-  const tierView = { tierStart, tierUpperUsd, tierImRate, tierImAmount };
-  const initialRequirement = (market: number, notional: number) =>
-    requirementUsd(tierView.tierStart, tierView.tierUpperUsd, tierView.tierImRate, tierView.tierImAmount, market, notional);
+  return { nMarkets, marketExchange, marketAsset, marketOracle, tierStart, tierUpperUsd, tierImRate, tierMmRate, tierImAmount, tierMmAmount, marketOf };
+}
+type Markets = ReturnType<typeof buildMarkets>;
 
-  // Accounts: cohorts in order, then vaults.
+type DirectionalCohort = Extract<Scenario['traders'][number], { kind: 'directional' }>;
+
+/** The accounts of one directional cohort: draws its traders, capped at the venue's leverage. */
+function draftDirectional(
+  c: DirectionalCohort,
+  ctx: { s: Scenario; graph: DependencyGraph; init: Stream; initialPrice: Float64Array; markets: Markets; ci: number; xi: number },
+  drafts: AccountDraft[],
+  walletInitial: number[],
+  netQty: Float64Array,
+): void {
+  const { s, graph, init, initialPrice, markets, ci, xi } = ctx;
+  const tv = markets;
+  const initialRequirement = (market: number, notional: number) =>
+    requirementUsd(tv.tierStart, tv.tierUpperUsd, tv.tierImRate, tv.tierImAmount, market, notional);
+  const specMarkets = c.positions.map((p) => markets.marketOf.get(`${xi}/${denseId(graph, 'asset', p.asset)}`)!);
+  const weightSum = c.positions.reduce((sum, p) => sum + p.weight, 0);
+  // Collateral posted in other assets counts at its weight: the leverage cap uses that margin.
+  const mix = c.collateralMix.map((m) => {
+    const accepted = s.exchanges[xi]!.collateralAssets.find((x) => x.asset === m.asset)!;
+    return { asset: denseId(graph, 'asset', m.asset), oracle: denseId(graph, 'oracle', accepted.oracle), weight: accepted.weight, share: m.share };
+  });
+  const mixShare = mix.reduce((sum, m) => sum + m.share, 0);
+  const marginFactor = 1 - mixShare + mix.reduce((sum, m) => sum + m.share * m.weight, 0);
+  const groups = c.marginMode === 'cross' ? [c.positions.map((_, k) => k)] : c.positions.map((_, k) => [k]);
+  for (let t = 0; t < c.count; t++) {
+    const collateral = drawDistribution(init, c.collateralUsd);
+    const leverage = drawDistribution(init, c.leverage);
+    const wallet = drawDistribution(init, c.walletUsd);
+    const signs = c.positions.map((p) => (p.side === 'long' ? 1 : p.side === 'short' ? -1 : init.uniform() < c.longShare ? 1 : -1));
+    const walletHolder = walletInitial.length;
+    walletInitial.push(wallet);
+    for (const group of groups) {
+      const groupWeight = group.reduce((sum, k) => sum + c.positions[k]!.weight, 0) / weightSum;
+      const accCollateral = collateral * groupWeight;
+      const notionals = group.map((k) => (leverage * collateral * c.positions[k]!.weight) / weightSum);
+      // Leverage draws are capped at the venue maximum: scale the notionals until the initial
+      // requirement fits the collateral (requirement is increasing in notional: bisection).
+      const required = (scale: number) => group.reduce((sum, k, j) => sum + initialRequirement(specMarkets[k]!, notionals[j]! * scale), 0);
+      let scale = 1;
+      const margin = accCollateral * marginFactor;
+      if (required(1) > margin) {
+        let lo = 0;
+        let hi = 1;
+        for (let it = 0; it < 60; it++) {
+          const mid = 0.5 * (lo + hi);
+          if (required(mid) <= margin) lo = mid;
+          else hi = mid;
+        }
+        scale = lo;
+      }
+      const draft: AccountDraft = {
+        exchange: xi,
+        cohort: ci,
+        role: Role.directional,
+        wallet: walletHolder,
+        maxLeverage: 0,
+        collateralUsd: accCollateral * (1 - mixShare),
+        markets: [],
+        qty: [],
+        ...(mix.length > 0
+          ? { coll: mix.map((m) => ({ asset: m.asset, oracle: m.oracle, weight: m.weight, qty: (accCollateral * m.share) / initialPrice[m.asset]! })) }
+          : {}),
+      };
+      group.forEach((k, j) => {
+        const mk = specMarkets[k]!;
+        const q = (signs[k]! * notionals[j]! * scale) / initialPrice[markets.marketAsset[mk]!]!;
+        draft.markets.push(mk);
+        draft.qty.push(q);
+        netQty[mk] = netQty[mk]! + q;
+      });
+      drafts.push(draft);
+    }
+  }
+}
+
+/** Every perp account as a draft: cohorts in order (makers take the other side), then vaults. */
+function draftAccounts(s: Scenario, graph: DependencyGraph, init: Stream, initialPrice: Float64Array, markets: Markets) {
+  const { nMarkets, marketExchange } = markets;
+  const nExchanges = s.exchanges.length;
   const drafts: AccountDraft[] = [];
   const walletInitial: number[] = [];
   const exchangeMarkets = (xi: number) => {
@@ -734,73 +850,11 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
       cohortCallMultiple[ci] = c.marginCall.callBelowMaintenanceMultiple;
       cohortTopUpProbability[ci] = c.marginCall.topUpProbability;
       cohortDeleverageProbability[ci] = c.marginCall.deleverageProbability;
-      const specMarkets = c.positions.map((p) => marketOf.get(`${xi}/${denseId(graph, 'asset', p.asset)}`)!);
-      const weightSum = c.positions.reduce((sum, p) => sum + p.weight, 0);
-      for (let t = 0; t < c.count; t++) {
-        const collateral = drawDistribution(init, c.collateralUsd);
-        const leverage = drawDistribution(init, c.leverage);
-        const wallet = drawDistribution(init, c.walletUsd);
-        const signs = c.positions.map((p) =>
-          p.side === 'long' ? 1 : p.side === 'short' ? -1 : init.uniform() < c.longShare ? 1 : -1,
-        );
-        const walletHolder = walletInitial.length;
-        walletInitial.push(wallet);
-        const groups =
-          c.marginMode === 'cross' ? [c.positions.map((_, k) => k)] : c.positions.map((_, k) => [k]);
-        // Collateral posted in other assets counts at its weight: the leverage cap uses that margin.
-        const mix = c.collateralMix.map((m) => {
-          const accepted = s.exchanges[xi]!.collateralAssets.find((x) => x.asset === m.asset)!;
-          return { asset: denseId(graph, 'asset', m.asset), oracle: denseId(graph, 'oracle', accepted.oracle), weight: accepted.weight, share: m.share };
-        });
-        const mixShare = mix.reduce((sum, m) => sum + m.share, 0);
-        const marginFactor = 1 - mixShare + mix.reduce((sum, m) => sum + m.share * m.weight, 0);
-        for (const group of groups) {
-          const groupWeight = group.reduce((sum, k) => sum + c.positions[k]!.weight, 0) / weightSum;
-          const accCollateral = collateral * groupWeight;
-          const notionals = group.map((k) => (leverage * collateral * c.positions[k]!.weight) / weightSum);
-          // Leverage draws are capped at the venue maximum: scale the notionals until the initial
-          // requirement fits the collateral (requirement is increasing in notional: bisection).
-          const required = (scale: number) =>
-            group.reduce((sum, k, j) => sum + initialRequirement(specMarkets[k]!, notionals[j]! * scale), 0);
-          let scale = 1;
-          const margin = accCollateral * marginFactor;
-          if (required(1) > margin) {
-            let lo = 0;
-            let hi = 1;
-            for (let it = 0; it < 60; it++) {
-              const mid = 0.5 * (lo + hi);
-              if (required(mid) <= margin) lo = mid;
-              else hi = mid;
-            }
-            scale = lo;
-          }
-          const draft: AccountDraft = {
-            exchange: xi,
-            cohort: ci,
-            role: Role.directional,
-            wallet: walletHolder,
-            maxLeverage: 0,
-            collateralUsd: accCollateral * (1 - mixShare),
-            markets: [],
-            qty: [],
-            ...(mix.length > 0
-              ? { coll: mix.map((m) => ({ asset: m.asset, oracle: m.oracle, weight: m.weight, qty: (accCollateral * m.share) / initialPrice[m.asset]! })) }
-              : {}),
-          };
-          group.forEach((k, j) => {
-            const mk = specMarkets[k]!;
-            const q = (signs[k]! * notionals[j]! * scale) / initialPrice[marketAsset[mk]!]!;
-            draft.markets.push(mk);
-            draft.qty.push(q);
-            netQty[mk] = netQty[mk]! + q;
-          });
-          drafts.push(draft);
-        }
-      }
+      draftDirectional(c, { s, graph, init, initialPrice, markets, ci, xi }, drafts, walletInitial, netQty);
     } else if (c.kind === 'basisIssuer') {
       // One delta-neutral account: spot of the hedge asset as collateral, the same notional short.
       const asset = denseId(graph, 'asset', c.hedgeAsset);
-      const mk = marketOf.get(`${xi}/${asset}`)!;
+      const mk = markets.marketOf.get(`${xi}/${asset}`)!;
       const accepted = s.exchanges[xi]!.collateralAssets.find((x) => x.asset === c.hedgeAsset)!;
       const q = -c.backingUsd / initialPrice[asset]!;
       issuerAccount.set(c.id, drafts.length);
@@ -821,7 +875,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
         exchangeHasLiquidators[xi] = 1;
         cohortUnwindShare[ci] = c.unwindSharePerStep;
       }
-      const markets = exchangeMarkets(xi);
+      const ms = exchangeMarkets(xi);
       for (let t = 0; t < c.count; t++) {
         if (c.kind === 'marketMaker') makersOf[xi]!.push(drafts.length);
         drafts.push({
@@ -831,8 +885,8 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
           wallet: -1,
           maxLeverage: c.maxLeverage,
           collateralUsd: c.collateralUsd,
-          markets,
-          qty: markets.map(() => 0),
+          markets: ms,
+          qty: ms.map(() => 0),
         });
       }
     }
@@ -861,7 +915,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     const vaultIndex = denseId(graph, 'vault', vault.id);
     exchangeVaultAccount[xi] = drafts.length;
     takeoverBelowMaintenanceShare[xi] = x.backstop.takeoverBelowMaintenanceShare;
-    const markets = exchangeMarkets(xi);
+    const ms = exchangeMarkets(xi);
     drafts.push({
       exchange: xi,
       cohort: nCohorts + vaultIndex,
@@ -869,12 +923,23 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
       wallet: -1,
       maxLeverage: vault.maxLeverage,
       collateralUsd: vault.initialUsd,
-      markets,
-      qty: markets.map(() => 0),
+      markets: ms,
+      qty: ms.map(() => 0),
     });
   }
+  return {
+    drafts,
+    walletInitial,
+    issuerAccount,
+    exchangeVaultAccount,
+    takeoverBelowMaintenanceShare,
+    cohorts: { exchangeHasLiquidators, cohortCallMultiple, cohortTopUpProbability, cohortDeleverageProbability, cohortUnwindShare },
+  };
+}
 
-  // Tokens backed by an account's equity: which account, and how many tokens.
+/** Tokens backed by an account's equity (vault shares, synthetic dollars): which account, how many tokens. */
+function derivedAccounts(s: Scenario, graph: DependencyGraph, exchangeVaultAccount: Int32Array, issuerAccount: Map<string, number>) {
+  const nAssets = s.assets.length;
   const derivedAccount = new Int32Array(nAssets).fill(-1);
   const derivedSupply = new Float64Array(nAssets);
   const derivedRedeemable = new Uint8Array(nAssets);
@@ -894,8 +959,25 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
       derivedConfidenceDiscount[i] = d.confidenceDiscount;
     }
   }
+  return { derivedAccount, derivedSupply, derivedRedeemable, derivedConfidenceDiscount };
+}
 
-  // Pack accounts and positions.
+/**
+ * Packs the drafts into struct-of-arrays accounts and positions, lays out the ledger's holders
+ * (accounts, wallets, funds, pools, reserves, then lending's), and builds the lending markets.
+ */
+function packAccounts(
+  exp: Experiment,
+  graph: DependencyGraph,
+  init: Stream,
+  initialPrice: Float64Array,
+  markets: Markets,
+  drafts: AccountDraft[],
+  walletInitial: number[],
+) {
+  const s = exp.scenario;
+  const { nMarkets, marketAsset } = markets;
+  const nExchanges = s.exchanges.length;
   const nAccounts = drafts.length;
   const nPositions = drafts.reduce((n, d) => n + d.markets.length, 0);
   const accountExchange = new Int32Array(nAccounts);
@@ -935,7 +1017,6 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
   const collHolder = Int32Array.from(perpCollateral, (_, k) => lendingBuild.perpCollateralHolderStart + k);
   const initialBalances = new Float64Array(lendingHolderStart + lendingBuild.usdInitial.length);
   lendingBuild.usdInitial.forEach((v, i) => (initialBalances[lendingHolderStart + i] = v));
-  const nProtocols = nExchanges + s.lendingMarkets.length;
   let p = 0;
   drafts.forEach((d, a) => {
     accountExchange[a] = d.exchange;
@@ -970,7 +1051,41 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
   const marketPositions = new Int32Array(nPositions);
   const fill = marketPosStart.slice(0, nMarkets);
   for (let q = 0; q < nPositions; q++) marketPositions[fill[posMarket[q]!]!++] = q;
+  return {
+    nAccounts,
+    nPositions,
+    accountExchange,
+    accountCohort,
+    accountRole,
+    accountWallet,
+    accountMaxLeverage,
+    posStart,
+    posAccount,
+    posMarket,
+    posQty,
+    posQuote,
+    marketInitialGrossQty,
+    marketPosStart,
+    marketPositions,
+    nFunds,
+    fundCapUsd,
+    walletHolderStart,
+    fundHolderStart,
+    poolHolderStart,
+    reserveHolderStart,
+    initialBalances,
+    collStart,
+    collHolder,
+    collOracle: Int32Array.from(collOracleList),
+    collWeight: Float64Array.from(collWeightList),
+    perpCollateral,
+    lending: lendingBuild.state,
+  };
+}
 
+/** Each exchange's liquidation, ADL, funding and socialization rules. */
+function exchangeRules(s: Scenario, graph: DependencyGraph) {
+  const nExchanges = s.exchanges.length;
   const exchangeFund = new Int32Array(nExchanges);
   const liquidationMode = new Uint8Array(nExchanges);
   const adlRanking = new Uint8Array(nExchanges);
@@ -996,9 +1111,49 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     fundingCapPerHour[xi] = x.funding.capPerHour;
     socializeByFunding[xi] = x.socialization === 'funding-index' ? 1 : 0;
   }
+  return {
+    exchangeFund,
+    liquidationMode,
+    adlRanking,
+    penaltyFraction,
+    partialMinNotionalUsd,
+    priceBandFraction,
+    maxRoundsPerStep,
+    fundingInterestPer8h,
+    fundingClampPer8h,
+    fundingCapPerHour,
+    socializeByFunding,
+  };
+}
 
+export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSeeds): World {
+  const s = exp.scenario;
+  const dt = exp.stepSeconds;
+  const init = makeStream(seeds.init);
+  const assets = buildAssets(s, graph, dt);
+  const { nAssets, initialPrice, peg } = assets;
+  const oracles = buildOracles(s, graph, dt, initialPrice);
+  const { nOracles } = oracles;
+  const markets = buildMarkets(s, graph);
+  const { nMarkets, marketExchange, marketAsset } = markets;
+  const nExchanges = s.exchanges.length;
+  const drafted = draftAccounts(s, graph, init, initialPrice, markets);
+  const { drafts, exchangeVaultAccount, takeoverBelowMaintenanceShare } = drafted;
+  const derived = derivedAccounts(s, graph, exchangeVaultAccount, drafted.issuerAccount);
+  const packed = packAccounts(exp, graph, init, initialPrice, markets, drafts, drafted.walletInitial);
+  const { nAccounts, nPositions, nFunds, initialBalances, fundHolderStart } = packed;
+  const nProtocols = nExchanges + s.lendingMarkets.length;
+  const rules = exchangeRules(s, graph);
   // Margin models beyond the tiers: portfolio (scenario grid, linear books) and dynamic (EWMA).
   const margin = marginModels(exp, graph, nExchanges, nMarkets, marketExchange, marketAsset);
+
+  const chol = (m: number[][], path: string): Float64Array => {
+    const l = cholesky(m);
+    if (!l) throw new Error(`${path} is not positive definite (validation should have caught this)`);
+    return l;
+  };
+  const sw = s.regimes.switching;
+  const perStep = (ratePerHour: number) => 1 - Math.exp(-ratePerHour * (dt / 3600));
 
   // Shocks.
   const nShocks = s.shocks.length;
@@ -1023,21 +1178,21 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     initialPrice,
     fundamental: initialPrice.slice(),
     market: initialPrice.slice(),
-    impactModel,
-    impactCoefficient,
-    depthUsd,
-    permanentShare,
-    temporaryDecayPerStep,
+    impactModel: assets.impactModel,
+    impactCoefficient: assets.impactCoefficient,
+    depthUsd: assets.depthUsd,
+    permanentShare: assets.permanentShare,
+    temporaryDecayPerStep: assets.temporaryDecayPerStep,
     impactPermanent: new Float64Array(nAssets),
     soldUsdThisStep: new Float64Array(nAssets),
-    derivedUnderlying,
+    derivedUnderlying: assets.derivedUnderlying,
     peg,
-    derivedKind,
-    derivedBridge,
-    derivedAccount,
-    derivedSupply,
-    derivedRedeemable,
-    derivedConfidenceDiscount,
+    derivedKind: assets.derivedKind,
+    derivedBridge: assets.derivedBridge,
+    derivedAccount: derived.derivedAccount,
+    derivedSupply: derived.derivedSupply,
+    derivedRedeemable: derived.derivedRedeemable,
+    derivedConfidenceDiscount: derived.derivedConfidenceDiscount,
     nBridges: s.bridges.length,
     bridgeFailAtStep: Int32Array.from(s.bridges, (b) => b.failAtStep ?? -1),
     bridgeFailProbability: Float64Array.from(s.bridges, (b) => b.failProbabilityPerStep ?? NaN),
@@ -1045,16 +1200,16 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     bridgeFailed: new Uint8Array(s.bridges.length),
     bridgeEventId: new Int32Array(s.bridges.length).fill(-1),
     pegAtLastEvent: peg.slice(),
-    pegReversionPerStep,
-    pegVolPerStep,
-    pegStressDiscount,
-    pegPressureImpact,
+    pegReversionPerStep: assets.pegReversionPerStep,
+    pegVolPerStep: assets.pegVolPerStep,
+    pegStressDiscount: assets.pegStressDiscount,
+    pegPressureImpact: assets.pegPressureImpact,
     impactTemporary: new Float64Array(nAssets),
-    driftPerStep,
-    volPerStep,
-    jumpLambdaPerStep,
-    jumpMean,
-    jumpStd,
+    driftPerStep: assets.driftPerStep,
+    volPerStep: assets.volPerStep,
+    jumpLambdaPerStep: assets.jumpLambdaPerStep,
+    jumpMean: assets.jumpMean,
+    jumpStd: assets.jumpStd,
     regime: s.regimes.initial === 'calm' ? 0 : 1,
     regimeEvent: -1,
     choleskyByRegime: [
@@ -1085,51 +1240,51 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     assetShockEvent: new Int32Array(nAssets).fill(-1),
     assetLiquidationEvent: new Int32Array(nAssets).fill(-1),
     nOracles,
-    oracleAsset,
-    oracleSource,
-    oracleLag,
-    oraclePrice,
-    oracleTwapSteps,
-    oracleDeviation,
-    oracleHeartbeatSteps,
-    oracleFloorUsd,
-    oracleFreezeStep,
-    venueModel: venue.model,
-    venueCoefficient: venue.coefficient,
-    venueDepthUsd: venue.depthUsd,
-    venuePermanentShare: venue.permanentShare,
-    venueDecayPerStep: venue.decayPerStep,
-    venuePermanent: venue.permanent,
-    venueTemporary: venue.temporary,
-    venueLastTradeEvent: venue.lastTradeEvent,
+    oracleAsset: oracles.oracleAsset,
+    oracleSource: oracles.oracleSource,
+    oracleLag: oracles.oracleLag,
+    oraclePrice: oracles.oraclePrice,
+    oracleTwapSteps: oracles.oracleTwapSteps,
+    oracleDeviation: oracles.oracleDeviation,
+    oracleHeartbeatSteps: oracles.oracleHeartbeatSteps,
+    oracleFloorUsd: oracles.oracleFloorUsd,
+    oracleFreezeStep: oracles.oracleFreezeStep,
+    venueModel: oracles.venueModel,
+    venueCoefficient: oracles.venueCoefficient,
+    venueDepthUsd: oracles.venueDepthUsd,
+    venuePermanentShare: oracles.venuePermanentShare,
+    venueDecayPerStep: oracles.venueDecayPerStep,
+    venuePermanent: new Float64Array(nOracles),
+    venueTemporary: new Float64Array(nOracles),
+    venueLastTradeEvent: new Int32Array(nOracles).fill(-1),
     oracleLastUpdateStep: new Int32Array(nOracles),
-    oracleHistory,
-    historyLength,
-    assetFirstOracle,
+    oracleHistory: oracles.oracleHistory,
+    historyLength: oracles.historyLength,
+    assetFirstOracle: oracles.assetFirstOracle,
     nExchanges,
     exchangeIds: s.exchanges.map((x) => x.id),
     nProtocols,
-    protocolChain,
+    protocolChain: oracles.protocolChain,
     chainCapacity: Int32Array.from(s.chains, (c) => c.liquidationsPerStep ?? -1),
     chainUsed: new Int32Array(s.chains.length),
     chainCongested: new Uint8Array(s.chains.length),
     protocolIds: [...s.exchanges.map((x) => x.id), ...s.lendingMarkets.map((l) => l.id)],
-    lending: lendingBuild.state,
-    exchangeFund,
+    lending: packed.lending,
+    exchangeFund: rules.exchangeFund,
     exchangeVaultAccount,
     takeoverBelowMaintenanceShare,
-    liquidationMode,
-    adlRanking,
-    penaltyFraction,
-    partialMinNotionalUsd,
-    priceBandFraction,
-    maxRoundsPerStep,
-    fundingInterestPer8h,
-    fundingClampPer8h,
-    fundingCapPerHour,
-    socializeByFunding,
+    liquidationMode: rules.liquidationMode,
+    adlRanking: rules.adlRanking,
+    penaltyFraction: rules.penaltyFraction,
+    partialMinNotionalUsd: rules.partialMinNotionalUsd,
+    priceBandFraction: rules.priceBandFraction,
+    maxRoundsPerStep: rules.maxRoundsPerStep,
+    fundingInterestPer8h: rules.fundingInterestPer8h,
+    fundingClampPer8h: rules.fundingClampPer8h,
+    fundingCapPerHour: rules.fundingCapPerHour,
+    socializeByFunding: rules.socializeByFunding,
     ...margin,
-    exchangeHasLiquidators,
+    exchangeHasLiquidators: drafted.cohorts.exchangeHasLiquidators,
     makerStart: roles.makerStart,
     makerAccounts: roles.makerAccounts,
     liquidatorStart: roles.liquidatorStart,
@@ -1137,46 +1292,46 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     nMarkets,
     marketExchange,
     marketAsset,
-    marketOracle,
-    marketInitialGrossQty,
+    marketOracle: markets.marketOracle,
+    marketInitialGrossQty: packed.marketInitialGrossQty,
     fundingIndex: new Float64Array(nMarkets),
-    tierStart,
-    tierUpperUsd,
-    tierImRate,
-    tierMmRate,
-    tierImAmount,
-    tierMmAmount,
-    marketPosStart,
-    marketPositions,
+    tierStart: markets.tierStart,
+    tierUpperUsd: markets.tierUpperUsd,
+    tierImRate: markets.tierImRate,
+    tierMmRate: markets.tierMmRate,
+    tierImAmount: markets.tierImAmount,
+    tierMmAmount: markets.tierMmAmount,
+    marketPosStart: packed.marketPosStart,
+    marketPositions: packed.marketPositions,
     nAccounts,
-    accountExchange,
-    accountCohort,
-    accountRole,
+    accountExchange: packed.accountExchange,
+    accountCohort: packed.accountCohort,
+    accountRole: packed.accountRole,
     accountStatus: new Uint8Array(nAccounts),
-    accountWallet,
-    accountMaxLeverage,
-    posStart,
+    accountWallet: packed.accountWallet,
+    accountMaxLeverage: packed.accountMaxLeverage,
+    posStart: packed.posStart,
     accountEquity: new Float64Array(nAccounts),
     accountMaintenance: new Float64Array(nAccounts),
     accountInitial: new Float64Array(nAccounts),
     accountNotional: new Float64Array(nAccounts),
     nPositions,
-    posAccount,
-    posMarket,
-    posQty,
-    posQuote,
+    posAccount: packed.posAccount,
+    posMarket: packed.posMarket,
+    posQty: packed.posQty,
+    posQuote: packed.posQuote,
     posFundingIndex: new Float64Array(nPositions),
-    cohortCallMultiple,
-    cohortTopUpProbability,
-    cohortDeleverageProbability,
-    cohortUnwindShare,
+    cohortCallMultiple: drafted.cohorts.cohortCallMultiple,
+    cohortTopUpProbability: drafted.cohorts.cohortTopUpProbability,
+    cohortDeleverageProbability: drafted.cohorts.cohortDeleverageProbability,
+    cohortUnwindShare: drafted.cohorts.cohortUnwindShare,
     nFunds,
-    fundCapUsd,
+    fundCapUsd: packed.fundCapUsd,
     ledger: new Ledger(initialBalances),
-    walletHolderStart,
+    walletHolderStart: packed.walletHolderStart,
     fundHolderStart,
-    poolHolderStart,
-    reserveHolderStart,
+    poolHolderStart: packed.poolHolderStart,
+    reserveHolderStart: packed.reserveHolderStart,
     acc: accumulators(nProtocols),
     events: new EventLog(exp.output.events || exp.output.attribution),
     stepTable: exp.output.steps ? new StepTable(exp.steps, nProtocols) : null,
@@ -1184,12 +1339,12 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     fundMinUsd: Float64Array.from({ length: nFunds }, (_, f) => initialBalances[fundHolderStart + f]!),
     fundDepletionStep: -1,
     fairness: { adlLeverage: [], liquidatedLeverage: [] },
-    accountContributedUsd: contributedUsd(initialBalances, nAccounts, collStart, perpCollateral, initialPrice),
-    collStart,
-    collHolder,
-    collOracle: Int32Array.from(collOracleList),
-    collWeight: Float64Array.from(collWeightList),
-    units: lendingBuild.state.units,
+    accountContributedUsd: contributedUsd(initialBalances, nAccounts, packed.collStart, packed.perpCollateral, initialPrice),
+    collStart: packed.collStart,
+    collHolder: packed.collHolder,
+    collOracle: packed.collOracle,
+    collWeight: packed.collWeight,
+    units: packed.lending.units,
     stressSteps: 0,
     maxCascadeDepth: 0,
     totals: accumulators(nProtocols),

@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import type { Experiment } from '../experiment/schema.ts';
 import type { SweepPoint } from '../experiment/sweep.ts';
 import type { RunOutcome } from './execute.ts';
+import { workerResourceLimits } from './heapPolicy.ts';
 
 export interface PoolTask {
   point: SweepPoint;
@@ -29,7 +30,7 @@ export async function runPool(
   let finished = 0;
   await new Promise<void>((resolve, reject) => {
     const start = () => {
-      const worker = new Worker(WORKER_URL, { workerData: init });
+      const worker = new Worker(WORKER_URL, { workerData: init, resourceLimits: workerResourceLimits() });
       const inFlight: PoolTask[] = [];
       let gone = false;
       const refill = () => {

@@ -19,6 +19,7 @@ import { ResultsWriter, type ResultsWriterOptions } from '../io/resultsWriter.ts
 import { planRuns, type RunKey, type Shard } from './plan.ts';
 import { executeRun, makeContext, type RunOutcome } from './execute.ts';
 import { runPool } from './pool.ts';
+import { applySweepHeapPolicy } from './heapPolicy.ts';
 
 export interface Progress {
   done: number;
@@ -191,6 +192,7 @@ export async function runExperiment(exp: Experiment, opts: RunExperimentOptions)
     });
   };
 
+  applySweepHeapPolicy();
   const workers = Math.max(1, Math.min(opts.workers ?? 1, todo.length || 1));
   const tasks = todo.map((k) => ({ point: points[k.point]!, replicate: k.replicate }));
   try {
