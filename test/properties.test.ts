@@ -324,12 +324,14 @@ function stepAll(w: World, check?: (w: World, s: number) => void): RunSummary {
 /** Every non-finite element of every Float64Array reachable from the world, as "path[i] = v". */
 function nonFiniteEntries(w: World): string[] {
   const found: string[] = [];
-  // +Infinity is the documented "no bound" sentinel in two configuration arrays, and only there:
-  // the last (open-ended) margin tier of each market, and the cap of a fund configured without one.
+  // +Infinity is the documented "no bound" sentinel in four configuration arrays, and only there:
+  // the last (open-ended) margin tier of each market, the cap of a fund configured without one,
+  // the slice threshold of an exchange without slices, and the claim room of a market without a cap.
   const lastTier = new Set<number>();
   for (let m = 0; m < w.nMarkets; m++) lastTier.add(w.tierStart[m + 1]! - 1);
   const allowed = (path: string, i: number, v: number) =>
-    v === Infinity && ((path === 'tierUpperUsd' && lastTier.has(i)) || path === 'fundCapUsd');
+    v === Infinity &&
+    ((path === 'tierUpperUsd' && lastTier.has(i)) || path === 'fundCapUsd' || path === 'sliceAboveNotionalUsd' || path === 'marketClaimRoomUsd');
   const seen = new Set<unknown>();
   const visit = (path: string, v: unknown): void => {
     if (v instanceof Float64Array) {

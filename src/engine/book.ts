@@ -81,19 +81,21 @@ export function fillAgainstBook(w: World, p: number, dq: number, side: number, c
 
 /**
  * Trades up to `want` units (positive = buy) of position p into the book of its exchange, limited
- * by the book's capacity, records an event of `kind` and returns the quantity filled (0 if the
- * book had no capacity). Liquidation fills also become the latest fire sale on their asset.
+ * by the book's capacity and by a price band (`bandFraction` of the mark; default the exchange's),
+ * records an event of `kind` and returns the quantity filled (0 if the book had no capacity).
+ * Liquidation fills also become the latest fire sale on their asset.
  */
-export function tradeIntoBook(w: World, p: number, want: number, side: number, kind: number, cause: number): number {
+export function tradeIntoBook(w: World, p: number, want: number, side: number, kind: number, cause: number, bandFraction = -1): number {
   if (want === 0) return 0;
   const a = w.posAccount[p]!;
   const m = w.posMarket[p]!;
   const x = w.marketExchange[m]!;
   const capacity = bookCapacity(w, x, m, Math.sign(want), side, a);
   // Price protection: the order walks the book only while the marginal price stays within the
-  // exchange's band around the mark; what is left waits for the next round or step.
+  // exchange's band around the mark (or the caller's, e.g. dYdX's fillable price); what is left
+  // waits for the next round or step.
   const asset = w.marketAsset[m]!;
-  const band = w.priceBandFraction[x]!;
+  const band = bandFraction >= 0 ? bandFraction : w.priceBandFraction[x]!;
   const mark = markPrice(w, m);
   const sells = want < 0;
   const withinBand = quantityWithinLimit(w, asset, sells ? 1 : -1, sells ? mark * (1 - band) : mark * (1 + band));

@@ -22,6 +22,7 @@ export const EVENT_KINDS = [
   'borrow',
   'exposure_loss',
   'governance_mint',
+  'fee_pool_payout',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 export const EventKindCode: Record<EventKind, number> = Object.fromEntries(

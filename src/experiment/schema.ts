@@ -156,6 +156,18 @@ export const PerpMarket = z.strictObject({
   asset: id,
   oracle: id,
   marginTiers: z.array(MarginTier).min(1),
+  maxLeverage: positive.optional().describe('with the hyperliquid profile: the tiers are derived from it (initial 1/maxLeverage, maintenance half of that)'),
+  liquidityTier: z
+    .enum(['large-cap', 'mid-cap', 'long-tail', 'isolated'])
+    .optional()
+    .describe('with the dydx-v4 profile: the tiers are those of this liquidity tier'),
+  insuranceFund: id
+    .optional()
+    .describe('a fund of this market alone (dYdX v4 isolated markets): shortfalls of accounts that trade only this market are paid from it, and their penalties go to it'),
+  insuranceClaimCapUsd: nonNegative
+    .optional()
+    .describe('most the insurance fund pays over the run for bankruptcies in this market (Drift: the per-market cap on insurance claims); the rest goes to the fee pool, then to socialization'),
+  feePoolUsd: nonNegative.optional().describe('the market\'s fee pool (Drift), which pays a bankruptcy after the insurance fund and before socialization'),
 });
 
 export const PerpExchange = z.strictObject({
@@ -173,8 +185,14 @@ export const PerpExchange = z.strictObject({
         .describe('the vault takes over an account whose equity is below this share of maintenance (Hyperliquid: 2/3)'),
     })
     .optional(),
+  profile: z
+    .enum(['hyperliquid', 'dydx-v4', 'drift', 'bitmex', 'binance'])
+    .optional()
+    .describe('a named bundle of a venue\'s rules (src/venues/): fills every field not given here; fields given override it'),
   liquidation: z.strictObject({
-    mode: z.enum(['partial', 'full']),
+    mode: z
+      .enum(['partial', 'full', 'takeover'])
+      .describe('partial: back to initial margin; full: the whole position; takeover: the whole position, and the fund takes over at the bankruptcy price — it keeps what is left of the margin and pays any shortfall (Binance, BitMEX)'),
     penaltyFraction: z.number().min(0).max(0.5).describe('share of closed notional paid to the insurance fund'),
     partialMinNotionalUsd: nonNegative.default(0).describe('a partial liquidation that would leave less than this closes fully'),
     priceBandFraction: z
@@ -184,6 +202,21 @@ export const PerpExchange = z.strictObject({
       .default(0.1)
       .describe('an order sold into the book fills only while its marginal price stays within this fraction of the mark; the rest waits'),
     maxRoundsPerStep: z.number().int().min(1).default(20),
+    slices: z
+      .strictObject({
+        aboveNotionalUsd: nonNegative.describe('accounts with more notional than this are liquidated in slices (Hyperliquid: $100k)'),
+        fraction: z.number().gt(0).max(1).describe('share of each position closed per slice (Hyperliquid: 20%)'),
+        cooldownSeconds: nonNegative.describe('after a slice, for this long the account\'s liquidation orders are for its whole position (Hyperliquid: 30 s); rounds of the same step fall within it'),
+      })
+      .optional()
+      .describe('large accounts go to the book a slice at a time, with a cooldown between slices'),
+    fillablePrice: z
+      .strictObject({
+        spreadToMaintenanceRatio: z.number().gt(0).describe('SMMR (dYdX v4 x/clob)'),
+        bankruptcyAdjustment: z.number().gt(0).default(1).describe('BA (dYdX v4: 1.0)'),
+      })
+      .optional()
+      .describe('the liquidation order fills only up to the fillable price, which worsens with account health (dYdX v4): band = min(1, BA × (1 − equity/maintenance)) × SMMR × maintenance/notional, instead of priceBandFraction'),
   }),
   adl: z
     .strictObject({
@@ -192,8 +225,12 @@ export const PerpExchange = z.strictObject({
         .describe(
           'pnl-leverage: profitable opposite positions by PnL% × effective leverage (BitMEX); random-start: opposite positions in index order from a random start (dYdX v4); pro-rata: every profitable opposite position in proportion to its size; risk-pro-rata: in proportion to size × effective leverage, so the riskiest winners give up most',
         ),
+      price: z
+        .enum(['bankruptcy', 'previous-mark'])
+        .default('bankruptcy')
+        .describe('where ADL closes the counterparties: at the failed account\'s bankruptcy price, or at the previous step\'s mark (Hyperliquid; the mark is the market\'s oracle); a shortfall the close leaves goes down the rest of the waterfall'),
     })
-    .default({ ranking: 'pnl-leverage' }),
+    .default({ ranking: 'pnl-leverage', price: 'bankruptcy' }),
   socialization: z
     .enum(['haircut', 'funding-index'])
     .default('haircut')

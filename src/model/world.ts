@@ -19,7 +19,7 @@ export const Role = { directional: 0, marketMaker: 1, liquidator: 2, vault: 3 } 
 /** Accounts are never deleted: a status says where they are in their life. */
 export const Status = { active: 0, liquidated: 1, bankrupt: 2 } as const;
 export const ImpactCode = { linear: 0, sqrt: 1, exponential: 2 } as const;
-export const LiquidationMode = { partial: 0, full: 1 } as const;
+export const LiquidationMode = { partial: 0, full: 1, takeover: 2 } as const;
 /** ADL counterparty selection (see settleLosses.autoDeleverage). */
 /** Oracle source codes. */
 export const OracleSource = { market: 0, fundamental: 1, venue: 2 } as const;
@@ -150,6 +150,8 @@ export interface World {
   readonly oracleSource: Uint8Array;
   readonly oracleLag: Int32Array;
   readonly oraclePrice: Float64Array;
+  /** Each oracle's price at the end of the previous step (Hyperliquid's ADL closes at the previous mark). */
+  readonly oraclePrevPrice: Float64Array;
   /** Steps averaged into a reading (1 = spot). */
   readonly oracleTwapSteps: Int32Array;
   /** Push feeds: publish on a move of this fraction (0 = every step), or every heartbeat steps. */
@@ -192,6 +194,27 @@ export interface World {
   /** Lending markets, their reserves, borrowers and liquidators (src/model/lending.ts). */
   readonly lending: LendingState;
   readonly exchangeFund: Int32Array;
+  /**
+   * The fund that backs each account: its market's own fund when every position slot of the account
+   * is in one market that has one (dYdX v4 isolated markets), else its exchange's.
+   */
+  readonly accountFund: Int32Array;
+  /** Venue rules (src/venues/): Hyperliquid's slices — above this notional (Infinity = off), this share per slice, then a cooldown. */
+  readonly sliceAboveNotionalUsd: Float64Array;
+  readonly sliceFraction: Float64Array;
+  readonly sliceCooldownSteps: Int32Array;
+  /** First step after each account's slice cooldown (before it, its liquidations close whole positions). */
+  readonly accountNextLiquidationStep: Int32Array;
+  /** dYdX v4's fillable price per exchange: SMMR (0 = off) and the bankruptcy adjustment BA. */
+  readonly fillableSmmr: Float64Array;
+  readonly fillableBa: Float64Array;
+  /** 1 when ADL closes at the previous step's mark (Hyperliquid) instead of the bankruptcy price. */
+  readonly adlAtPreviousOracle: Uint8Array;
+  /** Per market: the insurance fund's remaining room for this market's bankruptcies (Drift's cap; Infinity = none). */
+  readonly marketClaimRoomUsd: Float64Array;
+  /** Per market: 1 when it has a fee pool (Drift), a ledger holder at feePoolHolderStart + market. */
+  readonly marketHasFeePool: Uint8Array;
+  readonly feePoolHolderStart: number;
   /** Account id of the exchange's backstop vault, -1 if none. */
   readonly exchangeVaultAccount: Int32Array;
   readonly takeoverBelowMaintenanceShare: Float64Array;
@@ -998,8 +1021,10 @@ function packAccounts(
   const fundHolderStart = walletHolderStart + nWallets;
   const poolHolderStart = fundHolderStart + nFunds;
   const reserveHolderStart = poolHolderStart + nExchanges;
-  // Lending markets: borrowers drawn after every perp account; their USD holders come last.
-  const lendingHolderStart = reserveHolderStart + nExchanges;
+  // Each market's fee pool (Drift), then lending markets: borrowers drawn after every perp
+  // account; their USD holders come last.
+  const feePoolHolderStart = reserveHolderStart + nExchanges;
+  const lendingHolderStart = feePoolHolderStart + nMarkets;
   // Non-cash perp collateral, in account order: units held in the unit ledger.
   const collStart = new Int32Array(nAccounts + 1);
   const perpCollateral: { asset: number; qty: number }[] = [];
@@ -1046,6 +1071,28 @@ function packAccounts(
     initialBalances[fundHolderStart + fi] = f.initialUsd;
     fundCapUsd[fi] = f.capUsd ?? Infinity;
   }
+  // Per market: its own fund (-1 none), its claim room on the fund, its fee pool.
+  const marketFund = new Int32Array(nMarkets).fill(-1);
+  const marketClaimRoomUsd = new Float64Array(nMarkets).fill(Infinity);
+  const marketHasFeePool = new Uint8Array(nMarkets);
+  let mk0 = 0;
+  for (const x of s.exchanges) {
+    for (const mkt of x.markets) {
+      if (mkt.insuranceFund !== undefined) marketFund[mk0] = denseId(graph, 'fund', mkt.insuranceFund);
+      if (mkt.insuranceClaimCapUsd !== undefined) marketClaimRoomUsd[mk0] = mkt.insuranceClaimCapUsd;
+      if (mkt.feePoolUsd !== undefined) {
+        marketHasFeePool[mk0] = 1;
+        initialBalances[feePoolHolderStart + mk0] = mkt.feePoolUsd;
+      }
+      mk0++;
+    }
+  }
+  const accountFund = new Int32Array(nAccounts);
+  drafts.forEach((d, a) => {
+    const own = d.markets.length > 0 ? marketFund[d.markets[0]!]! : -1;
+    const isolated = own >= 0 && d.markets.every((mk) => marketFund[mk] === own);
+    accountFund[a] = isolated ? own : denseId(graph, 'fund', s.exchanges[d.exchange]!.insuranceFund);
+  });
   const marketPosStart = new Int32Array(nMarkets + 1);
   for (let mk = 0; mk < nMarkets; mk++) marketPosStart[mk + 1] = marketPosStart[mk]! + marketCount[mk]!;
   const marketPositions = new Int32Array(nPositions);
@@ -1069,6 +1116,10 @@ function packAccounts(
     marketPositions,
     nFunds,
     fundCapUsd,
+    accountFund,
+    marketClaimRoomUsd,
+    marketHasFeePool,
+    feePoolHolderStart,
     walletHolderStart,
     fundHolderStart,
     poolHolderStart,
@@ -1084,7 +1135,7 @@ function packAccounts(
 }
 
 /** Each exchange's liquidation, ADL, funding and socialization rules. */
-function exchangeRules(s: Scenario, graph: DependencyGraph) {
+function exchangeRules(s: Scenario, graph: DependencyGraph, stepSeconds: number) {
   const nExchanges = s.exchanges.length;
   const exchangeFund = new Int32Array(nExchanges);
   const liquidationMode = new Uint8Array(nExchanges);
@@ -1097,6 +1148,12 @@ function exchangeRules(s: Scenario, graph: DependencyGraph) {
   const fundingClampPer8h = new Float64Array(nExchanges);
   const fundingCapPerHour = new Float64Array(nExchanges);
   const socializeByFunding = new Uint8Array(nExchanges);
+  const sliceAboveNotionalUsd = new Float64Array(nExchanges).fill(Infinity);
+  const sliceFraction = new Float64Array(nExchanges).fill(1);
+  const sliceCooldownSteps = new Int32Array(nExchanges);
+  const fillableSmmr = new Float64Array(nExchanges);
+  const fillableBa = new Float64Array(nExchanges);
+  const adlAtPreviousOracle = new Uint8Array(nExchanges);
   for (const x of s.exchanges) {
     const xi = denseId(graph, 'protocol', x.id);
     exchangeFund[xi] = denseId(graph, 'fund', x.insuranceFund);
@@ -1110,6 +1167,19 @@ function exchangeRules(s: Scenario, graph: DependencyGraph) {
     fundingClampPer8h[xi] = x.funding.premiumClampPer8h;
     fundingCapPerHour[xi] = x.funding.capPerHour;
     socializeByFunding[xi] = x.socialization === 'funding-index' ? 1 : 0;
+    const sl = x.liquidation.slices;
+    if (sl) {
+      sliceAboveNotionalUsd[xi] = sl.aboveNotionalUsd;
+      sliceFraction[xi] = sl.fraction;
+      // A slice at step t opens a cooldown over steps t … t + c − 1: the rest of its own step's
+      // rounds, and as many more steps as the cooldown lasts.
+      sliceCooldownSteps[xi] = Math.max(1, Math.ceil(sl.cooldownSeconds / stepSeconds - 1e-9));
+    }
+    if (x.liquidation.fillablePrice) {
+      fillableSmmr[xi] = x.liquidation.fillablePrice.spreadToMaintenanceRatio;
+      fillableBa[xi] = x.liquidation.fillablePrice.bankruptcyAdjustment;
+    }
+    adlAtPreviousOracle[xi] = x.adl.price === 'previous-mark' ? 1 : 0;
   }
   return {
     exchangeFund,
@@ -1123,6 +1193,12 @@ function exchangeRules(s: Scenario, graph: DependencyGraph) {
     fundingClampPer8h,
     fundingCapPerHour,
     socializeByFunding,
+    sliceAboveNotionalUsd,
+    sliceFraction,
+    sliceCooldownSteps,
+    fillableSmmr,
+    fillableBa,
+    adlAtPreviousOracle,
   };
 }
 
@@ -1143,7 +1219,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
   const packed = packAccounts(exp, graph, init, initialPrice, markets, drafts, drafted.walletInitial);
   const { nAccounts, nPositions, nFunds, initialBalances, fundHolderStart } = packed;
   const nProtocols = nExchanges + s.lendingMarkets.length;
-  const rules = exchangeRules(s, graph);
+  const rules = exchangeRules(s, graph, dt);
   // Margin models beyond the tiers: portfolio (scenario grid, linear books) and dynamic (EWMA).
   const margin = marginModels(exp, graph, nExchanges, nMarkets, marketExchange, marketAsset);
 
@@ -1244,6 +1320,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     oracleSource: oracles.oracleSource,
     oracleLag: oracles.oracleLag,
     oraclePrice: oracles.oraclePrice,
+    oraclePrevPrice: oracles.oraclePrice.slice(),
     oracleTwapSteps: oracles.oracleTwapSteps,
     oracleDeviation: oracles.oracleDeviation,
     oracleHeartbeatSteps: oracles.oracleHeartbeatSteps,
@@ -1271,6 +1348,17 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     protocolIds: [...s.exchanges.map((x) => x.id), ...s.lendingMarkets.map((l) => l.id)],
     lending: packed.lending,
     exchangeFund: rules.exchangeFund,
+    accountFund: packed.accountFund,
+    sliceAboveNotionalUsd: rules.sliceAboveNotionalUsd,
+    sliceFraction: rules.sliceFraction,
+    sliceCooldownSteps: rules.sliceCooldownSteps,
+    accountNextLiquidationStep: new Int32Array(nAccounts),
+    fillableSmmr: rules.fillableSmmr,
+    fillableBa: rules.fillableBa,
+    adlAtPreviousOracle: rules.adlAtPreviousOracle,
+    marketClaimRoomUsd: packed.marketClaimRoomUsd,
+    marketHasFeePool: packed.marketHasFeePool,
+    feePoolHolderStart: packed.feePoolHolderStart,
     exchangeVaultAccount,
     takeoverBelowMaintenanceShare,
     liquidationMode: rules.liquidationMode,

@@ -105,12 +105,18 @@ export function liquidateAccount(w: World, a: number): boolean {
   if (equity > 0 && equity < w.takeoverBelowMaintenanceShare[x]! * maintenance && vaultCanTake(w, vault, a)) {
     backstopTakeover(w, a, vault, cause);
   } else {
-    const fraction = liquidationFraction(w, a, equity, notional);
+    let fraction = liquidationFraction(w, a, equity, notional);
+    // Hyperliquid: a solvent account over the size threshold sends only a slice to the book; for the
+    // cooldown that follows, its liquidation orders are for the whole position again.
+    const sliced =
+      equity > 0 && notional > w.sliceAboveNotionalUsd[x]! && fraction > w.sliceFraction[x]! && w.step >= w.accountNextLiquidationStep[a]!;
+    if (sliced) fraction = w.sliceFraction[x]!;
     const slippage = fraction === 1 ? predictedSlippage(w, a) : 0;
-    if (fraction === 1 && equity - slippage < 0 && fundBalance(w, x) < slippage - equity) {
+    if (fraction === 1 && equity - slippage < 0 && fundBalance(w, a) < slippage - equity) {
       closeByAdl(w, a, equity, notional, cause);
     } else {
       progressed = closeIntoBook(w, a, fraction, cause);
+      if (sliced && progressed) w.accountNextLiquidationStep[a] = w.step + w.sliceCooldownSteps[x]!;
     }
   }
   if (progressed) {
@@ -130,11 +136,27 @@ export function liquidateAccount(w: World, a: number): boolean {
  */
 function liquidationFraction(w: World, a: number, equity: number, notional: number): number {
   const x = w.accountExchange[a]!;
-  if (w.liquidationMode[x] === LiquidationMode.full || equity <= 0) return 1;
+  if (w.liquidationMode[x] !== LiquidationMode.partial || equity <= 0) return 1;
   const initial = w.accountInitial[a]!;
   const f = (initial - equity) / (initial - w.penaltyFraction[x]! * notional);
   if (!(f > 0 && f < 1) || (1 - f) * notional < w.partialMinNotionalUsd[x]!) return 1;
   return f;
+}
+
+/**
+ * dYdX v4's fillable price as a band around the oracle price (x/clob GetFillablePrice): the order may
+ * fill down to (PNN − ABR × SMMR × PMMR) / size, ABR = BA × (1 − TNC / TMMR), so its distance from
+ * the oracle is ABR × SMMR × PMMR / |PNN|. With the account's equity for TNC, its maintenance for
+ * TMMR and PMMR, and its notional for |PNN|: the weaker the account, the worse the price it accepts.
+ */
+function fillableBand(w: World, a: number): number {
+  const x = w.accountExchange[a]!;
+  const maintenance = w.accountMaintenance[a]!;
+  const notional = w.accountNotional[a]!;
+  if (!(maintenance > 0) || !(notional > 0)) return 0;
+  // x/clob bounds the ABR between 0 and 1.
+  const abr = Math.min(1, Math.max(0, w.fillableBa[x]! * (1 - w.accountEquity[a]! / maintenance)));
+  return Math.min(1, (abr * w.fillableSmmr[x]! * maintenance) / notional);
 }
 
 /** Equity lost (USD, ≥ 0 when prices fall under selling) if every position were sold into the book now. */
@@ -159,6 +181,7 @@ function predictedSlippage(w: World, a: number): number {
  */
 function closeIntoBook(w: World, a: number, fraction: number, cause: number): boolean {
   const x = w.accountExchange[a]!;
+  const band = w.fillableSmmr[x]! > 0 ? fillableBand(w, a) : -1;
   let closedUsd = 0;
   let unfilled = false;
   const end = w.posStart[a + 1]!;
@@ -166,14 +189,17 @@ function closeIntoBook(w: World, a: number, fraction: number, cause: number): bo
     const q = w.posQty[p]!;
     if (q === 0) continue;
     const want = fraction === 1 ? -q : -fraction * q;
-    const dq = tradeIntoBook(w, p, want, BookSide.liquidators, EventKindCode.liquidation, cause);
+    const dq = tradeIntoBook(w, p, want, BookSide.liquidators, EventKindCode.liquidation, cause, band);
     if (dq !== want) unfilled = true;
     if (dq !== 0) closedUsd += Math.abs(dq) * markPrice(w, w.posMarket[p]!);
   }
   w.acc.liquidationVolumeUsd[x] = w.acc.liquidationVolumeUsd[x]! + closedUsd;
   const equity = markAccount(w, a);
-  const penalty = Math.min(w.penaltyFraction[x]! * closedUsd, Math.max(0, equity));
-  if (penalty > 0) payIntoFund(w, x, a, penalty);
+  // Takeover (Binance, BitMEX): once every position is closed, the fund keeps what margin is left —
+  // it took the positions over at the bankruptcy price. Otherwise a penalty on what closed.
+  const takenOver = w.liquidationMode[x] === LiquidationMode.takeover && !unfilled && !hasPositions(w, a);
+  const penalty = takenOver ? Math.max(0, equity) : Math.min(w.penaltyFraction[x]! * closedUsd, Math.max(0, equity));
+  if (penalty > 0) payIntoFund(w, a, penalty);
   if (unfilled) {
     const vault = w.exchangeVaultAccount[x]!;
     const left = markAccount(w, a);
@@ -209,7 +235,9 @@ function closeByAdl(w: World, a: number, equity: number, notional: number, cause
   for (let p = w.posStart[a]!; p < end; p++) {
     const q = w.posQty[p]!;
     if (q === 0) continue;
-    const placed = autoDeleverage(w, p, -q, bankruptcyPrice(w, p, equity, notional), cause);
+    // At the bankruptcy price, or (Hyperliquid) at the previous step's oracle price.
+    const price = w.adlAtPreviousOracle[x] === 1 ? w.oraclePrevPrice[w.marketOracle[w.posMarket[p]!]!]! : bankruptcyPrice(w, p, equity, notional);
+    const placed = autoDeleverage(w, p, -q, price, cause);
     const left = -q - placed;
     if (left !== 0) tradeIntoBook(w, p, left, BookSide.liquidators, EventKindCode.liquidation, cause);
   }

@@ -3,7 +3,6 @@
 // oracle prices); fold the step's totals into the run's and reset them.
 import type { StepAccumulators, World } from '../../model/world.ts';
 import { markPrice } from '../accounts.ts';
-import { fundBalance } from './settleLosses.ts';
 import { lendingDebtUsd } from './lending.ts';
 
 export function recordStep(w: World): void {
@@ -25,7 +24,7 @@ export function recordStep(w: World): void {
       st.badDebtUsd[r] = acc.badDebtUsd[x]!;
       st.fundPayoutUsd[r] = acc.fundPayoutUsd[x]!;
       st.insuranceFundUsd[r] =
-        x < w.nExchanges ? fundBalance(w, x) : w.ledger.balance[w.fundHolderStart + w.lending.marketFund[x - w.nExchanges]!]!;
+        x < w.nExchanges ? w.ledger.balance[w.fundHolderStart + w.exchangeFund[x]!]! : w.ledger.balance[w.fundHolderStart + w.lending.marketFund[x - w.nExchanges]!]!;
       st.adlVolumeUsd[r] = acc.adlVolumeUsd[x]!;
       st.socializedLossUsd[r] = acc.socializedLossUsd[x]!;
       st.cascadeRounds[r] = acc.cascadeRounds[x]!;

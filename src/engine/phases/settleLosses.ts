@@ -7,17 +7,19 @@ import { AdlRanking, Status, type World } from '../../model/world.ts';
 import { applyFill, effectiveLeverage, markAccount, markPrice } from '../accounts.ts';
 import { EventKindCode } from '../record.ts';
 
-/** Balance of exchange x's insurance fund, USD. */
-export function fundBalance(w: World, x: number): number {
-  return w.ledger.balance[w.fundHolderStart + w.exchangeFund[x]!]!;
+/** Balance of the insurance fund that backs account a (its isolated market's, else its exchange's), USD. */
+export function fundBalance(w: World, a: number): number {
+  return w.ledger.balance[w.fundHolderStart + w.accountFund[a]!]!;
 }
 
 /**
- * Pays `amountUsd` from holder `from` into exchange x's insurance fund; what would take the fund
+ * Pays `amountUsd` from account a into the insurance fund that backs it; what would take the fund
  * over its cap goes to the exchange's reserve instead.
  */
-export function payIntoFund(w: World, x: number, from: number, amountUsd: number): void {
-  const f = w.exchangeFund[x]!;
+export function payIntoFund(w: World, a: number, amountUsd: number): void {
+  const x = w.accountExchange[a]!;
+  const from = a;
+  const f = w.accountFund[a]!;
   const holder = w.fundHolderStart + f;
   const room = Math.max(0, w.fundCapUsd[f]! - w.ledger.balance[holder]!);
   const toFund = Math.min(amountUsd, room);
@@ -26,9 +28,11 @@ export function payIntoFund(w: World, x: number, from: number, amountUsd: number
 }
 
 /**
- * Covers the negative cash of account a (which has no open positions): the insurance fund pays
- * first, then the rest is socialized. Records bad_debt, fund_payout and socialized_loss events and
- * marks the account bankrupt. Returns the bad debt in USD.
+ * Covers the negative cash of account a (which has no open positions): the insurance fund that backs
+ * it pays first — within each market's claim room where the venue caps claims per market (Drift) —
+ * then the fee pools of its markets (Drift), then the rest is socialized. Records bad_debt,
+ * fund_payout, fee_pool_payout and socialized_loss events and marks the account bankrupt. Returns
+ * the bad debt in USD.
  */
 export function settleShortfall(w: World, a: number, cause: number): number {
   const x = w.accountExchange[a]!;
@@ -37,9 +41,10 @@ export function settleShortfall(w: World, a: number, cause: number): number {
   if (!(shortfall > 0)) return 0;
   const badDebt = w.events.push(w.step, w.round, EventKindCode.bad_debt, x, a, -1, 0, 0, shortfall, cause);
   w.acc.badDebtUsd[x] = w.acc.badDebtUsd[x]! + shortfall;
-  const holder = w.fundHolderStart + w.exchangeFund[x]!;
-  const payout = Math.min(shortfall, Math.max(0, w.ledger.balance[holder]!));
+  const holder = w.fundHolderStart + w.accountFund[a]!;
+  const payout = Math.min(shortfall, Math.max(0, w.ledger.balance[holder]!), claimRoom(w, a, shortfall));
   if (payout > 0) {
+    useClaimRoom(w, a, shortfall, payout);
     w.ledger.transfer(holder, a, payout);
     w.acc.fundPayoutUsd[x] = w.acc.fundPayoutUsd[x]! + payout;
     w.events.push(w.step, w.round, EventKindCode.fund_payout, x, a, -1, 0, 0, payout, badDebt);
@@ -47,7 +52,8 @@ export function settleShortfall(w: World, a: number, cause: number): number {
       w.fundDepletionStep = w.step;
     }
   }
-  const rest = shortfall - payout;
+  let rest = shortfall - payout;
+  if (rest > 0) rest -= payFromFeePools(w, a, rest, badDebt);
   if (rest > 0) {
     if (w.socializeByFunding[x] === 1) socializeThroughFunding(w, a, rest, badDebt);
     else socializeLoss(w, a, rest, badDebt);
@@ -85,6 +91,56 @@ export function socializeThroughFunding(w: World, a: number, amountUsd: number, 
   w.acc.socializedLossUsd[x] = w.acc.socializedLossUsd[x]! + amountUsd;
   w.events.push(w.step, w.round, EventKindCode.socialized_loss, x, a, -1, 0, 0, amountUsd, cause);
   w.marksStale = true;
+}
+
+/**
+ * How much of a shortfall the fund may pay for account a: everything, unless a market of the
+ * account caps its claims (Drift). The shortfall is shared evenly by the account's markets, and each
+ * share is paid up to its market's remaining room.
+ */
+function claimRoom(w: World, a: number, shortfall: number): number {
+  const start = w.posStart[a]!;
+  const k = w.posStart[a + 1]! - start;
+  if (k === 0) return shortfall;
+  let room = 0;
+  for (let p = start; p < start + k; p++) room += Math.min(shortfall / k, w.marketClaimRoomUsd[w.posMarket[p]!]!);
+  return room;
+}
+
+/** Takes a payout of `paid` (≤ claimRoom) out of the rooms of account a's markets, in proportion to what each allowed. */
+function useClaimRoom(w: World, a: number, shortfall: number, paid: number): void {
+  const start = w.posStart[a]!;
+  const k = w.posStart[a + 1]! - start;
+  const room = claimRoom(w, a, shortfall);
+  if (k === 0 || room === Infinity || !(room > 0)) return;
+  for (let p = start; p < start + k; p++) {
+    const m = w.posMarket[p]!;
+    const r = w.marketClaimRoomUsd[m]!;
+    if (r === Infinity) continue;
+    w.marketClaimRoomUsd[m] = Math.max(0, r - (paid * Math.min(shortfall / k, r)) / room);
+  }
+}
+
+/**
+ * Drift's second line: the fee pools of account a's markets pay what the fund did not, in the order
+ * of the account's position slots. Counted with fund payouts (fund_payout_usd); the event kind
+ * fee_pool_payout tells them apart. Returns what they paid.
+ */
+function payFromFeePools(w: World, a: number, amountUsd: number, cause: number): number {
+  let paid = 0;
+  for (let p = w.posStart[a]!; p < w.posStart[a + 1]! && paid < amountUsd; p++) {
+    const m = w.posMarket[p]!;
+    if (w.marketHasFeePool[m] !== 1) continue;
+    const pool = w.feePoolHolderStart + m;
+    const take = Math.min(amountUsd - paid, Math.max(0, w.ledger.balance[pool]!));
+    if (!(take > 0)) continue;
+    w.ledger.transfer(pool, a, take);
+    paid += take;
+    const x = w.accountExchange[a]!;
+    w.acc.fundPayoutUsd[x] = w.acc.fundPayoutUsd[x]! + take;
+    w.events.push(w.step, w.round, EventKindCode.fee_pool_payout, x, a, w.marketAsset[m]!, 0, 0, take, cause);
+  }
+  return paid;
 }
 
 /** Σ |qty| of market m's open positions. */

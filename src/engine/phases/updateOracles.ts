@@ -47,6 +47,8 @@ function publish(w: World, o: number): boolean {
 
 /** Start-of-step update of every oracle. */
 export function updateOracles(w: World): void {
+  // The readings the previous step ended on (Hyperliquid's ADL closes at them).
+  w.oraclePrevPrice.set(w.oraclePrice);
   const len = w.historyLength;
   const slot = w.step % len;
   for (let o = 0; o < w.nOracles; o++) {
