@@ -8,6 +8,7 @@ import { applyOverrides } from './overrides.ts';
 import { Experiment } from './schema.ts';
 import { validateSemantics } from './semantics.ts';
 import { validateSweep } from './sweep.ts';
+import { applyProfiles } from '../venues/index.ts';
 
 type ZodIssue = z.core.$ZodIssue;
 
@@ -39,10 +40,14 @@ export function parseExperiment(raw: unknown, source: string): Experiment {
 }
 
 /**
- * Schema and cross-field rules, without the sweep, and without throwing: the experiment with its
+ * Venue profiles, schema and cross-field rules, without the sweep, and without throwing: the experiment with its
  * defaults filled in, or every problem. Used for each point of a sweep.
  */
-export function checkExperiment(raw: unknown): { ok: true; experiment: Experiment } | { ok: false; issues: InputIssue[] } {
+export function checkExperiment(input: unknown): { ok: true; experiment: Experiment } | { ok: false; issues: InputIssue[] } {
+  // Venue profiles first: their fields are filled in under the experiment's own (src/venues/).
+  const profiled = applyProfiles(input);
+  if (profiled.issues.length > 0) return { ok: false, issues: profiled.issues };
+  const raw = profiled.raw;
   const result = Experiment.safeParse(raw);
   if (!result.success) return { ok: false, issues: result.error.issues.flatMap((i) => toInputIssues(i, raw)) };
   const semantic = validateSemantics(result.data);

@@ -158,7 +158,7 @@ export const PerpMarket = z.strictObject({
   marginTiers: z.array(MarginTier).min(1),
   maxLeverage: positive.optional().describe('with the hyperliquid profile: the tiers are derived from it (initial 1/maxLeverage, maintenance half of that)'),
   liquidityTier: z
-    .enum(['large-cap', 'mid-cap', 'long-tail', 'isolated'])
+    .enum(['large-cap', 'mid-cap', 'small-cap', 'long-tail', 'isolated'])
     .optional()
     .describe('with the dydx-v4 profile: the tiers are those of this liquidity tier'),
   insuranceFund: id
@@ -190,9 +190,11 @@ export const PerpExchange = z.strictObject({
     .optional()
     .describe('a named bundle of a venue\'s rules (src/venues/): fills every field not given here; fields given override it'),
   liquidation: z.strictObject({
-    mode: z
-      .enum(['partial', 'full', 'takeover'])
-      .describe('partial: back to initial margin; full: the whole position; takeover: the whole position, and the fund takes over at the bankruptcy price — it keeps what is left of the margin and pays any shortfall (Binance, BitMEX)'),
+    mode: z.enum(['partial', 'full']).describe('partial: back to initial margin; full: the whole position'),
+    takeover: z
+      .boolean()
+      .default(false)
+      .describe('when a liquidation closes the whole position, the insurance fund has taken it over at the bankruptcy price: it keeps the margin left after the close (Binance, BitMEX) instead of a penalty'),
     penaltyFraction: z.number().min(0).max(0.5).describe('share of closed notional paid to the insurance fund'),
     partialMinNotionalUsd: nonNegative.default(0).describe('a partial liquidation that would leave less than this closes fully'),
     priceBandFraction: z
@@ -221,9 +223,9 @@ export const PerpExchange = z.strictObject({
   adl: z
     .strictObject({
       ranking: z
-        .enum(['pnl-leverage', 'random-start', 'pro-rata', 'risk-pro-rata'])
+        .enum(['pnl-leverage', 'random-start', 'pro-rata', 'risk-pro-rata', 'none'])
         .describe(
-          'pnl-leverage: profitable opposite positions by PnL% × effective leverage (BitMEX); random-start: opposite positions in index order from a random start (dYdX v4); pro-rata: every profitable opposite position in proportion to its size; risk-pro-rata: in proportion to size × effective leverage, so the riskiest winners give up most',
+          'pnl-leverage: profitable opposite positions by PnL% × effective leverage (BitMEX); random-start: opposite positions in index order from a random start (dYdX v4); none: no ADL, shortfalls go down the waterfall (Drift); pro-rata: every profitable opposite position in proportion to its size; risk-pro-rata: in proportion to size × effective leverage, so the riskiest winners give up most',
         ),
       price: z
         .enum(['bankruptcy', 'previous-mark'])
@@ -331,6 +333,10 @@ export const Exposure = z.strictObject({
 /** One asset of a lending market (an Aave v3 reserve). */
 export const LendingReserve = z.strictObject({
   asset: id,
+  preset: z
+    .enum(['WETH', 'wstETH', 'WBTC', 'USDC', 'USDT'])
+    .optional()
+    .describe('with the aave-v3 profile: LTV, threshold, bonus and protocol fee of this Aave v3 Ethereum reserve (src/venues/aave-v3.ts)'),
   oracle: id.describe('the feed this market prices the asset with'),
   ltv: fraction.describe('loan-to-value: the most a deposit of 1 USD lets one borrow (Aave v3 WETH: 0.805)'),
   liquidationThreshold: fraction.describe('collateral weight in the health factor (Aave v3 WETH: 0.83)'),
@@ -344,6 +350,7 @@ export const LendingReserve = z.strictObject({
 export const LendingMarket = z.strictObject({
   id,
   kind: z.literal('lending').default('lending'),
+  profile: z.enum(['aave-v3']).optional().describe('a named bundle of the protocol\'s rules (src/venues/): fills every field not given here'),
   chain: id.optional().describe('the chain it runs on (scenario.chains); none = no congestion or latency'),
   safetyModule: id.describe('insurance fund that covers bad debt (the reserve deficit)'),
   governanceToken: z

@@ -104,6 +104,7 @@ export function validateSemantics(exp: Experiment): InputIssue[] {
     const seen = new Map<string, number>();
     l.reserves.forEach((r, k) => {
       const rat = `${at}.reserves.${k}`;
+      if (r.preset !== undefined && l.profile !== 'aave-v3') add(`${rat}.preset`, r.preset, 'only the aave-v3 profile reads preset: expected profile "aave-v3" on the lending market');
       if (!assetIndex.has(r.asset)) add(`${rat}.asset`, r.asset, `no asset with this symbol in scenario.assets (known: ${assetList})`);
       const prev = seen.get(r.asset);
       if (prev !== undefined) add(`${rat}.asset`, r.asset, `asset already a reserve at ${at}.reserves.${prev}`);
@@ -179,6 +180,12 @@ export function validateSemantics(exp: Experiment): InputIssue[] {
         }
       }
       checkTiers(m.marginTiers, `${mat}.marginTiers`, add);
+      // Fields only a profile reads must not be ignored silently.
+      if (m.maxLeverage !== undefined && ex.profile !== 'hyperliquid') add(`${mat}.maxLeverage`, m.maxLeverage, 'only the hyperliquid profile reads maxLeverage: expected profile "hyperliquid" on the exchange, or marginTiers alone');
+      if (m.liquidityTier !== undefined && ex.profile !== 'dydx-v4') add(`${mat}.liquidityTier`, m.liquidityTier, 'only the dydx-v4 profile reads liquidityTier: expected profile "dydx-v4" on the exchange, or marginTiers alone');
+      if (m.insuranceFund !== undefined && !fundIndex.has(m.insuranceFund)) {
+        add(`${mat}.insuranceFund`, m.insuranceFund, `no insurance fund with this id in scenario.insuranceFunds (known: ${quotedList(s.insuranceFunds.map((f) => f.id))})`);
+      }
     });
   });
 

@@ -56,6 +56,9 @@ export function buildGraph(exp: Experiment): DependencyGraph {
     link(g, nodeKey('fund', x.insuranceFund), key, 'backs');
     if (x.chain) link(g, nodeKey('chain', x.chain), key, 'hosts');
     if (x.backstop) link(g, nodeKey('vault', x.backstop.vault), key, 'backs');
+    // An isolated market's own fund (dYdX v4) backs the exchange too.
+    const own = new Set(x.markets.flatMap((m) => (m.insuranceFund !== undefined && m.insuranceFund !== x.insuranceFund ? [m.insuranceFund] : [])));
+    for (const f of own) link(g, nodeKey('fund', f), key, 'backs');
     for (const m of x.markets) {
       link(g, nodeKey('asset', m.asset), key, 'position');
       link(g, nodeKey('oracle', m.oracle), key, 'oracle');

@@ -19,12 +19,12 @@ export const Role = { directional: 0, marketMaker: 1, liquidator: 2, vault: 3 } 
 /** Accounts are never deleted: a status says where they are in their life. */
 export const Status = { active: 0, liquidated: 1, bankrupt: 2 } as const;
 export const ImpactCode = { linear: 0, sqrt: 1, exponential: 2 } as const;
-export const LiquidationMode = { partial: 0, full: 1, takeover: 2 } as const;
+export const LiquidationMode = { partial: 0, full: 1 } as const;
 /** ADL counterparty selection (see settleLosses.autoDeleverage). */
 /** Oracle source codes. */
 export const OracleSource = { market: 0, fundamental: 1, venue: 2 } as const;
 export const DerivedKind = { none: 0, liquidStaking: 1, bridged: 2, vaultShare: 3, syntheticDollar: 4 } as const;
-export const AdlRanking = { 'pnl-leverage': 0, 'random-start': 1, 'pro-rata': 2, 'risk-pro-rata': 3 } as const;
+export const AdlRanking = { 'pnl-leverage': 0, 'random-start': 1, 'pro-rata': 2, 'risk-pro-rata': 3, none: 4 } as const;
 
 const SECONDS_PER_YEAR = 365 * 24 * 3600;
 
@@ -219,6 +219,8 @@ export interface World {
   readonly exchangeVaultAccount: Int32Array;
   readonly takeoverBelowMaintenanceShare: Float64Array;
   readonly liquidationMode: Uint8Array;
+  /** 1 when the fund takes over a fully closed position at the bankruptcy price and keeps the margin left (Binance, BitMEX). */
+  readonly liquidationTakeover: Uint8Array;
   /** AdlRanking code per exchange. */
   readonly adlRanking: Uint8Array;
   readonly penaltyFraction: Float64Array;
@@ -1154,6 +1156,7 @@ function exchangeRules(s: Scenario, graph: DependencyGraph, stepSeconds: number)
   const fillableSmmr = new Float64Array(nExchanges);
   const fillableBa = new Float64Array(nExchanges);
   const adlAtPreviousOracle = new Uint8Array(nExchanges);
+  const liquidationTakeover = new Uint8Array(nExchanges);
   for (const x of s.exchanges) {
     const xi = denseId(graph, 'protocol', x.id);
     exchangeFund[xi] = denseId(graph, 'fund', x.insuranceFund);
@@ -1180,6 +1183,7 @@ function exchangeRules(s: Scenario, graph: DependencyGraph, stepSeconds: number)
       fillableBa[xi] = x.liquidation.fillablePrice.bankruptcyAdjustment;
     }
     adlAtPreviousOracle[xi] = x.adl.price === 'previous-mark' ? 1 : 0;
+    liquidationTakeover[xi] = x.liquidation.takeover ? 1 : 0;
   }
   return {
     exchangeFund,
@@ -1199,6 +1203,7 @@ function exchangeRules(s: Scenario, graph: DependencyGraph, stepSeconds: number)
     fillableSmmr,
     fillableBa,
     adlAtPreviousOracle,
+    liquidationTakeover,
   };
 }
 
@@ -1356,6 +1361,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     fillableSmmr: rules.fillableSmmr,
     fillableBa: rules.fillableBa,
     adlAtPreviousOracle: rules.adlAtPreviousOracle,
+    liquidationTakeover: rules.liquidationTakeover,
     marketClaimRoomUsd: packed.marketClaimRoomUsd,
     marketHasFeePool: packed.marketHasFeePool,
     feePoolHolderStart: packed.feePoolHolderStart,

@@ -8,7 +8,7 @@
 // stop when nobody is liquidatable or at the exchange's round limit; their count is the depth.
 // Lending markets liquidate in the same rounds (phases/lending.ts), so a fire sale of collateral
 // and the perp liquidations it triggers belong to one cascade.
-import { Status, LiquidationMode, type World } from '../../model/world.ts';
+import { AdlRanking, Status, LiquidationMode, type World } from '../../model/world.ts';
 import { noteTrade, sellUnits } from '../spot.ts';
 import { EventKindCode } from '../record.ts';
 import { applyFill, bankruptcyPrice, effectiveLeverage, hasPositions, markAccount, markPrice, positionIn } from '../accounts.ts';
@@ -112,7 +112,8 @@ export function liquidateAccount(w: World, a: number): boolean {
       equity > 0 && notional > w.sliceAboveNotionalUsd[x]! && fraction > w.sliceFraction[x]! && w.step >= w.accountNextLiquidationStep[a]!;
     if (sliced) fraction = w.sliceFraction[x]!;
     const slippage = fraction === 1 ? predictedSlippage(w, a) : 0;
-    if (fraction === 1 && equity - slippage < 0 && fundBalance(w, a) < slippage - equity) {
+    // Without ADL (Drift), the shortfall goes down the waterfall after a book sale.
+    if (fraction === 1 && equity - slippage < 0 && fundBalance(w, a) < slippage - equity && w.adlRanking[x] !== AdlRanking.none) {
       closeByAdl(w, a, equity, notional, cause);
     } else {
       progressed = closeIntoBook(w, a, fraction, cause);
@@ -136,7 +137,7 @@ export function liquidateAccount(w: World, a: number): boolean {
  */
 function liquidationFraction(w: World, a: number, equity: number, notional: number): number {
   const x = w.accountExchange[a]!;
-  if (w.liquidationMode[x] !== LiquidationMode.partial || equity <= 0) return 1;
+  if (w.liquidationMode[x] === LiquidationMode.full || equity <= 0) return 1;
   const initial = w.accountInitial[a]!;
   const f = (initial - equity) / (initial - w.penaltyFraction[x]! * notional);
   if (!(f > 0 && f < 1) || (1 - f) * notional < w.partialMinNotionalUsd[x]!) return 1;
@@ -197,7 +198,7 @@ function closeIntoBook(w: World, a: number, fraction: number, cause: number): bo
   const equity = markAccount(w, a);
   // Takeover (Binance, BitMEX): once every position is closed, the fund keeps what margin is left —
   // it took the positions over at the bankruptcy price. Otherwise a penalty on what closed.
-  const takenOver = w.liquidationMode[x] === LiquidationMode.takeover && !unfilled && !hasPositions(w, a);
+  const takenOver = w.liquidationTakeover[x] === 1 && !unfilled && !hasPositions(w, a);
   const penalty = takenOver ? Math.max(0, equity) : Math.min(w.penaltyFraction[x]! * closedUsd, Math.max(0, equity));
   if (penalty > 0) payIntoFund(w, a, penalty);
   if (unfilled) {
