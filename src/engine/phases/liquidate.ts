@@ -242,7 +242,10 @@ function closeByAdl(w: World, a: number, equity: number, notional: number, cause
     const left = -q - placed;
     if (left !== 0) tradeIntoBook(w, p, left, BookSide.liquidators, EventKindCode.liquidation, cause);
   }
-  const absorbed = w.acc.adlAbsorbedUsd[x]! - absorbedBefore;
+  // Closing at a price other than the bankruptcy price (Hyperliquid's previous mark) can take more
+  // from the winners than the account owed at mark; only the shortfall at mark was bad debt.
+  const absorbed = Math.min(w.acc.adlAbsorbedUsd[x]! - absorbedBefore, Math.max(0, -equity));
+  w.acc.adlAbsorbedUsd[x] = absorbedBefore + absorbed;
   if (absorbed > 0) {
     w.acc.badDebtUsd[x] = w.acc.badDebtUsd[x]! + absorbed;
     w.events.push(w.step, w.round, EventKindCode.bad_debt, x, a, -1, 0, 0, absorbed, cause);
