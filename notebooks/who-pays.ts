@@ -1,8 +1,10 @@
-// Who pays? Reads a results folder of the flagship study and prints, per trader cohort, what it
-// lost to liquidation, the bad debt it left, and the ADL it bore; then, over runs, how often the
-// insurance fund ran dry and ADL fired (with a 95% Wilson interval) and the bad-debt tail.
+// Who pays? Reads a results folder of the flagship study and prints, over runs, how often the
+// insurance fund ran dry and ADL fired (with a 95% Wilson interval) and the bad-debt tail; then, per
+// trader cohort, what it lost to liquidation, the bad debt it left, and the ADL it bore. For a sweep
+// (the flagship is one) the summary is pooled and the cohort table is split by point: which cohort
+// left the bad debt, and which bore the ADL, under each margin model and correlation regime.
 // Usage: node --import tsx notebooks/who-pays.ts [RESULTS_DIR]   (default results/cross-margin-flaw)
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
 import { mean, quantile, wilsonInterval } from '../src/analysis/statistics.ts';
@@ -40,7 +42,39 @@ console.log(`| median leverage of accounts hit by ADL / liquidated | ${adlLev.le
 console.log(`| Gini of losses across accounts (mean) | ${mean(finite(col('loss_gini'))).toFixed(2)} |`);
 
 const eventsPath = join(dir, 'events.arrow');
-if (existsSync(eventsPath)) {
+const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { sweep_columns?: Record<string, string> };
+const sweepColumns = Object.keys(manifest.sweep_columns ?? {});
+if (existsSync(eventsPath) && sweepColumns.length > 0) {
+  // Per point: bad debt left and ADL borne per run, by cohort.
+  const ev = readArrowTable(eventsPath);
+  const kind = columnToArray(ev, 'kind') as string[];
+  const cohort = columnToArray(ev, 'cohort') as (string | null)[];
+  const amount = columnToArray(ev, 'amount_usd') as number[];
+  const evPoint = columnToArray(ev, 'point_index') as number[];
+  const runPoint = col('point_index');
+  const swept = sweepColumns.map((c) => columnToArray(runs, c));
+  const points = [...new Set(runPoint)].sort((a, b) => a - b);
+  const cohorts = [...new Set(cohort.filter((c): c is string => typeof c === 'string'))].sort();
+  const key = (p: number, c: string) => `${p}/${c}`;
+  const bad = new Map<string, number>();
+  const borne = new Map<string, number>();
+  for (let i = 0; i < kind.length; i++) {
+    const c = cohort[i];
+    if (typeof c !== 'string') continue;
+    const k = key(evPoint[i]!, c);
+    if (kind[i] === 'bad_debt') bad.set(k, (bad.get(k) ?? 0) + amount[i]!);
+    else if (kind[i] === 'adl') borne.set(k, (borne.get(k) ?? 0) + amount[i]!);
+  }
+  const header = [...sweepColumns.map((c) => manifest.sweep_columns![c]!), 'runs', ...cohorts.map((c) => `${c}: bad debt / ADL borne`)];
+  console.log(`\n### Per point, per run: bad debt each cohort left / ADL notional it bore\n`);
+  console.log(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
+  for (const p of points) {
+    const first = runPoint.indexOf(p);
+    const n = runPoint.filter((q) => q === p).length;
+    const cells = cohorts.map((c) => `${usd((bad.get(key(p, c)) ?? 0) / n)} / ${usd((borne.get(key(p, c)) ?? 0) / n)}`);
+    console.log(`| ${[...swept.map((v) => String(v[first])), String(n), ...cells].join(' | ')} |`);
+  }
+} else if (existsSync(eventsPath)) {
   const ev = readArrowTable(eventsPath);
   const kind = columnToArray(ev, 'kind') as string[];
   const cohort = columnToArray(ev, 'cohort') as (string | null)[];
