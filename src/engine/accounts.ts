@@ -4,6 +4,7 @@
 // the ledger, so the pool always equals the open quote balances (perp PnL is zero-sum).
 import { requirementUsd } from '../model/margin.ts';
 import type { World } from '../model/world.ts';
+import { hasOptionPositions, optionMark, optionPortfolioRequirementUsd } from './optionBook.ts';
 
 /** Relative size below which a remainder of a fill is rounding, not a position (≈ 50 ulps). */
 const DUST = 1e-14;
@@ -45,8 +46,16 @@ export function markAccount(w: World, a: number): number {
       initial += k * requirementUsd(w.tierStart, w.tierUpperUsd, w.tierImRate, w.tierImAmount, m, n);
     }
   }
+  // Option positions (only on portfolio-margin venues): valued at the model price, margined on the
+  // grid with the options repriced at every move and volatility shock.
+  const hasOptions = w.options.optStart[a]! < w.options.optStart[a + 1]!;
+  if (hasOptions) {
+    const o = optionMark(w, a);
+    equity += o.value;
+    notional += o.notional;
+  }
   if (portfolio) {
-    maintenance = portfolioRequirementUsd(w, x, groupDelta);
+    maintenance = hasOptions ? optionPortfolioRequirementUsd(w, a, x, groupDelta) : portfolioRequirementUsd(w, x, groupDelta);
     initial = w.exchangeImToMm[x]! * maintenance;
   }
   // Non-cash collateral counts at its oracle price × its weight (1 − haircut).
@@ -96,11 +105,11 @@ export function portfolioRequirementUsd(w: World, x: number, groupDelta: Float64
   return Math.max(grid, w.exchangeTailWeight[x]! * tail, w.exchangeNetDeltaFraction[x]! * net);
 }
 
-/** True when account a holds any non-zero position. */
+/** True when account a holds any non-zero position (perp or option). */
 export function hasPositions(w: World, a: number): boolean {
   const end = w.posStart[a + 1]!;
   for (let p = w.posStart[a]!; p < end; p++) if (w.posQty[p] !== 0) return true;
-  return false;
+  return hasOptionPositions(w, a);
 }
 
 /** Position slot of account a in market m, or -1. */

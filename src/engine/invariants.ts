@@ -86,8 +86,9 @@ function checkLedger(w: World): void {
 }
 
 /**
- * Σ qty = 0 in every market, and each exchange's settlement pool equals Σ over its positions of
- * qty × mark + quote − unsettled funding (the realized side of zero-sum PnL).
+ * Σ qty = 0 in every market and option series, and each exchange's settlement pool equals Σ over
+ * its positions of qty × mark + quote − unsettled funding, plus its option positions' qty × model
+ * price + quote (the realized side of zero-sum PnL).
  */
 function checkZeroSum(w: World): void {
   const poolValue = new Float64Array(w.nExchanges);
@@ -109,6 +110,24 @@ function checkZeroSum(w: World): void {
     // open: measure it against the market's initial gross open interest too.
     if (Math.abs(net) > LEDGER_TOLERANCE * Math.max(gross, w.marketInitialGrossQty[m]!) + 1e-12) {
       throw new InvariantError(`market ${m}: positions net to ${net}, not 0`, w.step, 'posQty');
+    }
+  }
+  // Options share their exchange's settlement pool: Σ qty = 0 per series, and their value counts.
+  const o = w.options;
+  for (let s = 0; s < o.nSeries; s++) {
+    let net = 0;
+    let gross = 0;
+    const x = o.seriesExchange[s]!;
+    for (let i = o.seriesPosStart[s]!; i < o.seriesPosStart[s + 1]!; i++) {
+      const k = o.seriesPositions[i]!;
+      const q = o.optQty[k]!;
+      net += q;
+      gross += Math.abs(q);
+      poolValue[x] = poolValue[x]! + q * o.seriesPrice[s]! + o.optQuote[k]!;
+      poolScale[x] = poolScale[x]! + Math.abs(o.optQuote[k]!) + Math.abs(q * o.seriesPrice[s]!);
+    }
+    if (Math.abs(net) > LEDGER_TOLERANCE * gross + 1e-12) {
+      throw new InvariantError(`option series ${o.seriesIds[s]}: positions net to ${net}, not 0`, w.step, 'optQty');
     }
   }
   for (let x = 0; x < w.nExchanges; x++) {

@@ -23,6 +23,8 @@ export const EVENT_KINDS = [
   'exposure_loss',
   'governance_mint',
   'fee_pool_payout',
+  'option_liquidation',
+  'option_expiry',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 export const EventKindCode: Record<EventKind, number> = Object.fromEntries(

@@ -6,6 +6,7 @@ import type { World } from '../model/world.ts';
 import { evolveFundamentals } from './phases/evolveFundamentals.ts';
 import { decayImpact } from './phases/decayImpact.ts';
 import { updateOracles } from './phases/updateOracles.ts';
+import { updateOptions } from './optionBook.ts';
 import { accrueFunding } from './phases/accrueFunding.ts';
 import { markToMarket } from './phases/markToMarket.ts';
 import { respondToMarginCalls } from './phases/respondToMarginCalls.ts';
@@ -21,6 +22,7 @@ export const PHASES: ReadonlyArray<readonly [string, (w: World) => void]> = [
   ['evolveFundamentals', evolveFundamentals],
   ['decayImpact', decayImpact],
   ['updateOracles', updateOracles],
+  ['updateOptions', updateOptions],
   ['updateMarginRates', updateMarginRates],
   ['accrueFunding', accrueFunding],
   ['markToMarket', markToMarket],

@@ -29,6 +29,14 @@ export type ImpactModel = z.infer<typeof ImpactModel>;
 export const Asset = z.strictObject({
   symbol: id,
   initialPrice: positive.describe('USD per unit at step 0'),
+  impliedVol: z
+    .strictObject({
+      calm: positive.describe('annualised implied volatility the options market quotes in the calm regime'),
+      stress: positive.describe('… and in the stress regime'),
+      halfLifeSeconds: positive.default(3600).describe('implied volatility reverts toward the current regime\'s level with this half-life'),
+    })
+    .optional()
+    .describe('the implied-volatility process of options on this asset, tied to the regime (it starts at the initial regime\'s level)'),
   volatilityAnnual: nonNegative.describe('annualised volatility of the fundamental log-price, e.g. 0.6'),
   driftAnnual: z.number().default(0).describe('annualised drift of the fundamental log-price'),
   jumps: z
@@ -263,6 +271,11 @@ export const PerpExchange = z.strictObject({
         ])
         .default({ kind: 'joint' }),
       initialToMaintenance: z.number().min(1).default(1.5).describe('initial requirement = this × the scenario requirement'),
+      volShocks: z
+        .array(z.number().gt(-1))
+        .min(1)
+        .default([0])
+        .describe('relative shocks to implied volatility applied at every price move of the grid, e.g. [-0.3, 0, 0.5]: options are repriced at each (linear books do not care)'),
     })
     .optional()
     .describe('portfolio (scenario) margin for linear books instead of the tiers: the requirement is the worst loss over the grid'),
@@ -282,6 +295,19 @@ export const PerpExchange = z.strictObject({
     })
     .optional()
     .describe('raise a market\'s margin rates as its open interest grows past where it started (crowded markets cost more to hold)'),
+  optionSeries: z
+    .array(
+      z.strictObject({
+        id,
+        asset: id.describe('the underlying'),
+        oracle: id.describe('the feed the series is marked from'),
+        kind: z.enum(['call', 'put']),
+        strike: positive.describe('USD'),
+        expiryStep: z.number().int().min(1).describe('cash-settled at the oracle price at the start of this step'),
+      }),
+    )
+    .default([])
+    .describe('European options, priced by Black–Scholes at the asset\'s implied volatility; margined under portfolio margin only'),
   collateralAssets: z
     .array(
       z.strictObject({
@@ -491,8 +517,24 @@ export const BasisIssuerCohort = z.strictObject({
   backingUsd: positive.describe('USD of spot collateral at step 0; the short has the same notional'),
 });
 
+/**
+ * Option sellers: each account sells `contracts` of one option series (units of the underlying) at
+ * the model price to the exchange's market makers and holds the premium; leverage is capped at what
+ * the venue's initial (portfolio) margin allows. They neither top up nor deleverage.
+ */
+export const OptionSellerCohort = z.strictObject({
+  id,
+  kind: z.literal('optionSeller'),
+  exchange: id,
+  count: z.number().int().min(1),
+  series: id.describe('an option series of the exchange (optionSeries)'),
+  contracts: Distribution.describe('units of the underlying sold per account'),
+  collateralUsd: Distribution.describe('per account'),
+});
+
 export const TraderCohort = z.discriminatedUnion('kind', [
   DirectionalCohort,
+  OptionSellerCohort,
   MarketMakerCohort,
   LiquidatorCohort,
   LooperCohort,

@@ -189,6 +189,26 @@ export function validateSemantics(exp: Experiment): InputIssue[] {
     });
   });
 
+  // --- option series -----------------------------------------------------------------------
+  s.exchanges.forEach((ex, e) => {
+    const seen = new Map<string, number>();
+    const model = ex.marginModel ?? (ex.portfolioMargin ? 'portfolio' : ex.dynamicMargin ? 'dynamic' : 'tiered');
+    ex.optionSeries.forEach((o, k) => {
+      const at = `scenario.exchanges.${e}.optionSeries.${k}`;
+      const prev = seen.get(o.id);
+      if (prev !== undefined) add(`${at}.id`, o.id, `series id already used at scenario.exchanges.${e}.optionSeries.${prev}`);
+      else seen.set(o.id, k);
+      if (model !== 'portfolio') add(at, o.id, 'options are margined under portfolio margin only: expected marginModel "portfolio" (and a portfolioMargin block) on the exchange');
+      const ai = assetIndex.get(o.asset);
+      if (ai === undefined) add(`${at}.asset`, o.asset, `no asset with this symbol in scenario.assets (known: ${assetList})`);
+      else if (!s.assets[ai]!.impliedVol) add(`scenario.assets.${ai}.impliedVol`, undefined, `asset ${o.asset} underlies option series "${o.id}": expected its impliedVol levels`);
+      if (!ex.markets.some((m) => m.asset === o.asset)) add(`${at}.asset`, o.asset, `exchange "${ex.id}" has no perp market for this asset (the series' co-movement group is that market's)`);
+      const oi = oracleIndex.get(o.oracle);
+      if (oi === undefined) add(`${at}.oracle`, o.oracle, `no oracle with this id in scenario.oracles (known: ${quotedList(s.oracles.map((x) => x.id))})`);
+      else if (s.oracles[oi]!.asset !== o.asset) add(`${at}.oracle`, o.oracle, `this oracle prices ${s.oracles[oi]!.asset}, not ${o.asset}`);
+    });
+  });
+
   // --- direct exposures -------------------------------------------------------------------
   s.exposures.forEach((x, i) => {
     const at = `scenario.exposures.${i}`;
@@ -222,6 +242,14 @@ export function validateSemantics(exp: Experiment): InputIssue[] {
       const ex = s.exchanges[ei]!;
       if (!ex.markets.some((m) => m.asset === c.hedgeAsset)) add(`${at}.hedgeAsset`, c.hedgeAsset, `exchange "${ex.id}" has no market for this asset to short`);
       if (!ex.collateralAssets.some((x) => x.asset === c.hedgeAsset)) add(`${at}.hedgeAsset`, c.hedgeAsset, `exchange "${ex.id}" does not accept it as collateral (add it to collateralAssets)`);
+      return;
+    }
+    if (c.kind === 'optionSeller') {
+      const ex = s.exchanges[ei]!;
+      if (!ex.optionSeries.some((o) => o.id === c.series)) {
+        add(`${at}.series`, c.series, `exchange "${ex.id}" lists no option series with this id (known: ${quotedList(ex.optionSeries.map((o) => o.id))})`);
+      }
+      if (!makersPerExchange.has(c.exchange)) add(`${at}.exchange`, c.exchange, 'option sellers sell to the exchange\'s market makers: expected a marketMaker cohort on it');
       return;
     }
     if (c.kind !== 'directional') return;

@@ -4,6 +4,8 @@
 // writes these arrays only; no per-account objects exist.
 import { withStableShape } from './shape.ts';
 import { buildLending, type LendingState } from './lending.ts';
+import { buildOptionSeries, packOptionPositions, yearsToExpiry, type OptionDraft, type OptionSeries, type OptionState } from './optionState.ts';
+import { blackScholes } from './options.ts';
 import type { UnitLedger } from '../engine/unitLedger.ts';
 import { isLendingCohort, type Experiment } from '../experiment/schema.ts';
 import type { DependencyGraph } from '../graph/build.ts';
@@ -193,6 +195,8 @@ export interface World {
   readonly chainCongested: Uint8Array;
   /** Lending markets, their reserves, borrowers and liquidators (src/model/lending.ts). */
   readonly lending: LendingState;
+  /** Option series, implied volatility and option positions (src/model/optionState.ts). */
+  readonly options: OptionState;
   readonly exchangeFund: Int32Array;
   /**
    * The fund that backs each account: its market's own fund when every position slot of the account
@@ -425,6 +429,8 @@ interface AccountDraft {
   qty: number[];
   /** Non-cash collateral: asset, oracle, weight and units of each slot. */
   coll?: { asset: number; oracle: number; weight: number; qty: number }[];
+  /** Option slots (option sellers; market makers hold every series of their exchange). */
+  options?: OptionDraft[];
 }
 
 /** The portfolio- and dynamic-margin parameters of every exchange and market (see World). */
@@ -845,8 +851,68 @@ function draftDirectional(
   }
 }
 
+type OptionSellerCohort = Extract<Scenario['traders'][number], { kind: 'optionSeller' }>;
+
+/** What drafting option sellers needs: the series, and each exchange's grid and margin factors. */
+interface OptionContext {
+  series: OptionSeries;
+  seriesIndex: Map<string, number>;
+  seriesOf(xi: number): number[];
+  /** Initial requirement of a short position of one unit of series k at step 0 (USD). */
+  initialPerShortUnit(k: number): number;
+}
+
+/** The accounts of one option-seller cohort: each sells its contracts, capped by initial margin. */
+function draftOptionSellers(c: OptionSellerCohort, ci: number, xi: number, init: Stream, opt: OptionContext, drafts: AccountDraft[]): void {
+  const k = opt.seriesIndex.get(`${xi}/${c.series}`)!;
+  const perUnit = opt.initialPerShortUnit(k);
+  for (let t = 0; t < c.count; t++) {
+    const contracts = drawDistribution(init, c.contracts);
+    const collateral = drawDistribution(init, c.collateralUsd);
+    // Sell what the initial (portfolio) requirement allows: it is linear in the size of one series.
+    const qty = perUnit > 0 ? Math.min(contracts, collateral / perUnit) : contracts;
+    drafts.push({ exchange: xi, cohort: ci, role: Role.directional, wallet: -1, maxLeverage: 0, collateralUsd: collateral, markets: [], qty: [], options: [{ series: k, qty: -qty }] });
+  }
+}
+
+/** Series lookups and the step-0 initial requirement of a short unit of each series (on its exchange's grid). */
+function optionContext(exp: Experiment, series: OptionSeries, margin: ReturnType<typeof marginModels>): OptionContext {
+  const seriesIndex = new Map<string, number>();
+  for (let k = 0; k < series.nSeries; k++) seriesIndex.set(`${series.seriesExchange[k]}/${series.seriesIds[k]}`, k);
+  const g = series.greeks;
+  return {
+    series,
+    seriesIndex,
+    seriesOf: (xi) => Array.from({ length: series.nSeries }, (_, k) => k).filter((k) => series.seriesExchange[k] === xi),
+    initialPerShortUnit(k) {
+      const x = series.seriesExchange[k]!;
+      const kind = series.seriesIsCall[k] === 1 ? 'call' : 'put';
+      const asset = series.seriesAsset[k]!;
+      const spot = exp.scenario.assets[asset]!.initialPrice;
+      const strike = series.seriesStrike[k]!;
+      const years = yearsToExpiry(series.seriesExpiryStep[k]!, 0, exp.stepSeconds);
+      const vol = series.iv[asset]!;
+      const p0 = blackScholes(kind, spot, strike, years, vol, 0, g).price;
+      const delta = g.delta;
+      const worst = (start: number, end: number, list: Float64Array) => {
+        let w = 0;
+        for (let i = start; i < end; i++) {
+          for (let j = series.exShockStart[x]!; j < series.exShockStart[x + 1]!; j++) {
+            w = Math.max(w, blackScholes(kind, spot * (1 + list[i]!), strike, years, vol * (1 + series.exShocks[j]!), 0, g).price - p0);
+          }
+        }
+        return w;
+      };
+      const grid = worst(series.exMovesStart[x]!, series.exMovesStart[x + 1]!, series.exMoves);
+      const tail = worst(series.exTailStart[x]!, series.exTailStart[x + 1]!, series.exTail);
+      const req = Math.max(grid, margin.exchangeTailWeight[x]! * tail, margin.exchangeNetDeltaFraction[x]! * Math.abs(delta) * spot);
+      return margin.exchangeImToMm[x]! * req;
+    },
+  };
+}
+
 /** Every perp account as a draft: cohorts in order (makers take the other side), then vaults. */
-function draftAccounts(s: Scenario, graph: DependencyGraph, init: Stream, initialPrice: Float64Array, markets: Markets) {
+function draftAccounts(s: Scenario, graph: DependencyGraph, init: Stream, initialPrice: Float64Array, markets: Markets, opt: OptionContext) {
   const { nMarkets, marketExchange } = markets;
   const nExchanges = s.exchanges.length;
   const drafts: AccountDraft[] = [];
@@ -876,6 +942,9 @@ function draftAccounts(s: Scenario, graph: DependencyGraph, init: Stream, initia
       cohortTopUpProbability[ci] = c.marginCall.topUpProbability;
       cohortDeleverageProbability[ci] = c.marginCall.deleverageProbability;
       draftDirectional(c, { s, graph, init, initialPrice, markets, ci, xi }, drafts, walletInitial, netQty);
+    } else if (c.kind === 'optionSeller') {
+      cohortCallMultiple[ci] = 1;
+      draftOptionSellers(c, ci, xi, init, opt, drafts);
     } else if (c.kind === 'basisIssuer') {
       // One delta-neutral account: spot of the hedge asset as collateral, the same notional short.
       const asset = denseId(graph, 'asset', c.hedgeAsset);
@@ -903,15 +972,18 @@ function draftAccounts(s: Scenario, graph: DependencyGraph, init: Stream, initia
       const ms = exchangeMarkets(xi);
       for (let t = 0; t < c.count; t++) {
         if (c.kind === 'marketMaker') makersOf[xi]!.push(drafts.length);
+        const maker = c.kind === 'marketMaker';
+        const series = maker ? opt.seriesOf(xi) : [];
         drafts.push({
           exchange: xi,
           cohort: ci,
-          role: c.kind === 'marketMaker' ? Role.marketMaker : Role.liquidator,
+          role: maker ? Role.marketMaker : Role.liquidator,
           wallet: -1,
           maxLeverage: c.maxLeverage,
           collateralUsd: c.collateralUsd,
           markets: ms,
           qty: ms.map(() => 0),
+          ...(series.length > 0 ? { options: series.map((k) => ({ series: k, qty: 0 })) } : {}),
         });
       }
     }
@@ -929,6 +1001,18 @@ function draftAccounts(s: Scenario, graph: DependencyGraph, init: Stream, initia
       const q = i === makers.length - 1 ? -netQty[mk]! - assigned : -netQty[mk]! / makers.length;
       draft.qty[slot] = q;
       assigned += q;
+    });
+  }
+  // Makers hold the other side of what the option sellers sold, split evenly.
+  for (let k = 0; k < opt.series.nSeries; k++) {
+    const makers = makersOf[opt.series.seriesExchange[k]!]!;
+    let net = 0;
+    for (const d of drafts) for (const o of d.options ?? []) if (o.series === k) net += o.qty;
+    let assigned = 0;
+    makers.forEach((d, i) => {
+      const slot = drafts[d]!.options!.find((o) => o.series === k)!;
+      slot.qty = i === makers.length - 1 ? -net - assigned : -net / makers.length;
+      assigned += slot.qty;
     });
   }
   const exchangeVaultAccount = new Int32Array(nExchanges).fill(-1);
@@ -1218,15 +1302,17 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
   const markets = buildMarkets(s, graph);
   const { nMarkets, marketExchange, marketAsset } = markets;
   const nExchanges = s.exchanges.length;
-  const drafted = draftAccounts(s, graph, init, initialPrice, markets);
+  // Margin models beyond the tiers: portfolio (scenario grid, linear books) and dynamic (EWMA).
+  const margin = marginModels(exp, graph, nExchanges, nMarkets, marketExchange, marketAsset);
+  const optionSeries = buildOptionSeries(exp, graph, markets.marketOf, margin.marketGroup);
+  const drafted = draftAccounts(s, graph, init, initialPrice, markets, optionContext(exp, optionSeries, margin));
   const { drafts, exchangeVaultAccount, takeoverBelowMaintenanceShare } = drafted;
   const derived = derivedAccounts(s, graph, exchangeVaultAccount, drafted.issuerAccount);
   const packed = packAccounts(exp, graph, init, initialPrice, markets, drafts, drafted.walletInitial);
   const { nAccounts, nPositions, nFunds, initialBalances, fundHolderStart } = packed;
   const nProtocols = nExchanges + s.lendingMarkets.length;
   const rules = exchangeRules(s, graph, dt);
-  // Margin models beyond the tiers: portfolio (scenario grid, linear books) and dynamic (EWMA).
-  const margin = marginModels(exp, graph, nExchanges, nMarkets, marketExchange, marketAsset);
+  const options = packOptionPositions(optionSeries, drafts, initialPrice, dt);
 
   const chol = (m: number[][], path: string): Float64Array => {
     const l = cholesky(m);
@@ -1352,6 +1438,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     chainCongested: new Uint8Array(s.chains.length),
     protocolIds: [...s.exchanges.map((x) => x.id), ...s.lendingMarkets.map((l) => l.id)],
     lending: packed.lending,
+    options,
     exchangeFund: rules.exchangeFund,
     accountFund: packed.accountFund,
     sliceAboveNotionalUsd: rules.sliceAboveNotionalUsd,

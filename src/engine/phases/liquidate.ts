@@ -20,6 +20,7 @@ import { refreshOracles } from './updateOracles.ts';
 import { markToMarket } from './markToMarket.ts';
 import { liquidateLendingRound } from './lending.ts';
 import { chainHasRoom, useChain } from '../chains.ts';
+import { closeOptions, hasOptionPositions } from '../optionBook.ts';
 
 export function liquidate(w: World): void {
   let maxRounds = 0;
@@ -98,6 +99,22 @@ export function liquidateAccount(w: World, a: number): boolean {
     useChain(w, x);
     w.acc.liquidations[x]!++;
     return true;
+  }
+  // Option positions are closed next, at the model price, against the market makers.
+  if (hasOptionPositions(w, a)) {
+    const leverageBefore = effectiveLeverage(w, a);
+    const closedUsd = closeOptions(w, a, cause);
+    if (closedUsd > 0) {
+      const left = markAccount(w, a);
+      const penalty = Math.min(w.penaltyFraction[x]! * closedUsd, Math.max(0, left));
+      if (penalty > 0) payIntoFund(w, a, penalty);
+      w.acc.liquidationVolumeUsd[x] = w.acc.liquidationVolumeUsd[x]! + closedUsd;
+      useChain(w, x);
+      w.fairness.liquidatedLeverage.push(leverageBefore);
+      w.acc.liquidations[x]!++;
+      finishIfClosed(w, a, cause);
+      return true;
+    }
   }
   const leverage = effectiveLeverage(w, a);
   let progressed = true;
