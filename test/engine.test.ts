@@ -10,7 +10,7 @@ import { Status, type World } from '../src/model/world.ts';
 import { checkInvariants } from '../src/engine/invariants.ts';
 import { makeStream } from '../src/model/random.ts';
 import { replicateSeeds } from '../src/engine/simulate.ts';
-import { gini, median } from '../src/engine/fairness.ts';
+import { gini, median, quantileOf } from '../src/engine/fairness.ts';
 
 const cash = (w: World, holder: number) => w.ledger.balance[holder]!;
 const fund = (w: World) => w.ledger.balance[w.fundHolderStart]!;
@@ -462,6 +462,13 @@ describe('fairness statistics', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([1, 2, 3, 4])).toBe(2.5);
     expect(median([1, Infinity, Infinity])).toBe(Infinity);
+    // Rank p·(n − 1): for [1, 2, 3, 4, 5] p95 sits at rank 3.8 → 4 + 0.8 × (5 − 4) = 4.8; p0 and p1
+    // are the extremes; a quantile that touches an Infinity (under water) is Infinity.
+    expect(quantileOf([5, 1, 4, 2, 3], 0.95)).toBeCloseTo(4.8, 12);
+    expect(quantileOf([5, 1, 4, 2, 3], 0)).toBe(1);
+    expect(quantileOf([5, 1, 4, 2, 3], 1)).toBe(5);
+    expect(quantileOf([1, 2, Infinity], 0.95)).toBe(Infinity);
+    expect(quantileOf([], 0.5)).toBeNaN();
     expect(median([])).toBeNaN();
   });
 });

@@ -81,6 +81,8 @@ const SUMMARY: RunSummary = {
   stressSteps: 1,
   adlHitMedianLeverage: 0.2,
   liquidatedMedianLeverage: Infinity,
+  adlHitP95Leverage: 5.1,
+  liquidatedP95Leverage: Infinity,
   lossGini: 0.75,
   totalValueUsd: 1234.5,
   ledgerErrorUsd: 1e-9,

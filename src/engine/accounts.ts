@@ -48,7 +48,7 @@ export function markAccount(w: World, a: number): number {
   }
   // Option positions (only on portfolio-margin venues): valued at the model price, margined on the
   // grid with the options repriced at every move and volatility shock.
-  const hasOptions = w.options.optStart[a]! < w.options.optStart[a + 1]!;
+  const hasOptions = w.optionsListed && w.options.optStart[a]! < w.options.optStart[a + 1]!;
   if (hasOptions) {
     const o = optionMark(w, a);
     equity += o.value;

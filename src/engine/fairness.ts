@@ -1,6 +1,6 @@
-// Who bore the losses: the median effective leverage of accounts hit by ADL against that of
-// accounts liquidated (on 10 October 2025 the largest perp DEX's ADL fell on accounts with a median
-// leverage of 0.20×), and the Gini coefficient of losses across accounts.
+// Who bore the losses: the median and 95th-percentile effective leverage of accounts hit by ADL
+// against those of accounts liquidated (on 10 October 2025 the largest perp DEX's ADL fell on accounts
+// with a median leverage of 0.20×, 95th percentile 5.1×), and the Gini coefficient of losses.
 import type { World } from '../model/world.ts';
 import { markAccount } from './accounts.ts';
 
@@ -10,6 +10,20 @@ export function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 === 1 ? s[m]! : s[m - 1]! === s[m]! ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * The p-quantile of `values` by linear interpolation between order statistics at rank p·(n − 1)
+ * (NaN when empty; Infinity entries count as the largest, and a quantile that touches one is Infinity).
+ */
+export function quantileOf(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const r = p * (s.length - 1);
+  const lo = Math.floor(r);
+  const hi = Math.ceil(r);
+  if (lo === hi || s[lo] === s[hi]) return s[lo]!;
+  return s[lo]! + (r - lo) * (s[hi]! - s[lo]!);
 }
 
 /**

@@ -251,6 +251,9 @@ export interface RunSummary {
   adlHitMedianLeverage: number;
   /** Median effective leverage of accounts when liquidated (Infinity if at or below zero equity). */
   liquidatedMedianLeverage: number;
+  /** 95th percentiles of the same two distributions. */
+  adlHitP95Leverage: number;
+  liquidatedP95Leverage: number;
   /** Gini coefficient of account losses (contributed − final equity, if positive) over all accounts. */
   lossGini: number;
   totalValueUsd: number;
@@ -298,6 +301,8 @@ export const RUN_SUMMARY_COLUMNS: ReadonlyArray<[keyof RunSummary, string, 'f64'
   ['stressSteps', 'stress_steps', 'i32'],
   ['adlHitMedianLeverage', 'adl_hit_median_leverage', 'f64'],
   ['liquidatedMedianLeverage', 'liquidated_median_leverage', 'f64'],
+  ['adlHitP95Leverage', 'adl_hit_p95_leverage', 'f64'],
+  ['liquidatedP95Leverage', 'liquidated_p95_leverage', 'f64'],
   ['lossGini', 'loss_gini', 'f64'],
   ['totalValueUsd', 'total_value_usd', 'f64'],
   ['ledgerErrorUsd', 'ledger_error_usd', 'f64'],

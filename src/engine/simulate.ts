@@ -8,7 +8,7 @@ import { checkInvariants } from './invariants.ts';
 import { InvariantError } from '../experiment/errors.ts';
 import type { RunResult, RunSummary } from './record.ts';
 import { step } from './step.ts';
-import { accountLossesUsd, gini, median } from './fairness.ts';
+import { accountLossesUsd, gini, median, quantileOf } from './fairness.ts';
 import { attribute, causeChainDepth } from './attribution.ts';
 import { lendingInsolventDebtUsd } from './phases/lending.ts';
 
@@ -129,6 +129,8 @@ export function summarize(w: World): RunSummary {
     stressSteps: w.stressSteps,
     adlHitMedianLeverage: median(w.fairness.adlLeverage),
     liquidatedMedianLeverage: median(w.fairness.liquidatedLeverage),
+    adlHitP95Leverage: quantileOf(w.fairness.adlLeverage, 0.95),
+    liquidatedP95Leverage: quantileOf(w.fairness.liquidatedLeverage, 0.95),
     lossGini: gini(accountLossesUsd(w)),
     totalValueUsd: w.ledger.totalUsd(),
     ledgerErrorUsd: w.ledger.errorUsd(),

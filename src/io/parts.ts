@@ -25,7 +25,7 @@ import { crc32 } from 'node:zlib';
 import { AttributionTable, EventLog, PriceTable, RUN_SUMMARY_COLUMNS, StepTable, type RunResult, type RunSummary } from '../engine/record.ts';
 
 /** Version of the part layout below; bump on any change to it. */
-export const PART_FORMAT_VERSION = 2;
+export const PART_FORMAT_VERSION = 3;
 const MAGIC = 'CTGNRUN1';
 const PREFIX_BYTES = 16;
 const ENDIANNESS = os.endianness();

@@ -197,6 +197,8 @@ export interface World {
   readonly lending: LendingState;
   /** Option series, implied volatility and option positions (src/model/optionState.ts). */
   readonly options: OptionState;
+  /** True when any exchange lists options (keeps the option checks off the perp-only hot path). */
+  readonly optionsListed: boolean;
   readonly exchangeFund: Int32Array;
   /**
    * The fund that backs each account: its market's own fund when every position slot of the account
@@ -1439,6 +1441,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     protocolIds: [...s.exchanges.map((x) => x.id), ...s.lendingMarkets.map((l) => l.id)],
     lending: packed.lending,
     options,
+    optionsListed: options.nSeries > 0,
     exchangeFund: rules.exchangeFund,
     accountFund: packed.accountFund,
     sliceAboveNotionalUsd: rules.sliceAboveNotionalUsd,
