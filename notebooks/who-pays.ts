@@ -6,7 +6,7 @@
 // Usage: node --import tsx notebooks/who-pays.ts [RESULTS_DIR]   (default results/cross-margin-flaw)
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
+import { columnToArray, forEachBatch, readArrowTable } from '../src/io/readArrow.ts';
 import { mean, quantile, wilsonInterval } from '../src/analysis/statistics.ts';
 
 const dir = process.argv[2] ?? 'results/cross-margin-flaw';
@@ -46,25 +46,26 @@ const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as
 const sweepColumns = Object.keys(manifest.sweep_columns ?? {});
 if (existsSync(eventsPath) && sweepColumns.length > 0) {
   // Per point: bad debt left and ADL borne per run, by cohort.
+  // Batch by batch: a sweep's event log can hold tens of millions of rows.
   const ev = readArrowTable(eventsPath);
-  const kind = columnToArray(ev, 'kind') as string[];
-  const cohort = columnToArray(ev, 'cohort') as (string | null)[];
-  const amount = columnToArray(ev, 'amount_usd') as number[];
-  const evPoint = columnToArray(ev, 'point_index') as number[];
   const runPoint = col('point_index');
   const swept = sweepColumns.map((c) => columnToArray(runs, c));
   const points = [...new Set(runPoint)].sort((a, b) => a - b);
-  const cohorts = [...new Set(cohort.filter((c): c is string => typeof c === 'string'))].sort();
+  const cohortSet = new Set<string>();
   const key = (p: number, c: string) => `${p}/${c}`;
   const bad = new Map<string, number>();
   const borne = new Map<string, number>();
-  for (let i = 0; i < kind.length; i++) {
-    const c = cohort[i];
-    if (typeof c !== 'string') continue;
-    const k = key(evPoint[i]!, c);
-    if (kind[i] === 'bad_debt') bad.set(k, (bad.get(k) ?? 0) + amount[i]!);
-    else if (kind[i] === 'adl') borne.set(k, (borne.get(k) ?? 0) + amount[i]!);
-  }
+  forEachBatch(ev, ['kind', 'cohort', 'amount_usd', 'point_index'], ([kind, cohort, amount, evPoint]) => {
+    for (let i = 0; i < kind!.length; i++) {
+      const c = cohort![i];
+      if (typeof c !== 'string') continue;
+      cohortSet.add(c);
+      const k = key(evPoint![i] as number, c);
+      if (kind![i] === 'bad_debt') bad.set(k, (bad.get(k) ?? 0) + (amount![i] as number));
+      else if (kind![i] === 'adl') borne.set(k, (borne.get(k) ?? 0) + (amount![i] as number));
+    }
+  });
+  const cohorts = [...cohortSet].sort();
   const header = [...sweepColumns.map((c) => manifest.sweep_columns![c]!), 'runs', ...cohorts.map((c) => `${c}: bad debt / ADL borne`)];
   console.log(`\n### Per point, per run: bad debt each cohort left / ADL notional it bore\n`);
   console.log(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
