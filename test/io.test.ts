@@ -30,7 +30,7 @@ import {
   ChannelCode,
 } from '../src/engine/record.ts';
 import { RunBatchBuilder } from '../src/io/arrowTables.ts';
-import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
+import { columnToArray, forEachBatch, readArrowTable } from '../src/io/readArrow.ts';
 import { ResultsWriter, type ResultsWriterOptions } from '../src/io/resultsWriter.ts';
 
 const PROTOCOLS = ['alpha', 'beta'];
@@ -275,6 +275,17 @@ describe('ResultsWriter output', () => {
     }
     expect(columnToArray(t, 'drawdown_amplification')).toEqual([NaN, 1.5]); // NaN stays a value
     expect(footerCounts(path.join(dir, 'runs.arrow'))).toEqual({ batches: 2, dictionaries: 0 });
+  });
+
+  it('forEachBatch visits the runs\' two batches in order, with the same decoded values as columnToArray', () => {
+    const t = read('steps');
+    const seen: unknown[][] = [];
+    forEachBatch(t, ['step', 'protocol'], ([step, protocol]) => seen.push([...step!.map((x, i) => `${x}:${protocol![i]}`)]));
+    expect(seen.length).toBe(t.batches.length);
+    const steps = columnToArray(t, 'step');
+    const protocols = columnToArray(t, 'protocol');
+    expect(seen.flat()).toEqual(steps.map((x, i) => `${x}:${protocols[i]}`));
+    expect(() => forEachBatch(t, ['nope'], () => {})).toThrow('no column "nope"');
   });
 
   it('steps: step-major, protocol-minor rows with decoded dictionaries', () => {
