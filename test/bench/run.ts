@@ -14,6 +14,16 @@
 //   flagship_late_run_ratio     the same run repeated in one process: median time of the later
 //                               repeats ÷ the earlier ones (about 1; 3.7 when the JIT went
 //                               megamorphic on per-run hidden classes)
+//   kernel_account_updates_per_s  markToMarket over the scaled world at step 0 (equity, tiered
+//                               requirements, notional per account), passes × accounts / seconds;
+//   kernel_reference_f64_per_s    and the same count for a plain Float64Array equity pass
+//   baseline_account_steps_per_s  test/bench/baseline/engine.ts (an object per account, every account
+//   baseline_speedup            every step) on the first calm steps of the scaled world, and the
+//                               engine's rate on the same steps over it (target 50)
+//   flagship_1e6_accounts_1e4_steps_s  the flagship scaled to 10^6 accounts (10^5 with --quick) on a
+//                               10^4-step timeline: its first calm steps timed and extrapolated to
+//                               10^6 × 10^4 (a lower bound: crash steps cost more; target 60 s)
+//   arrow_event_rows_per_s      event rows of the Arrow write below per second of the whole write
 //   arrow_write_rows_per_s      rows (steps + prices + events + attribution) of 5 flagship runs written by
 //                               ResultsWriter per second of append() + close() time (median
 //                               of 5 writes; one with --quick)
@@ -49,6 +59,9 @@ import { experimentOrigins } from '../../src/engine/attribution.ts';
 import { ResultsWriter } from '../../src/io/resultsWriter.ts';
 import type { World } from '../../src/model/world.ts';
 import { minimalExperiment } from '../fixtures/minimalExperiment.ts';
+import { markToMarket } from '../../src/engine/phases/markToMarket.ts';
+import { step } from '../../src/engine/step.ts';
+import { baselineFromWorld, runBaseline } from './baseline/engine.ts';
 
 const FLAGSHIP = fileURLToPath(new URL('../../experiments/cross-margin-flaw.json', import.meta.url));
 const quick = process.argv.slice(2).includes('--quick');
@@ -230,6 +243,143 @@ function benchEngine(): World {
   return w;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Scale (issue 6): the mark-and-check kernel, the object-per-account baseline, a million accounts
+
+/** Kernel passes over the scaled world; the plain typed-array reference pass runs as many times. */
+const KERNEL_PASSES = quick ? 20 : 100;
+/** Steps of the baseline (it is slow; the rate is per account-step). */
+const BASELINE_STEPS = quick ? 20 : 100;
+
+/**
+ * kernel_account_updates_per_s: markToMarket (mark every account to its oracle prices, tiered
+ * maintenance and initial requirements, notional) over the scaled flagship at step 0, repeated with
+ * the oracle prices nudged each pass. Also the reference: a plain pass over the positions'
+ * Float64Arrays (equity += qty × price + quote per account), the speed of light on this machine.
+ */
+function benchKernel(): void {
+  const { raw } = scaledScenario(TARGET_ACCOUNTS, ENGINE_STEPS);
+  const exp = parseExperiment(raw, 'bench:kernel');
+  const w = worldFor(exp, buildGraph(exp), 0);
+  const base = w.oraclePrice.slice();
+  markToMarket(w); // warm-up
+  let t = performance.now();
+  for (let k = 0; k < KERNEL_PASSES; k++) {
+    for (let o = 0; o < w.nOracles; o++) w.oraclePrice[o] = base[o]! * (1 + 1e-6 * ((k % 7) - 3));
+    markToMarket(w);
+  }
+  const kernelS = (performance.now() - t) / 1000;
+  const equity = new Float64Array(w.nAccounts);
+  const price = new Float64Array(w.nPositions);
+  for (let p = 0; p < w.nPositions; p++) price[p] = w.oraclePrice[w.marketOracle[w.posMarket[p]!]!]!;
+  t = performance.now();
+  let sink = 0;
+  for (let k = 0; k < KERNEL_PASSES; k++) {
+    for (let a = 0; a < w.nAccounts; a++) {
+      let e = w.ledger.balance[a]!;
+      for (let p = w.posStart[a]!; p < w.posStart[a + 1]!; p++) e += w.posQty[p]! * price[p]! + w.posQuote[p]!;
+      equity[a] = e;
+    }
+    sink += equity[k % w.nAccounts]!;
+  }
+  const referenceS = (performance.now() - t) / 1000;
+  const updates = w.nAccounts * KERNEL_PASSES;
+  log(`kernel: ${(updates / kernelS / 1e6).toFixed(1)}M account updates/s (markToMarket); reference pass ${(updates / referenceS / 1e6).toFixed(1)}M/s (${sink > 0 ? 'ok' : 'ok'})`);
+  emit({
+    name: 'kernel_account_updates_per_s',
+    value: sig(updates / kernelS),
+    unit: 'account-updates/s',
+    params: { mode, n_accounts: w.nAccounts, n_positions: w.nPositions, passes: KERNEL_PASSES, what: 'markToMarket: equity, tiered maintenance and initial, notional per account', target: 150e6 },
+  });
+  emit({
+    name: 'kernel_reference_f64_per_s',
+    value: sig(updates / referenceS),
+    unit: 'account-updates/s',
+    params: { mode, what: 'equity only: Σ qty × price + quote over Float64Arrays, prices gathered in advance' },
+  });
+}
+
+/** Runs the first `steps` steps of world w (all calm in the stretched flagship); returns seconds. */
+function runFirstSteps(w: World, steps: number): number {
+  const t = performance.now();
+  for (let k = 0; k < steps; k++) {
+    w.step = k;
+    step(w);
+  }
+  return (performance.now() - t) / 1000;
+}
+
+/**
+ * baseline_speedup: account-steps/s of the engine over those of test/bench/baseline/engine.ts (objects,
+ * every account every step), both on the first BASELINE_STEPS steps of the same scaled world (calm
+ * steps: no liquidations in either, so the ratio is the cost of a quiet step).
+ */
+function benchBaseline(): void {
+  const { raw } = scaledScenario(TARGET_ACCOUNTS, ENGINE_STEPS);
+  const exp = parseExperiment(raw, 'bench:baseline');
+  const graph = buildGraph(exp);
+  const w = worldFor(exp, graph, 0);
+  runFirstSteps(w, 5); // warm-up
+  const engineS = runFirstSteps(worldFor(exp, graph, 0), BASELINE_STEPS);
+  const engineRate = (w.nAccounts * BASELINE_STEPS) / engineS;
+  const state = baselineFromWorld(worldFor(exp, graph, 0));
+  runBaseline(baselineFromWorld(worldFor(exp, graph, 0)), 5, 'warm-up');
+  const t = performance.now();
+  const r = runBaseline(state, BASELINE_STEPS, 'bench-baseline');
+  const s = (performance.now() - t) / 1000;
+  const rate = (state.accounts.length * BASELINE_STEPS) / s;
+  log(`baseline: ${state.accounts.length} account objects × ${BASELINE_STEPS} steps in ${s.toFixed(2)} s → ${(rate / 1e6).toFixed(2)}M account-steps/s (${r.liquidations} liquidations)`);
+  emit({
+    name: 'baseline_account_steps_per_s',
+    value: sig(rate),
+    unit: 'account-steps/s',
+    params: { mode, n_accounts: state.accounts.length, steps: BASELINE_STEPS, liquidations: r.liquidations, what: 'test/bench/baseline/engine.ts: objects, every account marked and checked every step, core mechanics only' },
+  });
+  emit({
+    name: 'baseline_speedup',
+    value: sig(engineRate / rate, 3),
+    unit: '×',
+    params: {
+      mode,
+      steps: BASELINE_STEPS,
+      engine_account_steps_per_s: sig(engineRate),
+      baseline_account_steps_per_s: sig(rate),
+      target: 50,
+      note: 'calm steps of the same world; the engine runs the whole model (oracles, margin calls, funding index, records), the baseline only its core',
+    },
+  });
+}
+
+/**
+ * flagship_1e6_accounts_1e4_steps_s, extrapolated from calm steps: the flagship scaled to 10^6
+ * accounts on a 10^4-step timeline, its first MILLION_STEPS steps (calm) timed, × 10^4 / steps. A
+ * lower bound on today's engine: crash steps cost more (and, squeezed into a few steps, a 10^5-account
+ * crash ran at about 1M account-steps/s — cascades are where the engine scales worst).
+ */
+const MILLION_ACCOUNTS = quick ? 100_000 : 1_000_000;
+const MILLION_STEPS = quick ? 10 : 50;
+function benchMillion(): void {
+  const { raw } = scaledScenario(MILLION_ACCOUNTS, 10_000);
+  const exp = parseExperiment(raw, 'bench:million');
+  const w = worldFor(exp, buildGraph(exp), 0);
+  const s = runFirstSteps(w, MILLION_STEPS);
+  const extrapolated = (s / MILLION_STEPS) * 10_000 * (1_000_000 / w.nAccounts);
+  log(`million: ${w.nAccounts} accounts × ${MILLION_STEPS} calm steps in ${s.toFixed(2)} s → 10^6 × 10^4 ≈ ${extrapolated.toFixed(0)} s`);
+  emit({
+    name: 'flagship_1e6_accounts_1e4_steps_s',
+    value: sig(extrapolated),
+    unit: 's',
+    params: {
+      mode,
+      measured_accounts: w.nAccounts,
+      measured_steps: MILLION_STEPS,
+      measured_s: sig(s),
+      method: 'extrapolated from calm steps: s per account-step × 10^10 (every step touches every account today); a lower bound',
+      target: 60,
+    },
+  });
+}
+
 function benchBytes(w: World): void {
   const { total, byField } = worldBytes(w);
   const top = [...byField.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8);
@@ -363,6 +513,12 @@ async function benchArrowWrite(first: RunResult): Promise<void> {
         statistic: WRITE_REPEATS > 1 ? 'median' : 'single',
         timed: 'append() × runs + close() (incl. fsync and manifest)',
       },
+    });
+    emit({
+      name: 'arrow_event_rows_per_s',
+      value: sig(rows.events / s),
+      unit: 'rows/s',
+      params: { mode, events: rows.events, write_s: sig(s), timed: 'the same writes: every table, so the event rate is a lower bound' },
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -670,6 +826,9 @@ async function main(): Promise<void> {
   log(`mode ${mode}: ${TARGET_ACCOUNTS} accounts × ${ENGINE_STEPS} steps, then the flagship as shipped`);
   const w = benchEngine();
   benchBytes(w);
+  benchKernel();
+  benchBaseline();
+  benchMillion();
   const first = benchFlagshipRun();
   await benchArrowWrite(first);
   reportPeakRss();
