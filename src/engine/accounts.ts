@@ -2,7 +2,6 @@
 // settling funding, and applying a fill to a position. A position's value is qty × price + quote;
 // realized PnL moves between the account's collateral and its exchange's settlement pool through
 // the ledger, so the pool always equals the open quote balances (perp PnL is zero-sum).
-import { requirementUsd } from '../model/margin.ts';
 import type { World } from '../model/world.ts';
 import { hasOptionPositions, optionMark, optionPortfolioRequirementUsd } from './optionBook.ts';
 
@@ -40,10 +39,14 @@ export function markAccount(w: World, a: number): number {
     if (portfolio) {
       groupDelta[w.marketGroup[m]!] = groupDelta[w.marketGroup[m]!]! + q * price;
     } else {
-      // Dynamic margin scales the tier rates by realised volatility (1 when off).
+      // Dynamic margin scales the tier rates by realised volatility (1 when off). One bracket search
+      // serves both requirements (as requirementUsd computes each: notional × rate − amount).
       const k = w.marketMarginMultiplier[m]!;
-      maintenance += k * requirementUsd(w.tierStart, w.tierUpperUsd, w.tierMmRate, w.tierMmAmount, m, n);
-      initial += k * requirementUsd(w.tierStart, w.tierUpperUsd, w.tierImRate, w.tierImAmount, m, n);
+      const last = w.tierStart[m + 1]! - 1;
+      let t = w.tierStart[m]!;
+      while (t < last && n > w.tierUpperUsd[t]!) t++;
+      maintenance += k * (n * w.tierMmRate[t]! - w.tierMmAmount[t]!);
+      initial += k * (n * w.tierImRate[t]! - w.tierImAmount[t]!);
     }
   }
   // Option positions (only on portfolio-margin venues): valued at the model price, margined on the
