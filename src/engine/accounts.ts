@@ -130,38 +130,66 @@ export function settleFunding(w: World, p: number): void {
   w.posFundingIndex[p] = index;
 }
 
+/** The result of {@link fillArithmetic} (one shared object: read it before the next call). */
+export interface FillResult {
+  qty: number;
+  quote: number;
+  /** PnL realized by the closing part (positive = the holder gained); 0 when nothing closed. */
+  realized: number;
+  /** True when part of the fill reduced the position. */
+  closing: boolean;
+}
+const FILL: FillResult = { qty: 0, quote: 0, realized: 0, closing: false };
+
 /**
- * Applies a fill of `dq` units (positive = bought) at `priceUsd` to position p. The part that
- * reduces the position realizes PnL = −closed × price + (closed share) × quote, paid between the
- * account and its exchange's settlement pool; the rest opens at the fill price. Returns the
- * realized PnL in USD (positive = the account gained).
+ * A fill of `dq` units (positive = bought) at `priceUsd` on a position of `q` units with quote
+ * balance `quote`: the part that reduces the position realizes −closed × price + (closed share) ×
+ * quote; the rest opens at the fill price. A close within rounding of the whole position closes it
+ * exactly (pro-rata splits leave residues of a few ulps that would otherwise live on as positions
+ * without a counterparty). Shared by perp and option positions.
  */
-export function applyFill(w: World, p: number, dq: number, priceUsd: number): number {
-  if (dq === 0) return 0;
-  settleFunding(w, p);
-  const q = w.posQty[p]!;
-  let quote = w.posQuote[p]!;
+export function fillArithmetic(q: number, quote: number, dq: number, priceUsd: number): FillResult {
+  let qty = q;
   let realized = 0;
   let open = dq;
+  let closing = false;
   if (q !== 0 && q * dq < 0) {
-    // A close within rounding of the whole position closes it exactly (pro-rata splits leave
-    // residues of a few ulps that would otherwise live on as positions without a counterparty).
+    closing = true;
     const closed = Math.abs(dq) >= Math.abs(q) * (1 - DUST) ? -q : dq;
     const share = -closed / q;
     realized = -closed * priceUsd + share * quote;
     quote = closed === -q ? 0 : quote - share * quote;
     open = dq - closed;
     if (Math.abs(open) <= DUST * Math.abs(dq)) open = 0;
-    w.posQty[p] = closed === -q ? 0 : q + closed;
-    const a = w.posAccount[p]!;
-    w.ledger.transfer(w.poolHolderStart + w.accountExchange[a]!, a, realized);
+    qty = closed === -q ? 0 : q + closed;
   }
   if (open !== 0) {
-    w.posQty[p] = w.posQty[p]! + open;
+    qty = qty + open;
     quote -= open * priceUsd;
   }
-  w.posQuote[p] = quote;
-  return realized;
+  FILL.qty = qty;
+  FILL.quote = quote;
+  FILL.realized = realized;
+  FILL.closing = closing;
+  return FILL;
+}
+
+/**
+ * Applies a fill of `dq` units (positive = bought) at `priceUsd` to position p (funding settled
+ * first); the realized PnL is paid between the account and its exchange's settlement pool. Returns
+ * the realized PnL in USD (positive = the account gained).
+ */
+export function applyFill(w: World, p: number, dq: number, priceUsd: number): number {
+  if (dq === 0) return 0;
+  settleFunding(w, p);
+  const f = fillArithmetic(w.posQty[p]!, w.posQuote[p]!, dq, priceUsd);
+  w.posQty[p] = f.qty;
+  w.posQuote[p] = f.quote;
+  if (f.closing) {
+    const a = w.posAccount[p]!;
+    w.ledger.transfer(w.poolHolderStart + w.accountExchange[a]!, a, f.realized);
+  }
+  return f.realized;
 }
 
 /**

@@ -9,6 +9,7 @@ import { Status, type World } from '../model/world.ts';
 import { blackScholes } from '../model/options.ts';
 import { yearsToExpiry } from '../model/optionState.ts';
 import { EventKindCode } from './record.ts';
+import { fillArithmetic } from './accounts.ts';
 
 /** Stage 3b: implied volatility, expiries, and the series' prices. */
 export function updateOptions(w: World): void {
@@ -126,30 +127,19 @@ export function hasOptionPositions(w: World, a: number): boolean {
 }
 
 /**
- * Applies a fill of `dq` (positive = bought) at `priceUsd` to option slot k, as applyFill does for a
- * perp: the closing part realizes PnL between the account and its exchange's settlement pool.
+ * Applies a fill of `dq` (positive = bought) at `priceUsd` to option slot k, with the arithmetic of a
+ * perp fill: the closing part realizes PnL between the account and its exchange's settlement pool.
  */
 export function applyOptionFill(w: World, k: number, dq: number, priceUsd: number): void {
   if (dq === 0) return;
   const o = w.options;
-  const q = o.optQty[k]!;
-  let quote = o.optQuote[k]!;
-  let open = dq;
-  if (q !== 0 && q * dq < 0) {
-    const closed = Math.abs(dq) >= Math.abs(q) ? -q : dq;
-    const share = -closed / q;
-    const realized = -closed * priceUsd + share * quote;
-    quote = closed === -q ? 0 : quote - share * quote;
-    open = dq - closed;
-    o.optQty[k] = closed === -q ? 0 : q + closed;
+  const f = fillArithmetic(o.optQty[k]!, o.optQuote[k]!, dq, priceUsd);
+  o.optQty[k] = f.qty;
+  o.optQuote[k] = f.quote;
+  if (f.closing) {
     const a = o.optAccount[k]!;
-    w.ledger.transfer(w.poolHolderStart + w.accountExchange[a]!, a, realized);
+    w.ledger.transfer(w.poolHolderStart + w.accountExchange[a]!, a, f.realized);
   }
-  if (open !== 0) {
-    o.optQty[k] = o.optQty[k]! + open;
-    quote -= open * priceUsd;
-  }
-  o.optQuote[k] = quote;
 }
 
 /** Option slot of account a in series s, or -1. */
