@@ -40,18 +40,32 @@ export function refreshSeries(w: World): void {
     o.seriesPrice[s] = g.price;
     o.seriesDelta[s] = g.delta;
     const x = o.seriesExchange[s]!;
-    let k = o.seriesGridStart[s]!;
-    for (const [start, end, list] of [
-      [o.exMovesStart[x]!, o.exMovesStart[x + 1]!, o.exMoves],
-      [o.exTailStart[x]!, o.exTailStart[x + 1]!, o.exTail],
-    ] as const) {
-      for (let i = start; i < end; i++) {
-        for (let j = o.exShockStart[x]!; j < o.exShockStart[x + 1]!; j++) {
-          o.gridValue[k++] = blackScholes(kind, spot * (1 + list[i]!), strike, years, vol * (1 + o.exShocks[j]!), 0, g).price;
-        }
-      }
+    const k = fillGrid(w, kind, spot, strike, years, vol, x, o.exMoves, o.exMovesStart[x]!, o.exMovesStart[x + 1]!, o.seriesGridStart[s]!);
+    fillGrid(w, kind, spot, strike, years, vol, x, o.exTail, o.exTailStart[x]!, o.exTailStart[x + 1]!, k);
+  }
+}
+
+/** Writes the series' values at moves list[start … end) × the exchange's shocks from gridValue[k]; returns the next k. */
+function fillGrid(
+  w: World,
+  kind: 'call' | 'put',
+  spot: number,
+  strike: number,
+  years: number,
+  vol: number,
+  x: number,
+  list: Float64Array,
+  start: number,
+  end: number,
+  k: number,
+): number {
+  const o = w.options;
+  for (let i = start; i < end; i++) {
+    for (let j = o.exShockStart[x]!; j < o.exShockStart[x + 1]!; j++) {
+      o.gridValue[k++] = blackScholes(kind, spot * (1 + list[i]!), strike, years, vol * (1 + o.exShocks[j]!), 0, o.greeks).price;
     }
   }
+  return k;
 }
 
 /** True when account a holds option slots. */
