@@ -23,6 +23,9 @@
 //   flagship_1e6_accounts_1e4_steps_s  the flagship scaled to 10^6 accounts (10^5 with --quick) on a
 //                               10^4-step timeline: its first calm steps timed and extrapolated to
 //                               10^6 × 10^4 (a lower bound: crash steps cost more; target 60 s)
+//   scaling_curve_accounts      calm-step account-steps/s of the flagship scaled to 10^3 … 10^6
+//                               accounts (10^5 with --quick), per size in params.by_accounts
+//   calm_step_heap_bytes        bytes a calm step of the largest size allocates (V8 new space)
 //   arrow_event_rows_per_s      event rows of the Arrow write below per second of the whole write
 //   arrow_write_rows_per_s      rows (steps + prices + events + attribution) of 5 flagship runs written by
 //                               ResultsWriter per second of append() + close() time (median
@@ -61,6 +64,7 @@ import type { World } from '../../src/model/world.ts';
 import { minimalExperiment } from '../fixtures/minimalExperiment.ts';
 import { markToMarket } from '../../src/engine/phases/markToMarket.ts';
 import { step } from '../../src/engine/step.ts';
+import v8 from 'node:v8';
 import { baselineFromWorld, runBaseline } from './baseline/engine.ts';
 
 const FLAGSHIP = fileURLToPath(new URL('../../experiments/cross-margin-flaw.json', import.meta.url));
@@ -358,6 +362,72 @@ function benchBaseline(): void {
  */
 const MILLION_ACCOUNTS = quick ? 100_000 : 1_000_000;
 const MILLION_STEPS = quick ? 10 : 50;
+
+/** Population sizes of the scaling curve (calm steps of the flagship scaled to each). */
+const CURVE_ACCOUNTS = quick ? [1_000, 10_000, 100_000] : [1_000, 10_000, 100_000, 1_000_000];
+const CURVE_STEPS = quick ? 10 : 30;
+
+/**
+ * scaling_curve_accounts: calm-step throughput of the flagship scaled to 10^3 … 10^6 accounts (one
+ * figure per size: account-steps/s), and calm_step_heap_bytes: what the heap grew by over the steps
+ * of the largest size when no collection ran in between (the allocation of a quiet step; 0 is the
+ * target), with the number of collections seen (PerformanceObserver 'gc').
+ */
+/** Bytes in use in V8's new space, where objects are allocated. */
+function newSpaceUsed(): number {
+  return v8.getHeapSpaceStatistics().find((x) => x.space_name === 'new_space')?.space_used_size ?? NaN;
+}
+
+async function benchScaling(): Promise<void> {
+  const { PerformanceObserver } = await import('node:perf_hooks');
+  const curve: Record<string, number> = {};
+  let heapPerStep = NaN;
+  let gcs = 0;
+  for (const n of CURVE_ACCOUNTS) {
+    const { raw } = scaledScenario(n, 10_000);
+    const exp = parseExperiment(raw, `bench:curve-${n}`);
+    const w = worldFor(exp, buildGraph(exp), 0);
+    runFirstSteps(w, 3); // warm-up (and the first step's one-off allocations)
+    let seen = 0;
+    const obs = new PerformanceObserver((list) => (seen += list.getEntries().length));
+    obs.observe({ entryTypes: ['gc'] });
+    const heap0 = newSpaceUsed();
+    const t = performance.now();
+    for (let k = 3; k < 3 + CURVE_STEPS; k++) {
+      w.step = k;
+      step(w);
+    }
+    const sec = (performance.now() - t) / 1000;
+    const heap1 = newSpaceUsed();
+    await new Promise((r) => setImmediate(r)); // let the observer deliver
+    obs.disconnect();
+    curve[String(w.nAccounts)] = sig((w.nAccounts * CURVE_STEPS) / sec);
+    if (n === CURVE_ACCOUNTS.at(-1)) {
+      gcs = seen;
+      heapPerStep = seen === 0 && heap1 >= heap0 ? (heap1 - heap0) / CURVE_STEPS : NaN;
+    }
+    log(`curve: ${w.nAccounts} accounts: ${(curve[String(w.nAccounts)]! / 1e6).toFixed(1)}M account-steps/s over ${CURVE_STEPS} calm steps${seen ? ` (${seen} GCs)` : ''}`);
+  }
+  emit({
+    name: 'scaling_curve_accounts',
+    value: curve[String(Object.keys(curve).at(-1))]!,
+    unit: 'account-steps/s',
+    params: { mode, steps: CURVE_STEPS, by_accounts: curve, what: 'calm steps of the flagship scaled to each population; value = the largest' },
+  });
+  emit({
+    name: 'calm_step_heap_bytes',
+    value: sig(heapPerStep),
+    unit: 'B/step',
+    params: {
+      mode,
+      accounts: CURVE_ACCOUNTS.at(-1),
+      steps: CURVE_STEPS,
+      gcs_during_steps: gcs,
+      method: "V8 new space's used bytes after − before the calm steps (new objects are born there), with no collection in between (NaN if one ran); target 0",
+    },
+  });
+}
+
 function benchMillion(): void {
   const { raw } = scaledScenario(MILLION_ACCOUNTS, 10_000);
   const exp = parseExperiment(raw, 'bench:million');
@@ -829,6 +899,7 @@ async function main(): Promise<void> {
   benchKernel();
   benchBaseline();
   benchMillion();
+  await benchScaling();
   const first = benchFlagshipRun();
   await benchArrowWrite(first);
   reportPeakRss();
