@@ -321,6 +321,11 @@ export const PerpExchange = z.strictObject({
 });
 export type PerpExchange = z.infer<typeof PerpExchange>;
 
+/** The margin model an exchange runs: marginModel if given, else portfolio if that block is given, else dynamic likewise, else tiered. */
+export function effectiveMarginModel(x: PerpExchange): 'tiered' | 'portfolio' | 'dynamic' {
+  return x.marginModel ?? (x.portfolioMargin ? 'portfolio' : x.dynamicMargin ? 'dynamic' : 'tiered');
+}
+
 /** A blockchain a protocol runs on: its liquidations compete for block space, its oracles arrive late. */
 export const Chain = z.strictObject({
   id,

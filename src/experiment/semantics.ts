@@ -3,7 +3,7 @@
 // the file, so every field here has its type; every rule reports a dotted path and the value.
 import { cholesky } from '../model/cholesky.ts';
 import type { InputIssue } from './errors.ts';
-import { isLendingCohort, type Distribution, type Experiment, type LendingCohort } from './schema.ts';
+import { effectiveMarginModel, isLendingCohort, type Distribution, type Experiment, type LendingCohort } from './schema.ts';
 
 const SYMMETRY_TOLERANCE = 1e-9;
 const DIAGONAL_TOLERANCE = 1e-9;
@@ -192,7 +192,7 @@ export function validateSemantics(exp: Experiment): InputIssue[] {
   // --- option series -----------------------------------------------------------------------
   s.exchanges.forEach((ex, e) => {
     const seen = new Map<string, number>();
-    const model = ex.marginModel ?? (ex.portfolioMargin ? 'portfolio' : ex.dynamicMargin ? 'dynamic' : 'tiered');
+    const model = effectiveMarginModel(ex);
     ex.optionSeries.forEach((o, k) => {
       const at = `scenario.exchanges.${e}.optionSeries.${k}`;
       const prev = seen.get(o.id);

@@ -7,7 +7,7 @@ import { buildLending, type LendingState } from './lending.ts';
 import { buildOptionSeries, packOptionPositions, yearsToExpiry, type OptionDraft, type OptionSeries, type OptionState } from './optionState.ts';
 import { blackScholes } from './options.ts';
 import type { UnitLedger } from '../engine/unitLedger.ts';
-import { isLendingCohort, type Experiment } from '../experiment/schema.ts';
+import { effectiveMarginModel, isLendingCohort, type Experiment } from '../experiment/schema.ts';
 import type { DependencyGraph } from '../graph/build.ts';
 import { denseId } from '../graph/build.ts';
 import { cholesky } from './cholesky.ts';
@@ -466,7 +466,7 @@ function marginModels(exp: Experiment, graph: DependencyGraph, nExchanges: numbe
   for (const x of s.exchanges) {
     const xi = denseId(graph, 'protocol', x.id);
     // An explicit marginModel picks one block; without it, whichever blocks are given apply.
-    const model = x.marginModel ?? (x.portfolioMargin ? 'portfolio' : x.dynamicMargin ? 'dynamic' : 'tiered');
+    const model = effectiveMarginModel(x);
     const pm = model === 'portfolio' ? x.portfolioMargin : undefined;
     if (pm) {
       m.exchangePortfolio[xi] = 1;
