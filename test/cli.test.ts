@@ -50,6 +50,7 @@ const badCases: Array<[string, BadCase]> = [
   ['a duplicate asset symbol is named', { file: ['scenario.assets.1.symbol=BTC'], expect: ['scenario.assets.1.symbol', 'duplicate asset symbol', '"BTC"'] }],
   ['a --set of an unknown key in the run command is named', { file: [], command: 'run', extra: ['--set', 'scenario.assets.0.volatilityAnual=0.9'], expect: ['scenario.assets.0.volatilityAnual', 'unknown key', '0.9'] }],
   ['a --set through a missing object in the run command names the argument', { file: [], command: 'run', extra: ['--set', 'scenario.nothing.here=1'], expect: ['--set "scenario.nothing.here=1"', 'scenario.nothing does not exist'] }],
+  ['an unknown --margin-checks mode in the run command is named with the modes', { file: [], command: 'run', extra: ['--margin-checks', 'lazy'], expect: ['--margin-checks', '"lazy"', '"event" or "every-step"'] }],
   ['a --runs that is not an integer in the run command is named', { file: [], command: 'run', extra: ['--runs', '2.5'], expect: ['runs: expected an integer', '2.5'] }],
   ['a leverage above the venue maximum is named', { file: ['scenario.traders.0.leverage={"kind":"fixed","value":100}'], expect: ['scenario.traders.0.leverage.value', '100', 'venue maximum'] }],
   ['a sweep over a path that does not exist is named', { file: ['sweep={"kind":"grid","parameters":{"scenario.assets.0.volatilityAnual":[0.5,0.9]}}'], expect: ['sweep.parameters.scenario.assets.0.volatilityAnual', 'scenario.assets.0.volatilityAnual does not exist in the experiment'] }],

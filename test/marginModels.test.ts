@@ -134,7 +134,9 @@ describe('open-interest surcharge', () => {
       const p = w.marketPositions[i]!;
       w.posQty[p] = w.posQty[p]! * 2; // everyone doubles (both sides: Σ qty stays 0)
       w.posQuote[p] = w.posQuote[p]! * 2;
+      w.ledger.touch(w.posAccount[p]!); // what a fill does (accounts.applyFill)
     }
+    w.marketLongQtyStale[0] = 1;
     w.step = 1;
     step(w);
     expect(w.marketMarginMultiplier[0]).toBeCloseTo(1.5, 9);

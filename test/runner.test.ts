@@ -95,6 +95,16 @@ describe('the runner', () => {
     expect(columnToArray(runs, 'p_scenario_insurance_funds_0_initial_usd')).toEqual([1000, 1000, 1000, 1e6, 1e6, 1e6]);
   }, 60_000);
 
+  it('Writes byte-identical files with event-driven and every-step margin checks, and records which', async () => {
+    const event = tmp();
+    const every = tmp();
+    await runExperiment(exp, opts(event, { workers: 1 }));
+    await runExperiment(exp, opts(every, { workers: 2, marginChecks: 'every-step' }));
+    expectSameArrow(event, every);
+    expect(JSON.parse(fs.readFileSync(path.join(event, 'manifest.json'), 'utf8')).margin_checks).toBe('event');
+    expect(JSON.parse(fs.readFileSync(path.join(every, 'manifest.json'), 'utf8')).margin_checks).toBe('every-step');
+  }, 60_000);
+
   it('Merges shards 0..3 of 4 into files identical to the unsharded run', async () => {
     const whole = tmp();
     await runExperiment(exp, opts(whole, { workers: 1 }));

@@ -117,6 +117,20 @@ export function portfolioRequirementUsd(w: World, x: number, groupDelta: Float64
   return Math.max(grid, w.exchangeTailWeight[x]! * tail, w.exchangeNetDeltaFraction[x]! * net);
 }
 
+/** Long open interest of market m in units (Σ of its positive positions, in position order). */
+export function longQty(w: World, m: number): number {
+  if (w.marketLongQtyStale[m] === 1) {
+    let sum = 0;
+    for (let i = w.marketPosStart[m]!; i < w.marketPosStart[m + 1]!; i++) {
+      const q = w.posQty[w.marketPositions[i]!]!;
+      if (q > 0) sum += q;
+    }
+    w.marketLongQty[m] = sum;
+    w.marketLongQtyStale[m] = 0;
+  }
+  return w.marketLongQty[m]!;
+}
+
 /** True when account a holds any non-zero position (perp or option). */
 export function hasPositions(w: World, a: number): boolean {
   const end = w.posStart[a + 1]!;
@@ -137,6 +151,7 @@ export function settleFunding(w: World, p: number): void {
   const index = w.fundingIndex[m]!;
   w.posQuote[p] = w.posQuote[p]! - w.posQty[p]! * (index - w.posFundingIndex[p]!);
   w.posFundingIndex[p] = index;
+  w.ledger.touch(w.posAccount[p]!);
 }
 
 /** The result of {@link fillArithmetic} (one shared object: read it before the next call). */
@@ -194,6 +209,8 @@ export function applyFill(w: World, p: number, dq: number, priceUsd: number): nu
   const f = fillArithmetic(w.posQty[p]!, w.posQuote[p]!, dq, priceUsd);
   w.posQty[p] = f.qty;
   w.posQuote[p] = f.quote;
+  w.ledger.touch(w.posAccount[p]!);
+  w.marketLongQtyStale[w.posMarket[p]!] = 1;
   if (f.closing) {
     const a = w.posAccount[p]!;
     w.ledger.transfer(w.poolHolderStart + w.accountExchange[a]!, a, f.realized);

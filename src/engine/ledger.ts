@@ -12,9 +12,20 @@ export class Ledger {
   readonly scaleUsd: number;
   /** Net value that entered from outside the system through recordExogenous(), USD. */
   exogenousUsd = 0;
+  /**
+   * Holders 0 … trackedHolders − 1 (the perp accounts) whose balance changed since the margin index
+   * last looked (engine/marginIndex.ts): a flag per holder and the list of those flagged.
+   */
+  readonly trackedHolders: number;
+  readonly touched: Uint8Array;
+  readonly touchedList: Int32Array;
+  nTouched = 0;
 
-  constructor(initialBalances: Float64Array) {
+  constructor(initialBalances: Float64Array, trackedHolders = 0) {
     this.balance = initialBalances;
+    this.trackedHolders = trackedHolders;
+    this.touched = new Uint8Array(trackedHolders);
+    this.touchedList = new Int32Array(trackedHolders);
     let total = 0;
     let scale = 0;
     for (let i = 0; i < initialBalances.length; i++) {
@@ -35,12 +46,23 @@ export class Ledger {
     }
     this.balance[from] = this.balance[from]! - amountUsd;
     this.balance[to] = this.balance[to]! + amountUsd;
+    this.touch(from);
+    this.touch(to);
+  }
+
+  /** Notes that holder h's balance (or, for an account, its positions) changed. */
+  touch(h: number): void {
+    if (h < this.trackedHolders && this.touched[h] === 0) {
+      this.touched[h] = 1;
+      this.touchedList[this.nTouched++] = h;
+    }
   }
 
   /** Value entering (positive) or leaving (negative) the system from outside, e.g. a deposit. */
   recordExogenous(holder: number, amountUsd: number): void {
     this.balance[holder] = this.balance[holder]! + amountUsd;
     this.exogenousUsd += amountUsd;
+    this.touch(holder);
   }
 
   /** Σ balances now, USD (compensated summation, so the error measures the model, not rounding). */

@@ -150,6 +150,7 @@ export function applyOptionFill(w: World, k: number, dq: number, priceUsd: numbe
   const f = fillArithmetic(o.optQty[k]!, o.optQuote[k]!, dq, priceUsd);
   o.optQty[k] = f.qty;
   o.optQuote[k] = f.quote;
+  w.ledger.touch(o.optAccount[k]!);
   if (f.closing) {
     const a = o.optAccount[k]!;
     w.ledger.transfer(w.poolHolderStart + w.accountExchange[a]!, a, f.realized);

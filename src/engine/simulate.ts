@@ -3,7 +3,8 @@
 import type { Experiment } from '../experiment/schema.ts';
 import { deriveSeed, Streams } from '../experiment/seeds.ts';
 import type { DependencyGraph } from '../graph/build.ts';
-import { buildWorld, type World } from '../model/world.ts';
+import { buildWorld, type World, type WorldOptions } from '../model/world.ts';
+import type { MarginChecks } from './marginIndex.ts';
 import { checkInvariants } from './invariants.ts';
 import { InvariantError } from '../experiment/errors.ts';
 import type { RunResult, RunSummary } from './record.ts';
@@ -19,6 +20,8 @@ export interface SimulateOptions {
   pointIndex?: number;
   /** Mix the point into the seeds (independent samples per point instead of common random numbers). */
   independentPoints?: boolean;
+  /** How margin checks find accounts: 'event' (default, the margin index) or 'every-step'. Same results. */
+  marginChecks?: MarginChecks;
 }
 
 /**
@@ -36,15 +39,15 @@ export function replicateSeeds(experimentSeed: number, replicate: number, point?
 }
 
 /** Builds the world of replicate r (exposed for tests and notebooks). */
-export function worldFor(exp: Experiment, graph: DependencyGraph, replicate: number, seedPoint?: number): World {
-  return buildWorld(exp, graph, replicateSeeds(exp.seed, replicate, seedPoint));
+export function worldFor(exp: Experiment, graph: DependencyGraph, replicate: number, seedPoint?: number, opts: WorldOptions = {}): World {
+  return buildWorld(exp, graph, replicateSeeds(exp.seed, replicate, seedPoint), opts);
 }
 
 /** Runs replicate r to the end and returns its tables and summary. */
 export function simulateRun(exp: Experiment, graph: DependencyGraph, replicate: number, opts: SimulateOptions): RunResult {
   const pointIndex = opts.pointIndex ?? 0;
   const seedPoint = opts.independentPoints ? pointIndex : undefined;
-  const w = worldFor(exp, graph, replicate, seedPoint);
+  const w = worldFor(exp, graph, replicate, seedPoint, { marginChecks: opts.marginChecks });
   runWorld(w, opts.check);
   return {
     pointIndex,
@@ -71,6 +74,8 @@ export function eventAccountCohort(w: World): Int32Array {
 
 /** Steps a built world through all its steps. */
 export function runWorld(w: World, check: boolean): void {
+  // --check also proves, at every mark, that the margin index skipped no account it should have looked at.
+  w.marginIndex.verify = check;
   for (let s = 0; s < w.steps; s++) {
     w.step = s;
     try {

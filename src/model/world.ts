@@ -12,6 +12,7 @@ import type { DependencyGraph } from '../graph/build.ts';
 import { denseId } from '../graph/build.ts';
 import { cholesky } from './cholesky.ts';
 import { Ledger } from '../engine/ledger.ts';
+import { MarginIndex, type MarginChecks } from '../engine/marginIndex.ts';
 import { EventLog, PriceTable, StepTable } from '../engine/record.ts';
 import { drawDistribution, makeStream, type Stream } from './random.ts';
 import { requirementUsd } from './margin.ts';
@@ -285,6 +286,12 @@ export interface World {
   readonly marketOracle: Int32Array;
   /** Σ |qty| of each market at step 0: the scale for its zero-sum check. */
   readonly marketInitialGrossQty: Float64Array;
+  /**
+   * Long open interest of each market in units, Σ of its positive positions in position order, kept
+   * until a fill in the market marks it stale (so quiet steps need not sum every position).
+   */
+  readonly marketLongQty: Float64Array;
+  readonly marketLongQtyStale: Uint8Array;
   /** Cumulative funding paid by one unit of long position, USD per unit. */
   readonly fundingIndex: Float64Array;
   /** Margin brackets of market m are tiers tierStart[m] .. tierStart[m+1]-1. */
@@ -389,6 +396,13 @@ export interface World {
     /** Net delta per co-movement group of the account being marked (portfolio margin). */
     groupDelta: Float64Array;
   };
+  /**
+   * The accounts the last mark looked at, in account order: w.candidates[0 … nCandidates). Every
+   * other active account is above its margin-call level and maintenance (engine/marginIndex.ts).
+   */
+  readonly candidates: Int32Array;
+  nCandidates: number;
+  readonly marginIndex: MarginIndex;
 }
 
 /** Random streams of one run. */
@@ -1293,7 +1307,13 @@ function exchangeRules(s: Scenario, graph: DependencyGraph, stepSeconds: number)
   };
 }
 
-export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSeeds): World {
+/** How a world is run (not part of the experiment: results are the same either way). */
+export interface WorldOptions {
+  /** 'event' (default): the margin index picks the accounts to check; 'every-step': all of them. */
+  marginChecks?: MarginChecks;
+}
+
+export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSeeds, opts: WorldOptions = {}): World {
   const s = exp.scenario;
   const dt = exp.stepSeconds;
   const init = makeStream(seeds.init);
@@ -1336,7 +1356,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
   const maxQueue = nAccounts;
   const roles = roleIndex(drafts, nExchanges);
   // Through withStableShape: a literal this large gets a hidden class per call (see shape.ts).
-  return withStableShape<World>({
+  const w = withStableShape<World>({
     steps: exp.steps,
     stepSeconds: dt,
     step: 0,
@@ -1478,6 +1498,8 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     marketAsset,
     marketOracle: markets.marketOracle,
     marketInitialGrossQty: packed.marketInitialGrossQty,
+    marketLongQty: new Float64Array(nMarkets),
+    marketLongQtyStale: new Uint8Array(nMarkets).fill(1),
     fundingIndex: new Float64Array(nMarkets),
     tierStart: markets.tierStart,
     tierUpperUsd: markets.tierUpperUsd,
@@ -1511,7 +1533,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     cohortUnwindShare: drafted.cohorts.cohortUnwindShare,
     nFunds,
     fundCapUsd: packed.fundCapUsd,
-    ledger: new Ledger(initialBalances),
+    ledger: new Ledger(initialBalances, nAccounts),
     walletHolderStart: packed.walletHolderStart,
     fundHolderStart,
     poolHolderStart: packed.poolHolderStart,
@@ -1544,5 +1566,11 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
       profit: new Float64Array(nAccounts),
       groupDelta: new Float64Array(Math.max(1, nMarkets)),
     },
+    candidates: new Int32Array(nAccounts),
+    nCandidates: 0,
+    marginIndex: undefined as unknown as MarginIndex,
   });
+  // The index reads the built world (prices, positions), so it is made last.
+  (w as { marginIndex: MarginIndex }).marginIndex = new MarginIndex(w, opts.marginChecks !== 'every-step');
+  return w;
 }

@@ -2,6 +2,7 @@
 // cached per point), the simulation, and the run's part file committed atomically. Shared by the
 // in-process runner and the worker threads, so both write identical parts.
 import type { Experiment } from '../experiment/schema.ts';
+import type { MarginChecks } from '../engine/marginIndex.ts';
 import { pointExperiment, type SweepPoint } from '../experiment/sweep.ts';
 import { buildGraph, type DependencyGraph } from '../graph/build.ts';
 import { simulateRun } from '../engine/simulate.ts';
@@ -22,15 +23,23 @@ export interface ExecuteContext {
   base: Experiment;
   outDir: string;
   check: boolean;
+  /** How margin checks find accounts (same results either way; 'every-step' is the reference). */
+  marginChecks: MarginChecks;
   /** Runs to fail on purpose ("P/R" keys), to test failure handling: CONTAGION_FAIL_RUNS. */
   failRuns: ReadonlySet<string>;
   /** The last point's experiment and graph: runs arrive point by point, so one entry suffices. */
   cache: { point: number; exp: Experiment; graph: DependencyGraph } | null;
 }
 
-export function makeContext(base: Experiment, outDir: string, check: boolean, env: NodeJS.ProcessEnv): ExecuteContext {
+export function makeContext(
+  base: Experiment,
+  outDir: string,
+  check: boolean,
+  env: NodeJS.ProcessEnv,
+  marginChecks: MarginChecks = 'event',
+): ExecuteContext {
   const failRuns = new Set((env.CONTAGION_FAIL_RUNS ?? '').split(',').map((s) => s.trim()).filter(Boolean));
-  return { base, outDir, check, failRuns, cache: null };
+  return { base, outDir, check, marginChecks, failRuns, cache: null };
 }
 
 /** Runs one (point, replicate) and writes its part; a throw becomes a failed outcome. */
@@ -47,6 +56,7 @@ export function executeRun(ctx: ExecuteContext, point: SweepPoint, replicate: nu
     }
     const result = simulateRun(exp, graph, replicate, {
       check: ctx.check,
+      marginChecks: ctx.marginChecks,
       pointIndex: point.index,
       independentPoints: ctx.base.independentPoints,
     });

@@ -4,6 +4,7 @@
 // are assembled in run order). A worker that dies takes only its current run with it: that run is
 // reported failed, its queued task goes back to the queue, and the worker is replaced.
 import { Worker } from 'node:worker_threads';
+import type { MarginChecks } from '../engine/marginIndex.ts';
 import type { Experiment } from '../experiment/schema.ts';
 import type { SweepPoint } from '../experiment/sweep.ts';
 import type { RunOutcome } from './execute.ts';
@@ -21,7 +22,7 @@ const DEPTH = 2;
 /** Runs every task on `size` workers; calls onOutcome for each as it finishes. */
 export async function runPool(
   size: number,
-  init: { base: Experiment; outDir: string; check: boolean },
+  init: { base: Experiment; outDir: string; check: boolean; marginChecks: MarginChecks },
   tasks: PoolTask[],
   onOutcome: (o: RunOutcome) => void,
 ): Promise<void> {

@@ -4,6 +4,7 @@
 // recorded and do not stop the others. The final Arrow files are assembled from the parts in run
 // order, so they are byte-identical whatever the worker count, finish order or interruptions.
 import { protocolIds } from '../graph/build.ts';
+import type { MarginChecks } from '../engine/marginIndex.ts';
 import { experimentOrigins } from '../engine/attribution.ts';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -33,6 +34,8 @@ export interface RunExperimentOptions {
   outDir: string;
   /** Check every invariant after every step. */
   check: boolean;
+  /** 'every-step' marks and checks every account at every mark (the reference; default 'event'). */
+  marginChecks?: MarginChecks;
   /** The --set arguments, recorded in the manifest. */
   overrides: string[];
   /** Path of the experiment file, recorded in the manifest. */
@@ -193,15 +196,16 @@ export async function runExperiment(exp: Experiment, opts: RunExperimentOptions)
   };
 
   applySweepHeapPolicy();
+  const marginChecks = opts.marginChecks ?? 'event';
   const workers = Math.max(1, Math.min(opts.workers ?? 1, todo.length || 1));
   const tasks = todo.map((k) => ({ point: points[k.point]!, replicate: k.replicate }));
   try {
     appendReady();
     if (workers === 1) {
-      const ctx = makeContext(exp, opts.outDir, opts.check, process.env);
+      const ctx = makeContext(exp, opts.outDir, opts.check, process.env, marginChecks);
       for (const t of tasks) onOutcome(executeRun(ctx, t.point, t.replicate));
     } else {
-      await runPool(workers, { base: exp, outDir: opts.outDir, check: opts.check }, tasks, onOutcome);
+      await runPool(workers, { base: exp, outDir: opts.outDir, check: opts.check, marginChecks }, tasks, onOutcome);
     }
     appendReady();
     if (cursor !== planned.length) throw new Error(`internal: assembled ${cursor} of ${planned.length} runs`);
@@ -226,6 +230,7 @@ export async function runExperiment(exp: Experiment, opts: RunExperimentOptions)
     shard: opts.shard ?? null,
     only: opts.only ?? null,
     checked_invariants: opts.check,
+    margin_checks: marginChecks,
     sweep_columns: Object.fromEntries(sweptPaths(exp).map((p) => [sweepColumnName(p), p])),
     points: points.length,
     runs_planned: planned.length,

@@ -4,11 +4,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Experiment } from '../experiment/schema.ts';
 import type { SweepPoint } from '../experiment/sweep.ts';
 import { executeRun, makeContext } from './execute.ts';
+import type { MarginChecks } from '../engine/marginIndex.ts';
 
 interface Init {
   base: Experiment;
   outDir: string;
   check: boolean;
+  marginChecks: MarginChecks;
 }
 export interface Task {
   point: SweepPoint;
@@ -16,7 +18,7 @@ export interface Task {
 }
 
 const init = workerData as Init;
-const ctx = makeContext(init.base, init.outDir, init.check, process.env);
+const ctx = makeContext(init.base, init.outDir, init.check, process.env, init.marginChecks);
 parentPort!.on('message', (task: Task) => {
   parentPort!.postMessage(executeRun(ctx, task.point, task.replicate));
 });

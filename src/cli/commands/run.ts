@@ -1,9 +1,10 @@
 // `contagion run FILE [--runs N] [--seed S] [--out DIR] [--set k=v]... [--workers W]
-// [--shard I/N] [--only point=P,replicate=R] [--check] [--quiet]`: validate the experiment (with
+// [--shard I/N] [--only point=P,replicate=R] [--check] [--margin-checks event|every-step] [--quiet]`: validate the experiment (with
 // --runs/--seed applied as overrides, so they are checked like the file), then hand it to the
 // runner and show progress: a bar on a terminal, one line per finished point otherwise, nothing
 // but the final line with --quiet. Failed runs are listed with how to reproduce one; exit 1.
 import { resolve } from 'node:path';
+import type { MarginChecks } from '../../engine/marginIndex.ts';
 import { availableParallelism } from 'node:os';
 import { SingleBar } from 'cli-progress';
 import type { Argv, CommandModule } from 'yargs';
@@ -23,6 +24,7 @@ interface RunArgs {
   shard: string | undefined;
   only: string | undefined;
   check: boolean;
+  marginChecks: string | undefined;
   quiet: boolean;
 }
 
@@ -97,6 +99,11 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('shard', { type: 'string', requiresArg: true, describe: 'run the I-th of N slices, I/N (default from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)' })
       .option('only', { type: 'string', requiresArg: true, describe: 'run one run: point=P,replicate=R' })
       .option('check', { type: 'boolean', default: false, describe: 'check the invariants at every step (slower)' })
+      .option('margin-checks', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'event (default): mark only accounts whose prices moved near their line; every-step: every account at every step (the reference; same results, slower)',
+      })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress output; only the final line' }) as unknown as Argv<RunArgs>,
   handler: async (argv) => {
     const overrides = runOverrides(argv);
@@ -114,6 +121,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       result = await runExperiment(exp, {
         outDir,
         check: argv.check,
+        marginChecks: parseMarginChecks(argv.marginChecks),
         overrides,
         source: argv.file,
         workers,
@@ -150,6 +158,14 @@ export const runCommand: CommandModule<object, RunArgs> = {
 };
 
 /** --workers: a whole number ≥ 1; default the machine's available parallelism. */
+function parseMarginChecks(text: string | undefined): MarginChecks {
+  if (text === undefined) return 'event';
+  if (text !== 'event' && text !== 'every-step') {
+    throw new UsageError(`--margin-checks: got "${text}", expected "event" or "every-step"`);
+  }
+  return text;
+}
+
 function parseWorkers(text: string | undefined): number {
   if (text === undefined) return availableParallelism();
   if (!/^\d+$/.test(text.trim()) || Number(text) < 1) {

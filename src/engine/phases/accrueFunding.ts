@@ -4,6 +4,7 @@
 // a cumulative index; positions settle against it only when they trade (accounts.settleFunding).
 import type { World } from '../../model/world.ts';
 import { markPrice } from '../accounts.ts';
+import { noteFunding } from '../marginIndex.ts';
 
 export function accrueFunding(w: World): void {
   const hours = w.stepSeconds / 3600;
@@ -17,6 +18,8 @@ export function accrueFunding(w: World): void {
     const cap = w.fundingCapPerHour[x]!;
     const hourly = Math.min(Math.max(rate8h / 8, -cap), cap);
     // USD per unit of long position: longs pay when positive.
-    w.fundingIndex[m] = w.fundingIndex[m]! + hourly * hours * markPrice(w, m);
+    const delta = hourly * hours * markPrice(w, m);
+    w.fundingIndex[m] = w.fundingIndex[m]! + delta;
+    noteFunding(w, m, delta);
   }
 }

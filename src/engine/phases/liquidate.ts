@@ -46,8 +46,11 @@ export function liquidate(w: World): void {
 /** Fills scratch.queue with the liquidatable accounts, weakest first; returns their count. */
 function queueLiquidatable(w: World, round: number): number {
   const { queue, queueKey } = w.scratch;
+  const cand = w.candidates;
   let n = 0;
-  for (let a = 0; a < w.nAccounts; a++) {
+  // Only the accounts the last mark looked at can be below maintenance (markToMarket).
+  for (let i = 0; i < w.nCandidates; i++) {
+    const a = cand[i]!;
     if (w.accountStatus[a] !== Status.active || w.accountNotional[a] === 0) continue;
     const x = w.accountExchange[a]!;
     if (round >= w.maxRoundsPerStep[x]!) continue;

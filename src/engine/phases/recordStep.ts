@@ -2,7 +2,7 @@
 // waterfall totals, fund balance, cascade rounds) and one per asset (fundamental, market and
 // oracle prices); fold the step's totals into the run's and reset them.
 import type { StepAccumulators, World } from '../../model/world.ts';
-import { markPrice } from '../accounts.ts';
+import { longQty, markPrice } from '../accounts.ts';
 import { lendingDebtUsd } from './lending.ts';
 
 export function recordStep(w: World): void {
@@ -44,16 +44,14 @@ export function recordStep(w: World): void {
   foldInto(w.totals, w.acc);
 }
 
-/** Long open interest of exchange x at mark, USD (equal to short open interest). */
+/**
+ * Long open interest of exchange x at mark, USD (equal to short open interest): Σ over its markets of
+ * long units × mark, the units kept per market between fills (accounts.longQty).
+ */
 function openInterestUsd(w: World, x: number): number {
   let oi = 0;
   for (let m = 0; m < w.nMarkets; m++) {
-    if (w.marketExchange[m] !== x) continue;
-    const price = markPrice(w, m);
-    for (let i = w.marketPosStart[m]!; i < w.marketPosStart[m + 1]!; i++) {
-      const q = w.posQty[w.marketPositions[i]!]!;
-      if (q > 0) oi += q * price;
-    }
+    if (w.marketExchange[m] === x) oi += longQty(w, m) * markPrice(w, m);
   }
   return oi;
 }

@@ -10,7 +10,10 @@ import { BookSide, tradeIntoBook } from '../book.ts';
 import { causeFor } from '../causes.ts';
 
 export function respondToMarginCalls(w: World): void {
-  for (let a = 0; a < w.nAccounts; a++) {
+  // Only the accounts the last mark looked at can be under their call level (markToMarket).
+  const cand = w.candidates;
+  for (let i = 0; i < w.nCandidates; i++) {
+    const a = cand[i]!;
     if (w.accountStatus[a] !== Status.active || w.accountRole[a] !== Role.directional) continue;
     if (w.accountNotional[a] === 0) continue;
     const equity = w.accountEquity[a]!;

@@ -84,7 +84,10 @@ export function socializeThroughFunding(w: World, a: number, amountUsd: number, 
     const perUnit = amountUsd / markets / gross;
     for (let i = w.marketPosStart[m]!; i < w.marketPosStart[m + 1]!; i++) {
       const q = w.posQty[w.marketPositions[i]!]!;
-      if (q !== 0) w.posQuote[w.marketPositions[i]!] = w.posQuote[w.marketPositions[i]!]! - Math.abs(q) * perUnit;
+      if (q === 0) continue;
+      const wp = w.marketPositions[i]!;
+      w.posQuote[wp] = w.posQuote[wp]! - Math.abs(q) * perUnit;
+      w.ledger.touch(w.posAccount[wp]!);
     }
   }
   w.ledger.transfer(w.poolHolderStart + x, a, amountUsd);

@@ -5,6 +5,7 @@
 // market's open interest grows past where it started.
 import type { World } from '../../model/world.ts';
 import { dynamicMarginFraction } from '../../margin/dynamic.ts';
+import { longQty } from '../accounts.ts';
 
 export function updateMarginRates(w: World): void {
   for (let m = 0; m < w.nMarkets; m++) {
@@ -36,13 +37,9 @@ export function updateMarginRates(w: World): void {
  * when above the threshold, in units (so a price move alone does not change it), else 1.
  */
 function openInterestSurcharge(w: World, m: number, x: number): number {
-  let longQty = 0;
-  for (let i = w.marketPosStart[m]!; i < w.marketPosStart[m + 1]!; i++) {
-    const q = w.posQty[w.marketPositions[i]!]!;
-    if (q > 0) longQty += q;
-  }
+  const long = longQty(w, m);
   const initial = w.marketInitialGrossQty[m]! / 2;
   if (!(initial > 0)) return 1;
-  const excess = longQty / initial - w.exchangeOiThreshold[x]!;
+  const excess = long / initial - w.exchangeOiThreshold[x]!;
   return excess > 0 ? 1 + w.exchangeOiPerMultiple[x]! * excess : 1;
 }

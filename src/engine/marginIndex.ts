@@ -1,0 +1,436 @@
+// Event-driven margin checks: which accounts a step must look at.
+//
+// Checking every account every step costs O(accounts) however quiet the market. An account can only
+// cross its margin-call level or maintenance when something it depends on changes: its own balance
+// or positions (a fill, a transfer), the price of a market it holds, that market's funding index, or
+// its margin rates. Each account is therefore filed, when it is marked, under how far prices must
+// move before it could need looking at; a step marks only the accounts whose band a price left, those
+// touched since their last mark, and those already near the line. The rest provably stay above it, so
+// the engine decides exactly what checking every account would decide (test/marginIndex.test.ts runs
+// both on random scenarios and compares every output byte; `--check` verifies the guarantee for every
+// skipped account at every mark).
+//
+// The guarantee. With c the account's threshold multiple (its cohort's call level for a directional
+// account, at least 1; 1 otherwise), g = E − c·M is what must stay ≥ 0. Let H = g − A − S at the mark,
+// A the funding reserve and S a rounding allowance. Maintenance M is convex, increasing and piecewise
+// linear in each position's notional with slope at most μ (k × the highest tier rate; under portfolio
+// margin the largest grid or tail move or the net-delta fraction, which bound how fast the grid's worst
+// loss can grow with the deltas).
+//  - One open position q at mark P₀ (the liquidation-price case). A fall in P lowers a long's equity by
+//    q·ΔP and its maintenance by some amount ≥ 0, so g stays positive above L = P₀ − H/q; a rise adds
+//    q·ΔP to equity and at most c·μ·q·ΔP to c·M, harmless unless c·μ > 1. For a short the mirror
+//    image: a rise costs at most |q|·ΔP·(1 + c·μ), so the band's top is P₀ + H/(|q|(1 + c·μ)); a fall
+//    only helps.
+//  - Several positions (cross margin, several assets): if every price stays within ±τ of its value at
+//    the mark, equity moves by at most τ·N and c·M by at most c·μ·τ·N (N the gross notional), so
+//    τ = H / (N·(1 + c·μ)) is a band for each position's price. Conservative: it assumes every price
+//    moves against the account at once, which is the failure of correlation this simulator is about.
+//  - Funding moves equity by −q·ΔF. Each market's funding index accrues a path length Σ|ΔF|; an
+//    epoch lasts until that path exceeds FUNDING_EPOCH × the price at the epoch's start, and every
+//    position reserves |q| × that budget (A) out of its headroom. When an epoch ends, every account in
+//    the market is marked again.
+//  - A change of a market's margin multiplier (dynamic margin, open-interest surcharge) marks every
+//    account in it again: its bands were computed with the old rates.
+//  - Accounts with options (repriced with implied volatility, which moves without the underlying) or
+//    non-cash collateral are marked at every step.
+// A band is filed as two entries per position — the bucket of its lower and of its upper bound on a
+// log-price grid of the market — in doubly linked lists, so filing and unfiling are O(1) and a step
+// visits only the buckets its price moved through.
+import { Role, Status, type World } from '../model/world.ts';
+import { InvariantError } from '../experiment/errors.ts';
+import { storeMarks } from './accounts.ts';
+
+/** Width of a price bucket in log-price (≈ 0.2%). */
+const INV_BUCKET = 512;
+/** Buckets on each side of the reference price: e^(±4096/512) covers prices from 1/2981 to 2981 × it. */
+const HALF_RANGE = 4096;
+const N_BUCKETS = 2 * HALF_RANGE + 1;
+/** A funding epoch lasts until the index has travelled this share of the market's price. */
+export const FUNDING_EPOCH = 0.002;
+/** Relative allowance for rounding in the marks (storeMarks sums terms of this scale). */
+const ROUNDING = 1e-9;
+const NONE = -1;
+
+/** How margin checks find the accounts to look at (SimulateOptions.marginChecks). */
+export type MarginChecks = 'event' | 'every-step';
+
+export class MarginIndex {
+  /** False: every active account is marked and checked at every mark (the reference behaviour). */
+  readonly enabled: boolean;
+  /** True once every account has been marked and filed (the first mark of a run does all of them). */
+  primed: boolean;
+  /** Check the guarantee for every skipped account at every mark (--check). */
+  verify: boolean;
+  /** ln of each market's reference price: bucket 0 of its grid is centred there. */
+  readonly logRef: Float64Array;
+  /** List heads per market × bucket (NONE when empty), lower bounds and upper bounds. */
+  readonly lowHead: Int32Array;
+  readonly highHead: Int32Array;
+  /** Per market: no lower bound is filed above lowTop; no upper bound below highBottom. */
+  readonly lowTop: Int32Array;
+  readonly highBottom: Int32Array;
+  /** Per position: its entries' buckets (NONE when not filed) and list links. */
+  readonly lowBucket: Int16Array;
+  readonly highBucket: Int16Array;
+  readonly lowNext: Int32Array;
+  readonly lowPrev: Int32Array;
+  readonly highNext: Int32Array;
+  readonly highPrev: Int32Array;
+  /** Per market: the margin multiplier the filed bands assume. */
+  readonly multiplierAtFiling: Float64Array;
+  /** Per market: Σ|ΔF| of the funding index so far, where the current epoch ends, and its budget (USD per unit). */
+  readonly fundingPath: Float64Array;
+  readonly fundingEpochEnd: Float64Array;
+  readonly fundingBudget: Float64Array;
+  /** Accounts below or within rounding of their line: marked at every mark until they are clear. */
+  readonly hotList: Int32Array;
+  nHot: number;
+  /** Accounts marked at every mark (options, non-cash collateral). */
+  readonly always: Int32Array;
+  /** Stamp per account of the last mark that listed it (dedupes the candidate list). */
+  readonly listedAt: Uint32Array;
+  generation: number;
+  /** Account marks done by the index (a measure of the work it saved: compare with accounts × marks). */
+  accountMarks: number;
+  marks: number;
+
+  constructor(w: World, enabled: boolean) {
+    const nM = w.nMarkets;
+    const nP = enabled ? w.nPositions : 0;
+    const nA = w.nAccounts;
+    this.enabled = enabled;
+    this.primed = false;
+    this.verify = false;
+    this.logRef = new Float64Array(nM);
+    for (let m = 0; m < nM; m++) this.logRef[m] = Math.log(w.oraclePrice[w.marketOracle[m]!]!);
+    this.lowHead = new Int32Array(enabled ? nM * N_BUCKETS : 0).fill(NONE);
+    this.highHead = new Int32Array(enabled ? nM * N_BUCKETS : 0).fill(NONE);
+    this.lowTop = new Int32Array(nM).fill(NONE);
+    this.highBottom = new Int32Array(nM).fill(N_BUCKETS);
+    this.lowBucket = new Int16Array(nP).fill(NONE);
+    this.highBucket = new Int16Array(nP).fill(NONE);
+    this.lowNext = new Int32Array(nP);
+    this.lowPrev = new Int32Array(nP);
+    this.highNext = new Int32Array(nP);
+    this.highPrev = new Int32Array(nP);
+    this.multiplierAtFiling = new Float64Array(nM);
+    this.fundingPath = new Float64Array(nM);
+    this.fundingEpochEnd = new Float64Array(nM).fill(-1);
+    this.fundingBudget = new Float64Array(nM);
+    this.hotList = new Int32Array(enabled ? nA : 0);
+    this.nHot = 0;
+    const always: number[] = [];
+    if (enabled) {
+      for (let a = 0; a < nA; a++) {
+        const options = w.options.optStart[a]! < w.options.optStart[a + 1]!;
+        const collateral = w.collStart[a]! < w.collStart[a + 1]!;
+        if (options || collateral) always.push(a);
+      }
+    }
+    this.always = Int32Array.from(always);
+    this.listedAt = new Uint32Array(enabled ? nA : 0);
+    this.generation = 0;
+    this.accountMarks = 0;
+    this.marks = 0;
+  }
+}
+
+/** Bucket of price `priceUsd` on market m's grid, clamped to the grid. */
+function bucketOf(ix: MarginIndex, m: number, priceUsd: number): number {
+  const b = Math.floor((Math.log(priceUsd) - ix.logRef[m]!) * INV_BUCKET) + HALF_RANGE;
+  return b < 0 ? 0 : b >= N_BUCKETS ? N_BUCKETS - 1 : b;
+}
+
+/**
+ * Marks the accounts a mark must look at and lists them, in account order, in
+ * w.candidates[0 … w.nCandidates): every active account without the index; with it, those whose
+ * band a price left, those touched (ledger or positions) since their last mark, those near their line,
+ * and those always marked. Every other active account is certain to be above its margin-call level and
+ * its maintenance requirement at current prices.
+ */
+export function markCandidates(w: World): void {
+  const ix = w.marginIndex;
+  const touched = w.ledger.touchedList;
+  const nTouched = w.ledger.nTouched;
+  for (let i = 0; i < nTouched; i++) w.ledger.touched[touched[i]!] = 0;
+  w.ledger.nTouched = 0;
+  ix.marks++;
+  if (!ix.enabled) {
+    const status = w.accountStatus;
+    let n = 0;
+    for (let a = 0; a < w.nAccounts; a++) {
+      if (status[a] === Status.active) {
+        storeMarks(w, a);
+        w.candidates[n++] = a;
+      }
+    }
+    w.nCandidates = n;
+    ix.accountMarks += n;
+    return;
+  }
+  const gen = ++ix.generation;
+  const listed = ix.listedAt;
+  const cand = w.candidates;
+  let n = 0;
+  if (!ix.primed) {
+    ix.primed = true;
+    for (let a = 0; a < w.nAccounts; a++) {
+      listed[a] = gen;
+      cand[n++] = a;
+    }
+    for (let m = 0; m < w.nMarkets; m++) startFundingEpoch(w, m);
+  } else {
+    for (let i = 0; i < ix.nHot; i++) {
+      const a = ix.hotList[i]!;
+      if (listed[a] !== gen) {
+        listed[a] = gen;
+        cand[n++] = a;
+      }
+    }
+    ix.nHot = 0;
+    for (let i = 0; i < ix.always.length; i++) {
+      const a = ix.always[i]!;
+      if (listed[a] !== gen) {
+        listed[a] = gen;
+        cand[n++] = a;
+      }
+    }
+    for (let i = 0; i < nTouched; i++) {
+      const a = touched[i]!;
+      if (listed[a] !== gen) {
+        listed[a] = gen;
+        cand[n++] = a;
+      }
+    }
+    for (let m = 0; m < w.nMarkets; m++) n = marketCandidates(w, m, gen, n);
+    if (n > 1) cand.subarray(0, n).sort();
+  }
+  let kept = 0;
+  for (let i = 0; i < n; i++) {
+    const a = cand[i]!;
+    if (refile(w, a)) cand[kept++] = a;
+  }
+  w.nCandidates = kept;
+  ix.accountMarks += kept;
+  if (ix.verify) verifySkipped(w);
+}
+
+/** Adds market m's accounts that must be looked at to the candidate list; returns the new count. */
+function marketCandidates(w: World, m: number, gen: number, n: number): number {
+  const ix = w.marginIndex;
+  const listed = ix.listedAt;
+  const cand = w.candidates;
+  if (w.marketMarginMultiplier[m] !== ix.multiplierAtFiling[m] || ix.fundingPath[m]! > ix.fundingEpochEnd[m]!) {
+    // Every band in the market assumed the old rates or funding budget: look at all of its accounts.
+    startFundingEpoch(w, m);
+    // Every entry of the market belongs to one of these accounts and is unfiled when they are re-filed.
+    ix.lowTop[m] = NONE;
+    ix.highBottom[m] = N_BUCKETS;
+    for (let i = w.marketPosStart[m]!; i < w.marketPosStart[m + 1]!; i++) {
+      const a = w.posAccount[w.marketPositions[i]!]!;
+      if (listed[a] !== gen) {
+        listed[a] = gen;
+        cand[n++] = a;
+      }
+    }
+    return n;
+  }
+  const cb = bucketOf(ix, m, w.oraclePrice[w.marketOracle[m]!]!);
+  const base = m * N_BUCKETS;
+  // Lower bounds at or above the price's bucket (and upper bounds at or below it) were reached. Their
+  // accounts are re-filed below, which unlinks every entry of these buckets.
+  for (let b = ix.lowTop[m]!; b >= cb; b--) {
+    for (let p = ix.lowHead[base + b]!; p !== NONE; p = ix.lowNext[p]!) {
+      const a = w.posAccount[p]!;
+      if (listed[a] !== gen) {
+        listed[a] = gen;
+        cand[n++] = a;
+      }
+    }
+  }
+  if (ix.lowTop[m]! >= cb) ix.lowTop[m] = cb - 1;
+  for (let b = ix.highBottom[m]!; b <= cb; b++) {
+    for (let p = ix.highHead[base + b]!; p !== NONE; p = ix.highNext[p]!) {
+      const a = w.posAccount[p]!;
+      if (listed[a] !== gen) {
+        listed[a] = gen;
+        cand[n++] = a;
+      }
+    }
+  }
+  if (ix.highBottom[m]! <= cb) ix.highBottom[m] = cb + 1;
+  return n;
+}
+
+function startFundingEpoch(w: World, m: number): void {
+  const ix = w.marginIndex;
+  ix.multiplierAtFiling[m] = w.marketMarginMultiplier[m]!;
+  ix.fundingBudget[m] = FUNDING_EPOCH * w.oraclePrice[w.marketOracle[m]!]!;
+  ix.fundingEpochEnd[m] = ix.fundingPath[m]! + ix.fundingBudget[m]!;
+}
+
+/** Adds |ΔF| of market m's funding index to its path (called by accrueFunding). */
+export function noteFunding(w: World, m: number, delta: number): void {
+  w.marginIndex.fundingPath[m] = w.marginIndex.fundingPath[m]! + Math.abs(delta);
+}
+
+/** The multiple of maintenance account a must stay at or above not to be looked at. */
+function thresholdMultiple(w: World, a: number): number {
+  if (w.accountRole[a] !== Role.directional) return 1;
+  const c = w.cohortCallMultiple[w.accountCohort[a]!]!;
+  return c > 1 ? c : 1;
+}
+
+/** Largest rate at which maintenance grows with the notional of a position in market m. */
+function marginalRate(w: World, m: number): number {
+  const x = w.marketExchange[m]!;
+  if (w.exchangePortfolio[x] === 1) {
+    const grid = Math.max(Math.abs(w.exchangeGridDown[x]!), Math.abs(w.exchangeGridUp[x]!));
+    const tail = w.exchangeTailWeight[x]! * Math.max(Math.abs(w.exchangeTailDown[x]!), Math.abs(w.exchangeTailUp[x]!));
+    return Math.max(grid, tail, w.exchangeNetDeltaFraction[x]!);
+  }
+  let top = 0;
+  for (let t = w.tierStart[m]!; t < w.tierStart[m + 1]!; t++) if (w.tierMmRate[t]! > top) top = w.tierMmRate[t]!;
+  return w.marketMarginMultiplier[m]! * top;
+}
+
+/**
+ * Marks account a and files its band again (unfiling the old one). Returns false when the account is
+ * no longer active (it is dropped from the index).
+ */
+function refile(w: World, a: number): boolean {
+  const ix = w.marginIndex;
+  const end = w.posStart[a + 1]!;
+  for (let p = w.posStart[a]!; p < end; p++) unfile(w, p);
+  if (w.accountStatus[a] !== Status.active) return false;
+  storeMarks(w, a);
+  const notional = w.accountNotional[a]!;
+  // Nothing open: only a trade (which touches the account) can change that. Always-marked accounts
+  // are not filed.
+  if (notional === 0 || ix.always.length > 0 && isAlways(w, a)) return true;
+  const c = thresholdMultiple(w, a);
+  let reserve = 0;
+  let scale = Math.abs(w.ledger.balance[a]!) + notional;
+  let mu = 0;
+  let open = 0;
+  let single = -1;
+  for (let p = w.posStart[a]!; p < end; p++) {
+    const q = w.posQty[p]!;
+    if (q === 0) continue;
+    const m = w.posMarket[p]!;
+    const aq = Math.abs(q);
+    reserve += aq * ix.fundingBudget[m]!;
+    scale += Math.abs(w.posQuote[p]!) + aq * Math.abs(w.fundingIndex[m]! - w.posFundingIndex[p]!);
+    const r = marginalRate(w, m);
+    if (r > mu) mu = r;
+    open++;
+    single = p;
+  }
+  const headroom = w.accountEquity[a]! - c * w.accountMaintenance[a]! - reserve - ROUNDING * (scale + 1);
+  if (!(headroom > 0)) {
+    ix.hotList[ix.nHot++] = a;
+    return true;
+  }
+  if (open === 1) {
+    const q = w.posQty[single]!;
+    const price = w.oraclePrice[w.marketOracle[w.posMarket[single]!]!]!;
+    if (q > 0) {
+      fileLow(w, single, price - headroom / q);
+      if (c * mu > 1) fileHigh(w, single, price + headroom / (q * (c * mu - 1)));
+    } else {
+      fileHigh(w, single, price + headroom / (-q * (1 + c * mu)));
+    }
+    return true;
+  }
+  const tau = headroom / (notional * (1 + c * mu));
+  for (let p = w.posStart[a]!; p < end; p++) {
+    if (w.posQty[p] === 0) continue;
+    const price = w.oraclePrice[w.marketOracle[w.posMarket[p]!]!]!;
+    fileLow(w, p, price * (1 - tau));
+    fileHigh(w, p, price * (1 + tau));
+  }
+  return true;
+}
+
+function isAlways(w: World, a: number): boolean {
+  return w.options.optStart[a]! < w.options.optStart[a + 1]! || w.collStart[a]! < w.collStart[a + 1]!;
+}
+
+/** Files position p's lower bound: the account must be looked at once its market's price is ≤ bound. */
+function fileLow(w: World, p: number, bound: number): void {
+  if (!(bound > 0)) return;
+  const ix = w.marginIndex;
+  const m = w.posMarket[p]!;
+  // A hair above the bound, so that a price in a higher bucket is certainly above it.
+  const b = bucketOf(ix, m, bound * (1 + 1e-9));
+  const head = m * N_BUCKETS + b;
+  const first = ix.lowHead[head]!;
+  ix.lowNext[p] = first;
+  ix.lowPrev[p] = NONE;
+  if (first !== NONE) ix.lowPrev[first] = p;
+  ix.lowHead[head] = p;
+  ix.lowBucket[p] = b;
+  if (b > ix.lowTop[m]!) ix.lowTop[m] = b;
+}
+
+/** Files position p's upper bound: the account must be looked at once its market's price is ≥ bound. */
+function fileHigh(w: World, p: number, bound: number): void {
+  if (!(bound < Infinity)) return;
+  const ix = w.marginIndex;
+  const m = w.posMarket[p]!;
+  const b = bucketOf(ix, m, bound * (1 - 1e-9));
+  const head = m * N_BUCKETS + b;
+  const first = ix.highHead[head]!;
+  ix.highNext[p] = first;
+  ix.highPrev[p] = NONE;
+  if (first !== NONE) ix.highPrev[first] = p;
+  ix.highHead[head] = p;
+  ix.highBucket[p] = b;
+  if (b < ix.highBottom[m]!) ix.highBottom[m] = b;
+}
+
+function unfile(w: World, p: number): void {
+  const ix = w.marginIndex;
+  const base = w.posMarket[p]! * N_BUCKETS;
+  const lb = ix.lowBucket[p]!;
+  if (lb !== NONE) {
+    const next = ix.lowNext[p]!;
+    const prev = ix.lowPrev[p]!;
+    if (prev === NONE) ix.lowHead[base + lb] = next;
+    else ix.lowNext[prev] = next;
+    if (next !== NONE) ix.lowPrev[next] = prev;
+    ix.lowBucket[p] = NONE;
+  }
+  const hb = ix.highBucket[p]!;
+  if (hb !== NONE) {
+    const next = ix.highNext[p]!;
+    const prev = ix.highPrev[p]!;
+    if (prev === NONE) ix.highHead[base + hb] = next;
+    else ix.highNext[prev] = next;
+    if (next !== NONE) ix.highPrev[next] = prev;
+    ix.highBucket[p] = NONE;
+  }
+}
+
+/**
+ * --check: marks every active account the index skipped and throws if one is below its margin-call
+ * level or maintenance (the index would have hidden a decision). Overwrites their stored marks, which
+ * nothing reads for a skipped account.
+ */
+function verifySkipped(w: World): void {
+  const listed = w.marginIndex.listedAt;
+  const gen = w.marginIndex.generation;
+  for (let a = 0; a < w.nAccounts; a++) {
+    if (listed[a] === gen || w.accountStatus[a] !== Status.active) continue;
+    storeMarks(w, a);
+    if (w.accountNotional[a] === 0) continue;
+    const line = thresholdMultiple(w, a) * w.accountMaintenance[a]!;
+    if (w.accountEquity[a]! < line) {
+      throw new InvariantError(
+        `account ${a} was skipped by the margin index but its equity ${w.accountEquity[a]} is below ${line}`,
+        w.step,
+        'marginIndex',
+      );
+    }
+  }
+}

@@ -1,0 +1,238 @@
+// The margin index (src/engine/marginIndex.ts): event-driven margin checks must decide exactly what
+// checking every account at every mark decides. Three kinds of evidence:
+//  1. hand-computed bands: where a single position's account is filed, and that a price inside the band
+//     skips it and a price at its edge looks at it;
+//  2. exactness on random scenarios (the property tests' arbitrary, widened with every margin model,
+//     the open-interest surcharge, venue liquidation rules and Drift's funding socialization): both
+//     modes give byte-identical events, step and price tables, attribution and summaries, and the
+//     event run, with --check, proves at every mark that no skipped account was at or below its line;
+//  3. the index does skip: on a calm stretch of the flagship it marks a small share of the accounts.
+import fc from 'fast-check';
+import { describe, expect, it, test } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { parseExperiment } from '../src/experiment/load.ts';
+import { buildGraph } from '../src/graph/build.ts';
+import { simulateRun, worldFor } from '../src/engine/simulate.ts';
+import { step } from '../src/engine/step.ts';
+import type { RunResult } from '../src/engine/record.ts';
+import type { ExperimentInput } from '../src/experiment/schema.ts';
+import { FUNDING_EPOCH } from '../src/engine/marginIndex.ts';
+import { accountOf, handWorld, setPrice } from './fixtures/handWorld.ts';
+import { caseArb, real, type Scenario } from './fixtures/randomScenario.ts';
+
+const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : 20261126;
+const RUNS = process.env.FC_RUNS !== undefined ? Number(process.env.FC_RUNS) : 150;
+
+/** True when account a was looked at by the last mark. */
+function listed(w: ReturnType<typeof handWorld>, a: number): boolean {
+  return Array.from(w.candidates.subarray(0, w.nCandidates)).includes(a);
+}
+
+describe('bands of single-position accounts (hand-computed)', () => {
+  // C = 1000 at 10× on BTC at 100: |q| = 100, N = 10,000; maintenance 5% → M = 500; the default call
+  // level c = 1.25 → c·M = 625. Funding reserve A = |q| × 0.002 × 100 = 20. Rounding allowance
+  // S = 1e-9 × (|C| + N + |quote| + 1) = 1e-9 × 21,001 ≈ 2.1e-5. Headroom H = 1000 − 625 − 20 − S ≈ 355.
+  const H = 1000 - 625 - 100 * FUNDING_EPOCH * 100 - 1e-9 * 21_001;
+  it('A long is filed at L = P₀ − H/q = 96.45 (its call line is 9000/93.75 = 96, below it)', () => {
+    const w = handWorld({ traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 10 }] });
+    const a = accountOf(w, 0);
+    setPrice(w, 'BTC', 100);
+    const L = 100 - H / 100;
+    expect(L).toBeCloseTo(96.45, 6);
+    expect(L).toBeGreaterThan(9000 / 93.75);
+    // A bucket is 1/512 of log-price wide (≈ 0.2%): 0.5% above L is in a higher bucket, so skipped.
+    setPrice(w, 'BTC', L * 1.005);
+    expect(listed(w, a)).toBe(false);
+    // Rising prices never need a long looked at (c·μ = 1.25 × 5% < 1): not even a tenfold rise.
+    setPrice(w, 'BTC', 1000);
+    expect(listed(w, a)).toBe(false);
+    setPrice(w, 'BTC', L);
+    expect(listed(w, a)).toBe(true);
+    // Marked at L: equity 1000 + 100 × (L − 100) = 645, above c·M = 6.25 × L = 602.8, so no call.
+    expect(w.accountEquity[a]).toBeCloseTo(1000 + 100 * (L - 100), 6);
+    expect(w.accountEquity[a]!).toBeGreaterThan(1.25 * w.accountMaintenance[a]!);
+  });
+
+  it('A short is filed at P₀ + H/(|q|(1 + c·μ)) = 103.34 (its call line is 11000/106.25 = 103.53, above it)', () => {
+    const w = handWorld({ traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'short' }], collateralUsd: 1000, leverage: 10 }] });
+    const a = accountOf(w, 0);
+    setPrice(w, 'BTC', 100);
+    const top = 100 + H / (100 * (1 + 1.25 * 0.05));
+    expect(top).toBeCloseTo(103.3412, 3);
+    expect(top).toBeLessThan(11000 / 106.25);
+    setPrice(w, 'BTC', top / 1.005);
+    expect(listed(w, a)).toBe(false);
+    // A fall only helps a short.
+    setPrice(w, 'BTC', 10);
+    expect(listed(w, a)).toBe(false);
+    setPrice(w, 'BTC', top);
+    expect(listed(w, a)).toBe(true);
+  });
+
+  it('A cross account with two positions is filed at ±τ, τ = H / (N(1 + c·μ)), around each price', () => {
+    // C = 2000 at 5× split over BTC and ETH at 100: 50 units each, N = 10,000, M = 500, c·M = 625,
+    // A = 2 × 50 × 0.002 × 100 = 20, S = 1e-9 × (2000 + 10,000 + 10,000 + 1);
+    // τ = (2000 − 625 − 20 − S) / (10,000 × 1.0625) = 0.12753.
+    const w = handWorld({
+      assets: [
+        { symbol: 'BTC', price: 100, depthUsd: 1e12, impactCoefficient: 0.1 },
+        { symbol: 'ETH', price: 100, depthUsd: 1e12, impactCoefficient: 0.1 },
+      ],
+      traders: [{ id: 't', marginMode: 'cross', positions: [{ asset: 'BTC', side: 'long' }, { asset: 'ETH', side: 'short' }], collateralUsd: 2000, leverage: 5 }],
+    });
+    const a = accountOf(w, 0);
+    const tau = (2000 - 625 - 20 - 1e-9 * 22_001) / (10_000 * 1.0625);
+    expect(tau).toBeCloseTo(0.12753, 5);
+    setPrice(w, 'BTC', 100);
+    setPrice(w, 'BTC', 100 * (1 - tau) * 1.005);
+    setPrice(w, 'ETH', 100 * (1 + tau) / 1.005);
+    expect(listed(w, a)).toBe(false);
+    // Either price at its edge has it looked at, whichever way the other one moved.
+    setPrice(w, 'BTC', 100 * (1 + tau));
+    expect(listed(w, a)).toBe(true);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Exactness on random scenarios
+
+/** Margin models and venue rules the property tests' arbitrary does not draw. */
+const variantArb = fc.record({
+  model: fc.constantFrom('tiered' as const, 'portfolio' as const, 'dynamic' as const),
+  grid: real(0.03, 0.3),
+  tailWeight: real(0, 1),
+  netDelta: real(0, 0.05),
+  comovement: fc.constantFrom('joint' as const, 'independent' as const),
+  referenceVol: real(0.1, 2),
+  surcharge: fc.option(real(0.05, 1), { nil: undefined }),
+  slices: fc.option(fc.record({ above: real(1e3, 1e5), fraction: real(0.1, 0.5), cooldown: real(0, 120) }), { nil: undefined }),
+  previousMark: fc.boolean(),
+  /** Every directional cohort cross-margined over all of its exchange's markets (multi-asset bands). */
+  allCross: fc.boolean(),
+});
+
+type Variant = typeof variantArb extends fc.Arbitrary<infer T> ? T : never;
+
+function withVariant(exp: ExperimentInput, v: Variant): ExperimentInput {
+  const scenario: Scenario = exp.scenario;
+  for (const x of scenario.exchanges) {
+    if (v.model === 'portfolio') {
+      x.marginModel = 'portfolio';
+      x.portfolioMargin = {
+        moves: [-v.grid, -v.grid / 2, 0, v.grid / 2, v.grid],
+        tailMoves: [-2 * v.grid, 2 * v.grid],
+        tailWeight: v.tailWeight,
+        netDeltaChargeFraction: v.netDelta,
+        comovement: { kind: v.comovement },
+      };
+    } else if (v.model === 'dynamic') {
+      x.marginModel = 'dynamic';
+      x.dynamicMargin = { referenceAnnualVol: v.referenceVol };
+    }
+    if (v.surcharge !== undefined) x.openInterestSurcharge = { perMultiple: v.surcharge, aboveInitialMultiple: 1 };
+    if (v.slices) x.liquidation.slices = { aboveNotionalUsd: v.slices.above, fraction: v.slices.fraction, cooldownSeconds: v.slices.cooldown };
+    if (v.previousMark) x.adl = { ranking: x.adl?.ranking ?? 'pnl-leverage', price: 'previous-mark' };
+  }
+  if (v.allCross) {
+    for (const t of scenario.traders) {
+      if (t.kind !== 'directional') continue;
+      const x = scenario.exchanges.find((e) => e.id === t.exchange)!;
+      t.marginMode = 'cross';
+      t.positions = x.markets.map((m, j) => ({ asset: m.asset, side: t.positions[j % t.positions.length]!.side ?? 'random' }));
+      // The validator wants some leverage at or under every market's first-tier 1 / IMF.
+      const cap = 0.99 * Math.min(...x.markets.map((m) => 1 / m.marginTiers[0]!.initialMarginFraction));
+      const lev = t.leverage;
+      if (lev.kind === 'fixed') lev.value = Math.min(lev.value, cap);
+      else if (lev.kind === 'uniform') lev.min = Math.min(lev.min, cap);
+    }
+  }
+  return exp;
+}
+
+/** Every typed array of a run's tables (truncated to the rows written) and its summary, as bytes/JSON. */
+function fingerprint(r: RunResult): Record<string, string> {
+  const out: Record<string, string> = {};
+  const tables: [string, object | null, number][] = [
+    ['events', r.events, r.events.length],
+    ['steps', r.steps, Infinity],
+    ['prices', r.prices, Infinity],
+  ];
+  for (const [name, table, rows] of tables) {
+    if (!table) continue;
+    for (const [k, v] of Object.entries(table)) {
+      if (!ArrayBuffer.isView(v)) continue;
+      const arr = v as unknown as { subarray(a: number, b: number): ArrayBufferView; length: number };
+      const view = arr.subarray(0, Math.min(rows, arr.length));
+      out[`${name}.${k}`] = Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('base64');
+    }
+  }
+  out.summary = JSON.stringify(r.summary, (_, x) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x));
+  out.attribution = JSON.stringify(r.attribution);
+  return out;
+}
+
+describe('event-driven margin checks decide exactly what checking every account decides', () => {
+  test('random scenarios, every margin model: byte-identical outputs, and --check finds no skipped account at its line', { timeout: 120_000 }, () => {
+    let withLiquidations = 0;
+    let skippedMarks = 0;
+    fc.assert(
+      fc.property(caseArb, variantArb, ({ experiment, replicate }, variant) => {
+        const exp = parseExperiment(withVariant(experiment, variant), 'margin index case');
+        const graph = buildGraph(exp);
+        const every = simulateRun(exp, graph, replicate, { check: false, marginChecks: 'every-step' });
+        // check: true makes the event run verify the index's guarantee at every mark (it throws if not).
+        const event = simulateRun(exp, graph, replicate, { check: true, marginChecks: 'event' });
+        expect(fingerprint(event)).toEqual(fingerprint(every));
+        if (every.summary.liquidationCount > 0) withLiquidations++;
+        const w = worldFor(exp, graph, replicate);
+        for (let s = 0; s < w.steps; s++) {
+          w.step = s;
+          step(w);
+        }
+        if (w.marginIndex.accountMarks < w.marginIndex.marks * w.nAccounts) skippedMarks++;
+      }),
+      { seed: SEED, numRuns: RUNS, interruptAfterTimeLimit: 20_000 },
+    );
+    // Not vacuous: most cases liquidate someone, and in most the index skipped accounts.
+    expect(withLiquidations).toBeGreaterThanOrEqual(RUNS / 2);
+    expect(skippedMarks).toBeGreaterThanOrEqual(RUNS / 2);
+  });
+
+  it('every shipped experiment gives the same outputs both ways (replicates 0 and 1)', { timeout: 120_000 }, () => {
+    const dir = new URL('../experiments/', import.meta.url);
+    for (const file of ['cross-margin-flaw.json', 'fund-sizing.json', 'black-thursday-congestion.json', 'usde-collateral-depeg.json', 'short-vol-crash.json', 'lst-loop-unwind.json']) {
+      const raw = JSON.parse(readFileSync(new URL(file, dir), 'utf8'));
+      delete raw.sweep;
+      const exp = parseExperiment(raw, file);
+      const graph = buildGraph(exp);
+      for (const replicate of [0, 1]) {
+        const every = simulateRun(exp, graph, replicate, { check: false, marginChecks: 'every-step' });
+        const event = simulateRun(exp, graph, replicate, { check: false, marginChecks: 'event' });
+        expect(fingerprint(event), `${file} replicate ${replicate}`).toEqual(fingerprint(every));
+      }
+    }
+  });
+});
+
+describe('the index skips quiet accounts', () => {
+  it('over the flagship\'s 300 calm steps before its crash, fewer than 2% of account marks are done', () => {
+    const raw = JSON.parse(readFileSync(new URL('../experiments/cross-margin-flaw.json', import.meta.url), 'utf8'));
+    delete raw.sweep;
+    const exp = parseExperiment(raw, 'flagship');
+    const w = worldFor(exp, buildGraph(exp), 0);
+    const crash = Math.min(...exp.scenario.shocks.map((s) => s.startStep));
+    const steps = Math.min(300, crash);
+    expect(steps).toBeGreaterThanOrEqual(100);
+    // The first mark files everyone; count from the second step on.
+    w.step = 0;
+    step(w);
+    const marks0 = w.marginIndex.marks;
+    const done0 = w.marginIndex.accountMarks;
+    for (let s = 1; s < steps; s++) {
+      w.step = s;
+      step(w);
+    }
+    const share = (w.marginIndex.accountMarks - done0) / ((w.marginIndex.marks - marks0) * w.nAccounts);
+    expect(share).toBeLessThan(0.02);
+  });
+});
