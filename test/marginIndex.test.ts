@@ -30,35 +30,40 @@ function listed(w: ReturnType<typeof handWorld>, a: number): boolean {
 
 describe('bands of single-position accounts (hand-computed)', () => {
   // C = 1000 at 10× on BTC at 100: |q| = 100, N = 10,000; maintenance 5% → M = 500; the default call
-  // level c = 1.25 → c·M = 625. Funding reserve A = |q| × 0.002 × 100 = 20. Rounding allowance
-  // S = 1e-9 × (|C| + N + |quote| + 1) = 1e-9 × 21,001 ≈ 2.1e-5. Headroom H = 1000 − 625 − 20 − S ≈ 355.
-  const H = 1000 - 625 - 100 * FUNDING_EPOCH * 100 - 1e-9 * 21_001;
-  it('A long is filed at L = P₀ − H/q = 96.45 (its call line is 9000/93.75 = 96, below it)', () => {
+  // level c = 1.25 → c·M = 625, c·μ = 1.25 × 5% = 0.0625. Funding budget B = 0.02 × 100 = 2 per unit,
+  // reserve A = c·μ·|q|·B = 0.0625 × 100 × 2 = 12.5. Rounding allowance S = 1e-9 × (|C| + N + |quote| + 1)
+  // = 1e-9 × 21,001 ≈ 2.1e-5. Headroom H = 1000 − 625 − 12.5 − S ≈ 362.5. No funding yet: X₀ = P₀ = 100.
+  const H = 1000 - 625 - 0.0625 * 100 * FUNDING_EPOCH * 100 - 1e-9 * 21_001;
+  it('A long is filed at L = X₀ − H/q = 96.375 (its call line is 9000/93.75 = 96, below it)', () => {
     const w = handWorld({ traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 10 }] });
     const a = accountOf(w, 0);
     setPrice(w, 'BTC', 100);
     const L = 100 - H / 100;
-    expect(L).toBeCloseTo(96.45, 6);
+    expect(L).toBeCloseTo(96.375, 6);
     expect(L).toBeGreaterThan(9000 / 93.75);
     // A bucket is 1/512 of log-price wide (≈ 0.2%): 0.5% above L is in a higher bucket, so skipped.
     setPrice(w, 'BTC', L * 1.005);
     expect(listed(w, a)).toBe(false);
-    // Rising prices never need a long looked at (c·μ = 1.25 × 5% < 1): not even a tenfold rise.
-    setPrice(w, 'BTC', 1000);
+    // Rising prices need a long looked at only once its notional could leave the tiers μ was taken
+    // over (c·μ < 1): X₀ + P₀ = 200. 190 is not enough, 201 is.
+    setPrice(w, 'BTC', 190);
     expect(listed(w, a)).toBe(false);
+    setPrice(w, 'BTC', 201);
+    expect(listed(w, a)).toBe(true);
+    setPrice(w, 'BTC', 100);
     setPrice(w, 'BTC', L);
     expect(listed(w, a)).toBe(true);
-    // Marked at L: equity 1000 + 100 × (L − 100) = 645, above c·M = 6.25 × L = 602.8, so no call.
+    // Marked at L: equity 1000 + 100 × (L − 100) = 637.5, above c·M = 6.25 × L = 602.3, so no call.
     expect(w.accountEquity[a]).toBeCloseTo(1000 + 100 * (L - 100), 6);
     expect(w.accountEquity[a]!).toBeGreaterThan(1.25 * w.accountMaintenance[a]!);
   });
 
-  it('A short is filed at P₀ + H/(|q|(1 + c·μ)) = 103.34 (its call line is 11000/106.25 = 103.53, above it)', () => {
+  it('A short is filed at X₀ + H/(|q|(1 + c·μ)) = 103.41 (its call line is 11000/106.25 = 103.53, above it)', () => {
     const w = handWorld({ traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'short' }], collateralUsd: 1000, leverage: 10 }] });
     const a = accountOf(w, 0);
     setPrice(w, 'BTC', 100);
     const top = 100 + H / (100 * (1 + 1.25 * 0.05));
-    expect(top).toBeCloseTo(103.3412, 3);
+    expect(top).toBeCloseTo(103.4118, 3);
     expect(top).toBeLessThan(11000 / 106.25);
     setPrice(w, 'BTC', top / 1.005);
     expect(listed(w, a)).toBe(false);
@@ -71,8 +76,8 @@ describe('bands of single-position accounts (hand-computed)', () => {
 
   it('A cross account with two positions is filed at ±τ, τ = H / (N(1 + c·μ)), around each price', () => {
     // C = 2000 at 5× split over BTC and ETH at 100: 50 units each, N = 10,000, M = 500, c·M = 625,
-    // A = 2 × 50 × 0.002 × 100 = 20, S = 1e-9 × (2000 + 10,000 + 10,000 + 1);
-    // τ = (2000 − 625 − 20 − S) / (10,000 × 1.0625) = 0.12753.
+    // A = 0.0625 × (50 + 50) × 2 = 12.5, S = 1e-9 × (2000 + 10,000 + 10,000 + 1);
+    // τ = (2000 − 625 − 12.5 − S) / (10,000 × 1.0625) = 0.128235.
     const w = handWorld({
       assets: [
         { symbol: 'BTC', price: 100, depthUsd: 1e12, impactCoefficient: 0.1 },
@@ -81,8 +86,8 @@ describe('bands of single-position accounts (hand-computed)', () => {
       traders: [{ id: 't', marginMode: 'cross', positions: [{ asset: 'BTC', side: 'long' }, { asset: 'ETH', side: 'short' }], collateralUsd: 2000, leverage: 5 }],
     });
     const a = accountOf(w, 0);
-    const tau = (2000 - 625 - 20 - 1e-9 * 22_001) / (10_000 * 1.0625);
-    expect(tau).toBeCloseTo(0.12753, 5);
+    const tau = (2000 - 625 - 12.5 - 1e-9 * 22_001) / (10_000 * 1.0625);
+    expect(tau).toBeCloseTo(0.128235, 5);
     setPrice(w, 'BTC', 100);
     setPrice(w, 'BTC', 100 * (1 - tau) * 1.005);
     setPrice(w, 'ETH', 100 * (1 + tau) / 1.005);

@@ -132,11 +132,12 @@ describe('open-interest surcharge', () => {
     expect(w.marketMarginMultiplier[0]).toBe(1);
     for (let i = w.marketPosStart[0]!; i < w.marketPosStart[0 + 1]!; i++) {
       const p = w.marketPositions[i]!;
-      w.posQty[p] = w.posQty[p]! * 2; // everyone doubles (both sides: Σ qty stays 0)
+      // Everyone doubles (both sides: Σ qty stays 0), as a fill would (accounts.applyFill).
+      w.marketLongQty[0] = w.marketLongQty[0]! + Math.max(w.posQty[p]!, 0);
+      w.posQty[p] = w.posQty[p]! * 2;
       w.posQuote[p] = w.posQuote[p]! * 2;
-      w.ledger.touch(w.posAccount[p]!); // what a fill does (accounts.applyFill)
+      w.ledger.touch(w.posAccount[p]!);
     }
-    w.marketLongQtyStale[0] = 1;
     w.step = 1;
     step(w);
     expect(w.marketMarginMultiplier[0]).toBeCloseTo(1.5, 9);

@@ -117,17 +117,8 @@ export function portfolioRequirementUsd(w: World, x: number, groupDelta: Float64
   return Math.max(grid, w.exchangeTailWeight[x]! * tail, w.exchangeNetDeltaFraction[x]! * net);
 }
 
-/** Long open interest of market m in units (Σ of its positive positions, in position order). */
+/** Long open interest of market m in units (kept by applyFill). */
 export function longQty(w: World, m: number): number {
-  if (w.marketLongQtyStale[m] === 1) {
-    let sum = 0;
-    for (let i = w.marketPosStart[m]!; i < w.marketPosStart[m + 1]!; i++) {
-      const q = w.posQty[w.marketPositions[i]!]!;
-      if (q > 0) sum += q;
-    }
-    w.marketLongQty[m] = sum;
-    w.marketLongQtyStale[m] = 0;
-  }
   return w.marketLongQty[m]!;
 }
 
@@ -207,10 +198,11 @@ export function applyFill(w: World, p: number, dq: number, priceUsd: number): nu
   if (dq === 0) return 0;
   settleFunding(w, p);
   const f = fillArithmetic(w.posQty[p]!, w.posQuote[p]!, dq, priceUsd);
+  const m = w.posMarket[p]!;
+  w.marketLongQty[m] = w.marketLongQty[m]! + Math.max(f.qty, 0) - Math.max(w.posQty[p]!, 0);
   w.posQty[p] = f.qty;
   w.posQuote[p] = f.quote;
   w.ledger.touch(w.posAccount[p]!);
-  w.marketLongQtyStale[w.posMarket[p]!] = 1;
   if (f.closing) {
     const a = w.posAccount[p]!;
     w.ledger.transfer(w.poolHolderStart + w.accountExchange[a]!, a, f.realized);

@@ -11,24 +11,29 @@
 // skipped account at every mark).
 //
 // The guarantee. With c the account's threshold multiple (its cohort's call level for a directional
-// account, at least 1; 1 otherwise), g = E − c·M is what must stay ≥ 0. Let H = g − A − S at the mark,
-// A the funding reserve and S a rounding allowance. Maintenance M is convex, increasing and piecewise
-// linear in each position's notional with slope at most μ (k × the highest tier rate; under portfolio
-// margin the largest grid or tail move or the net-delta fraction, which bound how fast the grid's worst
-// loss can grow with the deltas).
-//  - One open position q at mark P₀ (the liquidation-price case). A fall in P lowers a long's equity by
-//    q·ΔP and its maintenance by some amount ≥ 0, so g stays positive above L = P₀ − H/q; a rise adds
-//    q·ΔP to equity and at most c·μ·q·ΔP to c·M, harmless unless c·μ > 1. For a short the mirror
-//    image: a rise costs at most |q|·ΔP·(1 + c·μ), so the band's top is P₀ + H/(|q|(1 + c·μ)); a fall
-//    only helps.
-//  - Several positions (cross margin, several assets): if every price stays within ±τ of its value at
-//    the mark, equity moves by at most τ·N and c·M by at most c·μ·τ·N (N the gross notional), so
-//    τ = H / (N·(1 + c·μ)) is a band for each position's price. Conservative: it assumes every price
-//    moves against the account at once, which is the failure of correlation this simulator is about.
-//  - Funding moves equity by −q·ΔF. Each market's funding index accrues a path length Σ|ΔF|; an
-//    epoch lasts until that path exceeds FUNDING_EPOCH × the price at the epoch's start, and every
-//    position reserves |q| × that budget (A) out of its headroom. When an epoch ends, every account in
-//    the market is marked again.
+// account, at least 1; 1 otherwise), g = E − c·M is what must stay ≥ 0. Bands are kept in each
+// market's funding-adjusted price X = P − F (P the mark, F the cumulative funding index), in which a
+// position's equity is exactly linear: q·P − q·(F − F₀) moves by q·ΔX. Maintenance depends on P alone;
+// it is convex, increasing and piecewise linear in each position's notional with slope at most μ
+// (k × the highest tier rate the band lets the notional reach; under portfolio margin the largest grid
+// or tail move or the net-delta fraction, which bound how fast the grid's worst loss grows with the
+// deltas). P = X + F moves by ΔX + ΔF, and within a funding epoch |ΔF| ≤ B (below), so
+// c·ΔM ≤ c·μ·|q|·(|ΔX| + B) for a rise of the notional and ≤ c·μ·|q|·B when X moves the other way.
+// Let H = g − A − S at the mark, with A = c·μ·Σ|q|·B the funding reserve and S a rounding allowance.
+//  - One open position q at X₀ (the liquidation-price case). A fall in X lowers a long's equity by
+//    q·|ΔX| (and can raise c·M by at most its share of A), so g stays positive above L = X₀ − H/q; a
+//    rise adds q·ΔX to equity and at most c·μ·q·ΔX to c·M, harmless unless c·μ > 1. For a short the
+//    mirror image: a rise costs at most |q|·ΔX·(1 + c·μ), so the band's top is X₀ + H/(|q|(1 + c·μ));
+//    a fall only helps.
+//  - Several positions (cross margin, several assets): if every X stays within ±τ of its value at
+//    the mark, equity moves by at most τ·N and c·M by at most c·μ·τ·N + A (N = Σ|q|·X₀), so
+//    τ = H / (N·(1 + c·μ)) is a band for each position. Conservative: it assumes every price moves
+//    against the account at once, which is the failure of correlation this simulator is about.
+//  - Bands never let a notional more than double (τ ≤ 1; upper bounds at most X₀ + P₀), which is
+//    what bounds the tiers μ is taken over.
+//  - Each market's funding index accrues a path length Σ|ΔF|; an epoch lasts until that path exceeds
+//    B = FUNDING_EPOCH × the price at the epoch's start. When an epoch ends, every account in the
+//    market is marked again.
 //  - A change of a market's margin multiplier (dynamic margin, open-interest surcharge) marks every
 //    account in it again: its bands were computed with the old rates.
 //  - Accounts with options (repriced with implied volatility, which moves without the underlying) or
@@ -46,7 +51,7 @@ const INV_BUCKET = 512;
 const HALF_RANGE = 4096;
 const N_BUCKETS = 2 * HALF_RANGE + 1;
 /** A funding epoch lasts until the index has travelled this share of the market's price. */
-export const FUNDING_EPOCH = 0.002;
+export const FUNDING_EPOCH = 0.02;
 /** Relative allowance for rounding in the marks (storeMarks sums terms of this scale). */
 const ROUNDING = 1e-9;
 const NONE = -1;
@@ -61,7 +66,7 @@ export class MarginIndex {
   primed: boolean;
   /** Check the guarantee for every skipped account at every mark (--check). */
   verify: boolean;
-  /** ln of each market's reference price: bucket 0 of its grid is centred there. */
+  /** ln of each market's reference (funding-adjusted) price: the middle bucket of its grid starts there. */
   readonly logRef: Float64Array;
   /** List heads per market × bucket (NONE when empty), lower bounds and upper bounds. */
   readonly lowHead: Int32Array;
@@ -135,10 +140,16 @@ export class MarginIndex {
   }
 }
 
-/** Bucket of price `priceUsd` on market m's grid, clamped to the grid. */
-function bucketOf(ix: MarginIndex, m: number, priceUsd: number): number {
-  const b = Math.floor((Math.log(priceUsd) - ix.logRef[m]!) * INV_BUCKET) + HALF_RANGE;
+/** Bucket of funding-adjusted price `x` on market m's grid, clamped to the grid (x ≤ 0: the lowest). */
+function bucketOf(ix: MarginIndex, m: number, x: number): number {
+  if (!(x > 0)) return 0;
+  const b = Math.floor((Math.log(x) - ix.logRef[m]!) * INV_BUCKET) + HALF_RANGE;
   return b < 0 ? 0 : b >= N_BUCKETS ? N_BUCKETS - 1 : b;
+}
+
+/** Funding-adjusted price of market m: mark − cumulative funding index (equity is linear in it). */
+function adjustedPrice(w: World, m: number): number {
+  return w.oraclePrice[w.marketOracle[m]!]! - w.fundingIndex[m]!;
 }
 
 /**
@@ -235,7 +246,7 @@ function marketCandidates(w: World, m: number, gen: number, n: number): number {
     }
     return n;
   }
-  const cb = bucketOf(ix, m, w.oraclePrice[w.marketOracle[m]!]!);
+  const cb = bucketOf(ix, m, adjustedPrice(w, m));
   const base = m * N_BUCKETS;
   // Lower bounds at or above the price's bucket (and upper bounds at or below it) were reached. Their
   // accounts are re-filed below, which unlinks every entry of these buckets.
@@ -281,16 +292,24 @@ function thresholdMultiple(w: World, a: number): number {
   return c > 1 ? c : 1;
 }
 
-/** Largest rate at which maintenance grows with the notional of a position in market m. */
-function marginalRate(w: World, m: number): number {
+/**
+ * Largest rate at which maintenance grows with the notional of a position in market m while that
+ * notional stays at most `upToUsd`: k × the highest rate of the tiers it can reach (portfolio margin:
+ * the largest grid or weighted tail move, or the net-delta fraction).
+ */
+function marginalRate(w: World, m: number, upToUsd: number): number {
   const x = w.marketExchange[m]!;
   if (w.exchangePortfolio[x] === 1) {
     const grid = Math.max(Math.abs(w.exchangeGridDown[x]!), Math.abs(w.exchangeGridUp[x]!));
     const tail = w.exchangeTailWeight[x]! * Math.max(Math.abs(w.exchangeTailDown[x]!), Math.abs(w.exchangeTailUp[x]!));
     return Math.max(grid, tail, w.exchangeNetDeltaFraction[x]!);
   }
+  const first = w.tierStart[m]!;
   let top = 0;
-  for (let t = w.tierStart[m]!; t < w.tierStart[m + 1]!; t++) if (w.tierMmRate[t]! > top) top = w.tierMmRate[t]!;
+  // Tier t applies above the previous tier's upper bound.
+  for (let t = first; t < w.tierStart[m + 1]! && (t === first || w.tierUpperUsd[t - 1]! < upToUsd); t++) {
+    if (w.tierMmRate[t]! > top) top = w.tierMmRate[t]!;
+  }
   return w.marketMarginMultiplier[m]! * top;
 }
 
@@ -309,45 +328,53 @@ function refile(w: World, a: number): boolean {
   // are not filed.
   if (notional === 0 || ix.always.length > 0 && isAlways(w, a)) return true;
   const c = thresholdMultiple(w, a);
-  let reserve = 0;
+  let budget = 0;
   let scale = Math.abs(w.ledger.balance[a]!) + notional;
   let mu = 0;
   let open = 0;
   let single = -1;
+  let exposure = 0;
   for (let p = w.posStart[a]!; p < end; p++) {
     const q = w.posQty[p]!;
     if (q === 0) continue;
     const m = w.posMarket[p]!;
     const aq = Math.abs(q);
-    reserve += aq * ix.fundingBudget[m]!;
-    scale += Math.abs(w.posQuote[p]!) + aq * Math.abs(w.fundingIndex[m]! - w.posFundingIndex[p]!);
-    const r = marginalRate(w, m);
+    const x = adjustedPrice(w, m);
+    budget += aq * ix.fundingBudget[m]!;
+    exposure += aq * x;
+    scale += Math.abs(w.posQuote[p]!) + aq * Math.abs(w.fundingIndex[m]! - w.posFundingIndex[p]!) + aq * Math.abs(w.fundingIndex[m]!);
+    // Within the band the position's notional stays under |q| × (2P + 2|F| + B).
+    const r = marginalRate(w, m, aq * (2 * w.oraclePrice[w.marketOracle[m]!]! + 2 * Math.abs(w.fundingIndex[m]!) + ix.fundingBudget[m]!));
     if (r > mu) mu = r;
     open++;
     single = p;
+    if (!(x > 0)) open = -Infinity; // a pathological market: keep the account looked at
   }
-  const headroom = w.accountEquity[a]! - c * w.accountMaintenance[a]! - reserve - ROUNDING * (scale + 1);
-  if (!(headroom > 0)) {
+  const cmu = c * mu;
+  const headroom = w.accountEquity[a]! - c * w.accountMaintenance[a]! - cmu * budget - ROUNDING * (scale + 1);
+  if (!(headroom > 0) || !(open > 0)) {
     ix.hotList[ix.nHot++] = a;
     return true;
   }
   if (open === 1) {
     const q = w.posQty[single]!;
-    const price = w.oraclePrice[w.marketOracle[w.posMarket[single]!]!]!;
+    const m = w.posMarket[single]!;
+    const x = adjustedPrice(w, m);
+    const cap = x + w.oraclePrice[w.marketOracle[m]!]!;
     if (q > 0) {
-      fileLow(w, single, price - headroom / q);
-      if (c * mu > 1) fileHigh(w, single, price + headroom / (q * (c * mu - 1)));
+      fileLow(w, single, x - headroom / q);
+      fileHigh(w, single, cmu > 1 ? Math.min(cap, x + headroom / (q * (cmu - 1))) : cap);
     } else {
-      fileHigh(w, single, price + headroom / (-q * (1 + c * mu)));
+      fileHigh(w, single, Math.min(cap, x + headroom / (-q * (1 + cmu))));
     }
     return true;
   }
-  const tau = headroom / (notional * (1 + c * mu));
+  const tau = Math.min(1, headroom / (exposure * (1 + cmu)));
   for (let p = w.posStart[a]!; p < end; p++) {
     if (w.posQty[p] === 0) continue;
-    const price = w.oraclePrice[w.marketOracle[w.posMarket[p]!]!]!;
-    fileLow(w, p, price * (1 - tau));
-    fileHigh(w, p, price * (1 + tau));
+    const x = adjustedPrice(w, w.posMarket[p]!);
+    fileLow(w, p, x * (1 - tau));
+    fileHigh(w, p, x * (1 + tau));
   }
   return true;
 }
@@ -356,7 +383,7 @@ function isAlways(w: World, a: number): boolean {
   return w.options.optStart[a]! < w.options.optStart[a + 1]! || w.collStart[a]! < w.collStart[a + 1]!;
 }
 
-/** Files position p's lower bound: the account must be looked at once its market's price is ≤ bound. */
+/** Files position p's lower bound: the account must be looked at once its market's X is ≤ bound. */
 function fileLow(w: World, p: number, bound: number): void {
   if (!(bound > 0)) return;
   const ix = w.marginIndex;
@@ -373,7 +400,7 @@ function fileLow(w: World, p: number, bound: number): void {
   if (b > ix.lowTop[m]!) ix.lowTop[m] = b;
 }
 
-/** Files position p's upper bound: the account must be looked at once its market's price is ≥ bound. */
+/** Files position p's upper bound: the account must be looked at once its market's X is ≥ bound. */
 function fileHigh(w: World, p: number, bound: number): void {
   if (!(bound < Infinity)) return;
   const ix = w.marginIndex;

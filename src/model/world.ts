@@ -287,11 +287,10 @@ export interface World {
   /** Σ |qty| of each market at step 0: the scale for its zero-sum check. */
   readonly marketInitialGrossQty: Float64Array;
   /**
-   * Long open interest of each market in units, Σ of its positive positions in position order, kept
-   * until a fill in the market marks it stale (so quiet steps need not sum every position).
+   * Long open interest of each market in units: Σ of its positive positions at build, then moved by
+   * every fill (accounts.applyFill), so no step needs to sum the positions.
    */
   readonly marketLongQty: Float64Array;
-  readonly marketLongQtyStale: Uint8Array;
   /** Cumulative funding paid by one unit of long position, USD per unit. */
   readonly fundingIndex: Float64Array;
   /** Margin brackets of market m are tiers tierStart[m] .. tierStart[m+1]-1. */
@@ -1307,6 +1306,13 @@ function exchangeRules(s: Scenario, graph: DependencyGraph, stepSeconds: number)
   };
 }
 
+/** Σ of the positive positions of each market, in position order. */
+function longQtyByMarket(nMarkets: number, posMarket: Int32Array, posQty: Float64Array): Float64Array {
+  const out = new Float64Array(nMarkets);
+  for (let p = 0; p < posQty.length; p++) if (posQty[p]! > 0) out[posMarket[p]!] = out[posMarket[p]!]! + posQty[p]!;
+  return out;
+}
+
 /** How a world is run (not part of the experiment: results are the same either way). */
 export interface WorldOptions {
   /** 'event' (default): the margin index picks the accounts to check; 'every-step': all of them. */
@@ -1498,8 +1504,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     marketAsset,
     marketOracle: markets.marketOracle,
     marketInitialGrossQty: packed.marketInitialGrossQty,
-    marketLongQty: new Float64Array(nMarkets),
-    marketLongQtyStale: new Uint8Array(nMarkets).fill(1),
+    marketLongQty: longQtyByMarket(nMarkets, packed.posMarket, packed.posQty),
     fundingIndex: new Float64Array(nMarkets),
     tierStart: markets.tierStart,
     tierUpperUsd: markets.tierUpperUsd,
