@@ -71,10 +71,12 @@ describe('portfolio margin in the engine (linear books)', () => {
     w.posQuote[p0] = -60_000;
     w.posQty[p0 + 1] = -20;
     w.posQuote[p0 + 1] = 60_000;
+    w.ledger.touch(0); // what a fill does: the account's stored marks are stale
     markAccount(w, 0);
     // Δ = 60,000 − 60,000 = 0 → grid loss 0, net-delta charge 1% × 0 = 0.
     expect(w.accountMaintenance[0]).toBe(0);
     w.posQty[p0 + 1] = -10; // half hedged: Δ = +30,000 → grid 16% × 30,000 = 4,800; IM = 1.5 × 4,800
+    w.ledger.touch(0);
     markAccount(w, 0);
     expect(w.accountMaintenance[0]).toBeCloseTo(4_800, 9);
     expect(w.accountInitial[0]).toBeCloseTo(7_200, 9);

@@ -15,11 +15,19 @@ export function markPrice(w: World, m: number): number {
 
 /**
  * Marks account a to its oracle prices and stores equity, maintenance and initial requirements
- * and gross notional (USD) in the account arrays. Returns the equity.
+ * and gross notional (USD) in the account arrays. Returns the equity. Marks stored in the current
+ * mark epoch by an account untouched since are exactly what marking again would compute (the same
+ * function of the same inputs), so they are returned as they are: in a cascade, ADL and socialization
+ * read every counterparty's marks once per failed account, and most of them have not changed.
  */
 export function markAccount(w: World, a: number): number {
-  storeMarks(w, a);
+  if (w.ledger.markStamp[a] !== w.markEpoch) storeMarks(w, a);
   return w.accountEquity[a]!;
+}
+
+/** Starts a new mark epoch: stored marks may no longer match prices, funding or margin rates. */
+export function invalidateMarks(w: World): void {
+  w.markEpoch = w.markEpoch === 0xffffffff ? 1 : w.markEpoch + 1;
 }
 
 /**
@@ -80,6 +88,9 @@ export function storeMarks(w: World, a: number): void {
   w.accountMaintenance[a] = maintenance;
   w.accountInitial[a] = initial;
   w.accountNotional[a] = notional;
+  // Options move with implied volatility and collateral with its unit holdings, neither of which the
+  // epoch or the ledger tracks: such accounts are always marked afresh.
+  w.ledger.markStamp[a] = hasOptions || cEnd > w.collStart[a]! ? 0 : w.markEpoch;
 }
 
 /**

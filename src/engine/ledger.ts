@@ -20,12 +20,18 @@ export class Ledger {
   readonly touched: Uint8Array;
   readonly touchedList: Int32Array;
   nTouched = 0;
+  /**
+   * Per tracked holder: the mark epoch its stored marks were computed in (engine/accounts.markAccount),
+   * zeroed by any change to its balance or positions so that the next mark recomputes them.
+   */
+  readonly markStamp: Uint32Array;
 
   constructor(initialBalances: Float64Array, trackedHolders = 0) {
     this.balance = initialBalances;
     this.trackedHolders = trackedHolders;
     this.touched = new Uint8Array(trackedHolders);
     this.touchedList = new Int32Array(trackedHolders);
+    this.markStamp = new Uint32Array(trackedHolders);
     let total = 0;
     let scale = 0;
     for (let i = 0; i < initialBalances.length; i++) {
@@ -52,9 +58,12 @@ export class Ledger {
 
   /** Notes that holder h's balance (or, for an account, its positions) changed. */
   touch(h: number): void {
-    if (h < this.trackedHolders && this.touched[h] === 0) {
-      this.touched[h] = 1;
-      this.touchedList[this.nTouched++] = h;
+    if (h < this.trackedHolders) {
+      this.markStamp[h] = 0;
+      if (this.touched[h] === 0) {
+        this.touched[h] = 1;
+        this.touchedList[this.nTouched++] = h;
+      }
     }
   }
 

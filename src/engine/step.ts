@@ -15,6 +15,7 @@ import { manipulateMarkets, respondToHealthCalls } from './phases/lending.ts';
 import { resetChains } from './chains.ts';
 import { updateMarginRates } from './phases/updateMarginRates.ts';
 import { recordStep } from './phases/recordStep.ts';
+import { invalidateMarks } from './accounts.ts';
 
 /** The phases in execution order. */
 export const PHASES: ReadonlyArray<readonly [string, (w: World) => void]> = [
@@ -35,5 +36,9 @@ export const PHASES: ReadonlyArray<readonly [string, (w: World) => void]> = [
 
 /** Advances the world by one step (w.step must be set to the step being run). */
 export function step(w: World): void {
-  for (let i = 0; i < PHASES.length; i++) PHASES[i]![1](w);
+  for (let i = 0; i < PHASES.length; i++) {
+    // Any phase may move prices, funding, margin rates or option marks: stored marks start over.
+    invalidateMarks(w);
+    PHASES[i]![1](w);
+  }
 }

@@ -58,6 +58,12 @@ export interface World {
   round: number;
   /** True when a trade happened since the last full markToMarket (the stored marks may be stale). */
   marksStale: boolean;
+  /**
+   * Advanced whenever prices, funding, margin multipliers or option marks may have changed (every
+   * phase, every oracle refresh): an account's stored marks from the current epoch, untouched since,
+   * are what marking it again would compute (accounts.markAccount).
+   */
+  markEpoch: number;
 
   // ---- assets
   readonly nAssets: number;
@@ -1368,6 +1374,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     step: 0,
     round: 0,
     marksStale: false,
+    markEpoch: 1,
     nAssets,
     assetSymbols: s.assets.map((a) => a.symbol),
     initialPrice,

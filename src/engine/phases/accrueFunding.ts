@@ -3,10 +3,11 @@
 // fundamental index; paid per hour at F/8, capped per hour (Hyperliquid: 4%/h). It accrues into
 // a cumulative index; positions settle against it only when they trade (accounts.settleFunding).
 import type { World } from '../../model/world.ts';
-import { markPrice } from '../accounts.ts';
+import { invalidateMarks, markPrice } from '../accounts.ts';
 import { noteFunding } from '../marginIndex.ts';
 
 export function accrueFunding(w: World): void {
+  invalidateMarks(w);
   const hours = w.stepSeconds / 3600;
   for (let m = 0; m < w.nMarkets; m++) {
     const x = w.marketExchange[m]!;

@@ -5,9 +5,10 @@
 // market's open interest grows past where it started.
 import type { World } from '../../model/world.ts';
 import { dynamicMarginFraction } from '../../margin/dynamic.ts';
-import { longQty } from '../accounts.ts';
+import { invalidateMarks, longQty } from '../accounts.ts';
 
 export function updateMarginRates(w: World): void {
+  invalidateMarks(w);
   for (let m = 0; m < w.nMarkets; m++) {
     const x = w.marketExchange[m]!;
     const surcharge = w.exchangeOiPerMultiple[x]! > 0 ? openInterestSurcharge(w, m, x) : 1;

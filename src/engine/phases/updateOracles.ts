@@ -6,6 +6,7 @@
 // between cascade rounds, so a fire sale reaches the marks within the step.
 import { OracleSource, type World } from '../../model/world.ts';
 import { venuePrice } from '../venueMarket.ts';
+import { invalidateMarks } from '../accounts.ts';
 
 function sourcePrice(w: World, o: number): number {
   const a = w.oracleAsset[o]!;
@@ -47,6 +48,7 @@ function publish(w: World, o: number): boolean {
 
 /** Start-of-step update of every oracle. */
 export function updateOracles(w: World): void {
+  invalidateMarks(w);
   // The readings the previous step ended on (Hyperliquid's ADL closes at them).
   w.oraclePrevPrice.set(w.oraclePrice);
   const len = w.historyLength;
@@ -62,6 +64,7 @@ export function updateOracles(w: World): void {
  * zero-lag oracles publish it. Returns true if any oracle price changed.
  */
 export function refreshOracles(w: World): boolean {
+  invalidateMarks(w);
   const len = w.historyLength;
   const slot = w.step % len;
   let changed = false;
