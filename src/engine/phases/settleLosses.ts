@@ -162,11 +162,12 @@ export function socializeLoss(w: World, a: number, amountUsd: number, cause: num
   const x = w.accountExchange[a]!;
   // Each account's profit is measured once, then every haircut uses the same snapshot.
   const profit = w.scratch.profit;
+  const active = Status.active;
   let totalProfit = 0;
   for (let b = 0; b < w.nAccounts; b++) {
     profit[b] = 0;
-    if (b === a || w.accountExchange[b] !== x || w.accountStatus[b] !== Status.active) continue;
-    const p = markAccount(w, b) - w.ledger.balance[b]!;
+    if (b === a || w.accountExchange[b] !== x || w.accountStatus[b] !== active) continue;
+    const p = (w.ledger.markStamp[b] === w.markEpoch ? w.accountEquity[b]! : markAccount(w, b)) - w.ledger.balance[b]!;
     if (p > 0) {
       profit[b] = p;
       totalProfit += p;
@@ -182,6 +183,39 @@ export function socializeLoss(w: World, a: number, amountUsd: number, cause: num
   }
   const uncovered = amountUsd - taken;
   if (uncovered > 0) w.acc.uncoveredBadDebtUsd[x] = w.acc.uncoveredBadDebtUsd[x]! + uncovered;
+}
+
+/** True when position i ranks before j: higher score first, then lower index (as score[j] − score[i] || i − j). */
+function ranksBefore(score: Float64Array, i: number, j: number): boolean {
+  const d = score[j]! - score[i]!;
+  return d < 0 || (!(d > 0) && i < j);
+}
+
+function siftDown(heap: Int32Array, size: number, score: Float64Array, from: number): void {
+  let k = from;
+  const item = heap[k]!;
+  for (;;) {
+    let child = 2 * k + 1;
+    if (child >= size) break;
+    if (child + 1 < size && ranksBefore(score, heap[child + 1]!, heap[child]!)) child++;
+    if (!ranksBefore(score, heap[child]!, item)) break;
+    heap[k] = heap[child]!;
+    k = child;
+  }
+  heap[k] = item;
+}
+
+/** Orders heap[0 … n) so that heap[0] ranks first and every parent ranks before its children. */
+function heapify(heap: Int32Array, n: number, score: Float64Array): void {
+  for (let k = (n >> 1) - 1; k >= 0; k--) siftDown(heap, n, score, k);
+}
+
+/** Removes and returns the first-ranked of heap[0 … size). */
+function popBest(heap: Int32Array, size: number, score: Float64Array): number {
+  const best = heap[0]!;
+  heap[0] = heap[size - 1]!;
+  siftDown(heap, size - 1, score, 0);
+  return best;
 }
 
 /**
@@ -209,6 +243,10 @@ export function autoDeleverage(w: World, p: number, dq: number, priceUsd: number
   const ranked = w.scratch.ranked;
   const score = w.scratch.rankScore;
   const mark = markPrice(w, m);
+  const active = Status.active;
+  const ranking = policy === AdlRanking['pnl-leverage'];
+  const randomStart = policy === AdlRanking['random-start'];
+  const riskProRata = policy === AdlRanking['risk-pro-rata'];
   let n = 0;
   let grossQty = 0;
   let weightSum = 0;
@@ -219,33 +257,36 @@ export function autoDeleverage(w: World, p: number, dq: number, priceUsd: number
     // sign of dq.
     if (q * sign <= 0) continue;
     const b = w.posAccount[wp]!;
-    if (b === failed || w.accountStatus[b] !== Status.active) continue;
-    const equity = markAccount(w, b);
+    if (b === failed || w.accountStatus[b] !== active) continue;
+    // markAccount's own shortcut, inline: most counterparties' marks are current.
+    const equity = w.ledger.markStamp[b] === w.markEpoch ? w.accountEquity[b]! : markAccount(w, b);
     if (!(equity > 0)) continue;
     const pnl = q * mark + w.posQuote[wp]! - q * (w.fundingIndex[m]! - w.posFundingIndex[wp]!);
-    if (policy !== AdlRanking['random-start'] && !(pnl > 0)) continue;
-    if (policy === AdlRanking['pnl-leverage']) {
+    if (!randomStart && !(pnl > 0)) continue;
+    if (ranking) {
       score[wp] = (pnl / Math.abs(w.posQuote[wp]!)) * (w.accountNotional[b]! / equity);
-    } else if (policy === AdlRanking['risk-pro-rata']) {
+    } else if (riskProRata) {
       score[wp] = Math.abs(q) * (w.accountNotional[b]! / equity);
       weightSum += score[wp]!;
     }
     grossQty += Math.abs(q);
     ranked[n++] = wp;
   }
-  const order = ranked.subarray(0, n);
-  if (policy === AdlRanking['pnl-leverage']) order.sort((i, j) => score[j]! - score[i]! || i - j);
-  // Positions are already in index order; random-start rotates the list to a random first one.
-  const start = policy === AdlRanking['random-start'] && n > 0 ? Math.floor(w.behaviour.uniform() * n) : 0;
+  // Ranked (BitMEX): highest score first, ties by position index. Usually the first few winners fill
+  // the order, so the ranking is a heap popped as far as needed rather than a sort of every winner
+  // (the same order: the comparison is a total order). Otherwise positions are in index order, and
+  // random-start rotates the list to a random first one.
+  if (ranking) heapify(ranked, n, score);
+  const start = randomStart && n > 0 ? Math.floor(w.behaviour.uniform() * n) : 0;
   const want = Math.abs(dq);
   let remaining = want;
   for (let k = 0; k < n && remaining > 0; k++) {
-    const wp = order[(start + k) % n]!;
+    const wp = ranking ? popBest(ranked, n - k, score) : ranked[(start + k) % n]!;
     const q = w.posQty[wp]!;
     markAccount(w, w.posAccount[wp]!);
     // Pro rata: each takes its share of the order (all of itself if the order exceeds the side);
     // the last takes what is left, so the shares add up to the order exactly.
-    const risk = policy === AdlRanking['risk-pro-rata'];
+    const risk = riskProRata;
     const proRata = (policy === AdlRanking['pro-rata'] || risk) && grossQty > want;
     const weight = risk ? score[wp]! / weightSum : Math.abs(q) / grossQty;
     const share = proRata ? (k === n - 1 ? remaining : want * weight) : Math.abs(q);
