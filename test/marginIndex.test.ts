@@ -16,7 +16,7 @@ import { simulateRun, worldFor } from '../src/engine/simulate.ts';
 import { step } from '../src/engine/step.ts';
 import type { RunResult } from '../src/engine/record.ts';
 import type { ExperimentInput } from '../src/experiment/schema.ts';
-import { FUNDING_EPOCH } from '../src/engine/marginIndex.ts';
+import { FUNDING_SHARE, noteFunding } from '../src/engine/marginIndex.ts';
 import { accountOf, handWorld, setPrice } from './fixtures/handWorld.ts';
 import { caseArb, real, type Scenario } from './fixtures/randomScenario.ts';
 
@@ -30,16 +30,17 @@ function listed(w: ReturnType<typeof handWorld>, a: number): boolean {
 
 describe('bands of single-position accounts (hand-computed)', () => {
   // C = 1000 at 10× on BTC at 100: |q| = 100, N = 10,000; maintenance 5% → M = 500; the default call
-  // level c = 1.25 → c·M = 625, c·μ = 1.25 × 5% = 0.0625. Funding budget B = 0.02 × 100 = 2 per unit,
-  // reserve A = c·μ·|q|·B = 0.0625 × 100 × 2 = 12.5. Rounding allowance S = 1e-9 × (|C| + N + |quote| + 1)
-  // = 1e-9 × 21,001 ≈ 2.1e-5. Headroom H = 1000 − 625 − 12.5 − S ≈ 362.5. No funding yet: X₀ = P₀ = 100.
-  const H = 1000 - 625 - 0.0625 * 100 * FUNDING_EPOCH * 100 - 1e-9 * 21_001;
-  it('A long is filed at L = X₀ − H/q = 96.375 (its call line is 9000/93.75 = 96, below it)', () => {
+  // level c = 1.25 → c·M = 625, c·μ = 1.25 × 5% = 0.0625. Rounding allowance S = 1e-9 × (|C| + N +
+  // |quote| + 1) = 1e-9 × 21,001 ≈ 2.1e-5, so the raw headroom is 1000 − 625 − S ≈ 375. The funding
+  // allowance reserves a tenth of it: β = 0.1 × 375 / (c·μ × |q| × 100) = 0.06 (6% of the price), reserve
+  // 37.5, headroom H = 0.9 × 375 ≈ 337.5. No funding yet: X₀ = P₀ = 100.
+  const H = (1 - FUNDING_SHARE) * (1000 - 625 - 1e-9 * 21_001);
+  it('A long is filed at L = X₀ − H/q = 96.625 (its call line is 9000/93.75 = 96, below it)', () => {
     const w = handWorld({ traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 10 }] });
     const a = accountOf(w, 0);
     setPrice(w, 'BTC', 100);
     const L = 100 - H / 100;
-    expect(L).toBeCloseTo(96.375, 6);
+    expect(L).toBeCloseTo(96.625, 6);
     expect(L).toBeGreaterThan(9000 / 93.75);
     // A bucket is 1/512 of log-price wide (≈ 0.2%): 0.5% above L is in a higher bucket, so skipped.
     setPrice(w, 'BTC', L * 1.005);
@@ -53,17 +54,17 @@ describe('bands of single-position accounts (hand-computed)', () => {
     setPrice(w, 'BTC', 100);
     setPrice(w, 'BTC', L);
     expect(listed(w, a)).toBe(true);
-    // Marked at L: equity 1000 + 100 × (L − 100) = 637.5, above c·M = 6.25 × L = 602.3, so no call.
+    // Marked at L: equity 1000 + 100 × (L − 100) = 662.5, above c·M = 6.25 × L = 603.9, so no call.
     expect(w.accountEquity[a]).toBeCloseTo(1000 + 100 * (L - 100), 6);
     expect(w.accountEquity[a]!).toBeGreaterThan(1.25 * w.accountMaintenance[a]!);
   });
 
-  it('A short is filed at X₀ + H/(|q|(1 + c·μ)) = 103.41 (its call line is 11000/106.25 = 103.53, above it)', () => {
+  it('A short is filed at X₀ + H/(|q|(1 + c·μ)) = 103.18 (its call line is 11000/106.25 = 103.53, above it)', () => {
     const w = handWorld({ traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'short' }], collateralUsd: 1000, leverage: 10 }] });
     const a = accountOf(w, 0);
     setPrice(w, 'BTC', 100);
     const top = 100 + H / (100 * (1 + 1.25 * 0.05));
-    expect(top).toBeCloseTo(103.4118, 3);
+    expect(top).toBeCloseTo(103.1765, 3);
     expect(top).toBeLessThan(11000 / 106.25);
     setPrice(w, 'BTC', top / 1.005);
     expect(listed(w, a)).toBe(false);
@@ -74,10 +75,36 @@ describe('bands of single-position accounts (hand-computed)', () => {
     expect(listed(w, a)).toBe(true);
   });
 
+  it('Funding: the long is looked at once X = P − F falls to 96.625, or once the funding clock has moved 6% of the price', () => {
+    const w = handWorld({ traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 10 }] });
+    const a = accountOf(w, 0);
+    setPrice(w, 'BTC', 100);
+    const fund = (delta: number) => {
+      w.fundingIndex[0] = w.fundingIndex[0]! + delta;
+      noteFunding(w, 0, delta);
+    };
+    // Back and forth: X ends where it was, but the clock moves |2.5| + |2.5| = 5 USD = 5% < 6%.
+    fund(2.5);
+    fund(-2.5);
+    setPrice(w, 'BTC', 100);
+    expect(listed(w, a)).toBe(false);
+    // Another 1.2 USD of path (6.2% in all): the allowance is used up.
+    fund(0.6);
+    fund(-0.6);
+    setPrice(w, 'BTC', 100);
+    expect(listed(w, a)).toBe(true);
+    // Re-filed at X₀ = 100 with a fresh allowance; now the index rises by 3.5: X = 96.5 < 96.625.
+    setPrice(w, 'BTC', 100);
+    expect(listed(w, a)).toBe(false);
+    fund(3.5);
+    setPrice(w, 'BTC', 100);
+    expect(listed(w, a)).toBe(true);
+  });
+
   it('A cross account with two positions is filed at ±τ, τ = H / (N(1 + c·μ)), around each price', () => {
     // C = 2000 at 5× split over BTC and ETH at 100: 50 units each, N = 10,000, M = 500, c·M = 625,
-    // A = 0.0625 × (50 + 50) × 2 = 12.5, S = 1e-9 × (2000 + 10,000 + 10,000 + 1);
-    // τ = (2000 − 625 − 12.5 − S) / (10,000 × 1.0625) = 0.128235.
+    // S = 1e-9 × (2000 + 10,000 + 10,000 + 1), a tenth of the headroom reserved for funding;
+    // τ = 0.9 × (2000 − 625 − S) / (10,000 × 1.0625) = 0.116471.
     const w = handWorld({
       assets: [
         { symbol: 'BTC', price: 100, depthUsd: 1e12, impactCoefficient: 0.1 },
@@ -86,8 +113,8 @@ describe('bands of single-position accounts (hand-computed)', () => {
       traders: [{ id: 't', marginMode: 'cross', positions: [{ asset: 'BTC', side: 'long' }, { asset: 'ETH', side: 'short' }], collateralUsd: 2000, leverage: 5 }],
     });
     const a = accountOf(w, 0);
-    const tau = (2000 - 625 - 12.5 - 1e-9 * 22_001) / (10_000 * 1.0625);
-    expect(tau).toBeCloseTo(0.128235, 5);
+    const tau = ((1 - FUNDING_SHARE) * (2000 - 625 - 1e-9 * 22_001)) / (10_000 * 1.0625);
+    expect(tau).toBeCloseTo(0.116471, 5);
     setPrice(w, 'BTC', 100);
     setPrice(w, 'BTC', 100 * (1 - tau) * 1.005);
     setPrice(w, 'ETH', 100 * (1 + tau) / 1.005);

@@ -17,9 +17,10 @@
 // it is convex, increasing and piecewise linear in each position's notional with slope at most μ
 // (k × the highest tier rate the band lets the notional reach; under portfolio margin the largest grid
 // or tail move or the net-delta fraction, which bound how fast the grid's worst loss grows with the
-// deltas). P = X + F moves by ΔX + ΔF, and within a funding epoch |ΔF| ≤ B (below), so
-// c·ΔM ≤ c·μ·|q|·(|ΔX| + B) for a rise of the notional and ≤ c·μ·|q|·B when X moves the other way.
-// Let H = g − A − S at the mark, with A = c·μ·Σ|q|·B the funding reserve and S a rounding allowance.
+// deltas). P = X + F moves by ΔX + ΔF, and until the account's funding allowance runs out |ΔF| ≤ B
+// (below), so c·ΔM ≤ c·μ·|q|·(|ΔX| + B) for a rise of the notional and ≤ c·μ·|q|·B when X moves the
+// other way. Let H = g − A − S at the mark, with A = c·μ·Σ|q|·B the funding reserve and S a rounding
+// allowance.
 //  - One open position q at X₀ (the liquidation-price case). A fall in X lowers a long's equity by
 //    q·|ΔX| (and can raise c·M by at most its share of A), so g stays positive above L = X₀ − H/q; a
 //    rise adds q·ΔX to equity and at most c·μ·q·ΔX to c·M, harmless unless c·μ > 1. For a short the
@@ -31,13 +32,18 @@
 //    against the account at once, which is the failure of correlation this simulator is about.
 //  - Bands never let a notional more than double (τ ≤ 1; upper bounds at most X₀ + P₀), which is
 //    what bounds the tiers μ is taken over.
-//  - Each market's funding index accrues a path length Σ|ΔF|; an epoch lasts until that path exceeds
-//    B = FUNDING_EPOCH × the price at the epoch's start. When an epoch ends, every account in the
-//    market is marked again.
+//  - Funding: a global clock G adds Σ over markets of |ΔF| / (the market's reference price) at every
+//    accrual, so |F(t) − F(t₀)| ≤ (G(t) − G(t₀)) × reference price in every market. Each account gets
+//    an allowance β (B = β × reference price per unit) sized so that its reserve A is a tenth of its
+//    headroom (at most 100% of the price), and is looked at again once G has advanced by β since its
+//    mark: far-from-the-line accounts get long allowances, near ones short.
 //  - A change of a market's margin multiplier (dynamic margin, open-interest surcharge) marks every
 //    account in it again: its bands were computed with the old rates.
 //  - Accounts with options (repriced with implied volatility, which moves without the underlying) or
 //    non-cash collateral are marked at every step.
+//  - Accounts under their margin-call level but above maintenance ("callers") are marked at every
+//    step's margin-call stage (they get a call each step) and are filed with their maintenance band
+//    (c = 1) for the liquidation rounds, which only need the accounts that may be below maintenance.
 // A band is filed as two entries per position — the bucket of its lower and of its upper bound on a
 // log-price grid of the market — in doubly linked lists, so filing and unfiling are O(1) and a step
 // visits only the buckets its price moved through.
@@ -50,8 +56,13 @@ const INV_BUCKET = 512;
 /** Buckets on each side of the reference price: e^(±4096/512) covers prices from 1/2981 to 2981 × it. */
 const HALF_RANGE = 4096;
 const N_BUCKETS = 2 * HALF_RANGE + 1;
-/** A funding epoch lasts until the index has travelled this share of the market's price. */
-export const FUNDING_EPOCH = 0.02;
+/** Share of an account's headroom reserved for funding's effect on its maintenance. */
+export const FUNDING_SHARE = 0.1;
+/** Largest funding allowance β, as a share of the reference price. */
+export const FUNDING_ALLOWANCE_MAX = 1;
+/** The funding clock's buckets: 1/1024 of the reference price wide, 2048 of them (a 2× horizon > β max). */
+const CLOCK_INV_BUCKET = 1024;
+const CLOCK_BUCKETS = 2048;
 /** Relative allowance for rounding in the marks (storeMarks sums terms of this scale). */
 const ROUNDING = 1e-9;
 const NONE = -1;
@@ -83,13 +94,23 @@ export class MarginIndex {
   readonly highPrev: Int32Array;
   /** Per market: the margin multiplier the filed bands assume. */
   readonly multiplierAtFiling: Float64Array;
-  /** Per market: Σ|ΔF| of the funding index so far, where the current epoch ends, and its budget (USD per unit). */
-  readonly fundingPath: Float64Array;
-  readonly fundingEpochEnd: Float64Array;
-  readonly fundingBudget: Float64Array;
-  /** Accounts below or within rounding of their line: marked at every mark until they are clear. */
+  /** Per market: its reference price (the funding clock's unit). */
+  readonly refPrice: Float64Array;
+  /** The funding clock G and the last of its buckets whose accounts were looked at. */
+  fundingClock: number;
+  clockDone: number;
+  /** Per clock bucket (modulo CLOCK_BUCKETS): list heads; per account: its bucket (NONE) and links. */
+  readonly clockHead: Int32Array;
+  readonly clockSlot: Int32Array;
+  readonly clockNext: Int32Array;
+  readonly clockPrev: Int32Array;
+  /** Accounts below or within rounding of maintenance: marked at every mark until they are clear. */
   readonly hotList: Int32Array;
   nHot: number;
+  /** Callers (under the margin-call level, above maintenance): marked at every margin-call stage. */
+  readonly callList: Int32Array;
+  nCall: number;
+  readonly inCallList: Uint8Array;
   /** Accounts marked at every mark (options, non-cash collateral). */
   readonly always: Int32Array;
   /** Stamp per account of the last mark that listed it (dedupes the candidate list). */
@@ -119,11 +140,18 @@ export class MarginIndex {
     this.highNext = new Int32Array(nP);
     this.highPrev = new Int32Array(nP);
     this.multiplierAtFiling = new Float64Array(nM);
-    this.fundingPath = new Float64Array(nM);
-    this.fundingEpochEnd = new Float64Array(nM).fill(-1);
-    this.fundingBudget = new Float64Array(nM);
+    this.refPrice = this.logRef.map(Math.exp);
+    this.fundingClock = 0;
+    this.clockDone = 0;
+    this.clockHead = new Int32Array(enabled ? CLOCK_BUCKETS : 0).fill(NONE);
+    this.clockSlot = new Int32Array(enabled ? nA : 0).fill(NONE);
+    this.clockNext = new Int32Array(enabled ? nA : 0);
+    this.clockPrev = new Int32Array(enabled ? nA : 0);
     this.hotList = new Int32Array(enabled ? nA : 0);
     this.nHot = 0;
+    this.callList = new Int32Array(enabled ? nA : 0);
+    this.nCall = 0;
+    this.inCallList = new Uint8Array(enabled ? nA : 0);
     const always: number[] = [];
     if (enabled) {
       for (let a = 0; a < nA; a++) {
@@ -152,14 +180,23 @@ function adjustedPrice(w: World, m: number): number {
   return w.oraclePrice[w.marketOracle[m]!]! - w.fundingIndex[m]!;
 }
 
+/** Role and status codes, read once (through the module binding they cost a call each time). */
+let DIRECTIONAL = -1;
+let ACTIVE = -1;
+
 /**
  * Marks the accounts a mark must look at and lists them, in account order, in
  * w.candidates[0 … w.nCandidates): every active account without the index; with it, those whose
  * band a price left, those touched (ledger or positions) since their last mark, those near their line,
- * and those always marked. Every other active account is certain to be above its margin-call level and
- * its maintenance requirement at current prices.
+ * and those always marked. Every other active account is certain to be above its maintenance
+ * requirement at current prices, and, when `forCalls` (the margin-call stage), above its margin-call
+ * level too; between calls (the liquidation rounds) callers are only looked at near maintenance.
  */
-export function markCandidates(w: World): void {
+export function markCandidates(w: World, forCalls = true): void {
+  if (ACTIVE < 0) {
+    ACTIVE = Status.active;
+    DIRECTIONAL = Role.directional;
+  }
   const ix = w.marginIndex;
   const touched = w.ledger.touchedList;
   const nTouched = w.ledger.nTouched;
@@ -189,7 +226,7 @@ export function markCandidates(w: World): void {
       listed[a] = gen;
       cand[n++] = a;
     }
-    for (let m = 0; m < w.nMarkets; m++) startFundingEpoch(w, m);
+    for (let m = 0; m < w.nMarkets; m++) ix.multiplierAtFiling[m] = w.marketMarginMultiplier[m]!;
   } else {
     for (let i = 0; i < ix.nHot; i++) {
       const a = ix.hotList[i]!;
@@ -199,6 +236,17 @@ export function markCandidates(w: World): void {
       }
     }
     ix.nHot = 0;
+    if (forCalls) {
+      for (let i = 0; i < ix.nCall; i++) {
+        const a = ix.callList[i]!;
+        ix.inCallList[a] = 0;
+        if (listed[a] !== gen) {
+          listed[a] = gen;
+          cand[n++] = a;
+        }
+      }
+      ix.nCall = 0;
+    }
     for (let i = 0; i < ix.always.length; i++) {
       const a = ix.always[i]!;
       if (listed[a] !== gen) {
@@ -214,6 +262,7 @@ export function markCandidates(w: World): void {
       }
     }
     for (let m = 0; m < w.nMarkets; m++) n = marketCandidates(w, m, gen, n);
+    n = clockCandidates(w, gen, n);
     if (n > 1) cand.subarray(0, n).sort();
   }
   let kept = 0;
@@ -223,7 +272,7 @@ export function markCandidates(w: World): void {
   }
   w.nCandidates = kept;
   ix.accountMarks += kept;
-  if (ix.verify) verifySkipped(w);
+  if (ix.verify) verifySkipped(w, forCalls);
 }
 
 /** Adds market m's accounts that must be looked at to the candidate list; returns the new count. */
@@ -231,9 +280,9 @@ function marketCandidates(w: World, m: number, gen: number, n: number): number {
   const ix = w.marginIndex;
   const listed = ix.listedAt;
   const cand = w.candidates;
-  if (w.marketMarginMultiplier[m] !== ix.multiplierAtFiling[m] || ix.fundingPath[m]! > ix.fundingEpochEnd[m]!) {
-    // Every band in the market assumed the old rates or funding budget: look at all of its accounts.
-    startFundingEpoch(w, m);
+  if (w.marketMarginMultiplier[m] !== ix.multiplierAtFiling[m]) {
+    // Every band in the market assumed the old rates: look at all of its accounts.
+    ix.multiplierAtFiling[m] = w.marketMarginMultiplier[m]!;
     // Every entry of the market belongs to one of these accounts and is unfiled when they are re-filed.
     ix.lowTop[m] = NONE;
     ix.highBottom[m] = N_BUCKETS;
@@ -273,21 +322,63 @@ function marketCandidates(w: World, m: number, gen: number, n: number): number {
   return n;
 }
 
-function startFundingEpoch(w: World, m: number): void {
+/** Adds the accounts whose funding allowance the clock has used up since their mark. */
+function clockCandidates(w: World, gen: number, n: number): number {
   const ix = w.marginIndex;
-  ix.multiplierAtFiling[m] = w.marketMarginMultiplier[m]!;
-  ix.fundingBudget[m] = FUNDING_EPOCH * w.oraclePrice[w.marketOracle[m]!]!;
-  ix.fundingEpochEnd[m] = ix.fundingPath[m]! + ix.fundingBudget[m]!;
+  const now = Math.floor(ix.fundingClock * CLOCK_INV_BUCKET);
+  if (now <= ix.clockDone) return n;
+  const listed = ix.listedAt;
+  const cand = w.candidates;
+  // Every bucket passed since the last look (all of them after a lap): their accounts are re-filed
+  // below, which unlinks them.
+  const from = Math.max(ix.clockDone + 1, now - CLOCK_BUCKETS + 1);
+  for (let k = from; k <= now; k++) {
+    for (let a = ix.clockHead[k % CLOCK_BUCKETS]!; a !== NONE; a = ix.clockNext[a]!) {
+      if (listed[a] !== gen) {
+        listed[a] = gen;
+        cand[n++] = a;
+      }
+    }
+  }
+  ix.clockDone = now;
+  return n;
 }
 
-/** Adds |ΔF| of market m's funding index to its path (called by accrueFunding). */
+/** Advances the funding clock by |ΔF| of market m over its reference price (called by accrueFunding). */
 export function noteFunding(w: World, m: number, delta: number): void {
-  w.marginIndex.fundingPath[m] = w.marginIndex.fundingPath[m]! + Math.abs(delta);
+  const ix = w.marginIndex;
+  ix.fundingClock += Math.abs(delta) / ix.refPrice[m]!;
+}
+
+/** Files account a to be looked at once the funding clock reaches `level`. */
+function fileClock(w: World, a: number, level: number): void {
+  const ix = w.marginIndex;
+  // The bucket containing the level: reached no later than the level itself; never more than a lap ahead.
+  const k = Math.min(Math.floor(level * CLOCK_INV_BUCKET), ix.clockDone + CLOCK_BUCKETS - 1);
+  const slot = k % CLOCK_BUCKETS;
+  const first = ix.clockHead[slot]!;
+  ix.clockNext[a] = first;
+  ix.clockPrev[a] = NONE;
+  if (first !== NONE) ix.clockPrev[first] = a;
+  ix.clockHead[slot] = a;
+  ix.clockSlot[a] = slot;
+}
+
+function unfileClock(w: World, a: number): void {
+  const ix = w.marginIndex;
+  const slot = ix.clockSlot[a]!;
+  if (slot === NONE) return;
+  const next = ix.clockNext[a]!;
+  const prev = ix.clockPrev[a]!;
+  if (prev === NONE) ix.clockHead[slot] = next;
+  else ix.clockNext[prev] = next;
+  if (next !== NONE) ix.clockPrev[next] = prev;
+  ix.clockSlot[a] = NONE;
 }
 
 /** The multiple of maintenance account a must stay at or above not to be looked at. */
 function thresholdMultiple(w: World, a: number): number {
-  if (w.accountRole[a] !== Role.directional) return 1;
+  if (w.accountRole[a] !== DIRECTIONAL) return 1;
   const c = w.cohortCallMultiple[w.accountCohort[a]!]!;
   return c > 1 ? c : 1;
 }
@@ -321,14 +412,16 @@ function refile(w: World, a: number): boolean {
   const ix = w.marginIndex;
   const end = w.posStart[a + 1]!;
   for (let p = w.posStart[a]!; p < end; p++) unfile(w, p);
-  if (w.accountStatus[a] !== Status.active) return false;
+  unfileClock(w, a);
+  if (w.accountStatus[a] !== ACTIVE) return false;
   storeMarks(w, a);
   const notional = w.accountNotional[a]!;
   // Nothing open: only a trade (which touches the account) can change that. Always-marked accounts
   // are not filed.
   if (notional === 0 || ix.always.length > 0 && isAlways(w, a)) return true;
-  const c = thresholdMultiple(w, a);
-  let budget = 0;
+  let c = thresholdMultiple(w, a);
+  // Σ|q| × reference price: the funding reserve per unit of allowance, over c·μ.
+  let refExposure = 0;
   let scale = Math.abs(w.ledger.balance[a]!) + notional;
   let mu = 0;
   let open = 0;
@@ -340,22 +433,44 @@ function refile(w: World, a: number): boolean {
     const m = w.posMarket[p]!;
     const aq = Math.abs(q);
     const x = adjustedPrice(w, m);
-    budget += aq * ix.fundingBudget[m]!;
+    refExposure += aq * ix.refPrice[m]!;
     exposure += aq * x;
     scale += Math.abs(w.posQuote[p]!) + aq * Math.abs(w.fundingIndex[m]! - w.posFundingIndex[p]!) + aq * Math.abs(w.fundingIndex[m]!);
-    // Within the band the position's notional stays under |q| × (2P + 2|F| + B).
-    const r = marginalRate(w, m, aq * (2 * w.oraclePrice[w.marketOracle[m]!]! + 2 * Math.abs(w.fundingIndex[m]!) + ix.fundingBudget[m]!));
+    // Within the band the position's notional stays under |q| × (2P + 2|F| + B), B ≤ β max × reference.
+    const r = marginalRate(w, m, aq * (2 * w.oraclePrice[w.marketOracle[m]!]! + 2 * Math.abs(w.fundingIndex[m]!) + FUNDING_ALLOWANCE_MAX * ix.refPrice[m]!));
     if (r > mu) mu = r;
     open++;
     single = p;
     if (!(x > 0)) open = -Infinity; // a pathological market: keep the account looked at
   }
-  const cmu = c * mu;
-  const headroom = w.accountEquity[a]! - c * w.accountMaintenance[a]! - cmu * budget - ROUNDING * (scale + 1);
-  if (!(headroom > 0) || !(open > 0)) {
+  const rounding = ROUNDING * (scale + 1);
+  let raw = w.accountEquity[a]! - c * w.accountMaintenance[a]! - rounding;
+  if (!(raw > 0) && c > 1) {
+    // Under the call level: a caller, looked at by every margin-call stage; for the liquidation
+    // rounds it is filed under its maintenance band.
+    c = 1;
+    raw = w.accountEquity[a]! - w.accountMaintenance[a]! - rounding;
+    if (raw > 0 && ix.inCallList[a] === 0) {
+      ix.inCallList[a] = 1;
+      ix.callList[ix.nCall++] = a;
+    }
+  }
+  if (!(raw > 0) || !(open > 0)) {
     ix.hotList[ix.nHot++] = a;
     return true;
   }
+  const cmu = c * mu;
+  // The funding allowance β: its reserve c·μ·β·Σ|q|·reference takes FUNDING_SHARE of the headroom.
+  const reservePerBeta = cmu * refExposure;
+  const beta = reservePerBeta > 0 ? Math.min(FUNDING_ALLOWANCE_MAX, (FUNDING_SHARE * raw) / reservePerBeta) : FUNDING_ALLOWANCE_MAX;
+  const headroom = raw - reservePerBeta * beta;
+  // An allowance that ends inside the clock's current bucket cannot be watched: look every time.
+  const level = ix.fundingClock + beta * (1 - 1e-9);
+  if (Math.floor(level * CLOCK_INV_BUCKET) <= ix.clockDone) {
+    ix.hotList[ix.nHot++] = a;
+    return true;
+  }
+  fileClock(w, a, level);
   if (open === 1) {
     const q = w.posQty[single]!;
     const m = w.posMarket[single]!;
@@ -440,18 +555,18 @@ function unfile(w: World, p: number): void {
 }
 
 /**
- * --check: marks every active account the index skipped and throws if one is below its margin-call
- * level or maintenance (the index would have hidden a decision). Overwrites their stored marks, which
- * nothing reads for a skipped account.
+ * --check: marks every active account the index skipped and throws if one is below maintenance or,
+ * at a margin-call stage, below its margin-call level (the index would have hidden a decision).
+ * Overwrites their stored marks, which nothing reads for a skipped account.
  */
-function verifySkipped(w: World): void {
+function verifySkipped(w: World, forCalls: boolean): void {
   const listed = w.marginIndex.listedAt;
   const gen = w.marginIndex.generation;
   for (let a = 0; a < w.nAccounts; a++) {
     if (listed[a] === gen || w.accountStatus[a] !== Status.active) continue;
     storeMarks(w, a);
     if (w.accountNotional[a] === 0) continue;
-    const line = thresholdMultiple(w, a) * w.accountMaintenance[a]!;
+    const line = (forCalls ? thresholdMultiple(w, a) : 1) * w.accountMaintenance[a]!;
     if (w.accountEquity[a]! < line) {
       throw new InvariantError(
         `account ${a} was skipped by the margin index but its equity ${w.accountEquity[a]} is below ${line}`,

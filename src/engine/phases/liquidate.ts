@@ -17,7 +17,7 @@ import { quoteFill } from '../market.ts';
 import { causeFor } from '../causes.ts';
 import { autoDeleverage, fundBalance, payIntoFund, settleShortfall } from './settleLosses.ts';
 import { refreshOracles } from './updateOracles.ts';
-import { markToMarket } from './markToMarket.ts';
+import { markForLiquidation } from './markToMarket.ts';
 import { liquidateLendingRound } from './lending.ts';
 import { chainHasRoom, useChain } from '../chains.ts';
 import { closeOptions, hasOptionPositions } from '../optionBook.ts';
@@ -30,7 +30,7 @@ export function liquidate(w: World): void {
     w.round = round;
     // Stage 5's marks still hold in round 0 unless an oracle moved or someone traded since.
     const oraclesMoved = refreshOracles(w);
-    if (round > 0 || oraclesMoved || w.marksStale) markToMarket(w);
+    if (round > 0 || oraclesMoved || w.marksStale) markForLiquidation(w);
     const n = queueLiquidatable(w, round);
     let progressed = 0;
     for (let i = 0; i < n; i++) if (liquidateAccount(w, w.scratch.queue[i]!)) progressed++;

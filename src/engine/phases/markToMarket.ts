@@ -7,9 +7,14 @@ import type { World } from '../../model/world.ts';
 import { refreshSeries } from '../optionBook.ts';
 import { markCandidates } from '../marginIndex.ts';
 
-export function markToMarket(w: World): void {
+export function markToMarket(w: World, forCalls = true): void {
   w.marksStale = false;
   // Option series follow their oracles (which may have moved since the last refresh).
   if (w.options.nSeries > 0) refreshSeries(w);
-  markCandidates(w);
+  markCandidates(w, forCalls);
+}
+
+/** The liquidation rounds' mark: only accounts that may be below maintenance need looking at. */
+export function markForLiquidation(w: World): void {
+  markToMarket(w, false);
 }
