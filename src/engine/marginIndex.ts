@@ -198,81 +198,95 @@ export function markCandidates(w: World, forCalls = true): void {
     DIRECTIONAL = Role.directional;
   }
   const ix = w.marginIndex;
-  const touched = w.ledger.touchedList;
-  const nTouched = w.ledger.nTouched;
-  for (let i = 0; i < nTouched; i++) w.ledger.touched[touched[i]!] = 0;
-  w.ledger.nTouched = 0;
   ix.marks++;
   if (!ix.enabled) {
-    const status = w.accountStatus;
-    let n = 0;
-    for (let a = 0; a < w.nAccounts; a++) {
-      if (status[a] === Status.active) {
-        storeMarks(w, a);
-        w.candidates[n++] = a;
-      }
-    }
-    w.nCandidates = n;
-    ix.accountMarks += n;
+    clearTouched(w);
+    markEveryAccount(w);
     return;
   }
   const gen = ++ix.generation;
-  const listed = ix.listedAt;
-  const cand = w.candidates;
+  // Small functions, each with steady type feedback: one function for all of this deoptimized hundreds
+  // of times a run on branches taken rarely.
+  const n = ix.primed ? listCandidates(w, gen, forCalls) : listEveryAccount(w, gen);
+  clearTouched(w);
+  refileCandidates(w, n);
+  if (ix.verify) verifySkipped(w, forCalls);
+}
+
+function clearTouched(w: World): void {
+  const touched = w.ledger.touchedList;
+  for (let i = 0; i < w.ledger.nTouched; i++) w.ledger.touched[touched[i]!] = 0;
+  w.ledger.nTouched = 0;
+}
+
+/** Without the index: every active account, marked and listed. */
+function markEveryAccount(w: World): void {
+  const status = w.accountStatus;
   let n = 0;
-  if (!ix.primed) {
-    ix.primed = true;
-    for (let a = 0; a < w.nAccounts; a++) {
+  for (let a = 0; a < w.nAccounts; a++) {
+    if (status[a] === ACTIVE) {
+      storeMarks(w, a);
+      w.candidates[n++] = a;
+    }
+  }
+  w.nCandidates = n;
+  w.marginIndex.accountMarks += n;
+}
+
+/** The first mark of a run files every account. */
+function listEveryAccount(w: World, gen: number): number {
+  const ix = w.marginIndex;
+  ix.primed = true;
+  for (let a = 0; a < w.nAccounts; a++) {
+    ix.listedAt[a] = gen;
+    w.candidates[a] = a;
+  }
+  for (let m = 0; m < w.nMarkets; m++) ix.multiplierAtFiling[m] = w.marketMarginMultiplier[m]!;
+  return w.nAccounts;
+}
+
+/** Appends list[0 … count) to the candidates (each account once per mark); returns the new count. */
+function addAll(w: World, list: Int32Array, count: number, gen: number, n: number): number {
+  const listed = w.marginIndex.listedAt;
+  const cand = w.candidates;
+  for (let i = 0; i < count; i++) {
+    const a = list[i]!;
+    if (listed[a] !== gen) {
       listed[a] = gen;
       cand[n++] = a;
     }
-    for (let m = 0; m < w.nMarkets; m++) ix.multiplierAtFiling[m] = w.marketMarginMultiplier[m]!;
-  } else {
-    for (let i = 0; i < ix.nHot; i++) {
-      const a = ix.hotList[i]!;
-      if (listed[a] !== gen) {
-        listed[a] = gen;
-        cand[n++] = a;
-      }
-    }
-    ix.nHot = 0;
-    if (forCalls) {
-      for (let i = 0; i < ix.nCall; i++) {
-        const a = ix.callList[i]!;
-        ix.inCallList[a] = 0;
-        if (listed[a] !== gen) {
-          listed[a] = gen;
-          cand[n++] = a;
-        }
-      }
-      ix.nCall = 0;
-    }
-    for (let i = 0; i < ix.always.length; i++) {
-      const a = ix.always[i]!;
-      if (listed[a] !== gen) {
-        listed[a] = gen;
-        cand[n++] = a;
-      }
-    }
-    for (let i = 0; i < nTouched; i++) {
-      const a = touched[i]!;
-      if (listed[a] !== gen) {
-        listed[a] = gen;
-        cand[n++] = a;
-      }
-    }
-    for (let m = 0; m < w.nMarkets; m++) n = marketCandidates(w, m, gen, n);
-    n = clockCandidates(w, gen, n);
-    if (n > 1) cand.subarray(0, n).sort();
   }
+  return n;
+}
+
+/** The accounts this mark must look at, sorted; returns their count. */
+function listCandidates(w: World, gen: number, forCalls: boolean): number {
+  const ix = w.marginIndex;
+  let n = addAll(w, ix.hotList, ix.nHot, gen, 0);
+  ix.nHot = 0;
+  if (forCalls) {
+    n = addAll(w, ix.callList, ix.nCall, gen, n);
+    for (let i = 0; i < ix.nCall; i++) ix.inCallList[ix.callList[i]!] = 0;
+    ix.nCall = 0;
+  }
+  n = addAll(w, ix.always, ix.always.length, gen, n);
+  n = addAll(w, w.ledger.touchedList, w.ledger.nTouched, gen, n);
+  for (let m = 0; m < w.nMarkets; m++) n = marketCandidates(w, m, gen, n);
+  n = clockCandidates(w, gen, n);
+  if (n > 1) w.candidates.subarray(0, n).sort();
+  return n;
+}
+
+/** Marks and re-files candidates[0 … n), keeping the active ones in the list. */
+function refileCandidates(w: World, n: number): void {
+  const cand = w.candidates;
   let kept = 0;
   for (let i = 0; i < n; i++) {
     const a = cand[i]!;
     if (refile(w, a)) cand[kept++] = a;
   }
   w.nCandidates = kept;
-  ix.accountMarks += kept;
-  if (ix.verify) verifySkipped(w, forCalls);
+  w.marginIndex.accountMarks += kept;
 }
 
 /** Adds market m's accounts that must be looked at to the candidate list; returns the new count. */
