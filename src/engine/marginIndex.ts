@@ -50,6 +50,7 @@
 import { Role, Status, type World } from '../model/world.ts';
 import { InvariantError } from '../experiment/errors.ts';
 import { storeMarks } from './accounts.ts';
+import { sortAscending } from './sortPrefix.ts';
 
 /** Width of a price bucket in log-price (≈ 0.2%). */
 const INV_BUCKET = 512;
@@ -273,7 +274,7 @@ function listCandidates(w: World, gen: number, forCalls: boolean): number {
   n = addAll(w, w.ledger.touchedList, w.ledger.nTouched, gen, n);
   for (let m = 0; m < w.nMarkets; m++) n = marketCandidates(w, m, gen, n);
   n = clockCandidates(w, gen, n);
-  if (n > 1) w.candidates.subarray(0, n).sort();
+  sortAscending(w.candidates, n);
   return n;
 }
 

@@ -6,6 +6,7 @@
 // collateral has its debt written off as the reserve deficit; the safety module covers what it can.
 // Prices are the reserves' oracles (what the protocol believes); trades fill at market.
 import { Status, type World } from '../../model/world.ts';
+import { sortByKey } from '../sortPrefix.ts';
 import { refreshOracles } from './updateOracles.ts';
 import { collateralHolder, type LendingState } from '../../model/lending.ts';
 import { EventKindCode } from '../record.ts';
@@ -144,7 +145,7 @@ export function liquidateLendingRound(w: World, round: number): number {
     queue[n++] = b;
   }
   if (n === 0) return 0;
-  queue.subarray(0, n).sort((i, j) => queueKey[i]! - queueKey[j]! || i - j);
+  sortByKey(queue, n, queueKey);
   let done = 0;
   for (let i = 0; i < n; i++) if (liquidateBorrower(w, queue[i]!)) done++;
   return done;

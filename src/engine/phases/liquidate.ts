@@ -18,6 +18,7 @@ import { causeFor } from '../causes.ts';
 import { autoDeleverage, fundBalance, payIntoFund, settleShortfall } from './settleLosses.ts';
 import { refreshOracles } from './updateOracles.ts';
 import { markForLiquidation } from './markToMarket.ts';
+import { sortByKey } from '../sortPrefix.ts';
 import { liquidateLendingRound } from './lending.ts';
 import { chainHasRoom, useChain } from '../chains.ts';
 import { closeOptions, hasOptionPositions } from '../optionBook.ts';
@@ -59,7 +60,7 @@ function queueLiquidatable(w: World, round: number): number {
     queueKey[a] = w.accountEquity[a]! / maintenance;
     queue[n++] = a;
   }
-  queue.subarray(0, n).sort((i, j) => queueKey[i]! - queueKey[j]! || i - j);
+  sortByKey(queue, n, queueKey);
   return n;
 }
 

@@ -67,9 +67,14 @@ function trackDrawdowns(w: World): void {
   }
 }
 
+/** The accumulators' keys (listed once: Object.keys would allocate an array every step). */
+let ACC_KEYS: (keyof StepAccumulators)[] | null = null;
+
 /** Adds the step's totals to the run's and zeroes the step's. */
 function foldInto(total: StepAccumulators, step: StepAccumulators): void {
-  for (const key of Object.keys(step) as (keyof StepAccumulators)[]) {
+  ACC_KEYS ??= Object.keys(step) as (keyof StepAccumulators)[];
+  for (let k = 0; k < ACC_KEYS.length; k++) {
+    const key = ACC_KEYS[k]!;
     const s = step[key];
     const t = total[key];
     if (key === 'cascadeRounds') {
