@@ -17,6 +17,7 @@ import { step } from '../src/engine/step.ts';
 import type { RunResult } from '../src/engine/record.ts';
 import type { ExperimentInput } from '../src/experiment/schema.ts';
 import { FUNDING_SHARE, noteFunding } from '../src/engine/marginIndex.ts';
+import { sortAscending, sortByKey } from '../src/engine/sortPrefix.ts';
 import { accountOf, handWorld, setPrice } from './fixtures/handWorld.ts';
 import { caseArb, real, type Scenario } from './fixtures/randomScenario.ts';
 
@@ -266,5 +267,27 @@ describe('the index skips quiet accounts', () => {
     }
     const share = (w.marginIndex.accountMarks - done0) / ((w.marginIndex.marks - marks0) * w.nAccounts);
     expect(share).toBeLessThan(0.02);
+  });
+});
+
+describe('in-place prefix sorts (src/engine/sortPrefix.ts)', () => {
+  it('sort the first n entries exactly as a typed-array sort does, keyed or not, short or long', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 200 }), { minLength: 0, maxLength: 80 }), fc.integer({ min: 0, max: 80 }), (values, cut) => {
+        const n = Math.min(cut, values.length);
+        const key = Float64Array.from({ length: 201 }, (_, i) => Math.floor(i / 7)); // many ties
+        const plain = Int32Array.from(values);
+        const keyed = Int32Array.from(values);
+        sortAscending(plain, n);
+        sortByKey(keyed, n, key);
+        const wantPlain = Int32Array.from(values);
+        wantPlain.subarray(0, n).sort();
+        const wantKeyed = Int32Array.from(values);
+        wantKeyed.subarray(0, n).sort((i, j) => key[i]! - key[j]! || i - j);
+        expect(Array.from(plain)).toEqual(Array.from(wantPlain));
+        expect(Array.from(keyed)).toEqual(Array.from(wantKeyed));
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
   });
 });
