@@ -216,7 +216,11 @@ export interface World {
   readonly sliceAboveNotionalUsd: Float64Array;
   readonly sliceFraction: Float64Array;
   readonly sliceCooldownSteps: Int32Array;
-  /** First step after each account's slice cooldown (before it, its liquidations close whole positions). */
+  /**
+   * First step after each account's slice cooldown (before it, its liquidations close whole
+   * positions). Empty when no exchange slices: it is only read once a notional exceeds a finite
+   * sliceAboveNotionalUsd.
+   */
   readonly accountNextLiquidationStep: Int32Array;
   /** dYdX v4's fillable price per exchange: SMMR (0 = off) and the bankruptcy adjustment BA. */
   readonly fillableSmmr: Float64Array;
@@ -395,6 +399,7 @@ export interface World {
     queueKey: Float64Array;
     ranked: Int32Array;
     rankScore: Float64Array;
+    /** Capacity of each counterparty of a book, by its place in makerAccounts or liquidatorAccounts. */
     capacity: Float64Array;
     /** Unrealized profit per account, for socializing a loss. */
     profit: Float64Array;
@@ -1534,7 +1539,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     sliceAboveNotionalUsd: rules.sliceAboveNotionalUsd,
     sliceFraction: rules.sliceFraction,
     sliceCooldownSteps: rules.sliceCooldownSteps,
-    accountNextLiquidationStep: new Int32Array(nAccounts),
+    accountNextLiquidationStep: new Int32Array(rules.sliceAboveNotionalUsd.some((v) => v < Infinity) ? nAccounts : 0),
     fillableSmmr: rules.fillableSmmr,
     fillableBa: rules.fillableBa,
     adlAtPreviousOracle: rules.adlAtPreviousOracle,
@@ -1628,7 +1633,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
       queueKey: new Float64Array(maxQueue),
       ranked: new Int32Array(nPositions),
       rankScore: new Float64Array(nPositions),
-      capacity: new Float64Array(nAccounts),
+      capacity: new Float64Array(Math.max(roles.makerAccounts.length, roles.liquidatorAccounts.length)),
       profit: new Float64Array(nAccounts),
       groupDelta: new Float64Array(Math.max(1, nMarkets)),
     },
