@@ -36,7 +36,7 @@ function counterpartyCapacity(w: World, c: number, m: number, sign: number): num
 /**
  * Capacity (units) of the book of exchange x, side `side`, to take a trade in market m where the
  * trader's position changes by a quantity of sign `traderSign`. Fills scratch.capacity per
- * counterparty for fillAgainstBook. `trader` is the account trading (excluded from the book).
+ * counterparty for fillAgainstBook, by its place in the side's list (accounts[i] → capacity[i]). `trader` is the account trading (excluded from the book).
  */
 export function bookCapacity(w: World, x: number, m: number, traderSign: number, side: number, trader: number): number {
   const [accounts, start, end] = counterpartyRange(w, x, side);
@@ -45,7 +45,7 @@ export function bookCapacity(w: World, x: number, m: number, traderSign: number,
     const c = accounts[i]!;
     // A book account that is itself being liquidated cannot take its own flow.
     const cap = c === trader ? 0 : counterpartyCapacity(w, c, m, -traderSign);
-    w.scratch.capacity[c] = cap;
+    w.scratch.capacity[i] = cap;
     total += cap;
   }
   return total;
@@ -65,10 +65,10 @@ export function fillAgainstBook(w: World, p: number, dq: number, side: number, c
   const [accounts, start, end] = counterpartyRange(w, x, side);
   let remaining = -dq;
   let last = -1;
-  for (let i = start; i < end; i++) if (w.scratch.capacity[accounts[i]!]! > 0) last = i;
+  for (let i = start; i < end; i++) if (w.scratch.capacity[i]! > 0) last = i;
   for (let i = start; i <= last; i++) {
     const c = accounts[i]!;
-    const cap = w.scratch.capacity[c]!;
+    const cap = w.scratch.capacity[i]!;
     if (cap <= 0) continue;
     // The last counterparty takes the remainder, so the quantities sum exactly to dq.
     const share = i === last ? remaining : (-dq * cap) / capacity;

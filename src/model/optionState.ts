@@ -157,15 +157,26 @@ export function buildOptionSeries(exp: Experiment, graph: DependencyGraph, marke
 }
 export type OptionSeries = ReturnType<typeof buildOptionSeries>;
 
-/** Adds the packed positions of every account's option drafts. */
-export function packOptionPositions(series: OptionSeries, drafts: { options?: OptionDraft[] }[], initialPrice: Float64Array, stepSeconds: number): OptionState {
-  const nAccounts = drafts.length;
+/**
+ * Adds the packed positions of every account's option drafts: `options` holds the accounts that
+ * have option slots, keys ascending (the others have none).
+ */
+export function packOptionPositions(
+  series: OptionSeries,
+  nAccounts: number,
+  options: ReadonlyMap<number, readonly OptionDraft[]>,
+  initialPrice: Float64Array,
+  stepSeconds: number,
+): OptionState {
   const optStart = new Int32Array(nAccounts + 1);
   const rows: { a: number; series: number; qty: number }[] = [];
-  drafts.forEach((d, a) => {
-    for (const o of d.options ?? []) rows.push({ a, series: o.series, qty: o.qty });
-    optStart[a + 1] = rows.length;
-  });
+  let next = 0;
+  for (const [a, list] of options) {
+    while (next < a) optStart[++next] = rows.length;
+    for (const o of list) rows.push({ a, series: o.series, qty: o.qty });
+    optStart[++next] = rows.length;
+  }
+  while (next < nAccounts) optStart[++next] = rows.length;
   const n = rows.length;
   const optAccount = Int32Array.from(rows, (r) => r.a);
   const optSeries = Int32Array.from(rows, (r) => r.series);

@@ -216,7 +216,11 @@ export interface World {
   readonly sliceAboveNotionalUsd: Float64Array;
   readonly sliceFraction: Float64Array;
   readonly sliceCooldownSteps: Int32Array;
-  /** First step after each account's slice cooldown (before it, its liquidations close whole positions). */
+  /**
+   * First step after each account's slice cooldown (before it, its liquidations close whole
+   * positions). Empty when no exchange slices: it is only read once a notional exceeds a finite
+   * sliceAboveNotionalUsd.
+   */
   readonly accountNextLiquidationStep: Int32Array;
   /** dYdX v4's fillable price per exchange: SMMR (0 = off) and the bankruptcy adjustment BA. */
   readonly fillableSmmr: Float64Array;
@@ -395,6 +399,7 @@ export interface World {
     queueKey: Float64Array;
     ranked: Int32Array;
     rankScore: Float64Array;
+    /** Capacity of each counterparty of a book, by its place in makerAccounts or liquidatorAccounts. */
     capacity: Float64Array;
     /** Unrealized profit per account, for socializing a loss. */
     profit: Float64Array;
@@ -437,21 +442,110 @@ function accumulators(n: number): StepAccumulators {
   };
 }
 
-/** An account before it is packed into arrays (only used while building). */
-interface AccountDraft {
-  exchange: number;
-  cohort: number;
-  role: number;
-  wallet: number;
-  maxLeverage: number;
-  collateralUsd: number;
-  /** Market ids and signed quantities of its position slots. */
-  markets: number[];
-  qty: number[];
-  /** Non-cash collateral: asset, oracle, weight and units of each slot. */
-  coll?: { asset: number; oracle: number; weight: number; qty: number }[];
-  /** Option slots (option sellers; market makers hold every series of their exchange). */
-  options?: OptionDraft[];
+/** Non-cash collateral of one account slot before packing: asset, oracle, weight and units. */
+interface CollDraft {
+  asset: number;
+  oracle: number;
+  weight: number;
+  qty: number;
+}
+
+/** A typed array twice as long as `a` (at least `need`), holding a copy of it. */
+function grown<T extends Int32Array | Uint8Array | Float64Array>(a: T, need: number): T {
+  const next = new (a.constructor as new (n: number) => T)(Math.max(need, 2 * a.length));
+  next.set(a);
+  return next;
+}
+
+/**
+ * Every account before it is packed into arrays (only used while building), as columns that
+ * grow by doubling rather than as one object per account (10^7 accounts did not fit the heap):
+ * the scalars per account, position slots slotStart[a] … slotStart[a + 1] − 1, and the rare
+ * parts (non-cash collateral, option slots) in side tables keyed by account, in account order.
+ */
+class AccountDrafts {
+  length = 0;
+  exchange = new Int32Array(16);
+  cohort = new Int32Array(16);
+  role = new Uint8Array(16);
+  /** Index of its wallet in `walletInitial`, or −1. */
+  wallet = new Int32Array(16);
+  maxLeverage = new Float64Array(16);
+  collateralUsd = new Float64Array(16);
+  slotStart = new Int32Array(17);
+  nSlots = 0;
+  /** Market ids and signed quantities of the position slots. */
+  slotMarket = new Int32Array(16);
+  slotQty = new Float64Array(16);
+  /** Non-cash collateral by account (keys ascending). */
+  readonly coll = new Map<number, CollDraft[]>();
+  /** Option slots by account (keys ascending): option sellers; market makers hold every series of their exchange. */
+  readonly options = new Map<number, OptionDraft[]>();
+  nWallets = 0;
+  /** Each wallet's initial balance, USD (wallets 0 … nWallets − 1). */
+  walletInitial = new Float64Array(16);
+
+  /** Appends an account with no slots yet; its slots are the addSlot calls until the next add. */
+  add(exchange: number, cohort: number, role: number, wallet: number, maxLeverage: number, collateralUsd: number): number {
+    const a = this.length;
+    if (a === this.exchange.length) {
+      this.exchange = grown(this.exchange, a + 1);
+      this.cohort = grown(this.cohort, a + 1);
+      this.role = grown(this.role, a + 1);
+      this.wallet = grown(this.wallet, a + 1);
+      this.maxLeverage = grown(this.maxLeverage, a + 1);
+      this.collateralUsd = grown(this.collateralUsd, a + 1);
+      this.slotStart = grown(this.slotStart, a + 2);
+    }
+    this.exchange[a] = exchange;
+    this.cohort[a] = cohort;
+    this.role[a] = role;
+    this.wallet[a] = wallet;
+    this.maxLeverage[a] = maxLeverage;
+    this.collateralUsd[a] = collateralUsd;
+    this.slotStart[a] = this.nSlots;
+    this.slotStart[a + 1] = this.nSlots;
+    this.length = a + 1;
+    return a;
+  }
+
+  /** Adds a position slot to the last account. */
+  addSlot(market: number, qty: number): void {
+    const p = this.nSlots;
+    if (p === this.slotMarket.length) {
+      this.slotMarket = grown(this.slotMarket, p + 1);
+      this.slotQty = grown(this.slotQty, p + 1);
+    }
+    this.slotMarket[p] = market;
+    this.slotQty[p] = qty;
+    this.nSlots = p + 1;
+    this.slotStart[this.length] = this.nSlots;
+  }
+
+  /** The slot of account a in market mk, or −1. */
+  slotOf(a: number, mk: number): number {
+    for (let p = this.slotStart[a]!; p < this.slotStart[a + 1]!; p++) if (this.slotMarket[p] === mk) return p;
+    return -1;
+  }
+
+  /** Gives the last account its non-cash collateral. */
+  setColl(list: CollDraft[]): void {
+    this.coll.set(this.length - 1, list);
+  }
+
+  /** Gives the last account its option slots. */
+  setOptions(list: OptionDraft[]): void {
+    this.options.set(this.length - 1, list);
+  }
+
+  /** Appends a wallet with its initial balance; returns its index. */
+  addWallet(usd: number): number {
+    const i = this.nWallets;
+    if (i === this.walletInitial.length) this.walletInitial = grown(this.walletInitial, i + 1);
+    this.walletInitial[i] = usd;
+    this.nWallets = i + 1;
+    return i;
+  }
 }
 
 /** The portfolio- and dynamic-margin parameters of every exchange and market (see World). */
@@ -547,16 +641,15 @@ function contributedUsd(balances: Float64Array, nAccounts: number, collStart: In
 }
 
 /** CSR lists of the market-maker and liquidator accounts of every exchange. */
-function roleIndex(drafts: AccountDraft[], nExchanges: number) {
+function roleIndex(drafts: AccountDrafts, nExchanges: number) {
+  const { length: n, role: accountRole, exchange } = drafts;
   const build = (role: number) => {
     const start = new Int32Array(nExchanges + 1);
-    for (const d of drafts) if (d.role === role) start[d.exchange + 1]!++;
+    for (let a = 0; a < n; a++) if (accountRole[a] === role) start[exchange[a]! + 1]!++;
     for (let x = 0; x < nExchanges; x++) start[x + 1] = start[x + 1]! + start[x]!;
     const accounts = new Int32Array(start[nExchanges]!);
     const next = start.slice(0, nExchanges);
-    drafts.forEach((d, a) => {
-      if (d.role === role) accounts[next[d.exchange]!++] = a;
-    });
+    for (let a = 0; a < n; a++) if (accountRole[a] === role) accounts[next[exchange[a]!]!++] = a;
     return { start, accounts };
   };
   const makers = build(Role.marketMaker);
@@ -803,8 +896,7 @@ type DirectionalCohort = Extract<Scenario['traders'][number], { kind: 'direction
 function draftDirectional(
   c: DirectionalCohort,
   ctx: { s: Scenario; graph: DependencyGraph; init: Stream; initialPrice: Float64Array; markets: Markets; ci: number; xi: number },
-  drafts: AccountDraft[],
-  walletInitial: number[],
+  drafts: AccountDrafts,
   netQty: Float64Array,
 ): void {
   const { s, graph, init, initialPrice, markets, ci, xi } = ctx;
@@ -826,8 +918,7 @@ function draftDirectional(
     const leverage = drawDistribution(init, c.leverage);
     const wallet = drawDistribution(init, c.walletUsd);
     const signs = c.positions.map((p) => (p.side === 'long' ? 1 : p.side === 'short' ? -1 : init.uniform() < c.longShare ? 1 : -1));
-    const walletHolder = walletInitial.length;
-    walletInitial.push(wallet);
+    const walletHolder = drafts.addWallet(wallet);
     for (const group of groups) {
       const groupWeight = group.reduce((sum, k) => sum + c.positions[k]!.weight, 0) / weightSum;
       const accCollateral = collateral * groupWeight;
@@ -847,27 +938,16 @@ function draftDirectional(
         }
         scale = lo;
       }
-      const draft: AccountDraft = {
-        exchange: xi,
-        cohort: ci,
-        role: Role.directional,
-        wallet: walletHolder,
-        maxLeverage: 0,
-        collateralUsd: accCollateral * (1 - mixShare),
-        markets: [],
-        qty: [],
-        ...(mix.length > 0
-          ? { coll: mix.map((m) => ({ asset: m.asset, oracle: m.oracle, weight: m.weight, qty: (accCollateral * m.share) / initialPrice[m.asset]! })) }
-          : {}),
-      };
+      drafts.add(xi, ci, Role.directional, walletHolder, 0, accCollateral * (1 - mixShare));
+      if (mix.length > 0) {
+        drafts.setColl(mix.map((m) => ({ asset: m.asset, oracle: m.oracle, weight: m.weight, qty: (accCollateral * m.share) / initialPrice[m.asset]! })));
+      }
       group.forEach((k, j) => {
         const mk = specMarkets[k]!;
         const q = (signs[k]! * notionals[j]! * scale) / initialPrice[markets.marketAsset[mk]!]!;
-        draft.markets.push(mk);
-        draft.qty.push(q);
+        drafts.addSlot(mk, q);
         netQty[mk] = netQty[mk]! + q;
       });
-      drafts.push(draft);
     }
   }
 }
@@ -884,7 +964,7 @@ interface OptionContext {
 }
 
 /** The accounts of one option-seller cohort: each sells its contracts, capped by initial margin. */
-function draftOptionSellers(c: OptionSellerCohort, ci: number, xi: number, init: Stream, opt: OptionContext, drafts: AccountDraft[]): void {
+function draftOptionSellers(c: OptionSellerCohort, ci: number, xi: number, init: Stream, opt: OptionContext, drafts: AccountDrafts): void {
   const k = opt.seriesIndex.get(`${xi}/${c.series}`)!;
   const perUnit = opt.initialPerShortUnit(k);
   for (let t = 0; t < c.count; t++) {
@@ -892,7 +972,8 @@ function draftOptionSellers(c: OptionSellerCohort, ci: number, xi: number, init:
     const collateral = drawDistribution(init, c.collateralUsd);
     // Sell what the initial (portfolio) requirement allows: it is linear in the size of one series.
     const qty = perUnit > 0 ? Math.min(contracts, collateral / perUnit) : contracts;
-    drafts.push({ exchange: xi, cohort: ci, role: Role.directional, wallet: -1, maxLeverage: 0, collateralUsd: collateral, markets: [], qty: [], options: [{ series: k, qty: -qty }] });
+    drafts.add(xi, ci, Role.directional, -1, 0, collateral);
+    drafts.setOptions([{ series: k, qty: -qty }]);
   }
 }
 
@@ -936,8 +1017,7 @@ function optionContext(exp: Experiment, series: OptionSeries, margin: ReturnType
 function draftAccounts(s: Scenario, graph: DependencyGraph, init: Stream, initialPrice: Float64Array, markets: Markets, opt: OptionContext) {
   const { nMarkets, marketExchange } = markets;
   const nExchanges = s.exchanges.length;
-  const drafts: AccountDraft[] = [];
-  const walletInitial: number[] = [];
+  const drafts = new AccountDrafts();
   const exchangeMarkets = (xi: number) => {
     const out: number[] = [];
     for (let mm = 0; mm < nMarkets; mm++) if (marketExchange[mm] === xi) out.push(mm);
@@ -962,7 +1042,7 @@ function draftAccounts(s: Scenario, graph: DependencyGraph, init: Stream, initia
       cohortCallMultiple[ci] = c.marginCall.callBelowMaintenanceMultiple;
       cohortTopUpProbability[ci] = c.marginCall.topUpProbability;
       cohortDeleverageProbability[ci] = c.marginCall.deleverageProbability;
-      draftDirectional(c, { s, graph, init, initialPrice, markets, ci, xi }, drafts, walletInitial, netQty);
+      draftDirectional(c, { s, graph, init, initialPrice, markets, ci, xi }, drafts, netQty);
     } else if (c.kind === 'optionSeller') {
       cohortCallMultiple[ci] = 1;
       draftOptionSellers(c, ci, xi, init, opt, drafts);
@@ -974,17 +1054,9 @@ function draftAccounts(s: Scenario, graph: DependencyGraph, init: Stream, initia
       const q = -c.backingUsd / initialPrice[asset]!;
       issuerAccount.set(c.id, drafts.length);
       netQty[mk] = netQty[mk]! + q;
-      drafts.push({
-        exchange: xi,
-        cohort: ci,
-        role: Role.directional,
-        wallet: -1,
-        maxLeverage: 0,
-        collateralUsd: 0,
-        markets: [mk],
-        qty: [q],
-        coll: [{ asset, oracle: denseId(graph, 'oracle', accepted.oracle), weight: accepted.weight, qty: c.backingUsd / initialPrice[asset]! }],
-      });
+      drafts.add(xi, ci, Role.directional, -1, 0, 0);
+      drafts.addSlot(mk, q);
+      drafts.setColl([{ asset, oracle: denseId(graph, 'oracle', accepted.oracle), weight: accepted.weight, qty: c.backingUsd / initialPrice[asset]! }]);
     } else {
       if (c.kind === 'liquidator') {
         exchangeHasLiquidators[xi] = 1;
@@ -995,17 +1067,9 @@ function draftAccounts(s: Scenario, graph: DependencyGraph, init: Stream, initia
         if (c.kind === 'marketMaker') makersOf[xi]!.push(drafts.length);
         const maker = c.kind === 'marketMaker';
         const series = maker ? opt.seriesOf(xi) : [];
-        drafts.push({
-          exchange: xi,
-          cohort: ci,
-          role: maker ? Role.marketMaker : Role.liquidator,
-          wallet: -1,
-          maxLeverage: c.maxLeverage,
-          collateralUsd: c.collateralUsd,
-          markets: ms,
-          qty: ms.map(() => 0),
-          ...(series.length > 0 ? { options: series.map((k) => ({ series: k, qty: 0 })) } : {}),
-        });
+        drafts.add(xi, ci, maker ? Role.marketMaker : Role.liquidator, -1, c.maxLeverage, c.collateralUsd);
+        for (const mk of ms) drafts.addSlot(mk, 0);
+        if (series.length > 0) drafts.setOptions(series.map((k) => ({ series: k, qty: 0 })));
       }
     }
   }
@@ -1016,11 +1080,10 @@ function draftAccounts(s: Scenario, graph: DependencyGraph, init: Stream, initia
     if (makers.length === 0) continue;
     let assigned = 0;
     makers.forEach((d, i) => {
-      const draft = drafts[d]!;
-      const slot = draft.markets.indexOf(mk);
+      const slot = drafts.slotOf(d, mk);
       // The last maker takes the remainder, so the makers' quantities add up to exactly −net.
       const q = i === makers.length - 1 ? -netQty[mk]! - assigned : -netQty[mk]! / makers.length;
-      draft.qty[slot] = q;
+      if (slot >= 0) drafts.slotQty[slot] = q;
       assigned += q;
     });
   }
@@ -1028,10 +1091,10 @@ function draftAccounts(s: Scenario, graph: DependencyGraph, init: Stream, initia
   for (let k = 0; k < opt.series.nSeries; k++) {
     const makers = makersOf[opt.series.seriesExchange[k]!]!;
     let net = 0;
-    for (const d of drafts) for (const o of d.options ?? []) if (o.series === k) net += o.qty;
+    for (const list of drafts.options.values()) for (const o of list) if (o.series === k) net += o.qty;
     let assigned = 0;
     makers.forEach((d, i) => {
-      const slot = drafts[d]!.options!.find((o) => o.series === k)!;
+      const slot = drafts.options.get(d)!.find((o) => o.series === k)!;
       slot.qty = i === makers.length - 1 ? -net - assigned : -net / makers.length;
       assigned += slot.qty;
     });
@@ -1045,21 +1108,11 @@ function draftAccounts(s: Scenario, graph: DependencyGraph, init: Stream, initia
     const vaultIndex = denseId(graph, 'vault', vault.id);
     exchangeVaultAccount[xi] = drafts.length;
     takeoverBelowMaintenanceShare[xi] = x.backstop.takeoverBelowMaintenanceShare;
-    const ms = exchangeMarkets(xi);
-    drafts.push({
-      exchange: xi,
-      cohort: nCohorts + vaultIndex,
-      role: Role.vault,
-      wallet: -1,
-      maxLeverage: vault.maxLeverage,
-      collateralUsd: vault.initialUsd,
-      markets: ms,
-      qty: ms.map(() => 0),
-    });
+    drafts.add(xi, nCohorts + vaultIndex, Role.vault, -1, vault.maxLeverage, vault.initialUsd);
+    for (const mk of exchangeMarkets(xi)) drafts.addSlot(mk, 0);
   }
   return {
     drafts,
-    walletInitial,
     issuerAccount,
     exchangeVaultAccount,
     takeoverBelowMaintenanceShare,
@@ -1102,14 +1155,14 @@ function packAccounts(
   init: Stream,
   initialPrice: Float64Array,
   markets: Markets,
-  drafts: AccountDraft[],
-  walletInitial: number[],
+  drafts: AccountDrafts,
 ) {
   const s = exp.scenario;
   const { nMarkets, marketAsset } = markets;
   const nExchanges = s.exchanges.length;
   const nAccounts = drafts.length;
-  const nPositions = drafts.reduce((n, d) => n + d.markets.length, 0);
+  const nPositions = drafts.nSlots;
+  const { slotStart, slotMarket, slotQty } = drafts;
   const accountExchange = new Int32Array(nAccounts);
   const accountCohort = new Int32Array(nAccounts);
   const accountRole = new Uint8Array(nAccounts);
@@ -1122,7 +1175,7 @@ function packAccounts(
   const posQuote = new Float64Array(nPositions);
   const marketCount = new Int32Array(nMarkets);
   const marketInitialGrossQty = new Float64Array(nMarkets);
-  const nWallets = walletInitial.length;
+  const nWallets = drafts.nWallets;
   const nFunds = s.insuranceFunds.length;
   const walletHolderStart = nAccounts;
   const fundHolderStart = walletHolderStart + nWallets;
@@ -1137,41 +1190,44 @@ function packAccounts(
   const perpCollateral: { asset: number; qty: number }[] = [];
   const collOracleList: number[] = [];
   const collWeightList: number[] = [];
-  drafts.forEach((d, a) => {
-    for (const c of d.coll ?? []) {
+  // The side table's keys ascend: accounts without collateral take the count so far.
+  let collAccount = 0;
+  for (const [a, list] of drafts.coll) {
+    while (collAccount < a) collStart[++collAccount] = perpCollateral.length;
+    for (const c of list) {
       perpCollateral.push({ asset: c.asset, qty: c.qty });
       collOracleList.push(c.oracle);
       collWeightList.push(c.weight);
     }
-    collStart[a + 1] = perpCollateral.length;
-  });
+    collStart[++collAccount] = perpCollateral.length;
+  }
+  while (collAccount < nAccounts) collStart[++collAccount] = perpCollateral.length;
   const lendingBuild = buildLending(exp, graph, init, nExchanges, initialPrice, lendingHolderStart, perpCollateral);
   const collHolder = Int32Array.from(perpCollateral, (_, k) => lendingBuild.perpCollateralHolderStart + k);
   const initialBalances = new Float64Array(lendingHolderStart + lendingBuild.usdInitial.length);
   lendingBuild.usdInitial.forEach((v, i) => (initialBalances[lendingHolderStart + i] = v));
-  let p = 0;
-  drafts.forEach((d, a) => {
-    accountExchange[a] = d.exchange;
-    accountCohort[a] = d.cohort;
-    accountRole[a] = d.role;
-    accountWallet[a] = d.wallet < 0 ? -1 : walletHolderStart + d.wallet;
-    accountMaxLeverage[a] = d.maxLeverage;
-    initialBalances[a] = d.collateralUsd;
-    posStart[a] = p;
-    d.markets.forEach((mk, j) => {
+  accountExchange.set(drafts.exchange.subarray(0, nAccounts));
+  accountCohort.set(drafts.cohort.subarray(0, nAccounts));
+  accountRole.set(drafts.role.subarray(0, nAccounts));
+  accountMaxLeverage.set(drafts.maxLeverage.subarray(0, nAccounts));
+  initialBalances.set(drafts.collateralUsd.subarray(0, nAccounts));
+  posStart.set(slotStart.subarray(0, nAccounts + 1));
+  posMarket.set(slotMarket.subarray(0, nPositions));
+  posQty.set(slotQty.subarray(0, nPositions));
+  for (let a = 0; a < nAccounts; a++) {
+    const wallet = drafts.wallet[a]!;
+    accountWallet[a] = wallet < 0 ? -1 : walletHolderStart + wallet;
+    for (let p = slotStart[a]!; p < slotStart[a + 1]!; p++) {
       posAccount[p] = a;
-      posMarket[p] = mk;
-      const q = d.qty[j]!;
-      posQty[p] = q;
+      const mk = slotMarket[p]!;
+      const q = slotQty[p]!;
       marketInitialGrossQty[mk] = marketInitialGrossQty[mk]! + Math.abs(q);
       // Every position opens at the initial price: quote = −qty × price, so value = 0 at step 0.
       posQuote[p] = q === 0 ? 0 : -q * initialPrice[marketAsset[mk]!]!;
       marketCount[mk]!++;
-      p++;
-    });
-  });
-  posStart[nAccounts] = p;
-  walletInitial.forEach((w, i) => (initialBalances[walletHolderStart + i] = w));
+    }
+  }
+  initialBalances.set(drafts.walletInitial.subarray(0, nWallets), walletHolderStart);
   const fundCapUsd = new Float64Array(nFunds);
   for (const f of s.insuranceFunds) {
     const fi = denseId(graph, 'fund', f.id);
@@ -1195,11 +1251,14 @@ function packAccounts(
     }
   }
   const accountFund = new Int32Array(nAccounts);
-  drafts.forEach((d, a) => {
-    const own = d.markets.length > 0 ? marketFund[d.markets[0]!]! : -1;
-    const isolated = own >= 0 && d.markets.every((mk) => marketFund[mk] === own);
-    accountFund[a] = isolated ? own : denseId(graph, 'fund', s.exchanges[d.exchange]!.insuranceFund);
-  });
+  for (let a = 0; a < nAccounts; a++) {
+    const first = slotStart[a]!;
+    const end = slotStart[a + 1]!;
+    const own = end > first ? marketFund[slotMarket[first]!]! : -1;
+    let isolated = own >= 0;
+    for (let p = first + 1; isolated && p < end; p++) isolated = marketFund[slotMarket[p]!] === own;
+    accountFund[a] = isolated ? own : denseId(graph, 'fund', s.exchanges[drafts.exchange[a]!]!.insuranceFund);
+  }
   const marketPosStart = new Int32Array(nMarkets + 1);
   for (let mk = 0; mk < nMarkets; mk++) marketPosStart[mk + 1] = marketPosStart[mk]! + marketCount[mk]!;
   const marketPositions = new Int32Array(nPositions);
@@ -1342,11 +1401,11 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
   const drafted = draftAccounts(s, graph, init, initialPrice, markets, optionContext(exp, optionSeries, margin));
   const { drafts, exchangeVaultAccount, takeoverBelowMaintenanceShare } = drafted;
   const derived = derivedAccounts(s, graph, exchangeVaultAccount, drafted.issuerAccount);
-  const packed = packAccounts(exp, graph, init, initialPrice, markets, drafts, drafted.walletInitial);
+  const packed = packAccounts(exp, graph, init, initialPrice, markets, drafts);
   const { nAccounts, nPositions, nFunds, initialBalances, fundHolderStart } = packed;
   const nProtocols = nExchanges + s.lendingMarkets.length;
   const rules = exchangeRules(s, graph, dt);
-  const options = packOptionPositions(optionSeries, drafts, initialPrice, dt);
+  const options = packOptionPositions(optionSeries, drafts.length, drafts.options, initialPrice, dt);
 
   const chol = (m: number[][], path: string): Float64Array => {
     const l = cholesky(m);
@@ -1480,7 +1539,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     sliceAboveNotionalUsd: rules.sliceAboveNotionalUsd,
     sliceFraction: rules.sliceFraction,
     sliceCooldownSteps: rules.sliceCooldownSteps,
-    accountNextLiquidationStep: new Int32Array(nAccounts),
+    accountNextLiquidationStep: new Int32Array(rules.sliceAboveNotionalUsd.some((v) => v < Infinity) ? nAccounts : 0),
     fillableSmmr: rules.fillableSmmr,
     fillableBa: rules.fillableBa,
     adlAtPreviousOracle: rules.adlAtPreviousOracle,
@@ -1574,7 +1633,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
       queueKey: new Float64Array(maxQueue),
       ranked: new Int32Array(nPositions),
       rankScore: new Float64Array(nPositions),
-      capacity: new Float64Array(nAccounts),
+      capacity: new Float64Array(Math.max(roles.makerAccounts.length, roles.liquidatorAccounts.length)),
       profit: new Float64Array(nAccounts),
       groupDelta: new Float64Array(Math.max(1, nMarkets)),
     },
