@@ -26,6 +26,8 @@
 //   scaling_curve_accounts      whole 1000-step runs at 10^3 … 10^6 accounts (10^5 with --quick)
 //   scaling_curve_steps         whole runs at 10^5 accounts (10^4) of 10^2, 10^3, 10^4 steps
 //   calm_step_heap_bytes        bytes a calm step of a 10^6-account world (10^5) allocates (V8 new space)
+//   world_1e7_accounts_peak_rss_mb  peak RSS of a fresh process building the flagship at 10^7 accounts
+//                               (10^6 with --quick) and running 100 steps (target: within 4 GB)
 //   arrow_share_of_run_time     Arrow write ÷ (simulate + write) of 5 flagship runs, default output
 //   arrow_event_rows_per_s      event rows of the Arrow write below per second of the whole write
 //   arrow_write_rows_per_s      rows (steps + prices + events + attribution) of 5 flagship runs written by
@@ -70,8 +72,8 @@ import { markToMarket } from '../../src/engine/phases/markToMarket.ts';
 import { step } from '../../src/engine/step.ts';
 import v8 from 'node:v8';
 import { baselineFromWorld, runBaseline } from './baseline/engine.ts';
+import { FLAGSHIP, readFlagship, scaledScenario, stretchTimeline, type Raw } from './scaled.ts';
 
-const FLAGSHIP = fileURLToPath(new URL('../../experiments/cross-margin-flaw.json', import.meta.url));
 const quick = process.argv.slice(2).includes('--quick');
 const mode = quick ? 'quick' : 'full';
 const TARGET_ACCOUNTS = quick ? 10_000 : 100_000;
@@ -110,66 +112,6 @@ function sig(x: number, digits = 4): number {
 
 // ---------------------------------------------------------------------------------------------
 // Scenario derivation
-
-type Raw = Record<string, any>;
-
-function readFlagship(): Raw {
-  return JSON.parse(readFileSync(FLAGSHIP, 'utf8')) as Raw;
-}
-
-/** Accounts one trader of a directional cohort opens: one per position when isolated. */
-function accountsPerTrader(c: Raw): number {
-  return c.marginMode === 'isolated' ? (c.positions as unknown[]).length : 1;
-}
-
-/**
- * Sets `steps` and moves the scripted regime switch and the shocks to the same fraction of the
- * new run length (a shock must start before the last step). Returns the stretch factor.
- */
-function stretchTimeline(raw: Raw, steps: number): number {
-  const stretch = steps / raw.steps;
-  const at = (s: number) => Math.min(steps - 1, Math.round(s * stretch));
-  const sw = raw.scenario.regimes.switching as Raw;
-  if (sw.kind === 'scripted') {
-    sw.toStressAtStep = at(sw.toStressAtStep);
-    if (sw.toCalmAtStep !== undefined) sw.toCalmAtStep = Math.max(sw.toStressAtStep + 1, at(sw.toCalmAtStep));
-  }
-  for (const sh of raw.scenario.shocks as Raw[]) {
-    sh.startStep = at(sh.startStep);
-    sh.overSteps = Math.max(1, Math.round(sh.overSteps * stretch));
-  }
-  raw.steps = steps;
-  return stretch;
-}
-
-/**
- * The flagship with its directional cohorts scaled so that they open about `targetAccounts`
- * accounts (and its balances and depths by the same factor), `steps` steps, one run and no event
- * log. Scripted times move with the run length.
- */
-function scaledScenario(targetAccounts: number, steps: number): { raw: Raw; scale: number; stretch: number } {
-  const raw = readFlagship();
-  const traders = raw.scenario.traders as Raw[];
-  const directional = traders.filter((c) => c.kind === 'directional');
-  const base = directional.reduce((n, c) => n + c.count * accountsPerTrader(c), 0);
-  const scale = targetAccounts / base;
-  for (const c of directional) c.count = Math.max(1, Math.round(c.count * scale));
-  // The rest of the economy grows with the crowd (funds, vault, maker and liquidator capital,
-  // book depth), so the scaled world is a larger copy of the flagship rather than a market whose
-  // makers and fund are swamped (which would turn the cascade into wall-to-wall ADL).
-  for (const c of traders) if (c.kind !== 'directional') c.collateralUsd *= scale;
-  for (const f of raw.scenario.insuranceFunds as Raw[]) f.initialUsd *= scale;
-  for (const v of raw.scenario.backstopVaults as Raw[]) v.initialUsd *= scale;
-  for (const a of raw.scenario.assets as Raw[]) a.market.depthUsd *= scale;
-
-  const stretch = stretchTimeline(raw, steps);
-  // One world, not the flagship's study: its sweep (16 points) would multiply every run count here.
-  delete raw.sweep;
-  raw.runs = 1;
-  raw.output = { ...(raw.output ?? {}), events: false };
-  raw.name = `${raw.name}-bench`;
-  return { raw, scale, stretch };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Memory of a world
@@ -539,6 +481,54 @@ async function benchScaling(): Promise<void> {
       gcs_during_timed_steps: seen,
       steps_measured: deltas.length,
       method: "V8 new space's used bytes after − before each calm step (new objects are born there), median over the steps without a minor collection; includes the measurement's own ~2 KB; target 0",
+    },
+  });
+}
+
+/** Accounts of the big-world figure (10^7; 10^6 with --quick). */
+const BIG_ACCOUNTS = quick ? 1_000_000 : 10_000_000;
+const BIG_STEPS = 100;
+
+/**
+ * world_1e7_accounts_peak_rss_mb: peak RSS of a fresh process that builds the flagship scaled to
+ * 10^7 accounts (10^6 with --quick) and runs its first 100 steps, with the JS heap capped at 3.5 GB
+ * (the world's typed arrays live outside it). Target: fits in 4 GB.
+ */
+function benchBigWorld(): void {
+  const helper = fileURLToPath(new URL('./bigWorld.ts', import.meta.url));
+  const child = spawnSync(process.execPath, ['--max-old-space-size=3500', '--import', 'tsx', helper, String(BIG_ACCOUNTS), String(BIG_STEPS)], {
+    cwd: PACKAGE_ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
+  if (child.status !== 0) throw new Error(`bigWorld.ts exited with ${child.status ?? child.signal}`);
+  const r = JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '') as {
+    accounts: number;
+    positions: number;
+    build_s: number;
+    step_s: number;
+    typed_array_bytes: number;
+    max_rss_kib: number;
+    heap_used_bytes: number;
+  };
+  log(`big world: ${r.accounts} accounts built in ${r.build_s.toFixed(1)} s, ${BIG_STEPS} steps in ${r.step_s.toFixed(1)} s, peak RSS ${(r.max_rss_kib / 1024).toFixed(0)} MiB`);
+  emit({
+    name: 'world_1e7_accounts_peak_rss_mb',
+    value: mib(r.max_rss_kib),
+    unit: 'MiB',
+    params: {
+      mode,
+      accounts: r.accounts,
+      positions: r.positions,
+      steps: BIG_STEPS,
+      build_s: sig(r.build_s),
+      steps_s: sig(r.step_s),
+      typed_array_mb: sig(r.typed_array_bytes / MB),
+      bytes_per_account: sig(r.typed_array_bytes / r.accounts),
+      js_heap_used_mb: sig(r.heap_used_bytes / MB),
+      method: 'getrusage high-water mark of a fresh process (build + first steps, calm), --max-old-space-size=3500',
+      target_mb: 4096,
+      ...(quick ? { note: '--quick: 10^6 accounts' } : {}),
     },
   });
 }
@@ -1055,6 +1045,7 @@ async function main(): Promise<void> {
   const whole = benchBaseline();
   benchMillion(whole);
   await benchScaling();
+  benchBigWorld();
   const first = benchFlagshipRun();
   await benchArrowWrite(first);
   reportPeakRss();
