@@ -20,6 +20,7 @@ import { FUNDING_SHARE, noteFunding } from '../src/engine/marginIndex.ts';
 import { sortAscending, sortByKey } from '../src/engine/sortPrefix.ts';
 import { accountOf, handWorld, setPrice } from './fixtures/handWorld.ts';
 import { caseArb, real, type Scenario } from './fixtures/randomScenario.ts';
+import { scaledScenario } from './bench/scaled.ts';
 
 const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : 20261126;
 const RUNS = process.env.FC_RUNS !== undefined ? Number(process.env.FC_RUNS) : 150;
@@ -243,6 +244,23 @@ describe('event-driven margin checks decide exactly what checking every account 
         const event = simulateRun(exp, graph, replicate, { check: false, marginChecks: 'event' });
         expect(fingerprint(event), `${file} replicate ${replicate}`).toEqual(fingerprint(every));
       }
+    }
+  });
+});
+
+describe('a larger population', () => {
+  it('the flagship scaled to 10^4 accounts, its crash squeezed into 1,000 steps: identical both ways, and --check holds', { timeout: 120_000 }, () => {
+    // Thousands of accounts near their line at once: hot lists, callers filed under maintenance,
+    // ADL and socialization reading reused marks, the funding clock.
+    const { raw } = scaledScenario(10_000, 1_000);
+    raw.output = { steps: true, prices: true, events: true, attribution: true };
+    const exp = parseExperiment(raw, 'scaled flagship');
+    const graph = buildGraph(exp);
+    for (const replicate of [0, 3]) {
+      const every = simulateRun(exp, graph, replicate, { check: false, marginChecks: 'every-step' });
+      const event = simulateRun(exp, graph, replicate, { check: true, marginChecks: 'event' });
+      expect(every.summary.liquidationCount).toBeGreaterThan(1_000);
+      expect(fingerprint(event), `replicate ${replicate}`).toEqual(fingerprint(every));
     }
   });
 });
