@@ -397,12 +397,14 @@ export interface World {
   readonly scratch: {
     queue: Int32Array;
     queueKey: Float64Array;
+    /** ADL candidates of one market and their scores, by rank slot (sized by the largest market). */
     ranked: Int32Array;
     rankScore: Float64Array;
     /** Capacity of each counterparty of a book, by its place in makerAccounts or liquidatorAccounts. */
     capacity: Float64Array;
-    /** Unrealized profit per account, for socializing a loss. */
-    profit: Float64Array;
+    /** Accounts with unrealized profit and that profit, for socializing a loss (grown on demand). */
+    profitAccount: Int32Array;
+    profitUsd: Float64Array;
     /** Net delta per co-movement group of the account being marked (portfolio margin). */
     groupDelta: Float64Array;
   };
@@ -1371,6 +1373,13 @@ function exchangeRules(s: Scenario, graph: DependencyGraph, stepSeconds: number)
   };
 }
 
+/** The most positions any market has. */
+function largestMarket(marketPosStart: Int32Array): number {
+  let most = 0;
+  for (let m = 0; m + 1 < marketPosStart.length; m++) most = Math.max(most, marketPosStart[m + 1]! - marketPosStart[m]!);
+  return most;
+}
+
 /** Σ of the positive positions of each market, in position order. */
 function longQtyByMarket(nMarkets: number, posMarket: Int32Array, posQty: Float64Array): Float64Array {
   const out = new Float64Array(nMarkets);
@@ -1631,10 +1640,11 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     scratch: {
       queue: new Int32Array(maxQueue),
       queueKey: new Float64Array(maxQueue),
-      ranked: new Int32Array(nPositions),
-      rankScore: new Float64Array(nPositions),
+      ranked: new Int32Array(largestMarket(packed.marketPosStart)),
+      rankScore: new Float64Array(largestMarket(packed.marketPosStart)),
       capacity: new Float64Array(Math.max(roles.makerAccounts.length, roles.liquidatorAccounts.length)),
-      profit: new Float64Array(nAccounts),
+      profitAccount: new Int32Array(64),
+      profitUsd: new Float64Array(64),
       groupDelta: new Float64Array(Math.max(1, nMarkets)),
     },
     candidates: new Int32Array(nAccounts),

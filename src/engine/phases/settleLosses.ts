@@ -160,24 +160,26 @@ function openQty(w: World, m: number): number {
  */
 export function socializeLoss(w: World, a: number, amountUsd: number, cause: number): void {
   const x = w.accountExchange[a]!;
-  // Each account's profit is measured once, then every haircut uses the same snapshot.
-  const profit = w.scratch.profit;
+  // Each account's profit is measured once, then every haircut uses the same snapshot (the profitable
+  // accounts in account order).
   const active = Status.active;
   let totalProfit = 0;
+  let n = 0;
   for (let b = 0; b < w.nAccounts; b++) {
-    profit[b] = 0;
     if (b === a || w.accountExchange[b] !== x || w.accountStatus[b] !== active) continue;
     const p = (w.ledger.markStamp[b] === w.markEpoch ? w.accountEquity[b]! : markAccount(w, b)) - w.ledger.balance[b]!;
     if (p > 0) {
-      profit[b] = p;
+      if (n === w.scratch.profitAccount.length) growProfitList(w);
+      w.scratch.profitAccount[n] = b;
+      w.scratch.profitUsd[n++] = p;
       totalProfit += p;
     }
   }
   const taken = Math.min(amountUsd, totalProfit);
   if (taken > 0) {
-    for (let b = 0; b < w.nAccounts; b++) {
-      if (profit[b]! > 0) w.ledger.transfer(b, a, (taken * profit[b]!) / totalProfit);
-    }
+    const who = w.scratch.profitAccount;
+    const profit = w.scratch.profitUsd;
+    for (let i = 0; i < n; i++) w.ledger.transfer(who[i]!, a, (taken * profit[i]!) / totalProfit);
     w.acc.socializedLossUsd[x] = w.acc.socializedLossUsd[x]! + taken;
     w.events.push(w.step, w.round, EventKindCode.socialized_loss, x, a, -1, 0, 0, taken, cause);
   }
@@ -185,36 +187,55 @@ export function socializeLoss(w: World, a: number, amountUsd: number, cause: num
   if (uncovered > 0) w.acc.uncoveredBadDebtUsd[x] = w.acc.uncoveredBadDebtUsd[x]! + uncovered;
 }
 
-/** True when position i ranks before j: higher score first, then lower index (as score[j] − score[i] || i − j). */
-function ranksBefore(score: Float64Array, i: number, j: number): boolean {
-  const d = score[j]! - score[i]!;
+/** Doubles the socialization scratch lists, keeping their contents (only in a cascade). */
+function growProfitList(w: World): void {
+  const size = 2 * w.scratch.profitAccount.length;
+  const who = new Int32Array(size);
+  const usd = new Float64Array(size);
+  who.set(w.scratch.profitAccount);
+  usd.set(w.scratch.profitUsd);
+  w.scratch.profitAccount = who;
+  w.scratch.profitUsd = usd;
+}
+
+/**
+ * True when position i with score si ranks before position j with score sj: higher score first, then
+ * lower index (as sj − si || i − j).
+ */
+function ranksBefore(si: number, i: number, sj: number, j: number): boolean {
+  const d = sj - si;
   return d < 0 || (!(d > 0) && i < j);
 }
 
-function siftDown(heap: Int32Array, size: number, score: Float64Array, from: number): void {
+/** Heap of positions heap[0 … size) with their scores in score[] at the same slots. */
+function siftDown(heap: Int32Array, score: Float64Array, size: number, from: number): void {
   let k = from;
   const item = heap[k]!;
+  const itemScore = score[k]!;
   for (;;) {
     let child = 2 * k + 1;
     if (child >= size) break;
-    if (child + 1 < size && ranksBefore(score, heap[child + 1]!, heap[child]!)) child++;
-    if (!ranksBefore(score, heap[child]!, item)) break;
+    if (child + 1 < size && ranksBefore(score[child + 1]!, heap[child + 1]!, score[child]!, heap[child]!)) child++;
+    if (!ranksBefore(score[child]!, heap[child]!, itemScore, item)) break;
     heap[k] = heap[child]!;
+    score[k] = score[child]!;
     k = child;
   }
   heap[k] = item;
+  score[k] = itemScore;
 }
 
 /** Orders heap[0 … n) so that heap[0] ranks first and every parent ranks before its children. */
-function heapify(heap: Int32Array, n: number, score: Float64Array): void {
-  for (let k = (n >> 1) - 1; k >= 0; k--) siftDown(heap, n, score, k);
+function heapify(heap: Int32Array, score: Float64Array, n: number): void {
+  for (let k = (n >> 1) - 1; k >= 0; k--) siftDown(heap, score, n, k);
 }
 
 /** Removes and returns the first-ranked of heap[0 … size). */
-function popBest(heap: Int32Array, size: number, score: Float64Array): number {
+function popBest(heap: Int32Array, score: Float64Array, size: number): number {
   const best = heap[0]!;
   heap[0] = heap[size - 1]!;
-  siftDown(heap, size - 1, score, 0);
+  score[0] = score[size - 1]!;
+  siftDown(heap, score, size - 1, 0);
   return best;
 }
 
@@ -264,10 +285,10 @@ export function autoDeleverage(w: World, p: number, dq: number, priceUsd: number
     const pnl = q * mark + w.posQuote[wp]! - q * (w.fundingIndex[m]! - w.posFundingIndex[wp]!);
     if (!randomStart && !(pnl > 0)) continue;
     if (ranking) {
-      score[wp] = (pnl / Math.abs(w.posQuote[wp]!)) * (w.accountNotional[b]! / equity);
+      score[n] = (pnl / Math.abs(w.posQuote[wp]!)) * (w.accountNotional[b]! / equity);
     } else if (riskProRata) {
-      score[wp] = Math.abs(q) * (w.accountNotional[b]! / equity);
-      weightSum += score[wp]!;
+      score[n] = Math.abs(q) * (w.accountNotional[b]! / equity);
+      weightSum += score[n]!;
     }
     grossQty += Math.abs(q);
     ranked[n++] = wp;
@@ -276,19 +297,20 @@ export function autoDeleverage(w: World, p: number, dq: number, priceUsd: number
   // the order, so the ranking is a heap popped as far as needed rather than a sort of every winner
   // (the same order: the comparison is a total order). Otherwise positions are in index order, and
   // random-start rotates the list to a random first one.
-  if (ranking) heapify(ranked, n, score);
+  if (ranking) heapify(ranked, score, n);
   const start = randomStart && n > 0 ? Math.floor(w.behaviour.uniform() * n) : 0;
   const want = Math.abs(dq);
   let remaining = want;
   for (let k = 0; k < n && remaining > 0; k++) {
-    const wp = ranking ? popBest(ranked, n - k, score) : ranked[(start + k) % n]!;
+    const slot = (start + k) % n;
+    const wp = ranking ? popBest(ranked, score, n - k) : ranked[slot]!;
     const q = w.posQty[wp]!;
     markAccount(w, w.posAccount[wp]!);
     // Pro rata: each takes its share of the order (all of itself if the order exceeds the side);
     // the last takes what is left, so the shares add up to the order exactly.
     const risk = riskProRata;
     const proRata = (policy === AdlRanking['pro-rata'] || risk) && grossQty > want;
-    const weight = risk ? score[wp]! / weightSum : Math.abs(q) / grossQty;
+    const weight = risk ? score[slot]! / weightSum : Math.abs(q) / grossQty;
     const share = proRata ? (k === n - 1 ? remaining : want * weight) : Math.abs(q);
     const take = Math.min(remaining, share, Math.abs(q));
     if (!(take > 0)) continue;
