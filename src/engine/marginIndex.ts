@@ -371,11 +371,7 @@ function fileClock(w: World, a: number, level: number): void {
   // The bucket containing the level: reached no later than the level itself; never more than a lap ahead.
   const k = Math.min(Math.floor(level * CLOCK_INV_BUCKET), ix.clockDone + CLOCK_BUCKETS - 1);
   const slot = k % CLOCK_BUCKETS;
-  const first = ix.clockHead[slot]!;
-  ix.clockNext[a] = first;
-  ix.clockPrev[a] = NONE;
-  if (first !== NONE) ix.clockPrev[first] = a;
-  ix.clockHead[slot] = a;
+  pushFront(ix.clockHead, ix.clockNext, ix.clockPrev, slot, a);
   ix.clockSlot[a] = slot;
 }
 
@@ -383,12 +379,26 @@ function unfileClock(w: World, a: number): void {
   const ix = w.marginIndex;
   const slot = ix.clockSlot[a]!;
   if (slot === NONE) return;
-  const next = ix.clockNext[a]!;
-  const prev = ix.clockPrev[a]!;
-  if (prev === NONE) ix.clockHead[slot] = next;
-  else ix.clockNext[prev] = next;
-  if (next !== NONE) ix.clockPrev[next] = prev;
+  unlink(ix.clockHead, ix.clockNext, ix.clockPrev, slot, a);
   ix.clockSlot[a] = NONE;
+}
+
+/** Puts entry e at the front of list h (doubly linked through next/prev, heads in head). */
+function pushFront(head: Int32Array, next: Int32Array, prev: Int32Array, h: number, e: number): void {
+  const first = head[h]!;
+  next[e] = first;
+  prev[e] = NONE;
+  if (first !== NONE) prev[first] = e;
+  head[h] = e;
+}
+
+/** Takes entry e out of list h. */
+function unlink(head: Int32Array, next: Int32Array, prev: Int32Array, h: number, e: number): void {
+  const n = next[e]!;
+  const p = prev[e]!;
+  if (p === NONE) head[h] = n;
+  else next[p] = n;
+  if (n !== NONE) prev[n] = p;
 }
 
 /** The multiple of maintenance account a must stay at or above not to be looked at. */
@@ -520,12 +530,7 @@ function fileLow(w: World, p: number, bound: number): void {
   const m = w.posMarket[p]!;
   // A hair above the bound, so that a price in a higher bucket is certainly above it.
   const b = bucketOf(ix, m, bound * (1 + 1e-9));
-  const head = m * N_BUCKETS + b;
-  const first = ix.lowHead[head]!;
-  ix.lowNext[p] = first;
-  ix.lowPrev[p] = NONE;
-  if (first !== NONE) ix.lowPrev[first] = p;
-  ix.lowHead[head] = p;
+  pushFront(ix.lowHead, ix.lowNext, ix.lowPrev, m * N_BUCKETS + b, p);
   ix.lowBucket[p] = b;
   if (b > ix.lowTop[m]!) ix.lowTop[m] = b;
 }
@@ -536,12 +541,7 @@ function fileHigh(w: World, p: number, bound: number): void {
   const ix = w.marginIndex;
   const m = w.posMarket[p]!;
   const b = bucketOf(ix, m, bound * (1 - 1e-9));
-  const head = m * N_BUCKETS + b;
-  const first = ix.highHead[head]!;
-  ix.highNext[p] = first;
-  ix.highPrev[p] = NONE;
-  if (first !== NONE) ix.highPrev[first] = p;
-  ix.highHead[head] = p;
+  pushFront(ix.highHead, ix.highNext, ix.highPrev, m * N_BUCKETS + b, p);
   ix.highBucket[p] = b;
   if (b < ix.highBottom[m]!) ix.highBottom[m] = b;
 }
@@ -551,20 +551,12 @@ function unfile(w: World, p: number): void {
   const base = w.posMarket[p]! * N_BUCKETS;
   const lb = ix.lowBucket[p]!;
   if (lb !== NONE) {
-    const next = ix.lowNext[p]!;
-    const prev = ix.lowPrev[p]!;
-    if (prev === NONE) ix.lowHead[base + lb] = next;
-    else ix.lowNext[prev] = next;
-    if (next !== NONE) ix.lowPrev[next] = prev;
+    unlink(ix.lowHead, ix.lowNext, ix.lowPrev, base + lb, p);
     ix.lowBucket[p] = NONE;
   }
   const hb = ix.highBucket[p]!;
   if (hb !== NONE) {
-    const next = ix.highNext[p]!;
-    const prev = ix.highPrev[p]!;
-    if (prev === NONE) ix.highHead[base + hb] = next;
-    else ix.highNext[prev] = next;
-    if (next !== NONE) ix.highPrev[next] = prev;
+    unlink(ix.highHead, ix.highNext, ix.highPrev, base + hb, p);
     ix.highBucket[p] = NONE;
   }
 }
