@@ -96,6 +96,7 @@ function checkZeroSum(w: World): void {
   for (let m = 0; m < w.nMarkets; m++) {
     let net = 0;
     let gross = 0;
+    let long = 0;
     const price = markPrice(w, m);
     const x = w.marketExchange[m]!;
     for (let i = w.marketPosStart[m]!; i < w.marketPosStart[m + 1]!; i++) {
@@ -103,6 +104,7 @@ function checkZeroSum(w: World): void {
       const q = w.posQty[p]!;
       net += q;
       gross += Math.abs(q);
+      if (q > 0) long += q;
       poolValue[x] = poolValue[x]! + q * price + w.posQuote[p]! - q * (w.fundingIndex[m]! - w.posFundingIndex[p]!);
       poolScale[x] = poolScale[x]! + Math.abs(w.posQuote[p]!) + Math.abs(q * price);
     }
@@ -110,6 +112,10 @@ function checkZeroSum(w: World): void {
     // open: measure it against the market's initial gross open interest too.
     if (Math.abs(net) > LEDGER_TOLERANCE * Math.max(gross, w.marketInitialGrossQty[m]!) + 1e-12) {
       throw new InvariantError(`market ${m}: positions net to ${net}, not 0`, w.step, 'posQty');
+    }
+    // The long open interest kept by fills (recordStep reads it) must be the positions' own.
+    if (Math.abs(w.marketLongQty[m]! - long) > LEDGER_TOLERANCE * Math.max(gross, w.marketInitialGrossQty[m]!) + 1e-12) {
+      throw new InvariantError(`market ${m}: long open interest kept as ${w.marketLongQty[m]}, positions hold ${long}`, w.step, 'marketLongQty');
     }
   }
   // Options share their exchange's settlement pool: Σ qty = 0 per series, and their value counts.
