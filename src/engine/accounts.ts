@@ -3,6 +3,7 @@
 // realized PnL moves between the account's collateral and its exchange's settlement pool through
 // the ledger, so the pool always equals the open quote balances (perp PnL is zero-sum).
 import type { World } from '../model/world.ts';
+import { InvariantError } from '../experiment/errors.ts';
 import { hasOptionPositions, optionMark, optionPortfolioRequirementUsd } from './optionBook.ts';
 
 /** Relative size below which a remainder of a fill is rounding, not a position (≈ 50 ulps). */
@@ -22,7 +23,29 @@ export function markPrice(w: World, m: number): number {
  */
 export function markAccount(w: World, a: number): number {
   if (w.ledger.markStamp[a] !== w.markEpoch) storeMarks(w, a);
+  else if (w.marginIndex.verify) verifyStoredMarks(w, a);
   return w.accountEquity[a]!;
+}
+
+/** --check: stored marks about to be reused must be exactly what marking again computes. */
+function verifyStoredMarks(w: World, a: number): void {
+  const equity = w.accountEquity[a]!;
+  const maintenance = w.accountMaintenance[a]!;
+  const initial = w.accountInitial[a]!;
+  const notional = w.accountNotional[a]!;
+  storeMarks(w, a);
+  if (
+    !Object.is(equity, w.accountEquity[a]) ||
+    !Object.is(maintenance, w.accountMaintenance[a]) ||
+    !Object.is(initial, w.accountInitial[a]) ||
+    !Object.is(notional, w.accountNotional[a])
+  ) {
+    throw new InvariantError(
+      `account ${a}: stored marks (equity ${equity}, maintenance ${maintenance}) reused, but marking again gives ${w.accountEquity[a]}, ${w.accountMaintenance[a]}`,
+      w.step,
+      'markAccount',
+    );
+  }
 }
 
 /** Starts a new mark epoch: stored marks may no longer match prices, funding or margin rates. */
