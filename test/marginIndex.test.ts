@@ -103,7 +103,22 @@ describe('bands of single-position accounts (hand-computed)', () => {
     expect(listed(w, a)).toBe(true);
   });
 
-  it('A cross account with two positions is filed at ±τ, τ = H / (N(1 + c·μ)), around each price', () => {
+  it('A long whose bound lies below zero is still watched: X = P − F can go negative (regression, FC_SEED=11)', () => {
+    // C = 1000 at 0.5×: q = 5 at 100, M = 25, raw headroom 1000 − 31.25, H = 0.9 × that = 871.9, so the
+    // bound is X₀ − H/q = 100 − 174.4 < 0. The allowance β is capped at 1 (100 USD of funding path).
+    const w = handWorld({ traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 0.5 }] });
+    const a = accountOf(w, 0);
+    setPrice(w, 'BTC', 100);
+    w.fundingIndex[0] = 60; // 60 USD of path: within the allowance
+    noteFunding(w, 0, 60);
+    setPrice(w, 'BTC', 100);
+    expect(listed(w, a)).toBe(false);
+    // The price halves: X = 50 − 60 < 0, the lowest bucket, where every bound ≤ 0 is filed.
+    setPrice(w, 'BTC', 50);
+    expect(listed(w, a)).toBe(true);
+  });
+
+  it('A cross account with two positions is filed τ = H / (N(1 + c·μ)) from each price on its adverse side', () => {
     // C = 2000 at 5× split over BTC and ETH at 100: 50 units each, N = 10,000, M = 500, c·M = 625,
     // S = 1e-9 × (2000 + 10,000 + 10,000 + 1), a tenth of the headroom reserved for funding;
     // τ = 0.9 × (2000 − 625 − S) / (10,000 × 1.0625) = 0.116471.
@@ -118,11 +133,21 @@ describe('bands of single-position accounts (hand-computed)', () => {
     const tau = ((1 - FUNDING_SHARE) * (2000 - 625 - 1e-9 * 22_001)) / (10_000 * 1.0625);
     expect(tau).toBeCloseTo(0.116471, 5);
     setPrice(w, 'BTC', 100);
+    // Both legs just inside their adverse edges (BTC down, ETH up): not looked at.
     setPrice(w, 'BTC', 100 * (1 - tau) * 1.005);
-    setPrice(w, 'ETH', 100 * (1 + tau) / 1.005);
+    setPrice(w, 'ETH', (100 * (1 + tau)) / 1.005);
     expect(listed(w, a)).toBe(false);
-    // Either price at its edge has it looked at, whichever way the other one moved.
-    setPrice(w, 'BTC', 100 * (1 + tau));
+    // Either leg at its adverse edge has it looked at, whichever way the other one moved.
+    setPrice(w, 'ETH', 100 * (1 + tau));
+    expect(listed(w, a)).toBe(true);
+    // Re-filed around BTC 88.9 and ETH 111.6. Moves its way cost nothing (c·μ = 0.0625 ≤ 1): BTC up 30%
+    // and ETH down 30% from there are not looked at; BTC back down past its new edge is.
+    const btc = 100 * (1 - tau) * 1.005;
+    const eth = 100 * (1 + tau);
+    setPrice(w, 'BTC', btc * 1.3);
+    setPrice(w, 'ETH', eth * 0.7);
+    expect(listed(w, a)).toBe(false);
+    setPrice(w, 'BTC', btc * 0.7);
     expect(listed(w, a)).toBe(true);
   });
 });

@@ -26,10 +26,12 @@
 //    rise adds q·ΔX to equity and at most c·μ·q·ΔX to c·M, harmless unless c·μ > 1. For a short the
 //    mirror image: a rise costs at most |q|·ΔX·(1 + c·μ), so the band's top is X₀ + H/(|q|(1 + c·μ));
 //    a fall only helps.
-//  - Several positions (cross margin, several assets): if every X stays within ±τ of its value at
-//    the mark, equity moves by at most τ·N and c·M by at most c·μ·τ·N + A (N = Σ|q|·X₀), so
-//    τ = H / (N·(1 + c·μ)) is a band for each position. Conservative: it assumes every price moves
-//    against the account at once, which is the failure of correlation this simulator is about.
+//  - Several positions (cross margin, several assets): maintenance grows by at most μ·Σ|q|·|ΔX| + the
+//    funding term whichever way each X moves, so a leg that moves against its holder by τ·X₀ costs g at
+//    most (1 + c·μ)·|q|·τ·X₀, and one that moves its holder's way gains |q|·|ΔX| against at most
+//    c·μ·|q|·|ΔX|: nothing when c·μ ≤ 1. Hence τ = H / (N·(1 + c·μ)) (N = Σ|q|·X₀) on each leg's adverse
+//    side (both sides when c·μ > 1). Conservative: it assumes every leg moves against the account at
+//    once, which is the failure of correlation this simulator is about.
 //  - Bands never let a notional more than double (τ ≤ 1; upper bounds at most X₀ + P₀), which is
 //    what bounds the tiers μ is taken over.
 //  - Funding: a global clock G adds Σ over markets of |ΔF| / (the market's reference price) at every
@@ -511,10 +513,22 @@ function refile(w: World, a: number): boolean {
   }
   const tau = Math.min(1, headroom / (exposure * (1 + cmu)));
   for (let p = w.posStart[a]!; p < end; p++) {
-    if (w.posQty[p] === 0) continue;
-    const x = adjustedPrice(w, w.posMarket[p]!);
-    fileLow(w, p, x * (1 - tau));
-    fileHigh(w, p, x * (1 + tau));
+    const q = w.posQty[p]!;
+    if (q === 0) continue;
+    const m = w.posMarket[p]!;
+    const x = adjustedPrice(w, m);
+    if (cmu > 1) {
+      fileLow(w, p, x * (1 - tau));
+      fileHigh(w, p, x * (1 + tau));
+    } else if (q > 0) {
+      // A leg moving its holder's way adds |q|·|ΔX| to equity and at most c·μ·|q|·|ΔX| to c·M: with
+      // c·μ ≤ 1 it costs nothing, so each leg is watched on its adverse side only (and a long leg at
+      // the notional cap μ was taken under).
+      fileLow(w, p, x * (1 - tau));
+      fileHigh(w, p, x + w.oraclePrice[w.marketOracle[m]!]!);
+    } else {
+      fileHigh(w, p, x * (1 + tau));
+    }
   }
   return true;
 }
@@ -525,7 +539,8 @@ function isAlways(w: World, a: number): boolean {
 
 /** Files position p's lower bound: the account must be looked at once its market's X is ≤ bound. */
 function fileLow(w: World, p: number, bound: number): void {
-  if (!(bound > 0)) return;
+  // A bound at or below 0 is still a bound: X = P − F goes negative when funding outruns the price
+  // (it then lands in the lowest bucket, which holds every X ≤ 0).
   const ix = w.marginIndex;
   const m = w.posMarket[p]!;
   // A hair above the bound, so that a price in a higher bucket is certainly above it.
