@@ -23,7 +23,7 @@ import { caseArb, real, type Scenario } from './fixtures/randomScenario.ts';
 import { scaledScenario } from './bench/scaled.ts';
 
 const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : 20261126;
-const RUNS = process.env.FC_RUNS !== undefined ? Number(process.env.FC_RUNS) : 150;
+const RUNS = process.env.FC_RUNS !== undefined ? Number(process.env.FC_RUNS) : 500;
 
 /** True when account a was looked at by the last mark. */
 function listed(w: ReturnType<typeof handWorld>, a: number): boolean {
