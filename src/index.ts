@@ -24,6 +24,9 @@ export { exportGraph } from './graph/export.ts';
 
 // The engine: one run, or a world to step by hand.
 export { simulateRun, worldFor, runWorld, summarize, replicateSeeds } from './engine/simulate.ts';
+export type { SimulateOptions } from './engine/simulate.ts';
+export type { MarginChecks } from './engine/marginIndex.ts';
+export type { WorldOptions } from './model/world.ts';
 export { step, PHASES } from './engine/step.ts';
 export { checkInvariants } from './engine/invariants.ts';
 export { EVENT_KINDS, RUN_SUMMARY_COLUMNS, CHANNELS } from './engine/record.ts';
