@@ -151,11 +151,6 @@ export function portfolioRequirementUsd(w: World, x: number, groupDelta: Float64
   return Math.max(grid, w.exchangeTailWeight[x]! * tail, w.exchangeNetDeltaFraction[x]! * net);
 }
 
-/** Long open interest of market m in units (kept by applyFill). */
-export function longQty(w: World, m: number): number {
-  return w.marketLongQty[m]!;
-}
-
 /** True when account a holds any non-zero position (perp or option). */
 export function hasPositions(w: World, a: number): boolean {
   const end = w.posStart[a + 1]!;
@@ -236,12 +231,17 @@ export function applyFill(w: World, p: number, dq: number, priceUsd: number): nu
   w.marketLongQty[m] = w.marketLongQty[m]! + Math.max(f.qty, 0) - Math.max(w.posQty[p]!, 0);
   w.posQty[p] = f.qty;
   w.posQuote[p] = f.quote;
-  w.ledger.touch(w.posAccount[p]!);
-  if (f.closing) {
-    const a = w.posAccount[p]!;
-    w.ledger.transfer(w.poolHolderStart + w.accountExchange[a]!, a, f.realized);
-  }
+  settleFill(w, w.posAccount[p]!, f);
   return f.realized;
+}
+
+/**
+ * After a fill of account a's perp or option slot: its stored marks are stale (the margin index and
+ * the mark cache look again), and the closing part's PnL moves between it and the settlement pool.
+ */
+export function settleFill(w: World, a: number, f: FillResult): void {
+  w.ledger.touch(a);
+  if (f.closing) w.ledger.transfer(w.poolHolderStart + w.accountExchange[a]!, a, f.realized);
 }
 
 /**

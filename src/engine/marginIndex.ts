@@ -156,13 +156,7 @@ export class MarginIndex {
     this.nCall = 0;
     this.inCallList = new Uint8Array(enabled ? nA : 0);
     const always: number[] = [];
-    if (enabled) {
-      for (let a = 0; a < nA; a++) {
-        const options = w.options.optStart[a]! < w.options.optStart[a + 1]!;
-        const collateral = w.collStart[a]! < w.collStart[a + 1]!;
-        if (options || collateral) always.push(a);
-      }
-    }
+    if (enabled) for (let a = 0; a < nA; a++) if (isAlways(w, a)) always.push(a);
     this.always = Int32Array.from(always);
     this.listedAt = new Uint32Array(enabled ? nA : 0);
     this.generation = 0;
@@ -533,6 +527,7 @@ function refile(w: World, a: number): boolean {
   return true;
 }
 
+/** Accounts with option slots or non-cash collateral: marked at every mark, never filed. */
 function isAlways(w: World, a: number): boolean {
   return w.options.optStart[a]! < w.options.optStart[a + 1]! || w.collStart[a]! < w.collStart[a + 1]!;
 }

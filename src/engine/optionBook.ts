@@ -9,7 +9,7 @@ import { Status, type World } from '../model/world.ts';
 import { blackScholes } from '../model/options.ts';
 import { yearsToExpiry } from '../model/optionState.ts';
 import { EventKindCode } from './record.ts';
-import { fillArithmetic } from './accounts.ts';
+import { fillArithmetic, settleFill } from './accounts.ts';
 
 /** Stage 3b: implied volatility, expiries, and the series' prices. */
 export function updateOptions(w: World): void {
@@ -150,11 +150,7 @@ export function applyOptionFill(w: World, k: number, dq: number, priceUsd: numbe
   const f = fillArithmetic(o.optQty[k]!, o.optQuote[k]!, dq, priceUsd);
   o.optQty[k] = f.qty;
   o.optQuote[k] = f.quote;
-  w.ledger.touch(o.optAccount[k]!);
-  if (f.closing) {
-    const a = o.optAccount[k]!;
-    w.ledger.transfer(w.poolHolderStart + w.accountExchange[a]!, a, f.realized);
-  }
+  settleFill(w, o.optAccount[k]!, f);
 }
 
 /** Option slot of account a in series s, or -1. */

@@ -2,7 +2,7 @@
 // waterfall totals, fund balance, cascade rounds) and one per asset (fundamental, market and
 // oracle prices); fold the step's totals into the run's and reset them.
 import type { StepAccumulators, World } from '../../model/world.ts';
-import { longQty, markPrice } from '../accounts.ts';
+import { markPrice } from '../accounts.ts';
 import { lendingDebtUsd } from './lending.ts';
 
 export function recordStep(w: World): void {
@@ -46,12 +46,12 @@ export function recordStep(w: World): void {
 
 /**
  * Long open interest of exchange x at mark, USD (equal to short open interest): Σ over its markets of
- * long units × mark, the units kept per market between fills (accounts.longQty).
+ * long units × mark, the units kept per market by fills (accounts.applyFill).
  */
 function openInterestUsd(w: World, x: number): number {
   let oi = 0;
   for (let m = 0; m < w.nMarkets; m++) {
-    if (w.marketExchange[m] === x) oi += longQty(w, m) * markPrice(w, m);
+    if (w.marketExchange[m] === x) oi += w.marketLongQty[m]! * markPrice(w, m);
   }
   return oi;
 }

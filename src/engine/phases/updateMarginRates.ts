@@ -5,7 +5,7 @@
 // market's open interest grows past where it started.
 import type { World } from '../../model/world.ts';
 import { dynamicMarginFraction } from '../../margin/dynamic.ts';
-import { invalidateMarks, longQty } from '../accounts.ts';
+import { invalidateMarks } from '../accounts.ts';
 
 export function updateMarginRates(w: World): void {
   invalidateMarks(w);
@@ -38,7 +38,7 @@ export function updateMarginRates(w: World): void {
  * when above the threshold, in units (so a price move alone does not change it), else 1.
  */
 function openInterestSurcharge(w: World, m: number, x: number): number {
-  const long = longQty(w, m);
+  const long = w.marketLongQty[m]!;
   const initial = w.marketInitialGrossQty[m]! / 2;
   if (!(initial > 0)) return 1;
   const excess = long / initial - w.exchangeOiThreshold[x]!;
