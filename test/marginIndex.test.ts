@@ -234,6 +234,7 @@ describe('event-driven margin checks decide exactly what checking every account 
   test('random scenarios, every margin model: byte-identical outputs, and --check finds no skipped account at its line', { timeout: 120_000 }, () => {
     let withLiquidations = 0;
     let skippedMarks = 0;
+    let adlFromKeptQueue = 0;
     fc.assert(
       fc.property(caseArb, variantArb, ({ experiment, replicate }, variant) => {
         const exp = parseExperiment(withVariant(experiment, variant), 'margin index case');
@@ -249,12 +250,16 @@ describe('event-driven margin checks decide exactly what checking every account 
           step(w);
         }
         if (w.marginIndex.accountMarks < w.marginIndex.marks * w.nAccounts) skippedMarks++;
+        if (w.adlQueues.reused > 0) adlFromKeptQueue++;
       }),
       { seed: SEED, numRuns: RUNS, interruptAfterTimeLimit: 20_000 },
     );
-    // Not vacuous: most cases liquidate someone, and in most the index skipped accounts.
+    // Not vacuous: most cases liquidate someone, in most the index skipped accounts, and many rank
+    // ADL from a queue kept through the round.
     expect(withLiquidations).toBeGreaterThanOrEqual(RUNS / 2);
     expect(skippedMarks).toBeGreaterThanOrEqual(RUNS / 2);
+    // Ranked ADL served from a queue kept within a round (engine/adlQueue.ts): 83 of the 500 default cases.
+    expect(adlFromKeptQueue).toBeGreaterThanOrEqual(RUNS / 10);
   });
 
   it('every shipped experiment gives the same outputs both ways (replicates 0 and 1)', { timeout: 120_000 }, () => {

@@ -51,6 +51,8 @@ function verifyStoredMarks(w: World, a: number): void {
 /** Starts a new mark epoch: stored marks may no longer match prices, funding or margin rates. */
 export function invalidateMarks(w: World): void {
   w.markEpoch = w.markEpoch === 0xffffffff ? 1 : w.markEpoch + 1;
+  // The ADL queues belong to the epoch that ended: nothing reads the change log until they restart it.
+  w.ledger.changeLogOn = false;
 }
 
 /**

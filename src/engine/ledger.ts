@@ -25,6 +25,13 @@ export class Ledger {
    * zeroed by any change to its balance or positions so that the next mark recomputes them.
    */
   readonly markStamp: Uint32Array;
+  /**
+   * While on: every touch of a tracked holder, in order, repeats kept (engine/adlQueue.ts reads it to
+   * score again what changed). Turned on by the ADL queues within a mark epoch, off when it ends.
+   */
+  changeLog = new Int32Array(0);
+  nChangeLog = 0;
+  changeLogOn = false;
 
   constructor(initialBalances: Float64Array, trackedHolders = 0) {
     this.balance = initialBalances;
@@ -64,7 +71,23 @@ export class Ledger {
         this.touched[h] = 1;
         this.touchedList[this.nTouched++] = h;
       }
+      if (this.changeLogOn) this.logChange(h);
     }
+  }
+
+  /** Starts an empty change log. */
+  startChangeLog(): void {
+    this.nChangeLog = 0;
+    this.changeLogOn = true;
+  }
+
+  private logChange(h: number): void {
+    if (this.nChangeLog === this.changeLog.length) {
+      const grown = new Int32Array(Math.max(256, 2 * this.nChangeLog));
+      grown.set(this.changeLog);
+      this.changeLog = grown;
+    }
+    this.changeLog[this.nChangeLog++] = h;
   }
 
   /** Value entering (positive) or leaving (negative) the system from outside, e.g. a deposit. */

@@ -13,6 +13,7 @@ import { denseId } from '../graph/build.ts';
 import { cholesky } from './cholesky.ts';
 import { Ledger } from '../engine/ledger.ts';
 import { MarginIndex, type MarginChecks } from '../engine/marginIndex.ts';
+import { AdlQueues } from '../engine/adlQueue.ts';
 import { EventLog, PriceTable, StepTable } from '../engine/record.ts';
 import { drawDistribution, makeStream, type Stream } from './random.ts';
 import { requirementUsd } from './margin.ts';
@@ -415,6 +416,8 @@ export interface World {
   readonly candidates: Int32Array;
   nCandidates: number;
   readonly marginIndex: MarginIndex;
+  /** Ranked-ADL candidates per market side, kept within a cascade round (engine/adlQueue.ts). */
+  readonly adlQueues: AdlQueues;
 }
 
 /** Random streams of one run. */
@@ -1650,6 +1653,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     candidates: new Int32Array(nAccounts),
     nCandidates: 0,
     marginIndex: undefined as unknown as MarginIndex,
+    adlQueues: new AdlQueues(nMarkets),
   });
   // The index reads the built world (prices, positions), so it is made last.
   (w as { marginIndex: MarginIndex }).marginIndex = new MarginIndex(w, opts.marginChecks !== 'every-step');

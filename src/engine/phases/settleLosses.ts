@@ -6,6 +6,7 @@
 import { AdlRanking, Status, type World } from '../../model/world.ts';
 import { applyFill, effectiveLeverage, markAccount, markPrice } from '../accounts.ts';
 import { EventKindCode } from '../record.ts';
+import { heapify, popBest } from '../rankHeap.ts';
 
 /** Balance of the insurance fund that backs account a (its isolated market's, else its exchange's), USD. */
 export function fundBalance(w: World, a: number): number {
@@ -199,47 +200,6 @@ function growProfitList(w: World): void {
 }
 
 /**
- * True when position i with score si ranks before position j with score sj: higher score first, then
- * lower index (as sj − si || i − j).
- */
-function ranksBefore(si: number, i: number, sj: number, j: number): boolean {
-  const d = sj - si;
-  return d < 0 || (!(d > 0) && i < j);
-}
-
-/** Heap of positions heap[0 … size) with their scores in score[] at the same slots. */
-function siftDown(heap: Int32Array, score: Float64Array, size: number, from: number): void {
-  let k = from;
-  const item = heap[k]!;
-  const itemScore = score[k]!;
-  for (;;) {
-    let child = 2 * k + 1;
-    if (child >= size) break;
-    if (child + 1 < size && ranksBefore(score[child + 1]!, heap[child + 1]!, score[child]!, heap[child]!)) child++;
-    if (!ranksBefore(score[child]!, heap[child]!, itemScore, item)) break;
-    heap[k] = heap[child]!;
-    score[k] = score[child]!;
-    k = child;
-  }
-  heap[k] = item;
-  score[k] = itemScore;
-}
-
-/** Orders heap[0 … n) so that heap[0] ranks first and every parent ranks before its children. */
-function heapify(heap: Int32Array, score: Float64Array, n: number): void {
-  for (let k = (n >> 1) - 1; k >= 0; k--) siftDown(heap, score, n, k);
-}
-
-/** Removes and returns the first-ranked of heap[0 … size). */
-function popBest(heap: Int32Array, score: Float64Array, size: number): number {
-  const best = heap[0]!;
-  heap[0] = heap[size - 1]!;
-  score[0] = score[size - 1]!;
-  siftDown(heap, score, size - 1, 0);
-  return best;
-}
-
-/**
  * Auto-deleverages: closes `dq` units (signed change of failed position p) at the bankruptcy price
  * `priceUsd` against opposite positions in the same market, chosen by the exchange's policy:
  * - pnl-leverage (BitMEX): positions with unrealized profit, by PnL% × effective leverage
@@ -258,9 +218,14 @@ function popBest(heap: Int32Array, score: Float64Array, size: number): number {
 export function autoDeleverage(w: World, p: number, dq: number, priceUsd: number, cause: number): number {
   const m = w.posMarket[p]!;
   const x = w.marketExchange[m]!;
-  const failed = w.posAccount[p]!;
   const sign = Math.sign(dq);
   const policy = w.adlRanking[x]!;
+  // Ranked: the market side's queue, kept through the round, instead of a scan (engine/adlQueue.ts);
+  // the reference engine (every-step margin checks) scans.
+  if (policy === AdlRanking['pnl-leverage'] && w.marginIndex.enabled && w.adlQueues.ready(w, m, sign)) {
+    return deleverageFromQueue(w, p, dq, priceUsd, cause);
+  }
+  const failed = w.posAccount[p]!;
   const ranked = w.scratch.ranked;
   const score = w.scratch.rankScore;
   const mark = markPrice(w, m);
@@ -305,31 +270,70 @@ export function autoDeleverage(w: World, p: number, dq: number, priceUsd: number
     const slot = (start + k) % n;
     const wp = ranking ? popBest(ranked, score, n - k) : ranked[slot]!;
     const q = w.posQty[wp]!;
-    markAccount(w, w.posAccount[wp]!);
     // Pro rata: each takes its share of the order (all of itself if the order exceeds the side);
     // the last takes what is left, so the shares add up to the order exactly.
     const risk = riskProRata;
     const proRata = (policy === AdlRanking['pro-rata'] || risk) && grossQty > want;
     const weight = risk ? score[slot]! / weightSum : Math.abs(q) / grossQty;
     const share = proRata ? (k === n - 1 ? remaining : want * weight) : Math.abs(q);
-    const take = Math.min(remaining, share, Math.abs(q));
-    if (!(take > 0)) continue;
-    // The counterparty closes `take` (its change has the opposite sign of its position, i.e. −sign).
-    const change = take >= Math.abs(q) ? -q : -sign * take;
-    // The worst price for the counterparty: its entry when winning, mark when losing.
-    const entry = -w.posQuote[wp]! / q;
-    const price = q < 0 ? Math.min(priceUsd, Math.max(entry, mark)) : Math.max(priceUsd, Math.min(entry, mark));
-    w.fairness.adlLeverage.push(effectiveLeverage(w, w.posAccount[wp]!));
-    applyFill(w, wp, change, price);
-    applyFill(w, p, -change, price);
-    remaining -= Math.abs(change);
-    // What the counterparty gave up against closing at mark: the bad debt ADL absorbed (if any).
-    const givenUp = change * (price - mark);
-    if (givenUp > 0) w.acc.adlAbsorbedUsd[x] = w.acc.adlAbsorbedUsd[x]! + givenUp;
-    const b = w.posAccount[wp]!;
-    w.events.push(w.step, w.round, EventKindCode.adl, x, b, w.marketAsset[m]!, change, price, Math.abs(change) * price, cause);
-    w.acc.adlVolumeUsd[x] = w.acc.adlVolumeUsd[x]! + Math.abs(change) * price;
-    w.acc.adlCount[x]!++;
+    remaining = takeFromCounterparty(w, p, wp, sign, priceUsd, mark, remaining, share, cause);
   }
+  return sign * (want - Math.max(remaining, 0));
+}
+
+/**
+ * Closes up to min(remaining, share) of counterparty position wp against failed position p (sign:
+ * the sign of p's change), at the price autoDeleverage describes; returns what remains to place.
+ */
+function takeFromCounterparty(
+  w: World,
+  p: number,
+  wp: number,
+  sign: number,
+  priceUsd: number,
+  mark: number,
+  remaining: number,
+  share: number,
+  cause: number,
+): number {
+  const q = w.posQty[wp]!;
+  const b = w.posAccount[wp]!;
+  markAccount(w, b);
+  const take = Math.min(remaining, share, Math.abs(q));
+  if (!(take > 0)) return remaining;
+  const m = w.posMarket[wp]!;
+  const x = w.marketExchange[m]!;
+  // The counterparty closes `take` (its change has the opposite sign of its position, i.e. −sign).
+  const change = take >= Math.abs(q) ? -q : -sign * take;
+  // The worst price for the counterparty: its entry when winning, mark when losing.
+  const entry = -w.posQuote[wp]! / q;
+  const price = q < 0 ? Math.min(priceUsd, Math.max(entry, mark)) : Math.max(priceUsd, Math.min(entry, mark));
+  w.fairness.adlLeverage.push(effectiveLeverage(w, b));
+  applyFill(w, wp, change, price);
+  applyFill(w, p, -change, price);
+  // What the counterparty gave up against closing at mark: the bad debt ADL absorbed (if any).
+  const givenUp = change * (price - mark);
+  if (givenUp > 0) w.acc.adlAbsorbedUsd[x] = w.acc.adlAbsorbedUsd[x]! + givenUp;
+  w.events.push(w.step, w.round, EventKindCode.adl, x, b, w.marketAsset[m]!, change, price, Math.abs(change) * price, cause);
+  w.acc.adlVolumeUsd[x] = w.acc.adlVolumeUsd[x]! + Math.abs(change) * price;
+  w.acc.adlCount[x]!++;
+  return remaining - Math.abs(change);
+}
+
+/** autoDeleverage's ranked policy, popping the market side's queue (the same positions, in the same order). */
+function deleverageFromQueue(w: World, p: number, dq: number, priceUsd: number, cause: number): number {
+  const m = w.posMarket[p]!;
+  const failed = w.posAccount[p]!;
+  const sign = Math.sign(dq);
+  const mark = markPrice(w, m);
+  const queues = w.adlQueues;
+  const want = Math.abs(dq);
+  let remaining = want;
+  while (remaining > 0) {
+    const wp = queues.pop(w, m, sign, failed);
+    if (wp < 0) break;
+    remaining = takeFromCounterparty(w, p, wp, sign, priceUsd, mark, remaining, Math.abs(w.posQty[wp]!), cause);
+  }
+  queues.release(m, sign);
   return sign * (want - Math.max(remaining, 0));
 }

@@ -1,0 +1,265 @@
+// Ranked auto-deleveraging without a scan of the market per failed position.
+//
+// BitMEX-style ADL (pnl-leverage) closes a failed position against the opposite positions with
+// unrealized profit, highest PnL% × effective leverage first (settleLosses.autoDeleverage). Ranking
+// them afresh for every failed position costs a pass over the whole market each time: in a crash,
+// hundreds of failed positions in the same cascade round each scanned thousands of positions
+// (a 200-step flagship run: 800 ADL calls, 3.9M positions visited, in 4 rounds; a third of the run).
+//
+// Within one mark epoch (a cascade round: prices, funding and margin rates are fixed) a
+// position's candidacy and score change only when its account changes, and every change to an
+// account goes through the ledger's touch() (the same fact the stored marks rely on, checked under
+// --check by markAccount). So each (market, side) keeps a heap of its candidates, built by one scan
+// the first time the round needs it; the ledger logs every touch while the heaps are live, and
+// before each use the positions of the accounts logged since are scored again and pushed anew. An
+// entry is valid while its score is its position's latest (and the position has not been taken
+// since); older entries are dropped as they surface. The pops are the same positions in the same
+// order as ranking every candidate afresh (rankHeap.ts: the comparison is a total order on
+// (score, position), and every valid entry carries its position's current score); the exactness
+// property compares the two on random scenarios (test/marginIndex.test.ts), and the reference
+// engine (--margin-checks every-step) keeps the scan.
+//
+// Not used, so the scan stays: the other rankings (they need every candidate, in position order,
+// and sums over them in that order); markets with an account whose marks are never stored (options
+// or non-cash collateral: their equity moves within a round without a touch); a score that is NaN.
+import { Status, type World } from '../model/world.ts';
+import { markAccount, markPrice } from './accounts.ts';
+import { heapify, popBest, pushRanked } from './rankHeap.ts';
+
+/** Heap of one (market, side): positions and their scores (rankHeap.ts). */
+interface SideHeap {
+  pos: Int32Array;
+  score: Float64Array;
+  size: number;
+  /** Mark epoch the heap was built in; another epoch means not built. */
+  builtIn: number;
+}
+
+export class AdlQueues {
+  /** The mark epoch the live heaps belong to (0: none). */
+  epoch = 0;
+  /** Calls answered from a heap, and those of them that found it already built (diagnostics). */
+  served = 0;
+  reused = 0;
+  /**
+   * Per position: the score of its one valid entry, NO_ENTRY when it has none (allocated at the first
+   * use). An entry whose score differs is stale; a position's entry stops being valid once popped.
+   */
+  private latest: Float64Array = new Float64Array(0);
+  /** How far into the ledger's change log the heaps have read. */
+  private cursor = 0;
+  /** Per account: the drain that last scored it (an account is logged at every touch; allocated at the first use). */
+  private drainedIn: Uint32Array = new Uint32Array(0);
+  private drains = 0;
+  /** By 2 × market + (1 for the long side, 0 for the short side). */
+  private readonly heaps: (SideHeap | null)[];
+  /** By market: 1 if the heaps may be used, 0 if not (accounts never stamped), −1 not yet known. */
+  private readonly usable: Int8Array;
+  /** By 2 × market + side: the epoch in which a NaN score turned the heap off. */
+  private readonly nanIn: Uint32Array;
+  /** Entries of the failed account set aside during one call, pushed back after it. */
+  private heldPos: Int32Array = new Int32Array(4);
+  private heldScore: Float64Array = new Float64Array(4);
+  private nHeld = 0;
+
+  constructor(nMarkets: number) {
+    this.heaps = new Array<SideHeap | null>(2 * nMarkets).fill(null);
+    this.usable = new Int8Array(nMarkets).fill(-1);
+    this.nanIn = new Uint32Array(2 * nMarkets);
+  }
+
+  /**
+   * Readies the heap of market m's positions with the sign of `sign` (the counterparties of a failed
+   * position closing by a change of that sign). Returns false when the heap cannot stand in for a
+   * scan here; the caller then ranks by scanning.
+   */
+  ready(w: World, m: number, sign: number): boolean {
+    if (!this.isUsable(w, m)) return false;
+    const k = 2 * m + (sign > 0 ? 1 : 0);
+    if (this.epoch !== w.markEpoch) this.startEpoch(w);
+    if (this.nanIn[k] === this.epoch) return false;
+    this.drain(w);
+    if (this.nanIn[k] === this.epoch) return false;
+    const h = this.heaps[k] ?? null;
+    const marketSize = w.marketPosStart[m + 1]! - w.marketPosStart[m]!;
+    // Stale entries pile up as positions are scored again: past twice the market, start over.
+    if (h === null || h.builtIn !== this.epoch || h.size > 2 * marketSize + 64) this.build(w, m, sign, k);
+    else this.reused++;
+    if (this.nanIn[k] === this.epoch) return false;
+    this.served++;
+    return true;
+  }
+
+  /**
+   * Removes and returns the first-ranked valid position of the readied heap other than the failed
+   * account's, or −1 when none is left. Call release() after the last pop of a call.
+   */
+  pop(w: World, m: number, sign: number, failed: number): number {
+    const h = this.heaps[2 * m + (sign > 0 ? 1 : 0)]!;
+    const active = Status.active;
+    while (h.size > 0) {
+      const score = h.score[0]!;
+      const p = popBest(h.pos, h.score, h.size--);
+      // Stale (scored again since, or taken), or on the other side now with the same score by chance.
+      if (score !== this.latest[p] || !(w.posQty[p]! * sign > 0)) continue;
+      const b = w.posAccount[p]!;
+      // An account leaves `active` for good.
+      if (w.accountStatus[b] !== active) continue;
+      if (b === failed) {
+        this.hold(p, score);
+        continue;
+      }
+      this.latest[p] = NO_ENTRY;
+      return p;
+    }
+    return -1;
+  }
+
+  /** Puts back what pop() set aside (the failed account's own entries stay valid for later calls). */
+  release(m: number, sign: number): void {
+    const h = this.heaps[2 * m + (sign > 0 ? 1 : 0)]!;
+    for (let i = 0; i < this.nHeld; i++) push(h, this.heldPos[i]!, this.heldScore[i]!);
+    this.nHeld = 0;
+  }
+
+  private isUsable(w: World, m: number): boolean {
+    let u = this.usable[m]!;
+    if (u < 0) {
+      u = 1;
+      for (let i = w.marketPosStart[m]!; i < w.marketPosStart[m + 1]!; i++) {
+        const a = w.posAccount[w.marketPositions[i]!]!;
+        if (w.options.optStart[a]! < w.options.optStart[a + 1]! || w.collStart[a]! < w.collStart[a + 1]!) {
+          u = 0;
+          break;
+        }
+      }
+      this.usable[m] = u;
+    }
+    return u === 1;
+  }
+
+  /** A new round: every heap is stale; the ledger logs touches from here until the epoch ends. */
+  private startEpoch(w: World): void {
+    // Entries of older epochs went with their heaps, and every entry a heap of this epoch gets sets its
+    // position's latest score first: what latest[] holds from before does not matter.
+    if (this.latest.length === 0) {
+      this.latest = new Float64Array(w.nPositions);
+      this.drainedIn = new Uint32Array(w.nAccounts);
+    }
+    this.epoch = w.markEpoch;
+    this.cursor = 0;
+    w.ledger.startChangeLog();
+  }
+
+  /** Scores again the positions of every account touched since the last drain. */
+  private drain(w: World): void {
+    const ledger = w.ledger;
+    const log = ledger.changeLog;
+    const end = ledger.nChangeLog;
+    if (end === this.cursor) return;
+    if (++this.drains === 0xffffffff) {
+      this.drainedIn.fill(0);
+      this.drains = 1;
+    }
+    const drain = this.drains;
+    for (let i = this.cursor; i < end; i++) {
+      const b = log[i]!;
+      if (this.drainedIn[b] === drain) continue;
+      this.drainedIn[b] = drain;
+      for (let p = w.posStart[b]!; p < w.posStart[b + 1]!; p++) {
+        this.latest[p] = NO_ENTRY;
+        const q = w.posQty[p]!;
+        if (q === 0) continue;
+        const k = 2 * w.posMarket[p]! + (q > 0 ? 1 : 0);
+        const h = this.heaps[k] ?? null;
+        if (h === null || h.builtIn !== this.epoch || this.nanIn[k] === this.epoch) continue;
+        const score = candidateScore(w, p);
+        if (score === NOT_CANDIDATE) continue;
+        if (score !== score) {
+          this.nanIn[k] = this.epoch;
+          continue;
+        }
+        this.latest[p] = score;
+        push(h, p, score);
+      }
+    }
+    this.cursor = end;
+  }
+
+  /** One scan of the market: every candidate of the side, heapified. */
+  private build(w: World, m: number, sign: number, k: number): void {
+    let h = this.heaps[k] ?? null;
+    const marketSize = w.marketPosStart[m + 1]! - w.marketPosStart[m]!;
+    if (h === null || h.pos.length < marketSize) {
+      const cap = Math.max(16, marketSize);
+      h = { pos: new Int32Array(cap), score: new Float64Array(cap), size: 0, builtIn: 0 };
+      this.heaps[k] = h;
+    }
+    h.size = 0;
+    h.builtIn = this.epoch;
+    for (let i = w.marketPosStart[m]!; i < w.marketPosStart[m + 1]!; i++) {
+      const p = w.marketPositions[i]!;
+      if (w.posQty[p]! * sign <= 0) continue;
+      const score = candidateScore(w, p);
+      this.latest[p] = NO_ENTRY;
+      if (score === NOT_CANDIDATE) continue;
+      if (score !== score) {
+        this.nanIn[k] = this.epoch;
+        return;
+      }
+      this.latest[p] = score;
+      // Within capacity: at most one entry per position of the market.
+      h.pos[h.size] = p;
+      h.score[h.size++] = score;
+    }
+    heapify(h.pos, h.score, h.size);
+  }
+
+  private hold(p: number, score: number): void {
+    if (this.nHeld === this.heldPos.length) {
+      this.heldPos = grown(this.heldPos, 2 * this.nHeld);
+      this.heldScore = grown(this.heldScore, 2 * this.nHeld);
+    }
+    this.heldPos[this.nHeld] = p;
+    this.heldScore[this.nHeld++] = score;
+  }
+}
+
+/** Adds an entry to h, growing its arrays when full. */
+function push(h: SideHeap, p: number, score: number): void {
+  if (h.size === h.pos.length) {
+    h.pos = grown(h.pos, 2 * h.size);
+    h.score = grown(h.score, 2 * h.size);
+  }
+  pushRanked(h.pos, h.score, h.size++, p, score);
+}
+
+/** A copy of `a` with room for n entries. */
+function grown<T extends Int32Array | Float64Array>(a: T, n: number): T {
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
+  return b;
+}
+
+/** latest[] of a position without a valid entry: no score (candidates' scores are positive). */
+const NO_ENTRY = -1;
+
+/** candidateScore's answer for a position that is not a candidate. */
+const NOT_CANDIDATE = -Infinity;
+
+/**
+ * Position p's ADL score — PnL% × its account's effective leverage, as settleLosses ranks — or
+ * NOT_CANDIDATE when its account is not active, not solvent, or the position is not in profit.
+ * (−∞ is no score a candidate can have: its PnL and equity are both positive.)
+ */
+export function candidateScore(w: World, p: number): number {
+  const b = w.posAccount[p]!;
+  if (w.accountStatus[b] !== Status.active) return NOT_CANDIDATE;
+  const equity = w.ledger.markStamp[b] === w.markEpoch ? w.accountEquity[b]! : markAccount(w, b);
+  if (!(equity > 0)) return NOT_CANDIDATE;
+  const m = w.posMarket[p]!;
+  const q = w.posQty[p]!;
+  const pnl = q * markPrice(w, m) + w.posQuote[p]! - q * (w.fundingIndex[m]! - w.posFundingIndex[p]!);
+  if (!(pnl > 0)) return NOT_CANDIDATE;
+  return (pnl / Math.abs(w.posQuote[p]!)) * (w.accountNotional[b]! / equity);
+}
