@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import type { ExperimentInput } from '../src/experiment/schema.ts';
 import { parseExperiment } from '../src/experiment/load.ts';
 import { runExperiment } from '../src/runner/runExperiment.ts';
+import { SOURCE_WORKER_URL, workerScriptUrl } from '../src/runner/workerBundle.ts';
 import { mergeResults } from '../src/runner/merge.ts';
 import { parseOnly, parseShard, planRuns, shardFromEnv } from '../src/runner/plan.ts';
 import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
@@ -93,6 +94,24 @@ describe('the runner', () => {
     expect(columnToArray(runs, 'point_index')).toEqual([0, 0, 0, 1, 1, 1]);
     expect(columnToArray(runs, 'replicate')).toEqual([0, 1, 2, 0, 1, 2]);
     expect(columnToArray(runs, 'p_scenario_insurance_funds_0_initial_usd')).toEqual([1000, 1000, 1000, 1e6, 1e6, 1e6]);
+  }, 60_000);
+
+  it('Workers start from one bundle of the sources, and give the same bytes as workers that load the sources through tsx', async () => {
+    // The bundle is made (no silent fall-back to the slow path), once per process.
+    const url = await workerScriptUrl();
+    expect(url.protocol).toBe('data:');
+    expect(await workerScriptUrl()).toBe(url);
+    const bundled = tmp();
+    const sources = tmp();
+    await runExperiment(exp, opts(bundled, { workers: 2 }));
+    process.env.CONTAGION_WORKER_SOURCES = '1';
+    try {
+      expect(await workerScriptUrl()).toBe(SOURCE_WORKER_URL);
+      await runExperiment(exp, opts(sources, { workers: 2 }));
+    } finally {
+      delete process.env.CONTAGION_WORKER_SOURCES;
+    }
+    expectSameArrow(bundled, sources);
   }, 60_000);
 
   it('Writes byte-identical files with event-driven and every-step margin checks, and records which', async () => {

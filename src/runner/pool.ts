@@ -8,14 +8,13 @@ import type { MarginChecks } from '../engine/marginIndex.ts';
 import type { Experiment } from '../experiment/schema.ts';
 import type { SweepPoint } from '../experiment/sweep.ts';
 import type { RunOutcome } from './execute.ts';
-import { workerResourceLimits } from './heapPolicy.ts';
+import { workerScriptUrl } from './workerBundle.ts';
 
 export interface PoolTask {
   point: SweepPoint;
   replicate: number;
 }
 
-const WORKER_URL = new URL('./worker.js', import.meta.url);
 /** Tasks a worker holds at once: the one it runs and the next. */
 const DEPTH = 2;
 
@@ -27,11 +26,12 @@ export async function runPool(
   onOutcome: (o: RunOutcome) => void,
 ): Promise<void> {
   if (tasks.length === 0) return;
+  const workerUrl = await workerScriptUrl();
   const queue = tasks.slice();
   let finished = 0;
   await new Promise<void>((resolve, reject) => {
     const start = () => {
-      const worker = new Worker(WORKER_URL, { workerData: init, resourceLimits: workerResourceLimits() });
+      const worker = new Worker(workerUrl, { workerData: init });
       const inFlight: PoolTask[] = [];
       let gone = false;
       const refill = () => {
