@@ -12,8 +12,9 @@
 // --check by markAccount). So each (market, side) keeps a heap of its candidates, built by one scan
 // the first time the round needs it; the ledger logs every touch while the heaps are live, and
 // before each use the positions of the accounts logged since are scored again and pushed anew. An
-// entry is valid while its score is its position's latest (and the position has not been taken
-// since); older entries are dropped as they surface. The pops are the same positions in the same
+// entry is valid while its account has not been touched since it was last marked (its stored marks
+// are current: a position taken in this call fails this) and its score is what the stored marks give
+// now; older entries are dropped as they surface, and a copy with the same score is harmless. The pops are the same positions in the same
 // order as ranking every candidate afresh (rankHeap.ts: the comparison is a total order on
 // (score, position), and every valid entry carries its position's current score); the exactness
 // property compares the two on random scenarios (test/marginIndex.test.ts), and the reference
@@ -41,11 +42,6 @@ export class AdlQueues {
   /** Calls answered from a heap, and those of them that found it already built (diagnostics). */
   served = 0;
   reused = 0;
-  /**
-   * Per position: the score of its one valid entry, NO_ENTRY when it has none (allocated at the first
-   * use). An entry whose score differs is stale; a position's entry stops being valid once popped.
-   */
-  private latest: Float64Array = new Float64Array(0);
   /** How far into the ledger's change log the heaps have read. */
   private cursor = 0;
   /** Per account: the drain that last scored it (an account is logged at every touch; allocated at the first use). */
@@ -100,16 +96,16 @@ export class AdlQueues {
     while (h.size > 0) {
       const score = h.score[0]!;
       const p = popBest(h.pos, h.score, h.size--);
-      // Stale (scored again since, or taken), or on the other side now with the same score by chance.
-      if (score !== this.latest[p] || !(w.posQty[p]! * sign > 0)) continue;
       const b = w.posAccount[p]!;
-      // An account leaves `active` for good.
-      if (w.accountStatus[b] !== active) continue;
+      // Touched since its marks were stored (taken earlier in this call: ready() has just scored
+      // everything touched before it), gone from `active` (for good), on the other side now, or
+      // scored differently now: stale.
+      if (w.ledger.markStamp[b] !== w.markEpoch || w.accountStatus[b] !== active || !(w.posQty[p]! * sign > 0)) continue;
+      if (score !== storedScore(w, p)) continue;
       if (b === failed) {
         this.hold(p, score);
         continue;
       }
-      this.latest[p] = NO_ENTRY;
       return p;
     }
     return -1;
@@ -140,12 +136,7 @@ export class AdlQueues {
 
   /** A new round: every heap is stale; the ledger logs touches from here until the epoch ends. */
   private startEpoch(w: World): void {
-    // Entries of older epochs went with their heaps, and every entry a heap of this epoch gets sets its
-    // position's latest score first: what latest[] holds from before does not matter.
-    if (this.latest.length === 0) {
-      this.latest = new Float64Array(w.nPositions);
-      this.drainedIn = new Uint32Array(w.nAccounts);
-    }
+    if (this.drainedIn.length === 0) this.drainedIn = new Uint32Array(w.nAccounts);
     this.epoch = w.markEpoch;
     this.cursor = 0;
     w.ledger.startChangeLog();
@@ -167,7 +158,6 @@ export class AdlQueues {
       if (this.drainedIn[b] === drain) continue;
       this.drainedIn[b] = drain;
       for (let p = w.posStart[b]!; p < w.posStart[b + 1]!; p++) {
-        this.latest[p] = NO_ENTRY;
         const q = w.posQty[p]!;
         if (q === 0) continue;
         const k = 2 * w.posMarket[p]! + (q > 0 ? 1 : 0);
@@ -179,7 +169,6 @@ export class AdlQueues {
           this.nanIn[k] = this.epoch;
           continue;
         }
-        this.latest[p] = score;
         push(h, p, score);
       }
     }
@@ -189,10 +178,9 @@ export class AdlQueues {
   /** One scan of the market: every candidate of the side, heapified. */
   private build(w: World, m: number, sign: number, k: number): void {
     let h = this.heaps[k] ?? null;
-    const marketSize = w.marketPosStart[m + 1]! - w.marketPosStart[m]!;
-    if (h === null || h.pos.length < marketSize) {
-      const cap = Math.max(16, marketSize);
-      h = { pos: new Int32Array(cap), score: new Float64Array(cap), size: 0, builtIn: 0 };
+    // Sized by the candidates it gets (grown by push), not by the market.
+    if (h === null) {
+      h = { pos: new Int32Array(16), score: new Float64Array(16), size: 0, builtIn: 0 };
       this.heaps[k] = h;
     }
     h.size = 0;
@@ -201,16 +189,12 @@ export class AdlQueues {
       const p = w.marketPositions[i]!;
       if (w.posQty[p]! * sign <= 0) continue;
       const score = candidateScore(w, p);
-      this.latest[p] = NO_ENTRY;
       if (score === NOT_CANDIDATE) continue;
       if (score !== score) {
         this.nanIn[k] = this.epoch;
         return;
       }
-      this.latest[p] = score;
-      // Within capacity: at most one entry per position of the market.
-      h.pos[h.size] = p;
-      h.score[h.size++] = score;
+      append(h, p, score);
     }
     heapify(h.pos, h.score, h.size);
   }
@@ -227,11 +211,22 @@ export class AdlQueues {
 
 /** Adds an entry to h, growing its arrays when full. */
 function push(h: SideHeap, p: number, score: number): void {
+  makeRoom(h);
+  pushRanked(h.pos, h.score, h.size++, p, score);
+}
+
+/** Appends an entry without ordering it (build heapifies once at the end). */
+function append(h: SideHeap, p: number, score: number): void {
+  makeRoom(h);
+  h.pos[h.size] = p;
+  h.score[h.size++] = score;
+}
+
+function makeRoom(h: SideHeap): void {
   if (h.size === h.pos.length) {
     h.pos = grown(h.pos, 2 * h.size);
     h.score = grown(h.score, 2 * h.size);
   }
-  pushRanked(h.pos, h.score, h.size++, p, score);
 }
 
 /** A copy of `a` with room for n entries. */
@@ -240,9 +235,6 @@ function grown<T extends Int32Array | Float64Array>(a: T, n: number): T {
   b.set(a);
   return b;
 }
-
-/** latest[] of a position without a valid entry: no score (candidates' scores are positive). */
-const NO_ENTRY = -1;
 
 /** candidateScore's answer for a position that is not a candidate. */
 const NOT_CANDIDATE = -Infinity;
@@ -255,7 +247,14 @@ const NOT_CANDIDATE = -Infinity;
 export function candidateScore(w: World, p: number): number {
   const b = w.posAccount[p]!;
   if (w.accountStatus[b] !== Status.active) return NOT_CANDIDATE;
-  const equity = w.ledger.markStamp[b] === w.markEpoch ? w.accountEquity[b]! : markAccount(w, b);
+  if (w.ledger.markStamp[b] !== w.markEpoch) markAccount(w, b);
+  return storedScore(w, p);
+}
+
+/** candidateScore from the account's stored marks, which must be current. */
+function storedScore(w: World, p: number): number {
+  const b = w.posAccount[p]!;
+  const equity = w.accountEquity[b]!;
   if (!(equity > 0)) return NOT_CANDIDATE;
   const m = w.posMarket[p]!;
   const q = w.posQty[p]!;
