@@ -34,6 +34,8 @@ interface SideHeap {
   size: number;
   /** Mark epoch the heap was built in; another epoch means not built. */
   builtIn: number;
+  /** Entries the build found. */
+  builtSize: number;
 }
 
 export class AdlQueues {
@@ -42,11 +44,6 @@ export class AdlQueues {
   /** Calls answered from a heap, and those of them that found it already built (diagnostics). */
   served = 0;
   reused = 0;
-  /** How far into the ledger's change log the heaps have read. */
-  private cursor = 0;
-  /** Per account: the drain that last scored it (an account is logged at every touch; allocated at the first use). */
-  private drainedIn: Uint32Array = new Uint32Array(0);
-  private drains = 0;
   /** By 2 × market + (1 for the long side, 0 for the short side). */
   private readonly heaps: (SideHeap | null)[];
   /** By market: 1 if the heaps may be used, 0 if not (accounts never stamped), −1 not yet known. */
@@ -77,9 +74,10 @@ export class AdlQueues {
     this.drain(w);
     if (this.nanIn[k] === this.epoch) return false;
     const h = this.heaps[k] ?? null;
+    // Stale entries pile up as positions are scored again: past half the market's worth of them, start
+    // over (a rebuild scans the market, so it costs O(1) per entry pushed since the last).
     const marketSize = w.marketPosStart[m + 1]! - w.marketPosStart[m]!;
-    // Stale entries pile up as positions are scored again: past twice the market, start over.
-    if (h === null || h.builtIn !== this.epoch || h.size > 2 * marketSize + 64) this.build(w, m, sign, k);
+    if (h === null || h.builtIn !== this.epoch || h.size > h.builtSize + (marketSize >> 1) + 64) this.build(w, m, sign, k);
     else this.reused++;
     if (this.nanIn[k] === this.epoch) return false;
     this.served++;
@@ -136,9 +134,7 @@ export class AdlQueues {
 
   /** A new round: every heap is stale; the ledger logs touches from here until the epoch ends. */
   private startEpoch(w: World): void {
-    if (this.drainedIn.length === 0) this.drainedIn = new Uint32Array(w.nAccounts);
     this.epoch = w.markEpoch;
-    this.cursor = 0;
     w.ledger.startChangeLog();
   }
 
@@ -147,16 +143,8 @@ export class AdlQueues {
     const ledger = w.ledger;
     const log = ledger.changeLog;
     const end = ledger.nChangeLog;
-    if (end === this.cursor) return;
-    if (++this.drains === 0xffffffff) {
-      this.drainedIn.fill(0);
-      this.drains = 1;
-    }
-    const drain = this.drains;
-    for (let i = this.cursor; i < end; i++) {
+    for (let i = 0; i < end; i++) {
       const b = log[i]!;
-      if (this.drainedIn[b] === drain) continue;
-      this.drainedIn[b] = drain;
       for (let p = w.posStart[b]!; p < w.posStart[b + 1]!; p++) {
         const q = w.posQty[p]!;
         if (q === 0) continue;
@@ -172,7 +160,7 @@ export class AdlQueues {
         push(h, p, score);
       }
     }
-    this.cursor = end;
+    ledger.clearChangeLog();
   }
 
   /** One scan of the market: every candidate of the side, heapified. */
@@ -180,7 +168,7 @@ export class AdlQueues {
     let h = this.heaps[k] ?? null;
     // Sized by the candidates it gets (grown by push), not by the market.
     if (h === null) {
-      h = { pos: new Int32Array(16), score: new Float64Array(16), size: 0, builtIn: 0 };
+      h = { pos: new Int32Array(16), score: new Float64Array(16), size: 0, builtIn: 0, builtSize: 0 };
       this.heaps[k] = h;
     }
     h.size = 0;
@@ -197,6 +185,12 @@ export class AdlQueues {
       append(h, p, score);
     }
     heapify(h.pos, h.score, h.size);
+    h.builtSize = h.size;
+    // Room left over from an earlier, larger build goes back.
+    if (h.pos.length > 4 * h.size + 128) {
+      h.pos = h.pos.slice(0, 2 * h.size + 64);
+      h.score = h.score.slice(0, 2 * h.size + 64);
+    }
   }
 
   private hold(p: number, score: number): void {

@@ -26,12 +26,15 @@ export class Ledger {
    */
   readonly markStamp: Uint32Array;
   /**
-   * While on: every touch of a tracked holder, in order, repeats kept (engine/adlQueue.ts reads it to
-   * score again what changed). Turned on by the ADL queues within a mark epoch, off when it ends.
+   * While on: the tracked holders touched since the log was last cleared, each once, in order of
+   * their first touch (engine/adlQueue.ts scores them again, then clears it). Turned on by the ADL
+   * queues within a mark epoch, off when the epoch ends. `inChangeLog` flags the holders listed
+   * (allocated when the log is first started).
    */
-  changeLog = new Int32Array(0);
+  changeLog: Int32Array = new Int32Array(0);
   nChangeLog = 0;
   changeLogOn = false;
+  private inChangeLog: Uint8Array = new Uint8Array(0);
 
   constructor(initialBalances: Float64Array, trackedHolders = 0) {
     this.balance = initialBalances;
@@ -71,22 +74,30 @@ export class Ledger {
         this.touched[h] = 1;
         this.touchedList[this.nTouched++] = h;
       }
-      if (this.changeLogOn) this.logChange(h);
+      if (this.changeLogOn && this.inChangeLog[h] === 0) this.logChange(h);
     }
   }
 
   /** Starts an empty change log. */
   startChangeLog(): void {
-    this.nChangeLog = 0;
+    if (this.inChangeLog.length === 0) this.inChangeLog = new Uint8Array(this.trackedHolders);
+    this.clearChangeLog();
     this.changeLogOn = true;
+  }
+
+  /** Empties the change log (it stays on if it was). */
+  clearChangeLog(): void {
+    for (let i = 0; i < this.nChangeLog; i++) this.inChangeLog[this.changeLog[i]!] = 0;
+    this.nChangeLog = 0;
   }
 
   private logChange(h: number): void {
     if (this.nChangeLog === this.changeLog.length) {
-      const grown = new Int32Array(Math.max(256, 2 * this.nChangeLog));
+      const grown = new Int32Array(Math.min(this.trackedHolders, Math.max(256, 2 * this.nChangeLog)));
       grown.set(this.changeLog);
       this.changeLog = grown;
     }
+    this.inChangeLog[h] = 1;
     this.changeLog[this.nChangeLog++] = h;
   }
 
