@@ -10,15 +10,16 @@
 // position's candidacy and score change only when its account changes, and every change to an
 // account goes through the ledger's touch() (the same fact the stored marks rely on, checked under
 // --check by markAccount). So each (market, side) keeps a heap of its candidates, built by one scan
-// the first time the round needs it; the ledger logs every touch while the heaps are live, and
-// before each use the positions of the accounts logged since are scored again and pushed anew. An
-// entry is valid while its account has not been touched since it was last marked (its stored marks
-// are current: a position taken in this call fails this) and its score is what the stored marks give
-// now; older entries are dropped as they surface, and a copy with the same score is harmless. The pops are the same positions in the same
-// order as ranking every candidate afresh (rankHeap.ts: the comparison is a total order on
-// (score, position), and every valid entry carries its position's current score); the exactness
-// property compares the two on random scenarios (test/marginIndex.test.ts), and the reference
-// engine (--margin-checks every-step) keeps the scan.
+// the first time the round needs it; while the heaps live, the ledger lists each account touched
+// since their last use, and before each use those accounts' positions are scored again and pushed
+// anew. An entry is valid while its account has not been touched since it was last marked (its
+// stored marks are current: a position taken earlier in the same call fails this) and its score is
+// what the stored marks give now; older entries are dropped as they surface, and a copy with the
+// same score is harmless. The pops are the same positions in the same order as ranking every
+// candidate afresh (rankHeap.ts: the comparison is a total order on (score, position), and every
+// candidate has an entry with its current score); the exactness property compares the two on
+// random scenarios (test/marginIndex.test.ts), and the reference engine (--margin-checks
+// every-step) keeps the scan.
 //
 // Not used, so the scan stays: the other rankings (they need every candidate, in position order,
 // and sums over them in that order); markets with an account whose marks are never stored (options
