@@ -152,13 +152,7 @@ export class AdlQueues {
         const k = 2 * w.posMarket[p]! + (q > 0 ? 1 : 0);
         const h = this.heaps[k] ?? null;
         if (h === null || h.builtIn !== this.epoch || this.nanIn[k] === this.epoch) continue;
-        const score = candidateScore(w, p);
-        if (score === NOT_CANDIDATE) continue;
-        if (score !== score) {
-          this.nanIn[k] = this.epoch;
-          continue;
-        }
-        push(h, p, score);
+        this.offer(w, k, h, p, true);
       }
     }
     ledger.clearChangeLog();
@@ -176,14 +170,7 @@ export class AdlQueues {
     h.builtIn = this.epoch;
     for (let i = w.marketPosStart[m]!; i < w.marketPosStart[m + 1]!; i++) {
       const p = w.marketPositions[i]!;
-      if (w.posQty[p]! * sign <= 0) continue;
-      const score = candidateScore(w, p);
-      if (score === NOT_CANDIDATE) continue;
-      if (score !== score) {
-        this.nanIn[k] = this.epoch;
-        return;
-      }
-      append(h, p, score);
+      if (w.posQty[p]! * sign > 0 && !this.offer(w, k, h, p, false)) return;
     }
     heapify(h.pos, h.score, h.size);
     h.builtSize = h.size;
@@ -192,6 +179,22 @@ export class AdlQueues {
       h.pos = h.pos.slice(0, 2 * h.size + 64);
       h.score = h.score.slice(0, 2 * h.size + 64);
     }
+  }
+
+  /**
+   * Scores position p and, if it is a candidate, adds it to heap h (number k): pushed in order, or
+   * appended for a build to heapify. Returns false for a NaN score, which turns heap k off for the epoch.
+   */
+  private offer(w: World, k: number, h: SideHeap, p: number, ordered: boolean): boolean {
+    const score = candidateScore(w, p);
+    if (score === NOT_CANDIDATE) return true;
+    if (score !== score) {
+      this.nanIn[k] = this.epoch;
+      return false;
+    }
+    if (ordered) push(h, p, score);
+    else append(h, p, score);
+    return true;
   }
 
   private hold(p: number, score: number): void {
