@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { liquidateAccount } from '../src/engine/phases/liquidate.ts';
 import { EventKindCode } from '../src/engine/record.ts';
 import { checkInvariants } from '../src/engine/invariants.ts';
+import { InvariantError } from '../src/experiment/errors.ts';
 import { accountOf, eventsOf, handWorld, setPrice } from './fixtures/handWorld.ts';
 import type { MarginChecks } from '../src/engine/marginIndex.ts';
 
@@ -40,6 +41,8 @@ describe('ranked ADL within one cascade round', () => {
       //   (cash 1300 + 20·10 = 1500). Ranked on A's score from before F1 (0.33), A would go first;
       //   with A left out of the queue once F1 had taken from it, 20 would stay unplaced.
       const w = book(marginChecks);
+      // --check on: the queue's pops are compared with ranking afresh at every call (no false alarm).
+      w.marginIndex.verify = true;
       const [f1, f2, a, b, c] = [0, 1, 2, 3, 4].map((i) => accountOf(w, i)) as [number, number, number, number, number];
       setPrice(w, 'BTC', 88);
       expect(liquidateAccount(w, f1)).toBe(true);
@@ -64,4 +67,29 @@ describe('ranked ADL within one cascade round', () => {
       checkInvariants(w);
     });
   }
+
+  it('--check stops a round in which an account changed without the ledger hearing of it', () => {
+    // The queues (and stored marks) rely on every change to an account going through the ledger.
+    // Here C's cash is raised behind its back between the two failures: ranking afresh would put A
+    // (0.1371) before C (equity 3120 + 10,000 → 0.12 × 5280/13,120 = 0.0483), while the queue still
+    // holds C at 0.2031. Under --check the fresh ranking re-marks C, and the stored-marks check stops
+    // the run there, naming the account and both values, rather than let ADL take the wrong winner.
+    const w = book('event');
+    w.marginIndex.verify = true;
+    const [f1, f2, , , c] = [0, 1, 2, 3, 4].map((i) => accountOf(w, i)) as [number, number, number, number, number];
+    setPrice(w, 'BTC', 88);
+    expect(liquidateAccount(w, f1)).toBe(true);
+    w.ledger.balance[c] = w.ledger.balance[c]! + 10_000;
+    let caught: unknown = null;
+    try {
+      liquidateAccount(w, f2);
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(InvariantError);
+    // C's stored marks (equity 2400 + 60·12 = 3120, maintenance 5% × 5280 = 264) against 3120 + 10,000.
+    expect((caught as Error).message).toBe(
+      `invariant broken at step 0 (markAccount): account ${c}: stored marks (equity 3120, maintenance 264) reused, but marking again gives 13120, 264`,
+    );
+  });
 });

@@ -24,6 +24,7 @@
 // Not used, so the scan stays: the other rankings (they need every candidate, in position order,
 // and sums over them in that order); markets with an account whose marks are never stored (options
 // or non-cash collateral: their equity moves within a round without a touch); a score that is NaN.
+import { InvariantError } from '../experiment/errors.ts';
 import { Status, type World } from '../model/world.ts';
 import { markAccount, markPrice } from './accounts.ts';
 import { heapify, popBest, pushRanked } from './rankHeap.ts';
@@ -108,6 +109,38 @@ export class AdlQueues {
       return p;
     }
     return -1;
+  }
+
+  /**
+   * --check: ranks market m's candidates afresh by a scan (excluding the failed account) into the
+   * scratch rank heap, for checkNext() to compare each pop with. Returns how many there are.
+   */
+  startCheck(w: World, m: number, sign: number, failed: number): number {
+    const ranked = w.scratch.ranked;
+    const score = w.scratch.rankScore;
+    let n = 0;
+    for (let i = w.marketPosStart[m]!; i < w.marketPosStart[m + 1]!; i++) {
+      const p = w.marketPositions[i]!;
+      if (!(w.posQty[p]! * sign > 0) || w.posAccount[p] === failed) continue;
+      const s = candidateScore(w, p);
+      if (s === NOT_CANDIDATE) continue;
+      ranked[n] = p;
+      score[n++] = s;
+    }
+    heapify(ranked, score, n);
+    return n;
+  }
+
+  /** --check: the k-th pop of a call (−1: none left) must be the k-th of the fresh ranking of n. */
+  checkNext(w: World, popped: number, k: number, n: number): void {
+    const expected = k < n ? popBest(w.scratch.ranked, w.scratch.rankScore, n - k) : -1;
+    if (popped !== expected) {
+      throw new InvariantError(
+        `ADL queue of market ${w.posMarket[popped < 0 ? expected : popped]} gave position ${popped} as counterparty ${k}; ranking every candidate afresh gives ${expected}`,
+        w.step,
+        'autoDeleverage',
+      );
+    }
   }
 
   /** Puts back what pop() set aside (the failed account's own entries stay valid for later calls). */
@@ -245,7 +278,8 @@ const NOT_CANDIDATE = -Infinity;
 export function candidateScore(w: World, p: number): number {
   const b = w.posAccount[p]!;
   if (w.accountStatus[b] !== Status.active) return NOT_CANDIDATE;
-  if (w.ledger.markStamp[b] !== w.markEpoch) markAccount(w, b);
+  // Current stored marks are reused (and, under --check, verified) by markAccount.
+  markAccount(w, b);
   return storedScore(w, p);
 }
 

@@ -329,8 +329,11 @@ function deleverageFromQueue(w: World, p: number, dq: number, priceUsd: number, 
   const queues = w.adlQueues;
   const want = Math.abs(dq);
   let remaining = want;
-  while (remaining > 0) {
+  // --check: every pop is compared with ranking the candidates afresh, as the scan path does.
+  const nCheck = w.marginIndex.verify ? queues.startCheck(w, m, sign, failed) : -1;
+  for (let k = 0; remaining > 0; k++) {
     const wp = queues.pop(w, m, sign, failed);
+    if (nCheck >= 0) queues.checkNext(w, wp, k, nCheck);
     if (wp < 0) break;
     remaining = takeFromCounterparty(w, p, wp, sign, priceUsd, mark, remaining, Math.abs(w.posQty[wp]!), cause);
   }
