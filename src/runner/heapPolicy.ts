@@ -13,7 +13,7 @@
 //    from an isolate's first full collection on; before it, the main thread's old generation (which
 //    holds what the assembly of each run leaves behind) grew to ~50 MiB over the first ~2,000 runs.
 //    One collection at the start (about 10 ms) sizes it from the start instead: 10,000 runs then
-//    peak at 1.13–1.16× 100 runs, against 1.21–1.24× without it (same day, same machine).
+//    peak at 1.13–1.20× 100 runs, against 1.21–1.24× without it (same day, same machine).
 // Neither can make a run fail: they change when V8 collects, not how much a run may hold (no
 // old-generation cap).
 //
