@@ -99,7 +99,7 @@ describe('the runner', () => {
   it('Workers start from one bundle of the sources, and give the same bytes as workers that load the sources through tsx', async () => {
     // The bundle is made (no silent fall-back to the slow path), once per process.
     const url = await workerScriptUrl();
-    expect(url.protocol).toBe('data:');
+    expect(url.href).toMatch(/\/node_modules\/\.cache\/contagion\/workerMain-[0-9a-f]{16}\.mjs$/);
     expect(await workerScriptUrl()).toBe(url);
     const bundled = tmp();
     const sources = tmp();
@@ -189,6 +189,18 @@ describe('through the command line', () => {
   }
   const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
     spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+
+  it('The CLI runs its sources as one bundle, and writes the same bytes as through tsx (CONTAGION_SOURCES=1)', () => {
+    const file = writeExperiment(sweepInput(2, 60));
+    const bundled = tmp();
+    const sources = tmp();
+    const cache = path.join(ROOT, 'node_modules', '.cache', 'contagion');
+    expect(run(['run', file, '--out', bundled, '--workers', '1', '--quiet']).status).toBe(0);
+    // The bundle of main.ts is in the cache (no silent fall-back to tsx).
+    expect(fs.readdirSync(cache).some((f) => /^main-[0-9a-f]{16}\.mjs$/.test(f))).toBe(true);
+    expect(run(['run', file, '--out', sources, '--workers', '1', '--quiet'], { CONTAGION_SOURCES: '1' }).status).toBe(0);
+    expectSameArrow(bundled, sources);
+  }, 60_000);
 
   it('Resumes after SIGKILL and ends with the files of an uninterrupted run', async () => {
     const file = writeExperiment(sweepInput(12, 400)); // 24 runs

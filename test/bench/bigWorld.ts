@@ -1,5 +1,5 @@
 // Helper of the benchmark (test/bench/run.ts), run in a fresh process of its own:
-//   node --max-old-space-size=MB --import tsx test/bench/bigWorld.ts ACCOUNTS STEPS
+//   node --max-old-space-size=MB src/cli/run-ts.js test/bench/bigWorld.ts ACCOUNTS STEPS
 // Builds the flagship scaled to ACCOUNTS accounts on a 10^4-step timeline (the crash is then at step
 // 4236), runs its first STEPS steps (calm), and prints one JSON line: build and step seconds, the
 // typed-array bytes of the world, and the process's peak RSS (getrusage high-water mark) — what

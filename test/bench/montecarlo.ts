@@ -1,5 +1,5 @@
 // Helper of the benchmark (test/bench/run.ts), run in a fresh process of its own:
-//   node --expose-gc --import tsx test/bench/montecarlo.ts JOB.json
+//   node --expose-gc src/cli/run-ts.js test/bench/montecarlo.ts JOB.json
 // JOB.json holds {experiment (raw, as in a file), workers, outDir, source}. Validates the
 // experiment, runs it with runExperiment() as `contagion run` does (quiet, no invariant checks),
 // and prints one JSON line on stdout: wall time of runExperiment(), the time of the first and last

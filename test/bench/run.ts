@@ -522,7 +522,7 @@ const BIG_STEPS = 100;
  */
 function benchBigWorld(): void {
   const helper = fileURLToPath(new URL('./bigWorld.ts', import.meta.url));
-  const child = spawnSync(process.execPath, ['--max-old-space-size=3500', '--import', 'tsx', helper, String(BIG_ACCOUNTS), String(BIG_STEPS)], {
+  const child = spawnSync(process.execPath, ['--max-old-space-size=3500', RUN_TS, helper, String(BIG_ACCOUNTS), String(BIG_STEPS)], {
     cwd: PACKAGE_ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
@@ -743,13 +743,15 @@ function reportPeakRss(): void {
 // ---------------------------------------------------------------------------------------------
 // Monte Carlo runner: worker speed-up and memory over the number of runs
 //
-// Each measurement is a fresh `node --import tsx test/bench/montecarlo.ts JOB.json` process
+// Each measurement is a fresh `node src/cli/run-ts.js test/bench/montecarlo.ts JOB.json` process
 // writing into a fresh folder: the timings then include what a `contagion run` pays (worker
 // start-up, part files with fsync, final assembly) and nothing of this process's warm JIT or
 // heap, and the peak RSS of one sweep cannot leak into another's.
 
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MONTECARLO_HELPER = fileURLToPath(new URL('./montecarlo.ts', import.meta.url));
+/** Runs a TypeScript program as the CLI does (one bundle of the sources): helpers measure the same code. */
+const RUN_TS = fileURLToPath(new URL('../../src/cli/run-ts.js', import.meta.url));
 /** Flagship steps for the speed-up sweep: one run then takes about 0.2 s (the crash dominates). */
 const SPEEDUP_STEPS = 200;
 const SPEEDUP_SWEEP_PATH = 'scenario.insuranceFunds.0.initialUsd';
@@ -788,8 +790,8 @@ function runInChild(root: string, label: string, raw: Raw, workers: number): Hel
   const outDir = join(dir, 'out');
   writeFileSync(jobFile, JSON.stringify({ experiment: raw, workers, outDir, source: `bench:${label}` }));
   try {
-    // cwd: `--import tsx` is resolved from the working directory.
-    const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', MONTECARLO_HELPER, jobFile], {
+    // cwd: the package root (run-ts.js falls back to tsx, resolved from there).
+    const child = spawnSync(process.execPath, ['--expose-gc', RUN_TS, MONTECARLO_HELPER, jobFile], {
       cwd: PACKAGE_ROOT,
       stdio: ['ignore', 'pipe', 'inherit'],
       encoding: 'utf8',
@@ -900,7 +902,7 @@ async function benchParallelCeiling(root: string, raw: Raw, oneProcessSeconds: n
       const dir = mkdtempSync(join(root, `ceiling-${index}-`));
       const jobFile = join(dir, 'job.json');
       writeFileSync(jobFile, JSON.stringify({ experiment: raw, workers: 1, outDir: join(dir, 'out'), source: `bench:ceiling-${index}`, shard: { index, count: 2 } }));
-      const p = spawn(process.execPath, ['--import', 'tsx', MONTECARLO_HELPER, jobFile], { cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+      const p = spawn(process.execPath, [RUN_TS, MONTECARLO_HELPER, jobFile], { cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
       p.stdout.on('data', (d: Buffer) => (out += d.toString()));
       p.on('error', reject);
