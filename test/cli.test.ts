@@ -9,7 +9,8 @@ import { firstSentence, listExperiments } from '../src/cli/commands/list.ts';
 import { runOverrides } from '../src/cli/commands/run.ts';
 import { applyOverrides } from '../src/experiment/overrides.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
-import { runCli } from './fixtures/cli.ts';
+import { CLI, runCli } from './fixtures/cli.ts';
+import { spawn } from 'node:child_process';
 
 // A cwd outside the package proves the CLI finds its own files (tsconfig, experiments/).
 const WORK = mkdtempSync(join(tmpdir(), 'contagion-cli-'));
@@ -197,4 +198,15 @@ describe('the end of a sweep', () => {
     const q = contagion('run', file, '--out', join(WORK, 'sweep-table-quiet'), '--workers', '1', '--quiet');
     expect(q.stdout.trim().split('\n')).toHaveLength(1);
   }, 60_000);
+
+  test('a reader that closes the pipe early (contagion list | head) ends the command quietly, exit 0', async () => {
+    const child = spawn(process.execPath, [CLI, 'list'], { cwd: WORK, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CONTAGION_DEBUG: '' } });
+    // Closed before the command has started (it takes a few hundred ms): its first write meets EPIPE.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const status = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+  }, 30_000);
 });

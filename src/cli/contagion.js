@@ -5,6 +5,14 @@
 // trace.
 import { importEntry } from './bundle.js';
 
+// A reader that stops early (`contagion list | head -3`) closes the pipe: stop quietly, as Unix tools
+// do, instead of an unhandled EPIPE with a stack trace.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  process.stderr.write(`internal error: standard output: ${err.message}\n`);
+  process.exit(1);
+});
+
 try {
   await importEntry(new URL('./main.ts', import.meta.url));
 } catch (err) {
