@@ -10,6 +10,8 @@ import type { ExperimentInput } from '../src/experiment/schema.ts';
 import { parseExperiment } from '../src/experiment/load.ts';
 import { runExperiment } from '../src/runner/runExperiment.ts';
 import { SOURCE_WORKER_URL, workerScriptUrl } from '../src/runner/workerBundle.ts';
+import { bundleFile } from '../src/cli/bundle.js';
+import { fileURLToPath } from 'node:url';
 import { mergeResults } from '../src/runner/merge.ts';
 import { parseOnly, parseShard, planRuns, shardFromEnv } from '../src/runner/plan.ts';
 import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
@@ -190,14 +192,16 @@ describe('through the command line', () => {
   const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
     spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
 
-  it('The CLI runs its sources as one bundle, and writes the same bytes as through tsx (CONTAGION_SOURCES=1)', () => {
+  it('The CLI runs its sources as one bundle, and writes the same bytes as through tsx (CONTAGION_SOURCES=1)', async () => {
     const file = writeExperiment(sweepInput(2, 60));
     const bundled = tmp();
     const sources = tmp();
-    const cache = path.join(ROOT, 'node_modules', '.cache', 'contagion');
     expect(run(['run', file, '--out', bundled, '--workers', '1', '--quiet']).status).toBe(0);
-    // The bundle of main.ts is in the cache (no silent fall-back to tsx).
-    expect(fs.readdirSync(cache).some((f) => /^main-[0-9a-f]{16}\.mjs$/.test(f))).toBe(true);
+    // These sources bundle here (the CLI falls back to tsx only when bundleFile gives null), and the
+    // bundle of exactly these sources is the cached file the CLI ran.
+    const main = await bundleFile(new URL('../src/cli/main.ts', import.meta.url));
+    expect(main?.href).toMatch(/\/node_modules\/\.cache\/contagion\/main-[0-9a-f]{16}\.mjs$/);
+    expect(fs.existsSync(fileURLToPath(main!))).toBe(true);
     expect(run(['run', file, '--out', sources, '--workers', '1', '--quiet'], { CONTAGION_SOURCES: '1' }).status).toBe(0);
     expectSameArrow(bundled, sources);
   }, 60_000);

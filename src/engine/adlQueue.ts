@@ -28,6 +28,7 @@ import { InvariantError } from '../experiment/errors.ts';
 import { Status, type World } from '../model/world.ts';
 import { markAccount, markPrice } from './accounts.ts';
 import { heapify, popBest, pushRanked } from './rankHeap.ts';
+import { grown } from '../model/typedArrays.ts';
 
 /** Heap of one (market, side): positions and their scores (rankHeap.ts). */
 interface SideHeap {
@@ -232,8 +233,8 @@ export class AdlQueues {
 
   private hold(p: number, score: number): void {
     if (this.nHeld === this.heldPos.length) {
-      this.heldPos = grown(this.heldPos, 2 * this.nHeld);
-      this.heldScore = grown(this.heldScore, 2 * this.nHeld);
+      this.heldPos = grown(this.heldPos, this.nHeld + 1);
+      this.heldScore = grown(this.heldScore, this.nHeld + 1);
     }
     this.heldPos[this.nHeld] = p;
     this.heldScore[this.nHeld++] = score;
@@ -255,16 +256,9 @@ function append(h: SideHeap, p: number, score: number): void {
 
 function makeRoom(h: SideHeap): void {
   if (h.size === h.pos.length) {
-    h.pos = grown(h.pos, 2 * h.size);
-    h.score = grown(h.score, 2 * h.size);
+    h.pos = grown(h.pos, h.size + 1);
+    h.score = grown(h.score, h.size + 1);
   }
-}
-
-/** A copy of `a` with room for n entries. */
-function grown<T extends Int32Array | Float64Array>(a: T, n: number): T {
-  const b = new (a.constructor as new (n: number) => T)(n);
-  b.set(a);
-  return b;
 }
 
 /** candidateScore's answer for a position that is not a candidate. */

@@ -14,6 +14,7 @@ import { cholesky } from './cholesky.ts';
 import { Ledger } from '../engine/ledger.ts';
 import { MarginIndex, type MarginChecks } from '../engine/marginIndex.ts';
 import { AdlQueues } from '../engine/adlQueue.ts';
+import { grown } from './typedArrays.ts';
 import { EventLog, PriceTable, StepTable } from '../engine/record.ts';
 import { drawDistribution, makeStream, type Stream } from './random.ts';
 import { requirementUsd } from './margin.ts';
@@ -453,13 +454,6 @@ interface CollDraft {
   oracle: number;
   weight: number;
   qty: number;
-}
-
-/** A typed array twice as long as `a` (at least `need`), holding a copy of it. */
-function grown<T extends Int32Array | Uint8Array | Float64Array>(a: T, need: number): T {
-  const next = new (a.constructor as new (n: number) => T)(Math.max(need, 2 * a.length));
-  next.set(a);
-  return next;
 }
 
 /**

@@ -7,6 +7,7 @@ import { AdlRanking, Status, type World } from '../../model/world.ts';
 import { applyFill, effectiveLeverage, markAccount, markPrice } from '../accounts.ts';
 import { EventKindCode } from '../record.ts';
 import { heapify, popBest } from '../rankHeap.ts';
+import { grown } from '../../model/typedArrays.ts';
 
 /** Balance of the insurance fund that backs account a (its isolated market's, else its exchange's), USD. */
 export function fundBalance(w: World, a: number): number {
@@ -190,13 +191,9 @@ export function socializeLoss(w: World, a: number, amountUsd: number, cause: num
 
 /** Doubles the socialization scratch lists, keeping their contents (only in a cascade). */
 function growProfitList(w: World): void {
-  const size = 2 * w.scratch.profitAccount.length;
-  const who = new Int32Array(size);
-  const usd = new Float64Array(size);
-  who.set(w.scratch.profitAccount);
-  usd.set(w.scratch.profitUsd);
-  w.scratch.profitAccount = who;
-  w.scratch.profitUsd = usd;
+  const n = w.scratch.profitAccount.length + 1;
+  w.scratch.profitAccount = grown(w.scratch.profitAccount, n);
+  w.scratch.profitUsd = grown(w.scratch.profitUsd, n);
 }
 
 /**
