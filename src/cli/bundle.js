@@ -49,6 +49,9 @@ export async function bundleFile(entryUrl) {
     const result = await build({
       entryPoints: [entry],
       tsconfig: TSCONFIG,
+      // Paths in the bundle's comments are relative to this: the package root, not the caller's
+      // working directory, so the same sources give the same bundle (and cache entry) from anywhere.
+      absWorkingDir: PACKAGE_ROOT,
       bundle: true,
       packages: 'external',
       format: 'esm',

@@ -4,10 +4,13 @@
 import type { World } from '../model/world.ts';
 import { markAccount } from './accounts.ts';
 
+/** Ascending numeric order; one function for the process (a comparator made per call was compiled again in each run). */
+const ascending = (a: number, b: number): number => a - b;
+
 /** Median of `values` (NaN when empty; Infinity entries count as the largest). */
 export function median(values: readonly number[]): number {
   if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
+  const s = [...values].sort(ascending);
   const m = s.length >> 1;
   return s.length % 2 === 1 ? s[m]! : s[m - 1]! === s[m]! ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
@@ -18,7 +21,7 @@ export function median(values: readonly number[]): number {
  */
 export function quantileOf(values: readonly number[], p: number): number {
   if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
+  const s = [...values].sort(ascending);
   const r = p * (s.length - 1);
   const lo = Math.floor(r);
   const hi = Math.ceil(r);

@@ -20,16 +20,28 @@ export function sortAscending(list: Int32Array, n: number): void {
   }
 }
 
+const EMPTY: Float64Array = new Float64Array(0);
+
 /** True when account i comes before j: lower key first, then lower index. */
 function before(key: Float64Array, i: number, j: number): boolean {
   const d = key[i]! - key[j]!;
   return d < 0 || (!(d > 0) && i < j);
 }
 
+/** The keys of the sort in progress: one comparator for the whole process, not a closure per call. */
+let sortKeys: Float64Array = new Float64Array(0);
+const byKeyThenEntry = (i: number, j: number): number => sortKeys[i]! - sortKeys[j]! || i - j;
+
 /** Sorts list[0 … n) by key[entry] ascending, ties by the entry itself (as `key[i] − key[j] || i − j`). */
 export function sortByKey(list: Int32Array, n: number, key: Float64Array): void {
   if (n > 32) {
-    list.subarray(0, n).sort((i, j) => key[i]! - key[j]! || i - j);
+    // A comparator made per call was compiled again by TurboFan in each run of a sweep.
+    sortKeys = key;
+    try {
+      list.subarray(0, n).sort(byKeyThenEntry);
+    } finally {
+      sortKeys = EMPTY;
+    }
     return;
   }
   for (let i = 1; i < n; i++) {
