@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import {
   DataType,
   Precision,
+  RecordBatchFileWriter,
   RecordBatchReader,
   Table,
   tableFromIPC,
@@ -407,6 +408,32 @@ describe('ResultsWriter options and lifecycle', () => {
     await w.close({});
     const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { files: { rows: number }[] };
     expect(m.files.map((f) => f.rows)).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  it('writes the same bytes as apache-arrow\'s own file writer, for files larger than its write buffer', async () => {
+    // Three runs of 150,000 events: each Float64 column of a run is 1.2 MB, above the writer's
+    // 1 MiB buffer (written directly), and the small chunks between them go through the buffer,
+    // which fills and is flushed several times over the ~14 MB file.
+    const rows = 150_000;
+    const runs = [0, 1, 2].map((r) => {
+      const ev = new EventLog(true, rows);
+      for (let i = 0; i < rows; i++) ev.push(i % 7, i % 3, EventKindCode.liquidation, i % 2, i % 8, i % 2, -1 - (i % 5) * 0.25, 100 + i * 1e-3, i * 0.5 + r, i % 11 === 0 ? -1 : i - 1);
+      const [a] = makeRuns();
+      return { ...a, replicate: r, events: ev };
+    });
+    const opts: ResultsWriterOptions = { ...ALL_ON, output: { steps: false, prices: false, events: true, attribution: false } };
+    const dir = await writeFolder(opts, runs);
+    const builder = new RunBatchBuilder(opts);
+    const stock = new RecordBatchFileWriter();
+    stock.reset(undefined, builder.schemas.events);
+    for (const r of runs) stock.write(builder.events(r)!);
+    stock.finish();
+    const expected = stock.toUint8Array(true);
+    const written = fs.readFileSync(path.join(dir, 'events.arrow'));
+    expect(written.byteLength).toBe(expected.byteLength);
+    expect(written.byteLength).toBeGreaterThan(10 * (1 << 20));
+    expect(Buffer.from(expected).equals(written)).toBe(true);
+    expect(readArrowTable(path.join(dir, 'events.arrow')).numRows).toBe(3 * rows);
   });
 
   it('rejects duplicate dictionary names', async () => {
