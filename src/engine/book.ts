@@ -10,11 +10,17 @@ import { EventKindCode } from './record.ts';
 /** Which accounts take the flow. */
 export const BookSide = { makers: 0, liquidators: 1 } as const;
 
-// The side's accounts of exchange x are accounts[start[x]] … accounts[start[x + 1] − 1] of the CSR
+// The side's accounts of exchange x are accounts[starts[x]] … accounts[starts[x + 1] − 1] of the CSR
 // pair below (two lookups rather than one function returning a tuple: the tuple was an allocation
 // per trade wherever V8 did not inline it).
 function takesFromLiquidators(w: World, x: number, side: number): boolean {
   return side === BookSide.liquidators && w.exchangeHasLiquidators[x] === 1;
+}
+function counterpartyAccounts(w: World, x: number, side: number): Int32Array {
+  return takesFromLiquidators(w, x, side) ? w.liquidatorAccounts : w.makerAccounts;
+}
+function counterpartyStarts(w: World, x: number, side: number): Int32Array {
+  return takesFromLiquidators(w, x, side) ? w.liquidatorStart : w.makerStart;
 }
 
 /**
@@ -39,9 +45,8 @@ function counterpartyCapacity(w: World, c: number, m: number, sign: number): num
  * counterparty for fillAgainstBook, by its place in the side's list (accounts[i] → capacity[i]). `trader` is the account trading (excluded from the book).
  */
 export function bookCapacity(w: World, x: number, m: number, traderSign: number, side: number, trader: number): number {
-  const liquidators = takesFromLiquidators(w, x, side);
-  const accounts = liquidators ? w.liquidatorAccounts : w.makerAccounts;
-  const starts = liquidators ? w.liquidatorStart : w.makerStart;
+  const accounts = counterpartyAccounts(w, x, side);
+  const starts = counterpartyStarts(w, x, side);
   const end = starts[x + 1]!;
   let total = 0;
   for (let i = starts[x]!; i < end; i++) {
@@ -65,9 +70,8 @@ export function fillAgainstBook(w: World, p: number, dq: number, side: number, c
   const x = w.marketExchange[m]!;
   const price = tradeIntoMarket(w, w.marketAsset[m]!, -dq);
   w.marksStale = true;
-  const liquidators = takesFromLiquidators(w, x, side);
-  const accounts = liquidators ? w.liquidatorAccounts : w.makerAccounts;
-  const starts = liquidators ? w.liquidatorStart : w.makerStart;
+  const accounts = counterpartyAccounts(w, x, side);
+  const starts = counterpartyStarts(w, x, side);
   const start = starts[x]!;
   const end = starts[x + 1]!;
   let remaining = -dq;

@@ -20,16 +20,15 @@ export function sortAscending(list: Int32Array, n: number): void {
   }
 }
 
-const EMPTY: Float64Array = new Float64Array(0);
-
 /** True when account i comes before j: lower key first, then lower index. */
 function before(key: Float64Array, i: number, j: number): boolean {
   const d = key[i]! - key[j]!;
   return d < 0 || (!(d > 0) && i < j);
 }
 
+const EMPTY: Float64Array = new Float64Array(0);
 /** The keys of the sort in progress: one comparator for the whole process, not a closure per call. */
-let sortKeys: Float64Array = new Float64Array(0);
+let sortKeys = EMPTY;
 const byKeyThenEntry = (i: number, j: number): number => sortKeys[i]! - sortKeys[j]! || i - j;
 
 /** Sorts list[0 … n) by key[entry] ascending, ties by the entry itself (as `key[i] − key[j] || i − j`). */
