@@ -939,9 +939,10 @@ function draftDirectional(
   const marginFactor = 1 - mixShare + mix.reduce((sum, m) => sum + m.share * m.weight, 0);
   // Accounts per trader: one holding every position (cross), or one per position (isolated).
   // Either way group g holds the positions groupStart[g] … groupStart[g + 1] − 1, in order.
-  const nGroups = c.marginMode === 'cross' ? 1 : n;
+  const cross = c.marginMode === 'cross';
+  const nGroups = cross ? 1 : n;
   const groupStart = new Int32Array(nGroups + 1);
-  for (let g = 0; g <= nGroups; g++) groupStart[g] = nGroups === 1 ? g * n : g;
+  for (let g = 0; g <= nGroups; g++) groupStart[g] = cross ? g * n : g;
   const groupWeight = new Float64Array(nGroups);
   for (let g = 0; g < nGroups; g++) {
     let sum = 0;
