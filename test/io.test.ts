@@ -436,6 +436,50 @@ describe('ResultsWriter options and lifecycle', () => {
     expect(readArrowTable(path.join(dir, 'events.arrow')).numRows).toBe(3 * rows);
   });
 
+  it('reusing its column arrays from run to run writes what fresh arrays write (random runs, every table)', async () => {
+    // The results writer builds each run's derived columns (codes, validity bitmaps, keys) in
+    // arrays it keeps; runs that grow, shrink, gain and lose nulls must leave nothing behind.
+    // Reference: apache-arrow's own writer fed by a builder that allocates every column afresh.
+    const event = fc.record({
+      protocol: fc.integer({ min: -1, max: PROTOCOLS.length - 1 }),
+      account: fc.integer({ min: -1, max: 3 }),
+      asset: fc.integer({ min: -1, max: ASSETS.length - 1 }),
+      cause: fc.integer({ min: -1, max: 50 }),
+    });
+    const runSpec = fc.record({
+      events: fc.array(event, { maxLength: 70 }),
+      oracleNaN: fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(runSpec, { minLength: 1, maxLength: 5 }), async (specs) => {
+        const runs = specs.map((spec, r) => {
+          const [base] = makeRuns();
+          const ev = new EventLog(true, 1);
+          spec.events.forEach((e, i) => ev.push(i % 3, 0, EventKindCode.liquidation, e.protocol, e.account, e.asset, i, 100 + i, i * 0.25, e.cause));
+          const prices = new PriceTable(3, 2);
+          prices.fundamental.set(base.prices!.fundamental);
+          prices.market.set(base.prices!.market);
+          spec.oracleNaN.forEach((isNaN, i) => (prices.oracle[i] = isNaN ? NaN : 100 + i));
+          return { ...base, replicate: r, events: ev, prices };
+        });
+        const dir = await writeFolder(ALL_ON, runs);
+        const fresh = new RunBatchBuilder(ALL_ON);
+        for (const table of ['runs', 'steps', 'prices', 'events', 'attribution'] as const) {
+          const stock = new RecordBatchFileWriter();
+          stock.reset(undefined, fresh.schemas[table]);
+          for (const r of runs) {
+            const batch = fresh.build(table, r);
+            if (batch !== null) stock.write(batch);
+          }
+          stock.finish();
+          const written = fs.readFileSync(path.join(dir, `${table}.arrow`));
+          expect(Buffer.from(stock.toUint8Array(true)).equals(written), table).toBe(true);
+        }
+      }),
+      { numRuns: 25 },
+    );
+  });
+
   it('rejects duplicate dictionary names', async () => {
     await expect(ResultsWriter.open(tmpDir(), { ...ALL_ON, assets: ['BTC', 'BTC'] })).rejects.toThrow(/duplicate/);
   });

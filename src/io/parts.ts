@@ -99,6 +99,15 @@ function decodeNumber(v: unknown, what: string): number {
 
 /** Binary encoding of a RunResult (all typed arrays + summary + keys); decodeRun(encodeRun(r)) deep-equals r (events: only the stored rows; typed arrays exactly sized). */
 export function encodeRun(run: RunResult): Uint8Array {
+  return encodeRunInto(run, (n) => new Uint8Array(n));
+}
+
+/**
+ * encodeRun into the array `alloc(bytes)` returns (at least `bytes` long; every byte of the part
+ * is written, whatever it held); returns the part, a view of its first `bytes` bytes. Each array
+ * is copied once, straight to its place: the checksum is taken over the arrays as they are.
+ */
+function encodeRunInto(run: RunResult, alloc: (bytes: number) => Uint8Array): Uint8Array {
   const arrays: { entry: ArrayEntry; data: AnyTypedArray }[] = [];
   const add = (name: string, data: AnyTypedArray) => {
     arrays.push({ entry: { name, type: arrayType(data)!, length: data.length }, data });
@@ -113,21 +122,25 @@ export function encodeRun(run: RunResult): Uint8Array {
   add('accountCohort', run.accountCohort);
   for (const [k, a] of typedFields(run.attribution)) add(`attribution.${k}`, a);
 
+  // The data section's length and checksum, padding included, without assembling it first.
   let dataBytes = 0;
-  for (const { data } of arrays) dataBytes = align8(dataBytes) + data.byteLength;
-  dataBytes = align8(dataBytes);
+  let crc = 0;
+  for (const { data } of arrays) {
+    const pad = align8(dataBytes) - dataBytes;
+    if (pad > 0) crc = crc32(ZEROS.subarray(0, pad), crc);
+    // Not with an empty array: over a zero-length buffer (no data pointer) Node's crc32 returns 0,
+    // zlib's answer to crc32(value, NULL, 0), whatever value was (Node 20.20).
+    if (data.byteLength > 0) crc = crc32(bytesOf(data), crc);
+    dataBytes += pad + data.byteLength;
+  }
+  const endPad = align8(dataBytes) - dataBytes;
+  if (endPad > 0) crc = crc32(ZEROS.subarray(0, endPad), crc);
+  dataBytes += endPad;
 
   const summary: Record<string, number | string> = {};
   for (const [k, v] of Object.entries(run.summary)) {
     if (typeof v !== 'number') throw new TypeError(`summary.${k} is not a number`);
     summary[k] = encodeNumber(v);
-  }
-  const data = new Uint8Array(dataBytes);
-  let off = 0;
-  for (const { data: a } of arrays) {
-    off = align8(off);
-    data.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), off);
-    off += a.byteLength;
   }
   const header: PartHeader = {
     pointIndex: run.pointIndex,
@@ -141,22 +154,42 @@ export function encodeRun(run: RunResult): Uint8Array {
     endianness: ENDIANNESS,
     arrays: arrays.map((a) => a.entry),
     dataBytes,
-    crc32: crc32(data),
+    crc32: crc,
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const dataStart = align8(PREFIX_BYTES + json.byteLength);
-  const out = new Uint8Array(dataStart + dataBytes);
-  const dv = new DataView(out.buffer);
+  const out = alloc(dataStart + dataBytes).subarray(0, dataStart + dataBytes);
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
   for (let i = 0; i < MAGIC.length; i++) out[i] = MAGIC.charCodeAt(i);
   dv.setUint32(8, PART_FORMAT_VERSION, true);
   dv.setUint32(12, json.byteLength, true);
   out.set(json, PREFIX_BYTES);
-  out.set(data, dataStart);
+  out.fill(0, PREFIX_BYTES + json.byteLength, dataStart);
+  let rel = 0; // offset in the data section
+  for (const { data: a } of arrays) {
+    const at = align8(rel);
+    out.fill(0, dataStart + rel, dataStart + at);
+    out.set(bytesOf(a), dataStart + at);
+    rel = at + a.byteLength;
+  }
+  out.fill(0, dataStart + rel);
   return out;
 }
 
-/** Decodes a part written by encodeRun; throws a descriptive Error on anything malformed. */
-export function decodeRun(bytes: Uint8Array): RunResult {
+/** Zeros for the checksum of padding (at most 7 bytes of it at a time). */
+const ZEROS = new Uint8Array(8);
+
+function bytesOf(a: AnyTypedArray): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/**
+ * Decodes a part written by encodeRun; throws a descriptive Error on anything malformed. The
+ * tables are copied out of `bytes`: into fresh ones, or into those of `reuse` (a run decoded
+ * earlier, which is then overwritten) wherever their shapes allow, so that reading a sweep's runs
+ * one after another allocates no table memory once the first has been read.
+ */
+export function decodeRun(bytes: Uint8Array, reuse: RunResult | null = null): RunResult {
   if (bytes.byteLength < PREFIX_BYTES) throw new Error(`part file: ${bytes.byteLength} bytes, too short`);
   for (let i = 0; i < MAGIC.length; i++) {
     if (bytes[i] !== MAGIC.charCodeAt(i)) throw new Error('part file: bad magic (not a contagion run part)');
@@ -183,17 +216,24 @@ export function decodeRun(bytes: Uint8Array): RunResult {
     if (!(key in summary)) throw new Error(`part file: summary lacks ${key} (written by another version?)`);
   }
 
-  const steps = h.steps === null ? null : new StepTable(h.steps.steps, h.steps.nProtocols);
-  const prices = h.prices === null ? null : new PriceTable(h.prices.steps, h.prices.nAssets);
-  const events = new EventLog(h.events.enabled, h.events.enabled ? h.events.length : 0);
+  const hs = h.steps;
+  const hp = h.prices;
+  const stored = h.events.enabled ? h.events.length : 0;
+  const steps =
+    hs === null ? null : reuse?.steps != null && reuse.steps.steps === hs.steps && reuse.steps.nProtocols === hs.nProtocols ? reuse.steps : new StepTable(hs.steps, hs.nProtocols);
+  const prices =
+    hp === null ? null : reuse?.prices != null && reuse.prices.steps === hp.steps && reuse.prices.nAssets === hp.nAssets ? reuse.prices : new PriceTable(hp.steps, hp.nAssets);
+  // An event log keeps spare capacity: a reused one needs enough of it.
+  const events =
+    reuse !== null && reuse.events.enabled === h.events.enabled && reuse.events.step.length >= stored ? reuse.events : new EventLog(h.events.enabled, stored);
   events.length = h.events.length;
   let accountCohort: Int32Array | null = null;
-  const attribution = new AttributionTable(h.attribution.rows);
+  const attribution = reuse?.attribution.rows === h.attribution.rows ? reuse.attribution : new AttributionTable(h.attribution.rows);
 
   const targets = new Map<string, AnyTypedArray>();
   if (steps !== null) for (const [k, a] of typedFields(steps)) targets.set(`steps.${k}`, a);
   if (prices !== null) for (const [k, a] of typedFields(prices)) targets.set(`prices.${k}`, a);
-  for (const [k, a] of typedFields(events)) targets.set(`events.${k}`, a);
+  for (const [k, a] of typedFields(events)) targets.set(`events.${k}`, a.subarray(0, stored));
   for (const [k, a] of typedFields(attribution)) targets.set(`attribution.${k}`, a);
 
   let off = 0;
@@ -206,7 +246,7 @@ export function decodeRun(bytes: Uint8Array): RunResult {
     let dst: AnyTypedArray;
     if (e.name === 'accountCohort') {
       if (e.type !== 'i32') throw new Error(`part file: accountCohort is ${e.type}, expected i32`);
-      dst = accountCohort = new Int32Array(e.length);
+      dst = accountCohort = reuse?.accountCohort.length === e.length ? reuse.accountCohort : new Int32Array(e.length);
     } else {
       const t = targets.get(e.name);
       if (t === undefined) throw new Error(`part file: unexpected array ${e.name} (written by another version?)`);
@@ -246,9 +286,16 @@ export function partPath(outDir: string, point: number, replicate: number): stri
   return path.join(outDir, 'parts', `p${pad6(point)}-r${pad6(replicate)}.run`);
 }
 
+/** The buffer writePart encodes into (one per thread, grown as needed: parts are written synchronously). */
+let partBuffer = new Uint8Array(0);
+const partBufferOf = (n: number): Uint8Array => {
+  if (partBuffer.byteLength < n) partBuffer = new Uint8Array(Math.max(n, 2 * partBuffer.byteLength));
+  return partBuffer;
+};
+
 /** Writes the run's part atomically: to a unique temporary name in the same folder, fsync, then rename; creates parts/ if needed. */
 export function writePart(outDir: string, run: RunResult): void {
-  const bytes = encodeRun(run);
+  const bytes = encodeRunInto(run, partBufferOf);
   const finalPath = partPath(outDir, run.pointIndex, run.replicate);
   fs.mkdirSync(path.dirname(finalPath), { recursive: true });
   // Unique across processes, worker threads and calls: "<final>.<pid>-<thread>-<random>.tmp".
@@ -269,18 +316,52 @@ export function writePart(outDir: string, run: RunResult): void {
 
 /** Reads and decodes a part; the error names the file if it is missing or malformed. */
 export function readPart(outDir: string, point: number, replicate: number): RunResult {
-  const file = partPath(outDir, point, replicate);
-  let run: RunResult;
-  try {
-    run = decodeRun(fs.readFileSync(file));
-  } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    throw new Error(`${file}: ${msg}`, { cause: err });
+  return new PartReader().read(outDir, point, replicate);
+}
+
+/**
+ * Reads parts one after another into the same memory: the file into one buffer, the tables into
+ * those of the previous run (decodeRun's `reuse`). What read() returns is valid until the next
+ * read(). This is how a sweep's main thread appends runs to the Arrow files: reading every part
+ * into fresh memory cost a sweep of large runs (10^5 events each) a full collection every other run.
+ */
+export class PartReader {
+  private buffer = new Uint8Array(0);
+  private last: RunResult | null = null;
+
+  read(outDir: string, point: number, replicate: number): RunResult {
+    const file = partPath(outDir, point, replicate);
+    let run: RunResult;
+    try {
+      run = decodeRun(this.load(file), this.last);
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      throw new Error(`${file}: ${msg}`, { cause: err });
+    }
+    if (run.pointIndex !== point || run.replicate !== replicate) {
+      throw new Error(`${file}: holds point ${run.pointIndex} replicate ${run.replicate}`);
+    }
+    this.last = run;
+    return run;
   }
-  if (run.pointIndex !== point || run.replicate !== replicate) {
-    throw new Error(`${file}: holds point ${run.pointIndex} replicate ${run.replicate}`);
+
+  /** The whole file, in this reader's buffer. */
+  private load(file: string): Uint8Array {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      if (this.buffer.byteLength < size) this.buffer = new Uint8Array(Math.max(size, 2 * this.buffer.byteLength));
+      let done = 0;
+      while (done < size) {
+        const n = fs.readSync(fd, this.buffer, done, size - done, done);
+        if (n === 0) break; // shorter than it was a moment ago: decodeRun reports the truncation
+        done += n;
+      }
+      return this.buffer.subarray(0, done);
+    } finally {
+      fs.closeSync(fd);
+    }
   }
-  return run;
 }
 
 /** The (point, replicate) pairs whose part files exist (ignores temporary files), sorted by point then replicate. */

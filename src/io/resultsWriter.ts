@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { RecordBatchFileWriter } from 'apache-arrow';
 import type { RunResult } from '../engine/record.ts';
 import { RunBatchBuilder, TABLE_NAMES, type DictionaryLists, type TableName } from './arrowTables.ts';
-import { partPath, readPart } from './parts.ts';
+import { PartReader, partPath } from './parts.ts';
 
 /** Version of the column layout described in arrowTables.ts; bump on any schema change. */
 export const SCHEMA_VERSION = 2;
@@ -110,13 +110,17 @@ export class ResultsWriter {
    * Existing final files are left alone until close() renames over them.
    */
   static async open(outDir: string, opts: ResultsWriterOptions): Promise<ResultsWriter> {
-    const builder = new RunBatchBuilder({
-      protocols: opts.protocols,
-      assets: opts.assets,
-      cohorts: opts.cohorts,
-      origins: opts.origins,
-      ...(opts.sweep === undefined ? {} : { sweep: opts.sweep }),
-    });
+    const builder = new RunBatchBuilder(
+      {
+        protocols: opts.protocols,
+        assets: opts.assets,
+        cohorts: opts.cohorts,
+        origins: opts.origins,
+        ...(opts.sweep === undefined ? {} : { sweep: opts.sweep }),
+      },
+      // append() writes or copies every byte of a batch before it builds the next (FdFileWriter).
+      { reuse: true },
+    );
     await fs.promises.mkdir(outDir, { recursive: true });
     const enabled: Record<TableName, boolean> = { runs: true, ...opts.output };
     const tables: OpenTable[] = [];
@@ -256,7 +260,8 @@ export async function assembleFromParts(
   const writer = await ResultsWriter.open(outDir, opts);
   let files: ManifestFile[];
   try {
-    order.forEach(({ point, replicate }, i) => writer.append(readPart(sources[i]!, point, replicate)));
+    const reader = new PartReader();
+    order.forEach(({ point, replicate }, i) => writer.append(reader.read(sources[i]!, point, replicate)));
     files = await writer.close(manifest);
   } catch (err) {
     await writer.abort();

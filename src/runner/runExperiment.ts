@@ -15,7 +15,7 @@ import type { Experiment } from '../experiment/schema.ts';
 import { ExperimentError } from '../experiment/errors.ts';
 import { expandSweep, sweepColumnName, sweptPaths, type SweepPoint } from '../experiment/sweep.ts';
 import { replicateSeeds } from '../engine/simulate.ts';
-import { listParts, readPart } from '../io/parts.ts';
+import { listParts, PartReader } from '../io/parts.ts';
 import { ResultsWriter, type ResultsWriterOptions } from '../io/resultsWriter.ts';
 import { planRuns, type RunKey, type Shard } from './plan.ts';
 import { executeRun, makeContext, type RunOutcome } from './execute.ts';
@@ -156,13 +156,14 @@ export async function runExperiment(exp: Experiment, opts: RunExperimentOptions)
   const finished = new Map<string, boolean>(); // key → ok
   for (const k of planned) if (existing.has(`${k.point}/${k.replicate}`)) finished.set(`${k.point}/${k.replicate}`, true);
   let cursor = 0;
+  const reader = new PartReader();
   const appendReady = () => {
     while (cursor < planned.length) {
       const k = planned[cursor]!;
       const key = `${k.point}/${k.replicate}`;
       const ok = finished.get(key);
       if (ok === undefined) return;
-      if (ok) writer.append(readPart(opts.outDir, k.point, k.replicate));
+      if (ok) writer.append(reader.read(opts.outDir, k.point, k.replicate));
       finished.delete(key);
       cursor++;
     }
