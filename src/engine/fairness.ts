@@ -4,8 +4,12 @@
 import type { World } from '../model/world.ts';
 import { markAccount } from './accounts.ts';
 
-/** Ascending numeric order; one function for the process (a comparator made per call was compiled again in each run). */
-const ascending = (a: number, b: number): number => a - b;
+/**
+ * Ascending numeric order; one function for the process (a comparator made per call was compiled
+ * again in each run). By sign, like byKeyThenEntry (sortPrefix.ts): `a − b` allocated a heap number
+ * per comparison. Where a − b is NaN (∞ against ∞) both give 0.
+ */
+const ascending = (a: number, b: number): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Median of `values` (NaN when empty; Infinity entries count as the largest). */
 export function median(values: readonly number[]): number {

@@ -29,7 +29,15 @@ function before(key: Float64Array, i: number, j: number): boolean {
 const EMPTY: Float64Array = new Float64Array(0);
 /** The keys of the sort in progress: one comparator for the whole process, not a closure per call. */
 let sortKeys = EMPTY;
-const byKeyThenEntry = (i: number, j: number): number => sortKeys[i]! - sortKeys[j]! || i - j;
+/**
+ * `key[i] − key[j] || i − j` by its sign: the sort reads only the sign, and a comparator that
+ * returns the difference of two doubles returns a fresh heap number per comparison (18% of what a
+ * 10^4-account run allocated). NaN differences fall to the entries, as `||` did.
+ */
+const byKeyThenEntry = (i: number, j: number): number => {
+  const d = sortKeys[i]! - sortKeys[j]!;
+  return d < 0 ? -1 : d > 0 ? 1 : i - j;
+};
 
 /** Sorts list[0 … n) by key[entry] ascending, ties by the entry itself (as `key[i] − key[j] || i − j`). */
 export function sortByKey(list: Int32Array, n: number, key: Float64Array): void {
