@@ -319,6 +319,33 @@ describe('the index skips quiet accounts', () => {
 });
 
 describe('in-place prefix sorts (src/engine/sortPrefix.ts)', () => {
+  it('sortByKey sorts long lists (the quicksort path) exactly as the typed-array sort with its comparator', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 999 }), { minLength: 33, maxLength: 700, size: 'max' }),
+        fc.array(fc.oneof(fc.integer({ min: -5, max: 5 }), fc.constantFrom(Infinity, -Infinity)), { minLength: 1000, maxLength: 1000 }),
+        (values, keys) => {
+          // Few distinct keys (many ties broken by the entry) and ±∞, over lists longer than the
+          // insertion-sort cut-off; entries may repeat.
+          const key = Float64Array.from(keys, (k) => k / 4);
+          const list = Int32Array.from(values);
+          sortByKey(list, list.length, key);
+          const want = Int32Array.from(values).sort((i, j) => key[i]! - key[j]! || i - j);
+          expect(Array.from(list)).toEqual(Array.from(want));
+        },
+      ),
+      { seed: SEED, numRuns: 200 },
+    );
+    // Already sorted, reversed and all-equal inputs (a quicksort's usual worst cases) of 10^5 entries.
+    const n = 100_000;
+    const flat = new Float64Array(n);
+    for (const make of [(i: number) => i, (i: number) => n - 1 - i]) {
+      const list = Int32Array.from({ length: n }, (_, i) => make(i));
+      sortByKey(list, n, flat);
+      expect(list.every((v, i) => v === i)).toBe(true);
+    }
+  });
+
   it('sort the first n entries exactly as a typed-array sort does, keyed or not, short or long', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 200 }), { minLength: 0, maxLength: 80 }), fc.integer({ min: 0, max: 80 }), (values, cut) => {
