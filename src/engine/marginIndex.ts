@@ -97,6 +97,8 @@ export class MarginIndex {
   readonly highPrev: Int32Array;
   /** Per market: the margin multiplier the filed bands assume. */
   readonly multiplierAtFiling: Float64Array;
+  /** Per market: its funding-adjusted price X at the mark in progress (set as the mark starts). */
+  readonly adjusted: Float64Array;
   /** Per market: its reference price (the funding clock's unit). */
   readonly refPrice: Float64Array;
   /** The funding clock G and the last of its buckets whose accounts were looked at. */
@@ -143,6 +145,7 @@ export class MarginIndex {
     this.highNext = new Int32Array(nP);
     this.highPrev = new Int32Array(nP);
     this.multiplierAtFiling = new Float64Array(nM);
+    this.adjusted = new Float64Array(nM);
     this.refPrice = this.logRef.map(Math.exp);
     this.fundingClock = 0;
     this.clockDone = 0;
@@ -177,6 +180,14 @@ function adjustedPrice(w: World, m: number): number {
   return w.oraclePrice[w.marketOracle[m]!]! - w.fundingIndex[m]!;
 }
 
+/**
+ * The bound fileLow, fileHigh and fileClock file, set by the caller just before. A double passed as
+ * an argument to a call that V8 does not inline becomes a fresh heap number, and refile is too large
+ * for V8 to inline its filing calls: their boxed bounds were half of what a step allocated at 10^5
+ * accounts.
+ */
+const BOUND = new Float64Array(1);
+
 /** Role and status codes, read once (through the module binding they cost a call each time). */
 let DIRECTIONAL = -1;
 let ACTIVE = -1;
@@ -202,6 +213,8 @@ export function markCandidates(w: World, forCalls = true): void {
     return;
   }
   const gen = ++ix.generation;
+  // Prices and funding do not move during a mark: each market's X once, read by every filing.
+  for (let m = 0; m < w.nMarkets; m++) ix.adjusted[m] = adjustedPrice(w, m);
   // Small functions, each with steady type feedback: one function for all of this deoptimized hundreds
   // of times a run on branches taken rarely.
   const n = ix.primed ? listCandidates(w, gen, forCalls) : listEveryAccount(w, gen);
@@ -306,7 +319,7 @@ function marketCandidates(w: World, m: number, gen: number, n: number): number {
     }
     return n;
   }
-  const cb = bucketOf(ix, m, adjustedPrice(w, m));
+  const cb = bucketOf(ix, m, ix.adjusted[m]!);
   const base = m * N_BUCKETS;
   // Lower bounds at or above the price's bucket (and upper bounds at or below it) were reached. Their
   // accounts are re-filed below, which unlinks every entry of these buckets.
@@ -361,8 +374,9 @@ export function noteFunding(w: World, m: number, delta: number): void {
   ix.fundingClock += Math.abs(delta) / ix.refPrice[m]!;
 }
 
-/** Files account a to be looked at once the funding clock reaches `level`. */
-function fileClock(w: World, a: number, level: number): void {
+/** Files account a to be looked at once the funding clock reaches the level in BOUND[0]. */
+function fileClock(w: World, a: number): void {
+  const level = BOUND[0]!;
   const ix = w.marginIndex;
   // The bucket containing the level: reached no later than the level itself; never more than a lap ahead.
   const k = Math.min(Math.floor(level * CLOCK_INV_BUCKET), ix.clockDone + CLOCK_BUCKETS - 1);
@@ -453,7 +467,7 @@ function refile(w: World, a: number): boolean {
     if (q === 0) continue;
     const m = w.posMarket[p]!;
     const aq = Math.abs(q);
-    const x = adjustedPrice(w, m);
+    const x = ix.adjusted[m]!;
     refExposure += aq * ix.refPrice[m]!;
     exposure += aq * x;
     scale += Math.abs(w.posQuote[p]!) + aq * Math.abs(w.fundingIndex[m]! - w.posFundingIndex[p]!) + aq * Math.abs(w.fundingIndex[m]!);
@@ -491,11 +505,12 @@ function refile(w: World, a: number): boolean {
     ix.hotList[ix.nHot++] = a;
     return true;
   }
-  fileClock(w, a, level);
+  BOUND[0] = level;
+  fileClock(w, a);
   if (open === 1) {
     const q = w.posQty[single]!;
     const m = w.posMarket[single]!;
-    const x = adjustedPrice(w, m);
+    const x = ix.adjusted[m]!;
     const cap = x + w.oraclePrice[w.marketOracle[m]!]!;
     if (q > 0) {
       BOUND[0] = x - headroom / q;
@@ -513,7 +528,7 @@ function refile(w: World, a: number): boolean {
     const q = w.posQty[p]!;
     if (q === 0) continue;
     const m = w.posMarket[p]!;
-    const x = adjustedPrice(w, m);
+    const x = ix.adjusted[m]!;
     if (cmu > 1) {
       BOUND[0] = x * (1 - tau);
       fileLow(w, p);
@@ -540,12 +555,6 @@ function isAlways(w: World, a: number): boolean {
   return w.options.optStart[a]! < w.options.optStart[a + 1]! || w.collStart[a]! < w.collStart[a + 1]!;
 }
 
-/**
- * The bound fileLow and fileHigh file, set by the caller just before. A double passed as an argument
- * to a call that V8 does not inline becomes a fresh heap number, and refile is too large for V8 to
- * inline its filing calls: their boxed bounds were half of what a step allocated at 10^5 accounts.
- */
-const BOUND = new Float64Array(1);
 
 /** Files position p's lower bound (BOUND[0]): the account must be looked at once its market's X is ≤ it. */
 function fileLow(w: World, p: number): void {
