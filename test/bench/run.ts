@@ -25,7 +25,8 @@
 //                               --quick: the 10^5-account run × 10
 //   scaling_curve_accounts      whole 1000-step runs at 10^3 … 10^6 accounts (10^5 with --quick)
 //   scaling_curve_steps         whole runs at 10^5 accounts (10^4) of 10^2, 10^3, 10^4 steps
-//   calm_step_heap_bytes        bytes a calm step of a 10^6-account world (10^5) allocates (V8 new space)
+//   calm_step_heap_bytes        bytes a calm step of a 10^6-account world (10^5) allocates (V8 new space),
+//                               median over steps 1,000–1,199 of the calm stretch (300–349)
 //   world_1e7_accounts_peak_rss_mb  peak RSS of a fresh process building the flagship at 10^7 accounts
 //                               (10^6 with --quick) and running 100 steps (target: within 4 GB)
 //   arrow_share_of_run_time     Arrow write ÷ (simulate + write) of 5 flagship runs, default output
@@ -428,6 +429,9 @@ const CURVE_STEPS = 1_000;
 const STEPS_CURVE = [100, 1_000, 10_000];
 /** Calm steps of the largest curve world timed for calm_step_heap_bytes. */
 const HEAP_STEPS = quick ? 10 : 30;
+/** The later window of calm steps (the regime switch is at step 4,167 of this timeline). */
+const LATE_FROM = quick ? 300 : 1_000;
+const LATE_STEPS = quick ? 50 : 200;
 
 /** Bytes in use in V8's new space, where objects are allocated. */
 function newSpaceUsed(): number {
@@ -438,7 +442,8 @@ function newSpaceUsed(): number {
  * scaling_curve_accounts: account-steps/s of whole flagship runs (1000-step timeline, crash included)
  * at 10^3 … 10^6 accounts (10^5 with --quick); scaling_curve_steps: the same at 10^5 accounts (10^4)
  * for 10^2 … 10^4 steps; calm_step_heap_bytes: what a calm step of a 10^6-account world (10^5)
- * allocates (V8 new space, median over steps; 0 is the target).
+ * allocates late in the calm stretch (V8 new space, median over steps 1,000–1,199; 300–349 with
+ * --quick; the first steps' median alongside; 0 is the target).
  */
 async function benchScaling(): Promise<void> {
   const byAccounts: Record<string, number> = {};
@@ -479,37 +484,53 @@ async function benchScaling(): Promise<void> {
   const obs = new PerformanceObserver((list) => (seen += list.getEntries().length));
   obs.observe({ entryTypes: ['gc'] });
   // Allocation per step, measured step by step (a step during which a minor collection ran shows a
-  // negative delta and is left out): the median of the others.
-  const deltas: number[] = [];
+  // negative delta and is left out): the median of the others. Two windows: the first steps after
+  // the first mark, and steps late in the calm stretch, where some accounts are near their line
+  // and traders top up, deleverage and get liquidated (what a calm step of a long run looks like).
   const probes: number[] = [];
-  for (let k = 3; k < 3 + HEAP_STEPS; k++) {
-    // The probe itself allocates (getHeapSpaceStatistics builds an array of objects): measure it
-    // with nothing between two probes, and take it off.
-    const p0 = newSpaceUsed();
-    const p1 = newSpaceUsed() - p0;
-    if (p1 >= 0) probes.push(p1);
-    const before = newSpaceUsed();
+  const measure = (from: number, to: number): number[] => {
+    const deltas: number[] = [];
+    for (let k = from; k < to; k++) {
+      // The probe itself allocates (getHeapSpaceStatistics builds an array of objects): measure it
+      // with nothing between two probes, and take it off.
+      const p0 = newSpaceUsed();
+      const p1 = newSpaceUsed() - p0;
+      if (p1 >= 0) probes.push(p1);
+      const before = newSpaceUsed();
+      w.step = k;
+      step(w);
+      const d = newSpaceUsed() - before;
+      if (d >= 0) deltas.push(d);
+    }
+    return deltas;
+  };
+  const early = measure(3, 3 + HEAP_STEPS);
+  for (let k = 3 + HEAP_STEPS; k < LATE_FROM; k++) {
     w.step = k;
     step(w);
-    const d = newSpaceUsed() - before;
-    if (d >= 0) deltas.push(d);
   }
+  const late = measure(LATE_FROM, LATE_FROM + LATE_STEPS);
   const probeBytes = probes.length > 0 ? median(probes) : 0;
   await new Promise((r) => setImmediate(r)); // let the observer deliver
   obs.disconnect();
+  const net = (d: number[]) => (d.length > 0 ? Math.max(0, median(d) - probeBytes) : NaN);
+  const q90 = (d: number[]) => Math.max(0, ([...d].sort((a, b) => a - b)[Math.floor(d.length * 0.9)] ?? NaN) - probeBytes);
+  log(`heap: calm steps allocate ${net(early)} B (median, steps 3–${2 + HEAP_STEPS}) and ${net(late)} B (median, steps ${LATE_FROM}–${LATE_FROM + LATE_STEPS - 1}; 90th percentile ${q90(late)} B)`);
   emit({
     name: 'calm_step_heap_bytes',
-    value: sig(deltas.length > 0 ? Math.max(0, median(deltas) - probeBytes) : NaN),
+    value: sig(net(late)),
     unit: 'B/step',
     params: {
       mode,
       accounts: w.nAccounts,
-      steps: HEAP_STEPS,
+      steps: `${LATE_FROM}–${LATE_FROM + LATE_STEPS - 1}`,
       gcs_during_timed_steps: seen,
-      steps_measured: deltas.length,
+      steps_measured: late.length,
+      q90_bytes: q90(late),
+      early_steps: `3–${2 + HEAP_STEPS}`,
+      early_median_bytes: sig(net(early)),
       probe_bytes: probeBytes,
-      with_probe_bytes: sig(deltas.length > 0 ? median(deltas) : NaN),
-      method: "V8 new space's used bytes after − before each calm step (new objects are born there), median over the steps without a minor collection, less the probe's own allocation (median of two back-to-back probes); target 0",
+      method: "V8 new space's used bytes after − before each calm step (new objects are born there), median over the steps without a minor collection, less the probe's own allocation (median of two back-to-back probes); value: steps late in the calm stretch; target 0",
     },
   });
 }
