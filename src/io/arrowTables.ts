@@ -20,6 +20,7 @@ import {
   type Vector,
 } from 'apache-arrow';
 import { CHANNELS, EVENT_KINDS, REGIMES, RUN_SUMMARY_COLUMNS, type RunResult } from '../engine/record.ts';
+import { grown } from '../model/typedArrays.ts';
 
 /** The four tables of a results folder, in the order they are listed in the manifest. */
 export const TABLE_NAMES = ['runs', 'steps', 'prices', 'events', 'attribution'] as const;
@@ -357,7 +358,7 @@ export class RunBatchBuilder {
   private kept(role: string, n: number, ctor: Int32ArrayConstructor | Float64ArrayConstructor | Uint8ArrayConstructor): Int32Array | Float64Array | Uint8Array {
     let a = this.scratch.get(role);
     if (a === undefined || a.length < n) {
-      a = new ctor(Math.max(n, 2 * (a?.length ?? 0)));
+      a = a === undefined ? new ctor(n) : grown(a, n);
       this.scratch.set(role, a);
     }
     return a.subarray(0, n);

@@ -23,6 +23,7 @@ import { randomBytes } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import { AttributionTable, EventLog, PriceTable, RUN_SUMMARY_COLUMNS, StepTable, type RunResult, type RunSummary } from '../engine/record.ts';
+import { grown } from '../model/typedArrays.ts';
 
 /** Version of the part layout below; bump on any change to it. */
 export const PART_FORMAT_VERSION = 3;
@@ -289,7 +290,7 @@ export function partPath(outDir: string, point: number, replicate: number): stri
 /** The buffer writePart encodes into (one per thread, grown as needed: parts are written synchronously). */
 let partBuffer = new Uint8Array(0);
 const partBufferOf = (n: number): Uint8Array => {
-  if (partBuffer.byteLength < n) partBuffer = new Uint8Array(Math.max(n, 2 * partBuffer.byteLength));
+  if (partBuffer.byteLength < n) partBuffer = grown(partBuffer, n);
   return partBuffer;
 };
 
@@ -350,7 +351,7 @@ export class PartReader {
     const fd = fs.openSync(file, 'r');
     try {
       const size = fs.fstatSync(fd).size;
-      if (this.buffer.byteLength < size) this.buffer = new Uint8Array(Math.max(size, 2 * this.buffer.byteLength));
+      if (this.buffer.byteLength < size) this.buffer = grown(this.buffer, size);
       let done = 0;
       while (done < size) {
         const n = fs.readSync(fd, this.buffer, done, size - done, done);
