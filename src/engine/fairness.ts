@@ -6,8 +6,8 @@ import { markAccount } from './accounts.ts';
 
 /**
  * Ascending numeric order; one function for the process (a comparator made per call was compiled
- * again in each run). By sign, like byKeyThenEntry (sortPrefix.ts): `a − b` allocated a heap number
- * per comparison. Where a − b is NaN (∞ against ∞) both give 0.
+ * again in each run). It returns the sign, which is all the sort reads: returning `a − b` allocated
+ * a heap number per comparison. Where a − b is NaN (∞ against ∞) both give 0.
  */
 const ascending = (a: number, b: number): number => (a < b ? -1 : a > b ? 1 : 0);
 

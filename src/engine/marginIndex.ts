@@ -555,7 +555,6 @@ function isAlways(w: World, a: number): boolean {
   return w.options.optStart[a]! < w.options.optStart[a + 1]! || w.collStart[a]! < w.collStart[a + 1]!;
 }
 
-
 /** Files position p's lower bound (BOUND[0]): the account must be looked at once its market's X is ≤ it. */
 function fileLow(w: World, p: number): void {
   const bound = BOUND[0]!;
