@@ -426,7 +426,7 @@ describe('ResultsWriter options and lifecycle', () => {
     const builder = new RunBatchBuilder(opts);
     const stock = new RecordBatchFileWriter();
     stock.reset(undefined, builder.schemas.events);
-    for (const r of runs) stock.write(builder.events(r)!);
+    for (const r of runs) stock.write(builder.build('events', r)!);
     stock.finish();
     const expected = stock.toUint8Array(true);
     const written = fs.readFileSync(path.join(dir, 'events.arrow'));
@@ -500,7 +500,7 @@ describe('RunBatchBuilder.events', () => {
         const ev = new EventLog(true, 1);
         rows.forEach((r, i) => ev.push(i, 0, r.kind, r.protocol, r.account, r.asset, 0, 0, r.amount, i - 1));
         const [run] = makeRuns();
-        const batch = builder.events({ ...run, events: ev });
+        const batch = builder.build('events', { ...run, events: ev });
         expect(batch).not.toBeNull();
         const t = tableFromIPC(tableToIPC(new Table(batch!), 'file'));
         const orNull = <T>(v: number, f: (v: number) => T) => (v === -1 ? null : f(v));

@@ -377,10 +377,10 @@ describe('sweep columns', () => {
       ...base,
       sweep: { columns: [{ name: 'v', values: ['b', { k: 1 }, [1, 2], 'b', true, null] as unknown as (number | string)[] }] },
     });
-    const values = [0, 1, 2, 3, 4, 5].map((p) => b.runs({ ...handRun(p), summary: summary() }).getChild('v')?.get(0));
+    const values = [0, 1, 2, 3, 4, 5].map((p) => b.build('runs', { ...handRun(p), summary: summary() })!.getChild('v')?.get(0));
     expect(values).toEqual(['b', '{"k":1}', '[1,2]', 'b', 'true', 'null']);
-    expect(b.runs(handRun(1)).getChild('v')?.data[0]?.dictionary?.toArray()).toEqual(['b', '{"k":1}', '[1,2]', 'true', 'null']);
-    expect(() => b.runs(handRun(6))).toThrow(/point_index 6/);
+    expect(b.build('runs', handRun(1))!.getChild('v')?.data[0]?.dictionary?.toArray()).toEqual(['b', '{"k":1}', '[1,2]', 'true', 'null']);
+    expect(() => b.build('runs', handRun(6))).toThrow(/point_index 6/);
     expect(() => new RunBatchBuilder({ ...base, sweep: { columns: [{ name: 'seed', values: [1] }] } })).toThrow(/clashes/);
     expect(
       () => new RunBatchBuilder({ ...base, sweep: { columns: [{ name: 'a', values: [1] }, { name: 'a', values: [2] }] } }),

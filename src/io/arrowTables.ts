@@ -1,7 +1,9 @@
-// Turns one RunResult into Arrow record batches (runs, steps, prices, events), column by column
-// from the engine's typed arrays: no row objects, and strings only as Dictionary<Utf8, Int32>
-// columns whose dictionaries are built once per builder, so every batch of a file shares them
-// and the IPC writer emits each dictionary exactly once.
+// Turns one RunResult into the columns of Arrow record batches (runs, steps, prices, events,
+// attribution), column by column from the engine's typed arrays: no row objects, and strings only as
+// Dictionary<Utf8, Int32> columns whose dictionaries are built once per builder, so every batch of a
+// file shares them and the IPC writer emits each dictionary exactly once. A batch is a ColumnBatch
+// (typed arrays and validity bitmaps in schema order), which the results writer encodes directly
+// (ipcRecordBatch.ts); toRecordBatch() gives the same batch as an apache-arrow RecordBatch.
 
 import {
   Dictionary,
@@ -13,10 +15,10 @@ import {
   Struct,
   Uint32,
   Utf8,
+  DataType,
   makeData,
   makeVector,
   type Data,
-  type DataType,
   type Vector,
 } from 'apache-arrow';
 import { CHANNELS, EVENT_KINDS, REGIMES, RUN_SUMMARY_COLUMNS, type RunResult } from '../engine/record.ts';
@@ -25,6 +27,25 @@ import { grown } from '../model/typedArrays.ts';
 /** The four tables of a results folder, in the order they are listed in the manifest. */
 export const TABLE_NAMES = ['runs', 'steps', 'prices', 'events', 'attribution'] as const;
 export type TableName = (typeof TABLE_NAMES)[number];
+
+/**
+ * One column of a batch: every column of these tables is flat (Int32, Uint32, Float64, or a
+ * dictionary's Int32 indices), so it is one values array and, when some rows are null, an LSB-first
+ * validity bitmap of ⌈rows/8⌉ bytes (1 = valid).
+ */
+export interface Column {
+  values: Int32Array | Uint32Array | Float64Array;
+  /** Null when nullCount is 0. */
+  validity: Uint8Array | null;
+  nullCount: number;
+}
+
+/** A record batch as columns in its table's schema order; every column has `rows` values. */
+export interface ColumnBatch {
+  table: TableName;
+  rows: number;
+  columns: Column[];
+}
 
 /** The string lists behind the dictionary columns; a code is an index into its list. */
 export interface DictionaryLists {
@@ -90,12 +111,10 @@ export class RunBatchBuilder {
   private readonly nProtocols: number;
   private readonly nAssets: number;
   private readonly nCohorts: number;
-  private readonly types: Record<keyof typeof DICT_ID, DictType>;
-  private readonly dicts: Record<keyof typeof DICT_ID, Vector<Utf8>>;
+  /** The dictionary behind each dictionary column type, by dictionary id. */
+  private readonly dictionaries = new Map<number, Vector<Utf8>>();
   private readonly sweep: SweepPlan[];
   private readonly nOrigins: number;
-  private readonly attributionTypes: { origin: DictType; channel: DictType };
-  private readonly attributionDicts: { origin: Vector<Utf8>; channel: Vector<Utf8> };
   /** Reused column arrays by role (with `reuse`); empty otherwise. */
   private readonly scratch = new Map<string, Int32Array | Float64Array | Uint8Array>();
   private readonly reuse: boolean;
@@ -105,31 +124,25 @@ export class RunBatchBuilder {
     this.nProtocols = lists.protocols.length;
     this.nAssets = lists.assets.length;
     this.nCohorts = lists.cohorts.length;
-    this.types = {
-      protocol: new Dictionary(new Utf8(), new Int32(), DICT_ID.protocol, false),
-      asset: new Dictionary(new Utf8(), new Int32(), DICT_ID.asset, false),
-      regime: new Dictionary(new Utf8(), new Int32(), DICT_ID.regime, false),
-      kind: new Dictionary(new Utf8(), new Int32(), DICT_ID.kind, false),
-      cohort: new Dictionary(new Utf8(), new Int32(), DICT_ID.cohort, false),
+    const dictType = (id: number, values: readonly string[], what: string): DictType => {
+      this.dictionaries.set(id, utf8Vector(values, what));
+      return new Dictionary(new Utf8(), new Int32(), id, false);
     };
-    this.dicts = {
-      protocol: utf8Vector(lists.protocols, 'protocols'),
-      asset: utf8Vector(lists.assets, 'assets'),
-      regime: utf8Vector(REGIMES, 'REGIMES'),
-      kind: utf8Vector(EVENT_KINDS, 'EVENT_KINDS'),
-      cohort: utf8Vector(lists.cohorts, 'cohorts'),
+    const t = {
+      protocol: dictType(DICT_ID.protocol, lists.protocols, 'protocols'),
+      asset: dictType(DICT_ID.asset, lists.assets, 'assets'),
+      regime: dictType(DICT_ID.regime, REGIMES, 'REGIMES'),
+      kind: dictType(DICT_ID.kind, EVENT_KINDS, 'EVENT_KINDS'),
+      cohort: dictType(DICT_ID.cohort, lists.cohorts, 'cohorts'),
+      origin: dictType(ORIGIN_DICT_ID, lists.origins, 'origins'),
+      channel: dictType(CHANNEL_DICT_ID, CHANNELS, 'CHANNELS'),
     };
     this.nOrigins = lists.origins.length;
-    this.attributionTypes = {
-      origin: new Dictionary(new Utf8(), new Int32(), ORIGIN_DICT_ID, false),
-      channel: new Dictionary(new Utf8(), new Int32(), CHANNEL_DICT_ID, false),
-    };
-    this.attributionDicts = { origin: utf8Vector(lists.origins, 'origins'), channel: utf8Vector(CHANNELS, 'CHANNELS') };
-    const t = this.types;
     const i32 = new Int32();
     const f64 = new Float64();
     const f = (name: string, type: DataType, nullable = false) => new Field(name, type, nullable);
     this.sweep = planSweep(lists.sweep?.columns ?? []);
+    for (const c of this.sweep) if (c.kind === 'dict') this.dictionaries.set(c.type.id, c.dictionary);
     const sweepFields = this.sweep.map((c) => f(c.name, c.kind === 'f64' ? f64 : c.type));
     const runKey = [f('point_index', i32), f('replicate', i32)];
     this.schemas = {
@@ -184,16 +197,22 @@ export class RunBatchBuilder {
         ...runKey,
         ...sweepFields,
         f('protocol', t.protocol),
-        f('origin', this.attributionTypes.origin),
-        f('channel', this.attributionTypes.channel),
+        f('origin', t.origin),
+        f('channel', t.channel),
         f('loss_usd', f64),
         f('bad_debt_events', i32),
       ]),
     };
   }
 
-  /** The batch of `table` for `run`, or null when the run has no rows for it. */
+  /** The batch of `table` for `run` as an apache-arrow RecordBatch, or null when the run has no rows for it. */
   build(table: TableName, run: RunResult): RecordBatch | null {
+    const batch = this.columns(table, run);
+    return batch === null ? null : this.toRecordBatch(batch);
+  }
+
+  /** The batch of `table` for `run` as columns, or null when the run has no rows for it. */
+  columns(table: TableName, run: RunResult): ColumnBatch | null {
     switch (table) {
       case 'runs':
         return this.runs(run);
@@ -209,25 +228,25 @@ export class RunBatchBuilder {
   }
 
   /** One row: the run's key, its seed and its summary metrics. */
-  runs(run: RunResult): RecordBatch {
+  private runs(run: RunResult): ColumnBatch {
     if (!Number.isInteger(run.seed) || run.seed < 0 || run.seed > 0xffffffff) {
       throw new RangeError(`seed must be a uint32, got ${run.seed}`);
     }
-    const cols: Record<string, Data> = {
-      point_index: int32(Int32Array.of(run.pointIndex)),
-      replicate: int32(Int32Array.of(run.replicate)),
+    const cols: Record<string, Column> = {
+      point_index: column(Int32Array.of(run.pointIndex)),
+      replicate: column(Int32Array.of(run.replicate)),
       ...this.sweepColumns(run, 1),
-      seed: makeData({ type: new Uint32(), length: 1, data: Uint32Array.of(run.seed) }),
+      seed: column(Uint32Array.of(run.seed)),
     };
     for (const [key, name, kind] of RUN_SUMMARY_COLUMNS) {
       const v = run.summary[key];
-      cols[name] = kind === 'i32' ? int32(Int32Array.of(v)) : float64(Float64Array.of(v));
+      cols[name] = column(kind === 'i32' ? Int32Array.of(v) : Float64Array.of(v));
     }
     return this.batch('runs', 1, cols);
   }
 
   /** One row per (step, protocol), step-major; null when the run kept no step table. */
-  steps(run: RunResult): RecordBatch | null {
+  private steps(run: RunResult): ColumnBatch | null {
     const st = run.steps;
     if (st === null || st.rows === 0) return null;
     if (st.nProtocols !== this.nProtocols) {
@@ -245,25 +264,25 @@ export class RunBatchBuilder {
     return this.batch('steps', n, {
       ...this.runKey(run, n),
       ...this.sweepColumns(run, n),
-      step: int32(step),
-      protocol: this.dict('protocol', protocol),
-      regime: this.dict('regime', codes(st.regime, this.i32('steps.regime', n), REGIMES.length, 'regime')),
-      open_interest_usd: float64(st.openInterestUsd),
-      margin_calls: int32(st.marginCalls),
-      liquidations: int32(st.liquidations),
-      liquidation_volume_usd: float64(st.liquidationVolumeUsd),
-      backstop_volume_usd: float64(st.backstopVolumeUsd),
-      bad_debt_usd: float64(st.badDebtUsd),
-      fund_payout_usd: float64(st.fundPayoutUsd),
-      insurance_fund_usd: float64(st.insuranceFundUsd),
-      adl_volume_usd: float64(st.adlVolumeUsd),
-      socialized_loss_usd: float64(st.socializedLossUsd),
-      cascade_rounds: int32(st.cascadeRounds),
+      step: column(step),
+      protocol: column(protocol),
+      regime: column(codes(st.regime, this.i32('steps.regime', n), REGIMES.length, 'regime')),
+      open_interest_usd: column(st.openInterestUsd),
+      margin_calls: column(st.marginCalls),
+      liquidations: column(st.liquidations),
+      liquidation_volume_usd: column(st.liquidationVolumeUsd),
+      backstop_volume_usd: column(st.backstopVolumeUsd),
+      bad_debt_usd: column(st.badDebtUsd),
+      fund_payout_usd: column(st.fundPayoutUsd),
+      insurance_fund_usd: column(st.insuranceFundUsd),
+      adl_volume_usd: column(st.adlVolumeUsd),
+      socialized_loss_usd: column(st.socializedLossUsd),
+      cascade_rounds: column(st.cascadeRounds),
     });
   }
 
   /** One row per (step, asset), step-major; oracle_price is null where no oracle reads it. */
-  prices(run: RunResult): RecordBatch | null {
+  private prices(run: RunResult): ColumnBatch | null {
     const pt = run.prices;
     if (pt === null || pt.rows === 0) return null;
     if (pt.nAssets !== this.nAssets) {
@@ -280,16 +299,16 @@ export class RunBatchBuilder {
     }
     return this.batch('prices', n, {
       ...this.runKey(run, n),
-      step: int32(step),
-      asset: this.dict('asset', asset),
-      fundamental_price: float64(pt.fundamental),
-      market_price: float64(pt.market),
+      step: column(step),
+      asset: column(asset),
+      fundamental_price: column(pt.fundamental),
+      market_price: column(pt.market),
       oracle_price: nanAsNull(pt.oracle, n, () => this.f64('prices.oracle', n), () => this.u8('prices.oracle.valid', (n + 7) >> 3)),
     });
   }
 
   /** One row per stored event; -1 protocol/account/asset/cause become null. */
-  events(run: RunResult): RecordBatch | null {
+  private events(run: RunResult): ColumnBatch | null {
     const ev = run.events;
     const n = ev.storedRows;
     if (n === 0) return null;
@@ -299,43 +318,41 @@ export class RunBatchBuilder {
     const head = <A extends Int32Array | Float64Array>(a: A) => a.subarray(0, n) as A;
     return this.batch('events', n, {
       ...this.runKey(run, n),
-      event_id: int32(eventId),
-      step: int32(head(ev.step)),
-      round: int32(head(ev.round)),
-      kind: this.dict('kind', codes(ev.kind, this.i32('events.kind', n), EVENT_KINDS.length, 'event kind')),
-      protocol: this.dict('protocol', ...this.nullable('events.protocol', ev.protocol, n, this.nProtocols, 'protocol')),
-      account: int32(...this.nullable('events.account', ev.account, n, Infinity, 'account')),
-      cohort: this.dict('cohort', ...this.nullable('events.cohort', cohortOfAccount(ev.account, run.accountCohort, this.i32('events.cohort.raw', n)), n, this.nCohorts, 'cohort')),
-      asset: this.dict('asset', ...this.nullable('events.asset', ev.asset, n, this.nAssets, 'asset')),
-      quantity: float64(head(ev.quantity)),
-      price: float64(head(ev.price)),
-      amount_usd: float64(head(ev.amountUsd)),
-      cause_id: int32(...this.nullable('events.cause', ev.cause, n, Infinity, 'cause')),
+      event_id: column(eventId),
+      step: column(head(ev.step)),
+      round: column(head(ev.round)),
+      kind: column(codes(ev.kind, this.i32('events.kind', n), EVENT_KINDS.length, 'event kind')),
+      protocol: column(...this.nullable('events.protocol', ev.protocol, n, this.nProtocols, 'protocol')),
+      account: column(...this.nullable('events.account', ev.account, n, Infinity, 'account')),
+      cohort: column(...this.nullable('events.cohort', cohortOfAccount(ev.account, run.accountCohort, this.i32('events.cohort.raw', n)), n, this.nCohorts, 'cohort')),
+      asset: column(...this.nullable('events.asset', ev.asset, n, this.nAssets, 'asset')),
+      quantity: column(head(ev.quantity)),
+      price: column(head(ev.price)),
+      amount_usd: column(head(ev.amountUsd)),
+      cause_id: column(...this.nullable('events.cause', ev.cause, n, Infinity, 'cause')),
     });
   }
 
   /** One row per (protocol, origin, channel) that lost something; null when nothing was lost. */
-  attribution(run: RunResult): RecordBatch | null {
+  private attribution(run: RunResult): ColumnBatch | null {
     const a = run.attribution;
     const n = a.rows;
     if (n === 0) return null;
-    const dict = (which: 'origin' | 'channel', indices: Int32Array) =>
-      makeData({ type: this.attributionTypes[which], length: n, data: indices, dictionary: this.attributionDicts[which], nullCount: 0 });
     return this.batch('attribution', n, {
       ...this.runKey(run, n),
       ...this.sweepColumns(run, n),
-      protocol: this.dict('protocol', codes(a.protocol, this.i32('attribution.protocol', n), this.nProtocols, 'protocol')),
-      origin: dict('origin', codes(a.origin, this.i32('attribution.origin', n), this.nOrigins, 'origin')),
-      channel: dict('channel', codes(a.channel, this.i32('attribution.channel', n), CHANNELS.length, 'channel')),
-      loss_usd: float64(a.lossUsd),
-      bad_debt_events: int32(a.events),
+      protocol: column(codes(a.protocol, this.i32('attribution.protocol', n), this.nProtocols, 'protocol')),
+      origin: column(codes(a.origin, this.i32('attribution.origin', n), this.nOrigins, 'origin')),
+      channel: column(codes(a.channel, this.i32('attribution.channel', n), CHANNELS.length, 'channel')),
+      loss_usd: column(a.lossUsd),
+      bad_debt_events: column(a.events),
     });
   }
 
-  private runKey(run: RunResult, n: number): Record<string, Data> {
+  private runKey(run: RunResult, n: number): Record<string, Column> {
     return {
-      point_index: int32(this.i32('point_index', n).fill(run.pointIndex)),
-      replicate: int32(this.i32('replicate', n).fill(run.replicate)),
+      point_index: column(this.i32('point_index', n).fill(run.pointIndex)),
+      replicate: column(this.i32('replicate', n).fill(run.replicate)),
     };
   }
 
@@ -370,39 +387,43 @@ export class RunBatchBuilder {
   }
 
   /** The sweep columns of `run`'s point, repeated over n rows. */
-  private sweepColumns(run: RunResult, n: number): Record<string, Data> {
-    const cols: Record<string, Data> = {};
+  private sweepColumns(run: RunResult, n: number): Record<string, Column> {
+    const cols: Record<string, Column> = {};
     for (const c of this.sweep) {
       const p = run.pointIndex;
       if (!Number.isInteger(p) || p < 0 || p >= (c.kind === 'f64' ? c.values.length : c.codes.length)) {
         throw new RangeError(`point_index ${p} has no value in sweep column ${c.name}`);
       }
-      cols[c.name] =
-        c.kind === 'f64'
-          ? float64(this.f64(`sweep.${c.name}`, n).fill(c.values[p]!))
-          : makeData({ type: c.type, length: n, data: this.i32(`sweep.${c.name}`, n).fill(c.codes[p]!), dictionary: c.dictionary, nullCount: 0 });
+      cols[c.name] = column(c.kind === 'f64' ? this.f64(`sweep.${c.name}`, n).fill(c.values[p]!) : this.i32(`sweep.${c.name}`, n).fill(c.codes[p]!));
     }
     return cols;
   }
 
-  private dict(which: keyof typeof DICT_ID, indices: Int32Array, validity?: Validity): Data<DictType> {
-    return makeData({
-      type: this.types[which],
-      length: indices.length,
-      data: indices,
-      dictionary: this.dicts[which],
-      ...validityProps(validity),
-    });
-  }
-
-  /** Assembles columns in schema order, so a misspelt or missing column fails loudly here. */
-  private batch(table: TableName, n: number, cols: Record<string, Data>): RecordBatch {
-    const schema = this.schemas[table];
-    const children = schema.fields.map((field) => {
+  /** Puts columns in schema order, so a misspelt or missing column fails loudly here. */
+  private batch(table: TableName, n: number, cols: Record<string, Column>): ColumnBatch {
+    const columns = this.schemas[table].fields.map((field) => {
       const col = cols[field.name];
       if (col === undefined) throw new Error(`${table}: no data for column ${field.name}`);
-      if (col.length !== n) throw new Error(`${table}.${field.name}: ${col.length} rows, expected ${n}`);
+      if (col.values.length !== n) throw new Error(`${table}.${field.name}: ${col.values.length} rows, expected ${n}`);
       return col;
+    });
+    return { table, rows: n, columns };
+  }
+
+  /** The same batch as an apache-arrow RecordBatch (views over the same arrays). */
+  toRecordBatch(batch: ColumnBatch): RecordBatch {
+    const schema = this.schemas[batch.table];
+    const n = batch.rows;
+    const children = schema.fields.map((field, i): Data => {
+      const c = batch.columns[i]!;
+      const nulls = c.nullCount === 0 ? { nullCount: 0 } : { nullCount: c.nullCount, nullBitmap: c.validity! };
+      const type = field.type as DataType;
+      if (DataType.isDictionary(type)) {
+        const dictionary = this.dictionaries.get(type.id);
+        if (dictionary === undefined) throw new Error(`${batch.table}.${field.name}: no dictionary with id ${type.id}`);
+        return makeData({ type, length: n, data: c.values as Int32Array, dictionary, ...nulls });
+      }
+      return makeData({ type: type as Int32, length: n, data: c.values as Int32Array, ...nulls });
     });
     return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children }));
   }
@@ -468,16 +489,9 @@ function planSweep(columns: readonly SweepColumn[]): SweepPlan[] {
 /** Validity bitmap (LSB-first, 1 = valid) and null count; absent when nothing is null. */
 type Validity = { bitmap: Uint8Array; nullCount: number };
 
-function validityProps(v: Validity | undefined): { nullCount: number; nullBitmap?: Uint8Array } {
-  return v === undefined ? { nullCount: 0 } : { nullCount: v.nullCount, nullBitmap: v.bitmap };
-}
-
-function int32(values: Int32Array, validity?: Validity): Data<Int32> {
-  return makeData({ type: new Int32(), length: values.length, data: values, ...validityProps(validity) });
-}
-
-function float64(values: Float64Array, validity?: Validity): Data<Float64> {
-  return makeData({ type: new Float64(), length: values.length, data: values, ...validityProps(validity) });
+/** A column over `values` (its whole length), with the validity of nullableCodes/nanAsNull if any. */
+function column(values: Int32Array | Uint32Array | Float64Array, validity?: Validity): Column {
+  return validity === undefined ? { values, validity: null, nullCount: 0 } : { values, validity: validity.bitmap, nullCount: validity.nullCount };
 }
 
 /** Copies the first out.length codes to `out` (Int32, the dictionary index type), checking each is in range. */
@@ -522,10 +536,10 @@ function nullableCodes(src: Int32Array, n: number, size: number, what: string, o
  * A Float64 column that is null where `src` is NaN (null slots hold 0, for stable bytes); the
  * values and the bitmap go to arrays from `values()` and `bits()` (written whole) when there are nulls.
  */
-function nanAsNull(src: Float64Array, n: number, values: () => Float64Array, bits: () => Uint8Array): Data<Float64> {
+function nanAsNull(src: Float64Array, n: number, values: () => Float64Array, bits: () => Uint8Array): Column {
   let nulls = 0;
   for (let i = 0; i < n; i++) if (Number.isNaN(src[i]!)) nulls++;
-  if (nulls === 0) return float64(src.subarray(0, n));
+  if (nulls === 0) return column(src.subarray(0, n));
   const out = values();
   const bitmap = bits();
   bitmap.fill(0);
@@ -538,7 +552,7 @@ function nanAsNull(src: Float64Array, n: number, values: () => Float64Array, bit
     out[i] = v;
     bitmap[i >> 3]! |= 1 << (i & 7);
   }
-  return float64(out, { bitmap, nullCount: nulls });
+  return column(out, { bitmap, nullCount: nulls });
 }
 
 /** A Utf8 vector of distinct strings, for use as a dictionary (built once, not per row). */

@@ -1,13 +1,17 @@
 // Streams runs into a results folder: one Arrow IPC file per enabled table, one record batch per
 // table per run, written straight to `X.arrow.tmp` as it is produced, then a manifest; the
 // temporary names are renamed only once everything is complete, so a folder holding
-// manifest.json is whole. Identical input gives byte-identical Arrow files.
+// manifest.json is whole. Identical input gives byte-identical Arrow files, the same bytes as
+// apache-arrow's RecordBatchFileWriter writes (which writes each file's start, dictionaries, first
+// batch and footer; later batches are encoded directly: ipcRecordBatch.ts).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RecordBatchFileWriter } from 'apache-arrow';
+import { RecordBatchFileWriter, type RecordBatch } from 'apache-arrow';
+import { FileBlock } from 'apache-arrow/ipc/metadata/file';
 import type { RunResult } from '../engine/record.ts';
-import { RunBatchBuilder, TABLE_NAMES, type DictionaryLists, type TableName } from './arrowTables.ts';
+import { RunBatchBuilder, TABLE_NAMES, type ColumnBatch, type DictionaryLists, type TableName } from './arrowTables.ts';
+import { RecordBatchEncoder } from './ipcRecordBatch.ts';
 import { PartReader, partPath } from './parts.ts';
 
 /** Version of the column layout described in arrowTables.ts; bump on any schema change. */
@@ -53,6 +57,8 @@ class FdFileWriter extends RecordBatchFileWriter {
   private static readonly BUFFER_BYTES = 1 << 20;
   private readonly buffer = new Uint8Array(FdFileWriter.BUFFER_BYTES);
   private buffered = 0;
+  /** Encodes this file's record batches after the first (set by the first). */
+  private encoder: RecordBatchEncoder | null = null;
 
   constructor(private readonly fd: number) {
     super();
@@ -62,7 +68,46 @@ class FdFileWriter extends RecordBatchFileWriter {
     // Like the base class: bytes are only emitted once a schema has started the file.
     if (!this._started) return this;
     if (!ArrayBuffer.isView(chunk)) throw new TypeError('apache-arrow passed a non-ArrayBufferView chunk');
-    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    this.put(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    return this;
+  }
+
+  /**
+   * Appends one record batch. The file's first goes through apache-arrow, which also writes the
+   * dictionaries (every later batch shares them, so apache-arrow would write none again) and is the
+   * reference the encoder is checked against; later batches are encoded directly, with the block the
+   * footer lists recorded as apache-arrow records it.
+   */
+  writeBatch(batch: ColumnBatch, asRecordBatch: (b: ColumnBatch) => RecordBatch): void {
+    if (!this._started) throw new Error('FdFileWriter.writeBatch: the file has not been started');
+    if (this.encoder === null) {
+      const record = asRecordBatch(batch);
+      const encoder = new RecordBatchEncoder(batch.columns.length);
+      encoder.encode(batch);
+      encoder.checkAgainstArrow(batch, record);
+      this.write(record);
+      this.encoder = encoder;
+      return;
+    }
+    const e = this.encoder;
+    e.encode(batch);
+    this._recordBatchBlocks.push(new FileBlock(e.metadataBytes, e.bodyLength, this._position));
+    this.put(e.prefix);
+    this.put(e.metadata);
+    this.putZeros(e.padding);
+    for (const col of batch.columns) {
+      if (col.nullCount > 0) this.putPadded(col.validity!);
+      this.putPadded(col.values);
+    }
+  }
+
+  /** A body buffer: its bytes, then zeros to a multiple of 8. */
+  private putPadded(a: Uint8Array | Int32Array | Uint32Array | Float64Array): void {
+    this.put(a instanceof Uint8Array ? a : new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    this.putZeros(((a.byteLength + 7) & ~7) - a.byteLength);
+  }
+
+  private put(bytes: Uint8Array): void {
     if (this.buffered + bytes.byteLength > this.buffer.byteLength) this.flush();
     if (bytes.byteLength >= this.buffer.byteLength) writeAll(this.fd, bytes);
     else {
@@ -70,7 +115,14 @@ class FdFileWriter extends RecordBatchFileWriter {
       this.buffered += bytes.byteLength;
     }
     this._position += bytes.byteLength;
-    return this;
+  }
+
+  private putZeros(n: number): void {
+    if (n === 0) return;
+    if (this.buffered + n > this.buffer.byteLength) this.flush();
+    this.buffer.fill(0, this.buffered, this.buffered + n);
+    this.buffered += n;
+    this._position += n;
   }
 
   /** Writes out what is buffered (before the file is synced, and so that errors surface). */
@@ -98,6 +150,7 @@ interface OpenTable {
 /** Writes one results folder. Use open(), append() per run, then close() or abort(). */
 export class ResultsWriter {
   private state: 'open' | 'closed' | 'aborted' = 'open';
+  private readonly asRecordBatch = (b: ColumnBatch) => this.builder.toRecordBatch(b);
 
   private constructor(
     private readonly outDir: string,
@@ -149,12 +202,12 @@ export class ResultsWriter {
   append(run: RunResult): void {
     this.assertOpen('append');
     // Build every batch before writing any, so a bad run throws without leaving a partial run.
-    const batches = this.tables.map((t) => this.builder.build(t.table, run));
+    const batches = this.tables.map((t) => this.builder.columns(t.table, run));
     this.tables.forEach((t, i) => {
       const batch = batches[i];
       if (batch == null) return;
-      t.writer.write(batch);
-      t.rows += batch.numRows;
+      t.writer.writeBatch(batch, this.asRecordBatch);
+      t.rows += batch.rows;
     });
   }
 
