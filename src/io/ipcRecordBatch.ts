@@ -38,9 +38,9 @@ function setInt64(view: DataView, o: number, v: number): void {
 
 /**
  * The metadata message of one table's record batches (one per file and table, reused batch after
- * batch): call encode() for a batch, then write prefix, metadata and padding, then the columns'
- * buffers as bodyBuffers() lists them, each padded to 8 bytes. Not safe to share between writers
- * that interleave encode() and writing.
+ * batch): call encode() for a batch, then write prefix, metadata and `padding` zeros, then each
+ * column's validity bitmap (only when it has nulls) and values, each padded with zeros to 8 bytes.
+ * One encoder per file: encode() overwrites the metadata of the previous batch.
  */
 export class RecordBatchEncoder {
   /** The encoded message of the last batch (flatbuffer, without prefix or padding). */
@@ -59,33 +59,14 @@ export class RecordBatchEncoder {
 
   constructor(nColumns: number) {
     this.nColumns = nColumns;
-    const k = (column: number, field: number) => 1 + 6 * column + field;
-    const nodes: FieldNode[] = [];
-    const regions: BufferRegion[] = [];
-    for (let c = 0; c < nColumns; c++) {
-      nodes.push(new FieldNode(sentinel(k(c, 0)), sentinel(k(c, 1))));
-      regions.push(new BufferRegion(sentinel(k(c, 2)), sentinel(k(c, 3))), new BufferRegion(sentinel(k(c, 4)), sentinel(k(c, 5))));
+    let t = TEMPLATES.get(nColumns);
+    if (t === undefined) {
+      t = template(nColumns);
+      TEMPLATES.set(nColumns, t);
     }
-    const last = k(nColumns, 0);
-    this.metadata = encodeMessage(sentinel(0), nodes, regions, sentinel(last));
+    this.metadata = t.metadata.slice();
+    this.slots = t.slots;
     this.view = new DataView(this.metadata.buffer, this.metadata.byteOffset, this.metadata.byteLength);
-    const find = (slot: number) => {
-      const want = new Uint8Array(8);
-      setInt64(new DataView(want.buffer), 0, sentinel(slot));
-      let at = -1;
-      for (let o = 0; o + 8 <= this.metadata.byteLength; o++) {
-        let same = true;
-        for (let b = 0; b < 8 && same; b++) same = this.metadata[o + b] === want[b];
-        if (!same) continue;
-        if (at !== -1) throw new Error(`RecordBatchEncoder: slot ${slot} occurs twice in the metadata`);
-        at = o;
-      }
-      if (at === -1) throw new Error(`RecordBatchEncoder: slot ${slot} not found in the metadata`);
-      return at;
-    };
-    const columns = new Int32Array(6 * nColumns);
-    for (let i = 0; i < columns.length; i++) columns[i] = find(1 + i);
-    this.slots = { length: find(0), columns, bodyLength: find(last) };
     this.metadataBytes = pad8(this.metadata.byteLength + 8);
     this.padding = this.metadataBytes - 8 - this.metadata.byteLength;
     this.prefix = new Uint8Array(8);
@@ -131,6 +112,41 @@ export class RecordBatchEncoder {
       throw new Error(`${batch.table}: the record batch encoder disagrees with apache-arrow on a batch of ${batch.rows} rows`);
     }
   }
+}
+
+/** The metadata with sentinel numbers and where they are, by column count (a results folder has five). */
+const TEMPLATES = new Map<number, { metadata: Uint8Array; slots: Slots }>();
+
+/** apache-arrow encodes a message of nColumns flat columns with sentinel numbers; each is found once. */
+function template(nColumns: number): { metadata: Uint8Array; slots: Slots } {
+  const k = (column: number, field: number) => 1 + 6 * column + field;
+  const nodes: FieldNode[] = [];
+  const regions: BufferRegion[] = [];
+  for (let c = 0; c < nColumns; c++) {
+    nodes.push(new FieldNode(sentinel(k(c, 0)), sentinel(k(c, 1))));
+    regions.push(new BufferRegion(sentinel(k(c, 2)), sentinel(k(c, 3))), new BufferRegion(sentinel(k(c, 4)), sentinel(k(c, 5))));
+  }
+  const last = k(nColumns, 0);
+  const metadata = encodeMessage(sentinel(0), nodes, regions, sentinel(last));
+  // Where each sentinel's 8 bytes are: index the metadata's 8-byte windows once, then look up.
+  const at = new Map<string, number>();
+  const window = (o: number) => Array.prototype.join.call(metadata.subarray(o, o + 8), ',');
+  for (let o = 0; o + 8 <= metadata.byteLength; o++) {
+    const key = window(o);
+    at.set(key, at.has(key) ? -1 : o);
+  }
+  const want = new Uint8Array(8);
+  const wantView = new DataView(want.buffer);
+  const find = (slot: number) => {
+    setInt64(wantView, 0, sentinel(slot));
+    const o = at.get(Array.prototype.join.call(want, ','));
+    if (o === undefined) throw new Error(`RecordBatchEncoder: slot ${slot} not found in the metadata`);
+    if (o === -1) throw new Error(`RecordBatchEncoder: slot ${slot} occurs twice in the metadata`);
+    return o;
+  };
+  const columns = new Int32Array(6 * nColumns);
+  for (let i = 0; i < columns.length; i++) columns[i] = find(1 + i);
+  return { metadata, slots: { length: find(0), columns, bodyLength: find(last) } };
 }
 
 /** apache-arrow's encoding of a record batch message (uncompressed, no custom metadata). */
