@@ -4,6 +4,7 @@
 // the ledger, so the pool always equals the open quote balances (perp PnL is zero-sum).
 import type { World } from '../model/world.ts';
 import { InvariantError } from '../experiment/errors.ts';
+import { TRANSFER_USD } from './ledger.ts';
 import { hasOptionPositions, optionMark, optionPortfolioRequirementUsd } from './optionBook.ts';
 
 /** Relative size below which a remainder of a fill is rounding, not a position (≈ 50 ulps). */
@@ -22,9 +23,18 @@ export function markPrice(w: World, m: number): number {
  * read every counterparty's marks once per failed account, and most of them have not changed.
  */
 export function markAccount(w: World, a: number): number {
+  refreshMarks(w, a);
+  return w.accountEquity[a]!;
+}
+
+/**
+ * markAccount without the return value (the marks are then read from the account arrays,
+ * w.accountEquity[a] …), for the engine's calls: where V8 does not inline markAccount, the equity it
+ * returns is a fresh heap number (as with storeMarks below).
+ */
+export function refreshMarks(w: World, a: number): void {
   if (w.ledger.markStamp[a] !== w.markEpoch) storeMarks(w, a);
   else if (w.marginIndex.verify) verifyStoredMarks(w, a);
-  return w.accountEquity[a]!;
 }
 
 /** --check: stored marks about to be reused must be exactly what marking again computes. */
@@ -188,14 +198,28 @@ export interface FillResult {
 const FILL: FillResult = { qty: 0, quote: 0, realized: 0, closing: false };
 
 /**
- * A fill of `dq` units (positive = bought) at `priceUsd` on a position of `q` units with quote
- * balance `quote`: the part that reduces the position realizes −closed × price + (closed share) ×
- * quote; the rest opens at the fill price. A close within rounding of the whole position closes it
- * exactly (pro-rata splits leave residues of a few ulps that would otherwise live on as positions
- * without a counterparty). Shared by perp and option positions.
+ * The fill that applyFill and fillArithmetic apply, set by the caller just before the call:
+ * FILL_ORDER[FILL_QTY] units (positive = bought) at FILL_ORDER[FILL_PRICE] USD. A typed-array slot
+ * rather than arguments: fills are called from code that V8 does not inline them into, where a
+ * double argument is a fresh heap number (fills were the largest share of what a cascade allocated).
  */
-export function fillArithmetic(q: number, quote: number, dq: number, priceUsd: number): FillResult {
-  let qty = q;
+export const FILL_ORDER = new Float64Array(2);
+export const FILL_QTY = 0;
+export const FILL_PRICE = 1;
+
+/**
+ * The fill in FILL_ORDER, of `dq` units at `priceUsd`, on the position of `q` = qty[i] units with
+ * quote balance `quote` = quotes[i] (read, not written): the part that reduces the position realizes
+ * −closed × price + (closed share) × quote; the rest opens at the fill price. A close within rounding
+ * of the whole position closes it exactly (pro-rata splits leave residues of a few ulps that would
+ * otherwise live on as positions without a counterparty). Shared by perp and option positions.
+ */
+export function fillArithmetic(qty: Float64Array, quotes: Float64Array, i: number): FillResult {
+  const q = qty[i]!;
+  let quote = quotes[i]!;
+  const dq = FILL_ORDER[FILL_QTY]!;
+  const priceUsd = FILL_ORDER[FILL_PRICE]!;
+  let newQty = q;
   let realized = 0;
   let open = dq;
   let closing = false;
@@ -207,13 +231,13 @@ export function fillArithmetic(q: number, quote: number, dq: number, priceUsd: n
     quote = closed === -q ? 0 : quote - share * quote;
     open = dq - closed;
     if (Math.abs(open) <= DUST * Math.abs(dq)) open = 0;
-    qty = closed === -q ? 0 : q + closed;
+    newQty = closed === -q ? 0 : q + closed;
   }
   if (open !== 0) {
-    qty = qty + open;
+    newQty = newQty + open;
     quote -= open * priceUsd;
   }
-  FILL.qty = qty;
+  FILL.qty = newQty;
   FILL.quote = quote;
   FILL.realized = realized;
   FILL.closing = closing;
@@ -221,20 +245,19 @@ export function fillArithmetic(q: number, quote: number, dq: number, priceUsd: n
 }
 
 /**
- * Applies a fill of `dq` units (positive = bought) at `priceUsd` to position p (funding settled
- * first); the realized PnL is paid between the account and its exchange's settlement pool. Returns
- * the realized PnL in USD (positive = the account gained).
+ * Applies the fill in FILL_ORDER (units, positive = bought, at a price in USD) to position p
+ * (funding settled first); the realized PnL is paid between the account and its exchange's
+ * settlement pool.
  */
-export function applyFill(w: World, p: number, dq: number, priceUsd: number): number {
-  if (dq === 0) return 0;
+export function applyFill(w: World, p: number): void {
+  if (FILL_ORDER[FILL_QTY] === 0) return;
   settleFunding(w, p);
-  const f = fillArithmetic(w.posQty[p]!, w.posQuote[p]!, dq, priceUsd);
+  const f = fillArithmetic(w.posQty, w.posQuote, p);
   const m = w.posMarket[p]!;
   w.marketLongQty[m] = w.marketLongQty[m]! + Math.max(f.qty, 0) - Math.max(w.posQty[p]!, 0);
   w.posQty[p] = f.qty;
   w.posQuote[p] = f.quote;
   settleFill(w, w.posAccount[p]!, f);
-  return f.realized;
 }
 
 /**
@@ -243,7 +266,9 @@ export function applyFill(w: World, p: number, dq: number, priceUsd: number): nu
  */
 export function settleFill(w: World, a: number, f: FillResult): void {
   w.ledger.touch(a);
-  if (f.closing) w.ledger.transfer(w.poolHolderStart + w.accountExchange[a]!, a, f.realized);
+  if (!f.closing) return;
+  TRANSFER_USD[0] = f.realized;
+  w.ledger.transferAmount(w.poolHolderStart + w.accountExchange[a]!, a);
 }
 
 /**

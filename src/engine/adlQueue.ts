@@ -26,7 +26,7 @@
 // or non-cash collateral: their equity moves within a round without a touch); a score that is NaN.
 import { InvariantError } from '../experiment/errors.ts';
 import { Status, type World } from '../model/world.ts';
-import { markAccount, markPrice } from './accounts.ts';
+import { markPrice, refreshMarks } from './accounts.ts';
 import { heapify, popBest, pushRanked } from './rankHeap.ts';
 import { grown } from '../model/typedArrays.ts';
 
@@ -272,8 +272,8 @@ const NOT_CANDIDATE = -Infinity;
 export function candidateScore(w: World, p: number): number {
   const b = w.posAccount[p]!;
   if (w.accountStatus[b] !== Status.active) return NOT_CANDIDATE;
-  // Current stored marks are reused (and, under --check, verified) by markAccount.
-  markAccount(w, b);
+  // Current stored marks are reused (and, under --check, verified) by refreshMarks.
+  refreshMarks(w, b);
   return storedScore(w, p);
 }
 

@@ -3,9 +3,9 @@
 // exchange has no liquidators). Each takes a share in proportion to its capacity, and the whole
 // trade walks the asset's shared impact curve once.
 import { Status, type World } from '../model/world.ts';
-import { applyFill, markAccount, markPrice, positionIn } from './accounts.ts';
-import { quantityWithinLimit, tradeIntoMarket } from './market.ts';
-import { EventKindCode } from './record.ts';
+import { applyFill, FILL_ORDER, FILL_PRICE, FILL_QTY, markPrice, positionIn, refreshMarks } from './accounts.ts';
+import { MARKET, MARKET_LIMIT, MARKET_PRICE, MARKET_SOLD, MARKET_WITHIN, quantityWithinLimitAt, tradeIntoMarketAt } from './market.ts';
+import { EVENT_AMOUNTS, EVENT_PRICE, EVENT_QUANTITY, EVENT_USD, EventKindCode } from './record.ts';
 
 /** Which accounts take the flow. */
 export const BookSide = { makers: 0, liquidators: 1 } as const;
@@ -24,27 +24,45 @@ function counterpartyStarts(w: World, x: number, side: number): Int32Array {
 }
 
 /**
- * Units of market m the counterparty account c can take when its position changes by a trade in
- * direction `sign` (+1 it buys): what it can reduce, plus what it can add while its
- * notional / equity stays ≤ its max leverage.
+ * The order tradeIntoBook places, set by the caller just before the call: ORDER[ORDER_WANT] units
+ * (positive = buy) within ORDER[ORDER_BAND] (a fraction of the mark; −1 for the exchange's band); it
+ * leaves the units filled in ORDER[ORDER_FILLED]. ORDER_CAPACITY and ORDER_PRICE carry the book's
+ * capacity and the fill price between the calls below. Typed-array slots rather than arguments and
+ * return values: a double passed to or returned by a call V8 does not inline is a fresh heap number,
+ * and these calls, nested in the liquidation and margin-call phases, are past its inlining budget.
  */
-function counterpartyCapacity(w: World, c: number, m: number, sign: number): number {
-  if (w.accountStatus[c] !== Status.active) return 0;
+export const ORDER = new Float64Array(5);
+export const ORDER_WANT = 0;
+export const ORDER_BAND = 1;
+export const ORDER_FILLED = 2;
+const ORDER_CAPACITY = 3;
+const ORDER_PRICE = 4;
+
+/**
+ * Stores in scratch.capacity[i] the units of market m the counterparty account c can take when its
+ * position changes by a trade in direction `sign` (+1 it buys): what it can reduce, plus what it can
+ * add while its notional / equity stays ≤ its max leverage.
+ */
+function storeCounterpartyCapacity(w: World, i: number, c: number, m: number, sign: number): void {
+  w.scratch.capacity[i] = 0;
+  if (w.accountStatus[c] !== Status.active) return;
   const p = positionIn(w, c, m);
-  if (p < 0) return 0;
-  const equity = markAccount(w, c);
+  if (p < 0) return;
+  refreshMarks(w, c);
+  const equity = w.accountEquity[c]!;
   const q = w.posQty[p]!;
   const reducible = q * sign < 0 ? Math.abs(q) : 0;
   const headroomUsd = Math.max(0, w.accountMaxLeverage[c]! * equity - w.accountNotional[c]!);
-  return reducible + headroomUsd / markPrice(w, m);
+  w.scratch.capacity[i] = reducible + headroomUsd / markPrice(w, m);
 }
 
 /**
  * Capacity (units) of the book of exchange x, side `side`, to take a trade in market m where the
- * trader's position changes by a quantity of sign `traderSign`. Fills scratch.capacity per
- * counterparty for fillAgainstBook, by its place in the side's list (accounts[i] → capacity[i]). `trader` is the account trading (excluded from the book).
+ * trader's position changes by a quantity of sign `traderSign`, into ORDER[ORDER_CAPACITY]. Fills
+ * scratch.capacity per counterparty for fillAgainstBook, by its place in the side's list
+ * (accounts[i] → capacity[i]). `trader` is the account trading (excluded from the book).
  */
-export function bookCapacity(w: World, x: number, m: number, traderSign: number, side: number, trader: number): number {
+function bookCapacity(w: World, x: number, m: number, traderSign: number, side: number, trader: number): void {
   const accounts = counterpartyAccounts(w, x, side);
   const starts = counterpartyStarts(w, x, side);
   const end = starts[x + 1]!;
@@ -52,23 +70,27 @@ export function bookCapacity(w: World, x: number, m: number, traderSign: number,
   for (let i = starts[x]!; i < end; i++) {
     const c = accounts[i]!;
     // A book account that is itself being liquidated cannot take its own flow.
-    const cap = c === trader ? 0 : counterpartyCapacity(w, c, m, -traderSign);
-    w.scratch.capacity[i] = cap;
-    total += cap;
+    if (c === trader) w.scratch.capacity[i] = 0;
+    else storeCounterpartyCapacity(w, i, c, m, -traderSign);
+    total += w.scratch.capacity[i]!;
   }
-  return total;
+  ORDER[ORDER_CAPACITY] = total;
 }
 
 /**
- * Trades `dq` units (positive = the trader buys) of position p against the book, which must have
- * been sized by bookCapacity() just before with the same arguments (|dq| ≤ capacity). The trade
- * walks the asset's impact curve; every counterparty fills at the same average price, in
- * proportion to its capacity. Returns the fill price in USD.
+ * Trades `dq` = ORDER[ORDER_FILLED] units (positive = the trader buys) of position p against the
+ * book, which must have been sized by bookCapacity() just before with the same arguments
+ * (|dq| ≤ capacity). The trade walks the asset's impact curve; every counterparty fills at the same
+ * average price, in proportion to its capacity. Leaves the fill price (USD) in ORDER[ORDER_PRICE].
  */
-export function fillAgainstBook(w: World, p: number, dq: number, side: number, capacity: number): number {
+function fillAgainstBook(w: World, p: number, side: number): void {
+  const dq = ORDER[ORDER_FILLED]!;
+  const capacity = ORDER[ORDER_CAPACITY]!;
   const m = w.posMarket[p]!;
   const x = w.marketExchange[m]!;
-  const price = tradeIntoMarket(w, w.marketAsset[m]!, -dq);
+  MARKET[MARKET_SOLD] = -dq;
+  tradeIntoMarketAt(w, w.marketAsset[m]!);
+  const price = MARKET[MARKET_PRICE]!;
   w.marksStale = true;
   const accounts = counterpartyAccounts(w, x, side);
   const starts = counterpartyStarts(w, x, side);
@@ -84,24 +106,32 @@ export function fillAgainstBook(w: World, p: number, dq: number, side: number, c
     // The last counterparty takes the remainder, so the quantities sum exactly to dq.
     const share = i === last ? remaining : (-dq * cap) / capacity;
     remaining -= share;
-    applyFill(w, positionIn(w, c, m), share, price);
+    FILL_ORDER[FILL_QTY] = share;
+    FILL_ORDER[FILL_PRICE] = price;
+    applyFill(w, positionIn(w, c, m));
   }
-  applyFill(w, p, dq, price);
-  return price;
+  FILL_ORDER[FILL_QTY] = dq;
+  FILL_ORDER[FILL_PRICE] = price;
+  applyFill(w, p);
+  ORDER[ORDER_PRICE] = price;
 }
 
 /**
- * Trades up to `want` units (positive = buy) of position p into the book of its exchange, limited
- * by the book's capacity and by a price band (`bandFraction` of the mark; default the exchange's),
- * records an event of `kind` and returns the quantity filled (0 if the book had no capacity).
- * Liquidation fills also become the latest fire sale on their asset.
+ * Trades up to ORDER[ORDER_WANT] units (positive = buy) of position p into the book of its exchange,
+ * limited by the book's capacity and by a price band (ORDER[ORDER_BAND] of the mark; −1 for the
+ * exchange's), records an event of `kind` and leaves the quantity filled in ORDER[ORDER_FILLED] (0 if
+ * the book had no capacity). Liquidation fills also become the latest fire sale on their asset.
  */
-export function tradeIntoBook(w: World, p: number, want: number, side: number, kind: number, cause: number, bandFraction = -1): number {
-  if (want === 0) return 0;
+export function tradeIntoBook(w: World, p: number, side: number, kind: number, cause: number): void {
+  const want = ORDER[ORDER_WANT]!;
+  const bandFraction = ORDER[ORDER_BAND]!;
+  ORDER[ORDER_FILLED] = 0;
+  if (want === 0) return;
   const a = w.posAccount[p]!;
   const m = w.posMarket[p]!;
   const x = w.marketExchange[m]!;
-  const capacity = bookCapacity(w, x, m, Math.sign(want), side, a);
+  bookCapacity(w, x, m, Math.sign(want), side, a);
+  const capacity = ORDER[ORDER_CAPACITY]!;
   // Price protection: the order walks the book only while the marginal price stays within the
   // exchange's band around the mark (or the caller's, e.g. dYdX's fillable price); what is left
   // waits for the next round or step.
@@ -109,12 +139,17 @@ export function tradeIntoBook(w: World, p: number, want: number, side: number, k
   const band = bandFraction >= 0 ? bandFraction : w.priceBandFraction[x]!;
   const mark = markPrice(w, m);
   const sells = want < 0;
-  const withinBand = quantityWithinLimit(w, asset, sells ? 1 : -1, sells ? mark * (1 - band) : mark * (1 + band));
-  const fillable = Math.min(capacity, withinBand);
+  MARKET[MARKET_LIMIT] = sells ? mark * (1 - band) : mark * (1 + band);
+  quantityWithinLimitAt(w, asset, sells ? 1 : -1);
+  const fillable = Math.min(capacity, MARKET[MARKET_WITHIN]!);
   const dq = Math.abs(want) <= fillable ? want : Math.sign(want) * fillable;
-  if (dq === 0) return 0;
-  const price = fillAgainstBook(w, p, dq, side, capacity);
-  const id = w.events.push(w.step, w.round, kind, x, a, asset, dq, price, Math.abs(dq) * price, cause);
+  if (dq === 0) return;
+  ORDER[ORDER_FILLED] = dq;
+  fillAgainstBook(w, p, side);
+  const price = ORDER[ORDER_PRICE]!;
+  EVENT_AMOUNTS[EVENT_QUANTITY] = dq;
+  EVENT_AMOUNTS[EVENT_PRICE] = price;
+  EVENT_AMOUNTS[EVENT_USD] = Math.abs(dq) * price;
+  const id = w.events.pushAmounts(w.step, w.round, kind, x, a, asset, cause);
   if (kind === EventKindCode.liquidation) w.assetLiquidationEvent[asset] = id;
-  return dq;
 }

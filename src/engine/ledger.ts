@@ -3,6 +3,13 @@
 // transfer between two holders, so the total never changes except by recorded exogenous flows.
 import { InvariantError } from '../experiment/errors.ts';
 
+/**
+ * The amount Ledger.transferAmount moves, set by the caller just before the call: the engine's
+ * transfers on every closing fill and margin top-up are made from calls V8 does not always inline
+ * transfer() into, where a double argument is a fresh heap number.
+ */
+export const TRANSFER_USD = new Float64Array(1);
+
 export class Ledger {
   /** USD balance of every holder. Read freely; write only through transfer(). */
   readonly balance: Float64Array;
@@ -57,6 +64,13 @@ export class Ledger {
    * way (used for signed realized PnL). Throws on a non-finite amount: nothing is lost silently.
    */
   transfer(from: number, to: number, amountUsd: number): void {
+    TRANSFER_USD[0] = amountUsd;
+    this.transferAmount(from, to);
+  }
+
+  /** transfer() of the amount in TRANSFER_USD[0]. */
+  transferAmount(from: number, to: number): void {
+    const amountUsd = TRANSFER_USD[0]!;
     if (!Number.isFinite(amountUsd)) {
       throw new InvariantError(`non-finite transfer ${amountUsd} from holder ${from} to ${to}`, -1, 'ledger.transfer');
     }

@@ -101,8 +101,12 @@ export class MarginIndex {
   readonly adjusted: Float64Array;
   /** Per market: its reference price (the funding clock's unit). */
   readonly refPrice: Float64Array;
-  /** The funding clock G and the last of its buckets whose accounts were looked at. */
-  fundingClock: number;
+  /**
+   * The funding clock G (in a one-element array: V8 keeps this field boxed as a number of any type, so
+   * that every accrual stored a fresh heap number) and the last of its buckets whose accounts were
+   * looked at.
+   */
+  readonly fundingClock: Float64Array;
   clockDone: number;
   /** Per clock bucket (modulo CLOCK_BUCKETS): list heads; per account: its bucket (NONE) and links. */
   readonly clockHead: Int32Array;
@@ -147,7 +151,7 @@ export class MarginIndex {
     this.multiplierAtFiling = new Float64Array(nM);
     this.adjusted = new Float64Array(nM);
     this.refPrice = this.logRef.map(Math.exp);
-    this.fundingClock = 0;
+    this.fundingClock = new Float64Array(1);
     this.clockDone = 0;
     this.clockHead = new Int32Array(enabled ? CLOCK_BUCKETS : 0).fill(NONE);
     this.clockSlot = new Int32Array(enabled ? nA : 0).fill(NONE);
@@ -187,6 +191,15 @@ function adjustedPrice(w: World, m: number): number {
  * accounts.
  */
 const BOUND = new Float64Array(1);
+
+/**
+ * The threshold multiple thresholdMultiple leaves, and the notional in and rate out of marginalRate:
+ * slots for the same reason. V8 inlines them into refile only in some of its compilations, and each
+ * call it did not inline returned a fresh heap number (a third of a calm step's allocation at 10^6
+ * accounts).
+ */
+const MULTIPLE = new Float64Array(1);
+const RATE = new Float64Array(1);
 
 /** Role and status codes, read once (through the module binding they cost a call each time). */
 let DIRECTIONAL = -1;
@@ -289,14 +302,26 @@ function listCandidates(w: World, gen: number, forCalls: boolean): number {
 
 /** Marks and re-files candidates[0 … n), keeping the active ones in the list. */
 function refileCandidates(w: World, n: number): void {
+  const kept = refileEach(w, n);
+  w.nCandidates = kept;
+  w.marginIndex.accountMarks += kept;
+}
+
+/**
+ * The loop of refileCandidates; returns how many it kept. A function of its own, with nothing after
+ * the loop: the first mark re-files every account, V8 compiles the loop on the stack (OSR) before the
+ * code after it has ever run, and that compiled loop, reused at every later long mark, gave up
+ * ("insufficient type feedback") on the code after the loop each time: 1,375 deoptimizations in three
+ * 10^4-account runs.
+ */
+function refileEach(w: World, n: number): number {
   const cand = w.candidates;
   let kept = 0;
   for (let i = 0; i < n; i++) {
     const a = cand[i]!;
     if (refile(w, a)) cand[kept++] = a;
   }
-  w.nCandidates = kept;
-  w.marginIndex.accountMarks += kept;
+  return kept;
 }
 
 /** Adds market m's accounts that must be looked at to the candidate list; returns the new count. */
@@ -349,7 +374,7 @@ function marketCandidates(w: World, m: number, gen: number, n: number): number {
 /** Adds the accounts whose funding allowance the clock has used up since their mark. */
 function clockCandidates(w: World, gen: number, n: number): number {
   const ix = w.marginIndex;
-  const now = Math.floor(ix.fundingClock * CLOCK_INV_BUCKET);
+  const now = Math.floor(ix.fundingClock[0]! * CLOCK_INV_BUCKET);
   if (now <= ix.clockDone) return n;
   const listed = ix.listedAt;
   const cand = w.candidates;
@@ -371,7 +396,7 @@ function clockCandidates(w: World, gen: number, n: number): number {
 /** Advances the funding clock by |ΔF| of market m over its reference price (called by accrueFunding). */
 export function noteFunding(w: World, m: number, delta: number): void {
   const ix = w.marginIndex;
-  ix.fundingClock += Math.abs(delta) / ix.refPrice[m]!;
+  ix.fundingClock[0] = ix.fundingClock[0]! + Math.abs(delta) / ix.refPrice[m]!;
 }
 
 /** Files account a to be looked at once the funding clock reaches the level in BOUND[0]. */
@@ -411,24 +436,27 @@ function unlink(head: Int32Array, next: Int32Array, prev: Int32Array, h: number,
   if (n !== NONE) prev[n] = p;
 }
 
-/** The multiple of maintenance account a must stay at or above not to be looked at. */
-function thresholdMultiple(w: World, a: number): number {
-  if (w.accountRole[a] !== DIRECTIONAL) return 1;
+/** The multiple of maintenance account a must stay at or above not to be looked at, into MULTIPLE[0]. */
+function thresholdMultiple(w: World, a: number): void {
+  MULTIPLE[0] = 1;
+  if (w.accountRole[a] !== DIRECTIONAL) return;
   const c = w.cohortCallMultiple[w.accountCohort[a]!]!;
-  return c > 1 ? c : 1;
+  if (c > 1) MULTIPLE[0] = c;
 }
 
 /**
  * Largest rate at which maintenance grows with the notional of a position in market m while that
- * notional stays at most `upToUsd`: k × the highest rate of the tiers it can reach (portfolio margin:
- * the largest grid or weighted tail move, or the net-delta fraction).
+ * notional stays at most `upToUsd` = RATE[0]: k × the highest rate of the tiers it can reach
+ * (portfolio margin: the largest grid or weighted tail move, or the net-delta fraction), into RATE[0].
  */
-function marginalRate(w: World, m: number, upToUsd: number): number {
+function marginalRate(w: World, m: number): void {
+  const upToUsd = RATE[0]!;
   const x = w.marketExchange[m]!;
   if (w.exchangePortfolio[x] === 1) {
     const grid = Math.max(Math.abs(w.exchangeGridDown[x]!), Math.abs(w.exchangeGridUp[x]!));
     const tail = w.exchangeTailWeight[x]! * Math.max(Math.abs(w.exchangeTailDown[x]!), Math.abs(w.exchangeTailUp[x]!));
-    return Math.max(grid, tail, w.exchangeNetDeltaFraction[x]!);
+    RATE[0] = Math.max(grid, tail, w.exchangeNetDeltaFraction[x]!);
+    return;
   }
   const first = w.tierStart[m]!;
   let top = 0;
@@ -436,7 +464,7 @@ function marginalRate(w: World, m: number, upToUsd: number): number {
   for (let t = first; t < w.tierStart[m + 1]! && (t === first || w.tierUpperUsd[t - 1]! < upToUsd); t++) {
     if (w.tierMmRate[t]! > top) top = w.tierMmRate[t]!;
   }
-  return w.marketMarginMultiplier[m]! * top;
+  RATE[0] = w.marketMarginMultiplier[m]! * top;
 }
 
 /**
@@ -454,7 +482,8 @@ function refile(w: World, a: number): boolean {
   // Nothing open: only a trade (which touches the account) can change that. Always-marked accounts
   // are not filed.
   if (notional === 0 || ix.always.length > 0 && isAlways(w, a)) return true;
-  let c = thresholdMultiple(w, a);
+  thresholdMultiple(w, a);
+  let c = MULTIPLE[0]!;
   // Σ|q| × reference price: the funding reserve per unit of allowance, over c·μ.
   let refExposure = 0;
   let scale = Math.abs(w.ledger.balance[a]!) + notional;
@@ -472,7 +501,9 @@ function refile(w: World, a: number): boolean {
     exposure += aq * x;
     scale += Math.abs(w.posQuote[p]!) + aq * Math.abs(w.fundingIndex[m]! - w.posFundingIndex[p]!) + aq * Math.abs(w.fundingIndex[m]!);
     // Within the band the position's notional stays under |q| × (2P + 2|F| + B), B ≤ β max × reference.
-    const r = marginalRate(w, m, aq * (2 * w.oraclePrice[w.marketOracle[m]!]! + 2 * Math.abs(w.fundingIndex[m]!) + FUNDING_ALLOWANCE_MAX * ix.refPrice[m]!));
+    RATE[0] = aq * (2 * w.oraclePrice[w.marketOracle[m]!]! + 2 * Math.abs(w.fundingIndex[m]!) + FUNDING_ALLOWANCE_MAX * ix.refPrice[m]!);
+    marginalRate(w, m);
+    const r = RATE[0]!;
     if (r > mu) mu = r;
     open++;
     single = p;
@@ -497,10 +528,12 @@ function refile(w: World, a: number): boolean {
   const cmu = c * mu;
   // The funding allowance β: its reserve c·μ·β·Σ|q|·reference takes FUNDING_SHARE of the headroom.
   const reservePerBeta = cmu * refExposure;
-  const beta = reservePerBeta > 0 ? Math.min(FUNDING_ALLOWANCE_MAX, (FUNDING_SHARE * raw) / reservePerBeta) : FUNDING_ALLOWANCE_MAX;
+  // (+: V8 reads the module constant as a value of any type, and a choice between it and a computed
+  // double is kept boxed, a fresh heap number per account filed; converted, both sides are doubles.)
+  const beta = reservePerBeta > 0 ? Math.min(FUNDING_ALLOWANCE_MAX, (FUNDING_SHARE * raw) / reservePerBeta) : +FUNDING_ALLOWANCE_MAX;
   const headroom = raw - reservePerBeta * beta;
   // An allowance that ends inside the clock's current bucket cannot be watched: look every time.
-  const level = ix.fundingClock + beta * (1 - 1e-9);
+  const level = ix.fundingClock[0]! + beta * (1 - 1e-9);
   if (Math.floor(level * CLOCK_INV_BUCKET) <= ix.clockDone) {
     ix.hotList[ix.nHot++] = a;
     return true;
@@ -608,7 +641,8 @@ function verifySkipped(w: World, forCalls: boolean): void {
     if (listed[a] === gen || w.accountStatus[a] !== Status.active) continue;
     storeMarks(w, a);
     if (w.accountNotional[a] === 0) continue;
-    const line = (forCalls ? thresholdMultiple(w, a) : 1) * w.accountMaintenance[a]!;
+    thresholdMultiple(w, a);
+    const line = (forCalls ? MULTIPLE[0]! : 1) * w.accountMaintenance[a]!;
     if (w.accountEquity[a]! < line) {
       throw new InvariantError(
         `account ${a} was skipped by the margin index but its equity ${w.accountEquity[a]} is below ${line}`,

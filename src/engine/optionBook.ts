@@ -9,7 +9,7 @@ import { Status, type World } from '../model/world.ts';
 import { blackScholes } from '../model/options.ts';
 import { yearsToExpiry } from '../model/optionState.ts';
 import { EventKindCode } from './record.ts';
-import { fillArithmetic, settleFill } from './accounts.ts';
+import { FILL_ORDER, FILL_PRICE, FILL_QTY, fillArithmetic, settleFill } from './accounts.ts';
 
 /** Stage 3b: implied volatility, expiries, and the series' prices. */
 export function updateOptions(w: World): void {
@@ -147,7 +147,9 @@ export function hasOptionPositions(w: World, a: number): boolean {
 export function applyOptionFill(w: World, k: number, dq: number, priceUsd: number): void {
   if (dq === 0) return;
   const o = w.options;
-  const f = fillArithmetic(o.optQty[k]!, o.optQuote[k]!, dq, priceUsd);
+  FILL_ORDER[FILL_QTY] = dq;
+  FILL_ORDER[FILL_PRICE] = priceUsd;
+  const f = fillArithmetic(o.optQty, o.optQuote, k);
   o.optQty[k] = f.qty;
   o.optQuote[k] = f.quote;
   settleFill(w, o.optAccount[k]!, f);

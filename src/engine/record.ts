@@ -65,6 +65,16 @@ export class AttributionTable {
 export const REGIMES = ['calm', 'stress'] as const;
 
 /**
+ * An event's quantity, price and amount (USD) for EventLog.pushAmounts, set by the caller just before
+ * the call: the events of trades, margin calls and ADL are pushed from calls V8 does not always
+ * inline push() into, where its three double arguments were three fresh heap numbers per event.
+ */
+export const EVENT_AMOUNTS = new Float64Array(3);
+export const EVENT_QUANTITY = 0;
+export const EVENT_PRICE = 1;
+export const EVENT_USD = 2;
+
+/**
  * Append-only event log. Row i has event id i (per run); `cause` is the id of the event that
  * caused it, or -1. `protocol`, `account` and `asset` are dense ids, -1 when not applicable.
  */
@@ -111,6 +121,14 @@ export class EventLog {
     amountUsd: number,
     cause: number,
   ): number {
+    EVENT_AMOUNTS[EVENT_QUANTITY] = quantity;
+    EVENT_AMOUNTS[EVENT_PRICE] = price;
+    EVENT_AMOUNTS[EVENT_USD] = amountUsd;
+    return this.pushAmounts(step, round, kind, protocol, account, asset, cause);
+  }
+
+  /** push() with the quantity, price and amount in EVENT_AMOUNTS (set by the caller just before). */
+  pushAmounts(step: number, round: number, kind: number, protocol: number, account: number, asset: number, cause: number): number {
     const i = this.length++;
     if (!this.enabled) return i;
     if (i >= this.step.length) this.grow();
@@ -120,9 +138,9 @@ export class EventLog {
     this.protocol[i] = protocol;
     this.account[i] = account;
     this.asset[i] = asset;
-    this.quantity[i] = quantity;
-    this.price[i] = price;
-    this.amountUsd[i] = amountUsd;
+    this.quantity[i] = EVENT_AMOUNTS[EVENT_QUANTITY]!;
+    this.price[i] = EVENT_AMOUNTS[EVENT_PRICE]!;
+    this.amountUsd[i] = EVENT_AMOUNTS[EVENT_USD]!;
     this.cause[i] = cause;
     return i;
   }

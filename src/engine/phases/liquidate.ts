@@ -10,10 +10,10 @@
 // and the perp liquidations it triggers belong to one cascade.
 import { AdlRanking, Status, LiquidationMode, type World } from '../../model/world.ts';
 import { noteTrade, sellUnits } from '../spot.ts';
-import { EventKindCode } from '../record.ts';
-import { applyFill, bankruptcyPrice, effectiveLeverage, hasPositions, markAccount, markPrice, positionIn } from '../accounts.ts';
-import { BookSide, tradeIntoBook } from '../book.ts';
-import { quoteFill } from '../market.ts';
+import { EVENT_AMOUNTS, EVENT_PRICE, EVENT_QUANTITY, EVENT_USD, EventKindCode } from '../record.ts';
+import { applyFill, bankruptcyPrice, effectiveLeverage, FILL_ORDER, FILL_PRICE, FILL_QTY, hasPositions, markPrice, positionIn, refreshMarks } from '../accounts.ts';
+import { BookSide, ORDER, ORDER_BAND, ORDER_FILLED, ORDER_WANT, tradeIntoBook } from '../book.ts';
+import { MARKET, MARKET_PRICE, MARKET_SOLD, quoteFillAt } from '../market.ts';
 import { causeFor } from '../causes.ts';
 import { autoDeleverage, fundBalance, payIntoFund, settleShortfall } from './settleLosses.ts';
 import { refreshOracles } from './updateOracles.ts';
@@ -22,6 +22,19 @@ import { sortByKey } from '../sortPrefix.ts';
 import { liquidateLendingRound } from './lending.ts';
 import { chainHasRoom, useChain } from '../chains.ts';
 import { closeOptions, hasOptionPositions } from '../optionBook.ts';
+
+/**
+ * Doubles between liquidateAccount and its helpers: the account's equity and notional at mark (in),
+ * the share to close (liquidationFraction's result, closeIntoBook's input) and predictedSlippage's
+ * result. Slots rather than arguments and return values: liquidateAccount is too large for V8 to
+ * inline these calls, and a double passed to or returned by a call it does not inline is a fresh
+ * heap number (predictedSlippage's alone were 0.8 MB of a Monte Carlo run).
+ */
+const LIQ = new Float64Array(4);
+const LIQ_EQUITY = 0;
+const LIQ_NOTIONAL = 1;
+const LIQ_FRACTION = 2;
+const LIQ_SLIPPAGE = 3;
 
 export function liquidate(w: World): void {
   let maxRounds = 0;
@@ -46,6 +59,19 @@ export function liquidate(w: World): void {
 
 /** Fills scratch.queue with the liquidatable accounts, weakest first; returns their count. */
 function queueLiquidatable(w: World, round: number): number {
+  const n = listLiquidatable(w, round);
+  sortByKey(w.scratch.queue, n, w.scratch.queueKey);
+  return n;
+}
+
+/**
+ * The loop of queueLiquidatable (unsorted); returns the count. A function of its own, with nothing
+ * after the loop: the first step's marks list every account, V8 compiles the loop on the stack (OSR)
+ * before the sort after it has ever run, and that compiled loop, reused at later long lists, gave up
+ * on the sort's call each time ("insufficient type feedback"; up to 76 deoptimizations in three
+ * 10^4-account runs).
+ */
+function listLiquidatable(w: World, round: number): number {
   const { queue, queueKey } = w.scratch;
   const cand = w.candidates;
   let n = 0;
@@ -60,7 +86,6 @@ function queueLiquidatable(w: World, round: number): number {
     queueKey[a] = w.accountEquity[a]! / maintenance;
     queue[n++] = a;
   }
-  sortByKey(queue, n, queueKey);
   return n;
 }
 
@@ -82,7 +107,7 @@ function sellPerpCollateral(w: World, a: number, cause: number): boolean {
     noteTrade(w, o, id);
     sold = true;
   }
-  if (sold) markAccount(w, a);
+  if (sold) refreshMarks(w, a);
   return sold;
 }
 
@@ -91,7 +116,8 @@ function sellPerpCollateral(w: World, a: number, cause: number): boolean {
  * changed hands (false when it must wait for capacity).
  */
 export function liquidateAccount(w: World, a: number): boolean {
-  const equity = markAccount(w, a);
+  refreshMarks(w, a);
+  const equity = w.accountEquity[a]!;
   const maintenance = w.accountMaintenance[a]!;
   const notional = w.accountNotional[a]!;
   if (!(equity < maintenance) || notional === 0) return false;
@@ -109,7 +135,8 @@ export function liquidateAccount(w: World, a: number): boolean {
     const leverageBefore = effectiveLeverage(w, a);
     const closedUsd = closeOptions(w, a, cause);
     if (closedUsd > 0) {
-      const left = markAccount(w, a);
+      refreshMarks(w, a);
+      const left = w.accountEquity[a]!;
       const penalty = Math.min(w.penaltyFraction[x]! * closedUsd, Math.max(0, left));
       if (penalty > 0) payIntoFund(w, a, penalty);
       w.acc.liquidationVolumeUsd[x] = w.acc.liquidationVolumeUsd[x]! + closedUsd;
@@ -126,18 +153,26 @@ export function liquidateAccount(w: World, a: number): boolean {
   if (equity > 0 && equity < w.takeoverBelowMaintenanceShare[x]! * maintenance && vaultCanTake(w, vault, a)) {
     backstopTakeover(w, a, vault, cause);
   } else {
-    let fraction = liquidationFraction(w, a, equity, notional);
+    LIQ[LIQ_EQUITY] = equity;
+    LIQ[LIQ_NOTIONAL] = notional;
+    liquidationFraction(w, a);
+    let fraction = LIQ[LIQ_FRACTION]!;
     // Hyperliquid: a solvent account over the size threshold sends only a slice to the book; for the
     // cooldown that follows, its liquidation orders are for the whole position again.
     const sliced =
       equity > 0 && notional > w.sliceAboveNotionalUsd[x]! && fraction > w.sliceFraction[x]! && w.step >= w.accountNextLiquidationStep[a]!;
     if (sliced) fraction = w.sliceFraction[x]!;
-    const slippage = fraction === 1 ? predictedSlippage(w, a) : 0;
+    let slippage = 0;
+    if (fraction === 1) {
+      predictedSlippage(w, a);
+      slippage = LIQ[LIQ_SLIPPAGE]!;
+    }
     // Without ADL (Drift), the shortfall goes down the waterfall after a book sale.
     if (fraction === 1 && equity - slippage < 0 && fundBalance(w, a) < slippage - equity && w.adlRanking[x] !== AdlRanking.none) {
-      closeByAdl(w, a, equity, notional, cause);
+      closeByAdl(w, a, cause);
     } else {
-      progressed = closeIntoBook(w, a, fraction, cause);
+      LIQ[LIQ_FRACTION] = fraction;
+      progressed = closeIntoBook(w, a, cause);
       if (sliced && progressed) w.accountNextLiquidationStep[a] = w.step + w.sliceCooldownSteps[x]!;
     }
   }
@@ -151,18 +186,22 @@ export function liquidateAccount(w: World, a: number): boolean {
 }
 
 /**
- * Share of every position to close. Partial mode restores initial margin at mark:
+ * Share of every position to close, from equity E and notional N in LIQ, into LIQ[LIQ_FRACTION].
+ * Partial mode restores initial margin at mark:
  * E − pen·f·N ≥ (1 − f)·IM  ⇒  f = (IM − E) / (IM − pen·N). Tiered requirements are convex with
  * zero at zero notional, so IM((1 − f)N) ≤ (1 − f)·IM(N) and this f is enough before slippage.
  * Full close when bankrupt at mark, when f falls outside (0, 1), or when the rest would be small.
  */
-function liquidationFraction(w: World, a: number, equity: number, notional: number): number {
+function liquidationFraction(w: World, a: number): void {
+  const equity = LIQ[LIQ_EQUITY]!;
+  const notional = LIQ[LIQ_NOTIONAL]!;
+  LIQ[LIQ_FRACTION] = 1;
   const x = w.accountExchange[a]!;
-  if (w.liquidationMode[x] === LiquidationMode.full || equity <= 0) return 1;
+  if (w.liquidationMode[x] === LiquidationMode.full || equity <= 0) return;
   const initial = w.accountInitial[a]!;
   const f = (initial - equity) / (initial - w.penaltyFraction[x]! * notional);
-  if (!(f > 0 && f < 1) || (1 - f) * notional < w.partialMinNotionalUsd[x]!) return 1;
-  return f;
+  if (!(f > 0 && f < 1) || (1 - f) * notional < w.partialMinNotionalUsd[x]!) return;
+  LIQ[LIQ_FRACTION] = f;
 }
 
 /**
@@ -181,8 +220,11 @@ function fillableBand(w: World, a: number): number {
   return Math.min(1, (abr * w.fillableSmmr[x]! * maintenance) / notional);
 }
 
-/** Equity lost (USD, ≥ 0 when prices fall under selling) if every position were sold into the book now. */
-function predictedSlippage(w: World, a: number): number {
+/**
+ * Equity lost (USD, ≥ 0 when prices fall under selling) if every position were sold into the book
+ * now, into LIQ[LIQ_SLIPPAGE].
+ */
+function predictedSlippage(w: World, a: number): void {
   let loss = 0;
   const end = w.posStart[a + 1]!;
   for (let p = w.posStart[a]!; p < end; p++) {
@@ -190,18 +232,21 @@ function predictedSlippage(w: World, a: number): number {
     if (q === 0) continue;
     const m = w.posMarket[p]!;
     // Closing q at fill X instead of mark P changes equity by q·(X − P).
-    loss -= q * (quoteFill(w, w.marketAsset[m]!, q) - markPrice(w, m));
+    MARKET[MARKET_SOLD] = q;
+    quoteFillAt(w, w.marketAsset[m]!);
+    loss -= q * (MARKET[MARKET_PRICE]! - markPrice(w, m));
   }
-  return loss;
+  LIQ[LIQ_SLIPPAGE] = loss;
 }
 
 /**
- * Sells `fraction` of every position into the liquidators' book, charges the penalty on what
- * closed, and settles a shortfall if the account ended with no positions and negative cash. What
- * the book cannot absorb goes to the backstop vault if it can take it; otherwise it waits for the
- * next round or step.
+ * Sells the share LIQ[LIQ_FRACTION] of every position into the liquidators' book, charges the
+ * penalty on what closed, and settles a shortfall if the account ended with no positions and
+ * negative cash. What the book cannot absorb goes to the backstop vault if it can take it; otherwise
+ * it waits for the next round or step.
  */
-function closeIntoBook(w: World, a: number, fraction: number, cause: number): boolean {
+function closeIntoBook(w: World, a: number, cause: number): boolean {
+  const fraction = LIQ[LIQ_FRACTION]!;
   const x = w.accountExchange[a]!;
   const band = w.fillableSmmr[x]! > 0 ? fillableBand(w, a) : -1;
   let closedUsd = 0;
@@ -211,12 +256,16 @@ function closeIntoBook(w: World, a: number, fraction: number, cause: number): bo
     const q = w.posQty[p]!;
     if (q === 0) continue;
     const want = fraction === 1 ? -q : -fraction * q;
-    const dq = tradeIntoBook(w, p, want, BookSide.liquidators, EventKindCode.liquidation, cause, band);
+    ORDER[ORDER_WANT] = want;
+    ORDER[ORDER_BAND] = band;
+    tradeIntoBook(w, p, BookSide.liquidators, EventKindCode.liquidation, cause);
+    const dq = ORDER[ORDER_FILLED]!;
     if (dq !== want) unfilled = true;
     if (dq !== 0) closedUsd += Math.abs(dq) * markPrice(w, w.posMarket[p]!);
   }
   w.acc.liquidationVolumeUsd[x] = w.acc.liquidationVolumeUsd[x]! + closedUsd;
-  const equity = markAccount(w, a);
+  refreshMarks(w, a);
+  const equity = w.accountEquity[a]!;
   // Takeover (Binance, BitMEX): once every position is closed, the fund keeps what margin is left —
   // it took the positions over at the bankruptcy price. Otherwise a penalty on what closed.
   const takenOver = w.liquidationTakeover[x] === 1 && !unfilled && !hasPositions(w, a);
@@ -224,7 +273,8 @@ function closeIntoBook(w: World, a: number, fraction: number, cause: number): bo
   if (penalty > 0) payIntoFund(w, a, penalty);
   if (unfilled) {
     const vault = w.exchangeVaultAccount[x]!;
-    const left = markAccount(w, a);
+    refreshMarks(w, a);
+    const left = w.accountEquity[a]!;
     if (left > 0 && vaultCanTake(w, vault, a)) {
       backstopTakeover(w, a, vault, cause);
       return true;
@@ -247,9 +297,11 @@ function finishIfClosed(w: World, a: number, cause: number): void {
  * bankruptcy price against ranked opposite winners (ADL), which leaves equity at 0 — the winners
  * bear what the account owed beyond its collateral, up to their profit (recorded as bad debt
  * absorbed by ADL). What ADL cannot place is sold into the book; any shortfall left goes down the
- * rest of the waterfall.
+ * rest of the waterfall. The account's equity and notional at mark are in LIQ.
  */
-function closeByAdl(w: World, a: number, equity: number, notional: number, cause: number): void {
+function closeByAdl(w: World, a: number, cause: number): void {
+  const equity = LIQ[LIQ_EQUITY]!;
+  const notional = LIQ[LIQ_NOTIONAL]!;
   const x = w.accountExchange[a]!;
   w.acc.liquidationVolumeUsd[x] = w.acc.liquidationVolumeUsd[x]! + notional;
   const absorbedBefore = w.acc.adlAbsorbedUsd[x]!;
@@ -261,7 +313,10 @@ function closeByAdl(w: World, a: number, equity: number, notional: number, cause
     const price = w.adlAtPreviousOracle[x] === 1 ? w.oraclePrevPrice[w.marketOracle[w.posMarket[p]!]!]! : bankruptcyPrice(w, p, equity, notional);
     const placed = autoDeleverage(w, p, -q, price, cause);
     const left = -q - placed;
-    if (left !== 0) tradeIntoBook(w, p, left, BookSide.liquidators, EventKindCode.liquidation, cause);
+    if (left === 0) continue;
+    ORDER[ORDER_WANT] = left;
+    ORDER[ORDER_BAND] = -1;
+    tradeIntoBook(w, p, BookSide.liquidators, EventKindCode.liquidation, cause);
   }
   // Closing at a price other than the bankruptcy price (Hyperliquid's previous mark) can take more
   // from the winners than the account owed at mark; only the shortfall at mark was bad debt.
@@ -281,9 +336,10 @@ function closeByAdl(w: World, a: number, equity: number, notional: number, cause
 /** The vault can take over account a while its notional stays under max leverage × equity. */
 function vaultCanTake(w: World, vault: number, a: number): boolean {
   if (vault < 0 || vault === a || w.accountStatus[vault] !== Status.active) return false;
-  const vaultEquity = markAccount(w, vault);
+  refreshMarks(w, vault);
+  const vaultEquity = w.accountEquity[vault]!;
   const vaultNotional = w.accountNotional[vault]!;
-  markAccount(w, a);
+  refreshMarks(w, a);
   return vaultNotional + w.accountNotional[a]! <= w.accountMaxLeverage[vault]! * (vaultEquity + w.accountEquity[a]!);
 }
 
@@ -296,11 +352,17 @@ function backstopTakeover(w: World, a: number, vault: number, cause: number): vo
     if (q === 0) continue;
     const m = w.posMarket[p]!;
     const price = markPrice(w, m);
-    applyFill(w, p, -q, price);
-    applyFill(w, positionIn(w, vault, m), q, price);
+    FILL_ORDER[FILL_QTY] = -q;
+    FILL_ORDER[FILL_PRICE] = price;
+    applyFill(w, p);
+    FILL_ORDER[FILL_QTY] = q;
+    applyFill(w, positionIn(w, vault, m));
     w.acc.backstopVolumeUsd[x] = w.acc.backstopVolumeUsd[x]! + Math.abs(q) * price;
     w.acc.liquidationVolumeUsd[x] = w.acc.liquidationVolumeUsd[x]! + Math.abs(q) * price;
-    w.events.push(w.step, w.round, EventKindCode.backstop, x, a, w.marketAsset[m]!, -q, price, Math.abs(q) * price, cause);
+    EVENT_AMOUNTS[EVENT_QUANTITY] = -q;
+    EVENT_AMOUNTS[EVENT_PRICE] = price;
+    EVENT_AMOUNTS[EVENT_USD] = Math.abs(q) * price;
+    w.events.pushAmounts(w.step, w.round, EventKindCode.backstop, x, a, w.marketAsset[m]!, cause);
   }
   const cash = w.ledger.balance[a]!;
   if (cash !== 0) w.ledger.transfer(a, vault, cash);

@@ -16,7 +16,8 @@ export function recordStep(w: World): void {
     for (let x = 0; x < w.nProtocols; x++) {
       const r = w.step * w.nProtocols + x;
       // Lending markets: outstanding debt stands in for open interest.
-      st.openInterestUsd[r] = x < w.nExchanges ? openInterestUsd(w, x) : lendingDebtUsd(w, x - w.nExchanges);
+      if (x < w.nExchanges) storeOpenInterestUsd(w, x, st.openInterestUsd, r);
+      else st.openInterestUsd[r] = lendingDebtUsd(w, x - w.nExchanges);
       st.marginCalls[r] = acc.marginCalls[x]!;
       st.liquidations[r] = acc.liquidations[x]!;
       st.liquidationVolumeUsd[r] = acc.liquidationVolumeUsd[x]!;
@@ -38,7 +39,10 @@ export function recordStep(w: World): void {
       pt.fundamental[r] = w.fundamental[a]!;
       pt.market[r] = w.market[a]!;
       const o = w.assetFirstOracle[a]!;
-      pt.oracle[r] = o < 0 ? NaN : w.oraclePrice[o]!;
+      // Two stores, not one of a choice: V8 reads NaN as a value of any type, and a choice between it
+      // and a price is kept boxed (a fresh heap number per asset per step).
+      if (o < 0) pt.oracle[r] = NaN;
+      else pt.oracle[r] = w.oraclePrice[o]!;
     }
   }
   foldInto(w.totals, w.acc);
@@ -46,14 +50,15 @@ export function recordStep(w: World): void {
 
 /**
  * Long open interest of exchange x at mark, USD (equal to short open interest): Σ over its markets of
- * long units × mark, the units kept per market by fills (accounts.applyFill).
+ * long units × mark, the units kept per market by fills (accounts.applyFill). Stored into out[r]
+ * rather than returned: a returned double is a fresh heap number wherever V8 does not inline the call.
  */
-function openInterestUsd(w: World, x: number): number {
+function storeOpenInterestUsd(w: World, x: number, out: Float64Array, r: number): void {
   let oi = 0;
   for (let m = 0; m < w.nMarkets; m++) {
     if (w.marketExchange[m] === x) oi += w.marketLongQty[m]! * markPrice(w, m);
   }
-  return oi;
+  out[r] = oi;
 }
 
 function trackDrawdowns(w: World): void {

@@ -4,12 +4,24 @@
 // else nothing. Liquidators then sell a share of the inventory they took on to the market makers.
 // Two uniforms are drawn per call whatever the response, so responses do not shift later draws.
 import { Role, Status, type World } from '../../model/world.ts';
-import { EventKindCode } from '../record.ts';
-import { markAccount } from '../accounts.ts';
-import { BookSide, tradeIntoBook } from '../book.ts';
+import { EVENT_AMOUNTS, EVENT_PRICE, EVENT_QUANTITY, EVENT_USD, EventKindCode } from '../record.ts';
+import { refreshMarks } from '../accounts.ts';
+import { TRANSFER_USD } from '../ledger.ts';
+import { BookSide, ORDER, ORDER_BAND, ORDER_WANT, tradeIntoBook } from '../book.ts';
 import { causeFor } from '../causes.ts';
 
 export function respondToMarginCalls(w: World): void {
+  answerMarginCalls(w);
+  unwindLiquidatorInventory(w);
+}
+
+/**
+ * The margin calls of the accounts the last mark looked at. A function of its own, with nothing after
+ * its loop: the first step's marks list every account, V8 compiles the loop on the stack (OSR) before
+ * the code after it has ever run, and that compiled loop, reused at later long lists, gave up on the
+ * call after it each time ("insufficient type feedback").
+ */
+function answerMarginCalls(w: World): void {
   // Only the accounts the last mark looked at can be under their call level (markToMarket).
   const cand = w.candidates;
   for (let i = 0; i < w.nCandidates; i++) {
@@ -21,15 +33,16 @@ export function respondToMarginCalls(w: World): void {
     if (!(equity < w.cohortCallMultiple[c]! * w.accountMaintenance[a]!)) continue;
     const x = w.accountExchange[a]!;
     w.acc.marginCalls[x]!++;
-    const call = w.events.push(
-      w.step, 0, EventKindCode.margin_call, x, a, -1, 0, 0, w.accountInitial[a]! - equity, causeFor(w, a),
-    );
+    const cause = causeFor(w, a);
+    EVENT_AMOUNTS[EVENT_QUANTITY] = 0;
+    EVENT_AMOUNTS[EVENT_PRICE] = 0;
+    EVENT_AMOUNTS[EVENT_USD] = w.accountInitial[a]! - equity;
+    const call = w.events.pushAmounts(w.step, 0, EventKindCode.margin_call, x, a, -1, cause);
     const u1 = w.behaviour.uniform();
     const u2 = w.behaviour.uniform();
     if (u1 < w.cohortTopUpProbability[c]!) topUp(w, a, call);
     else if (u2 < w.cohortDeleverageProbability[c]!) deleverage(w, a, call);
   }
-  unwindLiquidatorInventory(w);
 }
 
 /** Moves wallet cash into the account, up to what restores initial margin. */
@@ -38,10 +51,14 @@ function topUp(w: World, a: number, cause: number): void {
   if (wallet < 0) return;
   const amount = Math.min(w.accountInitial[a]! - w.accountEquity[a]!, w.ledger.balance[wallet]!);
   if (!(amount > 0)) return;
-  w.ledger.transfer(wallet, a, amount);
+  TRANSFER_USD[0] = amount;
+  w.ledger.transferAmount(wallet, a);
   w.accountContributedUsd[a] = w.accountContributedUsd[a]! + amount;
-  w.events.push(w.step, 0, EventKindCode.top_up, w.accountExchange[a]!, a, -1, 0, 0, amount, cause);
-  markAccount(w, a);
+  EVENT_AMOUNTS[EVENT_QUANTITY] = 0;
+  EVENT_AMOUNTS[EVENT_PRICE] = 0;
+  EVENT_AMOUNTS[EVENT_USD] = amount;
+  w.events.pushAmounts(w.step, 0, EventKindCode.top_up, w.accountExchange[a]!, a, -1, cause);
+  refreshMarks(w, a);
 }
 
 /**
@@ -57,9 +74,12 @@ function deleverage(w: World, a: number, cause: number): void {
   const end = w.posStart[a + 1]!;
   for (let p = w.posStart[a]!; p < end; p++) {
     const q = w.posQty[p]!;
-    if (q !== 0) tradeIntoBook(w, p, f === 1 ? -q : -f * q, BookSide.makers, EventKindCode.deleverage, cause);
+    if (q === 0) continue;
+    ORDER[ORDER_WANT] = f === 1 ? -q : -f * q;
+    ORDER[ORDER_BAND] = -1;
+    tradeIntoBook(w, p, BookSide.makers, EventKindCode.deleverage, cause);
   }
-  markAccount(w, a);
+  refreshMarks(w, a);
 }
 
 function unwindLiquidatorInventory(w: World): void {
@@ -74,7 +94,9 @@ function unwindLiquidatorInventory(w: World): void {
         const q = w.posQty[p]!;
         if (q === 0) continue;
         const cause = w.assetLiquidationEvent[w.marketAsset[w.posMarket[p]!]!]!;
-        tradeIntoBook(w, p, share === 1 ? -q : -share * q, BookSide.makers, EventKindCode.unwind, cause);
+        ORDER[ORDER_WANT] = share === 1 ? -q : -share * q;
+        ORDER[ORDER_BAND] = -1;
+        tradeIntoBook(w, p, BookSide.makers, EventKindCode.unwind, cause);
       }
     }
   }

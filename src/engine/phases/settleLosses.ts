@@ -4,8 +4,9 @@
 // ranking); what nothing can absorb is socialized as a haircut on unrealized profits (accounts
 // without open positions never bear it, as on Hyperliquid). Each stage is recorded.
 import { AdlRanking, Status, type World } from '../../model/world.ts';
-import { applyFill, effectiveLeverage, markAccount, markPrice } from '../accounts.ts';
-import { EventKindCode } from '../record.ts';
+import { applyFill, effectiveLeverage, FILL_ORDER, FILL_PRICE, FILL_QTY, markPrice, refreshMarks } from '../accounts.ts';
+import { TRANSFER_USD } from '../ledger.ts';
+import { EVENT_AMOUNTS, EVENT_PRICE, EVENT_QUANTITY, EVENT_USD, EventKindCode } from '../record.ts';
 import { heapify, popBest } from '../rankHeap.ts';
 import { grown } from '../../model/typedArrays.ts';
 
@@ -25,8 +26,14 @@ export function payIntoFund(w: World, a: number, amountUsd: number): void {
   const holder = w.fundHolderStart + f;
   const room = Math.max(0, w.fundCapUsd[f]! - w.ledger.balance[holder]!);
   const toFund = Math.min(amountUsd, room);
-  if (toFund > 0) w.ledger.transfer(from, holder, toFund);
-  if (amountUsd > toFund) w.ledger.transfer(from, w.reserveHolderStart + x, amountUsd - toFund);
+  if (toFund > 0) {
+    TRANSFER_USD[0] = toFund;
+    w.ledger.transferAmount(from, holder);
+  }
+  if (amountUsd > toFund) {
+    TRANSFER_USD[0] = amountUsd - toFund;
+    w.ledger.transferAmount(from, w.reserveHolderStart + x);
+  }
 }
 
 /**
@@ -169,7 +176,8 @@ export function socializeLoss(w: World, a: number, amountUsd: number, cause: num
   let n = 0;
   for (let b = 0; b < w.nAccounts; b++) {
     if (b === a || w.accountExchange[b] !== x || w.accountStatus[b] !== active) continue;
-    const p = (w.ledger.markStamp[b] === w.markEpoch ? w.accountEquity[b]! : markAccount(w, b)) - w.ledger.balance[b]!;
+    if (w.ledger.markStamp[b] !== w.markEpoch) refreshMarks(w, b);
+    const p = w.accountEquity[b]! - w.ledger.balance[b]!;
     if (p > 0) {
       if (n === w.scratch.profitAccount.length) growProfitList(w);
       w.scratch.profitAccount[n] = b;
@@ -242,7 +250,8 @@ export function autoDeleverage(w: World, p: number, dq: number, priceUsd: number
     const b = w.posAccount[wp]!;
     if (b === failed || w.accountStatus[b] !== active) continue;
     // markAccount's own shortcut, inline: most counterparties' marks are current.
-    const equity = w.ledger.markStamp[b] === w.markEpoch ? w.accountEquity[b]! : markAccount(w, b);
+    if (w.ledger.markStamp[b] !== w.markEpoch) refreshMarks(w, b);
+    const equity = w.accountEquity[b]!;
     if (!(equity > 0)) continue;
     const pnl = q * mark + w.posQuote[wp]! - q * (w.fundingIndex[m]! - w.posFundingIndex[wp]!);
     if (!randomStart && !(pnl > 0)) continue;
@@ -273,31 +282,43 @@ export function autoDeleverage(w: World, p: number, dq: number, priceUsd: number
     const proRata = (policy === AdlRanking['pro-rata'] || risk) && grossQty > want;
     const weight = risk ? score[slot]! / weightSum : Math.abs(q) / grossQty;
     const share = proRata ? (k === n - 1 ? remaining : want * weight) : Math.abs(q);
-    remaining = takeFromCounterparty(w, p, wp, sign, priceUsd, mark, remaining, share, cause);
+    TAKE[TAKE_PRICE] = priceUsd;
+    TAKE[TAKE_MARK] = mark;
+    TAKE[TAKE_REMAINING] = remaining;
+    TAKE[TAKE_SHARE] = share;
+    takeFromCounterparty(w, p, wp, sign, cause);
+    remaining = TAKE[TAKE_REMAINING]!;
   }
   return sign * (want - Math.max(remaining, 0));
 }
 
 /**
- * Closes up to min(remaining, share) of counterparty position wp against failed position p (sign:
- * the sign of p's change), at the price autoDeleverage describes; returns what remains to place.
+ * takeFromCounterparty's doubles, set by the caller just before the call: the price autoDeleverage
+ * closes at, the mark, what remains to place (left updated) and the counterparty's share. Slots
+ * rather than arguments and a return value: the call is not inlined into the ADL loops, and a double
+ * passed to or returned by a call V8 does not inline is a fresh heap number, five per counterparty.
  */
-function takeFromCounterparty(
-  w: World,
-  p: number,
-  wp: number,
-  sign: number,
-  priceUsd: number,
-  mark: number,
-  remaining: number,
-  share: number,
-  cause: number,
-): number {
+const TAKE = new Float64Array(4);
+const TAKE_PRICE = 0;
+const TAKE_MARK = 1;
+const TAKE_REMAINING = 2;
+const TAKE_SHARE = 3;
+
+/**
+ * Closes up to min(remaining, share) of counterparty position wp against failed position p (sign:
+ * the sign of p's change), at the price autoDeleverage describes, and leaves what remains to place
+ * in TAKE[TAKE_REMAINING].
+ */
+function takeFromCounterparty(w: World, p: number, wp: number, sign: number, cause: number): void {
+  const priceUsd = TAKE[TAKE_PRICE]!;
+  const mark = TAKE[TAKE_MARK]!;
+  const remaining = TAKE[TAKE_REMAINING]!;
+  const share = TAKE[TAKE_SHARE]!;
   const q = w.posQty[wp]!;
   const b = w.posAccount[wp]!;
-  markAccount(w, b);
+  refreshMarks(w, b);
   const take = Math.min(remaining, share, Math.abs(q));
-  if (!(take > 0)) return remaining;
+  if (!(take > 0)) return;
   const m = w.posMarket[wp]!;
   const x = w.marketExchange[m]!;
   // The counterparty closes `take` (its change has the opposite sign of its position, i.e. −sign).
@@ -306,15 +327,21 @@ function takeFromCounterparty(
   const entry = -w.posQuote[wp]! / q;
   const price = q < 0 ? Math.min(priceUsd, Math.max(entry, mark)) : Math.max(priceUsd, Math.min(entry, mark));
   w.fairness.adlLeverage.push(effectiveLeverage(w, b));
-  applyFill(w, wp, change, price);
-  applyFill(w, p, -change, price);
+  FILL_ORDER[FILL_QTY] = change;
+  FILL_ORDER[FILL_PRICE] = price;
+  applyFill(w, wp);
+  FILL_ORDER[FILL_QTY] = -change;
+  applyFill(w, p);
   // What the counterparty gave up against closing at mark: the bad debt ADL absorbed (if any).
   const givenUp = change * (price - mark);
   if (givenUp > 0) w.acc.adlAbsorbedUsd[x] = w.acc.adlAbsorbedUsd[x]! + givenUp;
-  w.events.push(w.step, w.round, EventKindCode.adl, x, b, w.marketAsset[m]!, change, price, Math.abs(change) * price, cause);
+  EVENT_AMOUNTS[EVENT_QUANTITY] = change;
+  EVENT_AMOUNTS[EVENT_PRICE] = price;
+  EVENT_AMOUNTS[EVENT_USD] = Math.abs(change) * price;
+  w.events.pushAmounts(w.step, w.round, EventKindCode.adl, x, b, w.marketAsset[m]!, cause);
   w.acc.adlVolumeUsd[x] = w.acc.adlVolumeUsd[x]! + Math.abs(change) * price;
   w.acc.adlCount[x]!++;
-  return remaining - Math.abs(change);
+  TAKE[TAKE_REMAINING] = remaining - Math.abs(change);
 }
 
 /** autoDeleverage's ranked policy, popping the market side's queue (the same positions, in the same order). */
@@ -332,7 +359,12 @@ function deleverageFromQueue(w: World, p: number, dq: number, priceUsd: number, 
     const wp = queues.pop(w, m, sign, failed);
     if (nCheck >= 0) queues.checkNext(w, wp, k, nCheck);
     if (wp < 0) break;
-    remaining = takeFromCounterparty(w, p, wp, sign, priceUsd, mark, remaining, Math.abs(w.posQty[wp]!), cause);
+    TAKE[TAKE_PRICE] = priceUsd;
+    TAKE[TAKE_MARK] = mark;
+    TAKE[TAKE_REMAINING] = remaining;
+    TAKE[TAKE_SHARE] = Math.abs(w.posQty[wp]!);
+    takeFromCounterparty(w, p, wp, sign, cause);
+    remaining = TAKE[TAKE_REMAINING]!;
   }
   queues.release(m, sign);
   return sign * (want - Math.max(remaining, 0));
