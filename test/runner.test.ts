@@ -15,7 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { mergeResults } from '../src/runner/merge.ts';
 import { parseOnly, parseShard, planRuns, shardFromEnv } from '../src/runner/plan.ts';
 import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
-import { listParts } from '../src/io/parts.ts';
+import { listParts, readPart } from '../src/io/parts.ts';
+import { executeRun, executeRunOverlapped, makeContext, type RunOutcome } from '../src/runner/execute.ts';
+import { expandSweep } from '../src/experiment/sweep.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -181,6 +183,47 @@ describe('the runner', () => {
     const b = await summaryByValue([50_000, 1_000_000, 1000]);
     for (const key of ['1000/0', '1000/1', '1000000/0', '1000000/1']) expect(b.get(key)).toEqual(a.get(key));
   }, 60_000);
+});
+
+describe('a worker committing parts while it runs the next', () => {
+  it('reports in start order once each part is in place, a failure in its turn, and writes what executeRun writes', async () => {
+    const exp = parseExperiment(sweepInput(3, 20), 'test');
+    const [p0, p1] = expandSweep(exp);
+    const overlapped = tmp();
+    const ctx = makeContext(exp, overlapped, false, { CONTAGION_FAIL_RUNS: '1/1' });
+    const seen: { o: RunOutcome; committed: boolean }[] = [];
+    const tasks = [
+      [p0!, 0],
+      [p0!, 2],
+      [p1!, 1],
+      [p1!, 0],
+    ] as const;
+    // Started back to back, as a worker does with its queued tasks: no part is synced yet.
+    for (const [point, replicate] of tasks) {
+      executeRunOverlapped(ctx, point, replicate, (o) =>
+        seen.push({ o, committed: fs.existsSync(path.join(overlapped, 'parts', `p${String(o.point).padStart(6, '0')}-r${String(o.replicate).padStart(6, '0')}.run`)) }),
+      );
+    }
+    expect(seen).toEqual([]);
+    await ctx.committing;
+    expect(seen.map(({ o }) => [o.point, o.replicate, o.ok])).toEqual([
+      [0, 0, true],
+      [0, 2, true],
+      [1, 1, false],
+      [1, 0, true],
+    ]);
+    expect(seen.map((s) => s.committed)).toEqual([true, true, false, true]);
+    expect(seen[2]!.o.error).toMatch(/injected failure/);
+    expect(fs.readdirSync(path.join(overlapped, 'parts')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    // The same parts, byte for byte, as the synchronous path writes.
+    const direct = tmp();
+    const syncCtx = makeContext(exp, direct, false, {});
+    for (const [point, replicate] of [tasks[0], tasks[1], tasks[3]]) expect(executeRun(syncCtx, point, replicate).ok).toBe(true);
+    for (const name of fs.readdirSync(path.join(direct, 'parts')).filter((f) => f.endsWith('.run'))) {
+      expect(fs.readFileSync(path.join(overlapped, 'parts', name)).equals(fs.readFileSync(path.join(direct, 'parts', name))), name).toBe(true);
+    }
+    expect(readPart(overlapped, 1, 0).summary).toEqual(seen[3]!.o.summary);
+  });
 });
 
 describe('through the command line', () => {

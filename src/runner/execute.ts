@@ -6,7 +6,7 @@ import type { MarginChecks } from '../engine/marginIndex.ts';
 import { pointExperiment, type SweepPoint } from '../experiment/sweep.ts';
 import { buildGraph, type DependencyGraph } from '../graph/build.ts';
 import { simulateRun } from '../engine/simulate.ts';
-import { writePart } from '../io/parts.ts';
+import { commitPart, commitPartAsync, startPart, type PendingPart } from '../io/parts.ts';
 import type { RunSummary } from '../engine/record.ts';
 
 /** What the runner learns about a finished run (the tables stay in the part file). */
@@ -29,6 +29,8 @@ export interface ExecuteContext {
   failRuns: ReadonlySet<string>;
   /** The last point's experiment and graph: runs arrive point by point, so one entry suffices. */
   cache: { point: number; exp: Experiment; graph: DependencyGraph } | null;
+  /** Settles once every part started by executeRunOverlapped is committed and reported. */
+  committing: Promise<void>;
 }
 
 export function makeContext(
@@ -39,11 +41,48 @@ export function makeContext(
   marginChecks: MarginChecks = 'event',
 ): ExecuteContext {
   const failRuns = new Set((env.CONTAGION_FAIL_RUNS ?? '').split(',').map((s) => s.trim()).filter(Boolean));
-  return { base, outDir, check, marginChecks, failRuns, cache: null };
+  return { base, outDir, check, marginChecks, failRuns, cache: null, committing: Promise.resolve() };
 }
 
 /** Runs one (point, replicate) and writes its part; a throw becomes a failed outcome. */
 export function executeRun(ctx: ExecuteContext, point: SweepPoint, replicate: number): RunOutcome {
+  const started = startRun(ctx, point, replicate);
+  if (started.part === null) return started.outcome;
+  try {
+    commitPart(started.part);
+    return started.outcome;
+  } catch (e) {
+    return failed(started.outcome, e);
+  }
+}
+
+/**
+ * executeRun for a worker thread: the part's fsync runs on the thread pool while this thread goes on
+ * with its next run, and `done` gets the outcome once the part is in place. Parts are committed and
+ * reported in the order the runs were started (the pool pairs outcomes with its tasks in that order).
+ */
+export function executeRunOverlapped(ctx: ExecuteContext, point: SweepPoint, replicate: number, done: (o: RunOutcome) => void): void {
+  const started = startRun(ctx, point, replicate);
+  const previous = ctx.committing;
+  const report = (o: RunOutcome) => previous.then(() => done(o));
+  if (started.part === null) {
+    ctx.committing = report(started.outcome);
+    return;
+  }
+  const part = started.part;
+  ctx.committing = previous.then(
+    () =>
+      new Promise<void>((resolve) =>
+        commitPartAsync(part, (err) => {
+          done(err ? failed(started.outcome, err) : started.outcome);
+          resolve();
+        }),
+      ),
+  );
+}
+
+/** Simulates the run and writes its part's bytes (not yet committed); a throw becomes a failed outcome. */
+function startRun(ctx: ExecuteContext, point: SweepPoint, replicate: number): { outcome: RunOutcome; part: PendingPart | null } {
   let seed = 0;
   try {
     if (!ctx.cache || ctx.cache.point !== point.index) {
@@ -61,10 +100,14 @@ export function executeRun(ctx: ExecuteContext, point: SweepPoint, replicate: nu
       independentPoints: ctx.base.independentPoints,
     });
     seed = result.seed;
-    writePart(ctx.outDir, result);
-    return { point: point.index, replicate, seed, ok: true, summary: result.summary };
+    const part = startPart(ctx.outDir, result);
+    return { outcome: { point: point.index, replicate, seed, ok: true, summary: result.summary }, part };
   } catch (e) {
-    const error = e instanceof Error ? e.message : String(e);
-    return { point: point.index, replicate, seed, ok: false, error };
+    return { outcome: failed({ point: point.index, replicate, seed }, e), part: null };
   }
+}
+
+function failed(o: Pick<RunOutcome, 'point' | 'replicate' | 'seed'>, e: unknown): RunOutcome {
+  const error = e instanceof Error ? e.message : String(e);
+  return { point: o.point, replicate: o.replicate, seed: o.seed, ok: false, error };
 }

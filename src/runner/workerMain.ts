@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Experiment } from '../experiment/schema.ts';
 import type { SweepPoint } from '../experiment/sweep.ts';
-import { executeRun, makeContext } from './execute.ts';
+import { executeRunOverlapped, makeContext } from './execute.ts';
 import type { MarginChecks } from '../engine/marginIndex.ts';
 
 interface Init {
@@ -20,5 +20,5 @@ export interface Task {
 const init = workerData as Init;
 const ctx = makeContext(init.base, init.outDir, init.check, process.env, init.marginChecks);
 parentPort!.on('message', (task: Task) => {
-  parentPort!.postMessage(executeRun(ctx, task.point, task.replicate));
+  executeRunOverlapped(ctx, task.point, task.replicate, (o) => parentPort!.postMessage(o));
 });
