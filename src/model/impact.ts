@@ -157,14 +157,6 @@ export function impactFactor(model: number, coefficient: number, x: number): num
   return CURVE[CURVE_OUT]!;
 }
 
-/** The x at which the unbounded curve equals factor f (impactInverseAt). */
-export function impactInverse(model: number, coefficient: number, f: number): number {
-  CURVE[CURVE_C] = coefficient;
-  CURVE[CURVE_X] = f;
-  impactInverseAt(model);
-  return CURVE[CURVE_OUT]!;
-}
-
 /** ∫_{x0}^{x1} g (signed: negative when x1 < x0). */
 export function impactIntegral(model: number, coefficient: number, x0: number, x1: number): number {
   CURVE[CURVE_C] = coefficient;
