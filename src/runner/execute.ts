@@ -62,22 +62,17 @@ export function executeRun(ctx: ExecuteContext, point: SweepPoint, replicate: nu
  * reported in the order the runs were started (the pool pairs outcomes with its tasks in that order).
  */
 export function executeRunOverlapped(ctx: ExecuteContext, point: SweepPoint, replicate: number, done: (o: RunOutcome) => void): void {
-  const started = startRun(ctx, point, replicate);
-  const previous = ctx.committing;
-  const report = (o: RunOutcome) => previous.then(() => done(o));
-  if (started.part === null) {
-    ctx.committing = report(started.outcome);
-    return;
-  }
-  const part = started.part;
-  ctx.committing = previous.then(
+  const { outcome, part } = startRun(ctx, point, replicate);
+  ctx.committing = ctx.committing.then(
     () =>
-      new Promise<void>((resolve) =>
-        commitPartAsync(part, (err) => {
-          done(err ? failed(started.outcome, err) : started.outcome);
+      new Promise<void>((resolve) => {
+        const report = (o: RunOutcome) => {
+          done(o);
           resolve();
-        }),
-      ),
+        };
+        if (part === null) report(outcome);
+        else commitPartAsync(part, (err) => report(err ? failed(outcome, err) : outcome));
+      }),
   );
 }
 
