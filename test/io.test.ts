@@ -422,7 +422,14 @@ describe('ResultsWriter options and lifecycle', () => {
       return { ...a, replicate: r, events: ev };
     });
     const opts: ResultsWriterOptions = { ...ALL_ON, output: { steps: false, prices: false, events: true, attribution: false } };
-    const dir = await writeFolder(opts, runs);
+    // The writer syncs in the background every 4 MiB written (~4.6 MB per run here): a sync
+    // starts after each run whose bytes pass the mark while none is in flight, at least once.
+    const dir = path.join(tmpDir(), 'out');
+    const w = await ResultsWriter.open(dir, opts);
+    for (const r of runs) w.append(r);
+    expect(w.backgroundSyncs).toBeGreaterThanOrEqual(1);
+    expect(w.backgroundSyncs).toBeLessThanOrEqual(3);
+    await w.close({});
     const builder = new RunBatchBuilder(opts);
     const stock = new RecordBatchFileWriter();
     stock.reset(undefined, builder.schemas.events);
@@ -434,6 +441,36 @@ describe('ResultsWriter options and lifecycle', () => {
     expect(written.byteLength).toBeGreaterThan(10 * (1 << 20));
     expect(Buffer.from(expected).equals(written)).toBe(true);
     expect(readArrowTable(path.join(dir, 'events.arrow')).numRows).toBe(3 * rows);
+  });
+
+  it('a background sync that fails fails close() with its error and leaves no files', async () => {
+    // 2 runs × 300,000 events × 68 B ≈ 40 MB: the first append passes the 4 MiB mark and starts a
+    // sync, which fails; close() must throw that error, not write a manifest, and remove the
+    // temporaries (nothing of the folder's results is left).
+    const rows = 300_000;
+    const runs = [0, 1].map((r) => {
+      const ev = new EventLog(true, rows);
+      for (let i = 0; i < rows; i++) ev.push(i % 7, 0, EventKindCode.liquidation, 0, i % 8, 0, 1, 100, i, -1);
+      const [a] = makeRuns();
+      return { ...a, replicate: r, events: ev };
+    });
+    const opts: ResultsWriterOptions = { ...ALL_ON, output: { steps: false, prices: false, events: true, attribution: false } };
+    const dir = path.join(tmpDir(), 'out');
+    const real = ResultsWriter.backgroundSync;
+    let calls = 0;
+    ResultsWriter.backgroundSync = (_fd, done) => {
+      calls++;
+      setImmediate(() => done(new Error('EIO: injected sync failure')));
+    };
+    try {
+      const w = await ResultsWriter.open(dir, opts);
+      for (const r of runs) w.append(r);
+      await expect(w.close({})).rejects.toThrow(/injected sync failure/);
+    } finally {
+      ResultsWriter.backgroundSync = real;
+    }
+    expect(calls).toBe(1); // a failed sync is not retried: close() reports it
+    expect(fs.readdirSync(dir)).toEqual([]);
   });
 
   it('reusing its column arrays from run to run writes what fresh arrays write (random runs, every table)', async () => {

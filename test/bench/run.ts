@@ -31,6 +31,8 @@
 //                               (10^6 with --quick) and running 100 steps (target: within 4 GB)
 //   arrow_share_of_run_time     Arrow write ÷ (simulate + write) of 5 flagship runs, default output
 //   arrow_event_rows_per_s      event rows of the Arrow write below per second of the whole write
+//   arrow_event_table_rows_per_s  the same runs' event rows written alone (a folder with events.arrow and
+//                               runs.arrow only) per second of that write, median of 5 (target 10M)
 //   arrow_write_rows_per_s      rows (steps + prices + events + attribution) of 5 flagship runs written by
 //                               ResultsWriter per second of append() + close() time (median
 //                               of 5 writes; one with --quick)
@@ -656,6 +658,18 @@ function benchFlagshipRun(): RunResult {
   return result;
 }
 
+/** A results writer for the flagship's runs with the given tables, as runExperiment opens one. */
+function openWriter(exp: Experiment, out: string, output: Experiment['output']): Promise<ResultsWriter> {
+  return ResultsWriter.open(out, {
+    protocols: protocolIds(exp),
+    assets: exp.scenario.assets.map((a) => a.symbol),
+    // As runExperiment does: trader cohorts, then backstop vaults.
+    cohorts: [...exp.scenario.traders.map((c) => c.id), ...exp.scenario.backstopVaults.map((v) => v.id)],
+    origins: experimentOrigins(exp),
+    output,
+  });
+}
+
 async function benchArrowWrite(first: RunResult): Promise<void> {
   const exp = flagshipExperiment();
   const graph = buildGraph(exp);
@@ -680,14 +694,7 @@ async function benchArrowWrite(first: RunResult): Promise<void> {
     let bytes = 0;
     for (let k = 0; k < WRITE_REPEATS; k++) {
       const out = join(dir, `out-${k}`);
-      const writer = await ResultsWriter.open(out, {
-        protocols: protocolIds(exp),
-        assets: exp.scenario.assets.map((a) => a.symbol),
-        // As runExperiment does: trader cohorts, then backstop vaults.
-        cohorts: [...exp.scenario.traders.map((c) => c.id), ...exp.scenario.backstopVaults.map((v) => v.id)],
-        origins: experimentOrigins(exp),
-        output: exp.output,
-      });
+      const writer = await openWriter(exp, out, exp.output);
       const t = performance.now();
       for (const r of results) writer.append(r);
       await writer.close({ bench: true });
@@ -740,6 +747,33 @@ async function benchArrowWrite(first: RunResult): Promise<void> {
       value: sig(rows.events / s),
       unit: 'rows/s',
       params: { mode, events: rows.events, write_s: sig(s), timed: 'the same writes: every table, so the event rate is a lower bound' },
+    });
+    // The events table on its own: the same runs' events, written to a folder with only that table.
+    const eventTimes: number[] = [];
+    for (let k = 0; k < WRITE_REPEATS; k++) {
+      const out = join(dir, `events-${k}`);
+      const writer = await openWriter(exp, out, { steps: false, prices: false, events: true, attribution: false });
+      const t = performance.now();
+      for (const r of results) writer.append(r);
+      await writer.close({ bench: true });
+      eventTimes.push((performance.now() - t) / 1000);
+      rmSync(out, { recursive: true, force: true });
+    }
+    const se = [...eventTimes].sort((a, b) => a - b)[Math.floor(eventTimes.length / 2)]!;
+    log(`arrow: ${rows.events} event rows alone written in ${eventTimes.map((x) => x.toFixed(3)).join(', ')} s`);
+    emit({
+      name: 'arrow_event_table_rows_per_s',
+      value: sig(rows.events / se),
+      unit: 'rows/s',
+      params: {
+        mode,
+        events: rows.events,
+        write_s: sig(se),
+        write_s_each: eventTimes.map((x) => sig(x)),
+        statistic: WRITE_REPEATS > 1 ? 'median' : 'single',
+        timed: 'append() × runs + close() (incl. fsync and manifest) of a folder with only events.arrow (runs.arrow is always written)',
+        target: 10e6,
+      },
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
