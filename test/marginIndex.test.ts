@@ -16,7 +16,7 @@ import { simulateRun, worldFor } from '../src/engine/simulate.ts';
 import { step } from '../src/engine/step.ts';
 import type { RunResult } from '../src/engine/record.ts';
 import type { ExperimentInput } from '../src/experiment/schema.ts';
-import { FUNDING_SHARE, noteFunding } from '../src/engine/marginIndex.ts';
+import { FUNDING_SHARE, noteFunding, priceKey } from '../src/engine/marginIndex.ts';
 import { sortAscending, sortByKey } from '../src/engine/sortPrefix.ts';
 import { accountOf, handWorld, setPrice } from './fixtures/handWorld.ts';
 import { caseArb, real, type Scenario } from './fixtures/randomScenario.ts';
@@ -315,6 +315,40 @@ describe('the index skips quiet accounts', () => {
     }
     const share = (w.marginIndex.accountMarks - done0) / ((w.marginIndex.marks - marks0) * w.nAccounts);
     expect(share).toBeLessThan(0.02);
+  });
+});
+
+describe('the price grid of the bands (priceKey)', () => {
+  it('has 512 buckets per octave: hand-computed keys', () => {
+    // 1.0 is 0x3FF00000_00000000: high word 1,072,693,248, >> 11 = 523,776. Each octave adds 1 to the
+    // exponent, 2^20 to the high word, 2^9 = 512 to the key; 1.5 sets the top mantissa bit (2^19 in
+    // the high word): + 256. 1 + 2^-9 is the first double of the next bucket, and the double just
+    // below it still in the bucket of 1.
+    expect(priceKey(1)).toBe(523_776);
+    expect(priceKey(2) - priceKey(1)).toBe(512);
+    expect(priceKey(1024) - priceKey(1)).toBe(10 * 512);
+    expect(priceKey(1.5) - priceKey(1)).toBe(256);
+    expect(priceKey(1 + 2 ** -9) - priceKey(1)).toBe(1);
+    expect(priceKey(1 + 2 ** -9 - 2 ** -52)).toBe(priceKey(1));
+    // 60,000 lies in the octave [32,768, 65,536): buckets 32,768 / 512 = 64 USD wide (0.107%), with
+    // edges at multiples of 64: 59,968 | 60,032 | 60,096.
+    expect(priceKey(60_031.99)).toBe(priceKey(59_968));
+    expect(priceKey(60_032) - priceKey(60_000)).toBe(1);
+    expect(priceKey(60_064) - priceKey(60_000)).toBe(1);
+    expect(priceKey(60_096) - priceKey(60_000)).toBe(2);
+  });
+
+  it('is monotone in the price, which is all the index relies on', () => {
+    // A lower bound in bucket b is reached once the price's bucket is ≤ b: that must hold whenever the
+    // price is ≤ the bound, for every pair of positive doubles (tiny, huge and subnormal included).
+    const positive = fc.double({ min: Number.MIN_VALUE, max: Number.MAX_VALUE, noNaN: true });
+    fc.assert(
+      fc.property(positive, positive, (a, b) => {
+        const [lo, hi] = a <= b ? [a, b] : [b, a];
+        expect(priceKey(lo)).toBeLessThanOrEqual(priceKey(hi));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
