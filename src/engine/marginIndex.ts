@@ -65,8 +65,12 @@ import { sortAscending } from './sortPrefix.ts';
 const KEY_SHIFT = 11;
 const KEY_F64 = new Float64Array(1);
 const KEY_HI = new Int32Array(KEY_F64.buffer, new Uint8Array(Uint16Array.of(1).buffer)[0] === 1 ? 4 : 0, 1);
-/** Buckets on each side of the reference price: 4096 / 512 = 8 octaves, prices from 1/256 to 256 × it. */
-const HALF_RANGE = 4096;
+/**
+ * Buckets on each side of the reference price: 6144 / 512 = 12 octaves, prices from 1/4096 to 4096 × it
+ * (the Math.log grid spanned 1/2981 to 2981 ×); a price beyond that is in the edge bucket, which then
+ * holds every bound past it.
+ */
+const HALF_RANGE = 6144;
 const N_BUCKETS = 2 * HALF_RANGE + 1;
 /** Share of an account's headroom reserved for funding's effect on its maintenance. */
 export const FUNDING_SHARE = 0.1;
