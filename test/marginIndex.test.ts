@@ -21,6 +21,7 @@ import { sortAscending, sortByKey } from '../src/engine/sortPrefix.ts';
 import { accountOf, handWorld, setPrice } from './fixtures/handWorld.ts';
 import { caseArb, real, type Scenario } from './fixtures/randomScenario.ts';
 import { scaledScenario } from './bench/scaled.ts';
+import { listStart } from '../src/model/typedArrays.ts';
 
 const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : 20261126;
 const RUNS = process.env.FC_RUNS !== undefined ? Number(process.env.FC_RUNS) : 500;
@@ -292,6 +293,23 @@ describe('a larger population', () => {
       expect(every.summary.liquidationCount).toBeGreaterThan(1_000);
       expect(fingerprint(event), `replicate ${replicate}`).toEqual(fingerprint(every));
     }
+    // The lists of a few accounts at a time start at listStart(n) = 64 + n/64 entries (220 here) and
+    // grow: this crash needs more, so the identity above covers grown lists (a copy that lost
+    // entries would differ).
+    const w = worldFor(exp, graph, 0, undefined, { marginChecks: 'event' });
+    let most = { hot: 0, queue: 0 };
+    for (let k = 0; k < exp.steps; k++) {
+      w.step = k;
+      step(w);
+      most = { hot: Math.max(most.hot, w.marginIndex.nHot), queue: Math.max(most.queue, w.scratch.queue.length) };
+    }
+    const start = listStart(w.nAccounts);
+    expect(start).toBe(64 + Math.floor(w.nAccounts / 64));
+    expect(most.hot).toBeGreaterThan(start);
+    expect(w.marginIndex.hotList.length).toBeGreaterThan(start);
+    expect(w.scratch.queue.length).toBeGreaterThan(start);
+    expect(w.marginIndex.callList.length).toBeGreaterThan(start);
+    expect(w.marginIndex.hotList.length).toBeLessThan(w.nAccounts);
   });
 });
 

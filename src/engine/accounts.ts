@@ -115,9 +115,13 @@ export function storeMarks(w: World, a: number): void {
     initial = w.exchangeImToMm[x]! * maintenance;
   }
   // Non-cash collateral counts at its oracle price × its weight (1 − haircut).
-  const cEnd = w.collStart[a + 1]!;
-  for (let k = w.collStart[a]!; k < cEnd; k++) {
-    equity += w.units.qty[w.collHolder[k]!]! * w.oraclePrice[w.collOracle[k]!]! * w.collWeight[k]!;
+  let hasCollateral = false;
+  if (w.collateralListed) {
+    const cEnd = w.collStart[a + 1]!;
+    for (let k = w.collStart[a]!; k < cEnd; k++) {
+      equity += w.units.qty[w.collHolder[k]!]! * w.oraclePrice[w.collOracle[k]!]! * w.collWeight[k]!;
+    }
+    hasCollateral = cEnd > w.collStart[a]!;
   }
   w.accountEquity[a] = equity;
   w.accountMaintenance[a] = maintenance;
@@ -125,7 +129,7 @@ export function storeMarks(w: World, a: number): void {
   w.accountNotional[a] = notional;
   // Options move with implied volatility and collateral with its unit holdings, neither of which the
   // epoch or the ledger tracks: such accounts are always marked afresh.
-  w.ledger.markStamp[a] = hasOptions || cEnd > w.collStart[a]! ? 0 : w.markEpoch;
+  w.ledger.markStamp[a] = hasOptions || hasCollateral ? 0 : w.markEpoch;
 }
 
 /**
@@ -134,6 +138,7 @@ export function storeMarks(w: World, a: number): void {
  */
 export function accountNavUsd(w: World, a: number): number {
   let nav = markAccount(w, a);
+  if (!w.collateralListed) return nav;
   for (let k = w.collStart[a]!; k < w.collStart[a + 1]!; k++) {
     nav += w.units.qty[w.collHolder[k]!]! * w.oraclePrice[w.collOracle[k]!]! * (1 - w.collWeight[k]!);
   }
@@ -161,6 +166,11 @@ export function portfolioRequirementUsd(w: World, x: number, groupDelta: Float64
     net += Math.abs(d);
   }
   return Math.max(grid, w.exchangeTailWeight[x]! * tail, w.exchangeNetDeltaFraction[x]! * net);
+}
+
+/** True when account a has non-cash collateral slots. */
+export function hasCollateral(w: World, a: number): boolean {
+  return w.collateralListed && w.collStart[a]! < w.collStart[a + 1]!;
 }
 
 /** True when account a holds any non-zero position (perp or option). */

@@ -26,7 +26,8 @@
 // or non-cash collateral: their equity moves within a round without a touch); a score that is NaN.
 import { InvariantError } from '../experiment/errors.ts';
 import { Status, type World } from '../model/world.ts';
-import { markPrice, refreshMarks } from './accounts.ts';
+import { hasCollateral, markPrice, refreshMarks } from './accounts.ts';
+import { hasOptionSlots } from './optionBook.ts';
 import { heapify, popBest, pushRanked } from './rankHeap.ts';
 import { grown } from '../model/typedArrays.ts';
 
@@ -157,7 +158,7 @@ export class AdlQueues {
       u = 1;
       for (let i = w.marketPosStart[m]!; i < w.marketPosStart[m + 1]!; i++) {
         const a = w.posAccount[w.marketPositions[i]!]!;
-        if (w.options.optStart[a]! < w.options.optStart[a + 1]! || w.collStart[a]! < w.collStart[a + 1]!) {
+        if (hasOptionSlots(w, a) || hasCollateral(w, a)) {
           u = 0;
           break;
         }

@@ -52,7 +52,7 @@ function storeCounterpartyCapacity(w: World, i: number, c: number, m: number, si
   const equity = w.accountEquity[c]!;
   const q = w.posQty[p]!;
   const reducible = q * sign < 0 ? Math.abs(q) : 0;
-  const headroomUsd = Math.max(0, w.accountMaxLeverage[c]! * equity - w.accountNotional[c]!);
+  const headroomUsd = Math.max(0, w.cohortMaxLeverage[w.accountCohort[c]!]! * equity - w.accountNotional[c]!);
   w.scratch.capacity[i] = reducible + headroomUsd / markPrice(w, m);
 }
 

@@ -25,6 +25,7 @@ export function causeFor(w: World, a: number): number {
     cause = Math.max(cause, priceCause(w, w.marketOracle[w.posMarket[p]!]!));
   }
   // Non-cash collateral: its price moves the account's margin as much as a position's does.
+  if (!w.collateralListed) return cause;
   for (let k = w.collStart[a]!; k < w.collStart[a + 1]!; k++) {
     if (w.units.qty[w.collHolder[k]!]! > 0) cause = Math.max(cause, priceCause(w, w.collOracle[k]!));
   }

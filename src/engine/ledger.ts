@@ -2,6 +2,7 @@
 // settlement pools, protocol reserves) has a USD balance here, and every change of a balance is a
 // transfer between two holders, so the total never changes except by recorded exogenous flows.
 import { InvariantError } from '../experiment/errors.ts';
+import { grown, listStart } from '../model/typedArrays.ts';
 
 /**
  * The amount Ledger.transferAmount moves, set by the caller just before the call: the engine's
@@ -25,7 +26,8 @@ export class Ledger {
    */
   readonly trackedHolders: number;
   readonly touched: Uint8Array;
-  readonly touchedList: Int32Array;
+  /** Grown on demand (a step touches a few of the accounts, not all of them). */
+  touchedList: Int32Array;
   nTouched = 0;
   /**
    * Per tracked holder: the mark epoch its stored marks were computed in (engine/accounts.markAccount),
@@ -47,7 +49,7 @@ export class Ledger {
     this.balance = initialBalances;
     this.trackedHolders = trackedHolders;
     this.touched = new Uint8Array(trackedHolders);
-    this.touchedList = new Int32Array(trackedHolders);
+    this.touchedList = new Int32Array(listStart(trackedHolders));
     this.markStamp = new Uint32Array(trackedHolders);
     let total = 0;
     let scale = 0;
@@ -86,6 +88,7 @@ export class Ledger {
       this.markStamp[h] = 0;
       if (this.touched[h] === 0) {
         this.touched[h] = 1;
+        if (this.nTouched === this.touchedList.length) this.touchedList = grown(this.touchedList, this.nTouched + 1);
         this.touchedList[this.nTouched++] = h;
       }
       if (this.changeLogOn && this.inChangeLog[h] === 0) this.logChange(h);

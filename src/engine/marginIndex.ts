@@ -51,8 +51,10 @@
 // visits only the buckets its price moved through.
 import { Role, Status, type World } from '../model/world.ts';
 import { InvariantError } from '../experiment/errors.ts';
-import { storeMarks } from './accounts.ts';
+import { hasCollateral, storeMarks } from './accounts.ts';
+import { hasOptionSlots } from './optionBook.ts';
 import { sortAscending } from './sortPrefix.ts';
+import { grown, listStart } from '../model/typedArrays.ts';
 
 /**
  * A price's bucket key: the high 32 bits of its IEEE-754 double shifted right by KEY_SHIFT, i.e. its
@@ -126,11 +128,11 @@ export class MarginIndex {
   readonly clockSlot: Int32Array;
   readonly clockNext: Int32Array;
   readonly clockPrev: Int32Array;
-  /** Accounts below or within rounding of maintenance: marked at every mark until they are clear. */
-  readonly hotList: Int32Array;
+  /** Accounts below or within rounding of maintenance: marked at every mark until they are clear (grown on demand). */
+  hotList: Int32Array;
   nHot: number;
-  /** Callers (under the margin-call level, above maintenance): marked at every margin-call stage. */
-  readonly callList: Int32Array;
+  /** Callers (under the margin-call level, above maintenance): marked at every margin-call stage (grown on demand). */
+  callList: Int32Array;
   nCall: number;
   readonly inCallList: Uint8Array;
   /** Accounts marked at every mark (options, non-cash collateral). */
@@ -175,9 +177,9 @@ export class MarginIndex {
     this.clockSlot = new Int32Array(enabled ? nA : 0).fill(NONE);
     this.clockNext = new Int32Array(enabled ? nA : 0);
     this.clockPrev = new Int32Array(enabled ? nA : 0);
-    this.hotList = new Int32Array(enabled ? nA : 0);
+    this.hotList = new Int32Array(enabled ? listStart(nA) : 0);
     this.nHot = 0;
-    this.callList = new Int32Array(enabled ? nA : 0);
+    this.callList = new Int32Array(enabled ? listStart(nA) : 0);
     this.nCall = 0;
     this.inCallList = new Uint8Array(enabled ? nA : 0);
     const always: number[] = [];
@@ -542,11 +544,12 @@ function refile(w: World, a: number): boolean {
     raw = w.accountEquity[a]! - w.accountMaintenance[a]! - rounding;
     if (raw > 0 && ix.inCallList[a] === 0) {
       ix.inCallList[a] = 1;
+      if (ix.nCall === ix.callList.length) ix.callList = grown(ix.callList, ix.nCall + 1);
       ix.callList[ix.nCall++] = a;
     }
   }
   if (!(raw > 0) || !(open > 0)) {
-    ix.hotList[ix.nHot++] = a;
+    pushHot(ix, a);
     return true;
   }
   const cmu = c * mu;
@@ -559,7 +562,7 @@ function refile(w: World, a: number): boolean {
   // An allowance that ends inside the clock's current bucket cannot be watched: look every time.
   const level = ix.fundingClock[0]! + beta * (1 - 1e-9);
   if (Math.floor(level * CLOCK_INV_BUCKET) <= ix.clockDone) {
-    ix.hotList[ix.nHot++] = a;
+    pushHot(ix, a);
     return true;
   }
   BOUND[0] = level;
@@ -607,9 +610,15 @@ function refile(w: World, a: number): boolean {
   return true;
 }
 
+/** Lists account a as hot (marked at the next mark). */
+function pushHot(ix: MarginIndex, a: number): void {
+  if (ix.nHot === ix.hotList.length) ix.hotList = grown(ix.hotList, ix.nHot + 1);
+  ix.hotList[ix.nHot++] = a;
+}
+
 /** Accounts with option slots or non-cash collateral: marked at every mark, never filed. */
 function isAlways(w: World, a: number): boolean {
-  return w.options.optStart[a]! < w.options.optStart[a + 1]! || w.collStart[a]! < w.collStart[a + 1]!;
+  return hasOptionSlots(w, a) || hasCollateral(w, a);
 }
 
 /** Files position p's lower bound (BOUND[0]): the account must be looked at once its market's X is ≤ it. */

@@ -70,7 +70,7 @@ function fillGrid(
 
 /** True when account a holds option slots. */
 export function hasOptionSlots(w: World, a: number): boolean {
-  return w.options.optStart[a]! < w.options.optStart[a + 1]!;
+  return w.optionsListed && w.options.optStart[a]! < w.options.optStart[a + 1]!;
 }
 
 /** Value of account a's option positions (Σ qty × price + quote) and their underlying notional. */
@@ -135,6 +135,7 @@ export function optionPortfolioRequirementUsd(w: World, a: number, x: number, gr
 
 /** True when account a holds a non-zero option position. */
 export function hasOptionPositions(w: World, a: number): boolean {
+  if (!w.optionsListed) return false;
   const o = w.options;
   for (let k = o.optStart[a]!; k < o.optStart[a + 1]!; k++) if (o.optQty[k] !== 0) return true;
   return false;

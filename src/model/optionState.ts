@@ -41,7 +41,10 @@ export interface OptionState {
   readonly ivCalm: Float64Array;
   readonly ivStress: Float64Array;
   readonly ivReversionPerStep: Float64Array;
-  /** Option positions, in account order: slots optStart[a] … optStart[a + 1] − 1. */
+  /**
+   * Option positions, in account order: slots optStart[a] … optStart[a + 1] − 1. Empty when no
+   * exchange lists options (World.optionsListed false): readers check that first.
+   */
   readonly optStart: Int32Array;
   readonly optAccount: Int32Array;
   readonly optSeries: Int32Array;
@@ -168,7 +171,8 @@ export function packOptionPositions(
   initialPrice: Float64Array,
   stepSeconds: number,
 ): OptionState {
-  const optStart = new Int32Array(nAccounts + 1);
+  // Nothing to look up without option series: no per-account offsets (4 bytes an account).
+  const optStart = new Int32Array(series.nSeries > 0 ? nAccounts + 1 : 0);
   const rows: { a: number; series: number; qty: number }[] = [];
   let next = 0;
   for (const [a, list] of options) {
@@ -176,7 +180,7 @@ export function packOptionPositions(
     for (const o of list) rows.push({ a, series: o.series, qty: o.qty });
     optStart[++next] = rows.length;
   }
-  while (next < nAccounts) optStart[++next] = rows.length;
+  if (series.nSeries > 0) while (next < nAccounts) optStart[++next] = rows.length;
   const n = rows.length;
   const optAccount = Int32Array.from(rows, (r) => r.a);
   const optSeries = Int32Array.from(rows, (r) => r.series);

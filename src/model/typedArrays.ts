@@ -6,3 +6,13 @@ export function grown<T extends Int32Array | Uint8Array | Float64Array>(a: T, ne
   next.set(a);
   return next;
 }
+
+/**
+ * First capacity of the engine's lists of accounts that hold a few of the n accounts at a time
+ * (touched, near the line, liquidatable): 64 + n/64 entries (all n when fewer), which grown()
+ * doubles when a step needs more, instead of sizing each for every account (4 bytes an account
+ * apiece).
+ */
+export function listStart(n: number): number {
+  return Math.min(n, 64 + (n >> 6));
+}

@@ -14,7 +14,7 @@ import { cholesky } from './cholesky.ts';
 import { Ledger } from '../engine/ledger.ts';
 import { MarginIndex, type MarginChecks } from '../engine/marginIndex.ts';
 import { AdlQueues } from '../engine/adlQueue.ts';
-import { grown } from './typedArrays.ts';
+import { grown, listStart } from './typedArrays.ts';
 import { EventLog, PriceTable, StepTable } from '../engine/record.ts';
 import { drawDistribution, makeStream, type Stream } from './random.ts';
 import { requirementUsd } from './margin.ts';
@@ -326,8 +326,12 @@ export interface World {
   readonly accountStatus: Uint8Array;
   /** Ledger holder of the trader's wallet, -1 if none. */
   readonly accountWallet: Int32Array;
-  /** Largest notional / equity at which a counterparty account still takes flow. */
-  readonly accountMaxLeverage: Float64Array;
+  /**
+   * Largest notional / equity at which a counterparty account still takes flow, per cohort (market
+   * makers, liquidators; a backstop vault at nCohorts + its vault id, as in accountCohort; 0 for
+   * directional cohorts): read as cohortMaxLeverage[accountCohort[a]], not stored per account.
+   */
+  readonly cohortMaxLeverage: Float64Array;
   /** Positions of account a are posStart[a] .. posStart[a+1]-1. */
   readonly posStart: Int32Array;
   /** Results of the last markToMarket, USD. */
@@ -383,6 +387,8 @@ export interface World {
    * units held by unit-ledger holder collHolder[k], valued at oracle collOracle[k] × weight collWeight[k].
    */
   readonly collStart: Int32Array;
+  /** True when any perp account has non-cash collateral; collStart is empty when none does. */
+  readonly collateralListed: boolean;
   readonly collHolder: Int32Array;
   readonly collOracle: Int32Array;
   readonly collWeight: Float64Array;
@@ -397,6 +403,7 @@ export interface World {
   readonly lendingBehaviour: Stream;
   /** Scratch arrays reused by phases (no allocation in the step loop). */
   readonly scratch: {
+    /** Liquidatable accounts of a round (grown on demand); queueKey is by account. */
     queue: Int32Array;
     queueKey: Float64Array;
     /** ADL candidates of one market and their scores, by rank slot (sized by the largest market). */
@@ -469,7 +476,6 @@ class AccountDrafts {
   role = new Uint8Array(16);
   /** Index of its wallet in `walletInitial`, or −1. */
   wallet = new Int32Array(16);
-  maxLeverage = new Float64Array(16);
   collateralUsd = new Float64Array(16);
   slotStart = new Int32Array(17);
   nSlots = 0;
@@ -485,14 +491,13 @@ class AccountDrafts {
   walletInitial = new Float64Array(16);
 
   /** Appends an account with no slots yet; its slots are the addSlot calls until the next add. */
-  add(exchange: number, cohort: number, role: number, wallet: number, maxLeverage: number, collateralUsd: number): number {
+  add(exchange: number, cohort: number, role: number, wallet: number, collateralUsd: number): number {
     const a = this.length;
     if (a === this.exchange.length) {
       this.exchange = grown(this.exchange, a + 1);
       this.cohort = grown(this.cohort, a + 1);
       this.role = grown(this.role, a + 1);
       this.wallet = grown(this.wallet, a + 1);
-      this.maxLeverage = grown(this.maxLeverage, a + 1);
       this.collateralUsd = grown(this.collateralUsd, a + 1);
       this.slotStart = grown(this.slotStart, a + 2);
     }
@@ -500,7 +505,6 @@ class AccountDrafts {
     this.cohort[a] = cohort;
     this.role[a] = role;
     this.wallet[a] = wallet;
-    this.maxLeverage[a] = maxLeverage;
     this.collateralUsd[a] = collateralUsd;
     this.slotStart[a] = this.nSlots;
     this.slotStart[a + 1] = this.nSlots;
@@ -994,7 +998,7 @@ function draftDirectional(
         }
         scale = lo;
       }
-      drafts.add(xi, ci, Role.directional, walletHolder, 0, accCollateral * (1 - mixShare));
+      drafts.add(xi, ci, Role.directional, walletHolder, accCollateral * (1 - mixShare));
       if (mix.length > 0) {
         drafts.setColl(mix.map((m) => ({ asset: m.asset, oracle: m.oracle, weight: m.weight, qty: (accCollateral * m.share) / initialPrice[m.asset]! })));
       }
@@ -1028,7 +1032,7 @@ function draftOptionSellers(c: OptionSellerCohort, ci: number, xi: number, init:
     const collateral = drawDistribution(init, c.collateralUsd);
     // Sell what the initial (portfolio) requirement allows: it is linear in the size of one series.
     const qty = perUnit > 0 ? Math.min(contracts, collateral / perUnit) : contracts;
-    drafts.add(xi, ci, Role.directional, -1, 0, collateral);
+    drafts.add(xi, ci, Role.directional, -1, collateral);
     drafts.setOptions([{ series: k, qty: -qty }]);
   }
 }
@@ -1085,6 +1089,7 @@ function draftAccounts(s: Scenario, graph: DependencyGraph, init: Stream, initia
   const cohortTopUpProbability = new Float64Array(nCohorts);
   const cohortDeleverageProbability = new Float64Array(nCohorts);
   const cohortUnwindShare = new Float64Array(nCohorts);
+  const cohortMaxLeverage = new Float64Array(nCohorts + s.backstopVaults.length);
   const netQty = new Float64Array(nMarkets); // directional net position per market
   const makersOf: number[][] = Array.from({ length: nExchanges }, () => []);
   const issuerAccount = new Map<string, number>();
@@ -1110,7 +1115,7 @@ function draftAccounts(s: Scenario, graph: DependencyGraph, init: Stream, initia
       const q = -c.backingUsd / initialPrice[asset]!;
       issuerAccount.set(c.id, drafts.length);
       netQty[mk] = netQty[mk]! + q;
-      drafts.add(xi, ci, Role.directional, -1, 0, 0);
+      drafts.add(xi, ci, Role.directional, -1, 0);
       drafts.addSlot(mk, q);
       drafts.setColl([{ asset, oracle: denseId(graph, 'oracle', accepted.oracle), weight: accepted.weight, qty: c.backingUsd / initialPrice[asset]! }]);
     } else {
@@ -1118,12 +1123,13 @@ function draftAccounts(s: Scenario, graph: DependencyGraph, init: Stream, initia
         exchangeHasLiquidators[xi] = 1;
         cohortUnwindShare[ci] = c.unwindSharePerStep;
       }
+      cohortMaxLeverage[ci] = c.maxLeverage;
       const ms = exchangeMarkets(xi);
       for (let t = 0; t < c.count; t++) {
         if (c.kind === 'marketMaker') makersOf[xi]!.push(drafts.length);
         const maker = c.kind === 'marketMaker';
         const series = maker ? opt.seriesOf(xi) : [];
-        drafts.add(xi, ci, maker ? Role.marketMaker : Role.liquidator, -1, c.maxLeverage, c.collateralUsd);
+        drafts.add(xi, ci, maker ? Role.marketMaker : Role.liquidator, -1, c.collateralUsd);
         for (const mk of ms) drafts.addSlot(mk, 0);
         if (series.length > 0) drafts.setOptions(series.map((k) => ({ series: k, qty: 0 })));
       }
@@ -1164,7 +1170,8 @@ function draftAccounts(s: Scenario, graph: DependencyGraph, init: Stream, initia
     const vaultIndex = denseId(graph, 'vault', vault.id);
     exchangeVaultAccount[xi] = drafts.length;
     takeoverBelowMaintenanceShare[xi] = x.backstop.takeoverBelowMaintenanceShare;
-    drafts.add(xi, nCohorts + vaultIndex, Role.vault, -1, vault.maxLeverage, vault.initialUsd);
+    drafts.add(xi, nCohorts + vaultIndex, Role.vault, -1, vault.initialUsd);
+    cohortMaxLeverage[nCohorts + vaultIndex] = vault.maxLeverage;
     for (const mk of exchangeMarkets(xi)) drafts.addSlot(mk, 0);
   }
   return {
@@ -1172,7 +1179,7 @@ function draftAccounts(s: Scenario, graph: DependencyGraph, init: Stream, initia
     issuerAccount,
     exchangeVaultAccount,
     takeoverBelowMaintenanceShare,
-    cohorts: { exchangeHasLiquidators, cohortCallMultiple, cohortTopUpProbability, cohortDeleverageProbability, cohortUnwindShare },
+    cohorts: { exchangeHasLiquidators, cohortCallMultiple, cohortTopUpProbability, cohortDeleverageProbability, cohortUnwindShare, cohortMaxLeverage },
   };
 }
 
@@ -1223,7 +1230,6 @@ function packAccounts(
   const accountCohort = new Int32Array(nAccounts);
   const accountRole = new Uint8Array(nAccounts);
   const accountWallet = new Int32Array(nAccounts);
-  const accountMaxLeverage = new Float64Array(nAccounts);
   const posStart = new Int32Array(nAccounts + 1);
   const posAccount = new Int32Array(nPositions);
   const posMarket = new Int32Array(nPositions);
@@ -1265,7 +1271,6 @@ function packAccounts(
   accountExchange.set(drafts.exchange.subarray(0, nAccounts));
   accountCohort.set(drafts.cohort.subarray(0, nAccounts));
   accountRole.set(drafts.role.subarray(0, nAccounts));
-  accountMaxLeverage.set(drafts.maxLeverage.subarray(0, nAccounts));
   initialBalances.set(drafts.collateralUsd.subarray(0, nAccounts));
   posStart.set(slotStart.subarray(0, nAccounts + 1));
   posMarket.set(slotMarket.subarray(0, nPositions));
@@ -1327,7 +1332,6 @@ function packAccounts(
     accountCohort,
     accountRole,
     accountWallet,
-    accountMaxLeverage,
     posStart,
     posAccount,
     posMarket,
@@ -1649,7 +1653,6 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     accountRole: packed.accountRole,
     accountStatus: new Uint8Array(nAccounts),
     accountWallet: packed.accountWallet,
-    accountMaxLeverage: packed.accountMaxLeverage,
     posStart: packed.posStart,
     accountEquity: new Float64Array(nAccounts),
     accountMaintenance: new Float64Array(nAccounts),
@@ -1665,6 +1668,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     cohortTopUpProbability: drafted.cohorts.cohortTopUpProbability,
     cohortDeleverageProbability: drafted.cohorts.cohortDeleverageProbability,
     cohortUnwindShare: drafted.cohorts.cohortUnwindShare,
+    cohortMaxLeverage: drafted.cohorts.cohortMaxLeverage,
     nFunds,
     fundCapUsd: packed.fundCapUsd,
     ledger: new Ledger(initialBalances, nAccounts),
@@ -1680,7 +1684,9 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     fundDepletionStep: -1,
     fairness: { adlLeverage: [], liquidatedLeverage: [] },
     accountContributedUsd: contributedUsd(initialBalances, nAccounts, packed.collStart, packed.perpCollateral, initialPrice),
-    collStart: packed.collStart,
+    // No slots anywhere: no per-account offsets (4 bytes an account); readers check collateralListed.
+    collStart: packed.perpCollateral.length > 0 ? packed.collStart : new Int32Array(0),
+    collateralListed: packed.perpCollateral.length > 0,
     collHolder: packed.collHolder,
     collOracle: packed.collOracle,
     collWeight: packed.collWeight,
@@ -1692,7 +1698,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     behaviour: makeStream(seeds.behaviour),
     lendingBehaviour: makeStream(seeds.lendingBehaviour),
     scratch: {
-      queue: new Int32Array(maxQueue),
+      queue: new Int32Array(listStart(maxQueue)),
       queueKey: new Float64Array(maxQueue),
       ranked: new Int32Array(largestMarket(packed.marketPosStart)),
       rankScore: new Float64Array(largestMarket(packed.marketPosStart)),

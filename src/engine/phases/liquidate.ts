@@ -11,7 +11,7 @@
 import { AdlRanking, Status, LiquidationMode, type World } from '../../model/world.ts';
 import { noteTrade, sellUnits } from '../spot.ts';
 import { EVENT_AMOUNTS, EVENT_PRICE, EVENT_QUANTITY, EVENT_USD, EventKindCode } from '../record.ts';
-import { applyFill, bankruptcyPrice, effectiveLeverage, FILL_ORDER, FILL_PRICE, FILL_QTY, hasPositions, markPrice, positionIn, refreshMarks } from '../accounts.ts';
+import { applyFill, bankruptcyPrice, effectiveLeverage, FILL_ORDER, FILL_PRICE, FILL_QTY, hasCollateral, hasPositions, markPrice, positionIn, refreshMarks } from '../accounts.ts';
 import { BookSide, ORDER, ORDER_BAND, ORDER_FILLED, ORDER_WANT, tradeIntoBook } from '../book.ts';
 import { MARKET, MARKET_PRICE, MARKET_SOLD, quoteFillAt } from '../market.ts';
 import { causeFor } from '../causes.ts';
@@ -19,6 +19,7 @@ import { autoDeleverage, fundBalance, payIntoFund, settleShortfall } from './set
 import { refreshOracles } from './updateOracles.ts';
 import { markForLiquidation } from './markToMarket.ts';
 import { sortByKey } from '../sortPrefix.ts';
+import { grown } from '../../model/typedArrays.ts';
 import { liquidateLendingRound } from './lending.ts';
 import { chainHasRoom, useChain } from '../chains.ts';
 import { closeOptions, hasOptionPositions } from '../optionBook.ts';
@@ -72,7 +73,8 @@ function queueLiquidatable(w: World, round: number): number {
  * 10^4-account runs).
  */
 function listLiquidatable(w: World, round: number): number {
-  const { queue, queueKey } = w.scratch;
+  let queue = w.scratch.queue;
+  const queueKey = w.scratch.queueKey;
   const cand = w.candidates;
   let n = 0;
   // Only the accounts the last mark looked at can be below maintenance (markToMarket).
@@ -84,6 +86,7 @@ function listLiquidatable(w: World, round: number): number {
     const maintenance = w.accountMaintenance[a]!;
     if (!(w.accountEquity[a]! < maintenance)) continue;
     queueKey[a] = w.accountEquity[a]! / maintenance;
+    if (n === queue.length) queue = w.scratch.queue = grown(queue, n + 1);
     queue[n++] = a;
   }
   return n;
@@ -125,7 +128,7 @@ export function liquidateAccount(w: World, a: number): boolean {
   if (!chainHasRoom(w, x)) return false;
   const cause = causeFor(w, a);
   // Non-cash collateral is sold first, where the venue values it; then the account is looked at again.
-  if (w.collStart[a]! < w.collStart[a + 1]! && sellPerpCollateral(w, a, cause)) {
+  if (hasCollateral(w, a) && sellPerpCollateral(w, a, cause)) {
     useChain(w, x);
     w.acc.liquidations[x]!++;
     return true;
@@ -340,7 +343,7 @@ function vaultCanTake(w: World, vault: number, a: number): boolean {
   const vaultEquity = w.accountEquity[vault]!;
   const vaultNotional = w.accountNotional[vault]!;
   refreshMarks(w, a);
-  return vaultNotional + w.accountNotional[a]! <= w.accountMaxLeverage[vault]! * (vaultEquity + w.accountEquity[a]!);
+  return vaultNotional + w.accountNotional[a]! <= w.cohortMaxLeverage[w.accountCohort[vault]!]! * (vaultEquity + w.accountEquity[a]!);
 }
 
 /** The vault inherits every position at mark and the account's remaining collateral. */
