@@ -9,6 +9,8 @@
 //   bytes_per_account           Σ byteLength of the world's typed arrays (everything except the
 //   bytes_per_position          per-step record: stepTable, priceTable, events) / nAccounts,
 //                               resp. / nPositions, for the scaled world above
+//   bytes_per_single_position_account  the same for a world of single-position accounts: the scaled
+//                               flagship with only its isolated longs, after a whole run (target 128)
 //   flagship_run_s              wall time of simulateRun() (build + steps + summary) of
 //                               experiments/cross-margin-flaw.json as shipped, events on
 //   flagship_late_run_ratio     the same run repeated in one process: median time of the later
@@ -600,6 +602,36 @@ function benchBytes(w: World): void {
   emit({ name: 'bytes_per_position', value: sig(total / w.nPositions), unit: 'B/position', params });
 }
 
+/**
+ * bytes_per_single_position_account: the issue's measure, on a world of single-position accounts —
+ * the scaled flagship with only its isolated longs (one account per position) among the directional
+ * cohorts, grown to the same number of accounts, measured as bytes_per_account after a whole run.
+ */
+function benchSinglePositionBytes(): void {
+  const isolatedShare = 0.5625; // of the flagship's directional accounts: 4,500 of 8,000
+  const { raw } = scaledScenario(Math.round(TARGET_ACCOUNTS / isolatedShare), ENGINE_STEPS);
+  raw.scenario.traders = (raw.scenario.traders as Raw[]).filter((c) => c.kind !== 'directional' || c.marginMode === 'isolated');
+  const exp = parseExperiment(raw, 'bench:single-position');
+  const w = worldFor(exp, buildGraph(exp), 0);
+  runWorld(w, false);
+  const { total, byField } = worldBytes(w);
+  const top = [...byField.entries()].sort((a, b) => b[1] - a[1]).slice(0, 6);
+  log(`bytes: ${(total / w.nAccounts).toFixed(1)} B per single-position account (${w.nAccounts} accounts, ${w.nPositions} positions); largest: ${top.map(([k, b]) => `${k}=${(b / w.nAccounts).toFixed(1)}`).join(' ')}`);
+  emit({
+    name: 'bytes_per_single_position_account',
+    value: sig(total / w.nAccounts),
+    unit: 'B/account',
+    params: {
+      mode,
+      n_accounts: w.nAccounts,
+      n_positions: w.nPositions,
+      total_bytes: total,
+      scenario: 'the scaled flagship, isolated longs only (one position per account), after a whole run',
+      target: 128,
+    },
+  });
+}
+
 function flagshipExperiment(): Experiment {
   return parseExperiment(readFlagship(), FLAGSHIP);
 }
@@ -1155,6 +1187,7 @@ async function main(): Promise<void> {
   log(`mode ${mode}: ${TARGET_ACCOUNTS} accounts × ${ENGINE_STEPS} steps, then the flagship as shipped`);
   const w = benchEngine();
   benchBytes(w);
+  benchSinglePositionBytes();
   benchKernel();
   const whole = benchBaseline();
   benchMillion(whole);
