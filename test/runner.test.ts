@@ -17,7 +17,7 @@ import { parseOnly, parseShard, planRuns, shardFromEnv } from '../src/runner/pla
 import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
 import { listParts, readPart } from '../src/io/parts.ts';
 import { executeRun, executeRunOverlapped, makeContext, type RunOutcome } from '../src/runner/execute.ts';
-import { expandSweep } from '../src/experiment/sweep.ts';
+import { expandSweep, pointExperiment } from '../src/experiment/sweep.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -105,6 +105,11 @@ describe('the runner', () => {
     const url = await workerScriptUrl();
     expect(url.href).toMatch(/\/node_modules\/\.cache\/contagion\/workerMain-[0-9a-f]{16}\.mjs$/);
     expect(await workerScriptUrl()).toBe(url);
+    // Workers get each point's experiment validated by the main thread: their bundle leaves zod out
+    // (loading it and building the schemas was ~0.1 s of every worker's start), and graphology in.
+    const code = fs.readFileSync(url, 'utf8');
+    expect(code).toMatch(/^import \{ MultiDirectedGraph \} from "graphology";$/m);
+    expect(code).not.toMatch(/from "zod"/);
     const bundled = tmp();
     const sources = tmp();
     await runExperiment(exp, opts(bundled, { workers: 2 }));
@@ -190,7 +195,7 @@ describe('a worker committing parts while it runs the next', () => {
     const exp = parseExperiment(sweepInput(3, 20), 'test');
     const [p0, p1] = expandSweep(exp);
     const overlapped = tmp();
-    const ctx = makeContext(exp, overlapped, false, { CONTAGION_FAIL_RUNS: '1/1' });
+    const ctx = makeContext(exp, overlapped, false, { CONTAGION_FAIL_RUNS: '1/1' }, 'event', (p) => pointExperiment(exp, p));
     const seen: { o: RunOutcome; committed: boolean }[] = [];
     const tasks = [
       [p0!, 0],
@@ -217,7 +222,7 @@ describe('a worker committing parts while it runs the next', () => {
     expect(fs.readdirSync(path.join(overlapped, 'parts')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     // The same parts, byte for byte, as the synchronous path writes.
     const direct = tmp();
-    const syncCtx = makeContext(exp, direct, false, {});
+    const syncCtx = makeContext(exp, direct, false, {}, 'event', (p) => pointExperiment(exp, p));
     for (const [point, replicate] of [tasks[0], tasks[1], tasks[3]]) expect(executeRun(syncCtx, point, replicate).ok).toBe(true);
     for (const name of fs.readdirSync(path.join(direct, 'parts')).filter((f) => f.endsWith('.run'))) {
       expect(fs.readFileSync(path.join(overlapped, 'parts', name)).equals(fs.readFileSync(path.join(direct, 'parts', name))), name).toBe(true);

@@ -321,10 +321,6 @@ export const PerpExchange = z.strictObject({
 });
 export type PerpExchange = z.infer<typeof PerpExchange>;
 
-/** The margin model an exchange runs: marginModel if given, else portfolio if that block is given, else dynamic likewise, else tiered. */
-export function effectiveMarginModel(x: PerpExchange): 'tiered' | 'portfolio' | 'dynamic' {
-  return x.marginModel ?? (x.portfolioMargin ? 'portfolio' : x.dynamicMargin ? 'dynamic' : 'tiered');
-}
 
 /** A blockchain a protocol runs on: its liquidations compete for block space, its oracles arrive late. */
 export const Chain = z.strictObject({
@@ -550,9 +546,8 @@ export const TraderCohort = z.discriminatedUnion('kind', [
 export type TraderCohort = z.infer<typeof TraderCohort>;
 /** The cohorts that trade on a lending market rather than an exchange. */
 export type LendingCohort = Extract<TraderCohort, { kind: 'looper' | 'lendingLiquidator' | 'manipulator' }>;
-export function isLendingCohort(c: TraderCohort): c is LendingCohort {
-  return c.kind === 'looper' || c.kind === 'lendingLiquidator' || c.kind === 'manipulator';
-}
+// effectiveMarginModel and isLendingCohort live in kinds.ts (no zod there), re-exported here.
+export { effectiveMarginModel, isLendingCohort } from './kinds.ts';
 
 export const Scenario = z.strictObject({
   assets: z.array(Asset).min(1),

@@ -3,7 +3,8 @@
 // the file, so every field here has its type; every rule reports a dotted path and the value.
 import { cholesky } from '../model/cholesky.ts';
 import type { InputIssue } from './errors.ts';
-import { effectiveMarginModel, isLendingCohort, type Distribution, type Experiment, type LendingCohort } from './schema.ts';
+import type { Distribution, Experiment, LendingCohort } from './schema.ts';
+import { effectiveMarginModel, isLendingCohort } from './kinds.ts';
 
 const SYMMETRY_TOLERANCE = 1e-9;
 const DIAGONAL_TOLERANCE = 1e-9;

@@ -2,7 +2,8 @@
 // oracles, protocols, insurance funds, backstop vaults and trader cohorts; an edge points the way
 // a loss travels and says why (its channel). Dense ids of the engine's state arrays come from here.
 import { MultiDirectedGraph } from 'graphology';
-import { isLendingCohort, type Experiment } from '../experiment/schema.ts';
+import type { Experiment } from '../experiment/schema.ts';
+import { isLendingCohort } from '../experiment/kinds.ts';
 
 export type NodeKind = 'asset' | 'oracle' | 'protocol' | 'fund' | 'vault' | 'cohort' | 'chain';
 /** Why a loss at the source node can reach the target node. */

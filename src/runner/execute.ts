@@ -3,7 +3,7 @@
 // in-process runner and the worker threads, so both write identical parts.
 import type { Experiment } from '../experiment/schema.ts';
 import type { MarginChecks } from '../engine/marginIndex.ts';
-import { pointExperiment, type SweepPoint } from '../experiment/sweep.ts';
+import type { SweepPoint } from '../experiment/sweep.ts';
 import { buildGraph, type DependencyGraph } from '../graph/build.ts';
 import { simulateRun } from '../engine/simulate.ts';
 import { commitPart, commitPartAsync, startPart, type PendingPart } from '../io/parts.ts';
@@ -27,6 +27,11 @@ export interface ExecuteContext {
   marginChecks: MarginChecks;
   /** Runs to fail on purpose ("P/R" keys), to test failure handling: CONTAGION_FAIL_RUNS. */
   failRuns: ReadonlySet<string>;
+  /**
+   * The validated experiment of a sweep point: pointExperiment in the calling thread; in a worker, the
+   * one the pool sent with the point's first task (so workers need not load zod to validate it).
+   */
+  resolve: (point: SweepPoint) => Experiment;
   /** The last point's experiment and graph: runs arrive point by point, so one entry suffices. */
   cache: { point: number; exp: Experiment; graph: DependencyGraph } | null;
   /** Settles once every part started by executeRunOverlapped is committed and reported. */
@@ -38,10 +43,11 @@ export function makeContext(
   outDir: string,
   check: boolean,
   env: NodeJS.ProcessEnv,
-  marginChecks: MarginChecks = 'event',
+  marginChecks: MarginChecks,
+  resolve: (point: SweepPoint) => Experiment,
 ): ExecuteContext {
   const failRuns = new Set((env.CONTAGION_FAIL_RUNS ?? '').split(',').map((s) => s.trim()).filter(Boolean));
-  return { base, outDir, check, marginChecks, failRuns, cache: null, committing: Promise.resolve() };
+  return { base, outDir, check, marginChecks, failRuns, resolve, cache: null, committing: Promise.resolve() };
 }
 
 /** Runs one (point, replicate) and writes its part; a throw becomes a failed outcome. */
@@ -81,7 +87,7 @@ function startRun(ctx: ExecuteContext, point: SweepPoint, replicate: number): { 
   let seed = 0;
   try {
     if (!ctx.cache || ctx.cache.point !== point.index) {
-      const exp = pointExperiment(ctx.base, point);
+      const exp = ctx.resolve(point);
       ctx.cache = { point: point.index, exp, graph: buildGraph(exp) };
     }
     const { exp, graph } = ctx.cache;

@@ -15,15 +15,24 @@ export interface PoolTask {
   replicate: number;
 }
 
+/** What a worker is sent: a task, with the point's validated experiment when it is new to the worker. */
+export interface TaskMessage extends PoolTask {
+  exp?: Experiment;
+}
+
 /** Tasks a worker holds at once: the one it runs and the next. */
 const DEPTH = 2;
 
-/** Runs every task on `size` workers; calls onOutcome for each as it finishes. */
+/**
+ * Runs every task on `size` workers; calls onOutcome for each as it finishes. `experimentOf` gives a point's
+ * validated experiment, sent to a worker with its first task of that point (workers do not validate).
+ */
 export async function runPool(
   size: number,
   init: { base: Experiment; outDir: string; check: boolean; marginChecks: MarginChecks },
   tasks: PoolTask[],
   onOutcome: (o: RunOutcome) => void,
+  experimentOf: (point: SweepPoint) => Experiment,
 ): Promise<void> {
   if (tasks.length === 0) return;
   const workerUrl = await workerScriptUrl();
@@ -34,11 +43,18 @@ export async function runPool(
       const worker = new Worker(workerUrl, { workerData: init });
       const inFlight: PoolTask[] = [];
       let gone = false;
+      // The point whose experiment this worker has (tasks arrive point by point).
+      let sentPoint = -1;
       const refill = () => {
         while (inFlight.length < DEPTH && queue.length > 0) {
           const task = queue.shift()!;
           inFlight.push(task);
-          worker.postMessage(task);
+          let message: TaskMessage = task;
+          if (task.point.index !== sentPoint) {
+            message = { ...task, exp: experimentOf(task.point) };
+            sentPoint = task.point.index;
+          }
+          worker.postMessage(message);
         }
         if (inFlight.length === 0) {
           gone = true;

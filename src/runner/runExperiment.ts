@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { Experiment } from '../experiment/schema.ts';
 import { ExperimentError } from '../experiment/errors.ts';
-import { expandSweep, sweepColumnName, sweptPaths, type SweepPoint } from '../experiment/sweep.ts';
+import { expandSweep, pointExperiment, sweepColumnName, sweptPaths, type SweepPoint } from '../experiment/sweep.ts';
 import { replicateSeeds } from '../engine/simulate.ts';
 import { listParts, PartReader } from '../io/parts.ts';
 import { ResultsWriter, type ResultsWriterOptions } from '../io/resultsWriter.ts';
@@ -196,6 +196,13 @@ export async function runExperiment(exp: Experiment, opts: RunExperimentOptions)
     });
   };
 
+  // Each point's validated experiment, made once here (the last point's kept: tasks come point by
+  // point) for the in-thread runner, and sent by the pool with a worker's first task of each point.
+  let resolved: { point: number; exp: Experiment } | null = null;
+  const resolve = (point: SweepPoint): Experiment => {
+    if (resolved?.point !== point.index) resolved = { point: point.index, exp: pointExperiment(exp, point) };
+    return resolved.exp;
+  };
   applySweepHeapPolicy();
   const marginChecks = opts.marginChecks ?? 'event';
   const workers = Math.max(1, Math.min(opts.workers ?? 1, todo.length || 1));
@@ -203,10 +210,10 @@ export async function runExperiment(exp: Experiment, opts: RunExperimentOptions)
   try {
     appendReady();
     if (workers === 1) {
-      const ctx = makeContext(exp, opts.outDir, opts.check, process.env, marginChecks);
+      const ctx = makeContext(exp, opts.outDir, opts.check, process.env, marginChecks, resolve);
       for (const t of tasks) onOutcome(executeRun(ctx, t.point, t.replicate));
     } else {
-      await runPool(workers, { base: exp, outDir: opts.outDir, check: opts.check, marginChecks }, tasks, onOutcome);
+      await runPool(workers, { base: exp, outDir: opts.outDir, check: opts.check, marginChecks }, tasks, onOutcome, resolve);
     }
     appendReady();
     if (cursor !== planned.length) throw new Error(`internal: assembled ${cursor} of ${planned.length} runs`);
