@@ -123,9 +123,9 @@ export class MarginIndex {
    */
   readonly fundingClock: Float64Array;
   clockDone: number;
-  /** Per clock bucket (modulo CLOCK_BUCKETS): list heads; per account: its bucket (NONE) and links. */
+  /** Per clock bucket (modulo CLOCK_BUCKETS): list heads; per account: its bucket (NONE; < CLOCK_BUCKETS fits 16 bits) and links. */
   readonly clockHead: Int32Array;
-  readonly clockSlot: Int32Array;
+  readonly clockSlot: Int16Array;
   readonly clockNext: Int32Array;
   readonly clockPrev: Int32Array;
   /** Accounts below or within rounding of maintenance: marked at every mark until they are clear (grown on demand). */
@@ -137,9 +137,8 @@ export class MarginIndex {
   readonly inCallList: Uint8Array;
   /** Accounts marked at every mark (options, non-cash collateral). */
   readonly always: Int32Array;
-  /** Stamp per account of the last mark that listed it (dedupes the candidate list). */
-  readonly listedAt: Uint32Array;
-  generation: number;
+  /** 1 for an account already listed by the mark in progress (dedupes the candidate list; cleared once it is made). */
+  readonly listed: Uint8Array;
   /** Account marks done by the index (a measure of the work it saved: compare with accounts × marks). */
   accountMarks: number;
   marks: number;
@@ -174,7 +173,7 @@ export class MarginIndex {
     this.fundingClock = new Float64Array(1);
     this.clockDone = 0;
     this.clockHead = new Int32Array(enabled ? CLOCK_BUCKETS : 0).fill(NONE);
-    this.clockSlot = new Int32Array(enabled ? nA : 0).fill(NONE);
+    this.clockSlot = new Int16Array(enabled ? nA : 0).fill(NONE);
     this.clockNext = new Int32Array(enabled ? nA : 0);
     this.clockPrev = new Int32Array(enabled ? nA : 0);
     this.hotList = new Int32Array(enabled ? listStart(nA) : 0);
@@ -185,8 +184,7 @@ export class MarginIndex {
     const always: number[] = [];
     if (enabled) for (let a = 0; a < nA; a++) if (isAlways(w, a)) always.push(a);
     this.always = Int32Array.from(always);
-    this.listedAt = new Uint32Array(enabled ? nA : 0);
-    this.generation = 0;
+    this.listed = new Uint8Array(enabled ? nA : 0);
     this.accountMarks = 0;
     this.marks = 0;
   }
@@ -251,12 +249,11 @@ export function markCandidates(w: World, forCalls = true): void {
     markEveryAccount(w);
     return;
   }
-  const gen = ++ix.generation;
   // Prices and funding do not move during a mark: each market's X once, read by every filing.
   for (let m = 0; m < w.nMarkets; m++) ix.adjusted[m] = adjustedPrice(w, m);
   // Small functions, each with steady type feedback: one function for all of this deoptimized hundreds
   // of times a run on branches taken rarely.
-  const n = ix.primed ? listCandidates(w, gen, forCalls) : listEveryAccount(w, gen);
+  const n = ix.primed ? listCandidates(w, forCalls) : listEveryAccount(w);
   clearTouched(w);
   refileCandidates(w, n);
   if (ix.verify) verifySkipped(w, forCalls);
@@ -283,25 +280,22 @@ function markEveryAccount(w: World): void {
 }
 
 /** The first mark of a run files every account. */
-function listEveryAccount(w: World, gen: number): number {
+function listEveryAccount(w: World): number {
   const ix = w.marginIndex;
   ix.primed = true;
-  for (let a = 0; a < w.nAccounts; a++) {
-    ix.listedAt[a] = gen;
-    w.candidates[a] = a;
-  }
+  for (let a = 0; a < w.nAccounts; a++) w.candidates[a] = a;
   for (let m = 0; m < w.nMarkets; m++) ix.multiplierAtFiling[m] = w.marketMarginMultiplier[m]!;
   return w.nAccounts;
 }
 
 /** Appends list[0 … count) to the candidates (each account once per mark); returns the new count. */
-function addAll(w: World, list: Int32Array, count: number, gen: number, n: number): number {
-  const listed = w.marginIndex.listedAt;
+function addAll(w: World, list: Int32Array, count: number, n: number): number {
+  const listed = w.marginIndex.listed;
   const cand = w.candidates;
   for (let i = 0; i < count; i++) {
     const a = list[i]!;
-    if (listed[a] !== gen) {
-      listed[a] = gen;
+    if (listed[a] === 0) {
+      listed[a] = 1;
       cand[n++] = a;
     }
   }
@@ -309,20 +303,22 @@ function addAll(w: World, list: Int32Array, count: number, gen: number, n: numbe
 }
 
 /** The accounts this mark must look at, sorted; returns their count. */
-function listCandidates(w: World, gen: number, forCalls: boolean): number {
+function listCandidates(w: World, forCalls: boolean): number {
   const ix = w.marginIndex;
-  let n = addAll(w, ix.hotList, ix.nHot, gen, 0);
+  let n = addAll(w, ix.hotList, ix.nHot, 0);
   ix.nHot = 0;
   if (forCalls) {
-    n = addAll(w, ix.callList, ix.nCall, gen, n);
+    n = addAll(w, ix.callList, ix.nCall, n);
     for (let i = 0; i < ix.nCall; i++) ix.inCallList[ix.callList[i]!] = 0;
     ix.nCall = 0;
   }
-  n = addAll(w, ix.always, ix.always.length, gen, n);
-  n = addAll(w, w.ledger.touchedList, w.ledger.nTouched, gen, n);
-  for (let m = 0; m < w.nMarkets; m++) n = marketCandidates(w, m, gen, n);
-  n = clockCandidates(w, gen, n);
-  sortAscending(w.candidates, n);
+  n = addAll(w, ix.always, ix.always.length, n);
+  n = addAll(w, w.ledger.touchedList, w.ledger.nTouched, n);
+  for (let m = 0; m < w.nMarkets; m++) n = marketCandidates(w, m, n);
+  n = clockCandidates(w, n);
+  const cand = w.candidates;
+  for (let i = 0; i < n; i++) ix.listed[cand[i]!] = 0;
+  sortAscending(cand, n);
   return n;
 }
 
@@ -351,9 +347,9 @@ function refileEach(w: World, n: number): number {
 }
 
 /** Adds market m's accounts that must be looked at to the candidate list; returns the new count. */
-function marketCandidates(w: World, m: number, gen: number, n: number): number {
+function marketCandidates(w: World, m: number, n: number): number {
   const ix = w.marginIndex;
-  const listed = ix.listedAt;
+  const listed = ix.listed;
   const cand = w.candidates;
   if (w.marketMarginMultiplier[m] !== ix.multiplierAtFiling[m]) {
     // Every band in the market assumed the old rates: look at all of its accounts.
@@ -363,8 +359,8 @@ function marketCandidates(w: World, m: number, gen: number, n: number): number {
     ix.highBottom[m] = N_BUCKETS;
     for (let i = w.marketPosStart[m]!; i < w.marketPosStart[m + 1]!; i++) {
       const a = w.posAccount[w.marketPositions[i]!]!;
-      if (listed[a] !== gen) {
-        listed[a] = gen;
+      if (listed[a] === 0) {
+        listed[a] = 1;
         cand[n++] = a;
       }
     }
@@ -377,8 +373,8 @@ function marketCandidates(w: World, m: number, gen: number, n: number): number {
   for (let b = ix.lowTop[m]!; b >= cb; b--) {
     for (let p = ix.lowHead[base + b]!; p !== NONE; p = ix.lowNext[p]!) {
       const a = w.posAccount[p]!;
-      if (listed[a] !== gen) {
-        listed[a] = gen;
+      if (listed[a] === 0) {
+        listed[a] = 1;
         cand[n++] = a;
       }
     }
@@ -387,8 +383,8 @@ function marketCandidates(w: World, m: number, gen: number, n: number): number {
   for (let b = ix.highBottom[m]!; b <= cb; b++) {
     for (let p = ix.highHead[base + b]!; p !== NONE; p = ix.highNext[p]!) {
       const a = w.posAccount[p]!;
-      if (listed[a] !== gen) {
-        listed[a] = gen;
+      if (listed[a] === 0) {
+        listed[a] = 1;
         cand[n++] = a;
       }
     }
@@ -398,19 +394,19 @@ function marketCandidates(w: World, m: number, gen: number, n: number): number {
 }
 
 /** Adds the accounts whose funding allowance the clock has used up since their mark. */
-function clockCandidates(w: World, gen: number, n: number): number {
+function clockCandidates(w: World, n: number): number {
   const ix = w.marginIndex;
   const now = Math.floor(ix.fundingClock[0]! * CLOCK_INV_BUCKET);
   if (now <= ix.clockDone) return n;
-  const listed = ix.listedAt;
+  const listed = ix.listed;
   const cand = w.candidates;
   // Every bucket passed since the last look (all of them after a lap): their accounts are re-filed
   // below, which unlinks them.
   const from = Math.max(ix.clockDone + 1, now - CLOCK_BUCKETS + 1);
   for (let k = from; k <= now; k++) {
     for (let a = ix.clockHead[k % CLOCK_BUCKETS]!; a !== NONE; a = ix.clockNext[a]!) {
-      if (listed[a] !== gen) {
-        listed[a] = gen;
+      if (listed[a] === 0) {
+        listed[a] = 1;
         cand[n++] = a;
       }
     }
@@ -668,10 +664,13 @@ function unfile(w: World, p: number): void {
  * Overwrites their stored marks, which nothing reads for a skipped account.
  */
 function verifySkipped(w: World, forCalls: boolean): void {
-  const listed = w.marginIndex.listedAt;
-  const gen = w.marginIndex.generation;
+  // The listed accounts still active are the candidates, in account order (refile drops only the
+  // others): walk them alongside.
+  const cand = w.candidates;
+  let next = 0;
   for (let a = 0; a < w.nAccounts; a++) {
-    if (listed[a] === gen || w.accountStatus[a] !== Status.active) continue;
+    while (next < w.nCandidates && cand[next]! < a) next++;
+    if ((next < w.nCandidates && cand[next] === a) || w.accountStatus[a] !== Status.active) continue;
     storeMarks(w, a);
     if (w.accountNotional[a] === 0) continue;
     thresholdMultiple(w, a);

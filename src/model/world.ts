@@ -211,10 +211,11 @@ export interface World {
   readonly optionsListed: boolean;
   readonly exchangeFund: Int32Array;
   /**
-   * The fund that backs each account: its market's own fund when every position slot of the account
-   * is in one market that has one (dYdX v4 isolated markets), else its exchange's.
+   * Per market: its own insurance fund (dYdX v4 isolated markets), −1 when it has none. The fund that
+   * backs an account is its market's own when every position slot of the account is in markets with
+   * that one fund, else its exchange's (fundOf in engine/phases/settleLosses.ts; slots never move).
    */
-  readonly accountFund: Int32Array;
+  readonly marketFund: Int32Array;
   /** Venue rules (src/venues/): Hyperliquid's slices — above this notional (Infinity = off), this share per slice, then a cooldown. */
   readonly sliceAboveNotionalUsd: Float64Array;
   readonly sliceFraction: Float64Array;
@@ -404,8 +405,12 @@ export interface World {
   readonly lendingBehaviour: Stream;
   /** Scratch arrays reused by phases (no allocation in the step loop). */
   readonly scratch: {
-    /** Liquidatable accounts of a round (grown on demand); queueKey is by account. */
+    /**
+     * A round's liquidatable accounts, weakest first; while it is made, slot k's account and sort key
+     * (equity / maintenance) in queueAccount[k] and queueKey[k]. The three grow together on demand.
+     */
     queue: Int32Array;
+    queueAccount: Int32Array;
     queueKey: Float64Array;
     /** ADL candidates of one market and their scores, by rank slot (sized by the largest market). */
     ranked: Int32Array;
@@ -1312,15 +1317,6 @@ function packAccounts(
       mk0++;
     }
   }
-  const accountFund = new Int32Array(nAccounts);
-  for (let a = 0; a < nAccounts; a++) {
-    const first = slotStart[a]!;
-    const end = slotStart[a + 1]!;
-    const own = end > first ? marketFund[slotMarket[first]!]! : -1;
-    let isolated = own >= 0;
-    for (let p = first + 1; isolated && p < end; p++) isolated = marketFund[slotMarket[p]!] === own;
-    accountFund[a] = isolated ? own : denseId(graph, 'fund', s.exchanges[drafts.exchange[a]!]!.insuranceFund);
-  }
   const marketPosStart = new Int32Array(nMarkets + 1);
   for (let mk = 0; mk < nMarkets; mk++) marketPosStart[mk + 1] = marketPosStart[mk]! + marketCount[mk]!;
   const marketPositions = new Int32Array(nPositions);
@@ -1343,7 +1339,7 @@ function packAccounts(
     marketPositions,
     nFunds,
     fundCapUsd,
-    accountFund,
+    marketFund,
     marketClaimRoomUsd,
     marketHasFeePool,
     feePoolHolderStart,
@@ -1603,7 +1599,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     options,
     optionsListed: options.nSeries > 0,
     exchangeFund: rules.exchangeFund,
-    accountFund: packed.accountFund,
+    marketFund: packed.marketFund,
     sliceAboveNotionalUsd: rules.sliceAboveNotionalUsd,
     sliceFraction: rules.sliceFraction,
     sliceCooldownSteps: rules.sliceCooldownSteps,
@@ -1700,7 +1696,8 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     lendingBehaviour: makeStream(seeds.lendingBehaviour),
     scratch: {
       queue: new Int32Array(listStart(maxQueue)),
-      queueKey: new Float64Array(maxQueue),
+      queueAccount: new Int32Array(listStart(maxQueue)),
+      queueKey: new Float64Array(listStart(maxQueue)),
       ranked: new Int32Array(largestMarket(packed.marketPosStart)),
       rankScore: new Float64Array(largestMarket(packed.marketPosStart)),
       capacity: new Float64Array(Math.max(roles.makerAccounts.length, roles.liquidatorAccounts.length)),

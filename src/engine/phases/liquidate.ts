@@ -19,6 +19,7 @@ import { autoDeleverage, fundBalance, payIntoFund, settleShortfall } from './set
 import { refreshOracles } from './updateOracles.ts';
 import { markForLiquidation } from './markToMarket.ts';
 import { sortByKey } from '../sortPrefix.ts';
+import { InvariantError } from '../../experiment/errors.ts';
 import { grown } from '../../model/typedArrays.ts';
 import { liquidateLendingRound } from './lending.ts';
 import { chainHasRoom, useChain } from '../chains.ts';
@@ -58,10 +59,20 @@ export function liquidate(w: World): void {
   w.round = 0;
 }
 
-/** Fills scratch.queue with the liquidatable accounts, weakest first; returns their count. */
+/**
+ * Fills scratch.queue with the liquidatable accounts, weakest first (ties: lower account id); returns
+ * their count. listLiquidatable leaves slot k's account and key in queueAccount[k] and queueKey[k],
+ * slots in account order; the queue, listing slots 0 … n − 1, is sorted by key (ties by slot, which is
+ * by account) and then turned into accounts. Keys by slot rather than by account: the arrays hold a
+ * round's liquidatable accounts, not one entry per account.
+ */
 function queueLiquidatable(w: World, round: number): number {
   const n = listLiquidatable(w, round);
-  sortByKey(w.scratch.queue, n, w.scratch.queueKey);
+  const queue = w.scratch.queue;
+  for (let k = 0; k < n; k++) queue[k] = k;
+  sortByKey(queue, n, w.scratch.queueKey);
+  const account = w.scratch.queueAccount;
+  for (let i = 0; i < n; i++) queue[i] = account[queue[i]!]!;
   return n;
 }
 
@@ -73,21 +84,29 @@ function queueLiquidatable(w: World, round: number): number {
  * 10^4-account runs).
  */
 function listLiquidatable(w: World, round: number): number {
-  let queue = w.scratch.queue;
-  const queueKey = w.scratch.queueKey;
+  const s = w.scratch;
   const cand = w.candidates;
   let n = 0;
+  let previous = -1;
   // Only the accounts the last mark looked at can be below maintenance (markToMarket).
   for (let i = 0; i < w.nCandidates; i++) {
     const a = cand[i]!;
+    // Ties in the queue go by slot, which is by account only while the candidates are in account order.
+    if (a <= previous) throw new InvariantError(`candidate ${a} listed after ${previous}: not in account order`, w.step, 'liquidate');
+    previous = a;
     if (w.accountStatus[a] !== Status.active || w.accountNotional[a] === 0) continue;
     const x = w.accountExchange[a]!;
     if (round >= w.maxRoundsPerStep[x]!) continue;
     const maintenance = w.accountMaintenance[a]!;
     if (!(w.accountEquity[a]! < maintenance)) continue;
-    queueKey[a] = w.accountEquity[a]! / maintenance;
-    if (n === queue.length) queue = w.scratch.queue = grown(queue, n + 1);
-    queue[n++] = a;
+    if (n === s.queue.length) {
+      s.queue = grown(s.queue, n + 1);
+      s.queueAccount = grown(s.queueAccount, n + 1);
+      s.queueKey = grown(s.queueKey, n + 1);
+    }
+    s.queueAccount[n] = a;
+    s.queueKey[n] = w.accountEquity[a]! / maintenance;
+    n++;
   }
   return n;
 }

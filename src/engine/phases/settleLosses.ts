@@ -10,9 +10,22 @@ import { EVENT_AMOUNTS, EVENT_PRICE, EVENT_QUANTITY, EVENT_USD, EventKindCode } 
 import { heapify, popBest } from '../rankHeap.ts';
 import { grown } from '../../model/typedArrays.ts';
 
+/**
+ * The insurance fund that backs account a: the own fund of its markets when every one of its position
+ * slots is in a market with that same fund (dYdX v4 isolated markets), else its exchange's.
+ */
+export function fundOf(w: World, a: number): number {
+  const first = w.posStart[a]!;
+  const end = w.posStart[a + 1]!;
+  const own = end > first ? w.marketFund[w.posMarket[first]!]! : -1;
+  let isolated = own >= 0;
+  for (let p = first + 1; isolated && p < end; p++) isolated = w.marketFund[w.posMarket[p]!] === own;
+  return isolated ? own : w.exchangeFund[w.accountExchange[a]!]!;
+}
+
 /** Balance of the insurance fund that backs account a (its isolated market's, else its exchange's), USD. */
 export function fundBalance(w: World, a: number): number {
-  return w.ledger.balance[w.fundHolderStart + w.accountFund[a]!]!;
+  return w.ledger.balance[w.fundHolderStart + fundOf(w, a)]!;
 }
 
 /**
@@ -22,7 +35,7 @@ export function fundBalance(w: World, a: number): number {
 export function payIntoFund(w: World, a: number, amountUsd: number): void {
   const x = w.accountExchange[a]!;
   const from = a;
-  const f = w.accountFund[a]!;
+  const f = fundOf(w, a);
   const holder = w.fundHolderStart + f;
   const room = Math.max(0, w.fundCapUsd[f]! - w.ledger.balance[holder]!);
   const toFund = Math.min(amountUsd, room);
@@ -50,7 +63,7 @@ export function settleShortfall(w: World, a: number, cause: number): number {
   if (!(shortfall > 0)) return 0;
   const badDebt = w.events.push(w.step, w.round, EventKindCode.bad_debt, x, a, -1, 0, 0, shortfall, cause);
   w.acc.badDebtUsd[x] = w.acc.badDebtUsd[x]! + shortfall;
-  const holder = w.fundHolderStart + w.accountFund[a]!;
+  const holder = w.fundHolderStart + fundOf(w, a);
   const payout = Math.min(shortfall, Math.max(0, w.ledger.balance[holder]!), claimRoom(w, a, shortfall));
   if (payout > 0) {
     useClaimRoom(w, a, shortfall, payout);
