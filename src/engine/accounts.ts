@@ -115,13 +115,13 @@ export function storeMarks(w: World, a: number): void {
     initial = w.exchangeImToMm[x]! * maintenance;
   }
   // Non-cash collateral counts at its oracle price × its weight (1 − haircut).
-  let hasCollateral = false;
+  let withCollateral = false;
   if (w.collateralListed) {
     const cEnd = w.collStart[a + 1]!;
     for (let k = w.collStart[a]!; k < cEnd; k++) {
       equity += w.units.qty[w.collHolder[k]!]! * w.oraclePrice[w.collOracle[k]!]! * w.collWeight[k]!;
     }
-    hasCollateral = cEnd > w.collStart[a]!;
+    withCollateral = cEnd > w.collStart[a]!;
   }
   w.accountEquity[a] = equity;
   w.accountMaintenance[a] = maintenance;
@@ -129,7 +129,7 @@ export function storeMarks(w: World, a: number): void {
   w.accountNotional[a] = notional;
   // Options move with implied volatility and collateral with its unit holdings, neither of which the
   // epoch or the ledger tracks: such accounts are always marked afresh.
-  w.ledger.markStamp[a] = hasOptions || hasCollateral ? 0 : w.markEpoch;
+  w.ledger.markStamp[a] = hasOptions || withCollateral ? 0 : w.markEpoch;
 }
 
 /**

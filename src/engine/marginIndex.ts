@@ -47,8 +47,8 @@
 //    step's margin-call stage (they get a call each step) and are filed with their maintenance band
 //    (c = 1) for the liquidation rounds, which only need the accounts that may be below maintenance.
 // A band is filed as two entries per position — the bucket of its lower and of its upper bound on a
-// geometric price grid of the market (KEY_SHIFT) — in doubly linked lists, so filing and unfiling are O(1) and a step
-// visits only the buckets its price moved through.
+// geometric price grid of the market (KEY_SHIFT) — in doubly linked lists, so filing and unfiling
+// are O(1) and a step visits only the buckets its price moved through.
 import { Role, Status, type World } from '../model/world.ts';
 import { InvariantError } from '../experiment/errors.ts';
 import { hasCollateral, storeMarks } from './accounts.ts';
@@ -123,7 +123,7 @@ export class MarginIndex {
    */
   readonly fundingClock: Float64Array;
   clockDone: number;
-  /** Per clock bucket (modulo CLOCK_BUCKETS): list heads; per account: its bucket (NONE; < CLOCK_BUCKETS fits 16 bits) and links. */
+  /** Per clock bucket (modulo CLOCK_BUCKETS): list heads; per account: its bucket (NONE, or < 2048: 16 bits) and links. */
   readonly clockHead: Int32Array;
   readonly clockSlot: Int16Array;
   readonly clockNext: Int32Array;
