@@ -5,7 +5,7 @@
 import type { World } from '../model/world.ts';
 import { InvariantError } from '../experiment/errors.ts';
 import { TRANSFER_USD } from './ledger.ts';
-import { hasOptionPositions, optionMark, optionPortfolioRequirementUsd } from './optionBook.ts';
+import { hasOptionPositions, hasOptionSlots, optionMark, optionPortfolioRequirementUsd } from './optionBook.ts';
 
 /** Relative size below which a remainder of a fill is rounding, not a position (≈ 50 ulps). */
 const DUST = 1e-14;
@@ -104,7 +104,7 @@ export function storeMarks(w: World, a: number): void {
   }
   // Option positions (only on portfolio-margin venues): valued at the model price, margined on the
   // grid with the options repriced at every move and volatility shock.
-  const hasOptions = w.optionsListed && w.options.optStart[a]! < w.options.optStart[a + 1]!;
+  const hasOptions = hasOptionSlots(w, a);
   if (hasOptions) {
     const o = optionMark(w, a);
     equity += o.value;

@@ -157,20 +157,21 @@ export function impactFactor(model: number, coefficient: number, x: number): num
   return CURVE[CURVE_OUT]!;
 }
 
-/** ∫_{x0}^{x1} g (signed: negative when x1 < x0). */
-export function impactIntegral(model: number, coefficient: number, x0: number, x1: number): number {
+/** Sets the curve's coefficient and range [x0, x1] in its slots, runs `at` and returns its CURVE_OUT. */
+function overRange(at: (model: number) => void, model: number, coefficient: number, x0: number, x1: number): number {
   CURVE[CURVE_C] = coefficient;
   CURVE[CURVE_X0] = x0;
   CURVE[CURVE_X1] = x1;
-  impactIntegralAt(model);
+  at(model);
   return CURVE[CURVE_OUT]!;
+}
+
+/** ∫_{x0}^{x1} g (signed: negative when x1 < x0). */
+export function impactIntegral(model: number, coefficient: number, x0: number, x1: number): number {
+  return overRange(impactIntegralAt, model, coefficient, x0, x1);
 }
 
 /** Average of g over [x0, x1] (averageImpactFactorAt). */
 export function averageImpactFactor(model: number, coefficient: number, x0: number, x1: number): number {
-  CURVE[CURVE_C] = coefficient;
-  CURVE[CURVE_X0] = x0;
-  CURVE[CURVE_X1] = x1;
-  averageImpactFactorAt(model);
-  return CURVE[CURVE_OUT]!;
+  return overRange(averageImpactFactorAt, model, coefficient, x0, x1);
 }

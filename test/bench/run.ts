@@ -740,7 +740,7 @@ async function benchArrowWrite(first: RunResult): Promise<void> {
       rmSync(out, { recursive: true, force: true });
     }
     sampleRss('arrow_write');
-    const s = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+    const s = median(times);
     log(`arrow: ${totalRows} rows (${(bytes / MB).toFixed(1)} MB) written in ${times.map((x) => x.toFixed(3)).join(', ')} s`);
     emit({
       name: 'arrow_write_rows_per_s',
