@@ -17,6 +17,8 @@ import { step } from '../src/engine/step.ts';
 import type { RunResult } from '../src/engine/record.ts';
 import type { ExperimentInput } from '../src/experiment/schema.ts';
 import { FUNDING_SHARE, noteFunding, priceKey } from '../src/engine/marginIndex.ts';
+import { fillMarketTable, isPlainAccount, storeMarks, storePlainMarks, TABLE_STRIDE } from '../src/engine/accounts.ts';
+import { Status } from '../src/model/world.ts';
 import { sortAscending, sortByKey } from '../src/engine/sortPrefix.ts';
 import { accountOf, handWorld, setPrice } from './fixtures/handWorld.ts';
 import { caseArb, real, type Scenario } from './fixtures/randomScenario.ts';
@@ -276,6 +278,69 @@ describe('event-driven margin checks decide exactly what checking every account 
         expect(fingerprint(event), `${file} replicate ${replicate}`).toEqual(fingerprint(every));
       }
     }
+  });
+});
+
+describe('the plain-account kernel (storePlainMarks) marks exactly as storeMarks', () => {
+  test('random worlds part-way through their runs, prices scaled so that notionals reach every tier: the same four marks, bit for bit', { timeout: 60_000 }, () => {
+    let plain = 0;
+    let pastFirstTier = 0;
+    fc.assert(
+      fc.property(caseArb, variantArb, fc.integer({ min: 0, max: 40 }), real(0.2, 60), ({ experiment, replicate }, variant, steps, scale) => {
+        const exp = parseExperiment(withVariant(experiment, variant), 'kernel case');
+        const w = worldFor(exp, buildGraph(exp), replicate);
+        for (let s = 0; s < Math.min(steps, w.steps); s++) {
+          w.step = s;
+          step(w);
+        }
+        // Large scales push notionals past the first tier (the kernel's bracket search), small ones
+        // below it.
+        for (let o = 0; o < w.nOracles; o++) w.oraclePrice[o] = w.oraclePrice[o]! * scale;
+        const table = new Float64Array(w.nMarkets * TABLE_STRIDE);
+        fillMarketTable(w, table);
+        const marks = () => [w.accountEquity, w.accountMaintenance, w.accountInitial, w.accountNotional].map((x) => x.slice());
+        for (let a = 0; a < w.nAccounts; a++) {
+          if (w.accountStatus[a] !== Status.active || !isPlainAccount(w, a)) continue;
+          plain++;
+          storeMarks(w, a);
+          const expected = marks().map((x) => x[a]);
+          const stampExpected = w.ledger.markStamp[a];
+          for (const x of [w.accountEquity, w.accountMaintenance, w.accountInitial, w.accountNotional]) x[a] = Number.NaN;
+          w.ledger.markStamp[a] = 0;
+          storePlainMarks(w, table, a, a + 1);
+          const got = marks().map((x) => x[a]);
+          for (let k = 0; k < 4; k++) expect(Object.is(got[k], expected[k]), `account ${a} mark ${k}: ${got[k]} vs ${expected[k]}`).toBe(true);
+          expect(w.ledger.markStamp[a]).toBe(stampExpected);
+          for (let p = w.posStart[a]!; p < w.posStart[a + 1]!; p++) {
+            const m = w.posMarket[p]!;
+            if (w.posQty[p] !== 0 && Math.abs(w.posQty[p]!) * table[m * TABLE_STRIDE]! > table[m * TABLE_STRIDE + 3]!) pastFirstTier++;
+          }
+        }
+      }),
+      { seed: SEED, numRuns: Math.min(RUNS, 200), interruptAfterTimeLimit: 15_000 },
+    );
+    // Not vacuous: thousands of accounts compared, hundreds of positions beyond their first tier.
+    expect(plain).toBeGreaterThan(1_000);
+    expect(pastFirstTier).toBeGreaterThan(100);
+  });
+
+  it('a range marks every active account in it and skips the others', () => {
+    const { raw } = scaledScenario(2_000, 100);
+    const exp = parseExperiment(raw, 'scaled flagship');
+    const w = worldFor(exp, buildGraph(exp), 0);
+    const table = new Float64Array(w.nMarkets * TABLE_STRIDE);
+    fillMarketTable(w, table);
+    w.accountStatus[5] = Status.liquidated;
+    w.accountEquity.fill(Number.NaN);
+    storePlainMarks(w, table, 0, w.nAccounts);
+    const expected = new Float64Array(w.nAccounts);
+    for (let a = 0; a < w.nAccounts; a++) {
+      if (a === 5) continue;
+      expected[a] = w.accountEquity[a]!;
+      storeMarks(w, a);
+      expect(Object.is(w.accountEquity[a], expected[a]), `account ${a}`).toBe(true);
+    }
+    expect(w.accountEquity[5]).toBeNaN();
   });
 });
 

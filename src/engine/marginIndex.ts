@@ -51,7 +51,7 @@
 // are O(1) and a step visits only the buckets its price moved through.
 import { Role, Status, type World } from '../model/world.ts';
 import { InvariantError } from '../experiment/errors.ts';
-import { hasCollateral, storeMarks } from './accounts.ts';
+import { fillMarketTable, hasCollateral, isPlainAccount, storeMarks, storePlainMarks, TABLE_STRIDE } from './accounts.ts';
 import { hasOptionSlots } from './optionBook.ts';
 import { sortAscending } from './sortPrefix.ts';
 import { grown, listStart } from '../model/typedArrays.ts';
@@ -114,6 +114,8 @@ export class MarginIndex {
   readonly multiplierAtFiling: Float64Array;
   /** Per market: its funding-adjusted price X at the mark in progress (set as the mark starts). */
   readonly adjusted: Float64Array;
+  /** The mark in progress's market table (fillMarketTable), TABLE_STRIDE doubles per market. */
+  readonly marketTable: Float64Array;
   /** Per market: its reference price (the funding clock's unit). */
   readonly refPrice: Float64Array;
   /**
@@ -170,6 +172,7 @@ export class MarginIndex {
     this.highPrev = new Int32Array(nP);
     this.multiplierAtFiling = new Float64Array(nM);
     this.adjusted = new Float64Array(nM);
+    this.marketTable = new Float64Array(nM * TABLE_STRIDE);
     this.fundingClock = new Float64Array(1);
     this.clockDone = 0;
     this.clockHead = new Int32Array(enabled ? CLOCK_BUCKETS : 0).fill(NONE);
@@ -249,8 +252,10 @@ export function markCandidates(w: World, forCalls = true): void {
     markEveryAccount(w);
     return;
   }
-  // Prices and funding do not move during a mark: each market's X once, read by every filing.
+  // Prices and funding do not move during a mark: each market's X once, read by every filing, and
+  // the market table the marks read.
   for (let m = 0; m < w.nMarkets; m++) ix.adjusted[m] = adjustedPrice(w, m);
+  fillMarketTable(w, ix.marketTable);
   // Small functions, each with steady type feedback: one function for all of this deoptimized hundreds
   // of times a run on branches taken rarely.
   const n = ix.primed ? listCandidates(w, forCalls) : listEveryAccount(w);
@@ -268,10 +273,17 @@ function clearTouched(w: World): void {
 /** Without the index: every active account, marked and listed. */
 function markEveryAccount(w: World): void {
   const status = w.accountStatus;
+  const table = w.marginIndex.marketTable;
+  fillMarketTable(w, table);
+  const allPlain = !w.optionsListed && !w.collateralListed && w.exchangePortfolio.indexOf(1) < 0;
+  if (allPlain) storePlainMarks(w, table, 0, w.nAccounts);
   let n = 0;
   for (let a = 0; a < w.nAccounts; a++) {
     if (status[a] === ACTIVE) {
-      storeMarks(w, a);
+      if (!allPlain) {
+        if (isPlainAccount(w, a)) storePlainMarks(w, table, a, a + 1);
+        else storeMarks(w, a);
+      }
       w.candidates[n++] = a;
     }
   }
@@ -499,7 +511,8 @@ function refile(w: World, a: number): boolean {
   for (let p = w.posStart[a]!; p < end; p++) unfile(w, p);
   unfileClock(w, a);
   if (w.accountStatus[a] !== ACTIVE) return false;
-  storeMarks(w, a);
+  if (isPlainAccount(w, a)) storePlainMarks(w, ix.marketTable, a, a + 1);
+  else storeMarks(w, a);
   const notional = w.accountNotional[a]!;
   // Nothing open: only a trade (which touches the account) can change that. Always-marked accounts
   // are not filed.
