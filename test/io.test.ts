@@ -33,6 +33,7 @@ import {
 import { RunBatchBuilder } from '../src/io/arrowTables.ts';
 import { columnToArray, forEachBatch, readArrowTable } from '../src/io/readArrow.ts';
 import { ResultsWriter, type ResultsWriterOptions } from '../src/io/resultsWriter.ts';
+import { stockFileBytes } from './fixtures/stockFile.ts';
 
 const PROTOCOLS = ['alpha', 'beta'];
 const ASSETS = ['BTC', 'ETH'];
@@ -275,11 +276,38 @@ describe('ResultsWriter output', () => {
       expect(columnToArray(t, name), name).toEqual([runA.summary[key], runB.summary[key]]);
     }
     expect(columnToArray(t, 'drawdown_amplification')).toEqual([NaN, 1.5]); // NaN stays a value
-    expect(footerCounts(path.join(dir, 'runs.arrow'))).toEqual({ batches: 2, dictionaries: 0 });
+    // The two runs' rows share one record batch (ResultsWriter.batchRows).
+    expect(footerCounts(path.join(dir, 'runs.arrow'))).toEqual({ batches: 1, dictionaries: 0 });
   });
 
-  it('forEachBatch visits the runs\' two batches in order, with the same decoded values as columnToArray', () => {
-    const t = read('steps');
+  it('a sweep of 9,000 one-row runs writes runs.arrow as two record batches (8,192 + 808 rows), rows in order', async () => {
+    // One batch per run made a footer entry per run, held in memory until close (57 bytes each) and
+    // read one by one by every reader.
+    const [, b] = makeRuns();
+    const many = Array.from({ length: 9000 }, (_, i) => ({ ...b, pointIndex: i % 7, replicate: i, seed: i }));
+    const out = await writeFolder({ ...ALL_ON, output: { steps: false, prices: false, events: false, attribution: false } }, many);
+    const file = path.join(out, 'runs.arrow');
+    expect(ResultsWriter.batchRows).toBe(8192);
+    expect(footerCounts(file)).toEqual({ batches: 2, dictionaries: 0 });
+    const t = readArrowTable(file);
+    expect(t.batches.map((x) => x.numRows)).toEqual([8192, 808]);
+    expect(columnToArray(t, 'replicate')).toEqual(many.map((r) => r.replicate));
+    expect(columnToArray(t, 'point_index')).toEqual(many.map((r) => r.pointIndex));
+  });
+
+  it('forEachBatch visits every batch in order, with the same decoded values as columnToArray', async () => {
+    // Batches of 4 rows: each run's 6 steps rows make a batch of their own.
+    const defaultRows = ResultsWriter.batchRows;
+    ResultsWriter.batchRows = 4;
+    let split: string;
+    try {
+      const [a] = makeRuns();
+      split = await writeFolder(ALL_ON, [a, { ...a, replicate: 1 }]);
+    } finally {
+      ResultsWriter.batchRows = defaultRows;
+    }
+    const t = readArrowTable(path.join(split, 'steps.arrow'));
+    expect(t.batches.length).toBe(2);
     const seen: unknown[][] = [];
     forEachBatch(t, ['step', 'protocol'], ([step, protocol]) => seen.push([...step!.map((x, i) => `${x}:${protocol![i]}`)]));
     expect(seen.length).toBe(t.batches.length);
@@ -488,7 +516,7 @@ describe('ResultsWriter options and lifecycle', () => {
       oracleNaN: fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }),
     });
     await fc.assert(
-      fc.asyncProperty(fc.array(runSpec, { minLength: 1, maxLength: 5 }), async (specs) => {
+      fc.asyncProperty(fc.array(runSpec, { minLength: 1, maxLength: 5 }), fc.integer({ min: 1, max: 80 }), async (specs, batchRows) => {
         const runs = specs.map((spec, r) => {
           const [base] = makeRuns();
           const ev = new EventLog(true, 1);
@@ -499,18 +527,19 @@ describe('ResultsWriter options and lifecycle', () => {
           spec.oracleNaN.forEach((isNaN, i) => (prices.oracle[i] = isNaN ? NaN : 100 + i));
           return { ...base, replicate: r, events: ev, prices };
         });
-        const dir = await writeFolder(ALL_ON, runs);
+        // Batches of a few rows gather runs (and split none), their bitmaps joined mid-byte.
+        const defaultRows = ResultsWriter.batchRows;
+        ResultsWriter.batchRows = batchRows;
+        let dir: string;
+        try {
+          dir = await writeFolder(ALL_ON, runs);
+        } finally {
+          ResultsWriter.batchRows = defaultRows;
+        }
         const fresh = new RunBatchBuilder(ALL_ON);
         for (const table of ['runs', 'steps', 'prices', 'events', 'attribution'] as const) {
-          const stock = new RecordBatchFileWriter();
-          stock.reset(undefined, fresh.schemas[table]);
-          for (const r of runs) {
-            const batch = fresh.build(table, r);
-            if (batch !== null) stock.write(batch);
-          }
-          stock.finish();
           const written = fs.readFileSync(path.join(dir, `${table}.arrow`));
-          expect(Buffer.from(stock.toUint8Array(true)).equals(written), table).toBe(true);
+          expect(stockFileBytes(fresh, table, runs, batchRows).bytes.equals(written), table).toBe(true);
         }
       }),
       { numRuns: 25 },

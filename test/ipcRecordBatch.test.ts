@@ -5,11 +5,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Field, Float64, Int32, RecordBatch, RecordBatchFileWriter, Schema, Struct, makeData } from 'apache-arrow';
+import { Field, Float64, Int32, RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
 import { Message, type RecordBatch as RecordBatchHeader } from 'apache-arrow/ipc/metadata/message';
 import { RecordBatchEncoder } from '../src/io/ipcRecordBatch.ts';
 import { RunBatchBuilder, TABLE_NAMES, type ColumnBatch } from '../src/io/arrowTables.ts';
 import { ResultsWriter, type ResultsWriterOptions } from '../src/io/resultsWriter.ts';
+import { stockFileBytes } from './fixtures/stockFile.ts';
 import { AttributionTable, EventKindCode, EventLog, PriceTable, RUN_SUMMARY_COLUMNS, StepTable, type RunResult, type RunSummary } from '../src/engine/record.ts';
 
 const tmpDirs: string[] = [];
@@ -112,7 +113,7 @@ function sweptRun(pointIndex: number, replicate: number, events: number): RunRes
 }
 
 describe('results files with sweep columns', () => {
-  it('are the bytes apache-arrow writes, over runs at several points with nulls', async () => {
+  it('are the bytes apache-arrow writes, over runs at several points with nulls, batch by batch or runs gathered', async () => {
     const opts: ResultsWriterOptions = {
       protocols: ['p0', 'p1'],
       assets: ['A', 'B'],
@@ -124,27 +125,29 @@ describe('results files with sweep columns', () => {
     // More events at later points (a batch larger than the one the encoder was checked on).
     const runs: RunResult[] = [];
     for (let point = 0; point < 3; point++) for (let replicate = 0; replicate < 2; replicate++) runs.push(sweptRun(point, replicate, 3 + 5 * point + replicate));
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'contagion-ipc-'));
-    tmpDirs.push(dir);
-    const w = await ResultsWriter.open(dir, opts);
-    for (const r of runs) w.append(r);
-    await w.close({});
     const fresh = new RunBatchBuilder(opts);
-    for (const table of TABLE_NAMES) {
-      const stock = new RecordBatchFileWriter();
-      stock.reset(undefined, fresh.schemas[table]);
-      let batches = 0;
-      for (const r of runs) {
-        const b = fresh.build(table, r);
-        if (b !== null) {
-          stock.write(b);
-          batches++;
-        }
+    // 1: a batch per run (the encoder writes every batch after the first); 5: runs gathered, the
+    // bitmaps of later runs starting mid-byte; the default: one batch per table.
+    const defaultRows = ResultsWriter.batchRows;
+    for (const batchRows of [1, 5, defaultRows]) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'contagion-ipc-'));
+      tmpDirs.push(dir);
+      ResultsWriter.batchRows = batchRows;
+      try {
+        const w = await ResultsWriter.open(dir, opts);
+        for (const r of runs) w.append(r);
+        await w.close({});
+      } finally {
+        ResultsWriter.batchRows = defaultRows;
       }
-      stock.finish();
-      expect(batches, table).toBeGreaterThan(1);
-      const written = fs.readFileSync(path.join(dir, `${table}.arrow`));
-      expect(Buffer.from(stock.toUint8Array(true)).equals(written), table).toBe(true);
+      for (const table of TABLE_NAMES) {
+        const stock = stockFileBytes(fresh, table, runs, batchRows);
+        if (batchRows === 1) expect(stock.batches, table).toBe(6);
+        if (batchRows === defaultRows) expect(stock.batches, table).toBe(1);
+        const written = fs.readFileSync(path.join(dir, `${table}.arrow`));
+        expect(stock.bytes.equals(written), `${table}, batches of ${batchRows} rows`).toBe(true);
+      }
     }
   });
+
 });

@@ -1,5 +1,6 @@
-// Streams runs into a results folder: one Arrow IPC file per enabled table, one record batch per
-// table per run, written straight to `X.arrow.tmp` as it is produced, then a manifest; the
+// Streams runs into a results folder: one Arrow IPC file per enabled table, record batches of at
+// least ResultsWriter.batchRows rows (a run's rows, or consecutive runs' rows gathered: coalesce.ts),
+// written straight to `X.arrow.tmp` as they are produced, then a manifest; the
 // temporary names are renamed only once everything is complete, so a folder holding
 // manifest.json is whole. Identical input gives byte-identical Arrow files, the same bytes as
 // apache-arrow's RecordBatchFileWriter writes (which writes each file's start, dictionaries, first
@@ -11,6 +12,7 @@ import { RecordBatchFileWriter, type RecordBatch } from 'apache-arrow';
 import { FileBlock } from 'apache-arrow/ipc/metadata/file';
 import type { RunResult } from '../engine/record.ts';
 import { RunBatchBuilder, TABLE_NAMES, type ColumnBatch, type DictionaryLists, type TableName } from './arrowTables.ts';
+import { BatchCoalescer } from './coalesce.ts';
 import { RecordBatchEncoder } from './ipcRecordBatch.ts';
 import { PartReader, partPath } from './parts.ts';
 
@@ -154,6 +156,8 @@ interface OpenTable {
   syncedTo: number;
   /** The background sync in flight, if any (settles with its error or null). */
   syncing: Promise<Error | null> | null;
+  /** Runs' batches gathered until they make one batch of ResultsWriter.batchRows rows. */
+  pending: BatchCoalescer;
 }
 
 /**
@@ -168,6 +172,12 @@ const SYNC_EVERY_BYTES = 4 << 20;
 export class ResultsWriter {
   /** Starts a background sync of a file descriptor (fs.fdatasync; tests put a failing one here). */
   static backgroundSync: (fd: number, done: (err: Error | null) => void) => void = fs.fdatasync;
+  /**
+   * Rows a record batch gathers before it is written: runs with fewer rows in a table share its
+   * batches (a run with more, and nothing gathered before it, gets its own). Fixed, so that every
+   * writer of a folder — workers, shards, merge, resume — cuts the same batches; tests lower it.
+   */
+  static batchRows = 8192;
   /** Background syncs this writer has started. */
   backgroundSyncs = 0;
   private state: 'open' | 'closed' | 'aborted' = 'open';
@@ -205,7 +215,7 @@ export class ResultsWriter {
         const tmpPath = `${finalPath}.tmp`;
         const fd = fs.openSync(tmpPath, 'w');
         const writer = new FdFileWriter(fd);
-        tables.push({ table, finalPath, tmpPath, fd, writer, rows: 0, syncedTo: 0, syncing: null });
+        tables.push({ table, finalPath, tmpPath, fd, writer, rows: 0, syncedTo: 0, syncing: null, pending: new BatchCoalescer(table) });
         // Start with the schema now, so a table that never gets a row is still a valid file.
         writer.reset(undefined, builder.schemas[table]);
       }
@@ -217,8 +227,10 @@ export class ResultsWriter {
   }
 
   /**
-   * Appends one run: one record batch per enabled table, written before returning. Tables for
-   * which the run has no rows (no events, steps/prices not kept) get no batch.
+   * Appends one run to every enabled table, written before returning or gathered with the next
+   * runs' rows (coalesce.ts): a table's record batches hold ResultsWriter.batchRows rows or more (the
+   * last one of a file fewer), each a run's rows or consecutive runs' rows in order. Tables for which
+   * the run has no rows (no events, steps/prices not kept) get none.
    */
   append(run: RunResult): void {
     this.assertOpen('append');
@@ -227,13 +239,29 @@ export class ResultsWriter {
     this.tables.forEach((t, i) => {
       const batch = batches[i];
       if (batch == null) return;
-      t.writer.writeBatch(batch, this.asRecordBatch);
       t.rows += batch.rows;
-      if (t.syncing === null && t.writer.position - t.syncedTo >= SYNC_EVERY_BYTES) {
-        startSync(t);
-        this.backgroundSyncs++;
+      if (t.pending.rows === 0 && batch.rows >= ResultsWriter.batchRows) {
+        this.write(t, batch);
+        return;
       }
+      // (A copy: the builder reuses its arrays for the next run.)
+      t.pending.add(batch);
+      if (t.pending.rows >= ResultsWriter.batchRows) this.writePending(t);
     });
+  }
+
+  /** Writes table t's gathered rows as one batch. */
+  private writePending(t: OpenTable): void {
+    this.write(t, t.pending.take());
+    t.pending.clear();
+  }
+
+  private write(t: OpenTable, batch: ColumnBatch): void {
+    t.writer.writeBatch(batch, this.asRecordBatch);
+    if (t.syncing === null && t.writer.position - t.syncedTo >= SYNC_EVERY_BYTES) {
+      startSync(t);
+      this.backgroundSyncs++;
+    }
   }
 
   /**
@@ -245,6 +273,7 @@ export class ResultsWriter {
     this.assertOpen('close');
     this.state = 'closed';
     try {
+      for (const t of this.tables) if (t.pending.rows > 0) this.writePending(t);
       // Background syncs first: one that failed fails the close, like the final fsync below.
       for (const t of this.tables) {
         const err = t.syncing === null ? null : await t.syncing;
