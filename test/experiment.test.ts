@@ -24,6 +24,23 @@ function issuesWith(...sets: string[]): InputIssue[] {
 
 const paths = (issues: InputIssue[]): string[] => issues.map((i) => i.path);
 
+describe('limits of the engine\'s 16-bit codes', () => {
+  test('more than 32,767 trader cohorts, or 255 exchanges, is bad input naming the field and the limit', () => {
+    const many = minimalExperiment();
+    const t = many.scenario.traders[0]!;
+    many.scenario.traders = Array.from({ length: 32768 }, (_, i) => ({ ...t, id: `c${i}` }));
+    const issues = issuesOf(() => parseExperiment(many, 'test'));
+    expect(paths(issues)).toContain('scenario.traders');
+    expect(issues.find((i) => i.path === 'scenario.traders')!.message).toMatch(/32767/);
+    const venues = minimalExperiment();
+    const x = venues.scenario.exchanges[0]!;
+    venues.scenario.exchanges = Array.from({ length: 256 }, (_, i) => ({ ...x, id: `x${i}` }));
+    const vIssues = issuesOf(() => parseExperiment(venues, 'test'));
+    expect(paths(vIssues)).toContain('scenario.exchanges');
+    expect(vIssues.find((i) => i.path === 'scenario.exchanges')!.message).toMatch(/255/);
+  });
+});
+
 describe('the minimal fixture', () => {
   test('parses and gets every default filled in', () => {
     const exp = parseExperiment(minimalExperiment(), 'fixture');

@@ -17,7 +17,7 @@ import { step } from '../src/engine/step.ts';
 import type { RunResult } from '../src/engine/record.ts';
 import type { ExperimentInput } from '../src/experiment/schema.ts';
 import { FUNDING_SHARE, noteFunding, priceKey } from '../src/engine/marginIndex.ts';
-import { fillMarketTable, isPlainAccount, storeMarks, storePlainMarks, TABLE_STRIDE } from '../src/engine/accounts.ts';
+import { fillMarketTable, invalidateMarks, isPlainAccount, markAccount, storeMarks, storePlainMarks, TABLE_STRIDE } from '../src/engine/accounts.ts';
 import { Status } from '../src/model/world.ts';
 import { sortAscending, sortByKey } from '../src/engine/sortPrefix.ts';
 import { accountOf, handWorld, setPrice } from './fixtures/handWorld.ts';
@@ -341,6 +341,32 @@ describe('the plain-account kernel (storePlainMarks) marks exactly as storeMarks
       expect(Object.is(w.accountEquity[a], expected[a]), `account ${a}`).toBe(true);
     }
     expect(w.accountEquity[5]).toBeNaN();
+  });
+});
+
+describe('mark stamps (one byte per account)', () => {
+  it('a stamp 255 epochs old is not taken for a current one: every stamp is cleared when the count comes round', () => {
+    const w = handWorld({ traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 10 }] });
+    const a = accountOf(w, 0);
+    invalidateMarks(w);
+    markAccount(w, a);
+    const now = w.markStampNow;
+    const epoch = w.markEpoch;
+    expect(w.ledger.markStamp[a]).toBe(now);
+    // Untouched, the stamp stays until the count passes 255 and starts again at 1, which clears it.
+    while (w.markStampNow < 255) {
+      invalidateMarks(w);
+      expect(w.ledger.markStamp[a]).toBe(now);
+    }
+    invalidateMarks(w);
+    expect(w.markStampNow).toBe(1);
+    expect(w.ledger.markStamp[a]).toBe(0);
+    // 255 epochs after the mark its stamp value is current again: the account's is not.
+    while (w.markStampNow !== now) invalidateMarks(w);
+    expect(w.markEpoch).toBe(epoch + 255);
+    expect(w.ledger.markStamp[a]).toBe(0);
+    expect(w.markStampNow).toBeGreaterThanOrEqual(1);
+    expect(w.markStampNow).toBeLessThanOrEqual(255);
   });
 });
 

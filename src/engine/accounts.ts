@@ -33,7 +33,7 @@ export function markAccount(w: World, a: number): number {
  * returns is a fresh heap number (as with storeMarks below).
  */
 export function refreshMarks(w: World, a: number): void {
-  if (w.ledger.markStamp[a] !== w.markEpoch) storeMarks(w, a);
+  if (w.ledger.markStamp[a] !== w.markStampNow) storeMarks(w, a);
   else if (w.marginIndex.verify) verifyStoredMarks(w, a);
 }
 
@@ -60,7 +60,13 @@ function verifyStoredMarks(w: World, a: number): void {
 
 /** Starts a new mark epoch: stored marks may no longer match prices, funding or margin rates. */
 export function invalidateMarks(w: World): void {
-  w.markEpoch = w.markEpoch === 0xffffffff ? 1 : w.markEpoch + 1;
+  w.markEpoch++;
+  if (w.markStampNow === 255) {
+    w.ledger.markStamp.fill(0);
+    w.markStampNow = 1;
+  } else {
+    w.markStampNow++;
+  }
   // The ADL queues belong to the epoch that ended: nothing reads the change log until they restart it.
   w.ledger.changeLogOn = false;
 }
@@ -138,7 +144,7 @@ export function storeMarks(w: World, a: number): void {
   w.accountNotional[a] = notional;
   // Options move with implied volatility and collateral with its unit holdings, neither of which the
   // epoch or the ledger tracks: such accounts are always marked afresh.
-  w.ledger.markStamp[a] = hasOptions || withCollateral ? 0 : w.markEpoch;
+  w.ledger.markStamp[a] = hasOptions || withCollateral ? 0 : w.markStampNow;
 }
 
 /** Doubles per market in a mark's market table (fillMarketTable). */
@@ -195,7 +201,7 @@ export function storePlainMarks(w: World, table: Float64Array, from: number, to:
   const initialOut = w.accountInitial;
   const notionalOut = w.accountNotional;
   const stamp = w.ledger.markStamp;
-  const epoch = w.markEpoch;
+  const epoch = w.markStampNow;
   const active = Status.active;
   for (let a = from; a < to; a++) {
     if (status[a] !== active) continue;

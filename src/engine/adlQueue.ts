@@ -102,7 +102,7 @@ export class AdlQueues {
       // Touched since its marks were stored (taken earlier in this call: ready() has just scored
       // everything touched before it), gone from `active` (for good), on the other side now, or
       // scored differently now: stale.
-      if (w.ledger.markStamp[b] !== w.markEpoch || w.accountStatus[b] !== active || !(w.posQty[p]! * sign > 0)) continue;
+      if (w.ledger.markStamp[b] !== w.markStampNow || w.accountStatus[b] !== active || !(w.posQty[p]! * sign > 0)) continue;
       if (score !== storedScore(w, p)) continue;
       if (b === failed) {
         this.hold(p, score);

@@ -30,10 +30,11 @@ export class Ledger {
   touchedList: Int32Array;
   nTouched = 0;
   /**
-   * Per tracked holder: the mark epoch its stored marks were computed in (engine/accounts.markAccount),
-   * zeroed by any change to its balance or positions so that the next mark recomputes them.
+   * Per tracked holder: the stamp (World.markStampNow) of the mark epoch its stored marks were
+   * computed in (engine/accounts.markAccount), zeroed by any change to its balance or positions so
+   * that the next mark recomputes them.
    */
-  readonly markStamp: Uint32Array;
+  readonly markStamp: Uint8Array;
   /**
    * While on: the tracked holders touched since the log was last cleared, each once, in order of
    * their first touch (engine/adlQueue.ts scores them again, then clears it). Turned on by the ADL
@@ -50,7 +51,7 @@ export class Ledger {
     this.trackedHolders = trackedHolders;
     this.touched = new Uint8Array(trackedHolders);
     this.touchedList = new Int32Array(listStart(trackedHolders));
-    this.markStamp = new Uint32Array(trackedHolders);
+    this.markStamp = new Uint8Array(trackedHolders);
     let total = 0;
     let scale = 0;
     for (let i = 0; i < initialBalances.length; i++) {

@@ -65,7 +65,7 @@ export function simulateRun(exp: Experiment, graph: DependencyGraph, replicate: 
 /** Cohort of every event account id: perp accounts, then lending borrowers (id nAccounts + b). */
 export function eventAccountCohort(w: World): Int32Array {
   const L = w.lending;
-  if (L.nBorrowers === 0) return w.accountCohort;
+  // (Int32: the engine keeps 16-bit codes; the results carry Int32 arrays.)
   const out = new Int32Array(w.nAccounts + L.nBorrowers);
   out.set(w.accountCohort);
   out.set(L.borrowerCohort, w.nAccounts);

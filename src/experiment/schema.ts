@@ -252,7 +252,8 @@ export const PerpExchange = z.strictObject({
       capPerHour: nonNegative.default(0.04),
     })
     .default({ interestRatePer8h: 0.0001, premiumClampPer8h: 0.0005, capPerHour: 0.04 }),
-  markets: z.array(PerpMarket).min(1),
+  // At most 255 × 255 markets in all: the engine keeps a position's market in 16 bits.
+  markets: z.array(PerpMarket).min(1).max(255),
   marginModel: z
     .enum(['tiered', 'portfolio', 'dynamic'])
     .optional()
@@ -560,13 +561,14 @@ export const Scenario = z.strictObject({
   shocks: z.array(Shock).default([]),
   oracles: z.array(Oracle).min(1),
   insuranceFunds: z.array(InsuranceFund).min(1),
-  backstopVaults: z.array(BackstopVault).default([]),
-  exchanges: z.array(PerpExchange).min(1),
+  // Cohorts and vaults share a 16-bit code per account (traders then vaults): at most 65,534.
+  backstopVaults: z.array(BackstopVault).max(32767).default([]),
+  exchanges: z.array(PerpExchange).min(1).max(255),
   lendingMarkets: z.array(LendingMarket).default([]),
   chains: z.array(Chain).default([]),
   bridges: z.array(Bridge).default([]),
   exposures: z.array(Exposure).default([]),
-  traders: z.array(TraderCohort).min(1),
+  traders: z.array(TraderCohort).min(1).max(32767),
 });
 export type Scenario = z.infer<typeof Scenario>;
 

@@ -67,6 +67,12 @@ export interface World {
    * are what marking it again would compute (accounts.markAccount).
    */
   markEpoch: number;
+  /**
+   * The current epoch's stamp, 1…255: what ledger.markStamp holds for an account whose marks are from
+   * this epoch (one byte per account instead of a 32-bit epoch). After 255 it starts again at 1 and
+   * every stamp is cleared, so no stamp from an earlier lap can pass for a current one.
+   */
+  markStampNow: number;
 
   // ---- assets
   readonly nAssets: number;
@@ -321,9 +327,9 @@ export interface World {
 
   // ---- accounts
   readonly nAccounts: number;
-  readonly accountExchange: Int32Array;
+  readonly accountExchange: Uint16Array;
   /** Dense cohort id; a backstop vault's account has nCohorts + its vault id. */
-  readonly accountCohort: Int32Array;
+  readonly accountCohort: Uint16Array;
   readonly accountRole: Uint8Array;
   readonly accountStatus: Uint8Array;
   /** Ledger holder of the trader's wallet, -1 if none. */
@@ -345,7 +351,7 @@ export interface World {
   // ---- positions
   readonly nPositions: number;
   readonly posAccount: Int32Array;
-  readonly posMarket: Int32Array;
+  readonly posMarket: Uint16Array;
   /** Signed size in units of the asset (positive = long). */
   readonly posQty: Float64Array;
   /** Quote balance, USD: value of the position = qty × price + quote. */
@@ -1232,13 +1238,14 @@ function packAccounts(
   const nAccounts = drafts.length;
   const nPositions = drafts.nSlots;
   const { slotStart, slotMarket, slotQty } = drafts;
-  const accountExchange = new Int32Array(nAccounts);
-  const accountCohort = new Int32Array(nAccounts);
+  // 16-bit codes (the schema caps exchanges, markets, cohorts and vaults to fit): 6 bytes an account.
+  const accountExchange = new Uint16Array(nAccounts);
+  const accountCohort = new Uint16Array(nAccounts);
   const accountRole = new Uint8Array(nAccounts);
   const accountWallet = new Int32Array(nAccounts);
   const posStart = new Int32Array(nAccounts + 1);
   const posAccount = new Int32Array(nPositions);
-  const posMarket = new Int32Array(nPositions);
+  const posMarket = new Uint16Array(nPositions);
   const posQty = new Float64Array(nPositions);
   const posQuote = new Float64Array(nPositions);
   const marketCount = new Int32Array(nMarkets);
@@ -1436,7 +1443,7 @@ function largestMarket(marketPosStart: Int32Array): number {
 }
 
 /** Σ of the positive positions of each market, in position order. */
-function longQtyByMarket(nMarkets: number, posMarket: Int32Array, posQty: Float64Array): Float64Array {
+function longQtyByMarket(nMarkets: number, posMarket: Uint16Array, posQty: Float64Array): Float64Array {
   const out = new Float64Array(nMarkets);
   for (let p = 0; p < posQty.length; p++) if (posQty[p]! > 0) out[posMarket[p]!] = out[posMarket[p]!]! + posQty[p]!;
   return out;
@@ -1498,6 +1505,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     round: 0,
     marksStale: false,
     markEpoch: 1,
+    markStampNow: 1,
     nAssets,
     assetSymbols: s.assets.map((a) => a.symbol),
     initialPrice,

@@ -189,7 +189,7 @@ export function socializeLoss(w: World, a: number, amountUsd: number, cause: num
   let n = 0;
   for (let b = 0; b < w.nAccounts; b++) {
     if (b === a || w.accountExchange[b] !== x || w.accountStatus[b] !== active) continue;
-    if (w.ledger.markStamp[b] !== w.markEpoch) refreshMarks(w, b);
+    if (w.ledger.markStamp[b] !== w.markStampNow) refreshMarks(w, b);
     const p = w.accountEquity[b]! - w.ledger.balance[b]!;
     if (p > 0) {
       if (n === w.scratch.profitAccount.length) growProfitList(w);
@@ -263,7 +263,7 @@ export function autoDeleverage(w: World, p: number, dq: number, priceUsd: number
     const b = w.posAccount[wp]!;
     if (b === failed || w.accountStatus[b] !== active) continue;
     // markAccount's own shortcut, inline: most counterparties' marks are current.
-    if (w.ledger.markStamp[b] !== w.markEpoch) refreshMarks(w, b);
+    if (w.ledger.markStamp[b] !== w.markStampNow) refreshMarks(w, b);
     const equity = w.accountEquity[b]!;
     if (!(equity > 0)) continue;
     const pnl = q * mark + w.posQuote[wp]! - q * (w.fundingIndex[m]! - w.posFundingIndex[wp]!);
