@@ -12,7 +12,8 @@ import { describe, expect, it, test } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { parseExperiment } from '../src/experiment/load.ts';
 import { buildGraph } from '../src/graph/build.ts';
-import { simulateRun, worldFor } from '../src/engine/simulate.ts';
+import { runWorld, simulateRun, summarize, worldFor } from '../src/engine/simulate.ts';
+import { attribute } from '../src/engine/attribution.ts';
 import { step } from '../src/engine/step.ts';
 import type { RunResult } from '../src/engine/record.ts';
 import type { ExperimentInput } from '../src/experiment/schema.ts';
@@ -401,6 +402,27 @@ describe('a larger population', () => {
     expect(w.scratch.queue.length).toBeGreaterThan(start);
     expect(w.marginIndex.callList.length).toBeGreaterThan(start);
     expect(w.marginIndex.hotList.length).toBeLessThan(w.nAccounts);
+  });
+});
+
+describe('the ADL rank scratch', () => {
+  it('grows on demand: started at one entry, the flagship\'s replicate 2 (every-step engine, ranked ADL by scan) grows it past 1,000 and runs the same', () => {
+    // The scratch starts at listStart(the largest market's positions) rather than at that size; the
+    // every-step engine ranks ADL winners in it (the event engine keeps queues, adlQueue.ts).
+    const raw = JSON.parse(readFileSync(new URL('../experiments/cross-margin-flaw.json', import.meta.url), 'utf8'));
+    delete raw.sweep;
+    const exp = parseExperiment(raw, 'flagship');
+    const graph = buildGraph(exp);
+    const w = worldFor(exp, graph, 2, undefined, { marginChecks: 'every-step' });
+    w.scratch.ranked = new Int32Array(1);
+    w.scratch.rankScore = new Float64Array(1);
+    runWorld(w, false);
+    expect(w.scratch.ranked.length).toBeGreaterThan(1000);
+    expect(w.scratch.rankScore.length).toBe(w.scratch.ranked.length);
+    const reference = simulateRun(exp, graph, 2, { check: false, marginChecks: 'every-step' });
+    expect(reference.summary.adlCount).toBeGreaterThan(0);
+    const grown: RunResult = { ...reference, steps: w.stepTable, prices: w.priceTable, events: w.events, attribution: attribute(w), summary: summarize(w) };
+    expect(fingerprint(grown)).toEqual(fingerprint(reference));
   });
 });
 

@@ -118,14 +118,19 @@ export class AdlQueues {
    * scratch rank heap, for checkNext() to compare each pop with. Returns how many there are.
    */
   startCheck(w: World, m: number, sign: number, failed: number): number {
-    const ranked = w.scratch.ranked;
-    const score = w.scratch.rankScore;
+    let ranked = w.scratch.ranked;
+    let score = w.scratch.rankScore;
     let n = 0;
     for (let i = w.marketPosStart[m]!; i < w.marketPosStart[m + 1]!; i++) {
       const p = w.marketPositions[i]!;
       if (!(w.posQty[p]! * sign > 0) || w.posAccount[p] === failed) continue;
       const s = candidateScore(w, p);
       if (s === NOT_CANDIDATE) continue;
+      if (n === ranked.length) {
+        growRanks(w, n + 1);
+        ranked = w.scratch.ranked;
+        score = w.scratch.rankScore;
+      }
       ranked[n] = p;
       score[n++] = s;
     }
@@ -288,4 +293,10 @@ function storedScore(w: World, p: number): number {
   const pnl = q * markPrice(w, m) + w.posQuote[p]! - q * (w.fundingIndex[m]! - w.posFundingIndex[p]!);
   if (!(pnl > 0)) return NOT_CANDIDATE;
   return (pnl / Math.abs(w.posQuote[p]!)) * (w.accountNotional[b]! / equity);
+}
+
+/** Grows the ADL rank scratch (w.scratch.ranked and rankScore, kept the same length) to hold `need`. */
+export function growRanks(w: World, need: number): void {
+  w.scratch.ranked = grown(w.scratch.ranked, need);
+  w.scratch.rankScore = grown(w.scratch.rankScore, need);
 }

@@ -418,7 +418,7 @@ export interface World {
     queue: Int32Array;
     queueAccount: Int32Array;
     queueKey: Float64Array;
-    /** ADL candidates of one market and their scores, by rank slot (sized by the largest market). */
+    /** ADL candidates of one market and their scores, by rank slot (grown together on demand: growRanks). */
     ranked: Int32Array;
     rankScore: Float64Array;
     /** Capacity of each counterparty of a book, by its place in makerAccounts or liquidatorAccounts. */
@@ -1706,8 +1706,8 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
       queue: new Int32Array(listStart(maxQueue)),
       queueAccount: new Int32Array(listStart(maxQueue)),
       queueKey: new Float64Array(listStart(maxQueue)),
-      ranked: new Int32Array(largestMarket(packed.marketPosStart)),
-      rankScore: new Float64Array(largestMarket(packed.marketPosStart)),
+      ranked: new Int32Array(listStart(largestMarket(packed.marketPosStart))),
+      rankScore: new Float64Array(listStart(largestMarket(packed.marketPosStart))),
       capacity: new Float64Array(Math.max(roles.makerAccounts.length, roles.liquidatorAccounts.length)),
       profitAccount: new Int32Array(64),
       profitUsd: new Float64Array(64),

@@ -8,6 +8,7 @@ import { applyFill, effectiveLeverage, FILL_ORDER, FILL_PRICE, FILL_QTY, markPri
 import { TRANSFER_USD } from '../ledger.ts';
 import { EVENT_AMOUNTS, EVENT_PRICE, EVENT_QUANTITY, EVENT_USD, EventKindCode } from '../record.ts';
 import { heapify, popBest } from '../rankHeap.ts';
+import { growRanks } from '../adlQueue.ts';
 import { grown } from '../../model/typedArrays.ts';
 
 /**
@@ -244,8 +245,8 @@ export function autoDeleverage(w: World, p: number, dq: number, priceUsd: number
     return deleverageFromQueue(w, p, dq, priceUsd, cause);
   }
   const failed = w.posAccount[p]!;
-  const ranked = w.scratch.ranked;
-  const score = w.scratch.rankScore;
+  let ranked = w.scratch.ranked;
+  let score = w.scratch.rankScore;
   const mark = markPrice(w, m);
   const active = Status.active;
   const ranking = policy === AdlRanking['pnl-leverage'];
@@ -268,6 +269,11 @@ export function autoDeleverage(w: World, p: number, dq: number, priceUsd: number
     if (!(equity > 0)) continue;
     const pnl = q * mark + w.posQuote[wp]! - q * (w.fundingIndex[m]! - w.posFundingIndex[wp]!);
     if (!randomStart && !(pnl > 0)) continue;
+    if (n === ranked.length) {
+      growRanks(w, n + 1);
+      ranked = w.scratch.ranked;
+      score = w.scratch.rankScore;
+    }
     if (ranking) {
       score[n] = (pnl / Math.abs(w.posQuote[wp]!)) * (w.accountNotional[b]! / equity);
     } else if (riskProRata) {
