@@ -1,9 +1,9 @@
 // Gathers the small record batches of consecutive runs into one. A sweep of many short runs made
 // one batch per table per run: a runs.arrow of 10^5 one-row batches (readers pay per batch, and the
 // writer kept a footer entry per batch in memory until the file was closed, 57 bytes each). The
-// writer copies a table's batches here until they hold BATCH_ROWS rows, then writes them as one
-// batch; a batch that is that large on its own, with nothing gathered before it, is written as it
-// is (no copy). Which runs share a batch depends only on the runs' row counts in (point, replicate)
+// writer copies a table's batches here until they hold ResultsWriter.batchRows rows, then writes
+// them as one batch; a batch that is that large on its own, with nothing gathered before it, is
+// written as it is (no copy). Which runs share a batch depends only on the runs' row counts in (point, replicate)
 // order, so files stay byte-identical whatever the worker count, shard split or resume.
 import type { Column, ColumnBatch, TableName } from './arrowTables.ts';
 import { grown } from '../model/typedArrays.ts';
