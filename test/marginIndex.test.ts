@@ -18,7 +18,8 @@ import { step } from '../src/engine/step.ts';
 import type { RunResult } from '../src/engine/record.ts';
 import type { ExperimentInput } from '../src/experiment/schema.ts';
 import { FUNDING_SHARE, noteFunding, priceKey } from '../src/engine/marginIndex.ts';
-import { fillMarketTable, invalidateMarks, isPlainAccount, markAccount, storeMarks, storePlainMarks, TABLE_STRIDE } from '../src/engine/accounts.ts';
+import { fillMarketTable, initialMarginUsd, invalidateMarks, isPlainAccount, markAccount, storeMarks, storePlainMarks, TABLE_STRIDE } from '../src/engine/accounts.ts';
+import { requirementUsd } from '../src/model/margin.ts';
 import { Status } from '../src/model/world.ts';
 import { sortAscending, sortByKey } from '../src/engine/sortPrefix.ts';
 import { accountOf, handWorld, setPrice } from './fixtures/handWorld.ts';
@@ -299,18 +300,18 @@ describe('the plain-account kernel (storePlainMarks) marks exactly as storeMarks
         for (let o = 0; o < w.nOracles; o++) w.oraclePrice[o] = w.oraclePrice[o]! * scale;
         const table = new Float64Array(w.nMarkets * TABLE_STRIDE);
         fillMarketTable(w, table);
-        const marks = () => [w.accountEquity, w.accountMaintenance, w.accountInitial, w.accountNotional].map((x) => x.slice());
+        const marks = () => [w.accountEquity, w.accountMaintenance, w.accountNotional].map((x) => x.slice());
         for (let a = 0; a < w.nAccounts; a++) {
           if (w.accountStatus[a] !== Status.active || !isPlainAccount(w, a)) continue;
           plain++;
           storeMarks(w, a);
           const expected = marks().map((x) => x[a]);
           const stampExpected = w.ledger.markStamp[a];
-          for (const x of [w.accountEquity, w.accountMaintenance, w.accountInitial, w.accountNotional]) x[a] = Number.NaN;
+          for (const x of [w.accountEquity, w.accountMaintenance, w.accountNotional]) x[a] = Number.NaN;
           w.ledger.markStamp[a] = 0;
           storePlainMarks(w, table, a, a + 1);
           const got = marks().map((x) => x[a]);
-          for (let k = 0; k < 4; k++) expect(Object.is(got[k], expected[k]), `account ${a} mark ${k}: ${got[k]} vs ${expected[k]}`).toBe(true);
+          for (let k = 0; k < 3; k++) expect(Object.is(got[k], expected[k]), `account ${a} mark ${k}: ${got[k]} vs ${expected[k]}`).toBe(true);
           expect(w.ledger.markStamp[a]).toBe(stampExpected);
           for (let p = w.posStart[a]!; p < w.posStart[a + 1]!; p++) {
             const m = w.posMarket[p]!;
@@ -323,6 +324,49 @@ describe('the plain-account kernel (storePlainMarks) marks exactly as storeMarks
     // Not vacuous: thousands of accounts compared, hundreds of positions beyond their first tier.
     expect(plain).toBeGreaterThan(1_000);
     expect(pastFirstTier).toBeGreaterThan(100);
+  });
+
+  test('the initial requirement computed where it is read (initialMargin): Σ multiplier × the tier IM of each position, bit for bit; IM/MM × maintenance on portfolio venues', { timeout: 60_000 }, () => {
+    let tiered = 0;
+    let portfolio = 0;
+    fc.assert(
+      fc.property(caseArb, variantArb, fc.integer({ min: 0, max: 40 }), real(0.2, 60), ({ experiment, replicate }, variant, steps, scale) => {
+        const exp = parseExperiment(withVariant(experiment, variant), 'initial margin case');
+        const w = worldFor(exp, buildGraph(exp), replicate);
+        for (let s = 0; s < Math.min(steps, w.steps); s++) {
+          w.step = s;
+          step(w);
+        }
+        for (let o = 0; o < w.nOracles; o++) w.oraclePrice[o] = w.oraclePrice[o]! * scale;
+        invalidateMarks(w);
+        for (let a = 0; a < w.nAccounts; a++) {
+          if (w.accountStatus[a] !== Status.active) continue;
+          markAccount(w, a);
+          const x = w.cohortExchange[w.accountCohort[a]!]!;
+          let expected = 0;
+          if (w.exchangePortfolio[x] === 1) {
+            expected = w.exchangeImToMm[x]! * w.accountMaintenance[a]!;
+            portfolio++;
+          } else {
+            // model/margin.ts's requirementUsd on the IM tiers, position by position in slot order.
+            for (let p = w.posStart[a]!; p < w.posStart[a + 1]!; p++) {
+              const q = w.posQty[p]!;
+              if (q === 0) continue;
+              const m = w.posMarket[p]!;
+              const n = Math.abs(q) * w.oraclePrice[w.marketOracle[m]!]!;
+              expected += w.marketMarginMultiplier[m]! * requirementUsd(w.tierStart, w.tierUpperUsd, w.tierImRate, w.tierImAmount, m, n);
+            }
+            tiered++;
+          }
+          const got = initialMarginUsd(w, a);
+          expect(Object.is(got, expected), `account ${a}: ${got} vs ${expected}`).toBe(true);
+        }
+      }),
+      { seed: SEED, numRuns: Math.min(RUNS, 100), interruptAfterTimeLimit: 15_000 },
+    );
+    // Not vacuous: both kinds of venue seen.
+    expect(tiered).toBeGreaterThan(1_000);
+    expect(portfolio).toBeGreaterThan(10);
   });
 
   it('a range marks every active account in it and skips the others', () => {

@@ -8,7 +8,7 @@ import type { ExperimentInput } from '../src/experiment/schema.ts';
 import { buildGraph } from '../src/graph/build.ts';
 import { worldFor } from '../src/engine/simulate.ts';
 import { step } from '../src/engine/step.ts';
-import { markAccount, portfolioRequirementUsd as engineRequirement } from '../src/engine/accounts.ts';
+import { initialMarginUsd, markAccount, portfolioRequirementUsd as engineRequirement } from '../src/engine/accounts.ts';
 import { portfolioRequirementUsd as gridRequirement, type ScenarioGrid } from '../src/margin/portfolio.ts';
 import type { World } from '../src/model/world.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
@@ -79,7 +79,7 @@ describe('portfolio margin in the engine (linear books)', () => {
     w.ledger.touch(0);
     markAccount(w, 0);
     expect(w.accountMaintenance[0]).toBeCloseTo(4_800, 9);
-    expect(w.accountInitial[0]).toBeCloseTo(7_200, 9);
+    expect(initialMarginUsd(w, 0)).toBeCloseTo(7_200, 9);
   });
 });
 

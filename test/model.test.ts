@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { requirementUsd } from '../src/model/margin.ts';
 import { averageImpactFactor, impactFactor, impactIntegral, MIN_IMPACT_FACTOR } from '../src/model/impact.ts';
-import { ImpactCode } from '../src/model/world.ts';
+import { ImpactCode, Role, walletOf } from '../src/model/world.ts';
+import { readFileSync } from 'node:fs';
 import { cholesky } from '../src/model/cholesky.ts';
 import { deriveSeed, Streams } from '../src/experiment/seeds.ts';
 import { accrueFunding } from '../src/engine/phases/accrueFunding.ts';
@@ -264,5 +265,31 @@ describe('oracle feeds', () => {
   });
   it('A frozen feed keeps its last price from the freeze step on', () => {
     expect(feed({ freezeAtStep: 2 }, [100, 90, 80, 70])).toEqual([100, 90, 90, 90]);
+  });
+});
+
+describe("an account's exchange, role and wallet come from its cohort (World.cohortExchange …, walletOf)", () => {
+  it('the flagship: 1,500 isolated traders × 3 accounts share a wallet each, the cross cohorts have one account per wallet, makers and liquidators none', () => {
+    const raw = JSON.parse(readFileSync(new URL('../experiments/cross-margin-flaw.json', import.meta.url), 'utf8'));
+    delete raw.sweep;
+    const exp = parseExperiment(raw, 'flagship');
+    const w = worldFor(exp, buildGraph(exp), 0);
+    // Cohorts in file order: isolated-longs (1,500 traders, 3 markets: accounts 0 … 4,499), cross-longs
+    // (4,500 … 5,999), shorts (6,000 … 6,999), pairs (7,000 … 7,999), then 4 makers, 3 liquidators and
+    // the backstop vault (cohort code nCohorts + 0 = 6). Wallets in the same order: 1,500 + 1,500 +
+    // 1,000 + 1,000 = 5,000, the ledger holders after the accounts.
+    expect(w.nAccounts).toBe(8_008);
+    expect(w.accountCohort[8_007]).toBe(6);
+    expect(w.fundHolderStart - w.walletHolderStart).toBe(5_000);
+    const h = w.walletHolderStart;
+    const expected = (a: number): number =>
+      a < 4_500 ? h + Math.floor(a / 3) : a < 8_000 ? h + 1_500 + (a - 4_500) : -1;
+    for (let a = 0; a < w.nAccounts; a++) expect(walletOf(w, a), `account ${a}`).toBe(expected(a));
+    expect([walletOf(w, 2), walletOf(w, 3), walletOf(w, 4_499), walletOf(w, 4_500)]).toEqual([h, h + 1, h + 1_499, h + 1_500]);
+    const role = (a: number) => w.cohortRole[w.accountCohort[a]!];
+    expect([role(0), role(7_999), role(8_000), role(8_003), role(8_004), role(8_006), role(8_007)]).toEqual([
+      Role.directional, Role.directional, Role.marketMaker, Role.marketMaker, Role.liquidator, Role.liquidator, Role.vault,
+    ]);
+    for (let a = 0; a < w.nAccounts; a++) expect(w.cohortExchange[w.accountCohort[a]!]).toBe(0);
   });
 });

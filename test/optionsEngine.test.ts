@@ -11,7 +11,7 @@ import { simulateRun, worldFor } from '../src/engine/simulate.ts';
 import { liquidateAccount } from '../src/engine/phases/liquidate.ts';
 import { updateOptions } from '../src/engine/optionBook.ts';
 import { markToMarket } from '../src/engine/phases/markToMarket.ts';
-import { hasPositions } from '../src/engine/accounts.ts';
+import { initialMarginUsd, hasPositions } from '../src/engine/accounts.ts';
 import { EventKindCode } from '../src/engine/record.ts';
 import { checkInvariants } from '../src/engine/invariants.ts';
 import { Status, type World } from '../src/model/world.ts';
@@ -88,7 +88,7 @@ describe('options under portfolio margin', () => {
     // other point; initial = 1.5 × that. Without volatility shocks: 10 × (9.434832 − 2.691568) = 67.43264.
     const w = optionWorld({ contracts: 10, collateralUsd: 1000 });
     expect(w.accountMaintenance[seller(w)]).toBeCloseTo(10 * (11.109259235870148 - P0), 6);
-    expect(w.accountInitial[seller(w)]).toBeCloseTo(1.5 * 10 * (11.109259235870148 - P0), 6);
+    expect(initialMarginUsd(w, seller(w))).toBeCloseTo(1.5 * 10 * (11.109259235870148 - P0), 6);
     const flat = optionWorld({ contracts: 10, collateralUsd: 1000, volShocks: [0] });
     expect(flat.accountMaintenance[seller(flat)]).toBeCloseTo(10 * (9.434831890060074 - P0), 6);
   });
@@ -97,7 +97,7 @@ describe('options under portfolio margin', () => {
     const w = optionWorld({ contracts: 10, collateralUsd: 100 });
     const q = -w.options.optQty[w.options.optStart[seller(w)]!]!;
     expect(q).toBeCloseTo(100 / (1.5 * (11.109259235870148 - P0)), 9);
-    expect(w.accountInitial[seller(w)]).toBeCloseTo(100, 6);
+    expect(initialMarginUsd(w, seller(w))).toBeCloseTo(100, 6);
   });
 });
 

@@ -8,6 +8,7 @@ import { checkExperiment, parseExperiment } from '../src/experiment/load.ts';
 import { buildGraph } from '../src/graph/build.ts';
 import { worldFor } from '../src/engine/simulate.ts';
 import { liquidateAccount } from '../src/engine/phases/liquidate.ts';
+import { initialMarginUsd } from '../src/engine/accounts.ts';
 import { updateOracles } from '../src/engine/phases/updateOracles.ts';
 import { EventKindCode } from '../src/engine/record.ts';
 import { checkInvariants } from '../src/engine/invariants.ts';
@@ -381,7 +382,7 @@ describe('Binance: partial reduction first in the upper brackets, with the liqui
     setPrice(w, 'BTC', 91.9);
     expect(w.accountEquity[a]).toBeCloseTo(95_000, 6);
     expect(w.accountMaintenance[a]).toBeCloseTo(98_575, 6);
-    expect(w.accountInitial[a]).toBeCloseTo(197_150, 6);
+    expect(initialMarginUsd(w, a)).toBeCloseTo(197_150, 6);
     expect(liquidateAccount(w, a)).toBe(true);
     const f = 102_150 / 174_175;
     expect(qtyOf(w, a)).toBeCloseTo(50_000 * (1 - f), 3);

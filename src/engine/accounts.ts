@@ -16,8 +16,8 @@ export function markPrice(w: World, m: number): number {
 }
 
 /**
- * Marks account a to its oracle prices and stores equity, maintenance and initial requirements
- * and gross notional (USD) in the account arrays. Returns the equity. Marks stored in the current
+ * Marks account a to its oracle prices and stores equity, maintenance requirement and gross notional
+ * (USD) in the account arrays (the initial requirement: initialMargin). Returns the equity. Marks stored in the current
  * mark epoch by an account untouched since are exactly what marking again would compute (the same
  * function of the same inputs), so they are returned as they are: in a cascade, ADL and socialization
  * read every counterparty's marks once per failed account, and most of them have not changed.
@@ -37,17 +37,18 @@ export function refreshMarks(w: World, a: number): void {
   else if (w.marginIndex.verify) verifyStoredMarks(w, a);
 }
 
-/** --check: stored marks about to be reused must be exactly what marking again computes. */
+/**
+ * --check: stored marks about to be reused (or whose inputs initialMargin is about to read) must be
+ * exactly what marking again computes.
+ */
 function verifyStoredMarks(w: World, a: number): void {
   const equity = w.accountEquity[a]!;
   const maintenance = w.accountMaintenance[a]!;
-  const initial = w.accountInitial[a]!;
   const notional = w.accountNotional[a]!;
   storeMarks(w, a);
   if (
     !Object.is(equity, w.accountEquity[a]) ||
     !Object.is(maintenance, w.accountMaintenance[a]) ||
-    !Object.is(initial, w.accountInitial[a]) ||
     !Object.is(notional, w.accountNotional[a])
   ) {
     throw new InvariantError(
@@ -85,14 +86,14 @@ function tierOf(w: World, m: number, n: number): number {
 /**
  * markAccount without the return value, for loops over every account (markToMarket): a function
  * that returns a double V8 does not inline boxes it in a fresh heap number on every call — 16 bytes
- * per account per step, the whole of a quiet step's allocation before this split.
+ * per account per step, the whole of a quiet step's allocation before this split. The initial
+ * requirement is not stored: initialMargin computes it where it is read.
  */
 export function storeMarks(w: World, a: number): void {
   let equity = w.ledger.balance[a]!;
   let notional = 0;
   let maintenance = 0;
-  let initial = 0;
-  const x = w.accountExchange[a]!;
+  const x = w.cohortExchange[w.accountCohort[a]!]!;
   const portfolio = w.exchangePortfolio[x] === 1;
   const groupDelta = w.scratch.groupDelta;
   if (portfolio) groupDelta.fill(0, 0, w.exchangeGroupCount[x]!);
@@ -109,12 +110,11 @@ export function storeMarks(w: World, a: number): void {
     if (portfolio) {
       groupDelta[w.marketGroup[m]!] = groupDelta[w.marketGroup[m]!]! + q * price;
     } else {
-      // Dynamic margin scales the tier rates by realised volatility (1 when off). One bracket search
-      // serves both requirements (as requirementUsd computes each: notional × rate − amount).
+      // Dynamic margin scales the tier rates by realised volatility (1 when off); as requirementUsd
+      // computes it: notional × rate − amount.
       const k = w.marketMarginMultiplier[m]!;
       const t = tierOf(w, m, n);
       maintenance += k * (n * w.tierMmRate[t]! - w.tierMmAmount[t]!);
-      initial += k * (n * w.tierImRate[t]! - w.tierImAmount[t]!);
     }
   }
   // Option positions (only on portfolio-margin venues): valued at the model price, margined on the
@@ -127,7 +127,6 @@ export function storeMarks(w: World, a: number): void {
   }
   if (portfolio) {
     maintenance = hasOptions ? optionPortfolioRequirementUsd(w, a, x, groupDelta) : portfolioRequirementUsd(w, x, groupDelta);
-    initial = w.exchangeImToMm[x]! * maintenance;
   }
   // Non-cash collateral counts at its oracle price × its weight (1 − haircut).
   let withCollateral = false;
@@ -140,23 +139,22 @@ export function storeMarks(w: World, a: number): void {
   }
   w.accountEquity[a] = equity;
   w.accountMaintenance[a] = maintenance;
-  w.accountInitial[a] = initial;
   w.accountNotional[a] = notional;
   // Options move with implied volatility and collateral with its unit holdings, neither of which the
   // epoch or the ledger tracks: such accounts are always marked afresh.
   w.ledger.markStamp[a] = hasOptions || withCollateral ? 0 : w.markStampNow;
 }
 
-/** Doubles per market in a mark's market table (fillMarketTable). */
+/** Doubles per market in a mark's market table (fillMarketTable): six used, a 64-byte line each. */
 export const TABLE_STRIDE = 8;
 
 /**
  * Fills a mark's market table: per market m, at m × TABLE_STRIDE, its mark price, funding index and
  * margin multiplier, then its first tier's upper bound (the largest double when it is the only tier:
- * the world's arrays hold no infinities, test/properties.test.ts), maintenance rate
- * and amount, initial rate and amount. Prices, funding and multipliers do not move during a mark, so
- * one table serves every account the mark looks at, in one cache line per market instead of the eight
- * arrays (and the oracle indirection) storeMarks reads per position.
+ * the world's arrays hold no infinities, test/properties.test.ts), maintenance rate and amount.
+ * Prices, funding and multipliers do not move during a mark, so one table serves every account the
+ * mark looks at, in one cache line per market instead of the six arrays (and the oracle indirection)
+ * storeMarks reads per position.
  */
 export function fillMarketTable(w: World, table: Float64Array): void {
   for (let m = 0; m < w.nMarkets; m++) {
@@ -168,8 +166,6 @@ export function fillMarketTable(w: World, table: Float64Array): void {
     table[o + 3] = t < w.tierStart[m + 1]! - 1 ? Math.min(w.tierUpperUsd[t]!, Number.MAX_VALUE) : Number.MAX_VALUE;
     table[o + 4] = w.tierMmRate[t]!;
     table[o + 5] = w.tierMmAmount[t]!;
-    table[o + 6] = w.tierImRate[t]!;
-    table[o + 7] = w.tierImAmount[t]!;
   }
 }
 
@@ -178,7 +174,7 @@ export function fillMarketTable(w: World, table: Float64Array): void {
  * by portfolio, and it has no option slots and no non-cash collateral.
  */
 export function isPlainAccount(w: World, a: number): boolean {
-  return w.exchangePortfolio[w.accountExchange[a]!] === 0 && !hasOptionSlots(w, a) && !hasCollateral(w, a);
+  return w.exchangePortfolio[w.cohortExchange[w.accountCohort[a]!]!] === 0 && !hasOptionSlots(w, a) && !hasCollateral(w, a);
 }
 
 /**
@@ -198,7 +194,6 @@ export function storePlainMarks(w: World, table: Float64Array, from: number, to:
   const posFunding = w.posFundingIndex;
   const equityOut = w.accountEquity;
   const maintenanceOut = w.accountMaintenance;
-  const initialOut = w.accountInitial;
   const notionalOut = w.accountNotional;
   const stamp = w.ledger.markStamp;
   const epoch = w.markStampNow;
@@ -208,7 +203,6 @@ export function storePlainMarks(w: World, table: Float64Array, from: number, to:
     let equity = balance[a]!;
     let notional = 0;
     let maintenance = 0;
-    let initial = 0;
     const end = posStart[a + 1]!;
     for (let p = posStart[a]!; p < end; p++) {
       const q = posQty[p]!;
@@ -221,20 +215,60 @@ export function storePlainMarks(w: World, table: Float64Array, from: number, to:
       const k = table[o + 2]!;
       if (n <= table[o + 3]!) {
         maintenance += k * (n * table[o + 4]! - table[o + 5]!);
-        initial += k * (n * table[o + 6]! - table[o + 7]!);
       } else {
         // Past the first tier (or NaN): storeMarks's bracket search.
         const t = tierOf(w, posMarket[p]!, n);
         maintenance += k * (n * w.tierMmRate[t]! - w.tierMmAmount[t]!);
-        initial += k * (n * w.tierImRate[t]! - w.tierImAmount[t]!);
       }
     }
     equityOut[a] = equity;
     maintenanceOut[a] = maintenance;
-    initialOut[a] = initial;
     notionalOut[a] = notional;
     stamp[a] = epoch;
   }
+}
+
+/** The result of {@link initialMargin} (a typed-array slot: a returned double would be boxed). */
+export const INITIAL_MARGIN = new Float64Array(1);
+
+/**
+ * Account a's initial margin requirement, USD, into INITIAL_MARGIN[0]: Σ over its open positions of
+ * multiplier × (notional × tier IM rate − tier IM amount), the tier found by notional as for
+ * maintenance; on a portfolio-margin venue the venue's IM/MM ratio × its stored maintenance.
+ *
+ * Not stored with the marks (8 bytes an account, and two multiply-adds per position in every mark):
+ * only a margin call (top-up, deleverage) and a partial liquidation read it, for accounts under their
+ * call level. Its inputs are those of the account's stored marks at every such read: prices, funding and
+ * margin rates move only in the phases before markToMarket and between cascade rounds (each round marks
+ * again, and liquidateAccount refreshes the account's marks before it reads), and a margin call reads
+ * it before the account's own top-up or trades. So it is the value marking would have stored, bit for
+ * bit (the same operations in the same order as storeMarks's maintenance; test/marginModels.test.ts).
+ */
+export function initialMargin(w: World, a: number): void {
+  // --check: the stored marks must be what marking now computes, i.e. these are their inputs.
+  if (w.marginIndex.verify) verifyStoredMarks(w, a);
+  const x = w.cohortExchange[w.accountCohort[a]!]!;
+  if (w.exchangePortfolio[x] === 1) {
+    INITIAL_MARGIN[0] = w.exchangeImToMm[x]! * w.accountMaintenance[a]!;
+    return;
+  }
+  let initial = 0;
+  const end = w.posStart[a + 1]!;
+  for (let p = w.posStart[a]!; p < end; p++) {
+    const q = w.posQty[p]!;
+    if (q === 0) continue;
+    const m = w.posMarket[p]!;
+    const n = Math.abs(q) * w.oraclePrice[w.marketOracle[m]!]!;
+    const t = tierOf(w, m, n);
+    initial += w.marketMarginMultiplier[m]! * (n * w.tierImRate[t]! - w.tierImAmount[t]!);
+  }
+  INITIAL_MARGIN[0] = initial;
+}
+
+/** initialMargin's value, for callers off the hot paths (a returned double is boxed). */
+export function initialMarginUsd(w: World, a: number): number {
+  initialMargin(w, a);
+  return INITIAL_MARGIN[0]!;
 }
 
 /**
@@ -383,7 +417,7 @@ export function settleFill(w: World, a: number, f: FillResult): void {
   w.ledger.touch(a);
   if (!f.closing) return;
   TRANSFER_USD[0] = f.realized;
-  w.ledger.transferAmount(w.poolHolderStart + w.accountExchange[a]!, a);
+  w.ledger.transferAmount(w.poolHolderStart + w.cohortExchange[w.accountCohort[a]!]!, a);
 }
 
 /**

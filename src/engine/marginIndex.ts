@@ -473,7 +473,7 @@ function unlink(head: Int32Array, next: Int32Array, prev: Int32Array, h: number,
 /** The multiple of maintenance account a must stay at or above not to be looked at, into MULTIPLE[0]. */
 function thresholdMultiple(w: World, a: number): void {
   MULTIPLE[0] = 1;
-  if (w.accountRole[a] !== DIRECTIONAL) return;
+  if (w.cohortRole[w.accountCohort[a]!] !== DIRECTIONAL) return;
   const c = w.cohortCallMultiple[w.accountCohort[a]!]!;
   if (c > 1) MULTIPLE[0] = c;
 }

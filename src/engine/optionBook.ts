@@ -170,7 +170,7 @@ function optionSlot(w: World, a: number, s: number): number {
  */
 export function closeOptions(w: World, a: number, cause: number): number {
   const o = w.options;
-  const x = w.accountExchange[a]!;
+  const x = w.cohortExchange[w.accountCohort[a]!]!;
   let closedUsd = 0;
   for (let k = o.optStart[a]!; k < o.optStart[a + 1]!; k++) {
     const q = o.optQty[k]!;
@@ -207,7 +207,7 @@ function settleSeries(w: World, s: number): void {
     if (q === 0) continue;
     applyOptionFill(w, k, -q, intrinsic);
     const a = o.optAccount[k]!;
-    w.events.push(w.step, w.round, EventKindCode.option_expiry, w.accountExchange[a]!, a, o.seriesAsset[s]!, -q, intrinsic, Math.abs(q) * intrinsic, -1);
+    w.events.push(w.step, w.round, EventKindCode.option_expiry, w.cohortExchange[w.accountCohort[a]!]!, a, o.seriesAsset[s]!, -q, intrinsic, Math.abs(q) * intrinsic, -1);
   }
   o.seriesSettled[s] = 1;
   o.seriesPrice[s] = intrinsic;

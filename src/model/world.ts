@@ -327,13 +327,24 @@ export interface World {
 
   // ---- accounts
   readonly nAccounts: number;
-  readonly accountExchange: Uint16Array;
-  /** Dense cohort id; a backstop vault's account has nCohorts + its vault id. */
+  /**
+   * Dense cohort id; a backstop vault's account has nCohorts + its vault id. An account's exchange,
+   * role and wallet are functions of its cohort and its place in it (the cohort tables below), not
+   * stored per account: cohortExchange[accountCohort[a]], cohortRole[…], walletOf(w, a).
+   */
   readonly accountCohort: Uint16Array;
-  readonly accountRole: Uint8Array;
   readonly accountStatus: Uint8Array;
-  /** Ledger holder of the trader's wallet, -1 if none. */
-  readonly accountWallet: Int32Array;
+  /** Per cohort code (as accountCohort): the exchange and role of its accounts. */
+  readonly cohortExchange: Uint16Array;
+  readonly cohortRole: Uint8Array;
+  /**
+   * Per cohort code, its traders' wallets (walletOf): the ledger holder of the first trader's wallet,
+   * that trader's first account, and the accounts per trader (0: the cohort has no wallets). A
+   * trader's accounts are consecutive and each trader has one wallet, added in the same order.
+   */
+  readonly cohortWalletHolder: Int32Array;
+  readonly cohortWalletAccount: Int32Array;
+  readonly cohortAccountsPerWallet: Int32Array;
   /**
    * Largest notional / equity at which a counterparty account still takes flow, per cohort (market
    * makers, liquidators; a backstop vault at nCohorts + its vault id, as in accountCohort; 0 for
@@ -345,7 +356,6 @@ export interface World {
   /** Results of the last markToMarket, USD. */
   readonly accountEquity: Float64Array;
   readonly accountMaintenance: Float64Array;
-  readonly accountInitial: Float64Array;
   readonly accountNotional: Float64Array;
 
   // ---- positions
@@ -653,6 +663,56 @@ function contributedUsd(balances: Float64Array, nAccounts: number, collStart: In
     for (let k = collStart[a]!; k < collStart[a + 1]!; k++) out[a] = out[a]! + coll[k]!.qty * price[coll[k]!.asset]!;
   }
   return out;
+}
+
+/**
+ * The cohort tables behind an account's exchange, role and wallet (World.cohortExchange …), checked
+ * against every drafted account: a layout they cannot express is a bug in the drafting, and throws.
+ */
+function packCohortTables(drafts: AccountDrafts, nAccounts: number, walletHolderStart: number) {
+  let nCodes = 0;
+  for (let a = 0; a < nAccounts; a++) nCodes = Math.max(nCodes, drafts.cohort[a]! + 1);
+  const cohortExchange = new Uint16Array(nCodes);
+  const cohortRole = new Uint8Array(nCodes);
+  const cohortWalletHolder = new Int32Array(nCodes).fill(-1);
+  const cohortWalletAccount = new Int32Array(nCodes).fill(-1);
+  const cohortAccountsPerWallet = new Int32Array(nCodes);
+  const seen = new Uint8Array(nCodes);
+  for (let a = 0; a < nAccounts; a++) {
+    const c = drafts.cohort[a]!;
+    if (seen[c] === 0) {
+      seen[c] = 1;
+      cohortExchange[c] = drafts.exchange[a]!;
+      cohortRole[c] = drafts.role[a]!;
+    }
+    const wallet = drafts.wallet[a]!;
+    if (wallet < 0) continue;
+    if (cohortWalletAccount[c]! < 0) {
+      cohortWalletAccount[c] = a;
+      cohortWalletHolder[c] = walletHolderStart + wallet;
+    }
+    if (walletHolderStart + wallet === cohortWalletHolder[c]) cohortAccountsPerWallet[c]!++;
+  }
+  const tables = { cohortExchange, cohortRole, cohortWalletHolder, cohortWalletAccount, cohortAccountsPerWallet };
+  for (let a = 0; a < nAccounts; a++) {
+    const c = drafts.cohort[a]!;
+    const wallet = drafts.wallet[a]! < 0 ? -1 : walletHolderStart + drafts.wallet[a]!;
+    if (cohortExchange[c] !== drafts.exchange[a] || cohortRole[c] !== drafts.role[a] || walletFromTables(tables, c, a) !== wallet) {
+      throw new Error(`internal: account ${a} of cohort ${c} does not follow its cohort's exchange, role or wallet layout`);
+    }
+  }
+  return tables;
+}
+
+/** The ledger holder of the wallet of account a (of cohort c) by the cohort tables, or −1. */
+function walletFromTables(t: Pick<World, 'cohortWalletHolder' | 'cohortWalletAccount' | 'cohortAccountsPerWallet'>, c: number, a: number): number {
+  const per = t.cohortAccountsPerWallet[c]!;
+  return per === 0 ? -1 : t.cohortWalletHolder[c]! + Math.floor((a - t.cohortWalletAccount[c]!) / per);
+}
+
+/** Ledger holder of the wallet of account a's trader, −1 if none. */
+export function walletOf(w: World, a: number): number {
+  return walletFromTables(w, w.accountCohort[a]!, a);
 }
 
 /** CSR list of the accounts of one role, by exchange: accounts[start[x]] … accounts[start[x + 1] − 1]. */
@@ -1238,11 +1298,8 @@ function packAccounts(
   const nAccounts = drafts.length;
   const nPositions = drafts.nSlots;
   const { slotStart, slotMarket, slotQty } = drafts;
-  // 16-bit codes (the schema caps exchanges, markets, cohorts and vaults to fit): 6 bytes an account.
-  const accountExchange = new Uint16Array(nAccounts);
+  // 16-bit codes (the schema caps exchanges, markets, cohorts and vaults to fit): 2 bytes an account.
   const accountCohort = new Uint16Array(nAccounts);
-  const accountRole = new Uint8Array(nAccounts);
-  const accountWallet = new Int32Array(nAccounts);
   const posStart = new Int32Array(nAccounts + 1);
   const posAccount = new Int32Array(nPositions);
   const posMarket = new Uint16Array(nPositions);
@@ -1281,16 +1338,13 @@ function packAccounts(
   const collHolder = Int32Array.from(perpCollateral, (_, k) => lendingBuild.perpCollateralHolderStart + k);
   const initialBalances = new Float64Array(lendingHolderStart + lendingBuild.usdInitial.length);
   lendingBuild.usdInitial.forEach((v, i) => (initialBalances[lendingHolderStart + i] = v));
-  accountExchange.set(drafts.exchange.subarray(0, nAccounts));
   accountCohort.set(drafts.cohort.subarray(0, nAccounts));
-  accountRole.set(drafts.role.subarray(0, nAccounts));
+  const cohortTables = packCohortTables(drafts, nAccounts, walletHolderStart);
   initialBalances.set(drafts.collateralUsd.subarray(0, nAccounts));
   posStart.set(slotStart.subarray(0, nAccounts + 1));
   posMarket.set(slotMarket.subarray(0, nPositions));
   posQty.set(slotQty.subarray(0, nPositions));
   for (let a = 0; a < nAccounts; a++) {
-    const wallet = drafts.wallet[a]!;
-    accountWallet[a] = wallet < 0 ? -1 : walletHolderStart + wallet;
     for (let p = slotStart[a]!; p < slotStart[a + 1]!; p++) {
       posAccount[p] = a;
       const mk = slotMarket[p]!;
@@ -1332,10 +1386,8 @@ function packAccounts(
   return {
     nAccounts,
     nPositions,
-    accountExchange,
     accountCohort,
-    accountRole,
-    accountWallet,
+    cohortTables,
     posStart,
     posAccount,
     posMarket,
@@ -1653,15 +1705,12 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     marketPosStart: packed.marketPosStart,
     marketPositions: packed.marketPositions,
     nAccounts,
-    accountExchange: packed.accountExchange,
     accountCohort: packed.accountCohort,
-    accountRole: packed.accountRole,
     accountStatus: new Uint8Array(nAccounts),
-    accountWallet: packed.accountWallet,
+    ...packed.cohortTables,
     posStart: packed.posStart,
     accountEquity: new Float64Array(nAccounts),
     accountMaintenance: new Float64Array(nAccounts),
-    accountInitial: new Float64Array(nAccounts),
     accountNotional: new Float64Array(nAccounts),
     nPositions,
     posAccount: packed.posAccount,

@@ -11,7 +11,7 @@
 import { AdlRanking, Status, LiquidationMode, type World } from '../../model/world.ts';
 import { noteTrade, sellUnits } from '../spot.ts';
 import { EVENT_AMOUNTS, EVENT_PRICE, EVENT_QUANTITY, EVENT_USD, EventKindCode } from '../record.ts';
-import { applyFill, bankruptcyPrice, effectiveLeverage, FILL_ORDER, FILL_PRICE, FILL_QTY, hasCollateral, hasPositions, markPrice, positionIn, refreshMarks } from '../accounts.ts';
+import { applyFill, bankruptcyPrice, effectiveLeverage, FILL_ORDER, FILL_PRICE, FILL_QTY, hasCollateral, hasPositions, INITIAL_MARGIN, initialMargin, markPrice, positionIn, refreshMarks } from '../accounts.ts';
 import { BookSide, ORDER, ORDER_BAND, ORDER_FILLED, ORDER_WANT, tradeIntoBook } from '../book.ts';
 import { MARKET, MARKET_PRICE, MARKET_SOLD, quoteFillAt } from '../market.ts';
 import { causeFor } from '../causes.ts';
@@ -95,7 +95,7 @@ function listLiquidatable(w: World, round: number): number {
     if (a <= previous) throw new InvariantError(`candidate ${a} listed after ${previous}: not in account order`, w.step, 'liquidate');
     previous = a;
     if (w.accountStatus[a] !== Status.active || w.accountNotional[a] === 0) continue;
-    const x = w.accountExchange[a]!;
+    const x = w.cohortExchange[w.accountCohort[a]!]!;
     if (round >= w.maxRoundsPerStep[x]!) continue;
     const maintenance = w.accountMaintenance[a]!;
     if (!(w.accountEquity[a]! < maintenance)) continue;
@@ -117,7 +117,7 @@ function listLiquidatable(w: World, round: number): number {
  * per asset. Returns true if anything was sold.
  */
 function sellPerpCollateral(w: World, a: number, cause: number): boolean {
-  const x = w.accountExchange[a]!;
+  const x = w.cohortExchange[w.accountCohort[a]!]!;
   let sold = false;
   for (let k = w.collStart[a]!; k < w.collStart[a + 1]!; k++) {
     const holder = w.collHolder[k]!;
@@ -143,7 +143,7 @@ export function liquidateAccount(w: World, a: number): boolean {
   const maintenance = w.accountMaintenance[a]!;
   const notional = w.accountNotional[a]!;
   if (!(equity < maintenance) || notional === 0) return false;
-  const x = w.accountExchange[a]!;
+  const x = w.cohortExchange[w.accountCohort[a]!]!;
   if (!chainHasRoom(w, x)) return false;
   const cause = causeFor(w, a);
   // Non-cash collateral is sold first, where the venue values it; then the account is looked at again.
@@ -218,9 +218,10 @@ function liquidationFraction(w: World, a: number): void {
   const equity = LIQ[LIQ_EQUITY]!;
   const notional = LIQ[LIQ_NOTIONAL]!;
   LIQ[LIQ_FRACTION] = 1;
-  const x = w.accountExchange[a]!;
+  const x = w.cohortExchange[w.accountCohort[a]!]!;
   if (w.liquidationMode[x] === LiquidationMode.full || equity <= 0) return;
-  const initial = w.accountInitial[a]!;
+  initialMargin(w, a);
+  const initial = INITIAL_MARGIN[0]!;
   const f = (initial - equity) / (initial - w.penaltyFraction[x]! * notional);
   if (!(f > 0 && f < 1) || (1 - f) * notional < w.partialMinNotionalUsd[x]!) return;
   LIQ[LIQ_FRACTION] = f;
@@ -233,7 +234,7 @@ function liquidationFraction(w: World, a: number): void {
  * TMMR and PMMR, and its notional for |PNN|: the weaker the account, the worse the price it accepts.
  */
 function fillableBand(w: World, a: number): number {
-  const x = w.accountExchange[a]!;
+  const x = w.cohortExchange[w.accountCohort[a]!]!;
   const maintenance = w.accountMaintenance[a]!;
   const notional = w.accountNotional[a]!;
   if (!(maintenance > 0) || !(notional > 0)) return 0;
@@ -269,7 +270,7 @@ function predictedSlippage(w: World, a: number): void {
  */
 function closeIntoBook(w: World, a: number, cause: number): boolean {
   const fraction = LIQ[LIQ_FRACTION]!;
-  const x = w.accountExchange[a]!;
+  const x = w.cohortExchange[w.accountCohort[a]!]!;
   const band = w.fillableSmmr[x]! > 0 ? fillableBand(w, a) : -1;
   let closedUsd = 0;
   let unfilled = false;
@@ -324,7 +325,7 @@ function finishIfClosed(w: World, a: number, cause: number): void {
 function closeByAdl(w: World, a: number, cause: number): void {
   const equity = LIQ[LIQ_EQUITY]!;
   const notional = LIQ[LIQ_NOTIONAL]!;
-  const x = w.accountExchange[a]!;
+  const x = w.cohortExchange[w.accountCohort[a]!]!;
   w.acc.liquidationVolumeUsd[x] = w.acc.liquidationVolumeUsd[x]! + notional;
   const absorbedBefore = w.acc.adlAbsorbedUsd[x]!;
   const end = w.posStart[a + 1]!;
@@ -367,7 +368,7 @@ function vaultCanTake(w: World, vault: number, a: number): boolean {
 
 /** The vault inherits every position at mark and the account's remaining collateral. */
 function backstopTakeover(w: World, a: number, vault: number, cause: number): void {
-  const x = w.accountExchange[a]!;
+  const x = w.cohortExchange[w.accountCohort[a]!]!;
   const end = w.posStart[a + 1]!;
   for (let p = w.posStart[a]!; p < end; p++) {
     const q = w.posQty[p]!;

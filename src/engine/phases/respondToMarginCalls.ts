@@ -3,9 +3,9 @@
 // limited cash) with probability p, else deleverage back to initial margin with probability q,
 // else nothing. Liquidators then sell a share of the inventory they took on to the market makers.
 // Two uniforms are drawn per call whatever the response, so responses do not shift later draws.
-import { Role, Status, type World } from '../../model/world.ts';
+import { Role, Status, walletOf, type World } from '../../model/world.ts';
 import { EVENT_AMOUNTS, EVENT_PRICE, EVENT_QUANTITY, EVENT_USD, EventKindCode } from '../record.ts';
-import { refreshMarks } from '../accounts.ts';
+import { INITIAL_MARGIN, initialMargin, refreshMarks } from '../accounts.ts';
 import { TRANSFER_USD } from '../ledger.ts';
 import { BookSide, ORDER, ORDER_BAND, ORDER_WANT, tradeIntoBook } from '../book.ts';
 import { causeFor } from '../causes.ts';
@@ -26,17 +26,18 @@ function answerMarginCalls(w: World): void {
   const cand = w.candidates;
   for (let i = 0; i < w.nCandidates; i++) {
     const a = cand[i]!;
-    if (w.accountStatus[a] !== Status.active || w.accountRole[a] !== Role.directional) continue;
+    if (w.accountStatus[a] !== Status.active || w.cohortRole[w.accountCohort[a]!] !== Role.directional) continue;
     if (w.accountNotional[a] === 0) continue;
     const equity = w.accountEquity[a]!;
     const c = w.accountCohort[a]!;
     if (!(equity < w.cohortCallMultiple[c]! * w.accountMaintenance[a]!)) continue;
-    const x = w.accountExchange[a]!;
+    const x = w.cohortExchange[w.accountCohort[a]!]!;
     w.acc.marginCalls[x]!++;
     const cause = causeFor(w, a);
     EVENT_AMOUNTS[EVENT_QUANTITY] = 0;
     EVENT_AMOUNTS[EVENT_PRICE] = 0;
-    EVENT_AMOUNTS[EVENT_USD] = w.accountInitial[a]! - equity;
+    initialMargin(w, a);
+    EVENT_AMOUNTS[EVENT_USD] = INITIAL_MARGIN[0]! - equity;
     const call = w.events.pushAmounts(w.step, 0, EventKindCode.margin_call, x, a, -1, cause);
     const u1 = w.behaviour.uniform();
     const u2 = w.behaviour.uniform();
@@ -47,9 +48,10 @@ function answerMarginCalls(w: World): void {
 
 /** Moves wallet cash into the account, up to what restores initial margin. */
 function topUp(w: World, a: number, cause: number): void {
-  const wallet = w.accountWallet[a]!;
+  const wallet = walletOf(w, a);
   if (wallet < 0) return;
-  const amount = Math.min(w.accountInitial[a]! - w.accountEquity[a]!, w.ledger.balance[wallet]!);
+  initialMargin(w, a);
+  const amount = Math.min(INITIAL_MARGIN[0]! - w.accountEquity[a]!, w.ledger.balance[wallet]!);
   if (!(amount > 0)) return;
   TRANSFER_USD[0] = amount;
   w.ledger.transferAmount(wallet, a);
@@ -57,7 +59,7 @@ function topUp(w: World, a: number, cause: number): void {
   EVENT_AMOUNTS[EVENT_QUANTITY] = 0;
   EVENT_AMOUNTS[EVENT_PRICE] = 0;
   EVENT_AMOUNTS[EVENT_USD] = amount;
-  w.events.pushAmounts(w.step, 0, EventKindCode.top_up, w.accountExchange[a]!, a, -1, cause);
+  w.events.pushAmounts(w.step, 0, EventKindCode.top_up, w.cohortExchange[w.accountCohort[a]!]!, a, -1, cause);
   refreshMarks(w, a);
 }
 
@@ -67,7 +69,8 @@ function topUp(w: World, a: number, cause: number): void {
  * before slippage), to the market makers within their capacity.
  */
 function deleverage(w: World, a: number, cause: number): void {
-  const initial = w.accountInitial[a]!;
+  initialMargin(w, a);
+  const initial = INITIAL_MARGIN[0]!;
   const equity = w.accountEquity[a]!;
   const f = equity <= 0 ? 1 : Math.min(1, (initial - equity) / initial);
   if (!(f > 0)) return;

@@ -61,7 +61,7 @@ export function baselineFromWorld(w: World): BaselineState {
     for (let p = w.posStart[a]!; p < w.posStart[a + 1]!; p++) {
       positions.push({ market: markets[w.posMarket[p]!]!, qty: w.posQty[p]!, quote: w.posQuote[p]!, fundingPaidIndex: 0 });
     }
-    accounts.push({ exchange: w.accountExchange[a]!, cash: w.ledger.balance[a]!, positions, liquidated: false });
+    accounts.push({ exchange: w.cohortExchange[w.accountCohort[a]!]!, cash: w.ledger.balance[a]!, positions, liquidated: false });
   }
   const funds: number[] = [];
   for (let f = 0; f < w.nFunds; f++) funds.push(w.ledger.balance[w.fundHolderStart + f]!);
