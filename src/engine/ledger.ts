@@ -11,6 +11,11 @@ import { grown, listStart } from '../model/typedArrays.ts';
  */
 export const TRANSFER_USD = new Float64Array(1);
 
+/** Bits of Ledger.flags: touched since the margin index last looked (the ledger's), and the index's two. */
+export const TOUCHED = 1;
+export const LISTED = 2;
+export const IN_CALL_LIST = 4;
+
 export class Ledger {
   /** USD balance of every holder. Read freely; write only through transfer(). */
   readonly balance: Float64Array;
@@ -22,10 +27,12 @@ export class Ledger {
   exogenousUsd = 0;
   /**
    * Holders 0 … trackedHolders − 1 (the perp accounts) whose balance changed since the margin index
-   * last looked (engine/marginIndex.ts): a flag per holder and the list of those flagged.
+   * last looked (engine/marginIndex.ts): the TOUCHED bit of a byte of flags per holder, and the list
+   * of those flagged. The byte's other bits are the margin index's (LISTED, IN_CALL_LIST): one byte
+   * an account for three flags.
    */
   readonly trackedHolders: number;
-  readonly touched: Uint8Array;
+  readonly flags: Uint8Array;
   /** Grown on demand (a step touches a few of the accounts, not all of them). */
   touchedList: Int32Array;
   nTouched = 0;
@@ -49,7 +56,7 @@ export class Ledger {
   constructor(initialBalances: Float64Array, trackedHolders = 0) {
     this.balance = initialBalances;
     this.trackedHolders = trackedHolders;
-    this.touched = new Uint8Array(trackedHolders);
+    this.flags = new Uint8Array(trackedHolders);
     this.touchedList = new Int32Array(listStart(trackedHolders));
     this.markStamp = new Uint8Array(trackedHolders);
     let total = 0;
@@ -87,8 +94,9 @@ export class Ledger {
   touch(h: number): void {
     if (h < this.trackedHolders) {
       this.markStamp[h] = 0;
-      if (this.touched[h] === 0) {
-        this.touched[h] = 1;
+      const f = this.flags[h]!;
+      if ((f & TOUCHED) === 0) {
+        this.flags[h] = f | TOUCHED;
         if (this.nTouched === this.touchedList.length) this.touchedList = grown(this.touchedList, this.nTouched + 1);
         this.touchedList[this.nTouched++] = h;
       }

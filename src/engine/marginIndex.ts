@@ -55,6 +55,7 @@ import { fillMarketTable, hasCollateral, isPlainAccount, storeMarks, storePlainM
 import { hasOptionSlots } from './optionBook.ts';
 import { sortAscending } from './sortPrefix.ts';
 import { grown, listStart } from '../model/typedArrays.ts';
+import { IN_CALL_LIST, LISTED, TOUCHED } from './ledger.ts';
 
 /**
  * A price's bucket key: the high 32 bits of its IEEE-754 double shifted right by KEY_SHIFT, i.e. its
@@ -136,11 +137,13 @@ export class MarginIndex {
   /** Callers (under the margin-call level, above maintenance): marked at every margin-call stage (grown on demand). */
   callList: Int32Array;
   nCall: number;
-  readonly inCallList: Uint8Array;
   /** Accounts marked at every mark (options, non-cash collateral). */
   readonly always: Int32Array;
-  /** 1 for an account already listed by the mark in progress (dedupes the candidate list; cleared once it is made). */
-  readonly listed: Uint8Array;
+  /**
+   * The ledger's flags (Ledger.flags), whose LISTED bit marks an account already listed by the mark in
+   * progress (dedupes the candidate list; cleared once it is made) and IN_CALL_LIST one in callList.
+   */
+  readonly flags: Uint8Array;
   /** Account marks done by the index (a measure of the work it saved: compare with accounts × marks). */
   accountMarks: number;
   marks: number;
@@ -183,11 +186,10 @@ export class MarginIndex {
     this.nHot = 0;
     this.callList = new Int32Array(enabled ? listStart(nA) : 0);
     this.nCall = 0;
-    this.inCallList = new Uint8Array(enabled ? nA : 0);
     const always: number[] = [];
     if (enabled) for (let a = 0; a < nA; a++) if (isAlways(w, a)) always.push(a);
     this.always = Int32Array.from(always);
-    this.listed = new Uint8Array(enabled ? nA : 0);
+    this.flags = w.ledger.flags;
     this.accountMarks = 0;
     this.marks = 0;
   }
@@ -266,7 +268,8 @@ export function markCandidates(w: World, forCalls = true): void {
 
 function clearTouched(w: World): void {
   const touched = w.ledger.touchedList;
-  for (let i = 0; i < w.ledger.nTouched; i++) w.ledger.touched[touched[i]!] = 0;
+  const flags = w.ledger.flags;
+  for (let i = 0; i < w.ledger.nTouched; i++) flags[touched[i]!] = flags[touched[i]!]! & ~TOUCHED;
   w.ledger.nTouched = 0;
 }
 
@@ -302,12 +305,13 @@ function listEveryAccount(w: World): number {
 
 /** Appends list[0 … count) to the candidates (each account once per mark); returns the new count. */
 function addAll(w: World, list: Int32Array, count: number, n: number): number {
-  const listed = w.marginIndex.listed;
+  const flags = w.marginIndex.flags;
   const cand = w.candidates;
   for (let i = 0; i < count; i++) {
     const a = list[i]!;
-    if (listed[a] === 0) {
-      listed[a] = 1;
+    const f = flags[a]!;
+    if ((f & LISTED) === 0) {
+      flags[a] = f | LISTED;
       cand[n++] = a;
     }
   }
@@ -321,7 +325,7 @@ function listCandidates(w: World, forCalls: boolean): number {
   ix.nHot = 0;
   if (forCalls) {
     n = addAll(w, ix.callList, ix.nCall, n);
-    for (let i = 0; i < ix.nCall; i++) ix.inCallList[ix.callList[i]!] = 0;
+    for (let i = 0; i < ix.nCall; i++) ix.flags[ix.callList[i]!] = ix.flags[ix.callList[i]!]! & ~IN_CALL_LIST;
     ix.nCall = 0;
   }
   n = addAll(w, ix.always, ix.always.length, n);
@@ -329,7 +333,8 @@ function listCandidates(w: World, forCalls: boolean): number {
   for (let m = 0; m < w.nMarkets; m++) n = marketCandidates(w, m, n);
   n = clockCandidates(w, n);
   const cand = w.candidates;
-  for (let i = 0; i < n; i++) ix.listed[cand[i]!] = 0;
+  const flags = ix.flags;
+  for (let i = 0; i < n; i++) flags[cand[i]!] = flags[cand[i]!]! & ~LISTED;
   sortAscending(cand, n);
   return n;
 }
@@ -361,7 +366,7 @@ function refileEach(w: World, n: number): number {
 /** Adds market m's accounts that must be looked at to the candidate list; returns the new count. */
 function marketCandidates(w: World, m: number, n: number): number {
   const ix = w.marginIndex;
-  const listed = ix.listed;
+  const flags = ix.flags;
   const cand = w.candidates;
   if (w.marketMarginMultiplier[m] !== ix.multiplierAtFiling[m]) {
     // Every band in the market assumed the old rates: look at all of its accounts.
@@ -371,8 +376,9 @@ function marketCandidates(w: World, m: number, n: number): number {
     ix.highBottom[m] = N_BUCKETS;
     for (let i = w.marketPosStart[m]!; i < w.marketPosStart[m + 1]!; i++) {
       const a = w.posAccount[w.marketPositions[i]!]!;
-      if (listed[a] === 0) {
-        listed[a] = 1;
+      const f = flags[a]!;
+      if ((f & LISTED) === 0) {
+        flags[a] = f | LISTED;
         cand[n++] = a;
       }
     }
@@ -385,8 +391,9 @@ function marketCandidates(w: World, m: number, n: number): number {
   for (let b = ix.lowTop[m]!; b >= cb; b--) {
     for (let p = ix.lowHead[base + b]!; p !== NONE; p = ix.lowNext[p]!) {
       const a = w.posAccount[p]!;
-      if (listed[a] === 0) {
-        listed[a] = 1;
+      const f = flags[a]!;
+      if ((f & LISTED) === 0) {
+        flags[a] = f | LISTED;
         cand[n++] = a;
       }
     }
@@ -395,8 +402,9 @@ function marketCandidates(w: World, m: number, n: number): number {
   for (let b = ix.highBottom[m]!; b <= cb; b++) {
     for (let p = ix.highHead[base + b]!; p !== NONE; p = ix.highNext[p]!) {
       const a = w.posAccount[p]!;
-      if (listed[a] === 0) {
-        listed[a] = 1;
+      const f = flags[a]!;
+      if ((f & LISTED) === 0) {
+        flags[a] = f | LISTED;
         cand[n++] = a;
       }
     }
@@ -410,15 +418,16 @@ function clockCandidates(w: World, n: number): number {
   const ix = w.marginIndex;
   const now = Math.floor(ix.fundingClock[0]! * CLOCK_INV_BUCKET);
   if (now <= ix.clockDone) return n;
-  const listed = ix.listed;
+  const flags = ix.flags;
   const cand = w.candidates;
   // Every bucket passed since the last look (all of them after a lap): their accounts are re-filed
   // below, which unlinks them.
   const from = Math.max(ix.clockDone + 1, now - CLOCK_BUCKETS + 1);
   for (let k = from; k <= now; k++) {
     for (let a = ix.clockHead[k % CLOCK_BUCKETS]!; a !== NONE; a = ix.clockNext[a]!) {
-      if (listed[a] === 0) {
-        listed[a] = 1;
+      const f = flags[a]!;
+      if ((f & LISTED) === 0) {
+        flags[a] = f | LISTED;
         cand[n++] = a;
       }
     }
@@ -551,8 +560,8 @@ function refile(w: World, a: number): boolean {
     // rounds it is filed under its maintenance band.
     c = 1;
     raw = w.accountEquity[a]! - w.accountMaintenance[a]! - rounding;
-    if (raw > 0 && ix.inCallList[a] === 0) {
-      ix.inCallList[a] = 1;
+    if (raw > 0 && (ix.flags[a]! & IN_CALL_LIST) === 0) {
+      ix.flags[a] = ix.flags[a]! | IN_CALL_LIST;
       if (ix.nCall === ix.callList.length) ix.callList = grown(ix.callList, ix.nCall + 1);
       ix.callList[ix.nCall++] = a;
     }
