@@ -369,7 +369,7 @@ describe('the plain-account kernel (storePlainMarks) marks exactly as storeMarks
     expect(portfolio).toBeGreaterThan(10);
   });
 
-  it('a range marks every active account in it and skips the others', () => {
+  it('a range marks every active account in it and skips the others, and lists the ones it marked', () => {
     const { raw } = scaledScenario(2_000, 100);
     const exp = parseExperiment(raw, 'scaled flagship');
     const w = worldFor(exp, buildGraph(exp), 0);
@@ -377,7 +377,12 @@ describe('the plain-account kernel (storePlainMarks) marks exactly as storeMarks
     fillMarketTable(w, table);
     w.accountStatus[5] = Status.liquidated;
     w.accountEquity.fill(Number.NaN);
-    storePlainMarks(w, table, 0, w.nAccounts);
+    const list = new Int32Array(w.nAccounts).fill(-7);
+    // Accounts 0 … n − 1 less account 5: n − 1 listed, in order, 0 1 2 3 4 6 7 …
+    expect(storePlainMarks(w, table, 0, w.nAccounts, list)).toBe(w.nAccounts - 1);
+    expect(Array.from(list.subarray(3, 7))).toEqual([3, 4, 6, 7]);
+    expect(list[w.nAccounts - 2]).toBe(w.nAccounts - 1);
+    expect(list[w.nAccounts - 1]).toBe(-7);
     const expected = new Float64Array(w.nAccounts);
     for (let a = 0; a < w.nAccounts; a++) {
       if (a === 5) continue;

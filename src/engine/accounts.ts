@@ -182,9 +182,10 @@ export function isPlainAccount(w: World, a: number): boolean {
  * mark: prices, funding and the first tier come from the mark's market table. The same operations in
  * the same order as storeMarks, so the same bits (test/marginIndex.test.ts compares the two on random
  * worlds). One loop over a range, so that V8 reads each array's base once per call rather than once per
- * account: the every-account mark runs it over all of them (the kernel of the benchmark).
+ * account: the every-account mark runs it over all of them (the kernel of the benchmark). Returns how
+ * many it marked (the active ones), and lists them, in account order, in `list` when one is given.
  */
-export function storePlainMarks(w: World, table: Float64Array, from: number, to: number): void {
+export function storePlainMarks(w: World, table: Float64Array, from: number, to: number, list: Int32Array | null = null): number {
   const status = w.accountStatus;
   const balance = w.ledger.balance;
   const posStart = w.posStart;
@@ -198,8 +199,11 @@ export function storePlainMarks(w: World, table: Float64Array, from: number, to:
   const stamp = w.ledger.markStamp;
   const epoch = w.markStampNow;
   const active = Status.active;
+  let listed = 0;
   for (let a = from; a < to; a++) {
     if (status[a] !== active) continue;
+    if (list !== null) list[listed] = a;
+    listed++;
     let equity = balance[a]!;
     let notional = 0;
     let maintenance = 0;
@@ -226,6 +230,7 @@ export function storePlainMarks(w: World, table: Float64Array, from: number, to:
     notionalOut[a] = notional;
     stamp[a] = epoch;
   }
+  return listed;
 }
 
 /** The result of {@link initialMargin} (a typed-array slot: a returned double would be boxed). */
