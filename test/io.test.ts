@@ -168,7 +168,8 @@ function footerCounts(file: string): { batches: number; dictionaries: number } {
   return { batches: reader.numRecordBatches, dictionaries: reader.numDictionaries };
 }
 
-const DICT = 'dict<utf8,int32>';
+// Every dictionary here has at most 128 entries: Int8 indices (schema 3).
+const DICT = 'dict<utf8,int8>';
 
 describe('ResultsWriter output', () => {
   const [runA, runB] = makeRuns();
@@ -196,9 +197,9 @@ describe('ResultsWriter output', () => {
 
   it('writes a manifest with schema_version, row counts and byte sizes', () => {
     const text = fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8');
-    expect(text.startsWith('{\n  "schema_version": 2,\n')).toBe(true); // pretty-printed, version first
+    expect(text.startsWith('{\n  "schema_version": 3,\n')).toBe(true); // pretty-printed, version first
     const m = JSON.parse(text) as Record<string, unknown>;
-    expect(m.schema_version).toBe(2); // the caller's 99 does not override it
+    expect(m.schema_version).toBe(3); // the caller's 99 does not override it
     expect(m.experiment).toBe('unit');
     expect(m.runs_done).toBe(2);
     const size = (t: string) => fs.statSync(path.join(dir, `${t}.arrow`)).size;
@@ -254,7 +255,7 @@ describe('ResultsWriter output', () => {
       `kind:${DICT}`,
       `protocol:${DICT}?`,
       'account:int32?',
-      'cohort:dict<utf8,int32>?',
+      `cohort:${DICT}?`,
       `asset:${DICT}?`,
       'quantity:float64',
       'price:float64',
@@ -548,6 +549,28 @@ describe('ResultsWriter options and lifecycle', () => {
 
   it('rejects duplicate dictionary names', async () => {
     await expect(ResultsWriter.open(tmpDir(), { ...ALL_ON, assets: ['BTC', 'BTC'] })).rejects.toThrow(/duplicate/);
+  });
+});
+
+describe('dictionary indices (schema 3): the narrowest signed integers that hold the codes', () => {
+  it('Int8 up to 128 entries, Int16 up to 32,768, Int32 beyond; the top code of each reads back, and the file is apache-arrow\'s', async () => {
+    for (const [size, bits] of [[128, 8], [129, 16], [32_768, 16], [32_769, 32]] as const) {
+      const cohorts = Array.from({ length: size }, (_, i) => `c${i}`);
+      const opts: ResultsWriterOptions = { ...ALL_ON, cohorts };
+      const builder = new RunBatchBuilder(opts);
+      const field = builder.schemas.events.fields.find((f) => f.name === 'cohort')!;
+      expect(DataType.isDictionary(field.type) && field.type.indices.bitWidth, `${size} cohorts`).toBe(bits);
+      // Accounts 0 and 1 are in the first and the last cohort: codes 0 and size − 1 (127, 128, 32,767, 32,768).
+      const [base] = makeRuns();
+      const ev = new EventLog(true, 4);
+      ev.push(0, 0, EventKindCode.liquidation, 0, 1, 0, -1, 90, 90, -1);
+      ev.push(0, 0, EventKindCode.liquidation, 1, 0, 1, -2, 9, 18, 0);
+      const run: RunResult = { ...base, events: ev, accountCohort: Int32Array.of(0, size - 1) };
+      const dir = await writeFolder(opts, [run]);
+      const written = fs.readFileSync(path.join(dir, 'events.arrow'));
+      expect(stockFileBytes(new RunBatchBuilder(opts), 'events', [run], ResultsWriter.batchRows).bytes.equals(written)).toBe(true);
+      expect(columnToArray(readArrowTable(path.join(dir, 'events.arrow')), 'cohort')).toEqual([`c${size - 1}`, 'c0']);
+    }
   });
 });
 

@@ -342,8 +342,8 @@ describe('sweep columns', () => {
       'point_index:int32',
       'replicate:int32',
       'leverage:float64',
-      'mode:dict<utf8,int32>',
-      'mixed:dict<utf8,int32>',
+      'mode:dict<utf8,int8>',
+      'mixed:dict<utf8,int8>',
       'seed:uint32',
     ]);
     expect(columnToArray(runs, 'leverage')).toEqual([2, 2, 5.5, 5.5]);
@@ -359,8 +359,8 @@ describe('sweep columns', () => {
       'point_index:int32',
       'replicate:int32',
       'leverage:float64',
-      'mode:dict<utf8,int32>',
-      'mixed:dict<utf8,int32>',
+      'mode:dict<utf8,int8>',
+      'mixed:dict<utf8,int8>',
       'step:int32',
     ]);
     expect(steps.numRows).toBe(24);

@@ -1,7 +1,9 @@
 // Turns one RunResult into the columns of Arrow record batches (runs, steps, prices, events,
 // attribution), column by column from the engine's typed arrays: no row objects, and strings only as
-// Dictionary<Utf8, Int32> columns whose dictionaries are built once per builder, so every batch of a
-// file shares them and the IPC writer emits each dictionary exactly once. A batch is a ColumnBatch
+// dictionary columns whose dictionaries are built once per builder, so every batch of a file shares
+// them and the IPC writer emits each dictionary exactly once. A dictionary's indices are the
+// narrowest signed integers that hold its codes (schema 3): Int8 up to 128 entries (event kinds,
+// regimes, channels, and in practice protocols and assets), Int16 up to 32,768, else Int32. A batch is a ColumnBatch
 // (typed arrays and validity bitmaps in schema order), which the results writer encodes directly
 // (ipcRecordBatch.ts); toRecordBatch() gives the same batch as an apache-arrow RecordBatch.
 
@@ -9,6 +11,8 @@ import {
   Dictionary,
   Field,
   Float64,
+  Int8,
+  Int16,
   Int32,
   RecordBatch,
   Schema,
@@ -30,11 +34,11 @@ export type TableName = (typeof TABLE_NAMES)[number];
 
 /**
  * One column of a batch: every column of these tables is flat (Int32, Uint32, Float64, or a
- * dictionary's Int32 indices), so it is one values array and, when some rows are null, an LSB-first
- * validity bitmap of ⌈rows/8⌉ bytes (1 = valid).
+ * dictionary's Int8/Int16/Int32 indices), so it is one values array and, when some rows are null, an
+ * LSB-first validity bitmap of ⌈rows/8⌉ bytes (1 = valid).
  */
 export interface Column {
-  values: Int32Array | Uint32Array | Float64Array;
+  values: Int8Array | Int16Array | Int32Array | Uint32Array | Float64Array;
   /** Null when nullCount is 0. */
   validity: Uint8Array | null;
   nullCount: number;
@@ -83,7 +87,7 @@ const CHANNEL_DICT_ID = 1001;
 /** A sweep column resolved for building: Float64 values, or dictionary codes per point. */
 type SweepPlan =
   | { name: string; kind: 'f64'; values: Float64Array }
-  | { name: string; kind: 'dict'; type: DictType; dictionary: Vector<Utf8>; codes: Int32Array };
+  | { name: string; kind: 'dict'; type: DictType; dictionary: Vector<Utf8>; codes: Int32Array; size: number };
 
 /** The string form of a non-numeric sweep value: strings as is, objects/arrays as JSON. */
 function sweepString(v: unknown): string {
@@ -92,7 +96,22 @@ function sweepString(v: unknown): string {
   return String(v);
 }
 
-type DictType = Dictionary<Utf8, Int32>;
+type DictType = Dictionary<Utf8, Int8 | Int16 | Int32>;
+
+/** Dictionary indices: the narrowest signed integer array that holds codes 0 … size − 1. */
+type Codes = Int8Array | Int16Array | Int32Array;
+type CodesConstructor = Int8ArrayConstructor | Int16ArrayConstructor | Int32ArrayConstructor;
+
+/** The index array type of a dictionary of `size` entries. */
+function codesType(size: number): CodesConstructor {
+  return size <= 128 ? Int8Array : size <= 32_768 ? Int16Array : Int32Array;
+}
+
+/** A dictionary column type of `size` entries with id `id`, its indices as narrow as codesType's. */
+function dictionaryOf(id: number, size: number): DictType {
+  const ctor = codesType(size);
+  return new Dictionary(new Utf8(), ctor === Int8Array ? new Int8() : ctor === Int16Array ? new Int16() : new Int32(), id, false);
+}
 
 /**
  * Builds record batches for one results folder. Construct once per file set (the dictionaries
@@ -116,7 +135,7 @@ export class RunBatchBuilder {
   private readonly sweep: SweepPlan[];
   private readonly nOrigins: number;
   /** Reused column arrays by role (with `reuse`); empty otherwise. */
-  private readonly scratch = new Map<string, Int32Array | Float64Array | Uint8Array>();
+  private readonly scratch = new Map<string, Int8Array | Int16Array | Int32Array | Float64Array | Uint8Array>();
   private readonly reuse: boolean;
 
   constructor(lists: DictionaryLists, opts: { reuse?: boolean } = {}) {
@@ -126,7 +145,7 @@ export class RunBatchBuilder {
     this.nCohorts = lists.cohorts.length;
     const dictType = (id: number, values: readonly string[], what: string): DictType => {
       this.dictionaries.set(id, utf8Vector(values, what));
-      return new Dictionary(new Utf8(), new Int32(), id, false);
+      return dictionaryOf(id, values.length);
     };
     const t = {
       protocol: dictType(DICT_ID.protocol, lists.protocols, 'protocols'),
@@ -254,7 +273,7 @@ export class RunBatchBuilder {
     }
     const n = st.rows;
     const step = this.i32('steps.step', n);
-    const protocol = this.i32('steps.protocol', n);
+    const protocol = this.codes('steps.protocol', n, this.nProtocols);
     for (let s = 0, i = 0; s < st.steps; s++) {
       for (let p = 0; p < st.nProtocols; p++, i++) {
         step[i] = s;
@@ -266,7 +285,7 @@ export class RunBatchBuilder {
       ...this.sweepColumns(run, n),
       step: column(step),
       protocol: column(protocol),
-      regime: column(codes(st.regime, this.i32('steps.regime', n), REGIMES.length, 'regime')),
+      regime: column(copyCodes(st.regime, this.codes('steps.regime', n, REGIMES.length), REGIMES.length, 'regime')),
       open_interest_usd: column(st.openInterestUsd),
       margin_calls: column(st.marginCalls),
       liquidations: column(st.liquidations),
@@ -290,7 +309,7 @@ export class RunBatchBuilder {
     }
     const n = pt.rows;
     const step = this.i32('prices.step', n);
-    const asset = this.i32('prices.asset', n);
+    const asset = this.codes('prices.asset', n, this.nAssets);
     for (let s = 0, i = 0; s < pt.steps; s++) {
       for (let a = 0; a < pt.nAssets; a++, i++) {
         step[i] = s;
@@ -321,15 +340,15 @@ export class RunBatchBuilder {
       event_id: column(eventId),
       step: column(head(ev.step)),
       round: column(head(ev.round)),
-      kind: column(codes(ev.kind, this.i32('events.kind', n), EVENT_KINDS.length, 'event kind')),
+      kind: column(copyCodes(ev.kind, this.codes('events.kind', n, EVENT_KINDS.length), EVENT_KINDS.length, 'event kind')),
       protocol: column(...this.nullable('events.protocol', ev.protocol, n, this.nProtocols, 'protocol')),
-      account: column(...this.nullable('events.account', ev.account, n, Infinity, 'account')),
+      account: column(...this.nullableInts('events.account', ev.account, n, 'account')),
       cohort: column(...this.nullable('events.cohort', cohortOfAccount(ev.account, run.accountCohort, this.i32('events.cohort.raw', n)), n, this.nCohorts, 'cohort')),
       asset: column(...this.nullable('events.asset', ev.asset, n, this.nAssets, 'asset')),
       quantity: column(head(ev.quantity)),
       price: column(head(ev.price)),
       amount_usd: column(head(ev.amountUsd)),
-      cause_id: column(...this.nullable('events.cause', ev.cause, n, Infinity, 'cause')),
+      cause_id: column(...this.nullableInts('events.cause', ev.cause, n, 'cause')),
     });
   }
 
@@ -341,9 +360,9 @@ export class RunBatchBuilder {
     return this.batch('attribution', n, {
       ...this.runKey(run, n),
       ...this.sweepColumns(run, n),
-      protocol: column(codes(a.protocol, this.i32('attribution.protocol', n), this.nProtocols, 'protocol')),
-      origin: column(codes(a.origin, this.i32('attribution.origin', n), this.nOrigins, 'origin')),
-      channel: column(codes(a.channel, this.i32('attribution.channel', n), CHANNELS.length, 'channel')),
+      protocol: column(copyCodes(a.protocol, this.codes('attribution.protocol', n, this.nProtocols), this.nProtocols, 'protocol')),
+      origin: column(copyCodes(a.origin, this.codes('attribution.origin', n, this.nOrigins), this.nOrigins, 'origin')),
+      channel: column(copyCodes(a.channel, this.codes('attribution.channel', n, CHANNELS.length), CHANNELS.length, 'channel')),
       loss_usd: column(a.lossUsd),
       bad_debt_events: column(a.events),
     });
@@ -372,7 +391,17 @@ export class RunBatchBuilder {
     return this.reuse ? (this.kept(role, n, Uint8Array) as Uint8Array) : new Uint8Array(n);
   }
 
-  private kept(role: string, n: number, ctor: Int32ArrayConstructor | Float64ArrayConstructor | Uint8ArrayConstructor): Int32Array | Float64Array | Uint8Array {
+  /** An n-element index array for a dictionary of `size` entries (codesType), as i32() above. */
+  private codes(role: string, n: number, size: number): Codes {
+    const ctor = codesType(size);
+    return this.reuse ? (this.kept(role, n, ctor) as Codes) : new ctor(n);
+  }
+
+  private kept(
+    role: string,
+    n: number,
+    ctor: CodesConstructor | Float64ArrayConstructor | Uint8ArrayConstructor,
+  ): Int8Array | Int16Array | Int32Array | Float64Array | Uint8Array {
     let a = this.scratch.get(role);
     if (a === undefined || a.length < n) {
       a = a === undefined ? new ctor(n) : grown(a, n);
@@ -381,9 +410,14 @@ export class RunBatchBuilder {
     return a.subarray(0, n);
   }
 
-  /** nullableCodes into the arrays of `role`. */
-  private nullable(role: string, src: Int32Array, n: number, size: number, what: string): [Int32Array, Validity?] {
-    return nullableCodes(src, n, size, what, this.i32(role, n), this.u8(`${role}.valid`, (n + 7) >> 3));
+  /** nullableCodes into the arrays of `role`: dictionary indices of a dictionary of `size` entries. */
+  private nullable(role: string, src: Int32Array, n: number, size: number, what: string): [Codes, Validity?] {
+    return nullableCodes(src, n, size, what, this.codes(role, n, size), this.u8(`${role}.valid`, (n + 7) >> 3));
+  }
+
+  /** nullableCodes of plain Int32 values (account, cause id), no upper bound. */
+  private nullableInts(role: string, src: Int32Array, n: number, what: string): [Int32Array, Validity?] {
+    return nullableCodes(src, n, Infinity, what, this.i32(role, n), this.u8(`${role}.valid`, (n + 7) >> 3)) as [Int32Array, Validity?];
   }
 
   /** The sweep columns of `run`'s point, repeated over n rows. */
@@ -394,7 +428,7 @@ export class RunBatchBuilder {
       if (!Number.isInteger(p) || p < 0 || p >= (c.kind === 'f64' ? c.values.length : c.codes.length)) {
         throw new RangeError(`point_index ${p} has no value in sweep column ${c.name}`);
       }
-      cols[c.name] = column(c.kind === 'f64' ? this.f64(`sweep.${c.name}`, n).fill(c.values[p]!) : this.i32(`sweep.${c.name}`, n).fill(c.codes[p]!));
+      cols[c.name] = column(c.kind === 'f64' ? this.f64(`sweep.${c.name}`, n).fill(c.values[p]!) : this.codes(`sweep.${c.name}`, n, c.size).fill(c.codes[p]!));
     }
     return cols;
   }
@@ -421,7 +455,7 @@ export class RunBatchBuilder {
       if (DataType.isDictionary(type)) {
         const dictionary = this.dictionaries.get(type.id);
         if (dictionary === undefined) throw new Error(`${batch.table}.${field.name}: no dictionary with id ${type.id}`);
-        return makeData({ type, length: n, data: c.values as Int32Array, dictionary, ...nulls });
+        return makeData({ type, length: n, data: c.values as Codes, dictionary, ...nulls });
       }
       return makeData({ type: type as Int32, length: n, data: c.values as Int32Array, ...nulls });
     });
@@ -479,9 +513,10 @@ function planSweep(columns: readonly SweepColumn[]): SweepPlan[] {
     return {
       name: c.name,
       kind: 'dict',
-      type: new Dictionary(new Utf8(), new Int32(), nextId++, false),
+      type: dictionaryOf(nextId++, distinct.length),
       dictionary: utf8Vector(distinct, `sweep column ${c.name}`),
       codes,
+      size: distinct.length,
     };
   });
 }
@@ -490,12 +525,12 @@ function planSweep(columns: readonly SweepColumn[]): SweepPlan[] {
 type Validity = { bitmap: Uint8Array; nullCount: number };
 
 /** A column over `values` (its whole length), with the validity of nullableCodes/nanAsNull if any. */
-function column(values: Int32Array | Uint32Array | Float64Array, validity?: Validity): Column {
+function column(values: Column['values'], validity?: Validity): Column {
   return validity === undefined ? { values, validity: null, nullCount: 0 } : { values, validity: validity.bitmap, nullCount: validity.nullCount };
 }
 
-/** Copies the first out.length codes to `out` (Int32, the dictionary index type), checking each is in range. */
-function codes(src: Uint8Array | Int32Array, out: Int32Array, size: number, what: string): Int32Array {
+/** Copies the first out.length codes to `out` (the dictionary's index type), checking each is in range. */
+function copyCodes<C extends Codes>(src: Uint8Array | Int32Array, out: C, size: number, what: string): C {
   const n = out.length;
   for (let i = 0; i < n; i++) {
     const c = src[i]!;
@@ -510,7 +545,7 @@ function codes(src: Uint8Array | Int32Array, out: Int32Array, size: number, what
  * bytes; both arrays are written whole, whatever they held). Null slots hold 0 rather than -1
  * because some readers check every dictionary index, valid or not, against the dictionary's length.
  */
-function nullableCodes(src: Int32Array, n: number, size: number, what: string, out: Int32Array, bitmap: Uint8Array): [Int32Array, Validity?] {
+function nullableCodes(src: Int32Array, n: number, size: number, what: string, out: Codes, bitmap: Uint8Array): [Codes, Validity?] {
   let nulls = 0;
   let byte = 0;
   for (let i = 0; i < n; i++) {

@@ -11,13 +11,13 @@ import * as path from 'node:path';
 import { RecordBatchFileWriter, type RecordBatch } from 'apache-arrow';
 import { FileBlock } from 'apache-arrow/ipc/metadata/file';
 import type { RunResult } from '../engine/record.ts';
-import { RunBatchBuilder, TABLE_NAMES, type ColumnBatch, type DictionaryLists, type TableName } from './arrowTables.ts';
+import { RunBatchBuilder, TABLE_NAMES, type Column, type ColumnBatch, type DictionaryLists, type TableName } from './arrowTables.ts';
 import { BatchCoalescer } from './coalesce.ts';
 import { RecordBatchEncoder } from './ipcRecordBatch.ts';
 import { PartReader, partPath } from './parts.ts';
 
-/** Version of the column layout described in arrowTables.ts; bump on any schema change. */
-export const SCHEMA_VERSION = 2;
+/** Version of the column layout described in arrowTables.ts; bump on any schema change (3: narrow dictionary indices). */
+export const SCHEMA_VERSION = 3;
 
 /** What to write. Dictionary lists are fixed for the whole folder. */
 export interface ResultsWriterOptions {
@@ -104,7 +104,7 @@ class FdFileWriter extends RecordBatchFileWriter {
   }
 
   /** A body buffer: its bytes, then zeros to a multiple of 8. */
-  private putPadded(a: Uint8Array | Int32Array | Uint32Array | Float64Array): void {
+  private putPadded(a: Uint8Array | Column['values']): void {
     this.put(a instanceof Uint8Array ? a : new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
     this.putZeros(((a.byteLength + 7) & ~7) - a.byteLength);
   }
