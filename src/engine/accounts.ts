@@ -17,10 +17,11 @@ export function markPrice(w: World, m: number): number {
 
 /**
  * Marks account a to its oracle prices and stores equity, maintenance requirement and gross notional
- * (USD) in the account arrays (the initial requirement: initialMargin). Returns the equity. Marks stored in the current
- * mark epoch by an account untouched since are exactly what marking again would compute (the same
- * function of the same inputs), so they are returned as they are: in a cascade, ADL and socialization
- * read every counterparty's marks once per failed account, and most of them have not changed.
+ * (USD) in the account arrays (the initial requirement: initialMargin). Returns the equity. Marks
+ * stored in the current mark epoch by an account untouched since are exactly what marking again would
+ * compute (the same function of the same inputs), so they are returned as they are: in a cascade, ADL
+ * and socialization read every counterparty's marks once per failed account, and most of them have
+ * not changed.
  */
 export function markAccount(w: World, a: number): number {
   refreshMarks(w, a);
@@ -247,7 +248,8 @@ export const INITIAL_MARGIN = new Float64Array(1);
  * margin rates move only in the phases before markToMarket and between cascade rounds (each round marks
  * again, and liquidateAccount refreshes the account's marks before it reads), and a margin call reads
  * it before the account's own top-up or trades. So it is the value marking would have stored, bit for
- * bit (the same operations in the same order as storeMarks's maintenance; test/marginModels.test.ts).
+ * bit (the same operations in the same order as storeMarks's maintenance; test/marginIndex.test.ts
+ * compares it with model/margin.ts on random worlds).
  */
 export function initialMargin(w: World, a: number): void {
   // --check: the stored marks must be what marking now computes, i.e. these are their inputs.

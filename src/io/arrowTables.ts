@@ -3,9 +3,10 @@
 // dictionary columns whose dictionaries are built once per builder, so every batch of a file shares
 // them and the IPC writer emits each dictionary exactly once. A dictionary's indices are the
 // narrowest signed integers that hold its codes (schema 3): Int8 up to 128 entries (event kinds,
-// regimes, channels, and in practice protocols and assets), Int16 up to 32,768, else Int32. A batch is a ColumnBatch
-// (typed arrays and validity bitmaps in schema order), which the results writer encodes directly
-// (ipcRecordBatch.ts); toRecordBatch() gives the same batch as an apache-arrow RecordBatch.
+// regimes, channels, and in practice protocols and assets), Int16 up to 32,768, else Int32. A batch
+// is a ColumnBatch (typed arrays and validity bitmaps in schema order), which the results writer
+// encodes directly (ipcRecordBatch.ts); toRecordBatch() gives the same batch as an apache-arrow
+// RecordBatch.
 
 import {
   Dictionary,
