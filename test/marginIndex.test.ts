@@ -17,10 +17,11 @@ import { attribute } from '../src/engine/attribution.ts';
 import { step } from '../src/engine/step.ts';
 import type { RunResult } from '../src/engine/record.ts';
 import type { ExperimentInput } from '../src/experiment/schema.ts';
-import { FUNDING_SHARE, noteFunding, priceKey } from '../src/engine/marginIndex.ts';
+import { FUNDING_SHARE, markCandidates, noteFunding, priceKey } from '../src/engine/marginIndex.ts';
+import { IN_CALL_LIST, TOUCHED } from '../src/engine/ledger.ts';
 import { fillMarketTable, initialMarginUsd, invalidateMarks, isPlainAccount, markAccount, storeMarks, storePlainMarks, TABLE_STRIDE } from '../src/engine/accounts.ts';
 import { requirementUsd } from '../src/model/margin.ts';
-import { Status } from '../src/model/world.ts';
+import { exchangeOf, Status } from '../src/model/world.ts';
 import { sortAscending, sortByKey } from '../src/engine/sortPrefix.ts';
 import { accountOf, handWorld, setPrice } from './fixtures/handWorld.ts';
 import { caseArb, real, type Scenario } from './fixtures/randomScenario.ts';
@@ -283,21 +284,27 @@ describe('event-driven margin checks decide exactly what checking every account 
   });
 });
 
+/** A random world after its first `steps` steps (at most all of them), its oracle prices then × scale. */
+function worldPartWay(experiment: ExperimentInput, replicate: number, steps: number, scale: number) {
+  const exp = parseExperiment(experiment, 'random world part-way');
+  const w = worldFor(exp, buildGraph(exp), replicate);
+  for (let s = 0; s < Math.min(steps, w.steps); s++) {
+    w.step = s;
+    step(w);
+  }
+  for (let o = 0; o < w.nOracles; o++) w.oraclePrice[o] = w.oraclePrice[o]! * scale;
+  return w;
+}
+
 describe('the plain-account kernel (storePlainMarks) marks exactly as storeMarks', () => {
   test('random worlds part-way through their runs, prices scaled so that notionals reach every tier: the same four marks, bit for bit', { timeout: 60_000 }, () => {
     let plain = 0;
     let pastFirstTier = 0;
     fc.assert(
       fc.property(caseArb, variantArb, fc.integer({ min: 0, max: 40 }), real(0.2, 60), ({ experiment, replicate }, variant, steps, scale) => {
-        const exp = parseExperiment(withVariant(experiment, variant), 'kernel case');
-        const w = worldFor(exp, buildGraph(exp), replicate);
-        for (let s = 0; s < Math.min(steps, w.steps); s++) {
-          w.step = s;
-          step(w);
-        }
         // Large scales push notionals past the first tier (the kernel's bracket search), small ones
         // below it.
-        for (let o = 0; o < w.nOracles; o++) w.oraclePrice[o] = w.oraclePrice[o]! * scale;
+        const w = worldPartWay(withVariant(experiment, variant), replicate, steps, scale);
         const table = new Float64Array(w.nMarkets * TABLE_STRIDE);
         fillMarketTable(w, table);
         const marks = () => [w.accountEquity, w.accountMaintenance, w.accountNotional].map((x) => x.slice());
@@ -331,18 +338,12 @@ describe('the plain-account kernel (storePlainMarks) marks exactly as storeMarks
     let portfolio = 0;
     fc.assert(
       fc.property(caseArb, variantArb, fc.integer({ min: 0, max: 40 }), real(0.2, 60), ({ experiment, replicate }, variant, steps, scale) => {
-        const exp = parseExperiment(withVariant(experiment, variant), 'initial margin case');
-        const w = worldFor(exp, buildGraph(exp), replicate);
-        for (let s = 0; s < Math.min(steps, w.steps); s++) {
-          w.step = s;
-          step(w);
-        }
-        for (let o = 0; o < w.nOracles; o++) w.oraclePrice[o] = w.oraclePrice[o]! * scale;
+        const w = worldPartWay(withVariant(experiment, variant), replicate, steps, scale);
         invalidateMarks(w);
         for (let a = 0; a < w.nAccounts; a++) {
           if (w.accountStatus[a] !== Status.active) continue;
           markAccount(w, a);
-          const x = w.cohortExchange[w.accountCohort[a]!]!;
+          const x = exchangeOf(w, a);
           let expected = 0;
           if (w.exchangePortfolio[x] === 1) {
             expected = w.exchangeImToMm[x]! * w.accountMaintenance[a]!;
@@ -391,6 +392,31 @@ describe('the plain-account kernel (storePlainMarks) marks exactly as storeMarks
       expect(Object.is(w.accountEquity[a], expected[a]), `account ${a}`).toBe(true);
     }
     expect(w.accountEquity[5]).toBeNaN();
+  });
+});
+
+describe('the flags byte (Ledger.flags): the ledger\'s TOUCHED bit and the index\'s LISTED and IN_CALL_LIST bits', () => {
+  it('a touch sets only its own bit, and a mark clears only the bits it owns', () => {
+    const w = handWorld({ traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 10 }] });
+    const a = accountOf(w, 0);
+    const flags = w.ledger.flags;
+    expect(w.marginIndex.flags).toBe(flags); // one array for both
+    flags[a] = IN_CALL_LIST; // as refile leaves a caller
+    w.ledger.touch(a);
+    // 4 | 1 = 5: the caller bit survives the touch, and the account is on the touched list once.
+    expect(flags[a]).toBe(IN_CALL_LIST | TOUCHED);
+    expect(Array.from(w.ledger.touchedList.subarray(0, w.ledger.nTouched))).toEqual([a]);
+    w.ledger.touch(a);
+    expect(w.ledger.nTouched).toBe(1);
+    // The first mark (every account) clears TOUCHED; a liquidation-round mark leaves the call list.
+    markCandidates(w, false);
+    expect(flags[a]).toBe(IN_CALL_LIST);
+    expect(w.ledger.nTouched).toBe(0);
+    // A later mark lists the touched account (LISTED set, then cleared once the list is made).
+    w.ledger.touch(a);
+    markCandidates(w, false);
+    expect(Array.from(w.candidates.subarray(0, w.nCandidates))).toContain(a);
+    expect(flags[a]).toBe(IN_CALL_LIST);
   });
 });
 

@@ -4,8 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { requirementUsd } from '../src/model/margin.ts';
 import { averageImpactFactor, impactFactor, impactIntegral, MIN_IMPACT_FACTOR } from '../src/model/impact.ts';
-import { ImpactCode, Role, walletOf } from '../src/model/world.ts';
+import { exchangeOf, ImpactCode, Role, roleOf, walletOf } from '../src/model/world.ts';
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { caseArb } from './fixtures/randomScenario.ts';
 import { cholesky } from '../src/model/cholesky.ts';
 import { deriveSeed, Streams } from '../src/experiment/seeds.ts';
 import { accrueFunding } from '../src/engine/phases/accrueFunding.ts';
@@ -286,10 +288,28 @@ describe("an account's exchange, role and wallet come from its cohort (World.coh
       a < 4_500 ? h + Math.floor(a / 3) : a < 8_000 ? h + 1_500 + (a - 4_500) : -1;
     for (let a = 0; a < w.nAccounts; a++) expect(walletOf(w, a), `account ${a}`).toBe(expected(a));
     expect([walletOf(w, 2), walletOf(w, 3), walletOf(w, 4_499), walletOf(w, 4_500)]).toEqual([h, h + 1, h + 1_499, h + 1_500]);
-    const role = (a: number) => w.cohortRole[w.accountCohort[a]!];
+    const role = (a: number) => roleOf(w, a);
     expect([role(0), role(7_999), role(8_000), role(8_003), role(8_004), role(8_006), role(8_007)]).toEqual([
       Role.directional, Role.directional, Role.marketMaker, Role.marketMaker, Role.liquidator, Role.liquidator, Role.vault,
     ]);
-    for (let a = 0; a < w.nAccounts; a++) expect(w.cohortExchange[w.accountCohort[a]!]).toBe(0);
+    for (let a = 0; a < w.nAccounts; a++) expect(exchangeOf(w, a)).toBe(0);
+  });
+
+  it('random worlds of 1–2 exchanges: every position is in a market of its account\'s exchange', () => {
+    let onSecond = 0;
+    fc.assert(
+      fc.property(caseArb, ({ experiment, replicate }) => {
+        const exp = parseExperiment(experiment, 'random world');
+        const w = worldFor(exp, buildGraph(exp), replicate);
+        for (let a = 0; a < w.nAccounts; a++) {
+          const x = exchangeOf(w, a);
+          if (x === 1) onSecond++;
+          for (let p = w.posStart[a]!; p < w.posStart[a + 1]!; p++) expect(w.marketExchange[w.posMarket[p]!], `account ${a}`).toBe(x);
+        }
+      }),
+      { seed: 6, numRuns: 40 },
+    );
+    // Not vacuous: accounts of the second exchange were seen.
+    expect(onSecond).toBeGreaterThan(0);
   });
 });

@@ -2,7 +2,7 @@
 // settling funding, and applying a fill to a position. A position's value is qty × price + quote;
 // realized PnL moves between the account's collateral and its exchange's settlement pool through
 // the ledger, so the pool always equals the open quote balances (perp PnL is zero-sum).
-import { Status, type World } from '../model/world.ts';
+import { exchangeOf, Status, type World } from '../model/world.ts';
 import { InvariantError } from '../experiment/errors.ts';
 import { TRANSFER_USD } from './ledger.ts';
 import { hasOptionPositions, hasOptionSlots, optionMark, optionPortfolioRequirementUsd } from './optionBook.ts';
@@ -94,7 +94,7 @@ export function storeMarks(w: World, a: number): void {
   let equity = w.ledger.balance[a]!;
   let notional = 0;
   let maintenance = 0;
-  const x = w.cohortExchange[w.accountCohort[a]!]!;
+  const x = exchangeOf(w, a);
   const portfolio = w.exchangePortfolio[x] === 1;
   const groupDelta = w.scratch.groupDelta;
   if (portfolio) groupDelta.fill(0, 0, w.exchangeGroupCount[x]!);
@@ -175,7 +175,7 @@ export function fillMarketTable(w: World, table: Float64Array): void {
  * by portfolio, and it has no option slots and no non-cash collateral.
  */
 export function isPlainAccount(w: World, a: number): boolean {
-  return w.exchangePortfolio[w.cohortExchange[w.accountCohort[a]!]!] === 0 && !hasOptionSlots(w, a) && !hasCollateral(w, a);
+  return w.exchangePortfolio[exchangeOf(w, a)] === 0 && !hasOptionSlots(w, a) && !hasCollateral(w, a);
 }
 
 /**
@@ -254,7 +254,7 @@ export const INITIAL_MARGIN = new Float64Array(1);
 export function initialMargin(w: World, a: number): void {
   // --check: the stored marks must be what marking now computes, i.e. these are their inputs.
   if (w.marginIndex.verify) verifyStoredMarks(w, a);
-  const x = w.cohortExchange[w.accountCohort[a]!]!;
+  const x = exchangeOf(w, a);
   if (w.exchangePortfolio[x] === 1) {
     INITIAL_MARGIN[0] = w.exchangeImToMm[x]! * w.accountMaintenance[a]!;
     return;
@@ -424,7 +424,7 @@ export function settleFill(w: World, a: number, f: FillResult): void {
   w.ledger.touch(a);
   if (!f.closing) return;
   TRANSFER_USD[0] = f.realized;
-  w.ledger.transferAmount(w.poolHolderStart + w.cohortExchange[w.accountCohort[a]!]!, a);
+  w.ledger.transferAmount(w.poolHolderStart + exchangeOf(w, a), a);
 }
 
 /**

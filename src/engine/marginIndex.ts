@@ -49,7 +49,7 @@
 // A band is filed as two entries per position — the bucket of its lower and of its upper bound on a
 // geometric price grid of the market (KEY_SHIFT) — in doubly linked lists, so filing and unfiling
 // are O(1) and a step visits only the buckets its price moved through.
-import { Role, Status, type World } from '../model/world.ts';
+import { Role, roleOf, Status, type World } from '../model/world.ts';
 import { InvariantError } from '../experiment/errors.ts';
 import { fillMarketTable, hasCollateral, isPlainAccount, storeMarks, storePlainMarks, TABLE_STRIDE } from './accounts.ts';
 import { hasOptionSlots } from './optionBook.ts';
@@ -484,7 +484,7 @@ function unlink(head: Int32Array, next: Int32Array, prev: Int32Array, h: number,
 /** The multiple of maintenance account a must stay at or above not to be looked at, into MULTIPLE[0]. */
 function thresholdMultiple(w: World, a: number): void {
   MULTIPLE[0] = 1;
-  if (w.cohortRole[w.accountCohort[a]!] !== DIRECTIONAL) return;
+  if (roleOf(w, a) !== DIRECTIONAL) return;
   const c = w.cohortCallMultiple[w.accountCohort[a]!]!;
   if (c > 1) MULTIPLE[0] = c;
 }

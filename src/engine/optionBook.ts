@@ -5,7 +5,7 @@
 // (qty × price + quote) and are margined on the grid with the options repriced at each move and
 // volatility shock. A liquidated account's options are closed first, at the model price, against the
 // exchange's market makers — option trades do not walk the underlying's impact curve.
-import { Status, type World } from '../model/world.ts';
+import { exchangeOf, Status, type World } from '../model/world.ts';
 import { blackScholes } from '../model/options.ts';
 import { yearsToExpiry } from '../model/optionState.ts';
 import { EventKindCode } from './record.ts';
@@ -170,7 +170,7 @@ function optionSlot(w: World, a: number, s: number): number {
  */
 export function closeOptions(w: World, a: number, cause: number): number {
   const o = w.options;
-  const x = w.cohortExchange[w.accountCohort[a]!]!;
+  const x = exchangeOf(w, a);
   let closedUsd = 0;
   for (let k = o.optStart[a]!; k < o.optStart[a + 1]!; k++) {
     const q = o.optQty[k]!;
@@ -207,7 +207,7 @@ function settleSeries(w: World, s: number): void {
     if (q === 0) continue;
     applyOptionFill(w, k, -q, intrinsic);
     const a = o.optAccount[k]!;
-    w.events.push(w.step, w.round, EventKindCode.option_expiry, w.cohortExchange[w.accountCohort[a]!]!, a, o.seriesAsset[s]!, -q, intrinsic, Math.abs(q) * intrinsic, -1);
+    w.events.push(w.step, w.round, EventKindCode.option_expiry, exchangeOf(w, a), a, o.seriesAsset[s]!, -q, intrinsic, Math.abs(q) * intrinsic, -1);
   }
   o.seriesSettled[s] = 1;
   o.seriesPrice[s] = intrinsic;

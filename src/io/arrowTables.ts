@@ -88,7 +88,7 @@ const CHANNEL_DICT_ID = 1001;
 /** A sweep column resolved for building: Float64 values, or dictionary codes per point. */
 type SweepPlan =
   | { name: string; kind: 'f64'; values: Float64Array }
-  | { name: string; kind: 'dict'; type: DictType; dictionary: Vector<Utf8>; codes: Int32Array; size: number };
+  | { name: string; kind: 'dict'; type: DictType; dictionary: Vector<Utf8>; codes: Int32Array };
 
 /** The string form of a non-numeric sweep value: strings as is, objects/arrays as JSON. */
 function sweepString(v: unknown): string {
@@ -429,7 +429,7 @@ export class RunBatchBuilder {
       if (!Number.isInteger(p) || p < 0 || p >= (c.kind === 'f64' ? c.values.length : c.codes.length)) {
         throw new RangeError(`point_index ${p} has no value in sweep column ${c.name}`);
       }
-      cols[c.name] = column(c.kind === 'f64' ? this.f64(`sweep.${c.name}`, n).fill(c.values[p]!) : this.codes(`sweep.${c.name}`, n, c.size).fill(c.codes[p]!));
+      cols[c.name] = column(c.kind === 'f64' ? this.f64(`sweep.${c.name}`, n).fill(c.values[p]!) : this.codes(`sweep.${c.name}`, n, c.dictionary.length).fill(c.codes[p]!));
     }
     return cols;
   }
@@ -517,7 +517,6 @@ function planSweep(columns: readonly SweepColumn[]): SweepPlan[] {
       type: dictionaryOf(nextId++, distinct.length),
       dictionary: utf8Vector(distinct, `sweep column ${c.name}`),
       codes,
-      size: distinct.length,
     };
   });
 }

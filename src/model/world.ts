@@ -330,7 +330,7 @@ export interface World {
   /**
    * Dense cohort id; a backstop vault's account has nCohorts + its vault id. An account's exchange,
    * role and wallet are functions of its cohort and its place in it (the cohort tables below), not
-   * stored per account: cohortExchange[accountCohort[a]], cohortRole[…], walletOf(w, a).
+   * stored per account: exchangeOf(w, a), roleOf(w, a), walletOf(w, a).
    */
   readonly accountCohort: Uint16Array;
   readonly accountStatus: Uint8Array;
@@ -713,6 +713,16 @@ function walletFromTables(t: Pick<World, 'cohortWalletHolder' | 'cohortWalletAcc
 /** Ledger holder of the wallet of account a's trader, −1 if none. */
 export function walletOf(w: World, a: number): number {
   return walletFromTables(w, w.accountCohort[a]!, a);
+}
+
+/** Dense id of account a's exchange (its cohort's). */
+export function exchangeOf(w: World, a: number): number {
+  return w.cohortExchange[w.accountCohort[a]!]!;
+}
+
+/** Role code of account a (its cohort's). */
+export function roleOf(w: World, a: number): number {
+  return w.cohortRole[w.accountCohort[a]!]!;
 }
 
 /** CSR list of the accounts of one role, by exchange: accounts[start[x]] … accounts[start[x + 1] − 1]. */

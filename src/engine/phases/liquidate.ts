@@ -8,7 +8,7 @@
 // stop when nobody is liquidatable or at the exchange's round limit; their count is the depth.
 // Lending markets liquidate in the same rounds (phases/lending.ts), so a fire sale of collateral
 // and the perp liquidations it triggers belong to one cascade.
-import { AdlRanking, Status, LiquidationMode, type World } from '../../model/world.ts';
+import { AdlRanking, exchangeOf, Status, LiquidationMode, type World } from '../../model/world.ts';
 import { noteTrade, sellUnits } from '../spot.ts';
 import { EVENT_AMOUNTS, EVENT_PRICE, EVENT_QUANTITY, EVENT_USD, EventKindCode } from '../record.ts';
 import { applyFill, bankruptcyPrice, effectiveLeverage, FILL_ORDER, FILL_PRICE, FILL_QTY, hasCollateral, hasPositions, INITIAL_MARGIN, initialMargin, markPrice, positionIn, refreshMarks } from '../accounts.ts';
@@ -95,7 +95,7 @@ function listLiquidatable(w: World, round: number): number {
     if (a <= previous) throw new InvariantError(`candidate ${a} listed after ${previous}: not in account order`, w.step, 'liquidate');
     previous = a;
     if (w.accountStatus[a] !== Status.active || w.accountNotional[a] === 0) continue;
-    const x = w.cohortExchange[w.accountCohort[a]!]!;
+    const x = exchangeOf(w, a);
     if (round >= w.maxRoundsPerStep[x]!) continue;
     const maintenance = w.accountMaintenance[a]!;
     if (!(w.accountEquity[a]! < maintenance)) continue;
@@ -117,7 +117,7 @@ function listLiquidatable(w: World, round: number): number {
  * per asset. Returns true if anything was sold.
  */
 function sellPerpCollateral(w: World, a: number, cause: number): boolean {
-  const x = w.cohortExchange[w.accountCohort[a]!]!;
+  const x = exchangeOf(w, a);
   let sold = false;
   for (let k = w.collStart[a]!; k < w.collStart[a + 1]!; k++) {
     const holder = w.collHolder[k]!;
@@ -143,7 +143,7 @@ export function liquidateAccount(w: World, a: number): boolean {
   const maintenance = w.accountMaintenance[a]!;
   const notional = w.accountNotional[a]!;
   if (!(equity < maintenance) || notional === 0) return false;
-  const x = w.cohortExchange[w.accountCohort[a]!]!;
+  const x = exchangeOf(w, a);
   if (!chainHasRoom(w, x)) return false;
   const cause = causeFor(w, a);
   // Non-cash collateral is sold first, where the venue values it; then the account is looked at again.
@@ -218,7 +218,7 @@ function liquidationFraction(w: World, a: number): void {
   const equity = LIQ[LIQ_EQUITY]!;
   const notional = LIQ[LIQ_NOTIONAL]!;
   LIQ[LIQ_FRACTION] = 1;
-  const x = w.cohortExchange[w.accountCohort[a]!]!;
+  const x = exchangeOf(w, a);
   if (w.liquidationMode[x] === LiquidationMode.full || equity <= 0) return;
   initialMargin(w, a);
   const initial = INITIAL_MARGIN[0]!;
@@ -234,7 +234,7 @@ function liquidationFraction(w: World, a: number): void {
  * TMMR and PMMR, and its notional for |PNN|: the weaker the account, the worse the price it accepts.
  */
 function fillableBand(w: World, a: number): number {
-  const x = w.cohortExchange[w.accountCohort[a]!]!;
+  const x = exchangeOf(w, a);
   const maintenance = w.accountMaintenance[a]!;
   const notional = w.accountNotional[a]!;
   if (!(maintenance > 0) || !(notional > 0)) return 0;
@@ -270,7 +270,7 @@ function predictedSlippage(w: World, a: number): void {
  */
 function closeIntoBook(w: World, a: number, cause: number): boolean {
   const fraction = LIQ[LIQ_FRACTION]!;
-  const x = w.cohortExchange[w.accountCohort[a]!]!;
+  const x = exchangeOf(w, a);
   const band = w.fillableSmmr[x]! > 0 ? fillableBand(w, a) : -1;
   let closedUsd = 0;
   let unfilled = false;
@@ -325,7 +325,7 @@ function finishIfClosed(w: World, a: number, cause: number): void {
 function closeByAdl(w: World, a: number, cause: number): void {
   const equity = LIQ[LIQ_EQUITY]!;
   const notional = LIQ[LIQ_NOTIONAL]!;
-  const x = w.cohortExchange[w.accountCohort[a]!]!;
+  const x = exchangeOf(w, a);
   w.acc.liquidationVolumeUsd[x] = w.acc.liquidationVolumeUsd[x]! + notional;
   const absorbedBefore = w.acc.adlAbsorbedUsd[x]!;
   const end = w.posStart[a + 1]!;
@@ -368,7 +368,7 @@ function vaultCanTake(w: World, vault: number, a: number): boolean {
 
 /** The vault inherits every position at mark and the account's remaining collateral. */
 function backstopTakeover(w: World, a: number, vault: number, cause: number): void {
-  const x = w.cohortExchange[w.accountCohort[a]!]!;
+  const x = exchangeOf(w, a);
   const end = w.posStart[a + 1]!;
   for (let p = w.posStart[a]!; p < end; p++) {
     const q = w.posQty[p]!;

@@ -3,7 +3,7 @@
 // limited cash) with probability p, else deleverage back to initial margin with probability q,
 // else nothing. Liquidators then sell a share of the inventory they took on to the market makers.
 // Two uniforms are drawn per call whatever the response, so responses do not shift later draws.
-import { Role, Status, walletOf, type World } from '../../model/world.ts';
+import { exchangeOf, Role, roleOf, Status, walletOf, type World } from '../../model/world.ts';
 import { EVENT_AMOUNTS, EVENT_PRICE, EVENT_QUANTITY, EVENT_USD, EventKindCode } from '../record.ts';
 import { INITIAL_MARGIN, initialMargin, refreshMarks } from '../accounts.ts';
 import { TRANSFER_USD } from '../ledger.ts';
@@ -26,16 +26,17 @@ function answerMarginCalls(w: World): void {
   const cand = w.candidates;
   for (let i = 0; i < w.nCandidates; i++) {
     const a = cand[i]!;
-    if (w.accountStatus[a] !== Status.active || w.cohortRole[w.accountCohort[a]!] !== Role.directional) continue;
+    if (w.accountStatus[a] !== Status.active || roleOf(w, a) !== Role.directional) continue;
     if (w.accountNotional[a] === 0) continue;
     const equity = w.accountEquity[a]!;
     const c = w.accountCohort[a]!;
     if (!(equity < w.cohortCallMultiple[c]! * w.accountMaintenance[a]!)) continue;
-    const x = w.cohortExchange[w.accountCohort[a]!]!;
+    const x = exchangeOf(w, a);
     w.acc.marginCalls[x]!++;
     const cause = causeFor(w, a);
     EVENT_AMOUNTS[EVENT_QUANTITY] = 0;
     EVENT_AMOUNTS[EVENT_PRICE] = 0;
+    // The call's shortfall, and what topUp and deleverage restore (they read INITIAL_MARGIN[0]).
     initialMargin(w, a);
     EVENT_AMOUNTS[EVENT_USD] = INITIAL_MARGIN[0]! - equity;
     const call = w.events.pushAmounts(w.step, 0, EventKindCode.margin_call, x, a, -1, cause);
@@ -46,11 +47,13 @@ function answerMarginCalls(w: World): void {
   }
 }
 
-/** Moves wallet cash into the account, up to what restores initial margin. */
+/**
+ * Moves wallet cash into the account, up to what restores initial margin (INITIAL_MARGIN[0], set for
+ * account a by the caller).
+ */
 function topUp(w: World, a: number, cause: number): void {
   const wallet = walletOf(w, a);
   if (wallet < 0) return;
-  initialMargin(w, a);
   const amount = Math.min(INITIAL_MARGIN[0]! - w.accountEquity[a]!, w.ledger.balance[wallet]!);
   if (!(amount > 0)) return;
   TRANSFER_USD[0] = amount;
@@ -59,17 +62,17 @@ function topUp(w: World, a: number, cause: number): void {
   EVENT_AMOUNTS[EVENT_QUANTITY] = 0;
   EVENT_AMOUNTS[EVENT_PRICE] = 0;
   EVENT_AMOUNTS[EVENT_USD] = amount;
-  w.events.pushAmounts(w.step, 0, EventKindCode.top_up, w.cohortExchange[w.accountCohort[a]!]!, a, -1, cause);
+  w.events.pushAmounts(w.step, 0, EventKindCode.top_up, exchangeOf(w, a), a, -1, cause);
   refreshMarks(w, a);
 }
 
 /**
  * Sells the share f of every position that brings equity back to the initial requirement at
  * mark, f = (IM − E) / IM (requirements are at most proportional to notional, so this suffices
- * before slippage), to the market makers within their capacity.
+ * before slippage), to the market makers within their capacity. IM is INITIAL_MARGIN[0], set for
+ * account a by the caller.
  */
 function deleverage(w: World, a: number, cause: number): void {
-  initialMargin(w, a);
   const initial = INITIAL_MARGIN[0]!;
   const equity = w.accountEquity[a]!;
   const f = equity <= 0 ? 1 : Math.min(1, (initial - equity) / initial);

@@ -3,7 +3,7 @@
 // against the most profitable, most leveraged opposite accounts at the bankruptcy price (BitMEX
 // ranking); what nothing can absorb is socialized as a haircut on unrealized profits (accounts
 // without open positions never bear it, as on Hyperliquid). Each stage is recorded.
-import { AdlRanking, Status, type World } from '../../model/world.ts';
+import { AdlRanking, exchangeOf, Status, type World } from '../../model/world.ts';
 import { applyFill, effectiveLeverage, FILL_ORDER, FILL_PRICE, FILL_QTY, markPrice, refreshMarks } from '../accounts.ts';
 import { TRANSFER_USD } from '../ledger.ts';
 import { EVENT_AMOUNTS, EVENT_PRICE, EVENT_QUANTITY, EVENT_USD, EventKindCode } from '../record.ts';
@@ -21,7 +21,7 @@ export function fundOf(w: World, a: number): number {
   const own = end > first ? w.marketFund[w.posMarket[first]!]! : -1;
   let isolated = own >= 0;
   for (let p = first + 1; isolated && p < end; p++) isolated = w.marketFund[w.posMarket[p]!] === own;
-  return isolated ? own : w.exchangeFund[w.cohortExchange[w.accountCohort[a]!]!]!;
+  return isolated ? own : w.exchangeFund[exchangeOf(w, a)]!;
 }
 
 /** Balance of the insurance fund that backs account a (its isolated market's, else its exchange's), USD. */
@@ -34,7 +34,7 @@ export function fundBalance(w: World, a: number): number {
  * over its cap goes to the exchange's reserve instead.
  */
 export function payIntoFund(w: World, a: number, amountUsd: number): void {
-  const x = w.cohortExchange[w.accountCohort[a]!]!;
+  const x = exchangeOf(w, a);
   const from = a;
   const f = fundOf(w, a);
   const holder = w.fundHolderStart + f;
@@ -58,7 +58,7 @@ export function payIntoFund(w: World, a: number, amountUsd: number): void {
  * the bad debt in USD.
  */
 export function settleShortfall(w: World, a: number, cause: number): number {
-  const x = w.cohortExchange[w.accountCohort[a]!]!;
+  const x = exchangeOf(w, a);
   const shortfall = -w.ledger.balance[a]!;
   w.accountStatus[a] = Status.bankrupt;
   if (!(shortfall > 0)) return 0;
@@ -93,7 +93,7 @@ export function settleShortfall(w: World, a: number, cause: number): number {
  * as much. Unlike the haircut, losers pay too, and the charge can push an account under water.
  */
 export function socializeThroughFunding(w: World, a: number, amountUsd: number, cause: number): void {
-  const x = w.cohortExchange[w.accountCohort[a]!]!;
+  const x = exchangeOf(w, a);
   let markets = 0;
   for (let p = w.posStart[a]!; p < w.posStart[a + 1]!; p++) if (openQty(w, w.posMarket[p]!) > 0) markets++;
   if (markets === 0) {
@@ -162,7 +162,7 @@ function payFromFeePools(w: World, a: number, amountUsd: number, cause: number):
     if (!(take > 0)) continue;
     w.ledger.transfer(pool, a, take);
     paid += take;
-    const x = w.cohortExchange[w.accountCohort[a]!]!;
+    const x = exchangeOf(w, a);
     w.acc.fundPayoutUsd[x] = w.acc.fundPayoutUsd[x]! + take;
     w.events.push(w.step, w.round, EventKindCode.fee_pool_payout, x, a, w.marketAsset[m]!, 0, 0, take, cause);
   }
@@ -182,14 +182,14 @@ function openQty(w: World, m: number): number {
  * What exceeds all unrealized profit stays as uncovered bad debt (negative cash of a).
  */
 export function socializeLoss(w: World, a: number, amountUsd: number, cause: number): void {
-  const x = w.cohortExchange[w.accountCohort[a]!]!;
+  const x = exchangeOf(w, a);
   // Each account's profit is measured once, then every haircut uses the same snapshot (the profitable
   // accounts in account order).
   const active = Status.active;
   let totalProfit = 0;
   let n = 0;
   for (let b = 0; b < w.nAccounts; b++) {
-    if (b === a || w.cohortExchange[w.accountCohort[b]!] !== x || w.accountStatus[b] !== active) continue;
+    if (b === a || exchangeOf(w, b) !== x || w.accountStatus[b] !== active) continue;
     if (w.ledger.markStamp[b] !== w.markStampNow) refreshMarks(w, b);
     const p = w.accountEquity[b]! - w.ledger.balance[b]!;
     if (p > 0) {

@@ -8,7 +8,7 @@
 // covers any shortfall. No margin calls, ADL, oracles, lending or event log: it does less work per
 // account-step than the engine, so the ratio understates the engine's advantage.
 import seedrandom from 'seedrandom';
-import type { World } from '../../../src/model/world.ts';
+import { exchangeOf, type World } from '../../../src/model/world.ts';
 
 interface Tier {
   upperUsd: number;
@@ -61,7 +61,7 @@ export function baselineFromWorld(w: World): BaselineState {
     for (let p = w.posStart[a]!; p < w.posStart[a + 1]!; p++) {
       positions.push({ market: markets[w.posMarket[p]!]!, qty: w.posQty[p]!, quote: w.posQuote[p]!, fundingPaidIndex: 0 });
     }
-    accounts.push({ exchange: w.cohortExchange[w.accountCohort[a]!]!, cash: w.ledger.balance[a]!, positions, liquidated: false });
+    accounts.push({ exchange: exchangeOf(w, a), cash: w.ledger.balance[a]!, positions, liquidated: false });
   }
   const funds: number[] = [];
   for (let f = 0; f < w.nFunds; f++) funds.push(w.ledger.balance[w.fundHolderStart + f]!);
