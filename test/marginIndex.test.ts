@@ -31,6 +31,29 @@ import { listStart } from '../src/model/typedArrays.ts';
 const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : 20261126;
 const RUNS = process.env.FC_RUNS !== undefined ? Number(process.env.FC_RUNS) : 500;
 
+/** 2000 USD at 5× cross-margined over BTC (long) and ETH (`eth` side), both at 100, deep books. */
+function crossWorld(eth: 'long' | 'short') {
+  return handWorld({
+    assets: [
+      { symbol: 'BTC', price: 100, depthUsd: 1e12, impactCoefficient: 0.1 },
+      { symbol: 'ETH', price: 100, depthUsd: 1e12, impactCoefficient: 0.1 },
+    ],
+    traders: [{ id: 't', marginMode: 'cross', positions: [{ asset: 'BTC', side: 'long' }, { asset: 'ETH', side: eth }], collateralUsd: 2000, leverage: 5 }],
+  });
+}
+
+/** Moves several assets at once (one mark, after the last), as setPrice moves one. */
+function setPrices(w: ReturnType<typeof handWorld>, prices: [string, number][]): void {
+  for (const [symbol, price] of prices.slice(0, -1)) {
+    const x = w.assetSymbols.indexOf(symbol);
+    w.fundamental[x] = price;
+    w.market[x] = price;
+    w.impactPermanent[x] = 0;
+    w.impactTemporary[x] = 0;
+  }
+  setPrice(w, ...prices.at(-1)!);
+}
+
 /** True when account a was looked at by the last mark. */
 function listed(w: ReturnType<typeof handWorld>, a: number): boolean {
   return Array.from(w.candidates.subarray(0, w.nCandidates)).includes(a);
@@ -124,37 +147,68 @@ describe('bands of single-position accounts (hand-computed)', () => {
     expect(listed(w, a)).toBe(true);
   });
 
-  it('A cross account with two positions is filed τ = H / (N(1 + c·μ)) from each price on its adverse side', () => {
+  it('A cross account long two markets is filed τ = H / (N(1 + c·μ)) from each price on its adverse side', () => {
     // C = 2000 at 5× split over BTC and ETH at 100: 50 units each, N = 10,000, M = 500, c·M = 625,
     // S = 1e-9 × (2000 + 10,000 + 10,000 + 1), a tenth of the headroom reserved for funding;
     // τ = 0.9 × (2000 − 625 − S) / (10,000 × 1.0625) = 0.116471.
-    const w = handWorld({
-      assets: [
-        { symbol: 'BTC', price: 100, depthUsd: 1e12, impactCoefficient: 0.1 },
-        { symbol: 'ETH', price: 100, depthUsd: 1e12, impactCoefficient: 0.1 },
-      ],
-      traders: [{ id: 't', marginMode: 'cross', positions: [{ asset: 'BTC', side: 'long' }, { asset: 'ETH', side: 'short' }], collateralUsd: 2000, leverage: 5 }],
-    });
+    const w = crossWorld('long');
     const a = accountOf(w, 0);
     const tau = ((1 - FUNDING_SHARE) * (2000 - 625 - 1e-9 * 22_001)) / (10_000 * 1.0625);
     expect(tau).toBeCloseTo(0.116471, 5);
     setPrice(w, 'BTC', 100);
-    // Both legs just inside their adverse edges (BTC down, ETH up): not looked at.
+    // Both legs just inside their adverse edges (both down): not looked at.
     setPrice(w, 'BTC', 100 * (1 - tau) * 1.005);
-    setPrice(w, 'ETH', (100 * (1 + tau)) / 1.005);
+    setPrice(w, 'ETH', 100 * (1 - tau) * 1.005);
     expect(listed(w, a)).toBe(false);
     // Either leg at its adverse edge has it looked at, whichever way the other one moved.
-    setPrice(w, 'ETH', 100 * (1 + tau));
+    setPrice(w, 'ETH', 100 * (1 - tau));
     expect(listed(w, a)).toBe(true);
-    // Re-filed around BTC 88.9 and ETH 111.6. Moves its way cost nothing (c·μ = 0.0625 ≤ 1): BTC up 30%
-    // and ETH down 30% from there are not looked at; BTC back down past its new edge is.
+    // Re-filed around BTC 88.9 and ETH 88.4. Rises cost nothing (c·μ = 0.0625 ≤ 1): both up 30% from
+    // there is not looked at; BTC back down past its new edge is.
     const btc = 100 * (1 - tau) * 1.005;
-    const eth = 100 * (1 + tau);
     setPrice(w, 'BTC', btc * 1.3);
-    setPrice(w, 'ETH', eth * 0.7);
+    setPrice(w, 'ETH', 100 * (1 - tau) * 1.3);
     expect(listed(w, a)).toBe(false);
     setPrice(w, 'BTC', btc * 0.7);
     expect(listed(w, a)).toBe(true);
+  });
+
+  it('A pair trade (long BTC, short ETH) is filed on the ratio BTC/ETH ≥ 1 − τ and on ETH ≤ 100(1 + τ), τ = 0.184', () => {
+    // C = 2000 at 5× split over BTC and ETH at 100: q_L = 50, q_S = −50, N_L = N_S = 5000, D = 0, M = 500,
+    // c·M = 625, c·μ = 0.0625, H = 0.9 × (2000 − 625 − S) ≈ 1237.5 as above (S = 1e-9 × 22,001).
+    // B = N_L + |D| + c·μ·N = 5000 + 0 + 625 = 5625, τ₀ = H/B = 0.22, τ = H / (B + N_L·τ₀) = H / 6725
+    // = 0.184015 (filed leg by leg it would be H / 10,625 = 0.1165 on each leg).
+    const w = crossWorld('short');
+    const a = accountOf(w, 0);
+    const H = (1 - FUNDING_SHARE) * (2000 - 625 - 1e-9 * 22_001);
+    const tau = H / (5625 + 5000 * (H / 5625));
+    expect(tau).toBeCloseTo(0.184015, 5);
+    setPrice(w, 'BTC', 100);
+    // The legs moving together leave the ratio where it was: both down 30%, then both up 15% (ETH at
+    // 115 < 118.4), are not looked at — filed leg by leg, BTC's edge at 88.35 would have been crossed.
+    setPrices(w, [['BTC', 70], ['ETH', 70]]);
+    expect(listed(w, a)).toBe(false);
+    setPrices(w, [['BTC', 115], ['ETH', 115]]);
+    expect(listed(w, a)).toBe(false);
+    // The short leg at its edge is looked at (with BTC there too, the ratio stays inside).
+    setPrices(w, [['BTC', 100 * (1 + tau) * 1.005], ['ETH', 100 * (1 + tau) * 1.005]]);
+    expect(listed(w, a)).toBe(true);
+    // A fresh world: BTC alone falls to the ratio's edge. Just inside, not looked at; at it, looked at.
+    const fresh = crossWorld('short');
+    setPrice(fresh, 'BTC', 100);
+    setPrice(fresh, 'BTC', 100 * (1 - tau) * 1.005);
+    expect(listed(fresh, a)).toBe(false);
+    setPrice(fresh, 'BTC', 100 * (1 - tau));
+    expect(listed(fresh, a)).toBe(true);
+    // The worst corner of the band, ratio at its edge with ETH at its edge (BTC = 0.815985 × 118.4015 =
+    // 96.6138): equity 2000 + 50 × (96.6138 − 100) − 50 × (118.4015 − 100) = 2000 − 169.31 − 920.08 =
+    // 910.6 against c·M = 1.25 × 0.05 × 50 × (96.61 + 118.40) = 671.9: above the call level, as promised.
+    const eth = 100 * (1 + tau);
+    setPrices(fresh, [['ETH', eth], ['BTC', (1 - tau) * eth]]);
+    markAccount(fresh, a);
+    expect(fresh.accountEquity[a]).toBeCloseTo(2000 + 50 * ((1 - tau) * eth - 100) - 50 * (eth - 100), 6);
+    expect(fresh.accountEquity[a]).toBeCloseTo(910.6, 0);
+    expect(fresh.accountEquity[a]!).toBeGreaterThan(1.25 * fresh.accountMaintenance[a]!);
   });
 });
 
@@ -241,6 +295,7 @@ describe('event-driven margin checks decide exactly what checking every account 
     let withLiquidations = 0;
     let skippedMarks = 0;
     let adlFromKeptQueue = 0;
+    let withPairs = 0;
     fc.assert(
       fc.property(caseArb, variantArb, ({ experiment, replicate }, variant) => {
         const exp = parseExperiment(withVariant(experiment, variant), 'margin index case');
@@ -257,6 +312,7 @@ describe('event-driven margin checks decide exactly what checking every account 
         }
         if (w.marginIndex.accountMarks < w.marginIndex.marks * w.nAccounts) skippedMarks++;
         if (w.adlQueues.reused > 0) adlFromKeptQueue++;
+        if (w.marginIndex.nPairs > 0) withPairs++;
       }),
       { seed: SEED, numRuns: RUNS, interruptAfterTimeLimit: 20_000 },
     );
@@ -266,6 +322,8 @@ describe('event-driven margin checks decide exactly what checking every account 
     expect(skippedMarks).toBeGreaterThanOrEqual(RUNS / 2);
     // Ranked ADL served from a queue kept within a round (engine/adlQueue.ts): 83 of the 500 default cases.
     expect(adlFromKeptQueue).toBeGreaterThanOrEqual(RUNS / 10);
+    // Pair trades filed on a ratio grid (filePair): 78 of the 500 default cases.
+    expect(withPairs).toBeGreaterThanOrEqual(RUNS / 20);
   });
 
   it('every shipped experiment gives the same outputs both ways (replicates 0 and 1)', { timeout: 120_000 }, () => {

@@ -32,6 +32,10 @@
 //    c·μ·|q|·|ΔX|: nothing when c·μ ≤ 1. Hence τ = H / (N·(1 + c·μ)) (N = Σ|q|·X₀) on each leg's adverse
 //    side (both sides when c·μ > 1). Conservative: it assumes every leg moves against the account at
 //    once, which is the failure of correlation this simulator is about.
+//  - Pair trades (exactly two open positions, long one market and short another, on a tiered venue,
+//    c·μ ≤ 1) are filed on the ratio of their two prices and on the short leg (filePair) when that
+//    band is wider: legs that move together, which cost a hedged pair nothing, leave the ratio where
+//    it was. Each pair of markets gets a ratio grid of its own (at most MAX_PAIRS of them).
 //  - Bands never let a notional more than double (τ ≤ 1; upper bounds at most X₀ + P₀), which is
 //    what bounds the tiers μ is taken over.
 //  - Funding: a global clock G adds Σ over markets of |ΔF| / (the market's reference price) at every
@@ -85,6 +89,10 @@ const CLOCK_BUCKETS = 2048;
 /** Relative allowance for rounding in the marks (storeMarks sums terms of this scale). */
 const ROUNDING = 1e-9;
 const NONE = -1;
+/** A position's lowBucket at or above this is a pair's ratio entry, in bucket lowBucket − PAIR_FLAG. */
+const PAIR_FLAG = 16384;
+/** Pairs of markets with a ratio grid of their own (N_BUCKETS heads each, 49 KB); later pairs' accounts are filed leg by leg. */
+export const MAX_PAIRS = 64;
 
 /** How margin checks find the accounts to look at (SimulateOptions.marginChecks). */
 export type MarginChecks = 'event' | 'every-step';
@@ -111,6 +119,19 @@ export class MarginIndex {
   readonly lowPrev: Int32Array;
   readonly highNext: Int32Array;
   readonly highPrev: Int32Array;
+  /**
+   * Ratio grids of pairs of markets (long leg's market i, short leg's j), made as pair accounts are
+   * filed: the pair id of i × nMarkets + j (NONE until made), each pair's markets, the bucket key of
+   * its reference ratio X_i / X_j, its list heads (N_BUCKETS per pair, grown as pairs are made) and
+   * the highest bucket holding a lower bound.
+   */
+  readonly pairOf: Int32Array;
+  readonly pairLong: Int32Array;
+  readonly pairShort: Int32Array;
+  readonly pairRefKey: Int32Array;
+  readonly pairLowTop: Int32Array;
+  pairHead: Int32Array;
+  nPairs: number;
   /** Per market: the margin multiplier the filed bands assume. */
   readonly multiplierAtFiling: Float64Array;
   /** Per market: its funding-adjusted price X at the mark in progress (set as the mark starts). */
@@ -173,6 +194,13 @@ export class MarginIndex {
     this.lowPrev = new Int32Array(nP);
     this.highNext = new Int32Array(nP);
     this.highPrev = new Int32Array(nP);
+    this.pairOf = new Int32Array(enabled ? nM * nM : 0).fill(NONE);
+    this.pairLong = new Int32Array(enabled ? MAX_PAIRS : 0);
+    this.pairShort = new Int32Array(enabled ? MAX_PAIRS : 0);
+    this.pairRefKey = new Int32Array(enabled ? MAX_PAIRS : 0);
+    this.pairLowTop = new Int32Array(enabled ? MAX_PAIRS : 0).fill(NONE);
+    this.pairHead = new Int32Array(0);
+    this.nPairs = 0;
     this.multiplierAtFiling = new Float64Array(nM);
     this.adjusted = new Float64Array(nM);
     this.marketTable = new Float64Array(nM * TABLE_STRIDE);
@@ -203,8 +231,13 @@ export function priceKey(x: number): number {
 
 /** Bucket of funding-adjusted price `x` on market m's grid, clamped to the grid (x ≤ 0: the lowest). */
 function bucketOf(ix: MarginIndex, m: number, x: number): number {
+  return gridBucket(ix.refKey[m]!, x);
+}
+
+/** Bucket of `x` on the grid centred on key `ref`, clamped to the grid (x ≤ 0 or NaN: the lowest). */
+function gridBucket(ref: number, x: number): number {
   if (!(x > 0)) return 0;
-  const b = priceKey(x) - ix.refKey[m]! + HALF_RANGE;
+  const b = priceKey(x) - ref + HALF_RANGE;
   return b < 0 ? 0 : b >= N_BUCKETS ? N_BUCKETS - 1 : b;
 }
 
@@ -333,6 +366,7 @@ function listCandidates(w: World, forCalls: boolean): number {
   n = addAll(w, ix.always, ix.always.length, n);
   n = addAll(w, w.ledger.touchedList, w.ledger.nTouched, n);
   for (let m = 0; m < w.nMarkets; m++) n = marketCandidates(w, m, n);
+  for (let k = 0; k < ix.nPairs; k++) n = pairCandidates(w, k, n);
   n = clockCandidates(w, n);
   const cand = w.candidates;
   const flags = ix.flags;
@@ -415,6 +449,32 @@ function marketCandidates(w: World, m: number, n: number): number {
   return n;
 }
 
+/** Adds the accounts of pair k whose ratio fell to their lower bound; returns the new count. */
+function pairCandidates(w: World, k: number, n: number): number {
+  const ix = w.marginIndex;
+  const top = ix.pairLowTop[k]!;
+  if (top === NONE) return n;
+  const xs = ix.adjusted[ix.pairShort[k]!]!;
+  // The bands' algebra needs X_j > 0 (pair accounts' filing): at or below it every entry is reached.
+  const cb = xs > 0 ? gridBucket(ix.pairRefKey[k]!, ix.adjusted[ix.pairLong[k]!]! / xs) : 0;
+  if (top < cb) return n;
+  const flags = ix.flags;
+  const cand = w.candidates;
+  const base = k * N_BUCKETS;
+  for (let b = top; b >= cb; b--) {
+    for (let p = ix.pairHead[base + b]!; p !== NONE; p = ix.lowNext[p]!) {
+      const a = w.posAccount[p]!;
+      const f = flags[a]!;
+      if ((f & LISTED) === 0) {
+        flags[a] = f | LISTED;
+        cand[n++] = a;
+      }
+    }
+  }
+  ix.pairLowTop[k] = cb - 1;
+  return n;
+}
+
 /** Adds the accounts whose funding allowance the clock has used up since their mark. */
 function clockCandidates(w: World, n: number): number {
   const ix = w.marginIndex;
@@ -459,24 +519,29 @@ function unfileClock(w: World, a: number): void {
   const ix = w.marginIndex;
   const slot = ix.clockSlot[a]!;
   if (slot === NONE) return;
-  unlink(ix.clockHead, ix.clockNext, ix.clockPrev, slot, a);
+  unlink(ix.clockHead, ix.clockNext, ix.clockPrev, a);
   ix.clockSlot[a] = NONE;
 }
 
-/** Puts entry e at the front of list h (doubly linked through next/prev, heads in head). */
+/**
+ * Puts entry e at the front of list h (doubly linked through next/prev, heads in head). The first
+ * entry's prev names its list's head, as −2 − h (every other prev is an entry, ≥ 0), so that an entry
+ * can be taken out without knowing which list holds it (a pair's ratio list: unfile does not know the
+ * pair).
+ */
 function pushFront(head: Int32Array, next: Int32Array, prev: Int32Array, h: number, e: number): void {
   const first = head[h]!;
   next[e] = first;
-  prev[e] = NONE;
+  prev[e] = -2 - h;
   if (first !== NONE) prev[first] = e;
   head[h] = e;
 }
 
-/** Takes entry e out of list h. */
-function unlink(head: Int32Array, next: Int32Array, prev: Int32Array, h: number, e: number): void {
+/** Takes entry e out of the list of `head` that holds it. */
+function unlink(head: Int32Array, next: Int32Array, prev: Int32Array, e: number): void {
   const n = next[e]!;
   const p = prev[e]!;
-  if (p === NONE) head[h] = n;
+  if (p < 0) head[-2 - p] = n;
   else next[p] = n;
   if (n !== NONE) prev[n] = p;
 }
@@ -522,7 +587,8 @@ function refile(w: World, a: number): boolean {
   for (let p = w.posStart[a]!; p < end; p++) unfile(w, p);
   unfileClock(w, a);
   if (w.accountStatus[a] !== ACTIVE) return false;
-  if (isPlainAccount(w, a)) storePlainMarks(w, ix.marketTable, a, a + 1);
+  const plain = isPlainAccount(w, a);
+  if (plain) storePlainMarks(w, ix.marketTable, a, a + 1);
   else storeMarks(w, a);
   const notional = w.accountNotional[a]!;
   // Nothing open: only a trade (which touches the account) can change that. Always-marked accounts
@@ -535,6 +601,7 @@ function refile(w: World, a: number): boolean {
   let scale = Math.abs(w.ledger.balance[a]!) + notional;
   let mu = 0;
   let open = 0;
+  let first = -1;
   let single = -1;
   let exposure = 0;
   for (let p = w.posStart[a]!; p < end; p++) {
@@ -552,6 +619,7 @@ function refile(w: World, a: number): boolean {
     const r = RATE[0]!;
     if (r > mu) mu = r;
     open++;
+    if (first < 0) first = p;
     single = p;
     if (!(x > 0)) open = -Infinity; // a pathological market: keep the account looked at
   }
@@ -603,6 +671,11 @@ function refile(w: World, a: number): boolean {
     }
     return true;
   }
+  if (open === 2 && plain && cmu <= 1) {
+    PAIR_IN[0] = headroom;
+    PAIR_IN[1] = cmu;
+    if (filePair(w, first, single)) return true;
+  }
   const tau = Math.min(1, headroom / (exposure * (1 + cmu)));
   for (let p = w.posStart[a]!; p < end; p++) {
     const q = w.posQty[p]!;
@@ -628,6 +701,96 @@ function refile(w: World, a: number): boolean {
     }
   }
   return true;
+}
+
+/** filePair's headroom H and c·μ (slots: refile does not inline it, and a double argument is boxed). */
+const PAIR_IN = new Float64Array(2);
+
+/**
+ * Files the band of a pair trade — an account of a tiered venue with exactly two open positions, long
+ * q_L > 0 in market i and short q_S < 0 in market j, c·μ ≤ 1 — as a band on the ratio R = X_i / X_j
+ * and on the short leg, when that is wider than filing each leg as if both moved against it (refile's
+ * several-position case, which puts τ = H / (N(1 + c·μ)) on every leg). Returns false when it does not
+ * apply (same side, same market, narrower, or no room for another pair's grid).
+ *
+ * The guarantee. Write u = X_i/x_i − 1 and v = X_j/x_j − 1 for the moves since the mark, N_L = q_L·x_i,
+ * N_S = |q_S|·x_j, D = N_L − N_S, r = (1 + u)/(1 + v) the ratio's move. g changes by the equity's
+ * N_L·u − N_S·v less c·ΔM ≤ c·μ·(N_L·u⁺ + N_S·v⁺) (tiered maintenance grows with a notional only as it
+ * rises; funding's share is in the reserve already taken from H). With w = (r − 1)(1 + v), u = w + v, so
+ * (u⁺ ≤ w⁺ + v⁺, and N_L·w − c·μ·N_L·w⁺ ≥ N_L·min(w, 0) as c·μ ≤ 1)
+ *   Δg ≥ N_L·min(w, 0) + D·v − c·μ·(N_L + N_S)·v⁺.
+ * Bands with one relative width τ: r ≥ 1 − τ (the ratio's lower bound: the long leg's down-moves are
+ * all in it), v ≤ τ (the short leg's upper bound), and v ≥ −τ when D > 0 (its lower bound: a net long
+ * loses as both fall). Within them (and X_j > 0, which pairCandidates enforces) w ≥ −τ(1 + τ), so
+ *   Δg ≥ −τ·(N_L + |D| + c·μ·(N_L + N_S) + N_L·τ) = −τ·(B + N_L·τ),
+ * and τ = H / (B + N_L·τ₀) with τ₀ = min(1, H/B) ≥ τ keeps that above −H. τ ≤ 1 and the long leg's usual
+ * cap (X_i ≤ x_i + P_i) keep the notionals within the tiers μ was taken over. A hedged pair's legs then
+ * move together without it being looked at: its ratio moves only by their difference, and its legs'
+ * bands are about twice as wide (B ≈ N/2 + c·μ·N for a balanced pair).
+ */
+function filePair(w: World, p1: number, p2: number): boolean {
+  const q1 = w.posQty[p1]!;
+  if (q1 > 0 === w.posQty[p2]! > 0) return false;
+  const long = q1 > 0 ? p1 : p2;
+  const short = q1 > 0 ? p2 : p1;
+  const i = w.posMarket[long]!;
+  const j = w.posMarket[short]!;
+  if (i === j) return false;
+  const ix = w.marginIndex;
+  const headroom = PAIR_IN[0]!;
+  const cmu = PAIR_IN[1]!;
+  // Both X are > 0 (refile keeps accounts with a market at X ≤ 0 looked at).
+  const xi = ix.adjusted[i]!;
+  const xj = ix.adjusted[j]!;
+  const nl = w.posQty[long]! * xi;
+  const ns = -w.posQty[short]! * xj;
+  const d = nl - ns;
+  const b = nl + Math.abs(d) + cmu * (nl + ns);
+  const denominator = b + nl * Math.min(1, headroom / b);
+  if (!(denominator < (nl + ns) * (1 + cmu))) return false;
+  const k = pairFor(w, i, j);
+  if (k === NONE) return false;
+  const tau = Math.min(1, headroom / denominator);
+  BOUND[0] = (xi / xj) * (1 - tau);
+  fileRatio(w, long, k);
+  BOUND[0] = xi + w.oraclePrice[w.marketOracle[i]!]!;
+  fileHigh(w, long);
+  BOUND[0] = xj * (1 + tau);
+  fileHigh(w, short);
+  if (d > 0) {
+    BOUND[0] = xj * (1 - tau);
+    fileLow(w, short);
+  }
+  return true;
+}
+
+/** The pair id of (long market i, short market j), its grid made on first use; NONE when MAX_PAIRS are made. */
+function pairFor(w: World, i: number, j: number): number {
+  const ix = w.marginIndex;
+  const at = i * w.nMarkets + j;
+  const found = ix.pairOf[at]!;
+  if (found !== NONE || ix.nPairs === MAX_PAIRS) return found;
+  const k = ix.nPairs++;
+  ix.pairOf[at] = k;
+  ix.pairLong[k] = i;
+  ix.pairShort[k] = j;
+  // Centred on the ratio when the pair is first filed (it only decides which accounts share a bucket).
+  ix.pairRefKey[k] = priceKey(ix.adjusted[i]! / ix.adjusted[j]!);
+  ix.pairLowTop[k] = NONE;
+  const heads = new Int32Array((k + 1) * N_BUCKETS).fill(NONE);
+  heads.set(ix.pairHead);
+  ix.pairHead = heads;
+  return k;
+}
+
+/** Files position p (a pair's long leg) under pair k's ratio lower bound BOUND[0]: looked at once R ≤ it. */
+function fileRatio(w: World, p: number, k: number): void {
+  const ix = w.marginIndex;
+  // A hair above the bound, as fileLow.
+  const b = gridBucket(ix.pairRefKey[k]!, BOUND[0]! * (1 + 1e-9));
+  pushFront(ix.pairHead, ix.lowNext, ix.lowPrev, k * N_BUCKETS + b, p);
+  ix.lowBucket[p] = PAIR_FLAG + b;
+  if (b > ix.pairLowTop[k]!) ix.pairLowTop[k] = b;
 }
 
 /** Lists account a as hot (marked at the next mark). */
@@ -669,15 +832,14 @@ function fileHigh(w: World, p: number): void {
 
 function unfile(w: World, p: number): void {
   const ix = w.marginIndex;
-  const base = w.posMarket[p]! * N_BUCKETS;
   const lb = ix.lowBucket[p]!;
   if (lb !== NONE) {
-    unlink(ix.lowHead, ix.lowNext, ix.lowPrev, base + lb, p);
+    // A pair's ratio entry (the long leg's) is linked through the same lowNext/lowPrev.
+    unlink(lb >= PAIR_FLAG ? ix.pairHead : ix.lowHead, ix.lowNext, ix.lowPrev, p);
     ix.lowBucket[p] = NONE;
   }
-  const hb = ix.highBucket[p]!;
-  if (hb !== NONE) {
-    unlink(ix.highHead, ix.highNext, ix.highPrev, base + hb, p);
+  if (ix.highBucket[p] !== NONE) {
+    unlink(ix.highHead, ix.highNext, ix.highPrev, p);
     ix.highBucket[p] = NONE;
   }
 }
