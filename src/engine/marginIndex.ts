@@ -231,7 +231,10 @@ export function priceKey(x: number): number {
 
 /** Bucket of funding-adjusted price `x` on market m's grid, clamped to the grid (x ≤ 0: the lowest). */
 function bucketOf(ix: MarginIndex, m: number, x: number): number {
-  return gridBucket(ix.refKey[m]!, x);
+  // Its own body rather than a call of gridBucket: a double passed to a call V8 does not inline is boxed.
+  if (!(x > 0)) return 0;
+  const b = priceKey(x) - ix.refKey[m]! + HALF_RANGE;
+  return b < 0 ? 0 : b >= N_BUCKETS ? N_BUCKETS - 1 : b;
 }
 
 /** Bucket of `x` on the grid centred on key `ref`, clamped to the grid (x ≤ 0 or NaN: the lowest). */
