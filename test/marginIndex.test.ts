@@ -15,6 +15,7 @@ import { buildGraph } from '../src/graph/build.ts';
 import { runWorld, simulateRun, summarize, worldFor } from '../src/engine/simulate.ts';
 import { attribute } from '../src/engine/attribution.ts';
 import { step } from '../src/engine/step.ts';
+import { respondToMarginCalls } from '../src/engine/phases/respondToMarginCalls.ts';
 import type { RunResult } from '../src/engine/record.ts';
 import type { ExperimentInput } from '../src/experiment/schema.ts';
 import { FUNDING_SHARE, markCandidates, noteFunding, priceKey } from '../src/engine/marginIndex.ts';
@@ -450,6 +451,48 @@ describe('the plain-account kernel (storePlainMarks) marks exactly as storeMarks
       expect(Object.is(w.accountEquity[a], expected[a]), `account ${a}`).toBe(true);
     }
     expect(w.accountEquity[5]).toBeNaN();
+  });
+});
+
+describe('the every-account mark (--margin-checks every-step): stores and lists only accounts that may be at or under their line', () => {
+  // t: 1000 USD at 10× long BTC at 100, q = 100, quote −10,000: equity 100P − 9000, maintenance 5% × 100P
+  // = 5P. u: 1000 USD at 2× long, q = 20: equity 20P − 1000, maintenance P. u's cohort calls at 1.5 ×
+  // maintenance (set below), t's at the default 1.25: the largest multiple ĉ = 1.5 decides the listing.
+  it('at P = 97 t is listed (equity 700 < ĉ × 485 = 727.5, above its own call line 606.25); at 98 nobody (800 ≥ 735); u never (940 ≥ 145.5)', () => {
+    const w = handWorld(
+      {
+        traders: [
+          { id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 10 },
+          { id: 'u', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 2 },
+        ],
+      },
+      { marginChecks: 'every-step' },
+    );
+    const t = accountOf(w, 0);
+    const u = accountOf(w, 1);
+    w.cohortCallMultiple[w.accountCohort[u]!] = 1.5;
+    let active = 0;
+    for (let a = 0; a < w.nAccounts; a++) if (w.accountStatus[a] === Status.active) active++;
+    w.accountEquity.fill(Number.NaN);
+    const before = w.marginIndex.accountMarks;
+    setPrice(w, 'BTC', 97);
+    expect(Array.from(w.candidates.subarray(0, w.nCandidates))).toEqual([t]);
+    // Every active account was marked; only t's marks were stored: 100 × 97 − 9000 = 700, 5 × 97 = 485.
+    expect(w.marginIndex.accountMarks - before).toBe(active);
+    expect(w.accountEquity[t]).toBe(700);
+    expect(w.accountMaintenance[t]).toBe(485);
+    expect(w.accountEquity[u]).toBeNaN();
+    // Whoever reads u's marks marks it again (its stamp is older): 20 × 97 − 1000 = 940.
+    expect(markAccount(w, u)).toBe(940);
+    // No margin call: 700 is above t's own line 1.25 × 485 = 606.25.
+    expect(w.acc.marginCalls[0]).toBe(0);
+    setPrice(w, 'BTC', 98);
+    expect(w.nCandidates).toBe(0);
+    // Below t's line (P < 96): 95.9 gives 590 < 1.25 × 479.5 = 599.375, so a call.
+    setPrice(w, 'BTC', 95.9);
+    expect(Array.from(w.candidates.subarray(0, w.nCandidates))).toEqual([t]);
+    respondToMarginCalls(w);
+    expect(w.acc.marginCalls[0]).toBe(1);
   });
 });
 

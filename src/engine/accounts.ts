@@ -184,9 +184,18 @@ export function isPlainAccount(w: World, a: number): boolean {
  * the same order as storeMarks, so the same bits (test/marginIndex.test.ts compares the two on random
  * worlds). One loop over a range, so that V8 reads each array's base once per call rather than once per
  * account: the every-account mark runs it over all of them (the kernel of the benchmark). Returns how
- * many it marked (the active ones), and lists them, in account order, in `list` when one is given.
+ * many it stored, and lists them, in account order, in `list` when one is given; MARKED[0] is how many it
+ * marked (the active ones).
+ *
+ * With `onlyUnderLine`, an account is stored and listed only when it may be at or under its margin-call
+ * level or maintenance: unless 0 ≤ maintenance and equity ≥ ĉ × maintenance, ĉ the largest call
+ * multiple of any cohort (≥ 1: experiment/schema.ts). The margin calls (equity < c × maintenance, c ≤ ĉ)
+ * and the liquidation queue (equity < maintenance) look only at listed accounts, and fl(c × M) ≤ fl(ĉ × M)
+ * for M ≥ 0, so they decide the same; the others keep older stamps, and whoever reads their marks
+ * marks them again (refreshMarks). So the every-account mark reads every account and writes only the
+ * few near their line.
  */
-export function storePlainMarks(w: World, table: Float64Array, from: number, to: number, list: Int32Array | null = null): number {
+export function storePlainMarks(w: World, table: Float64Array, from: number, to: number, list: Int32Array | null = null, onlyUnderLine = false): number {
   const status = w.accountStatus;
   const balance = w.ledger.balance;
   const posStart = w.posStart;
@@ -200,11 +209,17 @@ export function storePlainMarks(w: World, table: Float64Array, from: number, to:
   const stamp = w.ledger.markStamp;
   const epoch = w.markStampNow;
   const active = Status.active;
+  // ĉ, or 0 when every account is stored (the test below then never skips).
+  let line = 0;
+  if (onlyUnderLine) {
+    line = 1;
+    for (let c = 0; c < w.cohortCallMultiple.length; c++) line = Math.max(line, w.cohortCallMultiple[c]!);
+  }
+  let marked = 0;
   let listed = 0;
   for (let a = from; a < to; a++) {
     if (status[a] !== active) continue;
-    if (list !== null) list[listed] = a;
-    listed++;
+    marked++;
     let equity = balance[a]!;
     let notional = 0;
     let maintenance = 0;
@@ -226,13 +241,20 @@ export function storePlainMarks(w: World, table: Float64Array, from: number, to:
         maintenance += k * (n * w.tierMmRate[t]! - w.tierMmAmount[t]!);
       }
     }
+    if (line > 0 && maintenance >= 0 && equity >= line * maintenance) continue;
+    if (list !== null) list[listed] = a;
+    listed++;
     equityOut[a] = equity;
     maintenanceOut[a] = maintenance;
     notionalOut[a] = notional;
     stamp[a] = epoch;
   }
+  MARKED[0] = marked;
   return listed;
 }
+
+/** How many active accounts storePlainMarks's last call marked (a slot: it returns the stored count). */
+export const MARKED = new Int32Array(1);
 
 /** The result of {@link initialMargin} (a typed-array slot: a returned double would be boxed). */
 export const INITIAL_MARGIN = new Float64Array(1);

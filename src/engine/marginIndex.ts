@@ -55,7 +55,7 @@
 // are O(1) and a step visits only the buckets its price moved through.
 import { Role, roleOf, Status, type World } from '../model/world.ts';
 import { InvariantError } from '../experiment/errors.ts';
-import { fillMarketTable, hasCollateral, isPlainAccount, storeMarks, storePlainMarks, TABLE_STRIDE } from './accounts.ts';
+import { fillMarketTable, hasCollateral, isPlainAccount, MARKED, storeMarks, storePlainMarks, TABLE_STRIDE } from './accounts.ts';
 import { hasOptionSlots } from './optionBook.ts';
 import { sortAscending } from './sortPrefix.ts';
 import { grown, listStart } from '../model/typedArrays.ts';
@@ -309,16 +309,22 @@ function clearTouched(w: World): void {
   w.ledger.nTouched = 0;
 }
 
-/** Without the index: every active account, marked and listed. */
+/**
+ * Without the index: every active account marked; listed, those that may be at or under their margin-call
+ * level or maintenance (every active one in a world with portfolio margin, options or collateral).
+ */
 function markEveryAccount(w: World): void {
   const status = w.accountStatus;
   const table = w.marginIndex.marketTable;
   fillMarketTable(w, table);
   const allPlain = !w.optionsListed && !w.collateralListed && w.exchangePortfolio.indexOf(1) < 0;
   let n = 0;
+  let marked = 0;
   if (allPlain) {
-    // One pass marks and lists them all (the kernel of the benchmark).
-    n = storePlainMarks(w, table, 0, w.nAccounts, w.candidates);
+    // One pass marks them all and stores and lists those that may be at or under their line (the
+    // kernel of the benchmark).
+    n = storePlainMarks(w, table, 0, w.nAccounts, w.candidates, true);
+    marked = MARKED[0]!;
   } else {
     for (let a = 0; a < w.nAccounts; a++) {
       if (status[a] === ACTIVE) {
@@ -327,9 +333,10 @@ function markEveryAccount(w: World): void {
         w.candidates[n++] = a;
       }
     }
+    marked = n;
   }
   w.nCandidates = n;
-  w.marginIndex.accountMarks += n;
+  w.marginIndex.accountMarks += marked;
 }
 
 /** The first mark of a run files every account. */
