@@ -4,11 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import { requirementUsd } from '../src/model/margin.ts';
 import { averageImpactFactor, impactFactor, impactIntegral, MIN_IMPACT_FACTOR } from '../src/model/impact.ts';
-import { exchangeOf, ImpactCode, Role, roleOf, walletOf } from '../src/model/world.ts';
+import { draftCapacity, exchangeOf, ImpactCode, Role, roleOf, walletOf } from '../src/model/world.ts';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { caseArb } from './fixtures/randomScenario.ts';
 import { cholesky } from '../src/model/cholesky.ts';
+import { exactly } from '../src/model/typedArrays.ts';
 import { deriveSeed, Streams } from '../src/experiment/seeds.ts';
 import { accrueFunding } from '../src/engine/phases/accrueFunding.ts';
 import { updateOracles } from '../src/engine/phases/updateOracles.ts';
@@ -293,6 +294,47 @@ describe("an account's exchange, role and wallet come from its cohort (World.coh
       Role.directional, Role.directional, Role.marketMaker, Role.marketMaker, Role.liquidator, Role.liquidator, Role.vault,
     ]);
     for (let a = 0; a < w.nAccounts; a++) expect(exchangeOf(w, a)).toBe(0);
+  });
+
+  it('exactly() returns the array itself when it holds n entries, else a copy of the first n', () => {
+    const a = Float64Array.of(1, 2, 3);
+    expect(exactly(a, 3)).toBe(a);
+    const b = exactly(a, 2);
+    expect(b).not.toBe(a);
+    expect(Array.from(b)).toEqual([1, 2]);
+    b[0] = 9; // a copy: the original is untouched
+    expect(a[0]).toBe(1);
+  });
+
+  it('draftCapacity counts the flagship\'s accounts, position slots and wallets before drafting them', () => {
+    const raw = JSON.parse(readFileSync(new URL('../experiments/cross-margin-flaw.json', import.meta.url), 'utf8'));
+    delete raw.sweep;
+    const exp = parseExperiment(raw, 'flagship');
+    const graph = buildGraph(exp);
+    const w = worldFor(exp, graph, 0);
+    // Accounts: isolated-longs 1,500 traders × 3 positions, one account each = 4,500; cross-longs
+    // 1,500, shorts 1,000, pairs 1,000 (cross: one account a trader); 4 makers, 3 liquidators, 1
+    // vault → 8,008. Slots: 1,500 × 3 + 1,500 × 3 + 1,000 × 3 + 1,000 × 2 = 14,000 directional; the
+    // makers, liquidators and the vault hold a slot in each of perp-dex's 3 markets: (4 + 3 + 1) × 3
+    // = 24 → 14,024. Wallets: one a directional trader, 1,500 + 1,500 + 1,000 + 1,000 = 5,000.
+    expect(draftCapacity(exp.scenario, graph, w.marketExchange)).toEqual({ accounts: 8_008, slots: 14_024, wallets: 5_000 });
+    expect([w.nAccounts, w.nPositions, w.fundHolderStart - w.walletHolderStart]).toEqual([8_008, 14_024, 5_000]);
+  });
+
+  it('draftCapacity equals what the builder drafts, on random worlds (so exactly() hands the drafts\' columns over uncopied)', () => {
+    fc.assert(
+      fc.property(caseArb, ({ experiment, replicate }) => {
+        const exp = parseExperiment(experiment, 'random world');
+        const graph = buildGraph(exp);
+        const w = worldFor(exp, graph, replicate);
+        expect(draftCapacity(exp.scenario, graph, w.marketExchange)).toEqual({
+          accounts: w.nAccounts,
+          slots: w.nPositions,
+          wallets: w.fundHolderStart - w.walletHolderStart,
+        });
+      }),
+      { seed: 14, numRuns: 60 },
+    );
   });
 
   it('random worlds of 1–2 exchanges: every position is in a market of its account\'s exchange', () => {
