@@ -25,7 +25,8 @@
 //   flagship_1e6_accounts_1e4_steps_s  a whole run (calm stretch, switch, crash) of the flagship scaled
 //                               to 10^6 accounts on a 10^4-step timeline, steps timed (target 60 s);
 //                               --quick: the 10^5-account run × 10
-//   scaling_curve_accounts      whole 1000-step runs at 10^3 … 10^6 accounts (10^5 with --quick)
+//   scaling_curve_accounts      whole 1000-step runs at 10^3 … 10^7 accounts (10^7 in a fresh process;
+//                               10^3 … 10^5 with --quick)
 //   scaling_curve_steps         whole runs at 10^5 accounts (10^4) of 10^2, 10^3, 10^4 steps
 //   calm_step_heap_bytes        bytes a calm step of a 10^6-account world (10^5) allocates (V8 new space),
 //                               median over steps 1,000–1,199 of the calm stretch (300–349)
@@ -81,6 +82,7 @@ import { step } from '../../src/engine/step.ts';
 import v8 from 'node:v8';
 import { baselineFromWorld, runBaseline } from './baseline/engine.ts';
 import { FLAGSHIP, readFlagship, scaledScenario, stretchTimeline, type Raw } from './scaled.ts';
+import { rate, wholeRun, type WholeRun } from './whole.ts';
 
 const quick = process.argv.slice(2).includes('--quick');
 const mode = quick ? 'quick' : 'full';
@@ -271,57 +273,6 @@ function runFirstSteps(w: World, steps: number): number {
   return (performance.now() - t) / 1000;
 }
 
-/** Result of one timed whole run of the scaled flagship. */
-interface WholeRun {
-  accounts: number;
-  positions: number;
-  steps: number;
-  buildS: number;
-  runS: number;
-  /** Seconds of the steps before the scripted switch to stress (the calm stretch). */
-  calmS: number;
-  calmSteps: number;
-  accountMarks: number;
-  marks: number;
-  liquidations: number;
-}
-
-/**
- * One whole run (build, then every step, crash included) of the flagship scaled to `accounts` on a
- * `steps`-step timeline, events off, the default event-driven margin checks (or `marginChecks`).
- */
-function wholeRun(accounts: number, steps: number, marginChecks: 'event' | 'every-step' = 'event'): WholeRun {
-  const { raw } = scaledScenario(accounts, steps);
-  const exp = parseExperiment(raw, `bench:whole-${accounts}x${steps}`);
-  const graph = buildGraph(exp);
-  let t = performance.now();
-  const w = worldFor(exp, graph, 0, undefined, { marginChecks });
-  const buildS = (performance.now() - t) / 1000;
-  const sw = exp.scenario.regimes.switching;
-  const calmSteps = sw.kind === 'scripted' ? sw.toStressAtStep : steps;
-  t = performance.now();
-  let calmS = 0;
-  for (let k = 0; k < steps; k++) {
-    w.step = k;
-    step(w);
-    if (k === calmSteps - 1) calmS = (performance.now() - t) / 1000;
-  }
-  const runS = (performance.now() - t) / 1000;
-  return {
-    accounts: w.nAccounts,
-    positions: w.nPositions,
-    steps,
-    buildS,
-    runS,
-    calmS,
-    calmSteps,
-    accountMarks: w.marginIndex.accountMarks,
-    marks: w.marginIndex.marks,
-    liquidations: Array.from(w.totals.liquidations).reduce((a, b) => a + b, 0),
-  };
-}
-
-const rate = (r: WholeRun) => (r.accounts * r.steps) / r.runS;
 
 /** Accounts and steps of the whole run that baseline_speedup compares (10^5 × 10^4; quick 10^4 × 10^4). */
 const BASELINE_ACCOUNTS = quick ? 10_000 : 100_000;
@@ -429,6 +380,8 @@ function benchMillion(quickRun: WholeRun): void {
 
 /** Population sizes of the scaling curve: whole runs of the flagship on a 1000-step timeline. */
 const CURVE_ACCOUNTS = quick ? [1_000, 10_000, 100_000] : [1_000, 10_000, 100_000, 1_000_000];
+/** Larger points of the curve, each run in a fresh process (curveRun.ts): 10^7 accounts (none with --quick). */
+const CURVE_ACCOUNTS_IN_CHILD = quick ? [] : [10_000_000];
 const CURVE_STEPS = 1_000;
 /** Run lengths of the steps curve at 10^5 accounts (10^4 with --quick). */
 const STEPS_CURVE = [100, 1_000, 10_000];
@@ -445,7 +398,8 @@ function newSpaceUsed(): number {
 
 /**
  * scaling_curve_accounts: account-steps/s of whole flagship runs (1000-step timeline, crash included)
- * at 10^3 … 10^6 accounts (10^5 with --quick); scaling_curve_steps: the same at 10^5 accounts (10^4)
+ * at 10^3 … 10^7 accounts (10^5 with --quick; 10^7 in a fresh process, its peak RSS alongside: a
+ * 10^7-account run holds ~55M events and peaks near 4.3 GB); scaling_curve_steps: the same at 10^5 accounts (10^4)
  * for 10^2 … 10^4 steps; calm_step_heap_bytes: what a calm step of a 10^6-account world (10^5)
  * allocates late in the calm stretch (V8 new space, median over steps 1,000–1,199; 300–349 with
  * --quick; the first steps' median alongside; 0 is the target).
@@ -458,6 +412,26 @@ async function benchScaling(): Promise<void> {
     byAccounts[String(r.accounts)] = sig(rate(r));
     details[String(r.accounts)] = { run_s: sig(r.runS), build_s: sig(r.buildS), liquidations: r.liquidations, marks_share: sig(r.accountMarks / (r.marks * r.accounts), 3) };
     log(`curve: ${r.accounts} accounts × ${CURVE_STEPS} steps in ${r.runS.toFixed(2)} s (build ${r.buildS.toFixed(1)} s): ${(rate(r) / 1e6).toFixed(0)}M account-steps/s`);
+  }
+  for (const n of CURVE_ACCOUNTS_IN_CHILD) {
+    const helper = fileURLToPath(new URL('./curveRun.ts', import.meta.url));
+    const child = spawnSync(process.execPath, ['--max-old-space-size=3500', RUN_TS, helper, String(n), String(CURVE_STEPS)], {
+      cwd: PACKAGE_ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      encoding: 'utf8',
+    });
+    if (child.status !== 0) throw new Error(`curveRun.ts ${n} exited with ${child.status ?? child.signal}`);
+    const r = JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '') as WholeRun & { max_rss_kib: number };
+    byAccounts[String(r.accounts)] = sig(rate(r));
+    details[String(r.accounts)] = {
+      run_s: sig(r.runS),
+      build_s: sig(r.buildS),
+      liquidations: r.liquidations,
+      marks_share: sig(r.accountMarks / (r.marks * r.accounts), 3),
+      peak_rss_mb: mib(r.max_rss_kib),
+      process: 'fresh (curveRun.ts), --max-old-space-size=3500',
+    };
+    log(`curve: ${r.accounts} accounts × ${CURVE_STEPS} steps in ${r.runS.toFixed(1)} s (build ${r.buildS.toFixed(1)} s, fresh process, peak RSS ${(r.max_rss_kib / 1024).toFixed(0)} MiB): ${(rate(r) / 1e6).toFixed(0)}M account-steps/s`);
   }
   emit({
     name: 'scaling_curve_accounts',
