@@ -4,9 +4,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { firstSentence, listExperiments } from '../src/cli/commands/list.ts';
-import { runOverrides } from '../src/cli/commands/run.ts';
+import { makeProgress, runOverrides } from '../src/cli/commands/run.ts';
 import { applyOverrides } from '../src/experiment/overrides.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
 import { CLI, runCli } from './fixtures/cli.ts';
@@ -209,4 +209,35 @@ describe('the end of a sweep', () => {
     expect(stderr).toBe('');
     expect(status).toBe(0);
   }, 30_000);
+});
+
+describe('progress when not on a terminal', () => {
+  test('one line per finished point; the rate and ETA count only runs done since the start, not resumed ones', () => {
+    let clock = 10_000;
+    const progress = makeProgress('lines', () => clock);
+    const lines: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      // 6 runs, 2 resumed. 2 s later the 4th is done (2 done now): 2 runs / 2 s = 1.00 runs/s, and the
+      // 2 left take 2 / 1.00 = 2 s. Counting the resumed runs would have claimed 2.00 runs/s.
+      progress.start({ planned: 6, resumed: 2 });
+      clock += 1_000;
+      progress.update({ done: 3, failed: 0, total: 6 });
+      clock += 1_000;
+      progress.update({ done: 4, failed: 0, total: 6, pointDone: { point: 1, runs: 3, failed: 0 } });
+      // 1 s on, the 5th failed and ended point 2: 3 runs / 3 s = 1.00 runs/s, 1 left: 1 s.
+      clock += 1_000;
+      progress.update({ done: 5, failed: 1, total: 6, pointDone: { point: 2, runs: 2, failed: 1 } });
+      progress.stop();
+    } finally {
+      write.mockRestore();
+    }
+    expect(lines).toEqual([
+      'point 1 done (3 runs); 4/6 runs, 1.00 runs/s, ETA 2s\n',
+      'point 2 done (2 runs, 1 failed); 5/6 runs, 1.00 runs/s, ETA 1s, 1 failed\n',
+    ]);
+  });
 });

@@ -188,6 +188,23 @@ describe('the runner', () => {
     const b = await summaryByValue([50_000, 1_000_000, 1000]);
     for (const key of ['1000/0', '1000/1', '1000000/0', '1000000/1']) expect(b.get(key)).toEqual(a.get(key));
   }, 60_000);
+
+  it('Says how many runs it covers and how many were already done before any run starts', async () => {
+    // 2 points × 2 replicates = 4 runs, ordinals 0…3 (point × 2 + replicate). Shard 0/2 takes the even
+    // ordinals: 2 runs, none done yet. The whole sweep into the same folder then covers 4, of which
+    // those 2 are resumed; so the progress bar starts at 2/4, not 0/2 (a bar sized from the runs per
+    // point showed 0/25 on a 100-run sweep until the first run ended).
+    const exp = parseExperiment(sweepInput(2, 20), 'on-start');
+    const dir = tmp();
+    const seen: string[] = [];
+    const record = { onStart: (s: { planned: number; resumed: number }) => seen.push(`start ${s.planned}/${s.resumed}`), onProgress: () => seen.push('progress') };
+    await runExperiment(exp, opts(dir, { workers: 1, shard: { index: 0, count: 2 }, ...record }));
+    expect(seen).toEqual(['start 2/0', 'progress', 'progress']);
+    seen.length = 0;
+    const r = await runExperiment(exp, opts(dir, { workers: 2, ...record }));
+    expect(seen).toEqual(['start 4/2', 'progress', 'progress']);
+    expect(r.resumed).toBe(2);
+  }, 60_000);
 });
 
 describe('a worker committing parts while it runs the next', () => {

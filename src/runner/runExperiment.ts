@@ -45,6 +45,8 @@ export interface RunExperimentOptions {
   shard?: Shard | null;
   only?: RunKey | null;
   onProgress?: (p: Progress) => void;
+  /** Called once, before any run starts: the runs this command covers, and those already done (resumed). */
+  onStart?: (s: { planned: number; resumed: number }) => void;
 }
 
 export interface Failure {
@@ -148,6 +150,7 @@ export async function runExperiment(exp: Experiment, opts: RunExperimentOptions)
   const existing = new Set(listParts(opts.outDir).map((k) => `${k.point}/${k.replicate}`));
   const todo = planned.filter((k) => !existing.has(`${k.point}/${k.replicate}`));
   const resumed = planned.length - todo.length;
+  opts.onStart?.({ planned: planned.length, resumed });
 
   // Assembly follows the runs as they finish: whenever the next run in (point, replicate) order
   // is done, its part is appended to the Arrow files, so the main thread's share of the work

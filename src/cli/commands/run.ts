@@ -43,25 +43,36 @@ function formatSeconds(s: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-/** Progress reporting for the three modes (bar on a TTY, a line per finished point, none). */
-export function makeProgress(mode: 'bar' | 'lines' | 'none', expectedTotal: number): {
+/**
+ * Progress reporting for the three modes (bar on a TTY, a line per finished point, none). start()
+ * gives the runs the command covers and those resumed from an earlier attempt; the rate and the ETA
+ * count only the runs done since (`now` is the clock, in ms: tests pass their own).
+ */
+export function makeProgress(
+  mode: 'bar' | 'lines' | 'none',
+  now: () => number = Date.now,
+): {
+  start: (s: { planned: number; resumed: number }) => void;
   update: (p: Progress) => void;
   stop: () => void;
 } {
-  const started = Date.now();
-  let firstDone = -1;
-  // Runs resumed from an earlier attempt do not count towards the rate.
-  const rate = (done: number): number => (done - Math.max(firstDone, 0)) / Math.max((Date.now() - started) / 1000, 1e-3);
-  if (mode === 'none') return { update: () => {}, stop: () => {} };
+  let started = now();
+  let resumedAtStart = 0;
+  const rate = (done: number): number => (done - resumedAtStart) / Math.max((now() - started) / 1000, 1e-3);
+  const eta = (p: Progress): string => formatSeconds((p.total - p.done) / rate(p.done));
+  const begin = (s: { planned: number; resumed: number }) => {
+    started = now();
+    resumedAtStart = s.resumed;
+  };
+  if (mode === 'none') return { start: () => {}, update: () => {}, stop: () => {} };
   if (mode === 'lines') {
     return {
+      start: begin,
       update: (p) => {
-        if (firstDone < 0) firstDone = p.done - 1;
         if (!p.pointDone) return;
-        const r = rate(p.done);
         const failed = p.pointDone.failed ? `, ${p.pointDone.failed} failed` : '';
         process.stdout.write(
-          `point ${p.pointDone.point} done (${p.pointDone.runs} runs${failed}); ${p.done}/${p.total} runs, ${r.toFixed(2)} runs/s, ETA ${formatSeconds((p.total - p.done) / r)}${p.failed ? `, ${p.failed} failed` : ''}\n`,
+          `point ${p.pointDone.point} done (${p.pointDone.runs} runs${failed}); ${p.done}/${p.total} runs, ${rate(p.done).toFixed(2)} runs/s, ETA ${eta(p)}${p.failed ? `, ${p.failed} failed` : ''}\n`,
         );
       },
       stop: () => {},
@@ -73,14 +84,24 @@ export function makeProgress(mode: 'bar' | 'lines' | 'none', expectedTotal: numb
     hideCursor: true,
     etaBuffer: 20,
   });
-  bar.start(expectedTotal, 0, { rate: '0.00', failed: 0 });
+  let shown = false;
   return {
+    start: (s) => {
+      begin(s);
+      bar.start(s.planned, s.resumed, { rate: '0.00', failed: 0 });
+      shown = true;
+    },
     update: (p) => {
-      if (firstDone < 0) firstDone = p.done - 1;
+      if (!shown) {
+        bar.start(p.total, p.done, { rate: '0.00', failed: 0 });
+        shown = true;
+      }
       if (p.total !== bar.getTotal()) bar.setTotal(p.total);
       bar.update(p.done, { rate: rate(p.done).toFixed(2), failed: p.failed });
     },
-    stop: () => bar.stop(),
+    stop: () => {
+      if (shown) bar.stop();
+    },
   };
 }
 
@@ -115,7 +136,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const mode = argv.quiet ? 'none' : process.stdout.isTTY ? 'bar' : 'lines';
     // Imported here so validate/schema/list, and bad-input errors, never load the engine.
     const { runExperiment } = await import('../../runner/runExperiment.ts');
-    const progress = makeProgress(mode, exp.runs);
+    const progress = makeProgress(mode);
     let result: RunExperimentResult;
     try {
       result = await runExperiment(exp, {
@@ -128,6 +149,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         shard,
         only,
         onProgress: progress.update,
+        onStart: progress.start,
       });
     } finally {
       progress.stop();
