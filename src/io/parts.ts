@@ -429,6 +429,29 @@ export class PartReader {
 }
 
 /** The (point, replicate) pairs whose part files exist (ignores temporary files), sorted by point then replicate. */
+/**
+ * Removes the temporary files a killed command left in `outDir/parts` (a part being written when the
+ * process died: "<part>.<pid>-<thread>-<random>.tmp"); returns how many. A results folder is written
+ * by one command at a time (two at once would also share its Arrow files' temporaries), so at the
+ * start of a run every one of them is stale.
+ */
+export function removeStaleTemporaries(outDir: string): number {
+  let names: string[];
+  try {
+    names = fs.readdirSync(path.join(outDir, 'parts'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+  let removed = 0;
+  for (const name of names) {
+    if (!name.endsWith('.tmp')) continue;
+    fs.rmSync(path.join(outDir, 'parts', name), { force: true });
+    removed++;
+  }
+  return removed;
+}
+
 export function listParts(outDir: string): { point: number; replicate: number }[] {
   let names: string[];
   try {

@@ -168,6 +168,17 @@ interface OpenTable {
  */
 const SYNC_EVERY_BYTES = 4 << 20;
 
+/** Where the file that becomes `finalPath` is written until close() renames it. */
+const temporaryPath = (finalPath: string) => `${finalPath}.tmp`;
+
+/**
+ * Every temporary file a ResultsWriter of `outDir` may have open (each table's and the manifest's):
+ * what a process that stops before close() or abort() removes on its way out.
+ */
+export function writerTemporaries(outDir: string): string[] {
+  return [...TABLE_NAMES.map((t) => temporaryPath(path.join(outDir, `${t}.arrow`))), temporaryPath(path.join(outDir, 'manifest.json'))];
+}
+
 /** Writes one results folder. Use open(), append() per run, then close() or abort(). */
 export class ResultsWriter {
   /** Starts a background sync of a file descriptor (fs.fdatasync; tests put a failing one here). */
@@ -212,7 +223,7 @@ export class ResultsWriter {
       for (const table of TABLE_NAMES) {
         if (!enabled[table]) continue;
         const finalPath = path.join(outDir, `${table}.arrow`);
-        const tmpPath = `${finalPath}.tmp`;
+        const tmpPath = temporaryPath(finalPath);
         const fd = fs.openSync(tmpPath, 'w');
         const writer = new FdFileWriter(fd);
         tables.push({ table, finalPath, tmpPath, fd, writer, rows: 0, syncedTo: 0, syncing: null, pending: new BatchCoalescer(table) });
@@ -301,9 +312,9 @@ export class ResultsWriter {
       const body: Record<string, unknown> = { schema_version: SCHEMA_VERSION, ...manifest };
       body.schema_version = SCHEMA_VERSION;
       body.files = files;
-      await fs.promises.writeFile(`${manifestPath}.tmp`, JSON.stringify(body, null, 2) + '\n');
+      await fs.promises.writeFile(temporaryPath(manifestPath), JSON.stringify(body, null, 2) + '\n');
       for (const t of this.tables) await fs.promises.rename(t.tmpPath, t.finalPath);
-      await fs.promises.rename(`${manifestPath}.tmp`, manifestPath);
+      await fs.promises.rename(temporaryPath(manifestPath), manifestPath);
       return files;
     } catch (err) {
       this.removeTemporaries();
@@ -320,7 +331,7 @@ export class ResultsWriter {
 
   private removeTemporaries(): void {
     closeAndRemove(this.tables);
-    fs.rmSync(path.join(this.outDir, 'manifest.json.tmp'), { force: true });
+    fs.rmSync(temporaryPath(path.join(this.outDir, 'manifest.json')), { force: true });
   }
 
   private assertOpen(op: string): void {

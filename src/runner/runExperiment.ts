@@ -15,7 +15,7 @@ import type { Experiment } from '../experiment/schema.ts';
 import { ExperimentError } from '../experiment/errors.ts';
 import { expandSweep, pointExperiment, sweepColumnName, sweptPaths, type SweepPoint } from '../experiment/sweep.ts';
 import { replicateSeeds } from '../engine/simulate.ts';
-import { listParts, PartReader } from '../io/parts.ts';
+import { listParts, PartReader, removeStaleTemporaries } from '../io/parts.ts';
 import { ResultsWriter, type ResultsWriterOptions } from '../io/resultsWriter.ts';
 import { planRuns, type RunKey, type Shard } from './plan.ts';
 import { executeRun, makeContext, type RunOutcome } from './execute.ts';
@@ -145,6 +145,7 @@ export async function runExperiment(exp: Experiment, opts: RunExperimentOptions)
     ]);
   }
   claimFolder(opts.outDir, hash);
+  removeStaleTemporaries(opts.outDir);
 
   // Resume: a run whose part exists is done.
   const existing = new Set(listParts(opts.outDir).map((k) => `${k.point}/${k.replicate}`));

@@ -3,6 +3,7 @@
 // --runs/--seed applied as overrides, so they are checked like the file), then hand it to the
 // runner and show progress: a bar on a terminal, one line per finished point otherwise, nothing
 // but the final line with --quiet. Failed runs are listed with how to reproduce one; exit 1.
+import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { MarginChecks } from '../../engine/marginIndex.ts';
 import { availableParallelism } from 'node:os';
@@ -136,7 +137,22 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const mode = argv.quiet ? 'none' : process.stdout.isTTY ? 'bar' : 'lines';
     // Imported here so validate/schema/list, and bad-input errors, never load the engine.
     const { runExperiment } = await import('../../runner/runExperiment.ts');
+    const { writerTemporaries } = await import('../../io/resultsWriter.ts');
     const progress = makeProgress(mode);
+    // Ctrl-C, or a scheduler's SIGTERM (Slurm at its time limit): the runs committed so far stay (each
+    // is its own part file); say so, remove the Arrow files' temporaries and exit as a process killed by
+    // the signal does (128 + its number). What a worker was writing is removed by the next command.
+    const counts = { planned: 0, committed: 0 };
+    const interrupted = (signal: NodeJS.Signals) => {
+      progress.stop();
+      for (const f of writerTemporaries(outDir)) rmSync(f, { force: true });
+      process.stderr.write(
+        `\ninterrupted by ${signal}: ${counts.committed} of ${counts.planned} runs are committed in ${outDir}; run the same command again to do the rest\n`,
+      );
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    };
+    process.once('SIGINT', interrupted);
+    process.once('SIGTERM', interrupted);
     let result: RunExperimentResult;
     try {
       result = await runExperiment(exp, {
@@ -148,10 +164,19 @@ export const runCommand: CommandModule<object, RunArgs> = {
         workers,
         shard,
         only,
-        onProgress: progress.update,
-        onStart: progress.start,
+        onProgress: (p) => {
+          counts.committed = p.done - p.failed;
+          progress.update(p);
+        },
+        onStart: (st) => {
+          counts.planned = st.planned;
+          counts.committed = st.resumed;
+          progress.start(st);
+        },
       });
     } finally {
+      process.off('SIGINT', interrupted);
+      process.off('SIGTERM', interrupted);
       progress.stop();
     }
     // A sweep that completed ends with its answer per point (not for a shard: it holds a slice).
