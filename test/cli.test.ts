@@ -212,8 +212,9 @@ describe('the end of a sweep', () => {
 });
 
 describe('progress when not on a terminal', () => {
-  test('one line per finished point; the rate and ETA count only runs done since the start, not resumed ones', () => {
-    let clock = 10_000;
+  /** What `body` writes to stdout, a string per write; `clock` is the progress's clock, in ms. */
+  function linesOf(body: (progress: ReturnType<typeof makeProgress>, setClock: (ms: number) => void) => void): string[] {
+    let clock = 0;
     const progress = makeProgress('lines', () => clock);
     const lines: string[] = [];
     const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
@@ -221,23 +222,46 @@ describe('progress when not on a terminal', () => {
       return true;
     });
     try {
-      // 6 runs, 2 resumed. 2 s later the 4th is done (2 done now): 2 runs / 2 s = 1.00 runs/s, and the
-      // 2 left take 2 / 1.00 = 2 s. Counting the resumed runs would have claimed 2.00 runs/s.
-      progress.start({ planned: 6, resumed: 2 });
-      clock += 1_000;
-      progress.update({ done: 3, failed: 0, total: 6 });
-      clock += 1_000;
-      progress.update({ done: 4, failed: 0, total: 6, pointDone: { point: 1, runs: 3, failed: 0 } });
-      // 1 s on, the 5th failed and ended point 2: 3 runs / 3 s = 1.00 runs/s, 1 left: 1 s.
-      clock += 1_000;
-      progress.update({ done: 5, failed: 1, total: 6, pointDone: { point: 2, runs: 2, failed: 1 } });
-      progress.stop();
+      body(progress, (ms) => (clock = ms));
     } finally {
       write.mockRestore();
     }
+    return lines;
+  }
+
+  test('one line per finished point; the rate and ETA count only runs done since the start, not resumed ones', () => {
+    const lines = linesOf((progress, at) => {
+      // 6 runs, 2 resumed. 2 s later the 4th is done (2 done now): 2 runs / 2 s = 1.00 runs/s, and the
+      // 2 left take 2 / 1.00 = 2 s. Counting the resumed runs would have claimed 2.00 runs/s.
+      progress.start({ planned: 6, resumed: 2 });
+      at(1_000);
+      progress.update({ done: 3, failed: 0, total: 6 });
+      at(2_000);
+      progress.update({ done: 4, failed: 0, total: 6, pointDone: { point: 1, runs: 3, failed: 0 } });
+      // 1 s on, the 5th failed and ended point 2: 3 runs / 3 s = 1.00 runs/s, 1 left: 1 s.
+      at(3_000);
+      progress.update({ done: 5, failed: 1, total: 6, pointDone: { point: 2, runs: 2, failed: 1 } });
+      progress.stop();
+    });
     expect(lines).toEqual([
       'point 1 done (3 runs); 4/6 runs, 1.00 runs/s, ETA 2s\n',
       'point 2 done (2 runs, 1 failed); 5/6 runs, 1.00 runs/s, ETA 1s, 1 failed\n',
     ]);
+  });
+
+  test('within a long point, a line a minute at most', () => {
+    const lines = linesOf((progress, at) => {
+      progress.start({ planned: 10_000, resumed: 0 });
+      // Runs end at 30 s (no line: under a minute since the start), 60 s (a line: 2 runs / 60 s =
+      // 0.03 runs/s, 9,998 left → 299,940 s = 83h19m) and 90 s (no line: 30 s since the last).
+      for (const [t, done] of [[30_000, 1], [60_000, 2], [90_000, 3]] as const) {
+        at(t);
+        progress.update({ done, failed: 0, total: 10_000 });
+      }
+      // 150 s: 5 runs / 150 s = 0.03 runs/s, 9,995 left → 299,850 s = 83h17m.
+      at(150_000);
+      progress.update({ done: 5, failed: 0, total: 10_000 });
+    });
+    expect(lines).toEqual(['2/10000 runs, 0.03 runs/s, ETA 83h19m\n', '5/10000 runs, 0.03 runs/s, ETA 83h17m\n']);
   });
 });

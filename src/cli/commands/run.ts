@@ -1,7 +1,8 @@
 // `contagion run FILE [--runs N] [--seed S] [--out DIR] [--set k=v]... [--workers W]
 // [--shard I/N] [--only point=P,replicate=R] [--check] [--margin-checks event|every-step] [--quiet]`: validate the experiment (with
 // --runs/--seed applied as overrides, so they are checked like the file), then hand it to the
-// runner and show progress: a bar on a terminal, one line per finished point otherwise, nothing
+// runner and show progress: a bar on a terminal, one line per finished point otherwise (one a minute
+// at most within a long point), nothing
 // but the final line with --quiet. Failed runs are listed with how to reproduce one; exit 1.
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -44,6 +45,9 @@ function formatSeconds(s: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+/** Off a terminal, the longest stretch without a progress line while runs finish, ms. */
+const LINE_EVERY_MS = 60_000;
+
 /**
  * Progress reporting for the three modes (bar on a TTY, a line per finished point, none). start()
  * gives the runs the command covers and those resumed from an earlier attempt; the rate and the ETA
@@ -67,14 +71,23 @@ export function makeProgress(
   };
   if (mode === 'none') return { start: () => {}, update: () => {}, stop: () => {} };
   if (mode === 'lines') {
+    // A line per finished point; and, while a point takes long (a job log of one 10,000-run point
+    // would otherwise stay empty for hours), one a minute at most between them.
+    let lastLine = started;
     return {
-      start: begin,
+      start: (s) => {
+        begin(s);
+        lastLine = started;
+      },
       update: (p) => {
-        if (!p.pointDone) return;
-        const failed = p.pointDone.failed ? `, ${p.pointDone.failed} failed` : '';
-        process.stdout.write(
-          `point ${p.pointDone.point} done (${p.pointDone.runs} runs${failed}); ${p.done}/${p.total} runs, ${rate(p.done).toFixed(2)} runs/s, ETA ${eta(p)}${p.failed ? `, ${p.failed} failed` : ''}\n`,
-        );
+        const t = now();
+        const totals = `${p.done}/${p.total} runs, ${rate(p.done).toFixed(2)} runs/s, ETA ${eta(p)}${p.failed ? `, ${p.failed} failed` : ''}`;
+        if (p.pointDone) {
+          const failed = p.pointDone.failed ? `, ${p.pointDone.failed} failed` : '';
+          process.stdout.write(`point ${p.pointDone.point} done (${p.pointDone.runs} runs${failed}); ${totals}\n`);
+        } else if (t - lastLine >= LINE_EVERY_MS) process.stdout.write(`${totals}\n`);
+        else return;
+        lastLine = t;
       },
       stop: () => {},
     };
