@@ -4,7 +4,7 @@
 // experiment, runs it with runExperiment() as `contagion run` does (quiet, no invariant checks),
 // and prints one JSON line on stdout: wall time of runExperiment(), the time of the first and last
 // finished run (so worker start-up and final assembly can be told apart), runs done and failed,
-// the main thread's event-loop utilisation, and the process's peak RSS (also as it stood when
+// the main thread's event-loop utilisation, the process's CPU time (all threads), and its peak RSS (also as it stood when
 // 10, 100, 1000, … runs were done) — process.resourceUsage().maxRSS, the getrusage high-water mark of
 // the whole process, worker threads included. Nothing else goes to stdout.
 import { readFileSync } from 'node:fs';
@@ -38,6 +38,7 @@ async function main(): Promise<void> {
   // The peak RSS so far when 10, 100, 1000, … runs are done: shows whether it still grows.
   const maxRssKibAtRuns: Record<string, number> = {};
   const elu0 = performance.eventLoopUtilization();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const result = await runExperiment(exp, {
     outDir: job.outDir,
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
     },
   });
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   const elu = performance.eventLoopUtilization(elu0);
   gc?.();
   const retainedAtEnd = gc ? process.memoryUsage().heapUsed : null;
@@ -71,6 +73,9 @@ async function main(): Promise<void> {
       max_rss_kib_at_runs: maxRssKibAtRuns,
       // Busy share of the main thread's event loop during runExperiment() (≈1 with one worker).
       main_thread_elu: elu.utilization,
+      // CPU time of the whole process (every thread), user and system, during runExperiment().
+      cpu_user_s: cpu.user / 1e6,
+      cpu_system_s: cpu.system / 1e6,
       rss_at_start_bytes: rssAtStart,
       rss_at_end_bytes: process.memoryUsage().rss,
       retained_heap_at_start_bytes: retainedAtStart,

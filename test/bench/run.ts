@@ -850,6 +850,8 @@ interface HelperReport {
   max_rss_kib: number;
   max_rss_kib_at_runs: Record<string, number>;
   main_thread_elu: number;
+  cpu_user_s: number;
+  cpu_system_s: number;
   rss_at_start_bytes: number;
   rss_at_end_bytes: number;
   retained_heap_at_start_bytes: number | null;
@@ -880,6 +882,9 @@ function runInChild(root: string, label: string, raw: Raw, workers: number): Hel
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** CPU seconds (user + system, every thread) of a helper's runExperiment(). */
+const cpuSeconds = (r: HelperReport) => r.cpu_user_s + r.cpu_system_s;
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -1099,7 +1104,7 @@ function benchMonteCarlo1000(root: string): void {
     log(`montecarlo:   ${r2.seconds.toFixed(1)} s (${(MC_RUNS / r2.seconds).toFixed(1)} runs/s)`);
     log(`montecarlo: the same ${MC_RUNS} runs, 1 worker`);
     const r1 = runInChild(root, 'mc1000-w1', raw, 1);
-    log(`montecarlo:   ${r1.seconds.toFixed(1)} s → this pair's speed-up ×${(r1.seconds / r2.seconds).toFixed(2)}`);
+    log(`montecarlo:   ${r1.seconds.toFixed(1)} s → this pair's speed-up ×${(r1.seconds / r2.seconds).toFixed(2)}; CPU per run ${((1000 * cpuSeconds(r1)) / MC_RUNS).toFixed(0)} ms on 1 worker, ${((1000 * cpuSeconds(r2)) / MC_RUNS).toFixed(0)} ms on 2 (${(cpuSeconds(r2) / r2.seconds).toFixed(2)} cores busy)`);
     two.push(r2);
     one.push(r1);
   }
@@ -1146,6 +1151,13 @@ function benchMonteCarlo1000(root: string): void {
       meets_target: speedup >= SPEEDUP_TARGET,
       statistic: MC_PAIRS > 1 ? `median seconds per worker count over ${MC_PAIRS} interleaved pairs (2 workers, then 1)` : 'single timing of each',
       main_thread_elu_2_workers: sig(r.main_thread_elu, 3),
+      // Whether 2 workers did the same work as 1 (CPU per run) and kept both cores busy (cores).
+      cpu_s_per_run_1_worker_each: one.map((x) => sig(cpuSeconds(x) / MC_RUNS, 3)),
+      cpu_s_per_run_2_workers_each: two.map((x) => sig(cpuSeconds(x) / MC_RUNS, 3)),
+      cores_busy_1_worker_each: one.map((x) => sig(cpuSeconds(x) / x.seconds, 3)),
+      cores_busy_2_workers_each: two.map((x) => sig(cpuSeconds(x) / x.seconds, 3)),
+      system_share_2_workers: sig(r.cpu_system_s / cpuSeconds(r), 3),
+      cpu_is: 'process.cpuUsage() of the helper process (every thread, user + system) during runExperiment()',
       what: 'the montecarlo_1000_runs_s sweep with 1 worker ÷ with 2 (issue 6: "speed-up from 1 to 2 workers ≥ 1.8×" for this workload); worker_speedup_2_short_runs is the same ratio for runs of ~0.06 s',
       timed: 'runExperiment() in a fresh process per measurement, fresh folder: worker start-up, runs, part files (fsync), final assembly',
     },
