@@ -295,35 +295,41 @@ describe('through the command line', () => {
   }, 120_000);
 
   it('Stops on SIGTERM saying how many runs are committed, without temporaries, and resumes to the uninterrupted files', async () => {
-    const file = writeExperiment(sweepInput(8, 400)); // 16 runs
+    const file = writeExperiment(sweepInput(12, 400)); // 2 points × 12 runs
     const clean = tmp();
     expect(run(['run', file, '--out', clean, '--workers', '2', '--quiet']).status).toBe(0);
 
+    // Not --quiet: off a terminal it prints a line when point 0 is done, so the main thread then knows
+    // of those 12 runs at least; it is stopped then, before the 24 are done.
     const stopped = tmp();
-    const child = spawn(process.execPath, [CLI, 'run', file, '--out', stopped, '--workers', '2', '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'run', file, '--out', stopped, '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const started = Date.now();
-    while (listParts(stopped).length < 3 && Date.now() - started < 30_000) await new Promise((r) => setTimeout(r, 20));
+    while (!stdout.includes('point 0 done') && Date.now() - started < 30_000) await new Promise((r) => setTimeout(r, 5));
     child.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-    // 128 + 15, as a process the signal had killed; the runs it counted are on disk (a worker may have
-    // committed its current and next run before the main thread heard of them: 2 each).
+    // 128 + 15, as a process the signal had killed. The count it gives is at least point 0's 12 runs,
+    // and they are on disk; a worker may have committed its current and next run before the main
+    // thread heard of them (2 each), so the disk may hold up to 4 more.
     expect(code).toBe(143);
-    const m = /interrupted by SIGTERM: (\d+) of 16 runs are committed in .+; run the same command again to do the rest/.exec(stderr);
+    const m = /interrupted by SIGTERM: (\d+) of 24 runs are committed in .+; run the same command again to do the rest/.exec(stderr);
     expect(m, stderr).not.toBeNull();
     const said = Number(m![1]);
     const partial = listParts(stopped).length;
+    expect(said).toBeGreaterThanOrEqual(12);
     expect(partial).toBeGreaterThanOrEqual(said);
     expect(partial - said).toBeLessThanOrEqual(4);
-    expect(partial).toBeLessThan(16);
+    expect(partial).toBeLessThan(24);
     expect(fs.readdirSync(stopped).filter((f) => f.endsWith('.tmp'))).toEqual([]);
 
     // A part a killed worker was writing (its temporary name) is removed by the next command.
     fs.writeFileSync(path.join(stopped, 'parts', 'p000000-r000000.run.1-1-0123456789ab.tmp'), 'half a part');
     const resumed = run(['run', file, '--out', stopped, '--workers', '2', '--quiet']);
     expect(resumed.status).toBe(0);
-    expect(resumed.stdout).toMatch(new RegExp(`16 runs done \\(${partial} resumed from an earlier attempt\\)`));
+    expect(resumed.stdout).toMatch(new RegExp(`24 runs done \\(${partial} resumed from an earlier attempt\\)`));
     expect(fs.readdirSync(path.join(stopped, 'parts')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expectSameArrow(clean, stopped);
   }, 120_000);

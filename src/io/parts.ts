@@ -428,40 +428,32 @@ export class PartReader {
   }
 }
 
-/** The (point, replicate) pairs whose part files exist (ignores temporary files), sorted by point then replicate. */
-/**
- * Removes the temporary files a killed command left in `outDir/parts` (a part being written when the
- * process died: "<part>.<pid>-<thread>-<random>.tmp"); returns how many. A results folder is written
- * by one command at a time (two at once would also share its Arrow files' temporaries), so at the
- * start of a run every one of them is stale.
- */
-export function removeStaleTemporaries(outDir: string): number {
-  let names: string[];
+/** The names of the files in `outDir/parts` (none when it does not exist yet). */
+function partsFolderNames(outDir: string): string[] {
   try {
-    names = fs.readdirSync(path.join(outDir, 'parts'));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    throw err;
-  }
-  let removed = 0;
-  for (const name of names) {
-    if (!name.endsWith('.tmp')) continue;
-    fs.rmSync(path.join(outDir, 'parts', name), { force: true });
-    removed++;
-  }
-  return removed;
-}
-
-export function listParts(outDir: string): { point: number; replicate: number }[] {
-  let names: string[];
-  try {
-    names = fs.readdirSync(path.join(outDir, 'parts'));
+    return fs.readdirSync(path.join(outDir, 'parts'));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
+}
+
+/**
+ * Removes the temporary files a killed command left in `outDir/parts` (a part being written when the
+ * process died: "<part>.<pid>-<thread>-<random>.tmp"). A results folder is written by one command at
+ * a time (two at once would also share its Arrow files' temporaries), so at the start of a run every
+ * one of them is stale.
+ */
+export function removeStaleTemporaries(outDir: string): void {
+  for (const name of partsFolderNames(outDir)) {
+    if (name.endsWith('.tmp')) fs.rmSync(path.join(outDir, 'parts', name), { force: true });
+  }
+}
+
+/** The (point, replicate) pairs whose part files exist (ignores temporary files), sorted by point then replicate. */
+export function listParts(outDir: string): { point: number; replicate: number }[] {
   const out: { point: number; replicate: number }[] = [];
-  for (const name of names) {
+  for (const name of partsFolderNames(outDir)) {
     const m = PART_NAME.exec(name);
     if (m === null) continue;
     out.push({ point: Number(m[1]), replicate: Number(m[2]) });

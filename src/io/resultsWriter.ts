@@ -171,12 +171,15 @@ const SYNC_EVERY_BYTES = 4 << 20;
 /** Where the file that becomes `finalPath` is written until close() renames it. */
 const temporaryPath = (finalPath: string) => `${finalPath}.tmp`;
 
+/** The Arrow file of `table` in a results folder. */
+const tablePath = (outDir: string, table: TableName) => path.join(outDir, `${table}.arrow`);
+
 /**
  * Every temporary file a ResultsWriter of `outDir` may have open (each table's and the manifest's):
  * what a process that stops before close() or abort() removes on its way out.
  */
 export function writerTemporaries(outDir: string): string[] {
-  return [...TABLE_NAMES.map((t) => temporaryPath(path.join(outDir, `${t}.arrow`))), temporaryPath(path.join(outDir, 'manifest.json'))];
+  return [...TABLE_NAMES.map((t) => temporaryPath(tablePath(outDir, t))), temporaryPath(path.join(outDir, 'manifest.json'))];
 }
 
 /** Writes one results folder. Use open(), append() per run, then close() or abort(). */
@@ -222,7 +225,7 @@ export class ResultsWriter {
     try {
       for (const table of TABLE_NAMES) {
         if (!enabled[table]) continue;
-        const finalPath = path.join(outDir, `${table}.arrow`);
+        const finalPath = tablePath(outDir, table);
         const tmpPath = temporaryPath(finalPath);
         const fd = fs.openSync(tmpPath, 'w');
         const writer = new FdFileWriter(fd);

@@ -63,22 +63,20 @@ export function makeProgress(
 } {
   let started = now();
   let resumedAtStart = 0;
+  // Off a terminal: when the last line was written.
+  let lastLine = started;
   const rate = (done: number): number => (done - resumedAtStart) / Math.max((now() - started) / 1000, 1e-3);
   const eta = (p: Progress): string => formatSeconds((p.total - p.done) / rate(p.done));
   const begin = (s: { planned: number; resumed: number }) => {
-    started = now();
+    started = lastLine = now();
     resumedAtStart = s.resumed;
   };
   if (mode === 'none') return { start: () => {}, update: () => {}, stop: () => {} };
   if (mode === 'lines') {
     // A line per finished point; and, while a point takes long (a job log of one 10,000-run point
     // would otherwise stay empty for hours), one a minute at most between them.
-    let lastLine = started;
     return {
-      start: (s) => {
-        begin(s);
-        lastLine = started;
-      },
+      start: begin,
       update: (p) => {
         const t = now();
         const totals = `${p.done}/${p.total} runs, ${rate(p.done).toFixed(2)} runs/s, ETA ${eta(p)}${p.failed ? `, ${p.failed} failed` : ''}`;
@@ -98,6 +96,7 @@ export function makeProgress(
     hideCursor: true,
     etaBuffer: 20,
   });
+  // runExperiment calls start() before any update(); stop() may come first (a bad --only, a signal).
   let shown = false;
   return {
     start: (s) => {
@@ -105,14 +104,7 @@ export function makeProgress(
       bar.start(s.planned, s.resumed, { rate: '0.00', failed: 0 });
       shown = true;
     },
-    update: (p) => {
-      if (!shown) {
-        bar.start(p.total, p.done, { rate: '0.00', failed: 0 });
-        shown = true;
-      }
-      if (p.total !== bar.getTotal()) bar.setTotal(p.total);
-      bar.update(p.done, { rate: rate(p.done).toFixed(2), failed: p.failed });
-    },
+    update: (p) => bar.update(p.done, { rate: rate(p.done).toFixed(2), failed: p.failed }),
     stop: () => {
       if (shown) bar.stop();
     },
