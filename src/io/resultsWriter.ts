@@ -174,14 +174,6 @@ const temporaryPath = (finalPath: string) => `${finalPath}.tmp`;
 /** The Arrow file of `table` in a results folder. */
 const tablePath = (outDir: string, table: TableName) => path.join(outDir, `${table}.arrow`);
 
-/**
- * Every temporary file a ResultsWriter of `outDir` may have open (each table's and the manifest's):
- * what a process that stops before close() or abort() removes on its way out.
- */
-export function writerTemporaries(outDir: string): string[] {
-  return [...TABLE_NAMES.map((t) => temporaryPath(tablePath(outDir, t))), temporaryPath(path.join(outDir, 'manifest.json'))];
-}
-
 /** Writes one results folder. Use open(), append() per run, then close() or abort(). */
 export class ResultsWriter {
   /** Starts a background sync of a file descriptor (fs.fdatasync; tests put a failing one here). */

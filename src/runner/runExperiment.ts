@@ -9,6 +9,7 @@ import { experimentOrigins } from '../engine/attribution.ts';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { Experiment } from '../experiment/schema.ts';
@@ -47,6 +48,25 @@ export interface RunExperimentOptions {
   onProgress?: (p: Progress) => void;
   /** Called once, before any run starts: the runs this command covers, and those already done (resumed). */
   onStart?: (s: { planned: number; resumed: number }) => void;
+  /**
+   * Stops the command: no run starts after it aborts, the workers are terminated (their runs in progress
+   * are lost), the results files are not written, and runExperiment rejects with {@link RunInterrupted}.
+   * The committed runs stay: the same command again does only the rest. Without workers a run in
+   * progress is finished first (it runs in this thread). An abort once every run is done changes nothing.
+   */
+  signal?: AbortSignal;
+}
+
+/** runExperiment stopped by its signal: `committed` of the `planned` runs are on disk (parts). */
+export class RunInterrupted extends Error {
+  constructor(
+    readonly committed: number,
+    readonly planned: number,
+    readonly outDir: string,
+  ) {
+    super(`stopped: ${committed} of ${planned} runs are committed in ${outDir}`);
+    this.name = 'RunInterrupted';
+  }
 }
 
 export interface Failure {
@@ -128,6 +148,13 @@ function claimFolder(outDir: string, hash: string): void {
   }
   writeFileSync(`${stamp}.tmp`, `${hash}\n`);
   renameSync(`${stamp}.tmp`, stamp);
+}
+
+/** The interruption of a command that planned `planned`: its committed runs counted on disk. */
+function interruption(outDir: string, planned: RunKey[]): RunInterrupted {
+  const onDisk = new Set(listParts(outDir).map((k) => `${k.point}/${k.replicate}`));
+  const committed = planned.filter((k) => onDisk.has(`${k.point}/${k.replicate}`)).length;
+  return new RunInterrupted(committed, planned.length, outDir);
 }
 
 export async function runExperiment(exp: Experiment, opts: RunExperimentOptions): Promise<RunExperimentResult> {
@@ -215,14 +242,25 @@ export async function runExperiment(exp: Experiment, opts: RunExperimentOptions)
     appendReady();
     if (workers === 1) {
       const ctx = makeContext(exp, opts.outDir, opts.check, process.env, marginChecks, resolve);
-      for (const t of tasks) onOutcome(executeRun(ctx, t.point, t.replicate));
+      for (const t of tasks) {
+        if (opts.signal?.aborted) break;
+        onOutcome(executeRun(ctx, t.point, t.replicate));
+        // Runs here are synchronous: between two, let the event loop turn, or a signal's handler (which
+        // aborts) would wait for the whole sweep.
+        if (opts.signal) await yieldToEventLoop();
+      }
     } else {
-      await runPool(workers, { base: exp, outDir: opts.outDir, check: opts.check, marginChecks }, tasks, onOutcome, resolve);
+      await runPool(workers, { base: exp, outDir: opts.outDir, check: opts.check, marginChecks }, tasks, onOutcome, resolve, opts.signal);
     }
     appendReady();
-    if (cursor !== planned.length) throw new Error(`internal: assembled ${cursor} of ${planned.length} runs`);
+    if (cursor !== planned.length) {
+      if (opts.signal?.aborted) throw interruption(opts.outDir, planned);
+      throw new Error(`internal: assembled ${cursor} of ${planned.length} runs`);
+    }
   } catch (e) {
     await writer.abort();
+    // The parts terminated workers were writing (their temporaries): no thread writes them any more.
+    if (e instanceof RunInterrupted) removeStaleTemporaries(opts.outDir);
     throw e;
   }
 

@@ -4,7 +4,6 @@
 // runner and show progress: a bar on a terminal, one line per finished point otherwise (one a minute
 // at most within a long point), nothing
 // but the final line with --quiet. Failed runs are listed with how to reproduce one; exit 1.
-import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { MarginChecks } from '../../engine/marginIndex.ts';
 import { availableParallelism } from 'node:os';
@@ -141,23 +140,22 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const only = argv.only !== undefined ? parseOnly(argv.only) : null;
     const mode = argv.quiet ? 'none' : process.stdout.isTTY ? 'bar' : 'lines';
     // Imported here so validate/schema/list, and bad-input errors, never load the engine.
-    const { runExperiment } = await import('../../runner/runExperiment.ts');
-    const { writerTemporaries } = await import('../../io/resultsWriter.ts');
+    const { runExperiment, RunInterrupted } = await import('../../runner/runExperiment.ts');
     const progress = makeProgress(mode);
-    // Ctrl-C, or a scheduler's SIGTERM (Slurm at its time limit): the runs committed so far stay (each
-    // is its own part file); say so, remove the Arrow files' temporaries and exit as a process killed by
-    // the signal does (128 + its number). What a worker was writing is removed by the next command.
-    const counts = { planned: 0, committed: 0 };
+    // Ctrl-C, or a scheduler's SIGTERM (Slurm at its time limit): the sweep stops (no run starts, the
+    // workers are terminated, the Arrow files are not written), the runs committed so far stay (each is
+    // its own part file); say so and exit as a process killed by the signal does (128 + its number). A
+    // second signal exits at once.
+    const controller = new AbortController();
+    let stopping: NodeJS.Signals | null = null;
+    const exitCode = (signal: NodeJS.Signals) => (signal === 'SIGINT' ? 130 : 143);
     const interrupted = (signal: NodeJS.Signals) => {
-      progress.stop();
-      for (const f of writerTemporaries(outDir)) rmSync(f, { force: true });
-      process.stderr.write(
-        `\ninterrupted by ${signal}: ${counts.committed} of ${counts.planned} runs are committed in ${outDir}; run the same command again to do the rest\n`,
-      );
-      process.exit(signal === 'SIGINT' ? 130 : 143);
+      if (stopping !== null) process.exit(exitCode(signal));
+      stopping = signal;
+      controller.abort();
     };
-    process.once('SIGINT', interrupted);
-    process.once('SIGTERM', interrupted);
+    process.on('SIGINT', interrupted);
+    process.on('SIGTERM', interrupted);
     let result: RunExperimentResult;
     try {
       result = await runExperiment(exp, {
@@ -169,16 +167,17 @@ export const runCommand: CommandModule<object, RunArgs> = {
         workers,
         shard,
         only,
-        onProgress: (p) => {
-          counts.committed = p.done - p.failed;
-          progress.update(p);
-        },
-        onStart: (st) => {
-          counts.planned = st.planned;
-          counts.committed = st.resumed;
-          progress.start(st);
-        },
+        signal: controller.signal,
+        onProgress: (p) => progress.update(p),
+        onStart: (st) => progress.start(st),
       });
+    } catch (e) {
+      if (!(e instanceof RunInterrupted) || stopping === null) throw e;
+      progress.stop();
+      process.stderr.write(
+        `\ninterrupted by ${stopping}: ${e.committed} of ${e.planned} runs are committed in ${e.outDir}; run the same command again to do the rest\n`,
+      );
+      process.exit(exitCode(stopping));
     } finally {
       process.off('SIGINT', interrupted);
       process.off('SIGTERM', interrupted);
