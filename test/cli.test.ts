@@ -140,6 +140,30 @@ describe('the commands', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('Unknown argument: bogus');
   }, TIMEOUT);
+
+  test('an --out that a file is in the way of exits 2 naming it (run, below a file, merge), not as an internal error', () => {
+    // Before: "internal error: EEXIST / ENOTDIR … mkdir", exit 1.
+    const file = join(WORK, 'a-file');
+    writeFileSync(file, 'not a folder');
+    const exp = writeExperiment([]);
+    for (const [args, shown] of [
+      [['run', exp, '--out', file, '--quiet'], file],
+      [['run', exp, '--out', join(file, 'below'), '--quiet'], join(file, 'below')],
+    ] as const) {
+      const r = contagion(...args);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`--out: a file is in the way: expected a folder`);
+      expect(r.stderr).toContain(`(got "${shown}")`);
+      expect(r.stderr).not.toContain('internal error');
+    }
+    // merge: two real shards, merged into the file's place.
+    const shards = [0, 1].map((i) => join(WORK, `out-shard-${i}`));
+    shards.forEach((dir, i) => expect(contagion('run', exp, '--runs', '2', '--shard', `${i}/2`, '--out', dir, '--quiet').status).toBe(0));
+    const r = contagion('merge', ...shards, '--out', file);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`--out: a file is in the way: expected a folder (an existing one, or a path where one can be made) (got "${file}")`);
+    expect(contagion('merge', ...shards, '--out', join(WORK, 'merged')).status).toBe(0);
+  }, TIMEOUT);
 });
 
 describe('command helpers', () => {

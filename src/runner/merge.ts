@@ -1,6 +1,7 @@
 // Joins the results folders of the shards of one experiment into one folder whose Arrow files are
 // byte-identical to an unsharded run's: every run's part is read from whichever shard holds it
 // and the files are assembled in run order with the same dictionaries and sweep columns.
+import { makeOutputFolder } from '../io/outputFolder.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExperimentError } from '../experiment/errors.ts';
@@ -68,6 +69,7 @@ export async function mergeResults(dirs: string[], outDir: string): Promise<{ ru
   }
   const runs = all.filter((k) => available.has(`${k.point}/${k.replicate}`) && !failed.has(`${k.point}/${k.replicate}`));
   const startedAt = new Date().toISOString();
+  makeOutputFolder(outDir, '--out');
   await assembleFromParts(outDir, dirs, runs, writerOptions(exp, points), {
     ...first,
     merged_from: dirs,

@@ -8,7 +8,7 @@ import type { MarginChecks } from '../engine/marginIndex.ts';
 import { experimentOrigins } from '../engine/attribution.ts';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -17,6 +17,7 @@ import { ExperimentError } from '../experiment/errors.ts';
 import { expandSweep, pointExperiment, sweepColumnName, sweptPaths, type SweepPoint } from '../experiment/sweep.ts';
 import { replicateSeeds } from '../engine/simulate.ts';
 import { listParts, PartReader, removeStaleTemporaries } from '../io/parts.ts';
+import { makeOutputFolder } from '../io/outputFolder.ts';
 import { ResultsWriter, type ResultsWriterOptions } from '../io/resultsWriter.ts';
 import { planRuns, type RunKey, type Shard } from './plan.ts';
 import { executeRun, makeContext, type RunOutcome } from './execute.ts';
@@ -132,7 +133,7 @@ export function writerOptions(exp: Experiment, points: SweepPoint[]): ResultsWri
 function claimFolder(outDir: string, hash: string): void {
   const parts = join(outDir, 'parts');
   const stamp = join(parts, 'experiment.sha256');
-  mkdirSync(parts, { recursive: true });
+  makeOutputFolder(parts, '--out', outDir);
   if (existsSync(stamp)) {
     const found = readFileSync(stamp, 'utf8').trim();
     if (found !== hash) {
