@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import type { ExperimentInput } from '../src/experiment/schema.ts';
 import { parseExperiment } from '../src/experiment/load.ts';
 import { runExperiment, RunInterrupted } from '../src/runner/runExperiment.ts';
+import { ExperimentError } from '../src/experiment/errors.ts';
+import { describeError } from '../src/cli/exit.ts';
 import { SOURCE_WORKER_URL, workerScriptUrl } from '../src/runner/workerBundle.ts';
 import { bundleFile } from '../src/cli/bundle.js';
 import { fileURLToPath } from 'node:url';
@@ -247,6 +249,32 @@ describe('the runner', () => {
     const dir = tmp();
     const r = await runExperiment(exp, opts(dir, { workers: 1, signal: late.signal, onProgress: (p) => p.done === 12 && late.abort() }));
     expect(r.runsDone).toBe(12);
+    expectSameArrow(clean, dir);
+  }, 60_000);
+
+  it('Refuses a damaged part as bad input naming it and the remedy; once it is deleted, the same command redoes that run alone', async () => {
+    // A part cut short (an interrupted copy of a shard folder, say): the run command and merge both
+    // read it back, and say which file and what to do instead of failing as an internal error.
+    const exp = parseExperiment(sweepInput(2, 30), 'damaged');
+    const clean = tmp();
+    await runExperiment(exp, opts(clean, { workers: 1 }));
+    const dir = tmp();
+    await runExperiment(exp, opts(dir, { workers: 1 }));
+    const part = path.join(dir, 'parts', 'p000001-r000000.run');
+    const size = fs.statSync(part).size;
+    fs.truncateSync(part, size - 100);
+    const refused = await runExperiment(exp, opts(dir, { workers: 1 })).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(refused).toBeInstanceOf(ExperimentError);
+    expect(describeError(refused).code).toBe(2);
+    expect((refused as Error).message).toContain(`${part}: 1 problem`);
+    expect((refused as Error).message).toContain(`part file: ${size - 100} bytes, header says ${size} (truncated or corrupt): delete it and run the command that wrote its folder again`);
+    await expect(mergeResults([dir], tmp())).rejects.toThrow(/p000001-r000000\.run: 1 problem/);
+    fs.rmSync(part);
+    const redone = await runExperiment(exp, opts(dir, { workers: 1 }));
+    expect(redone.resumed).toBe(3);
     expectSameArrow(clean, dir);
   }, 60_000);
 });

@@ -24,6 +24,7 @@ import { threadId } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import { AttributionTable, EventLog, PriceTable, RUN_SUMMARY_COLUMNS, StepTable, type RunResult, type RunSummary } from '../engine/record.ts';
 import { grown } from '../model/typedArrays.ts';
+import { ExperimentError } from '../experiment/errors.ts';
 
 /** Version of the part layout below; bump on any change to it. */
 export const PART_FORMAT_VERSION = 3;
@@ -400,10 +401,11 @@ export class PartReader {
       run = decodeRun(this.load(file), this.last);
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
-      throw new Error(`${file}: ${msg}`, { cause: err });
+      const size = fs.statSync(file, { throwIfNoEntry: false })?.size;
+      throw damaged(file, size === undefined ? undefined : `${size} bytes`, msg.replace(/^part file: /, ''));
     }
     if (run.pointIndex !== point || run.replicate !== replicate) {
-      throw new Error(`${file}: holds point ${run.pointIndex} replicate ${run.replicate}`);
+      throw damaged(file, `point ${run.pointIndex} replicate ${run.replicate}`, `holds another run than its name says`);
     }
     this.last = run;
     return run;
@@ -426,6 +428,21 @@ export class PartReader {
       fs.closeSync(fd);
     }
   }
+}
+
+/**
+ * A part file that cannot be read back (cut short by an interrupted copy, a damaged disk, another
+ * version's format): bad input of the command that reads it (exit 2), with the remedy. Parts are
+ * fsynced before they are renamed into place, so a kill does not make one.
+ */
+function damaged(file: string, value: unknown, why: string): ExperimentError {
+  return new ExperimentError(file, [
+    {
+      path: 'part file',
+      value,
+      message: `${why}: delete it and run the command that wrote its folder again (that run alone is redone, to the same bytes)`,
+    },
+  ]);
 }
 
 /** The names of the files in `outDir/parts` (none when it does not exist yet). */
