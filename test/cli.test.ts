@@ -1,7 +1,7 @@
 // The real `contagion` command, spawned as a user would run it (from another cwd, stdin closed):
 // malformed experiments must exit 2 naming the field path and value with no stack trace, and
 // schema/validate/list must work on good input.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test, vi } from 'vitest';
@@ -141,7 +141,7 @@ describe('the commands', () => {
     expect(r.stderr).toContain('Unknown argument: bogus');
   }, TIMEOUT);
 
-  test('an --out that a file is in the way of exits 2 naming it (run, below a file, merge), not as an internal error', () => {
+  test('an --out that a file is in the way of exits 2 naming it (run, below a file, merge), not as an internal error; so does merging into one of the merged folders', () => {
     // Before: "internal error: EEXIST / ENOTDIR … mkdir", exit 1.
     const file = join(WORK, 'a-file');
     writeFileSync(file, 'not a folder');
@@ -162,6 +162,11 @@ describe('the commands', () => {
     const r = contagion('merge', ...shards, '--out', file);
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toContain(`--out: a file is in the way: expected a folder (an existing one, or a path where one can be made) (got "${file}")`);
+    // Nor into one of the folders it merges: that shard's folder would claim every run and hold its own.
+    const into = contagion('merge', ...shards, '--out', `${shards[1]}/`);
+    expect(into.status, into.stderr).toBe(2);
+    expect(into.stderr).toContain(`--out: is one of the folders being merged: expected another folder`);
+    expect(JSON.parse(readFileSync(join(shards[1]!, 'manifest.json'), 'utf8')).shard).toEqual({ index: 1, count: 2 });
     expect(contagion('merge', ...shards, '--out', join(WORK, 'merged')).status).toBe(0);
   }, TIMEOUT);
 });

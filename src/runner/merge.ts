@@ -3,7 +3,7 @@
 // and the files are assembled in run order with the same dictionaries and sweep columns.
 import { makeOutputFolder } from '../io/outputFolder.ts';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ExperimentError } from '../experiment/errors.ts';
 import { parseExperiment } from '../experiment/load.ts';
 import { expandSweep } from '../experiment/sweep.ts';
@@ -33,6 +33,10 @@ function readManifest(dir: string): ShardManifest {
 }
 
 export async function mergeResults(dirs: string[], outDir: string): Promise<{ runs: number; failed: number }> {
+  // Written into, a shard's folder would claim the whole sweep's runs while holding its own parts only.
+  if (dirs.some((d) => resolve(d) === resolve(outDir))) {
+    throw new ExperimentError(outDir, [{ path: '--out', value: outDir, message: 'is one of the folders being merged: expected another folder' }]);
+  }
   const manifests = dirs.map(readManifest);
   const first = manifests[0]!;
   manifests.forEach((m, i) => {
