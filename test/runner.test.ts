@@ -10,6 +10,8 @@ import type { ExperimentInput } from '../src/experiment/schema.ts';
 import { parseExperiment } from '../src/experiment/load.ts';
 import { runExperiment, RunInterrupted } from '../src/runner/runExperiment.ts';
 import { ExperimentError } from '../src/experiment/errors.ts';
+import { deriveSeed, Streams } from '../src/experiment/seeds.ts';
+import { replicateSeeds } from '../src/engine/simulate.ts';
 import { describeError } from '../src/cli/exit.ts';
 import { SOURCE_WORKER_URL, workerScriptUrl } from '../src/runner/workerBundle.ts';
 import { bundleFile } from '../src/cli/bundle.js';
@@ -250,6 +252,30 @@ describe('the runner', () => {
     const r = await runExperiment(exp, opts(dir, { workers: 1, signal: late.signal, onProgress: (p) => p.done === 12 && late.abort() }));
     expect(r.runsDone).toBe(12);
     expectSameArrow(clean, dir);
+  }, 60_000);
+
+  it('Keeps the manifest the same size whatever the number of runs: the seeds are a rule that gives every run its seed in runs.arrow', async () => {
+    // Schema 3 listed each run's seeds (~230 bytes a run): 251 MB at 10^6 runs, and past ~2.1M runs a
+    // string longer than V8 allows, so such a sweep failed when it wrote its manifest, at the very end.
+    const small = tmp();
+    const large = tmp();
+    await runExperiment(parseExperiment(sweepInput(1, 20), 'seeds'), opts(small, { workers: 1 })); // 2 runs
+    await runExperiment(parseExperiment(sweepInput(30, 20), 'seeds'), opts(large, { workers: 2 })); // 60 runs
+    const read = (d: string) => fs.readFileSync(path.join(d, 'manifest.json'), 'utf8');
+    // What differs is numbers (runs, file sizes, times): 58 more runs listed would be ~13 KB more.
+    expect(Math.abs(read(large).length - read(small).length)).toBeLessThan(100);
+    const m = JSON.parse(read(large));
+    expect(m.runs).toBeUndefined();
+    expect(m.runs_done).toBe(60);
+    expect(m.seeds.streams).toEqual(Streams);
+    expect(m.seeds.independent_points).toBe(false);
+    // The rule reproduces runs.arrow's seed column, and the worked example every stream of replicate 0.
+    const runs = readArrowTable(path.join(large, 'runs.arrow'));
+    const replicates = columnToArray(runs, 'replicate') as number[];
+    const seeds = columnToArray(runs, 'seed') as number[];
+    expect(seeds).toHaveLength(60);
+    replicates.forEach((r, i) => expect(seeds[i]).toBe(deriveSeed(m.seeds.experiment_seed, r, m.seeds.streams.replicate)));
+    expect(m.seeds.example).toEqual({ point_index: 0, replicate: 0, seeds: replicateSeeds(m.seeds.experiment_seed, 0) });
   }, 60_000);
 
   it('Refuses a damaged part as bad input naming it and the remedy; once it is deleted, the same command redoes that run alone', async () => {

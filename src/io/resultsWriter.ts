@@ -16,8 +16,8 @@ import { BatchCoalescer } from './coalesce.ts';
 import { RecordBatchEncoder } from './ipcRecordBatch.ts';
 import { PartReader, partPath } from './parts.ts';
 
-/** Version of the column layout described in arrowTables.ts; bump on any schema change (3: narrow dictionary indices). */
-export const SCHEMA_VERSION = 3;
+/** Version of the column layout described in arrowTables.ts and of the manifest; bump on any change (3: narrow dictionary indices; 4: the manifest's seeds as a rule, not a list per run). */
+export const SCHEMA_VERSION = 4;
 
 /** What to write. Dictionary lists are fixed for the whole folder. */
 export interface ResultsWriterOptions {
