@@ -17,7 +17,8 @@ import { SOURCE_WORKER_URL, workerScriptUrl } from '../src/runner/workerBundle.t
 import { bundleFile } from '../src/cli/bundle.js';
 import { fileURLToPath } from 'node:url';
 import { mergeResults } from '../src/runner/merge.ts';
-import { parseOnly, parseShard, planRuns, shardFromEnv } from '../src/runner/plan.ts';
+import { parseOnly, parseShard, PlanBits, planRuns, RunPlan, runOrdinal, shardFromEnv } from '../src/runner/plan.ts';
+import fc from 'fast-check';
 import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
 import { listParts, readPart } from '../src/io/parts.ts';
 import { executeRun, executeRunOverlapped, makeContext, type RunOutcome } from '../src/runner/execute.ts';
@@ -70,6 +71,42 @@ describe('planning runs', () => {
     expect(shards.map((s) => s.length)).toEqual([9, 9, 9, 8]);
     const keys = shards.flat().map((k) => `${k.point}/${k.replicate}`);
     expect(new Set(keys).size).toBe(35);
+  });
+  it('A RunPlan covers the runs planRuns lists, in the same order, without listing them (random sizes, shards and --only)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.option(fc.integer({ min: 1, max: 9 }).chain((count) => fc.record({ index: fc.integer({ min: 0, max: count - 1 }), count: fc.constant(count) }))),
+        fc.option(fc.record({ point: fc.integer({ min: 0, max: 14 }), replicate: fc.integer({ min: 0, max: 45 }) })),
+        (points, runs, shard, only) => {
+          const listed = planRuns(points, runs, shard, only);
+          const plan = new RunPlan(points, runs, shard, only);
+          expect(plan.count).toBe(listed.length);
+          listed.forEach((k, i) => {
+            const o = plan.ordinal(i);
+            expect({ point: plan.pointOf(o), replicate: plan.replicateOf(o) }).toEqual(k);
+            expect(plan.indexOf(runOrdinal(k, runs))).toBe(i);
+          });
+          // Every run it does not cover has no index.
+          const covered = new Set(listed.map((k) => runOrdinal(k, runs)));
+          for (let o = 0; o < points * runs; o++) if (!covered.has(o)) expect(plan.indexOf(o)).toBe(-1);
+        },
+      ),
+      { numRuns: 300 },
+    );
+    // The bits the runner keeps per run: 10 of 20 set, each once.
+    const bits = new PlanBits(20);
+    for (const i of [0, 3, 7, 8, 9, 15, 16, 17, 18, 19, 3, 19]) bits.set(i);
+    expect(bits.count).toBe(10);
+    expect(Array.from({ length: 20 }, (_, i) => (bits.has(i) ? 1 : 0)).join('')).toBe('10010001110000011111');
+  });
+  it('Refuses an experiment of more than 2^31 − 1 runs as bad input, before it makes its folder', async () => {
+    // 2 points × 1.1e9 replicates: before, the list of runs ran the process out of memory (a native crash).
+    const exp = parseExperiment({ ...sweepInput(1, 20), runs: 1_100_000_000 }, 'huge');
+    const dir = path.join(tmp(), 'out');
+    await expect(runExperiment(exp, opts(dir))).rejects.toThrow(/runs: 2 point\(s\) × 1100000000 replicates is 2200000000 runs: expected at most 2147483647/);
+    expect(fs.existsSync(dir)).toBe(false);
   });
   it('Reads the shard from Slurm and Kubernetes variables', () => {
     // A Slurm array submitted as --array=1-4: task 3 is the third slice (index 2) of 4.

@@ -467,13 +467,17 @@ export function removeStaleTemporaries(outDir: string): void {
   }
 }
 
+/** Calls `f` with the point and replicate of every part file in `outDir` (not temporary files), in no order. */
+export function forEachPart(outDir: string, f: (point: number, replicate: number) => void): void {
+  for (const name of partsFolderNames(outDir)) {
+    const m = PART_NAME.exec(name);
+    if (m !== null) f(Number(m[1]), Number(m[2]));
+  }
+}
+
 /** The (point, replicate) pairs whose part files exist (ignores temporary files), sorted by point then replicate. */
 export function listParts(outDir: string): { point: number; replicate: number }[] {
   const out: { point: number; replicate: number }[] = [];
-  for (const name of partsFolderNames(outDir)) {
-    const m = PART_NAME.exec(name);
-    if (m === null) continue;
-    out.push({ point: Number(m[1]), replicate: Number(m[2]) });
-  }
+  forEachPart(outDir, (point, replicate) => out.push({ point, replicate }));
   return out.sort((a, b) => a.point - b.point || a.replicate - b.replicate);
 }

@@ -393,11 +393,29 @@ export async function assembleFromParts(
       `cannot assemble ${outDir}: ${missing.length} of ${order.length} runs have no part file in ${partDirs.join(', ')}: ${shown}${more}`,
     );
   }
+  return assembleRuns(
+    outDir,
+    order.map(({ point, replicate }, i) => ({ dir: sources[i]!, point, replicate })),
+    opts,
+    manifest,
+  );
+}
+
+/**
+ * Writes a results folder from parts, in the order `runs` gives them (each from its folder `dir`),
+ * then its manifest. `runs` may be made as it is read (merge walks a sweep's runs without a list).
+ */
+export async function assembleRuns(
+  outDir: string,
+  runs: Iterable<{ dir: string; point: number; replicate: number }>,
+  opts: ResultsWriterOptions,
+  manifest: Record<string, unknown>,
+): Promise<{ rows: Record<string, number> }> {
   const writer = await ResultsWriter.open(outDir, opts);
   let files: ManifestFile[];
   try {
     const reader = new PartReader();
-    order.forEach(({ point, replicate }, i) => writer.append(reader.read(sources[i]!, point, replicate)));
+    for (const { dir, point, replicate } of runs) writer.append(reader.read(dir, point, replicate));
     files = await writer.close(manifest);
   } catch (err) {
     await writer.abort();

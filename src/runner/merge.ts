@@ -7,9 +7,9 @@ import { join, resolve } from 'node:path';
 import { ExperimentError } from '../experiment/errors.ts';
 import { parseExperiment } from '../experiment/load.ts';
 import { expandSweep } from '../experiment/sweep.ts';
-import { listParts } from '../io/parts.ts';
-import { assembleFromParts } from '../io/resultsWriter.ts';
-import { planRuns } from './plan.ts';
+import { assembleRuns } from '../io/resultsWriter.ts';
+import { RunPlan, runOrdinal } from './plan.ts';
+import { partsOnDisk } from './onDisk.ts';
 import { experimentHash, writerOptions } from './runExperiment.ts';
 
 interface ShardManifest {
@@ -55,37 +55,50 @@ export async function mergeResults(dirs: string[], outDir: string): Promise<{ ru
     throw new ExperimentError(dirs[0]!, [{ path: 'manifest.json experiment', value: undefined, message: 'does not match its own experiment_hash' }]);
   }
   const points = expandSweep(exp);
-  const all = planRuns(points.length, exp.runs, null, null);
-  const available = new Set<string>();
-  for (const d of dirs) for (const k of listParts(d)) available.add(`${k.point}/${k.replicate}`);
+  // Walked without a list (one bit a run per folder): a merge's memory does not grow with the runs.
+  const plan = new RunPlan(points.length, exp.runs, null, null);
+  const inDir = dirs.map((d) => partsOnDisk(d, plan));
   const failures = manifests.flatMap((m) => m.failures ?? []);
-  const failed = new Set(failures.map((f) => `${f.point_index}/${f.replicate}`));
-  const missing = all.filter((k) => !available.has(`${k.point}/${k.replicate}`) && !failed.has(`${k.point}/${k.replicate}`));
-  if (missing.length > 0) {
-    const shown = missing.slice(0, 5).map((k) => `point=${k.point},replicate=${k.replicate}`).join('; ');
+  const failed = new Set(failures.map((f) => runOrdinal({ point: f.point_index, replicate: f.replicate }, exp.runs)));
+  let missing = 0;
+  let runs = 0;
+  const shown: string[] = [];
+  for (let o = 0; o < plan.count; o++) {
+    if (failed.has(o)) continue;
+    if (inDir.some((bits) => bits.has(o))) runs++;
+    else if (++missing <= 5) shown.push(`point=${plan.pointOf(o)},replicate=${plan.replicateOf(o)}`);
+  }
+  if (missing > 0) {
     throw new ExperimentError(dirs.join(' '), [
       {
         path: 'runs',
-        value: `${missing.length} of ${all.length}`,
-        message: `missing from every folder (${shown}${missing.length > 5 ? '; …' : ''}): merge all the shards, after each has finished`,
+        value: `${missing} of ${plan.count}`,
+        message: `missing from every folder (${shown.join('; ')}${missing > 5 ? '; …' : ''}): merge all the shards, after each has finished`,
       },
     ]);
   }
-  const runs = all.filter((k) => available.has(`${k.point}/${k.replicate}`) && !failed.has(`${k.point}/${k.replicate}`));
+  // In order, each from the first folder that holds it.
+  function* order(): Generator<{ dir: string; point: number; replicate: number }> {
+    for (let o = 0; o < plan.count; o++) {
+      if (failed.has(o)) continue;
+      const k = inDir.findIndex((bits) => bits.has(o));
+      yield { dir: dirs[k]!, point: plan.pointOf(o), replicate: plan.replicateOf(o) };
+    }
+  }
   const startedAt = new Date().toISOString();
   makeOutputFolder(outDir, '--out');
-  await assembleFromParts(outDir, dirs, runs, writerOptions(exp, points), {
+  await assembleRuns(outDir, order(), writerOptions(exp, points), {
     ...first,
     merged_from: dirs,
     shards: manifests.map((m) => m.shard),
     shard: null,
-    runs_planned: all.length,
-    runs_done: runs.length,
+    runs_planned: plan.count,
+    runs_done: runs,
     runs_failed: failures.length,
     failures,
     runs: undefined,
     started_at: startedAt,
     finished_at: new Date().toISOString(),
   });
-  return { runs: runs.length, failed: failures.length };
+  return { runs, failed: failures.length };
 }

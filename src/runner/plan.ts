@@ -20,9 +20,92 @@ export function runOrdinal(key: RunKey, runsPerPoint: number): number {
   return key.point * runsPerPoint + key.replicate;
 }
 
+/** The most runs (points × replicates) an experiment may have: ordinals are exact 32-bit integers. */
+export const MAX_RUNS = 2 ** 31 - 1;
+
+/**
+ * The runs one command covers, without listing them: the ordinals first, first + step, … below
+ * `total` (shard I of N: I, I + N, …; --only: one ordinal; otherwise all). Everything the runner keeps
+ * per run is then a bit (which runs are on disk), so its memory does not grow with the number of runs:
+ * a list of keys and string sets cost ~200 bytes a run (10^7 runs: 1.6 GB before the first run ended).
+ */
+export class RunPlan {
+  /** Runs of the whole experiment (points × replicates). */
+  readonly total: number;
+  /** Runs this command covers. */
+  readonly count: number;
+  readonly first: number;
+  readonly step: number;
+
+  constructor(
+    readonly points: number,
+    readonly runsPerPoint: number,
+    shard: Shard | null,
+    only: RunKey | null,
+  ) {
+    this.total = points * runsPerPoint;
+    this.step = shard ? shard.count : 1;
+    this.first = shard ? shard.index : 0;
+    let end = this.total;
+    if (only) {
+      const inRange = only.point < points && only.replicate < runsPerPoint;
+      const o = runOrdinal(only, runsPerPoint);
+      // A shard and --only together: the one run, if the shard holds it.
+      const held = inRange && (!shard || o % shard.count === shard.index);
+      this.first = held ? o : this.total;
+      this.step = 1;
+      end = held ? o + 1 : this.total;
+    }
+    this.count = this.first < end ? Math.ceil((end - this.first) / this.step) : 0;
+  }
+
+  /** The i-th run this command covers (0 ≤ i < count), as its ordinal. */
+  ordinal(i: number): number {
+    return this.first + i * this.step;
+  }
+
+  /** The index (0 ≤ i < count) of ordinal `o` in this plan, or −1 when the plan does not cover it. */
+  indexOf(o: number): number {
+    const d = o - this.first;
+    if (d < 0 || d % this.step !== 0) return -1;
+    const i = d / this.step;
+    return i < this.count ? i : -1;
+  }
+
+  pointOf(ordinal: number): number {
+    return Math.floor(ordinal / this.runsPerPoint);
+  }
+
+  replicateOf(ordinal: number): number {
+    return ordinal % this.runsPerPoint;
+  }
+}
+
+/** One bit per run of a plan, by its index in the plan (which runs are on disk). */
+export class PlanBits {
+  private readonly bytes: Uint8Array;
+  /** Bits set. */
+  count = 0;
+
+  constructor(n: number) {
+    this.bytes = new Uint8Array(Math.ceil(n / 8));
+  }
+
+  has(i: number): boolean {
+    return ((this.bytes[i >>> 3]! >>> (i & 7)) & 1) === 1;
+  }
+
+  set(i: number): void {
+    if (this.has(i)) return;
+    this.bytes[i >>> 3] = this.bytes[i >>> 3]! | (1 << (i & 7));
+    this.count++;
+  }
+}
+
 /**
  * The runs this process executes, in global order. Shard I of N takes the runs whose ordinal ≡ I
- * (mod N): round-robin keeps the slices balanced when points differ in cost.
+ * (mod N): round-robin keeps the slices balanced when points differ in cost. (As a list: for tests and
+ * small folders; the runner walks a RunPlan.)
  */
 export function planRuns(points: number, runsPerPoint: number, shard: Shard | null, only: RunKey | null): RunKey[] {
   const out: RunKey[] = [];

@@ -2,7 +2,7 @@
 // and the next), so it never waits for the main thread between runs; results arrive in completion
 // order (the output does not depend on it: each run writes its own part file, and the final files
 // are assembled in run order). A worker that dies takes only its current run with it: that run is
-// reported failed, its queued task goes back to the queue, and the worker is replaced. An abort
+// reported failed, its queued task goes back ahead of the others, and the worker is replaced. An abort
 // (`signal`) starts no more tasks and terminates the workers: what each was running is lost (its part
 // is not committed; a part is renamed into place only once complete), and the pool settles once every
 // worker has exited.
@@ -16,6 +16,12 @@ import { workerScriptUrl } from './workerBundle.ts';
 export interface PoolTask {
   point: SweepPoint;
   replicate: number;
+}
+
+/** The tasks of a pool, handed out one at a time (the runner makes them as they are asked for): `count` in all. */
+export interface TaskSource {
+  readonly count: number;
+  next(): PoolTask | undefined;
 }
 
 /** What a worker is sent: a task, with the point's validated experiment when it is new to the worker. */
@@ -33,14 +39,16 @@ const DEPTH = 2;
 export async function runPool(
   size: number,
   init: { base: Experiment; outDir: string; check: boolean; marginChecks: MarginChecks },
-  tasks: PoolTask[],
+  tasks: TaskSource,
   onOutcome: (o: RunOutcome) => void,
   experimentOf: (point: SweepPoint) => Experiment,
   signal?: AbortSignal,
 ): Promise<void> {
-  if (tasks.length === 0 || signal?.aborted) return;
+  if (tasks.count === 0 || signal?.aborted) return;
   const workerUrl = await workerScriptUrl();
-  const queue = tasks.slice();
+  // Tasks of a dead worker that it had not started go back here, ahead of the source's.
+  const returned: PoolTask[] = [];
+  let taken = 0;
   let finished = 0;
   const running = new Set<Worker>();
   let aborted = false;
@@ -49,10 +57,17 @@ export async function runPool(
   signal?.addEventListener('abort', abortListener, { once: true });
   try {
     if (signal?.aborted) return; // while the worker script was being found
+    /** The next task to hand out: none once aborted. */
+    const take = (): PoolTask | undefined => {
+      if (aborted) return undefined;
+      if (returned.length > 0) return returned.shift();
+      const task = tasks.next();
+      if (task !== undefined) taken++;
+      return task;
+    };
     await new Promise<void>((resolve, reject) => {
       onAbort = () => {
         aborted = true;
-        queue.length = 0;
         if (running.size === 0) resolve();
         for (const w of running) void w.terminate();
       };
@@ -64,8 +79,9 @@ export async function runPool(
         // The point whose experiment this worker has (tasks arrive point by point).
         let sentPoint = -1;
         const refill = () => {
-          while (inFlight.length < DEPTH && queue.length > 0) {
-            const task = queue.shift()!;
+          while (inFlight.length < DEPTH) {
+            const task = take();
+            if (task === undefined) break;
             inFlight.push(task);
             let message: TaskMessage = task;
             if (task.point.index !== sentPoint) {
@@ -87,7 +103,7 @@ export async function runPool(
             reject(e);
             return false;
           }
-          if (finished === tasks.length) resolve();
+          if (finished === tasks.count) resolve();
           return true;
         };
         worker.on('message', (o: RunOutcome) => {
@@ -99,10 +115,10 @@ export async function runPool(
           if (gone || aborted) return;
           gone = true;
           const current = inFlight.shift();
-          // Tasks it had not started go back to the front of the queue, in order.
-          queue.unshift(...inFlight.splice(0));
+          // Tasks it had not started go back ahead of the others, in order.
+          returned.unshift(...inFlight.splice(0));
           if (current && !report({ point: current.point.index, replicate: current.replicate, seed: 0, ok: false, error: `worker died: ${why}` })) return;
-          if (queue.length > 0) start();
+          if (returned.length > 0 || taken < tasks.count) start();
         };
         worker.on('error', (e) => lost(e.message));
         worker.on('exit', (code) => {
@@ -112,7 +128,7 @@ export async function runPool(
         });
         refill();
       };
-      for (let i = 0; i < Math.min(size, tasks.length); i++) start();
+      for (let i = 0; i < Math.min(size, tasks.count); i++) start();
     });
   } finally {
     signal?.removeEventListener('abort', abortListener);

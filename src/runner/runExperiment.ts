@@ -17,10 +17,11 @@ import { ExperimentError } from '../experiment/errors.ts';
 import { expandSweep, pointExperiment, sweepColumnName, sweptPaths, type SweepPoint } from '../experiment/sweep.ts';
 import { replicateSeeds } from '../engine/simulate.ts';
 import { Streams } from '../experiment/seeds.ts';
-import { listParts, PartReader, removeStaleTemporaries } from '../io/parts.ts';
+import { PartReader, removeStaleTemporaries } from '../io/parts.ts';
 import { makeOutputFolder } from '../io/outputFolder.ts';
 import { ResultsWriter, type ResultsWriterOptions } from '../io/resultsWriter.ts';
-import { planRuns, type RunKey, type Shard } from './plan.ts';
+import { MAX_RUNS, RunPlan, runOrdinal, type RunKey, type Shard } from './plan.ts';
+import { partsOnDisk } from './onDisk.ts';
 import { executeRun, makeContext, type RunOutcome } from './execute.ts';
 import { runPool } from './pool.ts';
 import { applySweepHeapPolicy } from './heapPolicy.ts';
@@ -170,19 +171,27 @@ export function seedsRecord(exp: Experiment) {
   };
 }
 
-/** The interruption of a command that planned `planned`: its committed runs counted on disk. */
-function interruption(outDir: string, planned: RunKey[]): RunInterrupted {
-  const onDisk = new Set(listParts(outDir).map((k) => `${k.point}/${k.replicate}`));
-  const committed = planned.filter((k) => onDisk.has(`${k.point}/${k.replicate}`)).length;
-  return new RunInterrupted(committed, planned.length, outDir);
+/** The interruption of a command with plan `plan`: its committed runs counted on disk. */
+function interruption(outDir: string, plan: RunPlan): RunInterrupted {
+  return new RunInterrupted(partsOnDisk(outDir, plan).count, plan.count, outDir);
 }
+
 
 export async function runExperiment(exp: Experiment, opts: RunExperimentOptions): Promise<RunExperimentResult> {
   const startedAt = new Date().toISOString();
   const hash = experimentHash(exp);
   const points = expandSweep(exp);
-  const planned = planRuns(points.length, exp.runs, opts.shard ?? null, opts.only ?? null);
-  if (opts.only && planned.length === 0) {
+  if (points.length * exp.runs > MAX_RUNS) {
+    throw new ExperimentError(opts.source, [
+      {
+        path: 'runs',
+        value: exp.runs,
+        message: `${points.length} point(s) × ${exp.runs} replicates is ${points.length * exp.runs} runs: expected at most ${MAX_RUNS} (2^31 − 1) in one experiment`,
+      },
+    ]);
+  }
+  const plan = new RunPlan(points.length, exp.runs, opts.shard ?? null, opts.only ?? null);
+  if (opts.only && plan.count === 0) {
     throw new ExperimentError(opts.source, [
       {
         path: '--only',
@@ -194,56 +203,61 @@ export async function runExperiment(exp: Experiment, opts: RunExperimentOptions)
   claimFolder(opts.outDir, hash);
   removeStaleTemporaries(opts.outDir);
 
-  // Resume: a run whose part exists is done.
-  const existing = new Set(listParts(opts.outDir).map((k) => `${k.point}/${k.replicate}`));
-  const todo = planned.filter((k) => !existing.has(`${k.point}/${k.replicate}`));
-  const resumed = planned.length - todo.length;
-  opts.onStart?.({ planned: planned.length, resumed });
+  // Resume: a run whose part exists is done. What the runner keeps per run is this bit; the rest is per
+  // point or per run in flight.
+  const onDisk = partsOnDisk(opts.outDir, plan);
+  const resumed = onDisk.count;
+  opts.onStart?.({ planned: plan.count, resumed });
 
   // Assembly follows the runs as they finish: whenever the next run in (point, replicate) order
   // is done, its part is appended to the Arrow files, so the main thread's share of the work
   // overlaps with the workers' and the files never depend on finish order.
   const writer = await ResultsWriter.open(opts.outDir, writerOptions(exp, points));
-  const finished = new Map<string, boolean>(); // key → ok
-  for (const k of planned) if (existing.has(`${k.point}/${k.replicate}`)) finished.set(`${k.point}/${k.replicate}`, true);
-  let cursor = 0;
+  // This command's outcomes that finished ahead of the next run in order, by plan index → ok.
+  const finished = new Map<number, boolean>();
+  let cursor = 0; // plan index of the next run to append
   const reader = new PartReader();
   const appendReady = () => {
-    while (cursor < planned.length) {
-      const k = planned[cursor]!;
-      const key = `${k.point}/${k.replicate}`;
-      const ok = finished.get(key);
-      if (ok === undefined) return;
-      if (ok) writer.append(reader.read(opts.outDir, k.point, k.replicate));
-      finished.delete(key);
+    while (cursor < plan.count) {
+      let ok = onDisk.has(cursor);
+      if (!ok) {
+        const outcome = finished.get(cursor);
+        if (outcome === undefined) return;
+        finished.delete(cursor);
+        ok = outcome;
+      }
+      if (ok) {
+        const o = plan.ordinal(cursor);
+        writer.append(reader.read(opts.outDir, plan.pointOf(o), plan.replicateOf(o)));
+      }
       cursor++;
     }
   };
 
-  const remainingPerPoint = new Map<number, number>();
-  const plannedPerPoint = new Map<number, number>();
-  const failedPerPoint = new Map<number, number>();
-  for (const k of todo) remainingPerPoint.set(k.point, (remainingPerPoint.get(k.point) ?? 0) + 1);
-  for (const k of planned) plannedPerPoint.set(k.point, (plannedPerPoint.get(k.point) ?? 0) + 1);
+  const plannedPerPoint = new Int32Array(points.length);
+  const remainingPerPoint = new Int32Array(points.length);
+  const failedPerPoint = new Int32Array(points.length);
+  for (let i = 0; i < plan.count; i++) {
+    const p = plan.pointOf(plan.ordinal(i));
+    plannedPerPoint[p]!++;
+    if (!onDisk.has(i)) remainingPerPoint[p]!++;
+  }
   const failures: Failure[] = [];
   let done = 0;
   const onOutcome = (o: RunOutcome) => {
     done++;
-    finished.set(`${o.point}/${o.replicate}`, o.ok);
+    finished.set(plan.indexOf(runOrdinal(o, plan.runsPerPoint)), o.ok);
     appendReady();
     if (!o.ok) {
       failures.push({ point: o.point, replicate: o.replicate, seed: o.seed, error: o.error ?? 'unknown error' });
-      failedPerPoint.set(o.point, (failedPerPoint.get(o.point) ?? 0) + 1);
+      failedPerPoint[o.point]!++;
     }
-    const left = remainingPerPoint.get(o.point)! - 1;
-    remainingPerPoint.set(o.point, left);
+    const left = --remainingPerPoint[o.point]!;
     opts.onProgress?.({
       done: resumed + done,
       failed: failures.length,
-      total: planned.length,
-      ...(left === 0
-        ? { pointDone: { point: o.point, runs: plannedPerPoint.get(o.point)!, failed: failedPerPoint.get(o.point) ?? 0 } }
-        : {}),
+      total: plan.count,
+      ...(left === 0 ? { pointDone: { point: o.point, runs: plannedPerPoint[o.point]!, failed: failedPerPoint[o.point]! } } : {}),
     });
   };
 
@@ -256,14 +270,24 @@ export async function runExperiment(exp: Experiment, opts: RunExperimentOptions)
   };
   applySweepHeapPolicy();
   const marginChecks = opts.marginChecks ?? 'event';
-  const workers = Math.max(1, Math.min(opts.workers ?? 1, todo.length || 1));
-  const tasks = todo.map((k) => ({ point: points[k.point]!, replicate: k.replicate }));
+  const todo = plan.count - resumed;
+  const workers = Math.max(1, Math.min(opts.workers ?? 1, todo || 1));
+  // The runs still to do, made as they are asked for (in plan order, those on disk skipped).
+  let next = 0;
+  const tasks = {
+    count: todo,
+    next: () => {
+      while (next < plan.count && onDisk.has(next)) next++;
+      if (next >= plan.count) return undefined;
+      const o = plan.ordinal(next++);
+      return { point: points[plan.pointOf(o)]!, replicate: plan.replicateOf(o) };
+    },
+  };
   try {
     appendReady();
     if (workers === 1) {
       const ctx = makeContext(exp, opts.outDir, opts.check, process.env, marginChecks, resolve);
-      for (const t of tasks) {
-        if (opts.signal?.aborted) break;
+      for (let t = tasks.next(); t !== undefined && !opts.signal?.aborted; t = tasks.next()) {
         onOutcome(executeRun(ctx, t.point, t.replicate));
         // Runs here are synchronous: between two, let the event loop turn, or a signal's handler (which
         // aborts) would wait for the whole sweep.
@@ -273,9 +297,9 @@ export async function runExperiment(exp: Experiment, opts: RunExperimentOptions)
       await runPool(workers, { base: exp, outDir: opts.outDir, check: opts.check, marginChecks }, tasks, onOutcome, resolve, opts.signal);
     }
     appendReady();
-    if (cursor !== planned.length) {
-      if (opts.signal?.aborted) throw interruption(opts.outDir, planned);
-      throw new Error(`internal: assembled ${cursor} of ${planned.length} runs`);
+    if (cursor !== plan.count) {
+      if (opts.signal?.aborted) throw interruption(opts.outDir, plan);
+      throw new Error(`internal: assembled ${cursor} of ${plan.count} runs`);
     }
   } catch (e) {
     await writer.abort();
@@ -285,7 +309,7 @@ export async function runExperiment(exp: Experiment, opts: RunExperimentOptions)
   }
 
   // Each failure is of a planned run done by this command (resumed runs are not run again).
-  const succeeded = planned.length - failures.length;
+  const succeeded = plan.count - failures.length;
   const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string };
   await writer.close({
     experiment: exp,
@@ -302,7 +326,7 @@ export async function runExperiment(exp: Experiment, opts: RunExperimentOptions)
     margin_checks: marginChecks,
     sweep_columns: Object.fromEntries(sweptPaths(exp).map((p) => [sweepColumnName(p), p])),
     points: points.length,
-    runs_planned: planned.length,
+    runs_planned: plan.count,
     runs_done: succeeded,
     runs_resumed: resumed,
     runs_failed: failures.length,
@@ -311,5 +335,5 @@ export async function runExperiment(exp: Experiment, opts: RunExperimentOptions)
     started_at: startedAt,
     finished_at: new Date().toISOString(),
   });
-  return { outDir: opts.outDir, planned: planned.length, runsDone: succeeded, resumed, failures };
+  return { outDir: opts.outDir, planned: plan.count, runsDone: succeeded, resumed, failures };
 }
