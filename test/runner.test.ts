@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ExperimentInput } from '../src/experiment/schema.ts';
 import { parseExperiment } from '../src/experiment/load.ts';
-import { runExperiment, RunInterrupted } from '../src/runner/runExperiment.ts';
+import { experimentHash, partsHash, runExperiment, RunInterrupted } from '../src/runner/runExperiment.ts';
 import { ExperimentError } from '../src/experiment/errors.ts';
 import { deriveSeed, Streams } from '../src/experiment/seeds.ts';
 import { replicateSeeds } from '../src/engine/simulate.ts';
@@ -289,6 +289,39 @@ describe('the runner', () => {
     const r = await runExperiment(exp, opts(dir, { workers: 1, signal: late.signal, onProgress: (p) => p.done === 12 && late.abort() }));
     expect(r.runsDone).toBe(12);
     expectSameArrow(clean, dir);
+  }, 60_000);
+
+  it('Adds replicates to a finished sweep: with more runs the same experiment resumes its folder and runs only the new ones; with fewer it uses the first', async () => {
+    // A replicate's part does not depend on how many replicates there are (its seeds come from its own
+    // index), so the folder is stamped with the experiment's hash less "runs".
+    const three = parseExperiment(sweepInput(3, 20), 'more');
+    const six = parseExperiment(sweepInput(6, 20), 'more');
+    const two = parseExperiment(sweepInput(2, 20), 'more');
+    const fresh6 = tmp();
+    await runExperiment(six, opts(fresh6, { workers: 2 }));
+    const fresh2 = tmp();
+    await runExperiment(two, opts(fresh2, { workers: 1 }));
+    const dir = tmp();
+    await runExperiment(three, opts(dir, { workers: 1 }));
+    const more = await runExperiment(six, opts(dir, { workers: 2 }));
+    expect(more.resumed).toBe(6); // 2 points × 3 replicates already there
+    expect(more.runsDone).toBe(12);
+    expectSameArrow(fresh6, dir);
+    const fewer = await runExperiment(two, opts(dir, { workers: 1 }));
+    expect(fewer.resumed).toBe(4);
+    expect(fewer.runsDone).toBe(4);
+    expectSameArrow(fresh2, dir);
+    // The manifest still names the whole experiment, runs included.
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')).experiment_hash).toBe(experimentHash(two));
+    // A folder stamped by an earlier version (the whole experiment's hash) is taken and restamped.
+    const stamp = path.join(dir, 'parts', 'experiment.sha256');
+    expect(fs.readFileSync(stamp, 'utf8')).toBe(`${partsHash(two)}\n`);
+    fs.writeFileSync(stamp, `${experimentHash(two)}\n`);
+    expect((await runExperiment(two, opts(dir, { workers: 1 }))).resumed).toBe(4);
+    expect(fs.readFileSync(stamp, 'utf8')).toBe(`${partsHash(two)}\n`);
+    // Another seed is another experiment, whatever the runs.
+    const reseeded = parseExperiment({ ...sweepInput(6, 20), seed: 8 }, 'more');
+    await expect(runExperiment(reseeded, opts(dir, { workers: 1 }))).rejects.toThrow(/--out: holds runs of another experiment/);
   }, 60_000);
 
   it('Keeps the manifest the same size whatever the number of runs: the seeds are a rule that gives every run its seed in runs.arrow', async () => {

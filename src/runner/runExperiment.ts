@@ -129,16 +129,31 @@ export function writerOptions(exp: Experiment, points: SweepPoint[]): ResultsWri
 }
 
 /**
- * A results folder remembers which experiment its parts belong to; resuming into a folder of
- * another experiment would mix runs, so it is refused (bad input: choose another --out).
+ * The hash a results folder's parts are stamped with: the experiment's without its number of
+ * replicates. A run's part depends on its point and replicate, never on how many replicates there are
+ * (its seeds are derived from the replicate alone), so the same command with more runs resumes the
+ * folder and adds only the new replicates, and the files equal those of one command with that many.
  */
-function claimFolder(outDir: string, hash: string): void {
+export function partsHash(exp: Experiment): string {
+  const { runs: _runs, ...rest } = exp;
+  return experimentHash(rest as Experiment);
+}
+
+/**
+ * A results folder remembers which experiment its parts belong to; resuming into a folder of
+ * another experiment would mix runs, so it is refused (bad input: choose another --out). Another
+ * number of replicates of the same experiment is the same experiment here (partsHash). Folders
+ * stamped before that (with the whole experiment's hash) are taken when it matches, and restamped.
+ */
+function claimFolder(outDir: string, exp: Experiment, wholeHash: string): void {
   const parts = join(outDir, 'parts');
   const stamp = join(parts, 'experiment.sha256');
+  const hash = partsHash(exp);
   makeOutputFolder(parts, '--out', outDir);
   if (existsSync(stamp)) {
     const found = readFileSync(stamp, 'utf8').trim();
-    if (found !== hash) {
+    if (found === hash) return;
+    if (found !== wholeHash) {
       throw new ExperimentError(outDir, [
         {
           path: '--out',
@@ -147,7 +162,6 @@ function claimFolder(outDir: string, hash: string): void {
         },
       ]);
     }
-    return;
   }
   writeFileSync(`${stamp}.tmp`, `${hash}\n`);
   renameSync(`${stamp}.tmp`, stamp);
@@ -200,7 +214,7 @@ export async function runExperiment(exp: Experiment, opts: RunExperimentOptions)
       },
     ]);
   }
-  claimFolder(opts.outDir, hash);
+  claimFolder(opts.outDir, exp, hash);
   removeStaleTemporaries(opts.outDir);
 
   // Resume: a run whose part exists is done. What the runner keeps per run is this bit; the rest is per
