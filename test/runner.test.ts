@@ -504,6 +504,28 @@ describe('through the command line', () => {
     expectSameArrow(clean, stopped);
   }, 120_000);
 
+  it('Refuses a second command into a folder another is writing (exit 2), and the first ends with the files of a lone run', async () => {
+    // Before the lock, the second removed the first's part temporaries and both wrote the same
+    // *.arrow.tmp files: failed runs, and final files mixed from both.
+    const file = writeExperiment(sweepInput(200, 400)); // 400 runs: ~4 s in one worker, the second starts in ~0.5
+    const clean = tmp();
+    expect(run(['run', file, '--out', clean, '--workers', '2', '--quiet']).status).toBe(0);
+    const out = tmp();
+    const first = spawn(process.execPath, [CLI, 'run', file, '--out', out, '--workers', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    first.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((r) => first.on('exit', (c) => r(c)));
+    const started = Date.now();
+    while (!fs.existsSync(path.join(out, 'parts', 'lock')) && Date.now() - started < 30_000) await new Promise((r) => setTimeout(r, 5));
+    const second = run(['run', file, '--out', out, '--workers', '1', '--quiet']);
+    expect(second.status).toBe(2);
+    expect(second.stderr).toMatch(new RegExp(`--out: another contagion command is writing this folder \\(process ${first.pid} on `));
+    expect(await exited).toBe(0);
+    expect(stdout).toContain('400 runs done');
+    expectSameArrow(clean, out);
+    expect(fs.existsSync(path.join(out, 'parts', 'lock'))).toBe(false);
+  }, 120_000);
+
   it('Records a failing run, keeps the others, exits 1 and says how to reproduce it', () => {
     const file = writeExperiment(sweepInput(3, 30));
     const out = tmp();

@@ -458,8 +458,7 @@ function partsFolderNames(outDir: string): string[] {
 /**
  * Removes the temporary files a killed command left in `outDir/parts` (a part being written when the
  * process died: "<part>.<pid>-<thread>-<random>.tmp"). A results folder is written by one command at
- * a time (two at once would also share its Arrow files' temporaries), so at the start of a run every
- * one of them is stale.
+ * a time (runner/folderLock.ts), so once a command holds it every one of them is stale.
  */
 export function removeStaleTemporaries(outDir: string): void {
   for (const name of partsFolderNames(outDir)) {

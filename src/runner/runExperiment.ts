@@ -22,6 +22,7 @@ import { makeOutputFolder } from '../io/outputFolder.ts';
 import { ResultsWriter, type ResultsWriterOptions } from '../io/resultsWriter.ts';
 import { MAX_RUNS, RunPlan, runOrdinal, type RunKey, type Shard } from './plan.ts';
 import { partsOnDisk } from './onDisk.ts';
+import { lockFolder } from './folderLock.ts';
 import { executeRun, makeContext, type RunOutcome } from './execute.ts';
 import { runPool } from './pool.ts';
 import { applySweepHeapPolicy } from './heapPolicy.ts';
@@ -215,6 +216,22 @@ export async function runExperiment(exp: Experiment, opts: RunExperimentOptions)
     ]);
   }
   claimFolder(opts.outDir, exp, hash);
+  // One command at a time writes a folder (folderLock.ts): held until this one returns or throws.
+  const lock = await lockFolder(opts.outDir);
+  try {
+    return await runInFolder(exp, opts, { startedAt, hash, points, plan });
+  } finally {
+    lock.release();
+  }
+}
+
+/** runExperiment once the folder is claimed and locked: the runs, their assembly, the manifest. */
+async function runInFolder(
+  exp: Experiment,
+  opts: RunExperimentOptions,
+  { startedAt, hash, points, plan }: { startedAt: string; hash: string; points: SweepPoint[]; plan: RunPlan },
+): Promise<RunExperimentResult> {
+  // Every temporary part here is a dead command's (the folder is locked).
   removeStaleTemporaries(opts.outDir);
 
   // Resume: a run whose part exists is done. What the runner keeps per run is this bit; the rest is per
