@@ -42,7 +42,7 @@ describe('the results folder lock', () => {
     second.release(); // once only
   });
 
-  it('takes over a lock on this host whose process has exited', async () => {
+  it('takes over a lock on this host whose process has exited, or whose heartbeat has stopped', async () => {
     const d = folder();
     const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     const deadPid = Number(gone.stdout);
@@ -51,6 +51,14 @@ describe('the results folder lock', () => {
     expect(holder(d).pid).toBe(process.pid);
     expect(fs.readdirSync(path.join(d, 'parts'))).toEqual(['lock']); // the stale one is not left aside
     lock.release();
+    // A live process of that number (a restarted container reuses them) with a fresh heartbeat holds
+    // it; with a heartbeat older than STALE_MS it is another process, and the lock is taken over.
+    const live = { host: os.hostname(), pid: process.ppid, started_at: 'then', token: 'reused' };
+    fs.writeFileSync(lockFile(d), JSON.stringify(live));
+    await expect(lockFolder(d)).rejects.toThrow(/another contagion command is writing this folder/);
+    const old = new Date(Date.now() - folderLockTimings.STALE_MS - 1_000);
+    fs.utimesSync(lockFile(d), old, old);
+    (await lockFolder(d)).release();
   });
 
   it('from another host: refuses while its heartbeat moves, takes it over once the heartbeat has stopped for STALE_MS', async () => {

@@ -5,8 +5,9 @@
 // exclusively, naming its host and process, its modification time refreshed as a heartbeat.
 //
 // A lock left by a command that died (SIGKILL, a lost node) is taken over: on the same host when its
-// process no longer exists; from another host once its heartbeat has stopped for STALE_MS (a live
-// command refreshes it every HEARTBEAT_MS, so the new command watches it that long before deciding).
+// process no longer exists or its heartbeat is older than STALE_MS; from another host once its
+// heartbeat has stopped for STALE_MS (a live command refreshes it every HEARTBEAT_MS, so the new
+// command watches it that long before deciding).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { resolve } from 'node:path';
@@ -67,11 +68,13 @@ function processExists(pid: number): boolean {
  */
 async function isLive(path: string, seen: { info: LockInfo | null; mtimeMs: number }): Promise<boolean> {
   const { info } = seen;
+  const { STALE_MS, POLL_MS } = folderLockTimings;
   if (info !== null && info.host === os.hostname()) {
     if (info.pid === process.pid) return heldHere.has(path);
-    return processExists(info.pid);
+    // A process of that number whose heartbeat has stopped is another one (a restarted container
+    // reuses the pod's host name and low process numbers).
+    return processExists(info.pid) && Date.now() - seen.mtimeMs < STALE_MS;
   }
-  const { STALE_MS, POLL_MS } = folderLockTimings;
   for (;;) {
     const now = readLock(path);
     if (now === null) return false; // released meanwhile
