@@ -191,7 +191,6 @@ function interruption(outDir: string, plan: RunPlan): RunInterrupted {
   return new RunInterrupted(partsOnDisk(outDir, plan).count, plan.count, outDir);
 }
 
-
 export async function runExperiment(exp: Experiment, opts: RunExperimentOptions): Promise<RunExperimentResult> {
   const startedAt = new Date().toISOString();
   const hash = experimentHash(exp);
