@@ -5,12 +5,14 @@
 // and prints one JSON line on stdout: wall time of runExperiment(), the time of the first and last
 // finished run (so worker start-up and final assembly can be told apart), runs done and failed,
 // the main thread's event-loop utilisation, the process's CPU time (all threads), and its peak RSS (also as it stood when
-// 10, 100, 1000, … runs were done) — process.resourceUsage().maxRSS, the getrusage high-water mark of
-// the whole process, worker threads included. Nothing else goes to stdout.
+// 10, 100, 1000, … runs were done) — the high-water mark of the process's own address space, worker
+// threads included (peakRss.ts: not getrusage's, which includes the bench's own RSS). Nothing else
+// goes to stdout.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseExperiment } from '../../src/experiment/load.ts';
 import { runExperiment } from '../../src/runner/runExperiment.ts';
+import { peakRssKib } from './peakRss.ts';
 
 interface Job {
   experiment: unknown;
@@ -51,7 +53,7 @@ async function main(): Promise<void> {
       const s = (performance.now() - t0) / 1000;
       firstDoneS ??= s;
       lastDoneS = s;
-      if (p.done >= 10 && Number.isInteger(Math.log10(p.done))) maxRssKibAtRuns[p.done] = process.resourceUsage().maxRSS;
+      if (p.done >= 10 && Number.isInteger(Math.log10(p.done))) maxRssKibAtRuns[p.done] = peakRssKib();
     },
   });
   const seconds = (performance.now() - t0) / 1000;
@@ -68,8 +70,7 @@ async function main(): Promise<void> {
       runs_done: result.runsDone,
       failed: result.failures.length,
       first_failure: result.failures[0]?.error ?? null,
-      // Linux and macOS: kilobytes (Node normalises to KiB).
-      max_rss_kib: process.resourceUsage().maxRSS,
+      max_rss_kib: peakRssKib(),
       max_rss_kib_at_runs: maxRssKibAtRuns,
       // Busy share of the main thread's event loop during runExperiment() (≈1 with one worker).
       main_thread_elu: elu.utilization,

@@ -39,8 +39,8 @@
 //   arrow_write_rows_per_s      rows (steps + prices + events + attribution) of 5 flagship runs written by
 //                               ResultsWriter per second of append() + close() time (median
 //                               of 5 writes; one with --quick)
-//   peak_rss_mb                 the process's peak resident set size (getrusage high-water mark;
-//                               the largest of the per-phase samples is given alongside)
+//   peak_rss_mb                 the process's peak resident set size (VmHWM, peakRss.ts; the largest
+//                               of the per-phase samples is given alongside)
 //   montecarlo_1000_runs_s      1000 runs × 10^4 accounts × 10^3 steps of the scaled flagship, 2 workers,
 //                               default output, fresh process, median of 3 (100 runs × 10 with --quick,
 //                               one timing; target 300 s)
@@ -55,7 +55,7 @@
 //                               of 3 timings of each (one with --quick)
 //   montecarlo_runs_per_s_short_runs  runs / seconds of that sweep with workers 2
 //   parallel_ceiling_2_short_runs  that sweep as two separate 1-worker processes, half each, at once
-//   montecarlo_peak_rss_mb_100  peak RSS (getrusage) of a fresh process that runs the minimal
+//   montecarlo_peak_rss_mb_100  peak RSS (VmHWM) of a fresh process that runs the minimal
 //   montecarlo_peak_rss_mb_10000  test fixture, 20 steps, events on, 2 workers (whose memory
 //                               counts: threads share the process) over 100, resp. 10,000 runs
 //                               (1,000 with --quick, under the same name)
@@ -85,6 +85,7 @@ import v8 from 'node:v8';
 import { baselineFromWorld, runBaseline } from './baseline/engine.ts';
 import { FLAGSHIP, readFlagship, scaledScenario, stretchTimeline, type Raw } from './scaled.ts';
 import { rate, wholeRun, type WholeRun } from './whole.ts';
+import { peakRssKib } from './peakRss.ts';
 
 const quick = process.argv.slice(2).includes('--quick');
 const mode = quick ? 'quick' : 'full';
@@ -557,7 +558,7 @@ function benchBigWorld(): void {
       typed_array_mb: sig(r.typed_array_bytes / MB),
       bytes_per_account: sig(r.typed_array_bytes / r.accounts),
       js_heap_used_mb: sig(r.heap_used_bytes / MB),
-      method: 'getrusage high-water mark of a fresh process (build + first steps, calm), --max-old-space-size=3500',
+      method: 'VmHWM of a fresh process (build + first steps, calm), --max-old-space-size=3500',
       target_mb: 4096,
       ...(quick ? { note: '--quick: 10^6 accounts' } : {}),
     },
@@ -798,15 +799,14 @@ async function benchArrowWrite(first: RunResult): Promise<void> {
 function reportPeakRss(): void {
   sampleRss('end');
   const sampledMax = Math.max(...Object.values(rssSamples));
-  // ru_maxrss is in kilobytes on Linux and macOS (Node normalises it to KiB).
-  const highWater = process.resourceUsage().maxRSS * 1024;
+  const highWater = peakRssKib() * 1024;
   emit({
     name: 'peak_rss_mb',
     value: sig(Math.max(highWater, sampledMax) / MB),
     unit: 'MiB',
     params: {
       mode,
-      method: 'process.resourceUsage().maxRSS (getrusage high-water mark)',
+      method: 'VmHWM: the peak of this process\'s own address space (peakRss.ts)',
       sampled_max_mb: sig(sampledMax / MB),
       samples_mb: Object.fromEntries(Object.entries(rssSamples).map(([k, v]) => [k, sig(v / MB)])),
     },
@@ -1033,7 +1033,7 @@ function benchMonteCarloRss(root: string): void {
     max_rss_mb_at_runs: Object.fromEntries(Object.entries(r.max_rss_kib_at_runs).map(([n, k]) => [n, mib(k)])),
     rss_before_run_mb: sig(r.rss_at_start_bytes / MB),
     rss_after_run_mb: sig(r.rss_at_end_bytes / MB),
-    method: 'process.resourceUsage().maxRSS of a fresh process running runExperiment() (worker threads included)',
+    method: 'VmHWM (peak of its own address space, worker threads included) of a fresh process running runExperiment(); until session 16 getrusage maxRSS, which included the bench process\'s RSS at the fork',
   });
   const small = reports.get(RSS_RUNS_SMALL)!;
   const large = reports.get(RSS_RUNS_LARGE)!;
