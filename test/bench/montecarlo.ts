@@ -1,6 +1,7 @@
 // Helper of the benchmark (test/bench/run.ts), run in a fresh process of its own:
 //   node --expose-gc src/cli/run-ts.js test/bench/montecarlo.ts JOB.json
-// JOB.json holds {experiment (raw, as in a file), workers, outDir, source}. Validates the
+// JOB.json holds {experiment (raw, as in a file), workers, outDir, source, and optionally shard and
+// stopAfterRuns (the sweep is then stopped through its AbortSignal once that many runs are done)}. Validates the
 // experiment, runs it with runExperiment() as `contagion run` does (quiet, no invariant checks),
 // and prints one JSON line on stdout: wall time of runExperiment(), the time of the first and last
 // finished run (so worker start-up and final assembly can be told apart), runs done and failed,
@@ -11,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseExperiment } from '../../src/experiment/load.ts';
-import { runExperiment } from '../../src/runner/runExperiment.ts';
+import { runExperiment, RunInterrupted } from '../../src/runner/runExperiment.ts';
 import { peakRssKib } from './peakRss.ts';
 
 interface Job {
@@ -21,6 +22,8 @@ interface Job {
   source: string;
   /** Run only this slice (the bench runs two slices in two processes at once). */
   shard?: { index: number; count: number };
+  /** Stop the sweep (its AbortSignal) once this many runs are done: the cost of planning many runs. */
+  stopAfterRuns?: number;
 }
 
 async function main(): Promise<void> {
@@ -42,7 +45,8 @@ async function main(): Promise<void> {
   const elu0 = performance.eventLoopUtilization();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const result = await runExperiment(exp, {
+  const stop = new AbortController();
+  const run = runExperiment(exp, {
     outDir: job.outDir,
     check: false,
     overrides: [],
@@ -54,7 +58,13 @@ async function main(): Promise<void> {
       firstDoneS ??= s;
       lastDoneS = s;
       if (p.done >= 10 && Number.isInteger(Math.log10(p.done))) maxRssKibAtRuns[p.done] = peakRssKib();
+      if (job.stopAfterRuns !== undefined && p.done >= job.stopAfterRuns) stop.abort();
     },
+    signal: stop.signal,
+  });
+  const result = await run.catch((e: unknown) => {
+    if (!(e instanceof RunInterrupted)) throw e;
+    return { planned: e.planned, runsDone: e.committed, failures: [] as { error: string }[] };
   });
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);

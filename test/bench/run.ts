@@ -60,6 +60,9 @@
 //                               counts: threads share the process) over 100, resp. 10,000 runs
 //                               (1,000 with --quick, under the same name)
 //   montecarlo_rss_ratio_10000_vs_100  the second over the first (the target is about 1)
+//   montecarlo_planned_runs_peak_rss_mb  peak RSS of that fixture planned for 10^7 runs (10^6 with
+//                               --quick) and stopped after 200, with the same planned for 200 and the
+//                               difference per planned run alongside
 //   montecarlo_retained_heap_mb_100  the main thread's live heap after a full GC once each of
 //   montecarlo_retained_heap_mb_10000  those sweeps has returned (what the runner keeps)
 // The scaled scenario keeps the flagship's storyline: the scripted regime switch and the shock
@@ -859,11 +862,11 @@ interface HelperReport {
 }
 
 /** Runs `raw` with `workers` workers in a fresh process, into a fresh folder under `root`. */
-function runInChild(root: string, label: string, raw: Raw, workers: number): HelperReport {
+function runInChild(root: string, label: string, raw: Raw, workers: number, stopAfterRuns?: number): HelperReport {
   const dir = mkdtempSync(join(root, `${label}-`));
   const jobFile = join(dir, 'job.json');
   const outDir = join(dir, 'out');
-  writeFileSync(jobFile, JSON.stringify({ experiment: raw, workers, outDir, source: `bench:${label}` }));
+  writeFileSync(jobFile, JSON.stringify({ experiment: raw, workers, outDir, source: `bench:${label}`, stopAfterRuns }));
   try {
     // cwd: the package root (run-ts.js falls back to tsx, resolved from there).
     const child = spawnSync(process.execPath, ['--expose-gc', RUN_TS, MONTECARLO_HELPER, jobFile], {
@@ -874,7 +877,7 @@ function runInChild(root: string, label: string, raw: Raw, workers: number): Hel
     if (child.error) throw child.error;
     if (child.status !== 0) throw new Error(`${label}: montecarlo.ts exited with ${child.status ?? child.signal}`);
     const report = JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '') as HelperReport;
-    if (report.failed > 0 || report.runs_done !== report.planned) {
+    if (report.failed > 0 || (stopAfterRuns === undefined && report.runs_done !== report.planned)) {
       throw new Error(`${label}: ${report.failed} of ${report.planned} runs failed (first: ${report.first_failure})`);
     }
     return report;
@@ -1176,6 +1179,47 @@ function benchMonteCarlo1000(root: string): void {
   });
 }
 
+/** The planned sweep of montecarlo_planned_runs_peak_rss_mb: 10^7 runs (10^6 with --quick). */
+const PLANNED_RUNS_LARGE = quick ? 1_000_000 : 10_000_000;
+const PLANNED_RUNS_DONE = 200;
+
+/**
+ * montecarlo_planned_runs_peak_rss_mb: what planning many runs costs the runner. The minimal fixture
+ * (20 steps, 2 workers, events on) planned for 200 runs and for 10^7, each stopped through its
+ * AbortSignal once 200 runs are done: the peaks differ by the runner's bookkeeping per planned run
+ * (one bit since session 16; ~200 bytes before, 1.6 GB at 10^7 runs).
+ */
+function benchPlannedRuns(root: string): void {
+  const peaks: Record<number, HelperReport> = {};
+  for (const runs of [PLANNED_RUNS_DONE, PLANNED_RUNS_LARGE]) {
+    const raw = minimalExperiment() as Raw;
+    raw.steps = RSS_STEPS;
+    raw.runs = runs;
+    raw.output = { ...(raw.output ?? {}), events: true };
+    log(`montecarlo: minimal fixture planned for ${runs} runs, stopped after ${PLANNED_RUNS_DONE}`);
+    const r = runInChild(root, `planned-${runs}`, raw, 2, PLANNED_RUNS_DONE);
+    peaks[runs] = r;
+    log(`montecarlo:   peak RSS ${(r.max_rss_kib / 1024).toFixed(1)} MiB in ${r.seconds.toFixed(2)} s (${r.runs_done} of ${r.planned} runs done)`);
+  }
+  const small = peaks[PLANNED_RUNS_DONE]!;
+  const large = peaks[PLANNED_RUNS_LARGE]!;
+  emit({
+    name: 'montecarlo_planned_runs_peak_rss_mb',
+    value: mib(large.max_rss_kib),
+    unit: 'MiB',
+    params: {
+      mode,
+      planned_runs: PLANNED_RUNS_LARGE,
+      runs_done: large.runs_done,
+      peak_rss_mb_planned_200: mib(small.max_rss_kib),
+      extra_bytes_per_planned_run: sig(((large.max_rss_kib - small.max_rss_kib) * 1024) / (PLANNED_RUNS_LARGE - PLANNED_RUNS_DONE), 3),
+      seconds: sig(large.seconds),
+      seconds_planned_200: sig(small.seconds),
+      what: 'peak RSS (VmHWM) of a sweep of the minimal fixture (20 steps, 2 workers, events on) planned for this many runs and stopped after 200, against the same planned for 200: the runner\'s memory per planned run',
+    },
+  });
+}
+
 async function benchMonteCarlo(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'contagion-bench-mc-'));
   try {
@@ -1183,6 +1227,7 @@ async function benchMonteCarlo(): Promise<void> {
     const { raw, s1 } = benchWorkerSpeedup(root);
     await benchParallelCeiling(root, raw, s1);
     benchMonteCarloRss(root);
+    benchPlannedRuns(root);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
