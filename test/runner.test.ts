@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { ExperimentInput } from '../src/experiment/schema.ts';
 import { parseExperiment } from '../src/experiment/load.ts';
 import { experimentHash, partsHash, runExperiment, RunInterrupted } from '../src/runner/runExperiment.ts';
-import { ExperimentError } from '../src/experiment/errors.ts';
+import { DiskFullError, ExperimentError } from '../src/experiment/errors.ts';
 import { deriveSeed, Streams } from '../src/experiment/seeds.ts';
 import { replicateSeeds } from '../src/engine/simulate.ts';
 import { describeError } from '../src/cli/exit.ts';
@@ -346,6 +346,42 @@ describe('the runner', () => {
     expect(seeds).toHaveLength(60);
     replicates.forEach((r, i) => expect(seeds[i]).toBe(deriveSeed(m.seeds.experiment_seed, r, m.seeds.streams.replicate)));
     expect(m.seeds.example).toEqual({ point_index: 0, replicate: 0, seeds: replicateSeeds(m.seeds.experiment_seed, 0) });
+  }, 60_000);
+
+  it('Stops a sweep at the first run that finds the disk full, says what is committed, and resumes to the uninterrupted files', async () => {
+    // Every run after would fail the same way, after its whole simulation: before, a sweep on a full
+    // disk simulated every run, failed to write each, and ended in an internal error.
+    const exp = parseExperiment(sweepInput(6, 40), 'disk-full');
+    const clean = tmp();
+    await runExperiment(exp, opts(clean, { workers: 2 }));
+    for (const workers of [1, 2]) {
+      const dir = tmp();
+      process.env.CONTAGION_FAIL_RUNS = '0/2:ENOSPC';
+      let e: unknown;
+      try {
+        await runExperiment(exp, opts(dir, { workers }));
+      } catch (err) {
+        e = err;
+      } finally {
+        delete process.env.CONTAGION_FAIL_RUNS;
+      }
+      expect(e).toBeInstanceOf(DiskFullError);
+      const onDisk = listParts(dir).length;
+      // In this thread runs 0/0 and 0/1 are done before 0/2 fails; workers hold up to 2 runs each.
+      if (workers === 1) expect(onDisk).toBe(2);
+      else expect(onDisk).toBeLessThanOrEqual(5);
+      expect((e as Error).message).toMatch(new RegExp(`^the disk is full writing .+ \\(ENOSPC: injected system error, write .+\\): the sweep stopped, ${onDisk} of 12 runs are committed; free space and run the same command again$`));
+      expect(describeError(e)).toEqual({ message: `error: ${(e as Error).message}`, code: 1 });
+      expect(fs.readdirSync(dir)).toEqual(['parts']);
+      expect((await runExperiment(exp, opts(dir, { workers }))).resumed).toBe(onDisk);
+      expectSameArrow(clean, dir);
+    }
+    // A full disk met outside a run (the Arrow files, say) is not reported as an internal error either.
+    const raw = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    expect(describeError(raw)).toEqual({
+      message: 'error: the disk is full (ENOSPC: no space left on device, write); free space and run the same command again: committed runs are kept',
+      code: 1,
+    });
   }, 60_000);
 
   it('Refuses a damaged part as bad input naming it and the remedy; once it is deleted, the same command redoes that run alone', async () => {

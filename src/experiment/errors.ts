@@ -38,6 +38,17 @@ export class InvariantError extends Error {
   }
 }
 
+/**
+ * A sweep stopped because the disk it writes to is full (ENOSPC) or over quota (EDQUOT): every run after
+ * would fail the same way, after its whole simulation. Exit code 1; the committed runs stay.
+ */
+export class DiskFullError extends Error {
+  override name = 'DiskFullError';
+}
+
+/** System error codes of a full disk or an exhausted quota. */
+export const DISK_FULL_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT']);
+
 export function formatIssue(issue: InputIssue): string {
   const shown = issue.value === undefined ? 'missing' : JSON.stringify(issue.value);
   const shortened = shown.length > 80 ? shown.slice(0, 77) + '...' : shown;

@@ -17,6 +17,8 @@ export interface RunOutcome {
   ok: boolean;
   summary?: RunSummary;
   error?: string;
+  /** The system error code of a failure (ENOSPC: the disk is full), when it has one. */
+  errorCode?: string;
 }
 
 export interface ExecuteContext {
@@ -25,8 +27,11 @@ export interface ExecuteContext {
   check: boolean;
   /** How margin checks find accounts (same results either way; 'every-step' is the reference). */
   marginChecks: MarginChecks;
-  /** Runs to fail on purpose ("P/R" keys), to test failure handling: CONTAGION_FAIL_RUNS. */
-  failRuns: ReadonlySet<string>;
+  /**
+   * Runs to fail on purpose, to test failure handling: CONTAGION_FAIL_RUNS="P/R,…", each "P/R" or
+   * "P/R:CODE" to fail it as a system error of that code (ENOSPC: a full disk).
+   */
+  failRuns: ReadonlyMap<string, string | null>;
   /**
    * The validated experiment of a sweep point: pointExperiment in the calling thread; in a worker, the
    * one the pool sent with the point's first task (so workers need not load zod to validate it).
@@ -46,7 +51,11 @@ export function makeContext(
   marginChecks: MarginChecks,
   resolve: (point: SweepPoint) => Experiment,
 ): ExecuteContext {
-  const failRuns = new Set((env.CONTAGION_FAIL_RUNS ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  const failRuns = new Map<string, string | null>();
+  for (const entry of (env.CONTAGION_FAIL_RUNS ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [key, code] = entry.split(':');
+    failRuns.set(key!, code ?? null);
+  }
   return { base, outDir, check, marginChecks, failRuns, resolve, cache: null, committing: Promise.resolve() };
 }
 
@@ -91,8 +100,10 @@ function startRun(ctx: ExecuteContext, point: SweepPoint, replicate: number): { 
       ctx.cache = { point: point.index, exp, graph: buildGraph(exp) };
     }
     const { exp, graph } = ctx.cache;
-    if (ctx.failRuns.has(`${point.index}/${replicate}`)) {
-      throw new Error(`injected failure (CONTAGION_FAIL_RUNS=${point.index}/${replicate})`);
+    const injected = ctx.failRuns.get(`${point.index}/${replicate}`);
+    if (injected === null) throw new Error(`injected failure (CONTAGION_FAIL_RUNS=${point.index}/${replicate})`);
+    if (injected !== undefined) {
+      throw Object.assign(new Error(`${injected}: injected system error, write (CONTAGION_FAIL_RUNS=${point.index}/${replicate}:${injected})`), { code: injected });
     }
     const result = simulateRun(exp, graph, replicate, {
       check: ctx.check,
@@ -110,5 +121,6 @@ function startRun(ctx: ExecuteContext, point: SweepPoint, replicate: number): { 
 
 function failed(o: Pick<RunOutcome, 'point' | 'replicate' | 'seed'>, e: unknown): RunOutcome {
   const error = e instanceof Error ? e.message : String(e);
-  return { point: o.point, replicate: o.replicate, seed: o.seed, ok: false, error };
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return { point: o.point, replicate: o.replicate, seed: o.seed, ok: false, error, ...(typeof code === 'string' ? { errorCode: code } : {}) };
 }

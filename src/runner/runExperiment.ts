@@ -13,7 +13,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { Experiment } from '../experiment/schema.ts';
-import { ExperimentError } from '../experiment/errors.ts';
+import { DISK_FULL_CODES, DiskFullError, ExperimentError } from '../experiment/errors.ts';
 import { expandSweep, pointExperiment, sweepColumnName, sweptPaths, type SweepPoint } from '../experiment/sweep.ts';
 import { replicateSeeds } from '../engine/simulate.ts';
 import { Streams } from '../experiment/seeds.ts';
@@ -274,6 +274,13 @@ async function runInFolder(
   }
   const failures: Failure[] = [];
   let done = 0;
+  // The sweep stops on the caller's signal, or on its own at the first run that failed because the disk
+  // is full (every run after would fail the same way, after its whole simulation).
+  const stopper = new AbortController();
+  const stopOnSignal = () => stopper.abort();
+  opts.signal?.addEventListener('abort', stopOnSignal, { once: true });
+  if (opts.signal?.aborted) stopper.abort();
+  let diskFull: RunOutcome | null = null;
   const onOutcome = (o: RunOutcome) => {
     done++;
     finished.set(plan.indexOf(runOrdinal(o, plan.runsPerPoint)), o.ok);
@@ -281,6 +288,10 @@ async function runInFolder(
     if (!o.ok) {
       failures.push({ point: o.point, replicate: o.replicate, seed: o.seed, error: o.error ?? 'unknown error' });
       failedPerPoint[o.point]!++;
+      if (diskFull === null && DISK_FULL_CODES.has(o.errorCode ?? '')) {
+        diskFull = o;
+        stopper.abort();
+      }
     }
     const left = --remainingPerPoint[o.point]!;
     opts.onProgress?.({
@@ -317,25 +328,33 @@ async function runInFolder(
     appendReady();
     if (workers === 1) {
       const ctx = makeContext(exp, opts.outDir, opts.check, process.env, marginChecks, resolve);
-      for (let t = tasks.next(); t !== undefined && !opts.signal?.aborted; t = tasks.next()) {
+      for (let t = tasks.next(); t !== undefined && !stopper.signal.aborted; t = tasks.next()) {
         onOutcome(executeRun(ctx, t.point, t.replicate));
         // Runs here are synchronous: between two, let the event loop turn, or a signal's handler (which
         // aborts) would wait for the whole sweep.
-        if (opts.signal) await yieldToEventLoop();
+        await yieldToEventLoop();
       }
     } else {
-      await runPool(workers, { base: exp, outDir: opts.outDir, check: opts.check, marginChecks }, tasks, onOutcome, resolve, opts.signal);
+      await runPool(workers, { base: exp, outDir: opts.outDir, check: opts.check, marginChecks }, tasks, onOutcome, resolve, stopper.signal);
     }
     appendReady();
     if (cursor !== plan.count) {
-      if (opts.signal?.aborted) throw interruption(opts.outDir, plan);
+      if (diskFull !== null) {
+        const { count } = partsOnDisk(opts.outDir, plan);
+        throw new DiskFullError(
+          `the disk is full writing ${opts.outDir} (${(diskFull as RunOutcome).error}): the sweep stopped, ${count} of ${plan.count} runs are committed; free space and run the same command again`,
+        );
+      }
+      if (stopper.signal.aborted) throw interruption(opts.outDir, plan);
       throw new Error(`internal: assembled ${cursor} of ${plan.count} runs`);
     }
   } catch (e) {
     await writer.abort();
     // The parts terminated workers were writing (their temporaries): no thread writes them any more.
-    if (e instanceof RunInterrupted) removeStaleTemporaries(opts.outDir);
+    if (e instanceof RunInterrupted || e instanceof DiskFullError) removeStaleTemporaries(opts.outDir);
     throw e;
+  } finally {
+    opts.signal?.removeEventListener('abort', stopOnSignal);
   }
 
   // Each failure is of a planned run done by this command (resumed runs are not run again).
