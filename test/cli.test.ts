@@ -141,6 +141,19 @@ describe('the commands', () => {
     expect(r.stderr).toContain('Unknown argument: bogus');
   }, TIMEOUT);
 
+  test('--only without --out writes to a folder of its own, leaving the sweep\'s files whole', () => {
+    // Before, it wrote its one run's files over the sweep's in results/<name>.
+    const exp = writeExperiment(['runs=3']);
+    expect(contagion('run', exp, '--quiet').status).toBe(0);
+    const name = JSON.parse(readFileSync(exp, 'utf8')).name as string;
+    const sweepRuns = join(WORK, 'results', name, 'runs.arrow');
+    const before = readFileSync(sweepRuns);
+    const one = contagion('run', exp, '--only', 'point=0,replicate=1', '--quiet');
+    expect(one.status, one.stderr).toBe(0);
+    expect(one.stdout).toContain(`1 run done; results in ${join(WORK, 'results', `${name}-p0-r1`)}`);
+    expect(readFileSync(sweepRuns).equals(before)).toBe(true);
+  }, TIMEOUT);
+
   test('an --out that a file is in the way of exits 2 naming it (run, below a file, merge), not as an internal error; so does merging into one of the merged folders', () => {
     // Before: "internal error: EEXIST / ENOTDIR … mkdir", exit 1.
     const file = join(WORK, 'a-file');

@@ -119,7 +119,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       // Kept as strings: they become --set runs=N / seed=S and the schema checks them.
       .option('runs', { type: 'string', requiresArg: true, describe: 'replicates per point (overrides "runs")' })
       .option('seed', { type: 'string', requiresArg: true, describe: 'experiment seed (overrides "seed")' })
-      .option('out', { type: 'string', requiresArg: true, describe: 'results folder (default results/<name>)' })
+      .option('out', { type: 'string', requiresArg: true, describe: 'results folder (default results/<name>; with --only, results/<name>-pP-rR)' })
       .option('set', setOption)
       .option('workers', { type: 'string', requiresArg: true, describe: `worker threads (default: ${availableParallelism()}, the cores)` })
       .option('shard', { type: 'string', requiresArg: true, describe: 'run the I-th of N slices, I/N (default from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)' })
@@ -134,10 +134,12 @@ export const runCommand: CommandModule<object, RunArgs> = {
   handler: async (argv) => {
     const overrides = runOverrides(argv);
     const exp = loadExperiment(argv.file, overrides);
-    const outDir = resolve(argv.out ?? `results/${exp.name}`);
     const workers = parseWorkers(argv.workers);
     const shard = argv.shard !== undefined ? parseShard(argv.shard) : shardFromEnv(process.env);
     const only = argv.only !== undefined ? parseOnly(argv.only) : null;
+    // One run (--only) goes to a folder of its own unless told otherwise: in the sweep's folder its
+    // files of one run would replace the sweep's.
+    const outDir = resolve(argv.out ?? (only ? `results/${exp.name}-p${only.point}-r${only.replicate}` : `results/${exp.name}`));
     const mode = argv.quiet ? 'none' : process.stdout.isTTY ? 'bar' : 'lines';
     // Imported here so validate/schema/list, and bad-input errors, never load the engine.
     const { runExperiment, RunInterrupted } = await import('../../runner/runExperiment.ts');
