@@ -141,7 +141,7 @@ describe('the commands', () => {
     expect(r.stderr).toContain('Unknown argument: bogus');
   }, TIMEOUT);
 
-  test('--only without --out writes to a folder of its own, leaving the sweep\'s files whole', () => {
+  test('--only or --shard without --out writes to a folder of its own, leaving the sweep\'s files whole', () => {
     // Before, it wrote its one run's files over the sweep's in results/<name>.
     const exp = writeExperiment(['runs=3']);
     expect(contagion('run', exp, '--quiet').status).toBe(0);
@@ -151,6 +151,11 @@ describe('the commands', () => {
     const one = contagion('run', exp, '--only', 'point=0,replicate=1', '--quiet');
     expect(one.status, one.stderr).toBe(0);
     expect(one.stdout).toContain(`1 run done; results in ${join(WORK, 'results', `${name}-p0-r1`)}`);
+    expect(readFileSync(sweepRuns).equals(before)).toBe(true);
+    // So does a shard (given, or from a job array's variables): each in a folder that merge then joins.
+    const shard = contagion('run', exp, '--shard', '1/2', '--quiet');
+    expect(shard.status, shard.stderr).toBe(0);
+    expect(shard.stdout).toContain(`results in ${join(WORK, 'results', `${name}-shard-1-of-2`)}`);
     expect(readFileSync(sweepRuns).equals(before)).toBe(true);
   }, TIMEOUT);
 

@@ -119,7 +119,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       // Kept as strings: they become --set runs=N / seed=S and the schema checks them.
       .option('runs', { type: 'string', requiresArg: true, describe: 'replicates per point (overrides "runs")' })
       .option('seed', { type: 'string', requiresArg: true, describe: 'experiment seed (overrides "seed")' })
-      .option('out', { type: 'string', requiresArg: true, describe: 'results folder (default results/<name>; with --only, results/<name>-pP-rR)' })
+      .option('out', { type: 'string', requiresArg: true, describe: 'results folder (default results/<name>; with --only, results/<name>-pP-rR; a shard, results/<name>-shard-I-of-N)' })
       .option('set', setOption)
       .option('workers', { type: 'string', requiresArg: true, describe: `worker threads (default: ${availableParallelism()}, the cores)` })
       .option('shard', { type: 'string', requiresArg: true, describe: 'run the I-th of N slices, I/N (default from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)' })
@@ -137,9 +137,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const workers = parseWorkers(argv.workers);
     const shard = argv.shard !== undefined ? parseShard(argv.shard) : shardFromEnv(process.env);
     const only = argv.only !== undefined ? parseOnly(argv.only) : null;
-    // One run (--only) goes to a folder of its own unless told otherwise: in the sweep's folder its
-    // files of one run would replace the sweep's.
-    const outDir = resolve(argv.out ?? (only ? `results/${exp.name}-p${only.point}-r${only.replicate}` : `results/${exp.name}`));
+    // One run (--only) or a shard goes to a folder of its own unless told otherwise: in the sweep's
+    // folder its files would replace the sweep's, and a job array's shards would contend for one folder.
+    const outDir = resolve(argv.out ?? `results/${exp.name}${only ? `-p${only.point}-r${only.replicate}` : shard ? `-shard-${shard.index}-of-${shard.count}` : ''}`);
     const mode = argv.quiet ? 'none' : process.stdout.isTTY ? 'bar' : 'lines';
     // Imported here so validate/schema/list, and bad-input errors, never load the engine.
     const { runExperiment, RunInterrupted } = await import('../../runner/runExperiment.ts');
