@@ -11,6 +11,7 @@ import { parseExperiment } from '../src/experiment/load.ts';
 import { experimentHash, partsHash, runExperiment, RunInterrupted } from '../src/runner/runExperiment.ts';
 import { DiskFullError, ExperimentError } from '../src/experiment/errors.ts';
 import { deriveSeed, Streams } from '../src/experiment/seeds.ts';
+import { engineHash } from '../src/runner/engineHash.ts';
 import { replicateSeeds } from '../src/engine/simulate.ts';
 import { describeError } from '../src/cli/exit.ts';
 import { SOURCE_WORKER_URL, workerScriptUrl } from '../src/runner/workerBundle.ts';
@@ -323,6 +324,60 @@ describe('the runner', () => {
     const reseeded = parseExperiment({ ...sweepInput(6, 20), seed: 8 }, 'more');
     await expect(runExperiment(reseeded, opts(dir, { workers: 1 }))).rejects.toThrow(/--out: holds runs of another experiment/);
   }, 60_000);
+
+  it('Refuses to resume or merge runs of another build: the folder and manifest name the build that computed them', async () => {
+    // A resumed sweep equals an uninterrupted one only if one build computed every part.
+    const exp = parseExperiment(sweepInput(2, 20), 'build');
+    const dir = tmp();
+    await runExperiment(exp, opts(dir, { workers: 1 }));
+    const stamp = path.join(dir, 'parts', 'engine.sha256');
+    const build = engineHash();
+    expect(fs.readFileSync(stamp, 'utf8')).toBe(`${build}\n`);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')).engine_sha256).toBe(build);
+    const other = 'f'.repeat(64);
+    fs.writeFileSync(stamp, `${other}\n`);
+    const refused = await runExperiment(exp, opts(dir, { workers: 1 })).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(refused).toBeInstanceOf(ExperimentError);
+    expect((refused as Error).message).toContain(`--out: holds runs computed by another build of contagion (its sources, dependencies or Node's V8; sha256 ffffffffffff…, this build's ${build.slice(0, 12)}…)`);
+    // A folder from before the stamp is taken as it is, and stamped.
+    fs.rmSync(stamp);
+    expect((await runExperiment(exp, opts(dir, { workers: 1 }))).resumed).toBe(4);
+    expect(fs.readFileSync(stamp, 'utf8')).toBe(`${build}\n`);
+    // Merge: two shards whose manifests name different builds.
+    const shards = [0, 1].map(() => tmp());
+    for (const [i, d] of shards.entries()) await runExperiment(exp, opts(d, { workers: 1, shard: { index: i, count: 2 } }));
+    const manifest1 = path.join(shards[1]!, 'manifest.json');
+    fs.writeFileSync(manifest1, JSON.stringify({ ...JSON.parse(fs.readFileSync(manifest1, 'utf8')), engine_sha256: other }));
+    await expect(mergeResults(shards, tmp())).rejects.toThrow(/the folders were computed by different builds of contagion/);
+  }, 60_000);
+
+  it('Hashes the build from the sources that decide a run, not from the commands or reports', () => {
+    // A copy of a package: src/engine, src/cli, src/analysis and a package.json.
+    const root = tmp();
+    for (const d of ['src/engine', 'src/cli', 'src/analysis']) fs.mkdirSync(path.join(root, d), { recursive: true });
+    fs.writeFileSync(path.join(root, 'package.json'), JSON.stringify({ dependencies: { seedrandom: '3.0.5' } }));
+    fs.writeFileSync(path.join(root, 'src/engine/step.ts'), 'export const a = 1;\n');
+    fs.writeFileSync(path.join(root, 'src/cli/main.ts'), 'export const b = 1;\n');
+    fs.writeFileSync(path.join(root, 'src/analysis/table.ts'), 'export const c = 1;\n');
+    const h0 = engineHash(root);
+    expect(h0).toMatch(/^[0-9a-f]{64}$/);
+    fs.writeFileSync(path.join(root, 'src/cli/main.ts'), 'export const b = 2;\n');
+    fs.writeFileSync(path.join(root, 'src/analysis/table.ts'), 'export const c = 2;\n');
+    expect(engineHash(root)).toBe(h0);
+    fs.writeFileSync(path.join(root, 'src/engine/step.ts'), 'export const a = 2;\n');
+    const h1 = engineHash(root);
+    expect(h1).not.toBe(h0);
+    fs.writeFileSync(path.join(root, 'src/engine/new.ts'), '\n');
+    expect(engineHash(root)).not.toBe(h1);
+    // The installed version of a dependency counts (seedrandom's streams are the runs' randomness).
+    const h2 = engineHash(root);
+    fs.mkdirSync(path.join(root, 'node_modules', 'seedrandom'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'node_modules', 'seedrandom', 'package.json'), JSON.stringify({ version: '3.0.5' }));
+    expect(engineHash(root)).not.toBe(h2);
+  });
 
   it('Keeps the manifest the same size whatever the number of runs: the seeds are a rule that gives every run its seed in runs.arrow', async () => {
     // Schema 3 listed each run's seeds (~230 bytes a run): 251 MB at 10^6 runs, and past ~2.1M runs a

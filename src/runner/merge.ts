@@ -15,6 +15,8 @@ import { experimentHash, writerOptions } from './runExperiment.ts';
 interface ShardManifest {
   experiment: unknown;
   experiment_hash: string;
+  /** The build that computed the shard's runs (engineHash.ts); absent before session 16. */
+  engine_sha256?: string;
   shard: { index: number; count: number } | null;
   failures?: { point_index: number; replicate: number; seed: number; error: string }[];
   [key: string]: unknown;
@@ -50,6 +52,17 @@ export async function mergeResults(dirs: string[], outDir: string): Promise<{ ru
       ]);
     }
   });
+  // Shards of different builds would merge into files no single build writes.
+  const builds = [...new Set(manifests.map((m) => m.engine_sha256).filter((e): e is string => typeof e === 'string'))];
+  if (builds.length > 1) {
+    throw new ExperimentError(dirs.join(' '), [
+      {
+        path: 'manifest.json engine_sha256',
+        value: builds.map((b) => `${b.slice(0, 12)}…`).join(', '),
+        message: 'the folders were computed by different builds of contagion (sources, dependencies or V8): merging would mix them; run every shard with one build',
+      },
+    ]);
+  }
   const exp = parseExperiment(first.experiment, `${dirs[0]}/manifest.json`);
   if (experimentHash(exp) !== first.experiment_hash) {
     throw new ExperimentError(dirs[0]!, [{ path: 'manifest.json experiment', value: undefined, message: 'does not match its own experiment_hash' }]);

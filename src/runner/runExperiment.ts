@@ -23,6 +23,7 @@ import { ResultsWriter, type ResultsWriterOptions } from '../io/resultsWriter.ts
 import { MAX_RUNS, RunPlan, runOrdinal, type RunKey, type Shard } from './plan.ts';
 import { partsOnDisk } from './onDisk.ts';
 import { lockFolder } from './folderLock.ts';
+import { engineHash } from './engineHash.ts';
 import { executeRun, makeContext, type RunOutcome } from './execute.ts';
 import { runPool } from './pool.ts';
 import { applySweepHeapPolicy } from './heapPolicy.ts';
@@ -146,26 +147,45 @@ export function partsHash(exp: Experiment): string {
  * number of replicates of the same experiment is the same experiment here (partsHash). Folders
  * stamped before that (with the whole experiment's hash) are taken when it matches, and restamped.
  */
-function claimFolder(outDir: string, exp: Experiment, wholeHash: string): void {
+function claimFolder(outDir: string, exp: Experiment, wholeHash: string, engine: string): void {
   const parts = join(outDir, 'parts');
-  const stamp = join(parts, 'experiment.sha256');
-  const hash = partsHash(exp);
   makeOutputFolder(parts, '--out', outDir);
-  if (existsSync(stamp)) {
-    const found = readFileSync(stamp, 'utf8').trim();
-    if (found === hash) return;
-    if (found !== wholeHash) {
-      throw new ExperimentError(outDir, [
-        {
-          path: '--out',
-          value: outDir,
-          message: `holds runs of another experiment (sha256 ${found.slice(0, 12)}…, this one is ${hash.slice(0, 12)}…): choose another --out or delete the folder`,
-        },
-      ]);
-    }
+  const hash = partsHash(exp);
+  const found = readStamp(join(parts, 'experiment.sha256'));
+  if (found !== null && found !== hash && found !== wholeHash) {
+    throw new ExperimentError(outDir, [
+      {
+        path: '--out',
+        value: outDir,
+        message: `holds runs of another experiment (sha256 ${found.slice(0, 12)}…, this one is ${hash.slice(0, 12)}…): choose another --out or delete the folder`,
+      },
+    ]);
   }
-  writeFileSync(`${stamp}.tmp`, `${hash}\n`);
-  renameSync(`${stamp}.tmp`, stamp);
+  // The build that computed its runs (engineHash.ts). Folders from before this stamp are taken as they are.
+  const foundEngine = readStamp(join(parts, 'engine.sha256'));
+  if (foundEngine !== null && foundEngine !== engine) {
+    throw new ExperimentError(outDir, [
+      {
+        path: '--out',
+        value: outDir,
+        message:
+          `holds runs computed by another build of contagion (its sources, dependencies or Node's V8; sha256 ${foundEngine.slice(0, 12)}…, ` +
+          `this build's ${engine.slice(0, 12)}…): resuming would mix runs of the two; delete its parts folder to compute them again, or resume with the build that wrote them`,
+      },
+    ]);
+  }
+  if (found !== hash) writeStamp(join(parts, 'experiment.sha256'), hash);
+  if (foundEngine !== engine) writeStamp(join(parts, 'engine.sha256'), engine);
+}
+
+/** A stamp file's hash, or null when there is none. */
+function readStamp(file: string): string | null {
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : null;
+}
+
+function writeStamp(file: string, hash: string): void {
+  writeFileSync(`${file}.tmp`, `${hash}\n`);
+  renameSync(`${file}.tmp`, file);
 }
 
 /**
@@ -214,11 +234,12 @@ export async function runExperiment(exp: Experiment, opts: RunExperimentOptions)
       },
     ]);
   }
-  claimFolder(opts.outDir, exp, hash);
+  const engine = engineHash();
+  claimFolder(opts.outDir, exp, hash, engine);
   // One command at a time writes a folder (folderLock.ts): held until this one returns or throws.
   const lock = await lockFolder(opts.outDir);
   try {
-    return await runInFolder(exp, opts, { startedAt, hash, points, plan });
+    return await runInFolder(exp, opts, { startedAt, hash, engine, points, plan });
   } finally {
     lock.release();
   }
@@ -228,7 +249,7 @@ export async function runExperiment(exp: Experiment, opts: RunExperimentOptions)
 async function runInFolder(
   exp: Experiment,
   opts: RunExperimentOptions,
-  { startedAt, hash, points, plan }: { startedAt: string; hash: string; points: SweepPoint[]; plan: RunPlan },
+  { startedAt, hash, engine, points, plan }: { startedAt: string; hash: string; engine: string; points: SweepPoint[]; plan: RunPlan },
 ): Promise<RunExperimentResult> {
   // Every temporary part here is a dead command's (the folder is locked).
   removeStaleTemporaries(opts.outDir);
@@ -363,6 +384,7 @@ async function runInFolder(
   await writer.close({
     experiment: exp,
     experiment_hash: hash,
+    engine_sha256: engine,
     source: opts.source,
     overrides: opts.overrides,
     package_version: pkg.version,
