@@ -560,8 +560,8 @@ describe('through the command line', () => {
 
     // Not --quiet: off a terminal it prints a line when point 0 is done, so the main thread then knows
     // of those 12 runs at least; it is stopped then, before the 24 are done. With one worker the runs
-    // are in the main thread: before it let the event loop turn between runs, the signal waited for all
-    // 24 (and the command then said "24 of 24" and exited without writing the files).
+    // were in the main thread: the signal waited for all 24 (and the command then said "24 of 24" and
+    // exited without writing the files); the CLI now runs them in a worker thread too.
     const stopped = tmp();
     const child = spawn(process.execPath, [CLI, 'run', file, '--out', stopped, '--workers', workers], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -616,6 +616,26 @@ describe('through the command line', () => {
     expectSameArrow(clean, out);
     expect(fs.existsSync(path.join(out, 'parts', 'lock'))).toBe(false);
   }, 120_000);
+
+  it('Stops a single long run on SIGTERM (--only): the run in progress is abandoned, not waited for', async () => {
+    // One run of 2,000,000 steps (minutes). In the main thread it could not be stopped but by SIGKILL:
+    // the signal's handler waited for the run to end.
+    const file = writeExperiment(sweepInput(1, 2_000_000));
+    const out = tmp();
+    const child = spawn(process.execPath, [CLI, 'run', file, '--only', 'point=0,replicate=0', '--out', out, '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    const started = Date.now();
+    while (!fs.existsSync(path.join(out, 'parts', 'lock')) && Date.now() - started < 30_000) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 500)); // into the run
+    const signalled = Date.now();
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(Date.now() - signalled).toBeLessThan(5_000);
+    expect(stderr).toMatch(/interrupted by SIGTERM: 0 of 1 runs are committed in .+; run the same command again to do the rest/);
+    expect(fs.readdirSync(path.join(out, 'parts')).sort()).toEqual(['engine.sha256', 'experiment.sha256']);
+  }, 60_000);
 
   it('Records a failing run, keeps the others, exits 1 and says how to reproduce it', () => {
     const file = writeExperiment(sweepInput(3, 30));

@@ -46,8 +46,14 @@ export interface RunExperimentOptions {
   overrides: string[];
   /** Path of the experiment file, recorded in the manifest. */
   source: string;
-  /** Worker threads; 1 runs in this thread. */
+  /** Worker threads; 1 runs in this thread (unless `threaded`). */
   workers?: number;
+  /**
+   * Runs even a single worker's runs in a worker thread, so that an abort stops a run in progress: in
+   * this thread a run is synchronous, and a signal's handler waits for its end (a run of hours, or
+   * `--only` on a long one, could not be stopped but by SIGKILL). The CLI sets it.
+   */
+  threaded?: boolean;
   shard?: Shard | null;
   only?: RunKey | null;
   onProgress?: (p: Progress) => void;
@@ -56,8 +62,9 @@ export interface RunExperimentOptions {
   /**
    * Stops the command: no run starts after it aborts, the workers are terminated (their runs in progress
    * are lost), the results files are not written, and runExperiment rejects with {@link RunInterrupted}.
-   * The committed runs stay: the same command again does only the rest. Without workers a run in
-   * progress is finished first (it runs in this thread). An abort once every run is done changes nothing.
+   * The committed runs stay: the same command again does only the rest. With one worker and not
+   * `threaded`, a run in progress is finished first (it runs in this thread). An abort once every run
+   * is done changes nothing.
    */
   signal?: AbortSignal;
 }
@@ -347,7 +354,7 @@ async function runInFolder(
   };
   try {
     appendReady();
-    if (workers === 1) {
+    if (workers === 1 && !opts.threaded) {
       const ctx = makeContext(exp, opts.outDir, opts.check, process.env, marginChecks, resolve);
       for (let t = tasks.next(); t !== undefined && !stopper.signal.aborted; t = tasks.next()) {
         onOutcome(executeRun(ctx, t.point, t.replicate));

@@ -24,6 +24,8 @@ interface Job {
   shard?: { index: number; count: number };
   /** Stop the sweep (its AbortSignal) once this many runs are done: the cost of planning many runs. */
   stopAfterRuns?: number;
+  /** Run even one worker's runs in a worker thread, as `contagion run` does. */
+  threaded?: boolean;
 }
 
 async function main(): Promise<void> {
@@ -52,6 +54,7 @@ async function main(): Promise<void> {
     overrides: [],
     source: job.source,
     workers: job.workers,
+    threaded: job.threaded ?? false,
     shard: job.shard ?? null,
     onProgress: (p) => {
       const s = (performance.now() - t0) / 1000;

@@ -866,7 +866,9 @@ function runInChild(root: string, label: string, raw: Raw, workers: number, stop
   const dir = mkdtempSync(join(root, `${label}-`));
   const jobFile = join(dir, 'job.json');
   const outDir = join(dir, 'out');
-  writeFileSync(jobFile, JSON.stringify({ experiment: raw, workers, outDir, source: `bench:${label}`, stopAfterRuns }));
+  // threaded: as `contagion run`, one worker's runs too are in a worker thread (since session 16; the
+  // in-thread runner timed the same within noise: 9.87 / 10.00 s against 9.98 / 9.79 s on the short runs).
+  writeFileSync(jobFile, JSON.stringify({ experiment: raw, workers, outDir, source: `bench:${label}`, stopAfterRuns, threaded: true }));
   try {
     // cwd: the package root (run-ts.js falls back to tsx, resolved from there).
     const child = spawnSync(process.execPath, ['--expose-gc', RUN_TS, MONTECARLO_HELPER, jobFile], {
@@ -975,7 +977,7 @@ async function benchParallelCeiling(root: string, raw: Raw, oneProcessSeconds: n
     new Promise<HelperReport>((resolve, reject) => {
       const dir = mkdtempSync(join(root, `ceiling-${index}-`));
       const jobFile = join(dir, 'job.json');
-      writeFileSync(jobFile, JSON.stringify({ experiment: raw, workers: 1, outDir: join(dir, 'out'), source: `bench:ceiling-${index}`, shard: { index, count: 2 } }));
+      writeFileSync(jobFile, JSON.stringify({ experiment: raw, workers: 1, outDir: join(dir, 'out'), source: `bench:ceiling-${index}`, shard: { index, count: 2 }, threaded: true }));
       const p = spawn(process.execPath, [RUN_TS, MONTECARLO_HELPER, jobFile], { cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
       p.stdout.on('data', (d: Buffer) => (out += d.toString()));

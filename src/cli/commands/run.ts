@@ -170,6 +170,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
         shard,
         only,
         signal: controller.signal,
+        // A signal must be able to stop a run in progress, however long: never in this thread.
+        threaded: true,
         onProgress: (p) => progress.update(p),
         onStart: (st) => progress.start(st),
       });
