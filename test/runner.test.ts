@@ -56,6 +56,13 @@ const opts = (outDir: string, extra: Partial<Parameters<typeof runExperiment>[1]
   ...extra,
 });
 
+/** What `p` rejects with; null when it resolves (the assertions after say what was expected). */
+const rejectionOf = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+
 function expectSameArrow(a: string, b: string): void {
   for (const t of TABLES) {
     const fa = fs.readFileSync(path.join(a, t));
@@ -191,6 +198,25 @@ describe('the runner', () => {
     await expect(mergeResults(shardDirs.slice(0, 3), tmp())).rejects.toThrow(/runs: missing from every folder \(point=1,replicate=0\)/);
   }, 60_000);
 
+  it('Merges shards with a failed run: the failure is listed, not missing, and the files equal the unsharded run with that failure', async () => {
+    // Run 1/1 (ordinal 4, shard 0 of 2) fails in both the whole run and the shards.
+    process.env.CONTAGION_FAIL_RUNS = '1/1';
+    const whole = tmp();
+    const shardDirs = [0, 1].map(() => tmp());
+    try {
+      await runExperiment(exp, opts(whole, { workers: 1 }));
+      for (const [i, d] of shardDirs.entries()) await runExperiment(exp, opts(d, { workers: 1, shard: { index: i, count: 2 } }));
+    } finally {
+      delete process.env.CONTAGION_FAIL_RUNS;
+    }
+    const merged = tmp();
+    expect(await mergeResults(shardDirs, merged)).toEqual({ runs: 5, failed: 1 });
+    expectSameArrow(whole, merged);
+    const manifest = JSON.parse(fs.readFileSync(path.join(merged, 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ runs_planned: 6, runs_done: 5, runs_failed: 1 });
+    expect(manifest.failures).toMatchObject([{ point_index: 1, replicate: 1 }]);
+  }, 60_000);
+
   it('Gives each replicate the same random streams at every point (common random numbers)', async () => {
     const dir = tmp();
     await runExperiment(exp, opts(dir, { workers: 1 }));
@@ -259,11 +285,7 @@ describe('the runner', () => {
       const stopAt4 = (p: { done: number }) => {
         if (p.done === 4) controller.abort();
       };
-      const stopped = runExperiment(exp, opts(dir, { workers, signal: controller.signal, onProgress: stopAt4 }));
-      const e = await stopped.then(
-        () => null,
-        (err: unknown) => err,
-      );
+      const e = await rejectionOf(runExperiment(exp, opts(dir, { workers, signal: controller.signal, onProgress: stopAt4 })));
       expect(e).toBeInstanceOf(RunInterrupted);
       const { committed, planned } = e as RunInterrupted;
       const onDisk = listParts(dir).length;
@@ -336,10 +358,7 @@ describe('the runner', () => {
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')).engine_sha256).toBe(build);
     const other = 'f'.repeat(64);
     fs.writeFileSync(stamp, `${other}\n`);
-    const refused = await runExperiment(exp, opts(dir, { workers: 1 })).then(
-      () => null,
-      (e: unknown) => e,
-    );
+    const refused = await rejectionOf(runExperiment(exp, opts(dir, { workers: 1 })));
     expect(refused).toBeInstanceOf(ExperimentError);
     expect((refused as Error).message).toContain(`--out: holds runs computed by another build of contagion (its sources, dependencies or Node's V8; sha256 ffffffffffff…, this build's ${build.slice(0, 12)}…)`);
     // A folder from before the stamp is taken as it is, and stamped.
@@ -412,14 +431,7 @@ describe('the runner', () => {
     for (const workers of [1, 2]) {
       const dir = tmp();
       process.env.CONTAGION_FAIL_RUNS = '0/2:ENOSPC';
-      let e: unknown;
-      try {
-        await runExperiment(exp, opts(dir, { workers }));
-      } catch (err) {
-        e = err;
-      } finally {
-        delete process.env.CONTAGION_FAIL_RUNS;
-      }
+      const e = await rejectionOf(runExperiment(exp, opts(dir, { workers }))).finally(() => delete process.env.CONTAGION_FAIL_RUNS);
       expect(e).toBeInstanceOf(DiskFullError);
       const onDisk = listParts(dir).length;
       // In this thread runs 0/0 and 0/1 are done before 0/2 fails; workers hold up to 2 runs each.
@@ -450,10 +462,7 @@ describe('the runner', () => {
     const part = path.join(dir, 'parts', 'p000001-r000000.run');
     const size = fs.statSync(part).size;
     fs.truncateSync(part, size - 100);
-    const refused = await runExperiment(exp, opts(dir, { workers: 1 })).then(
-      () => null,
-      (e: unknown) => e,
-    );
+    const refused = await rejectionOf(runExperiment(exp, opts(dir, { workers: 1 })));
     expect(refused).toBeInstanceOf(ExperimentError);
     expect(describeError(refused).code).toBe(2);
     expect((refused as Error).message).toContain(`${part}: 1 problem`);

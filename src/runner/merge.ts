@@ -68,18 +68,23 @@ export async function mergeResults(dirs: string[], outDir: string): Promise<{ ru
     throw new ExperimentError(dirs[0]!, [{ path: 'manifest.json experiment', value: undefined, message: 'does not match its own experiment_hash' }]);
   }
   const points = expandSweep(exp);
-  // Walked without a list (one bit a run per folder): a merge's memory does not grow with the runs.
+  // Walked without a list (one bit a run per folder, by plan index): a merge's memory does not grow
+  // with the runs.
   const plan = new RunPlan(points.length, exp.runs, null, null);
   const inDir = dirs.map((d) => partsOnDisk(d, plan));
   const failures = manifests.flatMap((m) => m.failures ?? []);
-  const failed = new Set(failures.map((f) => runOrdinal({ point: f.point_index, replicate: f.replicate }, exp.runs)));
+  const failed = new Set(failures.map((f) => plan.indexOf(runOrdinal({ point: f.point_index, replicate: f.replicate }, exp.runs))));
+  const key = (i: number) => {
+    const o = plan.ordinal(i);
+    return { point: plan.pointOf(o), replicate: plan.replicateOf(o) };
+  };
   let missing = 0;
   let runs = 0;
   const shown: string[] = [];
-  for (let o = 0; o < plan.count; o++) {
-    if (failed.has(o)) continue;
-    if (inDir.some((bits) => bits.has(o))) runs++;
-    else if (++missing <= 5) shown.push(`point=${plan.pointOf(o)},replicate=${plan.replicateOf(o)}`);
+  for (let i = 0; i < plan.count; i++) {
+    if (failed.has(i)) continue;
+    if (inDir.some((bits) => bits.has(i))) runs++;
+    else if (++missing <= 5) shown.push(`point=${key(i).point},replicate=${key(i).replicate}`);
   }
   if (missing > 0) {
     throw new ExperimentError(dirs.join(' '), [
@@ -92,10 +97,9 @@ export async function mergeResults(dirs: string[], outDir: string): Promise<{ ru
   }
   // In order, each from the first folder that holds it.
   function* order(): Generator<{ dir: string; point: number; replicate: number }> {
-    for (let o = 0; o < plan.count; o++) {
-      if (failed.has(o)) continue;
-      const k = inDir.findIndex((bits) => bits.has(o));
-      yield { dir: dirs[k]!, point: plan.pointOf(o), replicate: plan.replicateOf(o) };
+    for (let i = 0; i < plan.count; i++) {
+      if (failed.has(i)) continue;
+      yield { dir: dirs[inDir.findIndex((bits) => bits.has(i))]!, ...key(i) };
     }
   }
   const startedAt = new Date().toISOString();

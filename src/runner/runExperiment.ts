@@ -213,10 +213,6 @@ export function seedsRecord(exp: Experiment) {
   };
 }
 
-/** The interruption of a command with plan `plan`: its committed runs counted on disk. */
-function interruption(outDir: string, plan: RunPlan): RunInterrupted {
-  return new RunInterrupted(partsOnDisk(outDir, plan).count, plan.count, outDir);
-}
 
 export async function runExperiment(exp: Experiment, opts: RunExperimentOptions): Promise<RunExperimentResult> {
   const startedAt = new Date().toISOString();
@@ -308,7 +304,8 @@ async function runInFolder(
   const stopOnSignal = () => stopper.abort();
   opts.signal?.addEventListener('abort', stopOnSignal, { once: true });
   if (opts.signal?.aborted) stopper.abort();
-  let diskFull: RunOutcome | null = null;
+  // The error of the first run that found the disk full.
+  let diskFull: string | null = null;
   const onOutcome = (o: RunOutcome) => {
     done++;
     finished.set(plan.indexOf(runOrdinal(o, plan.runsPerPoint)), o.ok);
@@ -317,7 +314,7 @@ async function runInFolder(
       failures.push({ point: o.point, replicate: o.replicate, seed: o.seed, error: o.error ?? 'unknown error' });
       failedPerPoint[o.point]!++;
       if (diskFull === null && DISK_FULL_CODES.has(o.errorCode ?? '')) {
-        diskFull = o;
+        diskFull = o.error ?? o.errorCode!;
         stopper.abort();
       }
     }
@@ -367,14 +364,14 @@ async function runInFolder(
     }
     appendReady();
     if (cursor !== plan.count) {
-      if (diskFull !== null) {
-        const { count } = partsOnDisk(opts.outDir, plan);
-        throw new DiskFullError(
-          `the disk is full writing ${opts.outDir} (${(diskFull as RunOutcome).error}): the sweep stopped, ${count} of ${plan.count} runs are committed; free space and run the same command again`,
-        );
-      }
-      if (stopper.signal.aborted) throw interruption(opts.outDir, plan);
-      throw new Error(`internal: assembled ${cursor} of ${plan.count} runs`);
+      if (!stopper.signal.aborted) throw new Error(`internal: assembled ${cursor} of ${plan.count} runs`);
+      // Stopped: what is committed is what is on disk (the workers are gone, and may have committed
+      // runs the main thread had not heard of).
+      const committed = partsOnDisk(opts.outDir, plan).count;
+      if (diskFull === null) throw new RunInterrupted(committed, plan.count, opts.outDir);
+      throw new DiskFullError(
+        `the disk is full writing ${opts.outDir} (${diskFull}): the sweep stopped, ${committed} of ${plan.count} runs are committed; free space and run the same command again`,
+      );
     }
   } catch (e) {
     await writer.abort();

@@ -12,7 +12,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { loadExperiment } from '../../experiment/load.ts';
 import { setList, setOption } from './validate.ts';
 import { UsageError } from '../../experiment/errors.ts';
-import { parseOnly, parseShard, shardFromEnv } from '../../runner/plan.ts';
+import { parseOnly, parseShard, shardFromEnv, type RunKey, type Shard } from '../../runner/plan.ts';
 import type { Progress, RunExperimentResult } from '../../runner/runExperiment.ts';
 
 interface RunArgs {
@@ -137,9 +137,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const workers = parseWorkers(argv.workers);
     const shard = argv.shard !== undefined ? parseShard(argv.shard) : shardFromEnv(process.env);
     const only = argv.only !== undefined ? parseOnly(argv.only) : null;
-    // One run (--only) or a shard goes to a folder of its own unless told otherwise: in the sweep's
-    // folder its files would replace the sweep's, and a job array's shards would contend for one folder.
-    const outDir = resolve(argv.out ?? `results/${exp.name}${only ? `-p${only.point}-r${only.replicate}` : shard ? `-shard-${shard.index}-of-${shard.count}` : ''}`);
+    const outDir = resolve(argv.out ?? defaultOutDir(exp.name, only, shard));
     const mode = argv.quiet ? 'none' : process.stdout.isTTY ? 'bar' : 'lines';
     // Imported here so validate/schema/list, and bad-input errors, never load the engine.
     const { runExperiment, RunInterrupted } = await import('../../runner/runExperiment.ts');
@@ -212,7 +210,18 @@ export const runCommand: CommandModule<object, RunArgs> = {
   },
 };
 
-/** --workers: a whole number ≥ 1; default the machine's available parallelism. */
+/**
+ * The results folder without --out: results/<name>; one run (--only) or a shard in a folder of its own,
+ * since in the sweep's folder its files would replace the sweep's, and a job array's shards would
+ * contend for one folder.
+ */
+function defaultOutDir(name: string, only: RunKey | null, shard: Shard | null): string {
+  if (only) return `results/${name}-p${only.point}-r${only.replicate}`;
+  if (shard) return `results/${name}-shard-${shard.index}-of-${shard.count}`;
+  return `results/${name}`;
+}
+
+/** --margin-checks: "event" (default) or "every-step". */
 function parseMarginChecks(text: string | undefined): MarginChecks {
   if (text === undefined) return 'event';
   if (text !== 'event' && text !== 'every-step') {
@@ -221,6 +230,7 @@ function parseMarginChecks(text: string | undefined): MarginChecks {
   return text;
 }
 
+/** --workers: a whole number ≥ 1; default the machine's available parallelism. */
 function parseWorkers(text: string | undefined): number {
   if (text === undefined) return availableParallelism();
   if (!/^\d+$/.test(text.trim()) || Number(text) < 1) {
