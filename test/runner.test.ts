@@ -422,6 +422,26 @@ describe('the runner', () => {
     expect(m.seeds.example).toEqual({ point_index: 0, replicate: 0, seeds: replicateSeeds(m.seeds.experiment_seed, 0) });
   }, 60_000);
 
+  it('A worker that dies loses only the run that killed it: what it had not reported is sent again, each run alone, and the one that kills a worker alone is reported failed; the files equal a run where that one failed', async () => {
+    // Before, the dead worker's oldest unreported run was reported failed: the run before the killer,
+    // whose part it was still committing (10 runs done, not 11), while the killer went to the next worker.
+    const exp = parseExperiment(sweepInput(6, 40), 'worker-dies');
+    const failedOnly = tmp();
+    const died = tmp();
+    try {
+      process.env.CONTAGION_FAIL_RUNS = '0/3';
+      await runExperiment(exp, opts(failedOnly, { workers: 2 }));
+      process.env.CONTAGION_FAIL_RUNS = '0/3:EXIT';
+      const r = await runExperiment(exp, opts(died, { workers: 2 }));
+      expect(r.runsDone).toBe(11);
+      expect(r.failures).toEqual([{ point: 0, replicate: 3, seed: 0, error: 'worker died: exit code 70' }]);
+    } finally {
+      delete process.env.CONTAGION_FAIL_RUNS;
+    }
+    expect(listParts(died)).toHaveLength(11);
+    expectSameArrow(failedOnly, died);
+  }, 60_000);
+
   it('Stops a sweep at the first run that finds the disk full, says what is committed, and resumes to the uninterrupted files', async () => {
     // Every run after would fail the same way, after its whole simulation: before, a sweep on a full
     // disk simulated every run, failed to write each, and ended in an internal error.

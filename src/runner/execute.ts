@@ -29,7 +29,8 @@ export interface ExecuteContext {
   marginChecks: MarginChecks;
   /**
    * Runs to fail on purpose, to test failure handling: CONTAGION_FAIL_RUNS="P/R,…", each "P/R" or
-   * "P/R:CODE" to fail it as a system error of that code (ENOSPC: a full disk).
+   * "P/R:CODE" to fail it as a system error of that code (ENOSPC: a full disk), or "P/R:EXIT" to end the
+   * thread running it (a worker dying; with workers only).
    */
   failRuns: ReadonlyMap<string, string | null>;
   /**
@@ -102,6 +103,8 @@ function startRun(ctx: ExecuteContext, point: SweepPoint, replicate: number): { 
     const { exp, graph } = ctx.cache;
     const injected = ctx.failRuns.get(`${point.index}/${replicate}`);
     if (injected === null) throw new Error(`injected failure (CONTAGION_FAIL_RUNS=${point.index}/${replicate})`);
+    // A worker dying in the middle of a run (in a worker thread, process.exit ends only that thread).
+    if (injected === 'EXIT') process.exit(70);
     if (injected !== undefined) {
       throw Object.assign(new Error(`${injected}: injected system error, write (CONTAGION_FAIL_RUNS=${point.index}/${replicate}:${injected})`), { code: injected });
     }

@@ -1,8 +1,10 @@
 // A pool of worker threads, one run per task. Each worker holds up to two tasks (the one it runs
 // and the next), so it never waits for the main thread between runs; results arrive in completion
 // order (the output does not depend on it: each run writes its own part file, and the final files
-// are assembled in run order). A worker that dies takes only its current run with it: that run is
-// reported failed, its queued task goes back ahead of the others, and the worker is replaced. An abort
+// are assembled in run order). A worker that dies is replaced, and the runs it had not reported go back
+// ahead of the others: which of them killed it is not known (it may have been committing one run's part
+// while it ran the next), so each is sent again on its own, to a worker with nothing else in flight; one
+// that kills that worker too is reported failed. An abort
 // (`signal`) starts no more tasks and terminates the workers: what each was running is lost (its part
 // is not committed; a part is renamed into place only once complete), and the pool settles once every
 // worker has exited.
@@ -57,10 +59,9 @@ export async function runPool(
   signal?.addEventListener('abort', abortListener, { once: true });
   try {
     if (signal?.aborted) return; // while the worker script was being found
-    /** The next task to hand out: none once aborted. */
+    /** The next task from the source: none once aborted. */
     const take = (): PoolTask | undefined => {
       if (aborted) return undefined;
-      if (returned.length > 0) return returned.shift();
       const task = tasks.next();
       if (task !== undefined) taken++;
       return task;
@@ -76,19 +77,33 @@ export async function runPool(
         running.add(worker);
         const inFlight: PoolTask[] = [];
         let gone = false;
+        // True while its only task in flight is one a dead worker had not reported.
+        let alone = false;
         // The point whose experiment this worker has (tasks arrive point by point).
         let sentPoint = -1;
+        const send = (task: PoolTask) => {
+          inFlight.push(task);
+          let message: TaskMessage = task;
+          if (task.point.index !== sentPoint) {
+            message = { ...task, exp: experimentOf(task.point) };
+            sentPoint = task.point.index;
+          }
+          worker.postMessage(message);
+        };
         const refill = () => {
+          if (alone || aborted) return;
+          if (returned.length > 0) {
+            // A suspect goes alone, once this worker has nothing else in flight.
+            if (inFlight.length === 0) {
+              alone = true;
+              send(returned.shift()!);
+            }
+            return;
+          }
           while (inFlight.length < DEPTH) {
             const task = take();
             if (task === undefined) break;
-            inFlight.push(task);
-            let message: TaskMessage = task;
-            if (task.point.index !== sentPoint) {
-              message = { ...task, exp: experimentOf(task.point) };
-              sentPoint = task.point.index;
-            }
-            worker.postMessage(message);
+            send(task);
           }
           if (inFlight.length === 0) {
             gone = true;
@@ -109,15 +124,19 @@ export async function runPool(
         worker.on('message', (o: RunOutcome) => {
           if (aborted) return;
           inFlight.shift();
+          alone = false;
           if (report(o)) refill();
         });
         const lost = (why: string) => {
           if (gone || aborted) return;
           gone = true;
-          const current = inFlight.shift();
-          // Tasks it had not started go back ahead of the others, in order.
-          returned.unshift(...inFlight.splice(0));
-          if (current && !report({ point: current.point.index, replicate: current.replicate, seed: 0, ok: false, error: `worker died: ${why}` })) return;
+          if (alone) {
+            // It killed a worker with nothing else in flight: it is the culprit.
+            const culprit = inFlight.shift()!;
+            if (!report({ point: culprit.point.index, replicate: culprit.replicate, seed: 0, ok: false, error: `worker died: ${why}` })) return;
+          } else {
+            returned.unshift(...inFlight.splice(0));
+          }
           if (returned.length > 0 || taken < tasks.count) start();
         };
         worker.on('error', (e) => lost(e.message));
