@@ -17,6 +17,8 @@ import { describeError } from '../src/cli/exit.ts';
 import { SOURCE_WORKER_URL, workerScriptUrl } from '../src/runner/workerBundle.ts';
 import { bundleFile } from '../src/cli/bundle.js';
 import { fileURLToPath } from 'node:url';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { workerOptions } from '../src/runner/pool.ts';
 import { mergeResults } from '../src/runner/merge.ts';
 import { parseOnly, parseShard, PlanBits, planRuns, RunPlan, runOrdinal, shardFromEnv } from '../src/runner/plan.ts';
 import fc from 'fast-check';
@@ -441,6 +443,32 @@ describe('the runner', () => {
     expect(listParts(died)).toHaveLength(11);
     expectSameArrow(failedOnly, died);
   }, 60_000);
+
+  it("Starts its workers with the heap policy's young generation, which V8 keeps at 2 × 4 MiB where a default worker's grows to 2 × 16", async () => {
+    // Each worker churns the same short-lived garbage (3·10^6 small objects, 20,000 kept at a time: enough
+    // survives its scavenges for V8 to grow the semi-spaces to their maximum) and reports its new space.
+    const churn = `
+      const v8 = require('node:v8');
+      let keep = [];
+      for (let i = 0; i < 3e6; i++) { keep.push({ a: i, b: [i] }); if (keep.length > 20000) keep = []; }
+      const s = v8.getHeapSpaceStatistics().find((x) => x.space_name === 'new_space');
+      require('node:worker_threads').parentPort.postMessage(s.space_size);`;
+    const newSpace = async (options: WorkerOptions): Promise<number> => {
+      const w = new Worker(churn, { ...options, eval: true });
+      try {
+        return await new Promise<number>((resolve, reject) => {
+          w.once('message', resolve);
+          w.once('error', reject);
+        });
+      } finally {
+        await w.terminate();
+      }
+    };
+    const init = { base: parseExperiment(minimalExperiment(), 'heap'), outDir: tmp(), check: false, marginChecks: 'event' as const };
+    const MiB = 2 ** 20;
+    expect(await newSpace(workerOptions(init))).toBe(8 * MiB); // maxYoungGenerationSizeMb 12 = 4 + 4 semi-spaces + 4 for new large objects
+    expect(await newSpace({ workerData: init })).toBe(32 * MiB);
+  }, 30_000);
 
   it('Stops a sweep at the first run that finds the disk full, says what is committed, and resumes to the uninterrupted files', async () => {
     // Every run after would fail the same way, after its whole simulation: before, a sweep on a full

@@ -8,11 +8,12 @@
 // (`signal`) starts no more tasks and terminates the workers: what each was running is lost (its part
 // is not committed; a part is renamed into place only once complete), and the pool settles once every
 // worker has exited.
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { MarginChecks } from '../engine/marginIndex.ts';
 import type { Experiment } from '../experiment/schema.ts';
 import type { SweepPoint } from '../experiment/sweep.ts';
 import type { RunOutcome } from './execute.ts';
+import { WORKER_RESOURCE_LIMITS } from './heapPolicy.ts';
 import { workerScriptUrl } from './workerBundle.ts';
 
 export interface PoolTask {
@@ -31,6 +32,19 @@ export interface TaskMessage extends PoolTask {
   exp?: Experiment;
 }
 
+/** How a pool's worker is started: its init data, and the heap policy's limits (young generation capped). */
+export function workerOptions(init: PoolInit): WorkerOptions {
+  return { workerData: init, resourceLimits: WORKER_RESOURCE_LIMITS };
+}
+
+/** What every worker of a pool is started with. */
+export interface PoolInit {
+  base: Experiment;
+  outDir: string;
+  check: boolean;
+  marginChecks: MarginChecks;
+}
+
 /** Tasks a worker holds at once: the one it runs and the next. */
 const DEPTH = 2;
 
@@ -40,7 +54,7 @@ const DEPTH = 2;
  */
 export async function runPool(
   size: number,
-  init: { base: Experiment; outDir: string; check: boolean; marginChecks: MarginChecks },
+  init: PoolInit,
   tasks: TaskSource,
   onOutcome: (o: RunOutcome) => void,
   experimentOf: (point: SweepPoint) => Experiment,
@@ -73,7 +87,7 @@ export async function runPool(
         for (const w of running) void w.terminate();
       };
       const start = () => {
-        const worker = new Worker(workerUrl, { workerData: init });
+        const worker = new Worker(workerUrl, workerOptions(init));
         running.add(worker);
         const inFlight: PoolTask[] = [];
         let gone = false;
