@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { workerOptions } from '../src/runner/pool.ts';
 import { mergeResults } from '../src/runner/merge.ts';
-import { parseOnly, parseShard, PlanBits, planRuns, RunPlan, runOrdinal, shardFromEnv } from '../src/runner/plan.ts';
+import { parseOnly, parseShard, PlanBits, planRuns, RunPlan, runOrdinal, shardFromEnv, shardFromEnvironment } from '../src/runner/plan.ts';
 import fc from 'fast-check';
 import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
 import { listParts, readPart } from '../src/io/parts.ts';
@@ -123,7 +123,15 @@ describe('planning runs', () => {
     expect(shardFromEnv({ SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_COUNT: '4' })).toEqual({ index: 2, count: 4 });
     expect(shardFromEnv({ JOB_COMPLETION_INDEX: '0', CONTAGION_SHARDS: '2' })).toEqual({ index: 0, count: 2 });
     expect(shardFromEnv({})).toBeNull();
-    expect(() => shardFromEnv({ JOB_COMPLETION_INDEX: '1' })).toThrow(/CONTAGION_SHARDS/);
+    // --array=0-6:2: indices 0, 2, 4, 6, so index 4 is the third slice (2) of 4.
+    expect(shardFromEnv({ SLURM_ARRAY_TASK_ID: '4', SLURM_ARRAY_TASK_MIN: '0', SLURM_ARRAY_TASK_MAX: '6', SLURM_ARRAY_TASK_STEP: '2', SLURM_ARRAY_TASK_COUNT: '4' })).toEqual({ index: 2, count: 4 });
+    // --array=1,3 submitted again from an array of 4 (indices 1 and 3, 2 tasks, step 1): not one range, refused.
+    expect(() => shardFromEnv({ SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_MAX: '3', SLURM_ARRAY_TASK_STEP: '1', SLURM_ARRAY_TASK_COUNT: '2' })).toThrow(
+      /indices 1…3 in steps of 1 is not one evenly spaced range.*pass --shard I\/N/,
+    );
+    expect(() => shardFromEnv({ SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_TASK_MIN: '0', SLURM_ARRAY_TASK_STEP: '2', SLURM_ARRAY_TASK_COUNT: '4' })).toThrow(/not one evenly spaced/);
+    expect(shardFromEnvironment({ JOB_COMPLETION_INDEX: '1', CONTAGION_SHARDS: '3' })).toEqual({ shard: { index: 1, count: 3 }, from: 'JOB_COMPLETION_INDEX/CONTAGION_SHARDS' });
+    expect(() => shardFromEnv({ JOB_COMPLETION_INDEX: '1' })).toThrow(/set CONTAGION_SHARDS to the Job's completions/);
     expect(() => parseShard('4/4')).toThrow(/0 ≤ I < N/);
     expect(parseOnly('point=2,replicate=5')).toEqual({ point: 2, replicate: 5 });
     expect(() => parseOnly('p=2')).toThrow(/point=P,replicate=R/);
@@ -470,6 +478,26 @@ describe('the runner', () => {
     expect(await newSpace({ workerData: init })).toBe(32 * MiB);
   }, 30_000);
 
+  it("Refuses a scheduler's shard that differs from the one its folder holds, naming that one; an explicit --shard is taken and restamps", async () => {
+    // Shard 1 of 4 written, then task 1 of "--array=1,3" submitted again (Slurm: 2 tasks, step 2), i.e. slice 0 of 2.
+    const exp = parseExperiment(sweepInput(4, 40), 'shard-stamp'); // 2 points × 4 replicates: ordinals 0…7
+    const dir = tmp();
+    await runExperiment(exp, opts(dir, { shard: { index: 1, count: 4 }, shardFrom: 'SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT' }));
+    expect(fs.readFileSync(path.join(dir, 'parts', 'shard'), 'utf8')).toBe('1/4\n');
+    const e = await rejectionOf(runExperiment(exp, opts(dir, { shard: { index: 0, count: 2 }, shardFrom: 'SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT' })));
+    expect(e).toBeInstanceOf(ExperimentError);
+    expect((e as ExperimentError).issues).toEqual([
+      expect.objectContaining({ path: 'SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT', value: '0/2', message: expect.stringMatching(/^the folder holds the runs of shard 1\/4: .*pass --shard 1\/4/) }),
+    ]);
+    expect(describeError(e).code).toBe(2);
+    expect(listParts(dir)).toHaveLength(2); // ordinals 1 and 5; nothing ran
+    // The same shard from the environment resumes (nothing to do); an explicit other shard runs its slice and restamps.
+    expect((await runExperiment(exp, opts(dir, { shard: { index: 1, count: 4 }, shardFrom: 'JOB_COMPLETION_INDEX/CONTAGION_SHARDS' }))).resumed).toBe(2);
+    const r = await runExperiment(exp, opts(dir, { shard: { index: 1, count: 2 } }));
+    expect([r.planned, r.resumed]).toEqual([4, 2]); // ordinals 1, 3, 5, 7, of which shard 1/4 did 1 and 5
+    expect(fs.readFileSync(path.join(dir, 'parts', 'shard'), 'utf8')).toBe('1/2\n');
+  }, 60_000);
+
   it('Stops a sweep at the first run that finds the disk full, says what is committed, and resumes to the uninterrupted files', async () => {
     // Every run after would fail the same way, after its whole simulation: before, a sweep on a full
     // disk simulated every run, failed to write each, and ended in an internal error.
@@ -692,6 +720,24 @@ describe('through the command line', () => {
     expect(Date.now() - signalled).toBeLessThan(5_000);
     expect(stderr).toMatch(/interrupted by SIGTERM: 0 of 1 runs are committed in .+; run the same command again to do the rest/);
     expect(fs.readdirSync(path.join(out, 'parts')).sort()).toEqual(['engine.sha256', 'experiment.sha256']);
+  }, 60_000);
+
+  it("Refuses a Slurm task whose slice differs from the one its folder holds (tasks 1 and 3 of an array of 4 submitted again), exit 2", () => {
+    const file = writeExperiment(sweepInput(4, 30));
+    const out = tmp();
+    expect(run(['run', file, '--shard', '1/4', '--out', out, '--quiet']).status).toBe(0);
+    // sbatch --array=1,3: Slurm says 2 tasks from 1 to 3 in steps of 2, so task 1 would be slice 0 of 2.
+    const again = run(['run', file, '--out', out, '--quiet'], {
+      SLURM_ARRAY_TASK_ID: '1',
+      SLURM_ARRAY_TASK_MIN: '1',
+      SLURM_ARRAY_TASK_MAX: '3',
+      SLURM_ARRAY_TASK_STEP: '2',
+      SLURM_ARRAY_TASK_COUNT: '2',
+    });
+    expect(again.status).toBe(2);
+    expect(again.stderr).toContain('SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT: the folder holds the runs of shard 1/4');
+    expect(again.stderr).toContain('pass --shard 1/4');
+    expect(again.stderr).toContain('(got "0/2")');
   }, 60_000);
 
   it('Records a failing run, keeps the others, exits 1 and says how to reproduce it', () => {

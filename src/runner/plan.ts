@@ -131,12 +131,24 @@ export function parseShard(text: string, source = '--shard'): Shard {
   return { index, count };
 }
 
+/** The environment variables a Slurm array's shard is read from, as named in messages. */
+export const SLURM_SHARD_SOURCE = 'SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT';
+/** The environment variables a Kubernetes indexed Job's shard is read from, as named in messages. */
+export const KUBERNETES_SHARD_SOURCE = 'JOB_COMPLETION_INDEX/CONTAGION_SHARDS';
+
 /**
- * The shard given by a cluster scheduler, if any: a Slurm job array (SLURM_ARRAY_TASK_ID minus
- * SLURM_ARRAY_TASK_MIN, of SLURM_ARRAY_TASK_COUNT) or a Kubernetes indexed Job
- * (JOB_COMPLETION_INDEX, of CONTAGION_SHARDS, which the Job sets from its completions).
+ * The shard given by a cluster scheduler, if any, and the variables it came from: a Slurm job array
+ * (task k of SLURM_ARRAY_TASK_COUNT, k = (SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN) /
+ * SLURM_ARRAY_TASK_STEP, so --array=1-4 and --array=0-6:2 give slices 0…3 of 4) or a Kubernetes
+ * indexed Job (JOB_COMPLETION_INDEX, of CONTAGION_SHARDS, which the Job sets from its completions).
+ *
+ * A Slurm array must be one evenly spaced range of indices. A list (--array=3,7), typically some tasks
+ * of an earlier array submitted again, is refused: Slurm's variables then describe the new array, so
+ * its tasks would run the slices of a 2-way split, not slices 3 and 7 of the first. (A list that
+ * happens to be evenly spaced cannot be told from a range here; the folder's shard stamp catches it:
+ * runExperiment's shardFrom.)
  */
-export function shardFromEnv(env: NodeJS.ProcessEnv): Shard | null {
+export function shardFromEnvironment(env: NodeJS.ProcessEnv): { shard: Shard; from: string } | null {
   const int = (name: string, value: string | undefined): number => {
     if (value === undefined || !/^\d+$/.test(value.trim())) {
       throw new UsageError(`environment ${name}: got ${JSON.stringify(value)}, expected a whole number`);
@@ -146,15 +158,36 @@ export function shardFromEnv(env: NodeJS.ProcessEnv): Shard | null {
   if (env.SLURM_ARRAY_TASK_ID !== undefined) {
     const id = int('SLURM_ARRAY_TASK_ID', env.SLURM_ARRAY_TASK_ID);
     const min = env.SLURM_ARRAY_TASK_MIN === undefined ? 0 : int('SLURM_ARRAY_TASK_MIN', env.SLURM_ARRAY_TASK_MIN);
+    const step = env.SLURM_ARRAY_TASK_STEP === undefined ? 1 : int('SLURM_ARRAY_TASK_STEP', env.SLURM_ARRAY_TASK_STEP);
     const count = int('SLURM_ARRAY_TASK_COUNT', env.SLURM_ARRAY_TASK_COUNT);
-    return parseShard(`${id - min}/${count}`, 'SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT');
+    const max = env.SLURM_ARRAY_TASK_MAX === undefined ? null : int('SLURM_ARRAY_TASK_MAX', env.SLURM_ARRAY_TASK_MAX);
+    const offset = id - min;
+    if (step < 1 || offset % step !== 0 || (max !== null && count >= 1 && max - min !== (count - 1) * step)) {
+      throw new UsageError(
+        `${SLURM_SHARD_SOURCE}: task ${id} of an array of ${count} task(s) with indices ${min}…${max ?? '?'} in steps of ${step} ` +
+          `is not one evenly spaced range of indices, so it does not say which slice to run: ` +
+          `pass --shard I/N (I this task's slice, N the number of slices of the first submission)`,
+      );
+    }
+    return { shard: parseShard(`${offset / step}/${count}`, SLURM_SHARD_SOURCE), from: SLURM_SHARD_SOURCE };
   }
   if (env.JOB_COMPLETION_INDEX !== undefined) {
     const index = int('JOB_COMPLETION_INDEX', env.JOB_COMPLETION_INDEX);
+    if (env.CONTAGION_SHARDS === undefined) {
+      throw new UsageError(
+        `environment CONTAGION_SHARDS: got undefined, expected a whole number: JOB_COMPLETION_INDEX is set (a Kubernetes indexed Job), ` +
+          `so set CONTAGION_SHARDS to the Job's completions (experiments/cluster/k8s-indexed-job.yaml does), or pass --shard I/N`,
+      );
+    }
     const count = int('CONTAGION_SHARDS', env.CONTAGION_SHARDS);
-    return parseShard(`${index}/${count}`, 'JOB_COMPLETION_INDEX/CONTAGION_SHARDS');
+    return { shard: parseShard(`${index}/${count}`, KUBERNETES_SHARD_SOURCE), from: KUBERNETES_SHARD_SOURCE };
   }
   return null;
+}
+
+/** The scheduler's shard (shardFromEnvironment), without where it came from. */
+export function shardFromEnv(env: NodeJS.ProcessEnv): Shard | null {
+  return shardFromEnvironment(env)?.shard ?? null;
 }
 
 /** Parses "point=P,replicate=R". */

@@ -55,6 +55,16 @@ export interface RunExperimentOptions {
    */
   threaded?: boolean;
   shard?: Shard | null;
+  /**
+   * Where `shard` came from when a scheduler's environment gave it (plan.ts shardFromEnvironment), as
+   * named in messages. A sharded command stamps its folder with its shard (parts/shard); a shard from
+   * the environment that differs from the stamp is refused, naming the stamped one. Resubmitting some
+   * tasks of a Slurm array (--array=3,7) changes what Slurm's variables say, so each task would run a
+   * slice of a 2-way split in a folder holding a slice of the first split. An explicit --shard is
+   * taken as meant (and restamps): runs are the same bytes whichever command computes them, and merge
+   * takes each run once.
+   */
+  shardFrom?: string | null;
   only?: RunKey | null;
   onProgress?: (p: Progress) => void;
   /** Called once, before any run starts: the runs this command covers, and those already done (resumed). */
@@ -154,7 +164,7 @@ export function partsHash(exp: Experiment): string {
  * number of replicates of the same experiment is the same experiment here (partsHash). Folders
  * stamped before that (with the whole experiment's hash) are taken when it matches, and restamped.
  */
-function claimFolder(outDir: string, exp: Experiment, wholeHash: string, engine: string): void {
+function claimFolder(outDir: string, exp: Experiment, wholeHash: string, engine: string, shard: Shard | null, shardFrom: string | null): void {
   const parts = join(outDir, 'parts');
   makeOutputFolder(parts, '--out', outDir);
   const hash = partsHash(exp);
@@ -181,8 +191,23 @@ function claimFolder(outDir: string, exp: Experiment, wholeHash: string, engine:
       },
     ]);
   }
+  // The slice of a sharded command (runExperiment's shardFrom).
+  const shardText = shard === null ? null : `${shard.index}/${shard.count}`;
+  const foundShard = shardText === null ? null : readStamp(join(parts, 'shard'));
+  if (shardText !== null && foundShard !== null && foundShard !== shardText && shardFrom) {
+    throw new ExperimentError(outDir, [
+      {
+        path: shardFrom,
+        value: shardText,
+        message:
+          `the folder holds the runs of shard ${foundShard}: the scheduler's variables describe the job as submitted, and some tasks of a ` +
+          `Slurm array submitted again (--array=3,7) are another array; pass --shard ${foundShard} to resume this folder's slice, or choose another --out`,
+      },
+    ]);
+  }
   if (found !== hash) writeStamp(join(parts, 'experiment.sha256'), hash);
   if (foundEngine !== engine) writeStamp(join(parts, 'engine.sha256'), engine);
+  if (shardText !== null && foundShard !== shardText) writeStamp(join(parts, 'shard'), shardText);
 }
 
 /** A stamp file's hash, or null when there is none. */
@@ -238,7 +263,7 @@ export async function runExperiment(exp: Experiment, opts: RunExperimentOptions)
     ]);
   }
   const engine = engineHash();
-  claimFolder(opts.outDir, exp, hash, engine);
+  claimFolder(opts.outDir, exp, hash, engine, opts.shard ?? null, opts.shardFrom ?? null);
   // One command at a time writes a folder (folderLock.ts): held until this one returns or throws.
   const lock = await lockFolder(opts.outDir);
   try {

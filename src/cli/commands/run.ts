@@ -12,7 +12,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { loadExperiment } from '../../experiment/load.ts';
 import { setList, setOption } from './validate.ts';
 import { UsageError } from '../../experiment/errors.ts';
-import { parseOnly, parseShard, shardFromEnv, type RunKey, type Shard } from '../../runner/plan.ts';
+import { parseOnly, parseShard, shardFromEnvironment, type RunKey, type Shard } from '../../runner/plan.ts';
 import type { Progress, RunExperimentResult } from '../../runner/runExperiment.ts';
 
 interface RunArgs {
@@ -135,7 +135,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const overrides = runOverrides(argv);
     const exp = loadExperiment(argv.file, overrides);
     const workers = parseWorkers(argv.workers);
-    const shard = argv.shard !== undefined ? parseShard(argv.shard) : shardFromEnv(process.env);
+    const fromEnvironment = argv.shard !== undefined ? null : shardFromEnvironment(process.env);
+    const shard = argv.shard !== undefined ? parseShard(argv.shard) : (fromEnvironment?.shard ?? null);
     const only = argv.only !== undefined ? parseOnly(argv.only) : null;
     const outDir = resolve(argv.out ?? defaultOutDir(exp.name, only, shard));
     const mode = argv.quiet ? 'none' : process.stdout.isTTY ? 'bar' : 'lines';
@@ -166,6 +167,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         source: argv.file,
         workers,
         shard,
+        shardFrom: fromEnvironment?.from ?? null,
         only,
         signal: controller.signal,
         // A signal must be able to stop a run in progress, however long: never in this thread.
