@@ -30,7 +30,7 @@ import {
   AttributionTable,
   ChannelCode,
 } from '../src/engine/record.ts';
-import { RunBatchBuilder } from '../src/io/arrowTables.ts';
+import { nullableCodes, RunBatchBuilder } from '../src/io/arrowTables.ts';
 import { columnToArray, forEachBatch, readArrowTable } from '../src/io/readArrow.ts';
 import { ResultsWriter, type ResultsWriterOptions } from '../src/io/resultsWriter.ts';
 import { stockFileBytes } from './fixtures/stockFile.ts';
@@ -602,5 +602,42 @@ describe('RunBatchBuilder.events', () => {
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+describe('nullable dictionary codes', () => {
+  it('Copies codes, nulls (-1) as 0 with their validity bits cleared, into Int8, Int16 and Int32 arrays (random columns)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(5, 300, 70_000, Infinity),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 70 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (size, draws, nullShare) => {
+          const top = Number.isFinite(size) ? size : 2 ** 31 - 1;
+          const src = Int32Array.from(draws, (u) => (u < nullShare ? -1 : Math.floor((u * top) % top)));
+          const n = src.length;
+          const out = size <= 127 ? new Int8Array(n) : size <= 32_767 ? new Int16Array(n) : new Int32Array(n);
+          const bitmap = new Uint8Array((n + 7) >> 3).fill(0xff); // written whole, whatever it held
+          const [codes, validity] = nullableCodes(src, n, size, 'asset', out, bitmap);
+          const nulls = src.filter((c) => c === -1).length;
+          expect(Array.from(codes)).toEqual(Array.from(src, (c) => (c === -1 ? 0 : c)));
+          if (nulls === 0) expect(validity).toBeUndefined();
+          else {
+            expect(validity!.nullCount).toBe(nulls);
+            for (let i = 0; i < n; i++) expect((validity!.bitmap[i >> 3]! >> (i & 7)) & 1).toBe(src[i] === -1 ? 0 : 1);
+            // Bits past the last row are zero.
+            if ((n & 7) !== 0) expect(validity!.bitmap[n >> 3]! >> (n & 7)).toBe(0);
+          }
+        },
+      ),
+    );
+  });
+
+  it('Refuses a code outside the dictionary, or a negative one other than -1, naming the row', () => {
+    const bitmap = new Uint8Array(1);
+    expect(() => nullableCodes(Int32Array.of(0, -1, 5), 3, 5, 'asset', new Int8Array(3), bitmap)).toThrow('asset 5 at row 2 is outside 0..4');
+    expect(() => nullableCodes(Int32Array.of(-2), 1, 5, 'protocol', new Int8Array(1), bitmap)).toThrow('protocol -2 at row 0 is outside 0..4');
+    expect(() => nullableCodes(Int32Array.of(-(2 ** 31)), 1, Infinity, 'account', new Int32Array(1), bitmap)).toThrow('account -2147483648 at row 0');
+    expect(nullableCodes(Int32Array.of(2 ** 31 - 1, -1), 2, Infinity, 'account', new Int32Array(2), bitmap)[0]).toEqual(Int32Array.of(2 ** 31 - 1, 0));
   });
 });
