@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { workerOptions } from '../src/runner/pool.ts';
 import { mergeResults } from '../src/runner/merge.ts';
+import { lockFolder } from '../src/runner/folderLock.ts';
 import { parseOnly, parseShard, PlanBits, planRuns, RunPlan, runOrdinal, shardFromEnv, shardFromEnvironment } from '../src/runner/plan.ts';
 import fc from 'fast-check';
 import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
@@ -225,6 +226,41 @@ describe('the runner', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(merged, 'manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({ runs_planned: 6, runs_done: 5, runs_failed: 1 });
     expect(manifest.failures).toMatchObject([{ point_index: 1, replicate: 1 }]);
+  }, 60_000);
+
+  it("Refuses to merge into another experiment's results folder, names a shard run with other --runs, and waits for no run writing the folder", async () => {
+    const shardDirs = [0, 1].map(() => tmp());
+    for (const [i, d] of shardDirs.entries()) await runExperiment(exp, opts(d, { workers: 1, shard: { index: i, count: 2 } }));
+    // Another experiment's folder (another seed): its files and manifest stay as they were.
+    const other = tmp();
+    await runExperiment(parseExperiment({ ...sweepInput(), seed: 99 }, 'other'), opts(other, { workers: 1 }));
+    const before = fs.readFileSync(path.join(other, 'manifest.json'), 'utf8');
+    const e = await rejectionOf(mergeResults(shardDirs, other));
+    expect(e).toBeInstanceOf(ExperimentError);
+    expect((e as ExperimentError).issues[0]).toMatchObject({ path: '--out', message: expect.stringMatching(/^holds the results of another experiment \(manifest\.json experiment_hash /) });
+    expect(fs.readFileSync(path.join(other, 'manifest.json'), 'utf8')).toBe(before);
+    // A folder with only another experiment's parts (a run killed before its manifest) is refused too.
+    fs.rmSync(path.join(other, 'manifest.json'));
+    await expect(mergeResults(shardDirs, other)).rejects.toThrow(/holds the results of another experiment \(parts\/experiment\.sha256 /);
+    // The unsharded run's own folder takes the merge (the same bytes its parts give), not while a command writes it.
+    const whole = tmp();
+    await runExperiment(exp, opts(whole, { workers: 1 }));
+    const held = await lockFolder(whole);
+    try {
+      await expect(mergeResults(shardDirs, whole)).rejects.toThrow(/another contagion command is writing this folder/);
+    } finally {
+      held.release();
+    }
+    const reference = tmp();
+    await runExperiment(exp, opts(reference, { workers: 1 }));
+    expect(await mergeResults(shardDirs, whole)).toEqual({ runs: 6, failed: 0 });
+    expectSameArrow(reference, whole);
+    // A shard run with 2 replicates per point where the other has sweepInput()'s 3.
+    const fewer = tmp();
+    await runExperiment(parseExperiment(sweepInput(2), 'fewer'), opts(fewer, { workers: 1, shard: { index: 1, count: 2 } }));
+    await expect(mergeResults([shardDirs[0]!, fewer], tmp())).rejects.toThrow(
+      /the same experiment with 2 replicates per point against 3 there; shards of one sweep must share --runs \(run this shard again with --runs 3, or the others with 2\)/,
+    );
   }, 60_000);
 
   it('Gives each replicate the same random streams at every point (common random numbers)', async () => {

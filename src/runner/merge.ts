@@ -10,7 +10,8 @@ import { expandSweep } from '../experiment/sweep.ts';
 import { assembleRuns } from '../io/resultsWriter.ts';
 import { RunPlan, runOrdinal } from './plan.ts';
 import { partsOnDisk } from './onDisk.ts';
-import { experimentHash, writerOptions } from './runExperiment.ts';
+import { experimentHash, partsHash, writerOptions } from './runExperiment.ts';
+import { lockFolder, type FolderLock } from './folderLock.ts';
 
 interface ShardManifest {
   experiment: unknown;
@@ -43,11 +44,16 @@ export async function mergeResults(dirs: string[], outDir: string): Promise<{ ru
   const first = manifests[0]!;
   manifests.forEach((m, i) => {
     if (m.experiment_hash !== first.experiment_hash) {
+      // The same experiment with another number of replicates is the likelier slip: say so.
+      const runsOf = (x: ShardManifest) => (x.experiment as { runs?: unknown } | null)?.runs;
+      const sameButRuns = sameExceptRuns(m, first);
       throw new ExperimentError(dirs[i]!, [
         {
           path: 'manifest.json experiment_hash',
           value: m.experiment_hash,
-          message: `differs from ${dirs[0]} (${first.experiment_hash}): these folders are runs of different experiments`,
+          message: sameButRuns
+            ? `differs from ${dirs[0]} (${first.experiment_hash}): the same experiment with ${String(runsOf(m))} replicates per point against ${String(runsOf(first))} there; shards of one sweep must share --runs (run this shard again with --runs ${String(runsOf(first))}, or the others with ${String(runsOf(m))})`
+            : `differs from ${dirs[0]} (${first.experiment_hash}): these folders are runs of different experiments`,
         },
       ]);
     }
@@ -103,19 +109,63 @@ export async function mergeResults(dirs: string[], outDir: string): Promise<{ ru
     }
   }
   const startedAt = new Date().toISOString();
+  refuseForeignFolder(outDir, exp);
   makeOutputFolder(outDir, '--out');
-  await assembleRuns(outDir, order(), writerOptions(exp, points), {
-    ...first,
-    merged_from: dirs,
-    shards: manifests.map((m) => m.shard),
-    shard: null,
-    runs_planned: plan.count,
-    runs_done: runs,
-    runs_failed: failures.length,
-    failures,
-    runs: undefined,
-    started_at: startedAt,
-    finished_at: new Date().toISOString(),
-  });
+  // A run's folder (of this experiment) is written by its run command under parts/lock: not at the same time.
+  const lock: FolderLock | null = existsSync(join(outDir, 'parts')) ? await lockFolder(outDir) : null;
+  try {
+    await assembleRuns(outDir, order(), writerOptions(exp, points), {
+      ...first,
+      merged_from: dirs,
+      shards: manifests.map((m) => m.shard),
+      shard: null,
+      runs_planned: plan.count,
+      runs_done: runs,
+      runs_failed: failures.length,
+      failures,
+      runs: undefined,
+      started_at: startedAt,
+      finished_at: new Date().toISOString(),
+    });
+  } finally {
+    lock?.release();
+  }
   return { runs, failed: failures.length };
+}
+
+/** Whether two manifests' experiments differ in their number of replicates only. */
+function sameExceptRuns(a: ShardManifest, b: ShardManifest): boolean {
+  try {
+    return partsHash(parseExperiment(a.experiment, 'manifest')) === partsHash(parseExperiment(b.experiment, 'manifest'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Refuses an --out that holds the results of another experiment: its Arrow files and manifest would be
+ * replaced by the merge's, next to runs (parts/) the new files do not come from. A folder of the same
+ * experiment is fine (a merge again, or a run's folder: the merged files are the bytes its own parts give).
+ */
+function refuseForeignFolder(outDir: string, exp: ReturnType<typeof parseExperiment>): void {
+  const refuse = (what: string, found: string) => {
+    throw new ExperimentError(outDir, [
+      { path: '--out', value: outDir, message: `holds the results of another experiment (${what} ${found.slice(0, 12)}…, the merged one is ${experimentHash(exp).slice(0, 12)}…): choose another --out` },
+    ]);
+  };
+  const manifest = join(outDir, 'manifest.json');
+  if (existsSync(manifest)) {
+    let found: unknown;
+    try {
+      found = (JSON.parse(readFileSync(manifest, 'utf8')) as { experiment_hash?: unknown }).experiment_hash;
+    } catch {
+      found = undefined;
+    }
+    if (found !== experimentHash(exp)) refuse('manifest.json experiment_hash', typeof found === 'string' ? found : 'unreadable');
+  }
+  const stamp = join(outDir, 'parts', 'experiment.sha256');
+  if (existsSync(stamp)) {
+    const found = readFileSync(stamp, 'utf8').trim();
+    if (found !== partsHash(exp) && found !== experimentHash(exp)) refuse('parts/experiment.sha256', found);
+  }
 }
