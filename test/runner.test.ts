@@ -263,6 +263,21 @@ describe('the runner', () => {
     );
   }, 60_000);
 
+  it("Refuses to run into a folder holding another experiment's results without parts (a merge's output); the same experiment with more runs is taken", async () => {
+    const shardDirs = [0, 1].map(() => tmp());
+    for (const [i, d] of shardDirs.entries()) await runExperiment(exp, opts(d, { workers: 1, shard: { index: i, count: 2 } }));
+    const merged = tmp();
+    await mergeResults(shardDirs, merged);
+    const before = fs.readFileSync(path.join(merged, 'manifest.json'), 'utf8');
+    const e = await rejectionOf(runExperiment(parseExperiment({ ...sweepInput(), seed: 99 }, 'other'), opts(merged, { workers: 1 })));
+    expect((e as ExperimentError).issues[0]).toMatchObject({ path: '--out', message: expect.stringMatching(/^holds the results of another experiment \(its manifest\.json/) });
+    expect(fs.readFileSync(path.join(merged, 'manifest.json'), 'utf8')).toBe(before);
+    expect(fs.existsSync(path.join(merged, 'parts'))).toBe(false);
+    // More replicates of the merged experiment: its runs are computed here (the folder has no parts).
+    const r = await runExperiment(parseExperiment(sweepInput(4), 'more'), opts(merged, { workers: 1 }));
+    expect([r.planned, r.resumed]).toEqual([8, 0]);
+  }, 60_000);
+
   it('Gives each replicate the same random streams at every point (common random numbers)', async () => {
     const dir = tmp();
     await runExperiment(exp, opts(dir, { workers: 1 }));

@@ -166,8 +166,22 @@ export function partsHash(exp: Experiment): string {
  */
 function claimFolder(outDir: string, exp: Experiment, wholeHash: string, engine: string, shard: Shard | null, shardFrom: string | null): void {
   const parts = join(outDir, 'parts');
-  makeOutputFolder(parts, '--out', outDir);
   const hash = partsHash(exp);
+  // Results without parts (a merge's output, or a folder whose parts were deleted): its manifest says
+  // whose they are. Another experiment's would be replaced by this run's.
+  if (!existsSync(join(parts, 'experiment.sha256'))) {
+    const other = manifestPartsHash(outDir);
+    if (other !== null && other !== hash) {
+      throw new ExperimentError(outDir, [
+        {
+          path: '--out',
+          value: outDir,
+          message: `holds the results of another experiment (its manifest.json, sha256 ${other.slice(0, 12)}… without runs, this one is ${hash.slice(0, 12)}…): choose another --out or delete the folder`,
+        },
+      ]);
+    }
+  }
+  makeOutputFolder(parts, '--out', outDir);
   const found = readStamp(join(parts, 'experiment.sha256'));
   if (found !== null && found !== hash && found !== wholeHash) {
     throw new ExperimentError(outDir, [
@@ -208,6 +222,21 @@ function claimFolder(outDir: string, exp: Experiment, wholeHash: string, engine:
   if (found !== hash) writeStamp(join(parts, 'experiment.sha256'), hash);
   if (foundEngine !== engine) writeStamp(join(parts, 'engine.sha256'), engine);
   if (shardText !== null && foundShard !== shardText) writeStamp(join(parts, 'shard'), shardText);
+}
+
+/**
+ * partsHash of the experiment in outDir's manifest.json (the resolved experiment, as partsHash hashes
+ * it), or null when there is no readable manifest with an experiment.
+ */
+function manifestPartsHash(outDir: string): string | null {
+  const file = join(outDir, 'manifest.json');
+  if (!existsSync(file)) return null;
+  try {
+    const experiment = (JSON.parse(readFileSync(file, 'utf8')) as { experiment?: unknown }).experiment;
+    return experiment && typeof experiment === 'object' ? partsHash(experiment as Experiment) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** A stamp file's hash, or null when there is none. */
