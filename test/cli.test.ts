@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test, vi } from 'vitest';
 import { firstSentence, listExperiments } from '../src/cli/commands/list.ts';
-import { makeProgress, runOverrides } from '../src/cli/commands/run.ts';
+import { formatSeconds, makeProgress, runOverrides } from '../src/cli/commands/run.ts';
 import { applyOverrides } from '../src/experiment/overrides.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
 import { CLI, runCli } from './fixtures/cli.ts';
@@ -256,6 +256,22 @@ describe('the end of a sweep', () => {
     expect(stderr).toBe('');
     expect(status).toBe(0);
   }, 30_000);
+});
+
+describe('progress times', () => {
+  test('An ETA is rounded once, then split into units: 59.6 s is 1m00s, not 60s', () => {
+    expect([0.4, 59.4, 59.6, 125, 3599.4, 3599.7, 7322, Infinity, NaN].map(formatSeconds)).toEqual([
+      '0s',
+      '59s',
+      '1m00s', // was "60s"
+      '2m05s',
+      '59m59s',
+      '1h00m', // was "59m60s"
+      '2h02m',
+      '?', // no run finished yet: the rate is 0
+      '?',
+    ]);
+  });
 });
 
 describe('progress when not on a terminal', () => {

@@ -37,11 +37,13 @@ export function runOverrides(args: { set?: unknown; runs?: string | undefined; s
   return sets;
 }
 
-function formatSeconds(s: number): string {
+export function formatSeconds(s: number): string {
   if (!Number.isFinite(s)) return '?';
-  if (s < 60) return `${Math.round(s)}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  // Rounded once, then split: 59.6 s is 1m00s, not 60s (and 3,599.7 s 1h00m, not 59m60s).
+  const t = Math.round(s);
+  if (t < 60) return `${t}s`;
+  if (t < 3600) return `${Math.floor(t / 60)}m${String(t % 60).padStart(2, '0')}s`;
+  return `${Math.floor(t / 3600)}h${String(Math.floor((t % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 /** Off a terminal, the longest stretch without a progress line while runs finish, ms. */
@@ -65,6 +67,7 @@ export function makeProgress(
   // Off a terminal: when the last line was written.
   let lastLine = started;
   const rate = (done: number): number => (done - resumedAtStart) / Math.max((now() - started) / 1000, 1e-3);
+  // Unknown ('?') until a run has finished since the start: the rate is then 0.
   const eta = (p: Progress): string => formatSeconds((p.total - p.done) / rate(p.done));
   const begin = (s: { planned: number; resumed: number }) => {
     started = lastLine = now();
@@ -90,7 +93,9 @@ export function makeProgress(
     };
   }
   const bar = new SingleBar({
-    format: 'runs {bar} {value}/{total} | {rate} runs/s | ETA {eta_formatted} | {failed} failed',
+    // Our ETA (remaining runs at the rate since the start), not the bar's: the bar's read 0s before any
+    // run had finished.
+    format: 'runs {bar} {value}/{total} | {rate} runs/s | ETA {etaText} | {failed} failed',
     stream: process.stdout,
     hideCursor: true,
     etaBuffer: 20,
@@ -100,10 +105,10 @@ export function makeProgress(
   return {
     start: (s) => {
       begin(s);
-      bar.start(s.planned, s.resumed, { rate: '0.00', failed: 0 });
+      bar.start(s.planned, s.resumed, { rate: '0.00', etaText: s.planned === s.resumed ? '0s' : '?', failed: 0 });
       shown = true;
     },
-    update: (p) => bar.update(p.done, { rate: rate(p.done).toFixed(2), failed: p.failed }),
+    update: (p) => bar.update(p.done, { rate: rate(p.done).toFixed(2), etaText: eta(p), failed: p.failed }),
     stop: () => {
       if (shown) bar.stop();
     },
