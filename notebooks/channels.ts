@@ -4,10 +4,11 @@
 // Usage: node --import tsx notebooks/channels.ts RESULTS_DIR
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
+import { columnToArray } from '../src/io/readArrow.ts';
 import { mean, quantile } from '../src/analysis/statistics.ts';
-import { openSweepResults } from './sweepResults.ts';
+import { openSweepResults, readResultsTable, startNotebook } from './sweepResults.ts';
 
+startNotebook();
 const dir = process.argv[2];
 const { sweepPaths, sweepColumns, col, swept, point } = openSweepResults(dir, 'usage: notebooks/channels.ts RESULTS_DIR');
 const usd = (x: number) => (Math.abs(x) >= 1e6 ? `${(x / 1e6).toFixed(1)}M` : Math.abs(x) >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0));
@@ -31,7 +32,7 @@ for (const p of points) {
 }
 
 if (existsSync(join(dir!, 'attribution.arrow'))) {
-  const at = readArrowTable(join(dir!, 'attribution.arrow'));
+  const at = readResultsTable(dir!, 'attribution.arrow');
   const ap = columnToArray(at, 'point_index') as number[];
   const protocol = columnToArray(at, 'protocol') as string[];
   const origin = columnToArray(at, 'origin') as string[];

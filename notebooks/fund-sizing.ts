@@ -2,9 +2,10 @@
 // the swept values, the share of paths that reached ADL with a 95% Wilson interval, how often the
 // fund ran dry, and the bad-debt tail — the table a protocol designer reads to pick a fund size.
 // Usage: node --import tsx notebooks/fund-sizing.ts [RESULTS_DIR]
-import { openSweepResults } from './sweepResults.ts';
+import { openSweepResults, startNotebook } from './sweepResults.ts';
 import { mean, quantile, wilsonInterval } from '../src/analysis/statistics.ts';
 
+startNotebook();
 const dir = process.argv[2] ?? 'results/fund-sizing';
 const { sweepPaths, sweepColumns, col, swept, point } = openSweepResults(dir, 'run the experiment first (npx contagion run experiments/fund-sizing.json)');
 const adl = col('adl_count');

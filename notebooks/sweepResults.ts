@@ -17,15 +17,57 @@ export interface SweepResults {
   point: number[];
 }
 
-export function openSweepResults(dir: string | undefined, missingHint: string): SweepResults {
-  if (dir === undefined || !existsSync(join(dir, 'runs.arrow'))) {
-    console.error(`no runs.arrow in ${dir ?? '(no folder given)'}: ${missingHint}`);
-    process.exit(2);
+/**
+ * Called first by each notebook: a reader that stops early (`… | head`) ends it quietly, as it does the
+ * CLI, rather than with an unhandled EPIPE and a stack trace.
+ */
+export function startNotebook(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    console.error(`error: standard output: ${err.message}`);
+    process.exit(1);
+  });
+}
+
+/** A results folder that cannot be read: said plainly, exit 2 (bad input), as the CLI does. */
+export function refuse(message: string): never {
+  console.error(message);
+  process.exit(2);
+}
+
+/** `dir/name` as an Arrow table, or exit 2 naming the file (cut short, damaged) and the remedy. */
+export function readResultsTable(dir: string, name: string): Table {
+  const file = join(dir, name);
+  try {
+    return readArrowTable(file);
+  } catch (e) {
+    const why = e instanceof Error ? e.message.replace(`${file}: `, '') : String(e);
+    return refuse(`${file}: cannot be read (${why}): copy the folder again, or run the experiment again into a new folder`);
   }
-  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { sweep_columns?: Record<string, string> };
+}
+
+/** What the notebooks read of a results folder's manifest. */
+export interface ResultsManifest {
+  sweep_columns?: Record<string, string>;
+}
+
+/** `dir/manifest.json`, or exit 2 when it is missing (an unfinished run) or not JSON. */
+export function readManifest(dir: string): ResultsManifest {
+  const file = join(dir, 'manifest.json');
+  if (!existsSync(file)) refuse(`no manifest.json in ${dir}: not a finished results folder (did its run finish?)`);
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as ResultsManifest;
+  } catch (e) {
+    return refuse(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+export function openSweepResults(dir: string | undefined, missingHint: string): SweepResults {
+  if (dir === undefined || !existsSync(join(dir, 'runs.arrow'))) refuse(`no runs.arrow in ${dir ?? '(no folder given)'}: ${missingHint}`);
+  const manifest = readManifest(dir);
   const sweepPaths = manifest.sweep_columns ?? {};
   const sweepColumns = Object.keys(sweepPaths);
-  const runs = readArrowTable(join(dir, 'runs.arrow'));
+  const runs = readResultsTable(dir, 'runs.arrow');
   const col = (name: string) => columnToArray(runs, name) as number[];
   return { runs, sweepPaths, sweepColumns, col, swept: sweepColumns.map((c) => columnToArray(runs, c)), point: col('point_index') };
 }

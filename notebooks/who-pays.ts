@@ -4,19 +4,19 @@
 // (the flagship is one) the summary is pooled and the cohort table is split by point: which cohort
 // left the bad debt, and which bore the ADL, under each margin model and correlation regime.
 // Usage: node --import tsx notebooks/who-pays.ts [RESULTS_DIR]   (default results/cross-margin-flaw)
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { columnToArray, forEachBatch, readArrowTable } from '../src/io/readArrow.ts';
+import { columnToArray, forEachBatch } from '../src/io/readArrow.ts';
 import { mean, quantile, wilsonInterval } from '../src/analysis/statistics.ts';
+import { readManifest, readResultsTable, refuse, startNotebook } from './sweepResults.ts';
 
+startNotebook();
 const dir = process.argv[2] ?? 'results/cross-margin-flaw';
-if (!existsSync(join(dir, 'runs.arrow'))) {
-  console.error(`no runs.arrow in ${dir}: run the experiment first (npm start)`);
-  process.exit(2);
-}
+if (!existsSync(join(dir, 'runs.arrow'))) refuse(`no runs.arrow in ${dir}: run the experiment first (npm start)`);
 const usd = (x: number) => (Math.abs(x) >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(1)}k`);
 
-const runs = readArrowTable(join(dir, 'runs.arrow'));
+const manifest = readManifest(dir);
+const runs = readResultsTable(dir, 'runs.arrow');
 const nRuns = runs.numRows;
 const col = (name: string) => columnToArray(runs, name) as number[];
 const badDebt = col('total_bad_debt_usd');
@@ -42,12 +42,11 @@ console.log(`| median leverage of accounts hit by ADL / liquidated | ${adlLev.le
 console.log(`| Gini of losses across accounts (mean) | ${mean(finite(col('loss_gini'))).toFixed(2)} |`);
 
 const eventsPath = join(dir, 'events.arrow');
-const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { sweep_columns?: Record<string, string> };
 const sweepColumns = Object.keys(manifest.sweep_columns ?? {});
 if (existsSync(eventsPath) && sweepColumns.length > 0) {
   // Per point: bad debt left and ADL borne per run, by cohort.
   // Batch by batch: a sweep's event log can hold tens of millions of rows.
-  const ev = readArrowTable(eventsPath);
+  const ev = readResultsTable(dir, 'events.arrow');
   const runPoint = col('point_index');
   const swept = sweepColumns.map((c) => columnToArray(runs, c));
   const points = [...new Set(runPoint)].sort((a, b) => a - b);
@@ -76,7 +75,7 @@ if (existsSync(eventsPath) && sweepColumns.length > 0) {
     console.log(`| ${[...swept.map((v) => String(v[first])), String(n), ...cells].join(' | ')} |`);
   }
 } else if (existsSync(eventsPath)) {
-  const ev = readArrowTable(eventsPath);
+  const ev = readResultsTable(dir, 'events.arrow');
   const kind = columnToArray(ev, 'kind') as string[];
   const cohort = columnToArray(ev, 'cohort') as (string | null)[];
   const amount = columnToArray(ev, 'amount_usd') as number[];

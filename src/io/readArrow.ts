@@ -8,19 +8,31 @@ import { tableFromIPC, type Table } from 'apache-arrow';
 /** Largest read Node does in one call (fs.readFileSync refuses files above 2 GiB). */
 const CHUNK = 1 << 30;
 
+/** The magic that opens and closes an Arrow IPC file (the file format: a stream has no magic). */
+const MAGIC = 'ARROW1';
+
 /**
  * Reads an Arrow IPC file (or stream) at `path` into a Table. Files above 2 GiB (an events.arrow of a
  * few hundred flagship runs) are read in chunks into one buffer.
+ *
+ * A file that opens with the file format's magic must close with it too: apache-arrow reads a file cut
+ * short (an interrupted copy) as a stream of the batches before the cut, or fails inside its schema
+ * reader with a TypeError, and an empty file as an empty table. Either is an error here, naming the file.
  */
 export function readArrowTable(path: string): Table {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
+    if (size === 0) throw new Error(`${path}: empty (0 bytes): not an Arrow file`);
     const bytes = new Uint8Array(size);
     for (let at = 0; at < size; ) {
       const n = readSync(fd, bytes, at, Math.min(CHUNK, size - at), at);
       if (n === 0) throw new Error(`${path}: file ended at byte ${at} of ${size}`);
       at += n;
+    }
+    const text = (from: number) => String.fromCharCode(...bytes.subarray(from, from + MAGIC.length));
+    if (text(0) === MAGIC && (size < 2 * MAGIC.length || text(size - MAGIC.length) !== MAGIC)) {
+      throw new Error(`${path}: cut short (${size} bytes, no Arrow file footer): not a complete Arrow file`);
     }
     return tableFromIPC(bytes);
   } finally {

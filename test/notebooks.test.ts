@@ -1,0 +1,86 @@
+// The notebooks on results folders a researcher may hand them: a finished one (the table), one whose
+// files were cut short by an interrupted copy or whose run never finished (exit 2 naming the file, no
+// stack trace), and a reader that stops early (`… | head`: exit 0, quietly). Also the reader they
+// share: an Arrow file cut short or empty is an error, not a table of the batches before the cut.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseExperiment } from '../src/experiment/load.ts';
+import { runExperiment } from '../src/runner/runExperiment.ts';
+import { readArrowTable } from '../src/io/readArrow.ts';
+import { minimalExperiment } from './fixtures/minimalExperiment.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+let work = '';
+let results = '';
+
+beforeAll(async () => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'contagion-notebooks-'));
+  results = path.join(work, 'results');
+  const input = minimalExperiment();
+  input.runs = 3;
+  input.steps = 40;
+  (input as Record<string, unknown>).sweep = { kind: 'grid', parameters: { 'scenario.insuranceFunds.0.initialUsd': [1000, 1_000_000] } };
+  await runExperiment(parseExperiment(input, 'notebooks'), { outDir: results, check: false, overrides: [], source: 'notebooks', workers: 1, shard: null });
+}, 60_000);
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+const notebook = (name: string, dir: string) =>
+  spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'notebooks', `${name}.ts`), dir], { cwd: ROOT, encoding: 'utf8' });
+
+/** A copy of the results folder, changed by `damage`. */
+function damagedCopy(damage: (dir: string) => void): string {
+  const dir = fs.mkdtempSync(path.join(work, 'copy-'));
+  fs.cpSync(results, dir, { recursive: true });
+  damage(dir);
+  return dir;
+}
+
+describe('the shared Arrow reader', () => {
+  it('Refuses a file cut short and an empty file, naming them, where apache-arrow reads the batches before the cut or nothing', () => {
+    const file = path.join(results, 'steps.arrow');
+    const size = fs.statSync(file).size;
+    const cut = path.join(work, 'cut.arrow');
+    fs.writeFileSync(cut, fs.readFileSync(file).subarray(0, size - 100));
+    expect(() => readArrowTable(cut)).toThrow(`${cut}: cut short (${size - 100} bytes, no Arrow file footer): not a complete Arrow file`);
+    const empty = path.join(work, 'empty.arrow');
+    fs.writeFileSync(empty, '');
+    expect(() => readArrowTable(empty)).toThrow(`${empty}: empty (0 bytes): not an Arrow file`);
+    expect(readArrowTable(file).numRows).toBe(6 * 40); // 2 points × 3 runs × 40 steps
+  });
+});
+
+describe('notebooks', () => {
+  it('fund-sizing prints one row per point of a finished folder', () => {
+    const r = notebook('fund-sizing', results);
+    expect(r.status, r.stderr).toBe(0);
+    const rows = r.stdout.split('\n').filter((l) => /^\| (1000|1000000) \| 3 \|/.test(l));
+    expect(rows).toHaveLength(2);
+  }, 30_000);
+
+  it('Each notebook refuses a folder whose runs.arrow was cut short, or whose run never finished, with exit 2 and no stack trace', () => {
+    const cut = damagedCopy((d) => fs.truncateSync(path.join(d, 'runs.arrow'), 300));
+    const unfinished = damagedCopy((d) => fs.rmSync(path.join(d, 'manifest.json')));
+    for (const name of ['who-pays', 'fund-sizing', 'channels']) {
+      const a = notebook(name, cut);
+      expect(a.status, `${name}: ${a.stderr}`).toBe(2);
+      expect(a.stderr).toBe(`${path.join(cut, 'runs.arrow')}: cannot be read (cut short (300 bytes, no Arrow file footer): not a complete Arrow file): copy the folder again, or run the experiment again into a new folder\n`);
+      const b = notebook(name, unfinished);
+      expect(b.status, `${name}: ${b.stderr}`).toBe(2);
+      expect(b.stderr).toBe(`no manifest.json in ${unfinished}: not a finished results folder (did its run finish?)\n`);
+    }
+  }, 60_000);
+
+  it('Stops quietly (exit 0) when its reader closes the pipe, as `… | head -1` does', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'notebooks', 'who-pays.ts'), results], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Closed before the notebook writes: its first write meets a closed pipe.
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  }, 30_000);
+});
