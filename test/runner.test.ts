@@ -228,6 +228,28 @@ describe('the runner', () => {
     expect(manifest.failures).toMatchObject([{ point_index: 1, replicate: 1 }]);
   }, 60_000);
 
+  it('Merges a run that failed in one folder from another that holds it, and counts a failure given twice once', async () => {
+    // Run 1/1 (ordinal 4, shard 0 of 2) fails in one attempt of shard 0 and succeeds in a second one.
+    const failedShard = tmp();
+    process.env.CONTAGION_FAIL_RUNS = '1/1';
+    try {
+      await runExperiment(exp, opts(failedShard, { workers: 1, shard: { index: 0, count: 2 } }));
+    } finally {
+      delete process.env.CONTAGION_FAIL_RUNS;
+    }
+    const [again, other, whole] = [tmp(), tmp(), tmp()];
+    await runExperiment(exp, opts(again, { workers: 1, shard: { index: 0, count: 2 } }));
+    await runExperiment(exp, opts(other, { workers: 1, shard: { index: 1, count: 2 } }));
+    await runExperiment(exp, opts(whole, { workers: 1 }));
+    const merged = tmp();
+    expect(await mergeResults([failedShard, other, again], merged)).toEqual({ runs: 6, failed: 0 });
+    expectSameArrow(whole, merged);
+    expect(JSON.parse(fs.readFileSync(path.join(merged, 'manifest.json'), 'utf8')).failures).toEqual([]);
+    const twice = tmp();
+    expect(await mergeResults([failedShard, failedShard, other], twice)).toEqual({ runs: 5, failed: 1 });
+    expect(JSON.parse(fs.readFileSync(path.join(twice, 'manifest.json'), 'utf8')).failures).toMatchObject([{ point_index: 1, replicate: 1 }]);
+  }, 60_000);
+
   it("Refuses to merge into another experiment's results folder, names a shard run with other --runs, and waits for no run writing the folder", async () => {
     const shardDirs = [0, 1].map(() => tmp());
     for (const [i, d] of shardDirs.entries()) await runExperiment(exp, opts(d, { workers: 1, shard: { index: i, count: 2 } }));

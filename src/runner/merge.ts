@@ -78,8 +78,19 @@ export async function mergeResults(dirs: string[], outDir: string): Promise<{ ru
   // with the runs.
   const plan = new RunPlan(points.length, exp.runs, null, null);
   const inDir = dirs.map((d) => partsOnDisk(d, plan));
-  const failures = manifests.flatMap((m) => m.failures ?? []);
-  const failed = new Set(failures.map((f) => plan.indexOf(runOrdinal({ point: f.point_index, replicate: f.replicate }, exp.runs))));
+  // A run failed in one folder and held by another (a shard run again, overlapping) is taken from that
+  // one; a failure listed by several folders (the same folder given twice) counts once.
+  const indexOfFailure = (f: { point_index: number; replicate: number }) => plan.indexOf(runOrdinal({ point: f.point_index, replicate: f.replicate }, exp.runs));
+  const failed = new Set<number>();
+  const failures = manifests
+    .flatMap((m) => m.failures ?? [])
+    .filter((f) => {
+      const i = indexOfFailure(f);
+      if (failed.has(i) || inDir.some((bits) => bits.has(i))) return false;
+      failed.add(i);
+      return true;
+    })
+    .sort((a, b) => indexOfFailure(a) - indexOfFailure(b));
   const key = (i: number) => {
     const o = plan.ordinal(i);
     return { point: plan.pointOf(o), replicate: plan.replicateOf(o) };
