@@ -8,17 +8,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { columnToArray, forEachBatch } from '../src/io/readArrow.ts';
 import { mean, quantile, wilsonInterval } from '../src/analysis/statistics.ts';
-import { readManifest, readResultsTable, refuse, startNotebook } from './sweepResults.ts';
+import { openSweepResults, readResultsTable, startNotebook } from './sweepResults.ts';
 
 startNotebook();
 const dir = process.argv[2] ?? 'results/cross-margin-flaw';
-if (!existsSync(join(dir, 'runs.arrow'))) refuse(`no runs.arrow in ${dir}: run the experiment first (npm start)`);
+const { runs, sweepPaths, sweepColumns, col, swept, point: runPoint } = openSweepResults(dir, 'run the experiment first (npm start)');
 const usd = (x: number) => (Math.abs(x) >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(1)}k`);
 
-const manifest = readManifest(dir);
-const runs = readResultsTable(dir, 'runs.arrow');
 const nRuns = runs.numRows;
-const col = (name: string) => columnToArray(runs, name) as number[];
 const badDebt = col('total_bad_debt_usd');
 const adlCount = col('adl_count');
 const depletion = col('insurance_fund_depletion_step');
@@ -42,13 +39,10 @@ console.log(`| median leverage of accounts hit by ADL / liquidated | ${adlLev.le
 console.log(`| Gini of losses across accounts (mean) | ${mean(finite(col('loss_gini'))).toFixed(2)} |`);
 
 const eventsPath = join(dir, 'events.arrow');
-const sweepColumns = Object.keys(manifest.sweep_columns ?? {});
 if (existsSync(eventsPath) && sweepColumns.length > 0) {
   // Per point: bad debt left and ADL borne per run, by cohort.
   // Batch by batch: a sweep's event log can hold tens of millions of rows.
   const ev = readResultsTable(dir, 'events.arrow');
-  const runPoint = col('point_index');
-  const swept = sweepColumns.map((c) => columnToArray(runs, c));
   const points = [...new Set(runPoint)].sort((a, b) => a - b);
   const cohortSet = new Set<string>();
   const key = (p: number, c: string) => `${p}/${c}`;
@@ -65,7 +59,7 @@ if (existsSync(eventsPath) && sweepColumns.length > 0) {
     }
   });
   const cohorts = [...cohortSet].sort();
-  const header = [...sweepColumns.map((c) => manifest.sweep_columns![c]!), 'runs', ...cohorts.map((c) => `${c}: bad debt / ADL borne`)];
+  const header = [...sweepColumns.map((c) => sweepPaths[c]!), 'runs', ...cohorts.map((c) => `${c}: bad debt / ADL borne`)];
   console.log(`\n### Per point, per run: bad debt each cohort left / ADL notional it bore\n`);
   console.log(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
   for (const p of points) {

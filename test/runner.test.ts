@@ -21,7 +21,7 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { workerOptions } from '../src/runner/pool.ts';
 import { mergeResults } from '../src/runner/merge.ts';
 import { lockFolder } from '../src/runner/folderLock.ts';
-import { parseOnly, parseShard, PlanBits, planRuns, RunPlan, runOrdinal, shardFromEnv, shardFromEnvironment } from '../src/runner/plan.ts';
+import { parseOnly, parseShard, PlanBits, planRuns, RunPlan, runOrdinal, shardFromEnvironment } from '../src/runner/plan.ts';
 import fc from 'fast-check';
 import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
 import { listParts, readPart } from '../src/io/parts.ts';
@@ -120,6 +120,7 @@ describe('planning runs', () => {
     expect(fs.existsSync(dir)).toBe(false);
   });
   it('Reads the shard from Slurm and Kubernetes variables', () => {
+    const shardFromEnv = (env: NodeJS.ProcessEnv) => shardFromEnvironment(env)?.shard ?? null;
     // A Slurm array submitted as --array=1-4: task 3 is the third slice (index 2) of 4.
     expect(shardFromEnv({ SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_COUNT: '4' })).toEqual({ index: 2, count: 4 });
     expect(shardFromEnv({ JOB_COMPLETION_INDEX: '0', CONTAGION_SHARDS: '2' })).toEqual({ index: 0, count: 2 });

@@ -10,7 +10,7 @@ import { expandSweep } from '../experiment/sweep.ts';
 import { assembleRuns } from '../io/resultsWriter.ts';
 import { RunPlan, runOrdinal } from './plan.ts';
 import { partsOnDisk } from './onDisk.ts';
-import { experimentHash, partsHash, writerOptions } from './runExperiment.ts';
+import { experimentHash, partsHash, readStamp, writerOptions } from './runExperiment.ts';
 import { lockFolder, type FolderLock } from './folderLock.ts';
 
 interface ShardManifest {
@@ -174,9 +174,6 @@ function refuseForeignFolder(outDir: string, exp: ReturnType<typeof parseExperim
     }
     if (found !== experimentHash(exp)) refuse('manifest.json experiment_hash', typeof found === 'string' ? found : 'unreadable');
   }
-  const stamp = join(outDir, 'parts', 'experiment.sha256');
-  if (existsSync(stamp)) {
-    const found = readFileSync(stamp, 'utf8').trim();
-    if (found !== partsHash(exp) && found !== experimentHash(exp)) refuse('parts/experiment.sha256', found);
-  }
+  const found = readStamp(join(outDir, 'parts', 'experiment.sha256'));
+  if (found !== null && found !== partsHash(exp) && found !== experimentHash(exp)) refuse('parts/experiment.sha256', found);
 }

@@ -185,11 +185,6 @@ export function shardFromEnvironment(env: NodeJS.ProcessEnv): { shard: Shard; fr
   return null;
 }
 
-/** The scheduler's shard (shardFromEnvironment), without where it came from. */
-export function shardFromEnv(env: NodeJS.ProcessEnv): Shard | null {
-  return shardFromEnvironment(env)?.shard ?? null;
-}
-
 /** Parses "point=P,replicate=R". */
 export function parseOnly(text: string): RunKey {
   const m = /^\s*point\s*=\s*(\d+)\s*,\s*replicate\s*=\s*(\d+)\s*$/.exec(text);

@@ -240,7 +240,7 @@ function manifestPartsHash(outDir: string): string | null {
 }
 
 /** A stamp file's hash, or null when there is none. */
-function readStamp(file: string): string | null {
+export function readStamp(file: string): string | null {
   return existsSync(file) ? readFileSync(file, 'utf8').trim() : null;
 }
 

@@ -6,14 +6,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Experiment } from '../experiment/schema.ts';
 import type { SweepPoint } from '../experiment/sweep.ts';
 import { executeRunOverlapped, makeContext } from './execute.ts';
-import type { MarginChecks } from '../engine/marginIndex.ts';
+import type { PoolInit } from './pool.ts';
 
-interface Init {
-  base: Experiment;
-  outDir: string;
-  check: boolean;
-  marginChecks: MarginChecks;
-}
 export interface Task {
   point: SweepPoint;
   replicate: number;
@@ -21,7 +15,7 @@ export interface Task {
   exp?: Experiment;
 }
 
-const init = workerData as Init;
+const init = workerData as PoolInit;
 let current: { point: number; exp: Experiment } | null = null;
 const ctx = makeContext(init.base, init.outDir, init.check, process.env, init.marginChecks, (point) => {
   if (current?.point !== point.index) throw new Error(`internal: the pool sent no experiment for point ${point.index}`);
