@@ -9,6 +9,7 @@ import { listCommand } from './commands/list.ts';
 import { mergeCommand } from './commands/merge.ts';
 import { runCommand } from './commands/run.ts';
 import { schemaCommand } from './commands/schema.ts';
+import { sizeFundCommand } from './commands/sizeFund.ts';
 import { validateCommand } from './commands/validate.ts';
 import { EXIT_BAD_INPUT, exitWithError } from './exit.ts';
 
@@ -24,8 +25,9 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     .command(schemaCommand)
     .command(listCommand)
     .command(mergeCommand)
+    .command(sizeFundCommand)
     .command(graphCommand)
-    .demandCommand(1, 'Name a command: run, merge, validate, schema, list or graph.')
+    .demandCommand(1, 'Name a command: run, merge, size-fund, validate, schema, list or graph.')
     .recommendCommands()
     .strict()
     .version(pkg.version)

@@ -12,6 +12,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { loadExperiment } from '../../experiment/load.ts';
 import { setList, setOption } from './validate.ts';
 import { UsageError } from '../../experiment/errors.ts';
+import { listenForStop, signalExitCode } from '../stopSignals.ts';
 import { parseOnly, parseShard, shardFromEnvironment, type RunKey, type Shard } from '../../runner/plan.ts';
 import type { Progress, RunExperimentResult } from '../../runner/runExperiment.ts';
 
@@ -152,16 +153,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     // workers are terminated, the Arrow files are not written), the runs committed so far stay (each is
     // its own part file); say so and exit as a process killed by the signal does (128 + its number). A
     // second signal exits at once.
-    const controller = new AbortController();
-    let stopping: NodeJS.Signals | null = null;
-    const exitCode = (signal: NodeJS.Signals) => (signal === 'SIGINT' ? 130 : 143);
-    const interrupted = (signal: NodeJS.Signals) => {
-      if (stopping !== null) process.exit(exitCode(signal));
-      stopping = signal;
-      controller.abort();
-    };
-    process.on('SIGINT', interrupted);
-    process.on('SIGTERM', interrupted);
+    const stop = listenForStop();
     let result: RunExperimentResult;
     try {
       result = await runExperiment(exp, {
@@ -174,22 +166,22 @@ export const runCommand: CommandModule<object, RunArgs> = {
         shard,
         shardFrom: fromEnvironment?.from ?? null,
         only,
-        signal: controller.signal,
+        signal: stop.signal,
         // A signal must be able to stop a run in progress, however long: never in this thread.
         threaded: true,
         onProgress: (p) => progress.update(p),
         onStart: (st) => progress.start(st),
       });
     } catch (e) {
+      const stopping = stop.stopping();
       if (!(e instanceof RunInterrupted) || stopping === null) throw e;
       progress.stop();
       process.stderr.write(
         `\ninterrupted by ${stopping}: ${e.committed} of ${e.planned} runs are committed in ${e.outDir}; run the same command again to do the rest\n`,
       );
-      process.exit(exitCode(stopping));
+      process.exit(signalExitCode(stopping));
     } finally {
-      process.off('SIGINT', interrupted);
-      process.off('SIGTERM', interrupted);
+      stop.dispose();
       progress.stop();
     }
     // A sweep that completed ends with its answer per point (not for a shard: it holds a slice).
@@ -229,7 +221,7 @@ function defaultOutDir(name: string, only: RunKey | null, shard: Shard | null): 
 }
 
 /** --margin-checks: "event" (default) or "every-step". */
-function parseMarginChecks(text: string | undefined): MarginChecks {
+export function parseMarginChecks(text: string | undefined): MarginChecks {
   if (text === undefined) return 'event';
   if (text !== 'event' && text !== 'every-step') {
     throw new UsageError(`--margin-checks: got "${text}", expected "event" or "every-step"`);
@@ -238,7 +230,7 @@ function parseMarginChecks(text: string | undefined): MarginChecks {
 }
 
 /** --workers: a whole number ≥ 1; default the machine's available parallelism. */
-function parseWorkers(text: string | undefined): number {
+export function parseWorkers(text: string | undefined): number {
   if (text === undefined) return availableParallelism();
   if (!/^\d+$/.test(text.trim()) || Number(text) < 1) {
     throw new UsageError(`--workers: got "${text}", expected a whole number ≥ 1`);

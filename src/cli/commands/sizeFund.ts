@@ -1,0 +1,274 @@
+// `contagion size-fund FILE --target P [--fund ID] [--outcome adl|socialized-loss|adl-or-socialized-loss]
+// [--min USD] [--max USD] [--tolerance F] [--confidence C] [--runs N] [--seed S] [--set k=v]...
+// [--workers W] [--out DIR] [--check] [--margin-checks M] [--quiet]`: the smallest insurance fund under
+// which fewer than a share P of the experiment's stress paths reach ADL, with a confidence interval
+// (runner/sizeFund.ts). Prints the answer and writes DIR/size-fund.json (the answer, every path's
+// requirement, every run of the search, provenance).
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { loadExperiment } from '../../experiment/load.ts';
+import { ExperimentError, UsageError } from '../../experiment/errors.ts';
+import { sweptPaths } from '../../experiment/sweep.ts';
+import type { Experiment } from '../../experiment/schema.ts';
+import { makeOutputFolder } from '../../io/outputFolder.ts';
+import { FUND_OUTCOMES, pathsForUpperBound, type FundOutcome } from '../../analysis/fundSizing.ts';
+import { wilsonInterval } from '../../analysis/statistics.ts';
+import { parseMarginChecks, parseWorkers, runOverrides } from './run.ts';
+import { setOption } from './validate.ts';
+import { listenForStop, signalExitCode } from '../stopSignals.ts';
+import type { SizeFundResult } from '../../runner/sizeFund.ts';
+
+interface SizeFundArgs {
+  file: string;
+  target: string;
+  fund: string | undefined;
+  outcome: string | undefined;
+  min: string | undefined;
+  max: string | undefined;
+  tolerance: string | undefined;
+  confidence: string | undefined;
+  runs: string | undefined;
+  seed: string | undefined;
+  set: string[] | undefined;
+  workers: string | undefined;
+  out: string | undefined;
+  check: boolean;
+  marginChecks: string | undefined;
+  quiet: boolean;
+}
+
+/** A number option within (lo, hi) (open) or [lo, hi] (closed); else a UsageError naming it. */
+function numberOption(name: string, text: string, lo: number, hi: number, closed: boolean, expected: string): number {
+  const v = Number(text);
+  const ok = text.trim() !== '' && Number.isFinite(v) && (closed ? v >= lo && v <= hi : v > lo && v < hi);
+  if (!ok) throw new UsageError(`--${name}: got "${text}", expected ${expected}`);
+  return v;
+}
+
+/** Which fund: --fund ID, or the experiment's only one. */
+export function fundIndex(exp: Experiment, id: string | undefined, source: string): number {
+  const funds = exp.scenario.insuranceFunds;
+  if (id === undefined) {
+    if (funds.length === 1) return 0;
+    throw new UsageError(`--fund: the experiment has ${funds.length} insurance funds (${funds.map((f) => f.id).join(', ')}): name the one to size`);
+  }
+  const i = funds.findIndex((f) => f.id === id);
+  if (i < 0) throw new ExperimentError(source, [{ path: '--fund', value: id, message: `no such insurance fund: expected one of ${funds.map((f) => f.id).join(', ')}` }]);
+  return i;
+}
+
+/**
+ * The experiment to search: a sweep over the sized fund alone is what the search replaces (dropped,
+ * and said); a sweep over anything else would need one answer per point, and is refused.
+ */
+export function searchableExperiment(exp: Experiment, fundPath: string, source: string): { exp: Experiment; droppedSweep: boolean } {
+  if (exp.independentPoints) {
+    throw new ExperimentError(source, [
+      {
+        path: 'independentPoints',
+        value: true,
+        message: 'size-fund compares each stress path with itself at every fund size (common random numbers): expected false',
+      },
+    ]);
+  }
+  if (!exp.sweep) return { exp, droppedSweep: false };
+  const others = sweptPaths(exp).filter((p) => p !== fundPath);
+  if (others.length > 0) {
+    throw new ExperimentError(source, [
+      {
+        path: 'sweep',
+        value: others.join(', '),
+        message: `size-fund sizes the fund of one scenario, and this sweep varies ${others.join(', ')}: fix those values in a copy of the experiment without the sweep, and size each one`,
+      },
+    ]);
+  }
+  const { sweep: _sweep, ...rest } = exp;
+  return { exp: rest as Experiment, droppedSweep: true };
+}
+
+const usd = (x: number): string => {
+  if (!Number.isFinite(x)) return x > 0 ? 'more than the largest fund tried' : String(x);
+  const a = Math.abs(x);
+  return a >= 1e9 ? `${(x / 1e9).toFixed(3)}B` : a >= 1e6 ? `${(x / 1e6).toFixed(3)}M` : a >= 1e3 ? `${(x / 1e3).toFixed(2)}k` : x.toFixed(0);
+};
+const pct = (x: number) => `${(100 * x).toFixed(x < 0.1 ? 2 : 1)}%`;
+
+/** The answer as the command prints it. */
+export function formatAnswer(r: SizeFundResult, o: { target: number; confidence: number; outcome: FundOutcome; fundPath: string; min: number; max: number; tolerance: number }): string {
+  const what = o.outcome === 'adl' ? 'ADL' : o.outcome === 'socialized-loss' ? 'a socialized loss' : 'ADL or a socialized loss';
+  const n = r.paths;
+  const zero = r.requirements.filter((x) => x <= o.min).length;
+  const beyond = r.requirements.filter((x) => x === Infinity).length;
+  const a = r.answer;
+  const lines = [
+    `${o.fundPath}: the smallest fund under which fewer than ${pct(o.target)} of ${n} stress paths reach ${what}`,
+    `  paths: ${zero} need no more than ${usd(o.min)}, ${beyond} reach ${what} even with ${usd(o.max)}, ` +
+      `${n - zero - beyond} need a fund in between (each found to within ${pct(o.tolerance)})`,
+  ];
+  if (!Number.isFinite(a.estimate)) {
+    lines.push(
+      `  no fund up to ${usd(o.max)} does it: ${beyond} of ${n} paths (${pct(beyond / n)}) reach ${what} with any fund tried ` +
+        `(raise --max, or the losses do not come from the fund running dry: a backstop vault, a venue without ADL)`,
+    );
+    return lines.join('\n');
+  }
+  const k = r.reachedAtEstimate ?? a.exceeding;
+  const [lo, hi] = wilsonInterval(k, n);
+  lines.push(
+    `  estimate: ${usd(a.estimate)} (${a.estimate.toFixed(2)} USD): run at it, ${k} of ${n} paths reach ${what} ` +
+      `(${pct(k / n)}; 95% Wilson interval ${pct(lo)}–${pct(hi)})`,
+  );
+  if (r.reachedAtEstimate !== null && r.reachedAtEstimate !== a.exceeding) {
+    lines.push(`  note: the search counted ${a.exceeding} such paths at that fund: some paths are not monotone in the fund size`);
+  }
+  const level = `${Math.round(o.confidence * 1000) / 10}%`;
+  const lower = a.lower === null ? `below ${usd(o.min)}…` : usd(a.lower);
+  const upper = a.upper === null ? 'unbounded' : usd(a.upper);
+  lines.push(
+    `  ${level} confidence interval for the fund needed: ${lower} to ${upper} ` +
+      `(order statistics ${a.ranks.lower || '–'} and ${a.ranks.upper <= n ? a.ranks.upper : '–'} of the ${n} paths' requirements)`,
+  );
+  if (a.upper === null) {
+    const need = pathsForUpperBound(1 - o.target, o.confidence);
+    lines.push(
+      a.ranks.upper > n
+        ? `  the interval is open above: at least ${need} paths are needed to bound it (--runs ${need})`
+        : `  the interval is open above: its upper order statistic is a path that reaches ${what} with any fund tried (raise --max)`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export const sizeFundCommand: CommandModule<object, SizeFundArgs> = {
+  command: 'size-fund <file>',
+  describe: 'Find the smallest insurance fund under which fewer than a share P of stress paths reach ADL, with a confidence interval',
+  builder: (y: Argv) =>
+    y
+      .positional('file', { type: 'string', demandOption: true, describe: 'experiment JSON file' })
+      .option('target', { type: 'string', requiresArg: true, demandOption: true, describe: 'the share of paths P, between 0 and 1 (0.01: fewer than 1% of paths)' })
+      .option('fund', { type: 'string', requiresArg: true, describe: 'id of the insurance fund to size (default: the only one)' })
+      .option('outcome', { type: 'string', requiresArg: true, describe: `what the fund must prevent: ${FUND_OUTCOMES.join(', ')} (default adl)` })
+      .option('min', { type: 'string', requiresArg: true, describe: 'smallest fund considered, USD (default 0)' })
+      .option('max', { type: 'string', requiresArg: true, describe: "largest fund considered, USD (default 100 × the fund's size in the experiment)" })
+      .option('tolerance', { type: 'string', requiresArg: true, describe: "each path's requirement to within this fraction (default 0.01), or 1 USD" })
+      .option('confidence', { type: 'string', requiresArg: true, describe: 'level of the interval (default 0.95)' })
+      .option('runs', { type: 'string', requiresArg: true, describe: 'stress paths (replicates; overrides "runs")' })
+      .option('seed', { type: 'string', requiresArg: true, describe: 'experiment seed (overrides "seed")' })
+      .option('set', setOption)
+      .option('workers', { type: 'string', requiresArg: true, describe: `worker threads (default: ${availableParallelism()}, the cores)` })
+      .option('out', { type: 'string', requiresArg: true, describe: 'folder for size-fund.json (default results/<name>-size-fund)' })
+      .option('check', { type: 'boolean', default: false, describe: 'check the invariants at every step (slower)' })
+      .option('margin-checks', { type: 'string', requiresArg: true, describe: 'event (default) or every-step (same results, slower)' })
+      .option('quiet', { type: 'boolean', default: false, describe: 'print the answer only' }) as unknown as Argv<SizeFundArgs>,
+  handler: async (argv) => {
+    const target = numberOption('target', argv.target, 0, 1, false, 'a share between 0 and 1, e.g. 0.01 for 1% of paths');
+    const outcome = (argv.outcome ?? 'adl') as FundOutcome;
+    if (!FUND_OUTCOMES.includes(outcome)) throw new UsageError(`--outcome: got "${argv.outcome}", expected one of ${FUND_OUTCOMES.join(', ')}`);
+    const tolerance = argv.tolerance === undefined ? 0.01 : numberOption('tolerance', argv.tolerance, 0, 1, false, 'a fraction between 0 and 1, e.g. 0.01');
+    const confidence = argv.confidence === undefined ? 0.95 : numberOption('confidence', argv.confidence, 0, 1, false, 'a level between 0 and 1, e.g. 0.95');
+    const min = argv.min === undefined ? 0 : numberOption('min', argv.min, 0, Number.MAX_VALUE, true, 'a fund size in USD, ≥ 0');
+    const workers = parseWorkers(argv.workers);
+    const marginChecks = parseMarginChecks(argv.marginChecks);
+    const overrides = runOverrides(argv);
+    const loaded = loadExperiment(argv.file, overrides);
+    const fund = fundIndex(loaded, argv.fund, argv.file);
+    const fundPath = `scenario.insuranceFunds.${fund}.initialUsd`;
+    const { exp, droppedSweep } = searchableExperiment(loaded, fundPath, argv.file);
+    const configured = exp.scenario.insuranceFunds[fund]!.initialUsd;
+    let max: number;
+    if (argv.max !== undefined) max = numberOption('max', argv.max, 0, Number.MAX_VALUE, true, 'a fund size in USD, ≥ 0');
+    else if (configured > 0) max = 100 * configured;
+    else throw new UsageError(`--max: the fund starts at 0 in the experiment, so there is no default (100 × its size): give the largest fund to consider, in USD`);
+    if (!(max > min)) throw new UsageError(`--max: got ${max}, expected more than --min (${min})`);
+
+    const out = resolve(argv.out ?? `results/${exp.name}-size-fund`);
+    makeOutputFolder(out, '--out', argv.out ?? out);
+    const scratch = join(out, 'size-fund-runs');
+    const { sizeFund, SizeFundInterrupted } = await import('../../runner/sizeFund.ts');
+    const { lockFolder } = await import('../../runner/folderLock.ts');
+    makeOutputFolder(join(scratch, 'parts'), '--out', argv.out ?? out);
+    const lock = await lockFolder(scratch);
+    const say = (s: string) => {
+      if (!argv.quiet) process.stdout.write(`${s}\n`);
+    };
+    if (droppedSweep) say(`(the experiment's sweep over ${fundPath} is replaced by the search)`);
+    say(`searching ${exp.runs} paths for ${fundPath} between ${min} and ${max} USD, ${workers} worker${workers === 1 ? '' : 's'}`);
+    const stop = listenForStop();
+    const startedAt = new Date().toISOString();
+    let result: SizeFundResult;
+    try {
+      result = await sizeFund(exp, {
+        fund,
+        target,
+        confidence,
+        bounds: { min, max, tolerance },
+        outcome,
+        workers,
+        scratchDir: scratch,
+        check: argv.check,
+        marginChecks,
+        signal: stop.signal,
+        onRound: (r) =>
+          say(
+            `round ${r.round}: ${r.paths} run${r.paths === 1 ? '' : 's'} at funds ${r.minFund === r.maxFund ? usd(r.minFund) : `${usd(r.minFund)}–${usd(r.maxFund)}`}; ` +
+              `${r.searching} path${r.searching === 1 ? '' : 's'} still searching`,
+          ),
+      });
+    } catch (e) {
+      const stopping = stop.stopping();
+      if (e instanceof SizeFundInterrupted && stopping !== null) {
+        process.stderr.write(`\ninterrupted by ${stopping}: the search does not resume; nothing was written\n`);
+        lock.release();
+        rmSync(scratch, { recursive: true, force: true });
+        process.exit(signalExitCode(stopping));
+      }
+      throw e;
+    } finally {
+      stop.dispose();
+    }
+    lock.release();
+    rmSync(scratch, { recursive: true, force: true });
+    const { experimentHash } = await import('../../runner/runExperiment.ts');
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const a = result.answer;
+    const finite = (x: number | null) => (x === null || !Number.isFinite(x) ? null : x);
+    const record = {
+      command: 'size-fund',
+      fund_path: fundPath,
+      fund_id: exp.scenario.insuranceFunds[fund]!.id,
+      outcome,
+      target,
+      confidence,
+      search: { min_usd: min, max_usd: max, tolerance, rounds: result.rounds, runs: result.tries.length },
+      paths: result.paths,
+      answer: {
+        fund_usd: finite(a.estimate),
+        reachable: Number.isFinite(a.estimate),
+        paths_allowed: a.allowed,
+        paths_reaching_at_fund: result.reachedAtEstimate,
+        paths_reaching_by_search: a.exceeding,
+        interval_usd: [finite(a.lower), finite(a.upper)],
+        interval_ranks: [a.ranks.lower || null, a.ranks.upper <= result.paths ? a.ranks.upper : null],
+      },
+      // Each path's requirement: the smallest fund that cleared it (null: none up to max_usd did).
+      requirements_usd: result.requirements.map((x) => finite(x)),
+      tries: result.tries,
+      experiment: exp,
+      experiment_hash: experimentHash(exp),
+      source: argv.file,
+      overrides,
+      package_version: pkg.version,
+      node_version: process.version,
+      workers,
+      started_at: startedAt,
+      finished_at: new Date().toISOString(),
+    };
+    const file = join(out, 'size-fund.json');
+    writeFileSync(`${file}.tmp`, `${JSON.stringify(record, null, 2)}\n`);
+    renameSync(`${file}.tmp`, file);
+    process.stdout.write(`${formatAnswer(result, { target, confidence, outcome, fundPath, min, max, tolerance })}\nresults in ${file}\n`);
+    if (existsSync(scratch)) rmSync(scratch, { recursive: true, force: true });
+  },
+};

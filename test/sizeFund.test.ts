@@ -1,0 +1,272 @@
+// `contagion size-fund`: the binomial and order-statistic arithmetic (hand-computed), the per-path
+// search against known requirements (fast-check), and the command end to end on the minimal fixture,
+// its answer checked against `contagion run` at the fund it found.
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import {
+  binomialCdf,
+  fundAnswer,
+  nextFund,
+  pathsForUpperBound,
+  quantileRanks,
+  recordTry,
+  requirementOf,
+  type PathBracket,
+  type SearchBounds,
+} from '../src/analysis/fundSizing.ts';
+import { fundIndex } from '../src/cli/commands/sizeFund.ts';
+import { UsageError } from '../src/experiment/errors.ts';
+import { parseExperiment } from '../src/experiment/load.ts';
+import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
+import { minimalExperiment } from './fixtures/minimalExperiment.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const CLI = path.join(ROOT, 'src', 'cli', 'contagion.js');
+const dirs: string[] = [];
+function tmp(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'contagion-size-fund-'));
+  dirs.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+describe('the statistics', () => {
+  it('binomialCdf: Binomial(3, 1/2) and the top of Binomial(300, 0.99)', () => {
+    // P(B ≤ 0) = 1/8, P(B ≤ 1) = 1/8 + 3/8 = 1/2, P(B ≤ 2) = 7/8, P(B ≤ 3) = 1.
+    const c = binomialCdf(3, 0.5);
+    [0.125, 0.5, 0.875, 1].forEach((x, k) => expect(c[k]).toBeCloseTo(x, 14));
+    // P(B = 300) = 0.99^300 = e^(300 · ln 0.99) = e^(−3.01510) = 0.049041, so P(B ≤ 299) = 0.950959: summed
+    // from log-space terms (0.01^300 underflows to 0, and so would a product from the bottom).
+    const big = binomialCdf(300, 0.99);
+    expect(big[299]).toBeCloseTo(1 - 0.99 ** 300, 9);
+    expect(1 - big[299]!).toBeCloseTo(0.049041, 6);
+  });
+
+  it('quantileRanks: the textbook median interval, the 90th percentile of 40, and an interval open above', () => {
+    // n = 20, median, 95%: P(B ≤ 5) = 0.0207 ≤ 0.025 < P(B ≤ 6) = 0.0577, so l = 6 and, by symmetry, u = 15
+    // (Conover's table: ranks 6 and 15, coverage 95.9%).
+    expect(quantileRanks(20, 0.5, 0.95)).toEqual({ lower: 6, upper: 15 });
+    // n = 40, q = 0.9: P(B ≥ 40) = 0.9^40 = 0.0148 ≤ 0.025, P(B ≥ 39) = 0.0148 + 40 · 0.9^39 · 0.1 = 0.0805: u = 40.
+    // P(B ≤ 31) = 0.0155 ≤ 0.025 < P(B ≤ 32) = 0.0419 (summed by hand from the pmf): l = 32.
+    expect(quantileRanks(40, 0.9, 0.95)).toEqual({ lower: 32, upper: 40 });
+    // n = 100, q = 0.99: P(B = 100) = 0.99^100 = 0.366 > 0.025, so no rank bounds it above (u = n + 1).
+    // P(B = 97..100) = 0.0610, 0.1849, 0.3697, 0.3660: P(B ≤ 96) = 0.0184 ≤ 0.025 < P(B ≤ 97) = 0.0794: l = 97.
+    expect(quantileRanks(100, 0.99, 0.95)).toEqual({ lower: 97, upper: 101 });
+    // To bound the 99th percentile above at 95%: 0.99^n ≤ 0.025, n ≥ ln 0.025 / ln 0.99 = 367.04 → 368
+    // (0.99^367 = 0.02501, just over).
+    expect(pathsForUpperBound(0.99, 0.95)).toBe(368);
+    expect(quantileRanks(368, 0.99, 0.95).upper).toBe(368);
+    expect(quantileRanks(367, 0.99, 0.95).upper).toBe(368);
+  });
+
+  it('fundAnswer: the order statistic under which fewer than P of the paths need more', () => {
+    const needs = [160, 0, 5, Infinity, 0, 10, 80, 20, 0, 40];
+    // P = 0.25 of 10 paths: fewer than 2.5, so 2 may need more. Sorted: 0 0 0 5 10 20 40 80 160 ∞; at 80 two
+    // paths need more (160, ∞), at 40 three. The interval of the 0.75-quantile, B ~ Binomial(10, 0.75):
+    // P(B ≤ 4) = 0.0197 ≤ 0.025 < P(B ≤ 5) = 0.0781, so the lower rank is 5 (the 5th smallest: 10);
+    // P(B = 10) = 0.75^10 = 0.0563 > 0.025, so it is open above.
+    const a = fundAnswer(needs, 0.25, 0.95);
+    expect(a).toEqual({ allowed: 2, estimate: 80, exceeding: 2, lower: 10, upper: null, ranks: { lower: 5, upper: 11 } });
+    // P = 0.3: fewer than 3, so 2 again (not 3): the same answer.
+    expect(fundAnswer(needs, 0.3, 0.95).estimate).toBe(80);
+    // P = 0.31: fewer than 3.1, so 3 may need more: 40.
+    expect(fundAnswer(needs, 0.31, 0.95).estimate).toBe(40);
+    // P = 0.05: none may need more, and one path needs more than any fund tried.
+    expect(fundAnswer(needs, 0.05, 0.95).estimate).toBe(Infinity);
+  });
+
+  it('the search brackets every path’s requirement to the tolerance, whatever the requirements (fast-check)', () => {
+    const max = 1e8;
+    const need = fc.oneof(fc.constant(0), fc.double({ min: 0.01, max, noNaN: true }), fc.double({ min: max * 1.0001, max: 1e12, noNaN: true }));
+    fc.assert(
+      fc.property(fc.array(need, { minLength: 1, maxLength: 30 }), fc.double({ min: 0.001, max: 0.2, noNaN: true }), fc.constantFrom(0, 100), (needs, tolerance, min) => {
+        const bounds: SearchBounds = { min, max, tolerance };
+        const brackets: PathBracket[] = needs.map(() => ({ hit: -Infinity, clear: Infinity }));
+        let rounds = 0;
+        for (;;) {
+          let tried = false;
+          brackets.forEach((b, r) => {
+            const f = nextFund(b, bounds);
+            if (f === null) return;
+            tried = true;
+            expect(f).toBeGreaterThanOrEqual(min);
+            expect(f).toBeLessThanOrEqual(max);
+            // A path reaches the outcome while its fund is below its requirement.
+            recordTry(b, f, f < needs[r]!);
+          });
+          if (!tried) break;
+          rounds++;
+          expect(rounds).toBeLessThan(60);
+        }
+        brackets.forEach((b, r) => {
+          const n = needs[r]!;
+          const req = requirementOf(b);
+          if (n > max) expect(req).toBe(Infinity);
+          else if (n <= min) expect(req).toBe(min);
+          else {
+            // Cleared at req (so req ≥ n), and reached at b.hit < n, within the tolerance of req.
+            expect(req).toBeGreaterThanOrEqual(n);
+            expect(b.hit).toBeLessThan(n);
+            expect(req - b.hit).toBeLessThanOrEqual(Math.max(tolerance * req, 1));
+          }
+        });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('fundIndex: the only fund by default; with several, names them', () => {
+    const one = parseExperiment(minimalExperiment(), 'one');
+    expect(fundIndex(one, undefined, 'one')).toBe(0);
+    const two = { ...one, scenario: { ...one.scenario, insuranceFunds: [...one.scenario.insuranceFunds, { id: 'other', initialUsd: 5 }] } };
+    expect(() => fundIndex(two, undefined, 'two')).toThrow(UsageError);
+    expect(() => fundIndex(two, undefined, 'two')).toThrow('--fund: the experiment has 2 insurance funds (fund, other): name the one to size');
+    expect(fundIndex(two, 'other', 'two')).toBe(1);
+  });
+});
+
+describe('contagion size-fund', () => {
+  const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  function experimentFile(change: (e: ReturnType<typeof minimalExperiment>) => void = () => {}): string {
+    const e = minimalExperiment();
+    e.runs = 40;
+    change(e);
+    const file = path.join(tmp(), 'exp.json');
+    fs.writeFileSync(file, JSON.stringify(e));
+    return file;
+  }
+
+  it('finds the fund, the same with 1 and 2 workers, and `contagion run` at that fund agrees path by path', () => {
+    const file = experimentFile();
+    const outs = ['2', '1'].map((w) => {
+      const out = tmp();
+      const r = cli(['size-fund', file, '--target', '0.1', '--out', out, '--workers', w, '--quiet']);
+      expect(r.status, r.stderr).toBe(0);
+      return { stdout: r.stdout, record: JSON.parse(fs.readFileSync(path.join(out, 'size-fund.json'), 'utf8')), out };
+    });
+    const [two, one] = outs as [(typeof outs)[0], (typeof outs)[0]];
+    for (const k of ['answer', 'requirements_usd', 'tries']) expect(one.record[k]).toEqual(two.record[k]);
+    expect(fs.readdirSync(two.out)).toEqual(['size-fund.json']);
+    const { answer, requirements_usd: req, tries } = two.record as {
+      answer: { fund_usd: number; paths_allowed: number; paths_reaching_at_fund: number; paths_reaching_by_search: number; interval_usd: [number, number] };
+      requirements_usd: (number | null)[];
+      tries: { round: number; replicate: number; fund_usd: number; reached: boolean; adl_count: number }[];
+    };
+    // 40 paths, fewer than 10%: at most 3 may reach ADL.
+    expect(answer.paths_allowed).toBe(3);
+    expect(answer.fund_usd).toBeGreaterThan(0);
+    expect(answer.paths_reaching_at_fund).toBeLessThanOrEqual(3);
+    expect(answer.paths_reaching_at_fund).toBe(answer.paths_reaching_by_search);
+    // The estimate is the 37th smallest requirement; the interval's ranks for n = 40, q = 0.9 are 32 and 40.
+    const sorted = req.map((x) => (x === null ? Infinity : x)).sort((a, b) => a - b);
+    expect(answer.fund_usd).toBe(sorted[36]);
+    expect(answer.interval_usd).toEqual([sorted[31], sorted[39]]);
+    // The path that needs exactly the estimate reached ADL within the tolerance below it.
+    const decisive = req.indexOf(answer.fund_usd);
+    const hits = tries.filter((t) => t.replicate === decisive && t.reached).map((t) => t.fund_usd);
+    expect(answer.fund_usd - Math.max(...hits)).toBeLessThanOrEqual(Math.max(0.01 * answer.fund_usd, 1));
+    expect(two.stdout).toContain(`estimate: `);
+    expect(two.stdout).toContain(`run at it, ${answer.paths_reaching_at_fund} of 40 paths reach ADL`);
+
+    // The ordinary runner at that fund: the same ADL count on every path (common random numbers: a path
+    // is its replicate, whatever command runs it).
+    const checkOut = tmp();
+    const run = cli(['run', file, '--set', `scenario.insuranceFunds.0.initialUsd=${answer.fund_usd}`, '--out', checkOut, '--workers', '1', '--quiet']);
+    expect(run.status, run.stderr).toBe(0);
+    const runs = readArrowTable(path.join(checkOut, 'runs.arrow'));
+    const adl = columnToArray(runs, 'adl_count') as number[];
+    const last = tries.filter((t) => t.round === Math.max(...tries.map((x) => x.round)));
+    expect(last.map((t) => t.fund_usd)).toEqual(Array(40).fill(answer.fund_usd));
+    expect(last.map((t) => t.adl_count)).toEqual(adl);
+    expect(adl.filter((x) => x > 0).length).toBe(answer.paths_reaching_at_fund);
+  }, 120_000);
+
+  it('says when no fund up to --max will do, and how many paths an upper bound needs', () => {
+    const file = experimentFile((e) => {
+      e.runs = 12;
+    });
+    const out = tmp();
+    // 1 USD: most paths reach ADL even then.
+    const r = cli(['size-fund', file, '--target', '0.1', '--max', '1', '--out', out, '--quiet']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/no fund up to 1 does it: \d+ of 12 paths/);
+    const record = JSON.parse(fs.readFileSync(path.join(out, 'size-fund.json'), 'utf8'));
+    expect(record.answer.reachable).toBe(false);
+    expect(record.answer.fund_usd).toBeNull();
+    // With a wide range: 12 paths cannot bound the 90th percentile above (0.9^12 = 0.28 > 0.025):
+    // ln 0.025 / ln 0.9 = 35.01 → 36 paths.
+    const wide = cli(['size-fund', file, '--target', '0.1', '--max', '1e8', '--tolerance', '0.05', '--out', tmp(), '--quiet']);
+    expect(wide.status, wide.stderr).toBe(0);
+    expect(wide.stdout).toContain('the interval is open above: at least 36 paths are needed to bound it (--runs 36)');
+  }, 120_000);
+
+  it('bad input: exit 2 naming the option or field, its value and what was expected', () => {
+    const file = experimentFile();
+    const cases: [string[], RegExp][] = [
+      [['--target', '1.5'], /--target: got "1\.5", expected a share between 0 and 1/],
+      [['--target', 'abc'], /--target: got "abc", expected a share between 0 and 1/],
+      [['--target', '0.1', '--fund', 'nope'], /--fund: no such insurance fund: expected one of fund \(got "nope"\)/],
+      [['--target', '0.1', '--outcome', 'bankruptcy'], /--outcome: got "bankruptcy", expected one of adl, socialized-loss, adl-or-socialized-loss/],
+      [['--target', '0.1', '--tolerance', '0'], /--tolerance: got "0", expected a fraction between 0 and 1/],
+      [['--target', '0.1', '--min', '10', '--max', '5'], /--max: got 5, expected more than --min \(10\)/],
+      [['--target', '0.1', '--set', 'scenario.insuranceFunds.0.initialUsd=0'], /--max: the fund starts at 0 in the experiment, so there is no default/],
+    ];
+    for (const [args, message] of cases) {
+      const r = cli(['size-fund', file, ...args]);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    const swept = experimentFile((e) => {
+      e.sweep = { kind: 'grid', parameters: { 'scenario.traders.0.count': [8, 16] } };
+    });
+    const r = cli(['size-fund', swept, '--target', '0.1']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('sweep: size-fund sizes the fund of one scenario, and this sweep varies scenario.traders.0.count');
+    const independent = experimentFile((e) => {
+      e.independentPoints = true;
+    });
+    const i = cli(['size-fund', independent, '--target', '0.1']);
+    expect(i.status).toBe(2);
+    expect(i.stderr).toContain('independentPoints: size-fund compares each stress path with itself at every fund size (common random numbers): expected false (got true)');
+  }, 120_000);
+
+  it('stops on SIGTERM: exit 143, says so, and leaves nothing behind', async () => {
+    const file = experimentFile((e) => {
+      e.runs = 200;
+      e.steps = 400;
+    });
+    const out = tmp();
+    const child = spawn(process.execPath, [CLI, 'size-fund', file, '--target', '0.1', '--out', out, '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    const started = Date.now();
+    // Into the second round: the first is done and its runs' parts are in the scratch folder.
+    while (!stdout.includes('round 1:') && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 5));
+    expect(stdout).toContain('round 1:');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(stderr).toContain('interrupted by SIGTERM: the search does not resume; nothing was written');
+    expect(fs.readdirSync(out)).toEqual([]);
+  }, 120_000);
+
+  it('a sweep over the sized fund alone is replaced by the search', () => {
+    const file = experimentFile((e) => {
+      e.runs = 6;
+      e.sweep = { kind: 'grid', parameters: { 'scenario.insuranceFunds.0.initialUsd': [0, 1000] } };
+    });
+    const r = cli(['size-fund', file, '--target', '0.5', '--max', '1e6', '--tolerance', '0.05', '--out', tmp()]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("(the experiment's sweep over scenario.insuranceFunds.0.initialUsd is replaced by the search)");
+    expect(r.stdout).toMatch(/round 1: 6 runs at funds 1\.000M; \d+ paths? still searching/);
+  }, 60_000);
+});
