@@ -151,9 +151,10 @@ describe('contagion size-fund', () => {
       return { stdout: r.stdout, record: JSON.parse(fs.readFileSync(path.join(out, 'size-fund.json'), 'utf8')), out };
     });
     const [two, one] = outs as [(typeof outs)[0], (typeof outs)[0]];
-    for (const k of ['answer', 'requirements_usd', 'tries']) expect(one.record[k]).toEqual(two.record[k]);
+    expect(one.record.points).toEqual(two.record.points);
+    expect(two.record.points).toHaveLength(1);
     expect(fs.readdirSync(two.out)).toEqual(['size-fund.json']);
-    const { answer, requirements_usd: req, tries } = two.record as {
+    const { answer, requirements_usd: req, tries } = two.record.points[0] as {
       answer: { fund_usd: number; paths_allowed: number; paths_reaching_at_fund: number; paths_reaching_by_search: number; interval_usd: [number, number] };
       requirements_usd: (number | null)[];
       tries: { round: number; replicate: number; fund_usd: number; reached: boolean; adl_count: number }[];
@@ -197,8 +198,8 @@ describe('contagion size-fund', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/no fund up to 1 does it: \d+ of 12 paths/);
     const record = JSON.parse(fs.readFileSync(path.join(out, 'size-fund.json'), 'utf8'));
-    expect(record.answer.reachable).toBe(false);
-    expect(record.answer.fund_usd).toBeNull();
+    expect(record.points[0].answer.reachable).toBe(false);
+    expect(record.points[0].answer.fund_usd).toBeNull();
     // With a wide range: 12 paths cannot bound the 90th percentile above (0.9^12 = 0.28 > 0.025):
     // ln 0.025 / ln 0.9 = 35.01 → 36 paths.
     const wide = cli(['size-fund', file, '--target', '0.1', '--max', '1e8', '--tolerance', '0.05', '--out', tmp(), '--quiet']);
@@ -224,11 +225,13 @@ describe('contagion size-fund', () => {
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
     const swept = experimentFile((e) => {
-      e.sweep = { kind: 'grid', parameters: { 'scenario.traders.0.count': [8, 16] } };
+      e.sweep = { kind: 'grid', parameters: { 'scenario.traders.0.count': [8, 16], 'scenario.insuranceFunds.0.initialUsd': [0, 10] } };
     });
     const r = cli(['size-fund', swept, '--target', '0.1']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('sweep: size-fund sizes the fund of one scenario, and this sweep varies scenario.traders.0.count');
+    expect(r.stderr).toContain(
+      'sweep: the sweep varies the fund being sized (scenario.insuranceFunds.0.initialUsd) along with other fields: remove it from the sweep (size-fund searches it), and each point gets its own answer',
+    );
     const independent = experimentFile((e) => {
       e.independentPoints = true;
     });
@@ -257,6 +260,40 @@ describe('contagion size-fund', () => {
     expect(await exited).toBe(143);
     expect(stderr).toContain('interrupted by SIGTERM: the search does not resume; nothing was written');
     expect(fs.readdirSync(out)).toEqual([]);
+  }, 120_000);
+
+  it('a sweep over other fields: one search per point, each the answer of that point on its own', () => {
+    const penalties = [0.005, 0.02];
+    const file = experimentFile((e) => {
+      e.runs = 16;
+      e.sweep = { kind: 'grid', parameters: { 'scenario.exchanges.0.liquidation.penaltyFraction': penalties } };
+    });
+    const out = tmp();
+    const args = ['--target', '0.2', '--max', '1e6', '--tolerance', '0.05', '--quiet'];
+    const r = cli(['size-fund', file, ...args, '--out', out]);
+    expect(r.status, r.stderr).toBe(0);
+    const record = JSON.parse(fs.readFileSync(path.join(out, 'size-fund.json'), 'utf8'));
+    expect(record.points.map((p: { point_index: number; values: object }) => [p.point_index, p.values])).toEqual(
+      penalties.map((x, i) => [i, { 'scenario.exchanges.0.liquidation.penaltyFraction': x }]),
+    );
+    // The table: one row per point, with its fund and how many of its 16 paths reach ADL there.
+    for (const [i, x] of penalties.entries()) {
+      const a = record.points[i].answer;
+      expect(r.stdout).toContain(`| ${x} | 16 | `);
+      expect(r.stdout).toMatch(new RegExp(`\\| ${x} \\| 16 \\| [^|]+ \\| [^|]+ \\| ${a.paths_reaching_at_fund}/16 \\|`));
+      // The same search on that point's scenario alone (--set, no sweep) gives the same requirements.
+      const alone = tmp();
+      const single = experimentFile((e) => {
+        e.runs = 16;
+      });
+      const s = cli(['size-fund', single, ...args, '--set', `scenario.exchanges.0.liquidation.penaltyFraction=${x}`, '--out', alone]);
+      expect(s.status, s.stderr).toBe(0);
+      const one = JSON.parse(fs.readFileSync(path.join(alone, 'size-fund.json'), 'utf8')).points[0];
+      expect(one.requirements_usd).toEqual(record.points[i].requirements_usd);
+      expect(one.answer).toEqual(a);
+    }
+    // A penalty changes the paths: the two points do not need the same funds path by path.
+    expect(record.points[0].requirements_usd).not.toEqual(record.points[1].requirements_usd);
   }, 120_000);
 
   it('a sweep over the sized fund alone is replaced by the search', () => {

@@ -4,13 +4,13 @@
 // which fewer than a share P of the experiment's stress paths reach ADL, with a confidence interval
 // (runner/sizeFund.ts). Prints the answer and writes DIR/size-fund.json (the answer, every path's
 // requirement, every run of the search, provenance).
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { loadExperiment } from '../../experiment/load.ts';
 import { ExperimentError, UsageError } from '../../experiment/errors.ts';
-import { sweptPaths } from '../../experiment/sweep.ts';
+import { expandSweep, pointExperiment, sweptPaths, type SweepPoint } from '../../experiment/sweep.ts';
 import type { Experiment } from '../../experiment/schema.ts';
 import { makeOutputFolder } from '../../io/outputFolder.ts';
 import { FUND_OUTCOMES, pathsForUpperBound, type FundOutcome } from '../../analysis/fundSizing.ts';
@@ -60,10 +60,16 @@ export function fundIndex(exp: Experiment, id: string | undefined, source: strin
 }
 
 /**
- * The experiment to search: a sweep over the sized fund alone is what the search replaces (dropped,
- * and said); a sweep over anything else would need one answer per point, and is refused.
+ * The experiments to search, one per sweep point (one without a sweep). A sweep over the sized fund
+ * alone is what the search replaces (dropped, and said); a sweep over other fields gives one search per
+ * point (the fund needed under each margin model, say); a sweep over the fund and other fields together
+ * is refused.
  */
-export function searchableExperiment(exp: Experiment, fundPath: string, source: string): { exp: Experiment; droppedSweep: boolean } {
+export function searchableExperiments(
+  exp: Experiment,
+  fundPath: string,
+  source: string,
+): { base: Experiment; points: { point: SweepPoint | null; exp: Experiment }[]; droppedSweep: boolean } {
   if (exp.independentPoints) {
     throw new ExperimentError(source, [
       {
@@ -73,19 +79,23 @@ export function searchableExperiment(exp: Experiment, fundPath: string, source: 
       },
     ]);
   }
-  if (!exp.sweep) return { exp, droppedSweep: false };
-  const others = sweptPaths(exp).filter((p) => p !== fundPath);
-  if (others.length > 0) {
+  if (!exp.sweep) return { base: exp, points: [{ point: null, exp }], droppedSweep: false };
+  const swept = sweptPaths(exp);
+  if (swept.length === 1 && swept[0] === fundPath) {
+    const { sweep: _sweep, ...rest } = exp;
+    const base = rest as Experiment;
+    return { base, points: [{ point: null, exp: base }], droppedSweep: true };
+  }
+  if (swept.includes(fundPath)) {
     throw new ExperimentError(source, [
       {
         path: 'sweep',
-        value: others.join(', '),
-        message: `size-fund sizes the fund of one scenario, and this sweep varies ${others.join(', ')}: fix those values in a copy of the experiment without the sweep, and size each one`,
+        value: swept.join(', '),
+        message: `the sweep varies the fund being sized (${fundPath}) along with other fields: remove it from the sweep (size-fund searches it), and each point gets its own answer`,
       },
     ]);
   }
-  const { sweep: _sweep, ...rest } = exp;
-  return { exp: rest as Experiment, droppedSweep: true };
+  return { base: exp, points: expandSweep(exp).map((point) => ({ point, exp: pointExperiment(exp, point) })), droppedSweep: false };
 }
 
 const usd = (x: number): string => {
@@ -141,6 +151,27 @@ export function formatAnswer(r: SizeFundResult, o: { target: number; confidence:
   return lines.join('\n');
 }
 
+/** One row per sweep point: its values, the fund needed and its interval, the paths reaching the outcome at it. */
+export function answerTable(points: SweepPoint[], results: SizeFundResult[], fundPath: string, confidence: number): string {
+  const paths = Object.keys(points[0]!.values);
+  const level = `${Math.round(confidence * 1000) / 10}%`;
+  const header = [...paths, 'paths', `${fundPath} needed`, `${level} interval`, 'reaching at it'];
+  const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
+  for (const [i, r] of results.entries()) {
+    const a = r.answer;
+    const reachable = Number.isFinite(a.estimate);
+    const cells = [
+      ...paths.map((p) => String(points[i]!.values[p])),
+      String(r.paths),
+      reachable ? usd(a.estimate) : 'none up to --max',
+      reachable ? `${a.lower === null ? '…' : usd(a.lower)} – ${a.upper === null ? '…' : usd(a.upper)}` : '',
+      reachable ? `${r.reachedAtEstimate ?? a.exceeding}/${r.paths}` : '',
+    ];
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
 export const sizeFundCommand: CommandModule<object, SizeFundArgs> = {
   command: 'size-fund <file>',
   describe: 'Find the smallest insurance fund under which fewer than a share P of stress paths reach ADL, with a confidence interval',
@@ -175,15 +206,17 @@ export const sizeFundCommand: CommandModule<object, SizeFundArgs> = {
     const loaded = loadExperiment(argv.file, overrides);
     const fund = fundIndex(loaded, argv.fund, argv.file);
     const fundPath = `scenario.insuranceFunds.${fund}.initialUsd`;
-    const { exp, droppedSweep } = searchableExperiment(loaded, fundPath, argv.file);
-    const configured = exp.scenario.insuranceFunds[fund]!.initialUsd;
-    let max: number;
-    if (argv.max !== undefined) max = numberOption('max', argv.max, 0, Number.MAX_VALUE, true, 'a fund size in USD, ≥ 0');
-    else if (configured > 0) max = 100 * configured;
-    else throw new UsageError(`--max: the fund starts at 0 in the experiment, so there is no default (100 × its size): give the largest fund to consider, in USD`);
-    if (!(max > min)) throw new UsageError(`--max: got ${max}, expected more than --min (${min})`);
+    const { base, points, droppedSweep } = searchableExperiments(loaded, fundPath, argv.file);
+    const maxOf = (exp: Experiment): number => {
+      const configured = exp.scenario.insuranceFunds[fund]!.initialUsd;
+      if (argv.max !== undefined) return numberOption('max', argv.max, 0, Number.MAX_VALUE, true, 'a fund size in USD, ≥ 0');
+      if (configured > 0) return 100 * configured;
+      throw new UsageError(`--max: the fund starts at 0 in the experiment, so there is no default (100 × its size): give the largest fund to consider, in USD`);
+    };
+    const maxes = points.map((p) => maxOf(p.exp));
+    for (const max of maxes) if (!(max > min)) throw new UsageError(`--max: got ${max}, expected more than --min (${min})`);
 
-    const out = resolve(argv.out ?? `results/${exp.name}-size-fund`);
+    const out = resolve(argv.out ?? `results/${base.name}-size-fund`);
     makeOutputFolder(out, '--out', argv.out ?? out);
     const scratch = join(out, 'size-fund-runs');
     const { sizeFund, SizeFundInterrupted } = await import('../../runner/sizeFund.ts');
@@ -194,28 +227,37 @@ export const sizeFundCommand: CommandModule<object, SizeFundArgs> = {
       if (!argv.quiet) process.stdout.write(`${s}\n`);
     };
     if (droppedSweep) say(`(the experiment's sweep over ${fundPath} is replaced by the search)`);
-    say(`searching ${exp.runs} paths for ${fundPath} between ${min} and ${max} USD, ${workers} worker${workers === 1 ? '' : 's'}`);
     const stop = listenForStop();
     const startedAt = new Date().toISOString();
-    let result: SizeFundResult;
+    const results: SizeFundResult[] = [];
+    const label = (point: SweepPoint | null) =>
+      point === null ? '' : `point ${point.index} (${Object.entries(point.values).map(([k, v]) => `${k}=${String(v)}`).join(', ')})`;
     try {
-      result = await sizeFund(exp, {
-        fund,
-        target,
-        confidence,
-        bounds: { min, max, tolerance },
-        outcome,
-        workers,
-        scratchDir: scratch,
-        check: argv.check,
-        marginChecks,
-        signal: stop.signal,
-        onRound: (r) =>
-          say(
-            `round ${r.round}: ${r.paths} run${r.paths === 1 ? '' : 's'} at funds ${r.minFund === r.maxFund ? usd(r.minFund) : `${usd(r.minFund)}–${usd(r.maxFund)}`}; ` +
-              `${r.searching} path${r.searching === 1 ? '' : 's'} still searching`,
-          ),
-      });
+      for (const [i, { point, exp }] of points.entries()) {
+        const max = maxes[i]!;
+        say(`${point === null ? '' : `${label(point)}: `}searching ${exp.runs} paths for ${fundPath} between ${min} and ${max} USD, ${workers} worker${workers === 1 ? '' : 's'}`);
+        const result = await sizeFund(exp, {
+          fund,
+          target,
+          confidence,
+          bounds: { min, max, tolerance },
+          outcome,
+          workers,
+          scratchDir: scratch,
+          check: argv.check,
+          marginChecks,
+          signal: stop.signal,
+          onRound: (r) =>
+            say(
+              `round ${r.round}: ${r.paths} run${r.paths === 1 ? '' : 's'} at funds ${r.minFund === r.maxFund ? usd(r.minFund) : `${usd(r.minFund)}–${usd(r.maxFund)}`}; ` +
+                `${r.searching} path${r.searching === 1 ? '' : 's'} still searching`,
+            ),
+        });
+        results.push(result);
+        const text = formatAnswer(result, { target, confidence, outcome, fundPath, min, max, tolerance });
+        // Each point's answer as it comes (a long sweep of searches shows its progress); with --quiet, all at the end.
+        if (!argv.quiet) process.stdout.write(`${point === null ? '' : `${label(point)}\n`}${text}\n`);
+      }
     } catch (e) {
       const stopping = stop.stopping();
       if (e instanceof SizeFundInterrupted && stopping !== null) {
@@ -232,31 +274,40 @@ export const sizeFundCommand: CommandModule<object, SizeFundArgs> = {
     rmSync(scratch, { recursive: true, force: true });
     const { experimentHash } = await import('../../runner/runExperiment.ts');
     const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-    const a = result.answer;
     const finite = (x: number | null) => (x === null || !Number.isFinite(x) ? null : x);
     const record = {
       command: 'size-fund',
       fund_path: fundPath,
-      fund_id: exp.scenario.insuranceFunds[fund]!.id,
+      fund_id: base.scenario.insuranceFunds[fund]!.id,
       outcome,
       target,
       confidence,
-      search: { min_usd: min, max_usd: max, tolerance, rounds: result.rounds, runs: result.tries.length },
-      paths: result.paths,
-      answer: {
-        fund_usd: finite(a.estimate),
-        reachable: Number.isFinite(a.estimate),
-        paths_allowed: a.allowed,
-        paths_reaching_at_fund: result.reachedAtEstimate,
-        paths_reaching_by_search: a.exceeding,
-        interval_usd: [finite(a.lower), finite(a.upper)],
-        interval_ranks: [a.ranks.lower || null, a.ranks.upper <= result.paths ? a.ranks.upper : null],
-      },
-      // Each path's requirement: the smallest fund that cleared it (null: none up to max_usd did).
-      requirements_usd: result.requirements.map((x) => finite(x)),
-      tries: result.tries,
-      experiment: exp,
-      experiment_hash: experimentHash(exp),
+      search: { min_usd: min, tolerance },
+      points: results.map((r, i) => {
+        const a = r.answer;
+        return {
+          point_index: points[i]!.point?.index ?? null,
+          values: points[i]!.point?.values ?? {},
+          max_usd: maxes[i]!,
+          rounds: r.rounds,
+          runs: r.tries.length,
+          paths: r.paths,
+          answer: {
+            fund_usd: finite(a.estimate),
+            reachable: Number.isFinite(a.estimate),
+            paths_allowed: a.allowed,
+            paths_reaching_at_fund: r.reachedAtEstimate,
+            paths_reaching_by_search: a.exceeding,
+            interval_usd: [finite(a.lower), finite(a.upper)],
+            interval_ranks: [a.ranks.lower || null, a.ranks.upper <= r.paths ? a.ranks.upper : null],
+          },
+          // Each path's requirement: the smallest fund that cleared it (null: none up to max_usd did).
+          requirements_usd: r.requirements.map((x) => finite(x)),
+          tries: r.tries,
+        };
+      }),
+      experiment: base,
+      experiment_hash: experimentHash(base),
       source: argv.file,
       overrides,
       package_version: pkg.version,
@@ -268,7 +319,13 @@ export const sizeFundCommand: CommandModule<object, SizeFundArgs> = {
     const file = join(out, 'size-fund.json');
     writeFileSync(`${file}.tmp`, `${JSON.stringify(record, null, 2)}\n`);
     renameSync(`${file}.tmp`, file);
-    process.stdout.write(`${formatAnswer(result, { target, confidence, outcome, fundPath, min, max, tolerance })}\nresults in ${file}\n`);
-    if (existsSync(scratch)) rmSync(scratch, { recursive: true, force: true });
+    if (argv.quiet) {
+      for (const [i, r] of results.entries()) {
+        const point = points[i]!.point;
+        process.stdout.write(`${point === null ? '' : `${label(point)}\n`}${formatAnswer(r, { target, confidence, outcome, fundPath, min, max: maxes[i]!, tolerance })}\n`);
+      }
+    }
+    if (points.length > 1) process.stdout.write(`\n${answerTable(points.map((p) => p.point!), results, fundPath, confidence)}\n`);
+    process.stdout.write(`results in ${file}\n`);
   },
 };
