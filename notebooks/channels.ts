@@ -4,8 +4,8 @@
 // Usage: node --import tsx notebooks/channels.ts RESULTS_DIR
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { columnToArray } from '../src/io/readArrow.ts';
 import { mean, quantile } from '../src/analysis/statistics.ts';
+import { attributionLines } from '../src/analysis/report.ts';
 import { openSweepResults, readResultsTable, startNotebook } from './sweepResults.ts';
 
 startNotebook();
@@ -33,22 +33,6 @@ for (const p of points) {
 
 if (existsSync(join(dir!, 'attribution.arrow'))) {
   const at = readResultsTable(dir!, 'attribution.arrow');
-  const ap = columnToArray(at, 'point_index') as number[];
-  const protocol = columnToArray(at, 'protocol') as string[];
-  const origin = columnToArray(at, 'origin') as string[];
-  const channel = columnToArray(at, 'channel') as string[];
-  const loss = columnToArray(at, 'loss_usd') as number[];
   console.log('\nBad debt by protocol, originating shock and channel (mean per run):\n');
-  console.log('| point | protocol | origin | channel | loss per run |');
-  console.log('|---|---|---|---|---|');
-  for (const p of points) {
-    const n = rowsOf(p).length;
-    const sums = new Map<string, number>();
-    ap.forEach((q, i) => {
-      if (q !== p) return;
-      const key = `${protocol[i]} | ${origin[i]} | ${channel[i]}`;
-      sums.set(key, (sums.get(key) ?? 0) + loss[i]!);
-    });
-    for (const [key, v] of [...sums].sort((a, b) => b[1] - a[1])) console.log(`| ${p} | ${key} | ${usd(v / n)} |`);
-  }
+  for (const line of attributionLines(at, points, (p) => rowsOf(p).length, usd)) console.log(line);
 }

@@ -3,7 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Table } from 'apache-arrow';
-import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
+import { columnToArray } from '../src/io/readArrow.ts';
+import { readResultsFile } from '../src/analysis/report.ts';
 
 export interface SweepResults {
   runs: Table;
@@ -37,12 +38,10 @@ export function refuse(message: string): never {
 
 /** `dir/name` as an Arrow table, or exit 2 naming the file (cut short, damaged) and the remedy. */
 export function readResultsTable(dir: string, name: string): Table {
-  const file = join(dir, name);
   try {
-    return readArrowTable(file);
+    return readResultsFile(dir, name);
   } catch (e) {
-    const why = e instanceof Error ? e.message.replace(`${file}: `, '') : String(e);
-    return refuse(`${file}: cannot be read (${why}): copy the folder again, or run the experiment again into a new folder`);
+    return refuse(e instanceof Error ? e.message : String(e));
   }
 }
 

@@ -12,14 +12,17 @@ const pct = (k: number, n: number) => {
   return `${((100 * k) / n).toFixed(0)}% [${(100 * lo).toFixed(0)}–${(100 * hi).toFixed(0)}%]`;
 };
 
-/** Markdown table of a results folder's runs per point; null when the folder has no sweep. */
-export function pointTable(dir: string): string | null {
+/**
+ * Markdown table of a results folder's runs per point; null when the folder has no sweep (unless
+ * `always`: then one row, without swept columns).
+ */
+export function pointTable(dir: string, { always = false }: { always?: boolean } = {}): string | null {
   const manifestPath = join(dir, 'manifest.json');
   if (!existsSync(manifestPath)) return null;
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { sweep_columns?: Record<string, string> };
   const sweep = manifest.sweep_columns ?? {};
   const columns = Object.keys(sweep);
-  if (columns.length === 0) return null;
+  if (columns.length === 0 && !always) return null;
   const runs = readArrowTable(join(dir, 'runs.arrow'));
   const col = (name: string) => columnToArray(runs, name) as number[];
   const point = col('point_index');

@@ -7,6 +7,7 @@ import { hideBin } from 'yargs/helpers';
 import { graphCommand } from './commands/graph.ts';
 import { listCommand } from './commands/list.ts';
 import { mergeCommand } from './commands/merge.ts';
+import { reportCommand } from './commands/report.ts';
 import { runCommand } from './commands/run.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { sizeFundCommand } from './commands/sizeFund.ts';
@@ -26,8 +27,9 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     .command(listCommand)
     .command(mergeCommand)
     .command(sizeFundCommand)
+    .command(reportCommand)
     .command(graphCommand)
-    .demandCommand(1, 'Name a command: run, merge, size-fund, validate, schema, list or graph.')
+    .demandCommand(1, 'Name a command: run, merge, size-fund, report, validate, schema, list or graph.')
     .recommendCommands()
     .strict()
     .version(pkg.version)

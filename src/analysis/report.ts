@@ -1,0 +1,194 @@
+// `contagion report RESULTS`: a results folder as one Markdown report — what ran (the manifest's
+// provenance), the outcomes per sweep point (the table `contagion run` prints), who paid the bad debt
+// (the loss waterfall per point: insurance fund, ADL'd winners, socialization, what nothing covered),
+// where the losses came from (attribution.arrow: protocol × originating shock × channel), and, for a
+// `size-fund` folder, its answers. The notebooks go further on each; this is the summary a paper's
+// appendix or a design review starts from.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Table } from 'apache-arrow';
+import { UsageError } from '../experiment/errors.ts';
+import { columnToArray, readArrowTable } from '../io/readArrow.ts';
+import { pointTable } from './pointTable.ts';
+import { mean } from './statistics.ts';
+
+export const usd = (x: number): string =>
+  Math.abs(x) >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : Math.abs(x) >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0);
+
+/** `dir/name` as an Arrow table, or a UsageError (exit 2) naming the file and the remedy. */
+export function readResultsFile(dir: string, name: string): Table {
+  const file = join(dir, name);
+  try {
+    return readArrowTable(file);
+  } catch (e) {
+    const why = e instanceof Error ? e.message.replace(`${file}: `, '') : String(e);
+    throw new UsageError(`${file}: cannot be read (${why}): copy the folder again, or run the experiment again into a new folder`);
+  }
+}
+
+/** `dir/file` parsed as JSON, or a UsageError naming it. */
+function readJson(dir: string, file: string): Record<string, unknown> {
+  const path = join(dir, file);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new UsageError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/**
+ * Bad debt by protocol, originating shock and channel, mean per run of each point, largest first: the
+ * rows of attribution.arrow summed. `runsOf` gives a point's number of runs.
+ */
+export function attributionLines(at: Table, points: number[], runsOf: (p: number) => number, money: (x: number) => string = usd): string[] {
+  const ap = columnToArray(at, 'point_index') as number[];
+  const protocol = columnToArray(at, 'protocol') as string[];
+  const origin = columnToArray(at, 'origin') as string[];
+  const channel = columnToArray(at, 'channel') as string[];
+  const loss = columnToArray(at, 'loss_usd') as number[];
+  const lines = ['| point | protocol | origin | channel | loss per run |', '|---|---|---|---|---|'];
+  for (const p of points) {
+    const n = runsOf(p);
+    const sums = new Map<string, number>();
+    ap.forEach((q, i) => {
+      if (q !== p) return;
+      const key = `${protocol[i]} | ${origin[i]} | ${channel[i]}`;
+      sums.set(key, (sums.get(key) ?? 0) + loss[i]!);
+    });
+    for (const [key, v] of [...sums].sort((a, b) => b[1] - a[1])) lines.push(`| ${p} | ${key} | ${money(v / n)} |`);
+  }
+  return lines;
+}
+
+/** The waterfall of one set of runs: mean per run of each stage, USD. */
+export interface Waterfall {
+  runs: number;
+  badDebt: number;
+  fund: number;
+  adl: number;
+  socialized: number;
+  uncovered: number;
+}
+
+/** Mean per run of each stage of the loss waterfall, per point (from runs.arrow). */
+export function waterfalls(runs: Table): Map<number, Waterfall> {
+  const col = (name: string) => columnToArray(runs, name) as number[];
+  const point = col('point_index');
+  const stages = {
+    badDebt: col('total_bad_debt_usd'),
+    fund: col('fund_payout_usd'),
+    adl: col('adl_absorbed_usd'),
+    socialized: col('socialized_loss_usd'),
+    uncovered: col('uncovered_bad_debt_usd'),
+  };
+  const out = new Map<number, Waterfall>();
+  for (const p of [...new Set(point)].sort((a, b) => a - b)) {
+    const rows = point.flatMap((q, i) => (q === p ? [i] : []));
+    const m = (xs: number[]) => mean(rows.map((i) => xs[i]!));
+    out.set(p, { runs: rows.length, badDebt: m(stages.badDebt), fund: m(stages.fund), adl: m(stages.adl), socialized: m(stages.socialized), uncovered: m(stages.uncovered) });
+  }
+  return out;
+}
+
+const share = (part: number, whole: number) => (whole > 0 ? ` (${((100 * part) / whole).toFixed(0)}%)` : '');
+
+/** The report of results folder `dir`, as Markdown. */
+export function resultsReport(dir: string): string {
+  if (!existsSync(dir)) throw new UsageError(`RESULTS: got "${dir}", expected a results folder (none there)`);
+  const hasManifest = existsSync(join(dir, 'manifest.json'));
+  const hasSizeFund = existsSync(join(dir, 'size-fund.json'));
+  if (!hasManifest && !hasSizeFund) {
+    throw new UsageError(
+      `RESULTS: got "${dir}", expected a finished results folder (manifest.json, written when a run ends) or a size-fund folder (size-fund.json): did its command finish?`,
+    );
+  }
+  const out: string[] = [];
+  if (hasManifest) out.push(...runsSection(dir));
+  if (hasSizeFund) out.push(...sizeFundSection(dir, hasManifest));
+  return out.join('\n');
+}
+
+function runsSection(dir: string): string[] {
+  const m = readJson(dir, 'manifest.json') as {
+    experiment?: { name?: string; note?: string; runs?: number; seed?: number };
+    experiment_hash?: string;
+    package_version?: string;
+    git_commit?: string | null;
+    node_version?: string;
+    workers?: number;
+    shard?: { index: number; count: number } | null;
+    points?: number;
+    runs_done?: number;
+    runs_failed?: number;
+    overrides?: string[];
+    started_at?: string;
+    finished_at?: string;
+  };
+  const exp = m.experiment ?? {};
+  const out = [`# ${exp.name ?? dir}`, ''];
+  if (exp.note) out.push(exp.note, '');
+  const shard = m.shard ? `, shard ${m.shard.index}/${m.shard.count}` : '';
+  out.push(
+    `${m.runs_done ?? '?'} runs done, ${m.runs_failed ?? 0} failed (${m.points ?? '?'} point${m.points === 1 ? '' : 's'} × ${exp.runs ?? '?'} replicates${shard}; ` +
+      `seed ${exp.seed ?? '?'}${m.overrides?.length ? `; overrides ${m.overrides.join(', ')}` : ''}). ` +
+      `contagion ${m.package_version ?? '?'}${m.git_commit ? ` (${m.git_commit.slice(0, 12)})` : ''}, Node ${m.node_version ?? '?'}, ` +
+      `${m.workers ?? '?'} worker${m.workers === 1 ? '' : 's'}; ${m.started_at ?? '?'} to ${m.finished_at ?? '?'}; experiment sha256 ${(m.experiment_hash ?? '?').slice(0, 12)}.`,
+  );
+  if (!existsSync(join(dir, 'runs.arrow'))) return [...out, '', `(no runs.arrow in ${dir})`];
+  const runs = readResultsFile(dir, 'runs.arrow');
+  out.push('', '## Outcomes per point', '', pointTable(dir, { always: true }) ?? '');
+
+  const falls = waterfalls(runs);
+  out.push(
+    '',
+    '## Who paid the bad debt',
+    '',
+    'Mean per run; each stage as a share of the bad debt. Left uncovered: what no stage could pay (negative balances).',
+    '',
+    '| point | runs | bad debt | insurance fund | ADL\'d winners | socialized | left uncovered |',
+    '|---|---|---|---|---|---|---|',
+  );
+  for (const [p, w] of falls) {
+    out.push(
+      `| ${p} | ${w.runs} | ${usd(w.badDebt)} | ${usd(w.fund)}${share(w.fund, w.badDebt)} | ${usd(w.adl)}${share(w.adl, w.badDebt)} | ` +
+        `${usd(w.socialized)}${share(w.socialized, w.badDebt)} | ${usd(w.uncovered)}${share(w.uncovered, w.badDebt)} |`,
+    );
+  }
+  if (existsSync(join(dir, 'attribution.arrow'))) {
+    const at = readResultsFile(dir, 'attribution.arrow');
+    out.push('', '## Where the losses came from', '', 'Bad debt by protocol, originating shock and channel, mean per run (attribution.arrow).', '');
+    out.push(...attributionLines(at, [...falls.keys()], (p) => falls.get(p)!.runs));
+  }
+  return out;
+}
+
+function sizeFundSection(dir: string, nested: boolean): string[] {
+  const r = readJson(dir, 'size-fund.json') as {
+    fund_path?: string;
+    outcome?: string;
+    target?: number;
+    confidence?: number;
+    experiment?: { name?: string };
+    points?: { values: Record<string, unknown>; paths: number; answer: { fund_usd: number | null; interval_usd: [number | null, number | null]; paths_reaching_at_fund: number | null } }[];
+  };
+  const points = r.points ?? [];
+  const level = `${Math.round((r.confidence ?? 0.95) * 1000) / 10}%`;
+  const out = [nested ? '' : `# ${r.experiment?.name ?? dir}: insurance fund sizing`, ''];
+  if (nested) out.push('## Insurance fund sizing', '');
+  out.push(
+    `The smallest ${r.fund_path ?? 'fund'} under which fewer than ${(100 * (r.target ?? 0)).toFixed(2)}% of the stress paths reach ${r.outcome ?? 'adl'} (size-fund.json).`,
+    '',
+  );
+  const paths = points.length > 0 ? Object.keys(points[0]!.values) : [];
+  const header = [...paths, 'paths', 'fund needed', `${level} interval`, 'reaching at it'];
+  out.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`);
+  for (const p of points) {
+    const a = p.answer;
+    const cells =
+      a.fund_usd === null
+        ? ['none up to its --max', '', '']
+        : [usd(a.fund_usd), `${a.interval_usd[0] === null ? '…' : usd(a.interval_usd[0])} – ${a.interval_usd[1] === null ? '…' : usd(a.interval_usd[1])}`, `${a.paths_reaching_at_fund}/${p.paths}`];
+    out.push(`| ${[...paths.map((k) => String(p.values[k])), String(p.paths), ...cells].join(' | ')} |`);
+  }
+  return out;
+}

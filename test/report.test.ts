@@ -1,0 +1,101 @@
+// `contagion report RESULTS`: the report of a finished sweep (provenance, outcomes per point, the loss
+// waterfall per point, attribution), of a size-fund folder, and bad input (exit 2 naming the folder or file).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseExperiment } from '../src/experiment/load.ts';
+import { runExperiment } from '../src/runner/runExperiment.ts';
+import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
+import { usd } from '../src/analysis/report.ts';
+import { minimalExperiment } from './fixtures/minimalExperiment.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const CLI = path.join(ROOT, 'src', 'cli', 'contagion.js');
+const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+let work: string;
+let results: string;
+
+beforeAll(async () => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'contagion-report-'));
+  results = path.join(work, 'sweep');
+  const input = minimalExperiment();
+  input.runs = 3;
+  // No fund, and a fund far larger than any run's bad debt (those are 3k–56k on this fixture).
+  input.sweep = { kind: 'grid', parameters: { 'scenario.insuranceFunds.0.initialUsd': [0, 1_000_000] } };
+  await runExperiment(parseExperiment(input, 'report'), { outDir: results, check: false, overrides: [], source: 'report', workers: 1, shard: null });
+}, 60_000);
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+describe('contagion report', () => {
+  it('a sweep: provenance, outcomes per point, and who paid the bad debt, stage by stage', () => {
+    const r = cli(['report', results]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^# minimal\n\nA minimal two-asset experiment/);
+    expect(r.stdout).toMatch(/6 runs done, 0 failed \(2 points × 3 replicates; seed 42\)\. contagion 0\.1\.0/);
+    expect(r.stdout).toContain('## Outcomes per point');
+    expect(r.stdout).toContain('| scenario.insuranceFunds.0.initialUsd | runs | runs with bad debt |');
+    // The waterfall rows are the means of runs.arrow's columns over each point's 3 runs.
+    const runs = readArrowTable(path.join(results, 'runs.arrow'));
+    const col = (n: string) => columnToArray(runs, n) as number[];
+    const m = (n: string, p: number) => col(n).slice(3 * p, 3 * p + 3).reduce((a, b) => a + b, 0) / 3;
+    const bad = [0, 1].map((p) => m('total_bad_debt_usd', p));
+    expect(bad[0]).toBeGreaterThan(0);
+    // Point 0 starts with no fund: it pays only what liquidation penalties put in it during the run, and
+    // ADL'd winners and socialization take most of the rest. Each stage's share is its mean over the bad debt's.
+    const stage = (n: string) => `${usd(m(n, 0))} (${((100 * m(n, 0)) / bad[0]!).toFixed(0)}%)`;
+    expect(m('fund_payout_usd', 0)).toBeLessThan(0.1 * bad[0]!);
+    expect(m('adl_absorbed_usd', 0) + m('socialized_loss_usd', 0)).toBeGreaterThan(0.9 * bad[0]!);
+    expect(r.stdout).toContain(
+      `| 0 | 3 | ${usd(bad[0]!)} | ${stage('fund_payout_usd')} | ${stage('adl_absorbed_usd')} | ${stage('socialized_loss_usd')} | ${stage('uncovered_bad_debt_usd')} |`,
+    );
+    // Point 1's fund of 1M pays all of it: 100% from the fund, 0 from the winners, nothing socialized.
+    expect(m('fund_payout_usd', 1)).toBe(bad[1]);
+    expect(r.stdout).toContain(`| 1 | 3 | ${usd(bad[1]!)} | ${usd(bad[1]!)} (100%) | 0 (0%) | 0 (0%) | 0 (0%) |`);
+    expect(r.stdout).toContain('## Where the losses came from');
+    expect(r.stdout).toMatch(/\| 1 \| perpdex \| crash \| [a-z-]+ \| [\d.]+k \|/);
+    // --out: the same text in a file.
+    const file = path.join(work, 'reports', 'sweep.md');
+    const o = cli(['report', results, '--out', file]);
+    expect(o.status, o.stderr).toBe(0);
+    expect(fs.readFileSync(file, 'utf8')).toBe(r.stdout);
+  }, 60_000);
+
+  it('a size-fund folder: its answer', () => {
+    const exp = minimalExperiment();
+    exp.runs = 6;
+    const file = path.join(work, 'sf.json');
+    fs.writeFileSync(file, JSON.stringify(exp));
+    const out = path.join(work, 'sf');
+    expect(cli(['size-fund', file, '--target', '0.5', '--max', '1e6', '--tolerance', '0.05', '--out', out, '--quiet']).status).toBe(0);
+    const answer = JSON.parse(fs.readFileSync(path.join(out, 'size-fund.json'), 'utf8')).points[0].answer;
+    const r = cli(['report', out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('# minimal: insurance fund sizing');
+    expect(r.stdout).toContain('fewer than 50.00% of the stress paths reach adl');
+    expect(r.stdout).toContain(`| 6 | ${usd(answer.fund_usd)} | `);
+    expect(r.stdout).toContain(` | ${answer.paths_reaching_at_fund}/6 |`);
+  }, 60_000);
+
+  it('bad input: exit 2 naming the folder or the file, never a stack trace', () => {
+    const missing = cli(['report', path.join(work, 'nope')]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain(`RESULTS: got "${path.join(work, 'nope')}", expected a results folder (none there)`);
+    const empty = path.join(work, 'empty');
+    fs.mkdirSync(empty);
+    const unfinished = cli(['report', empty]);
+    expect(unfinished.status).toBe(2);
+    expect(unfinished.stderr).toContain('expected a finished results folder (manifest.json, written when a run ends) or a size-fund folder');
+    // runs.arrow cut in half.
+    const cut = path.join(work, 'cut');
+    fs.cpSync(results, cut, { recursive: true });
+    const runsFile = path.join(cut, 'runs.arrow');
+    const bytes = fs.readFileSync(runsFile);
+    fs.writeFileSync(runsFile, bytes.subarray(0, bytes.length >> 1));
+    const r = cli(['report', cut]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${runsFile}: cannot be read (`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
+});
