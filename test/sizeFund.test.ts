@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import {
   binomialCdf,
   fundAnswer,
+  newBracket,
   nextFund,
   pathsForUpperBound,
   quantileRanks,
@@ -84,21 +85,27 @@ describe('the statistics', () => {
   it('the search brackets every path’s requirement to the tolerance, whatever the requirements (fast-check)', () => {
     const max = 1e8;
     const need = fc.oneof(fc.constant(0), fc.double({ min: 0.01, max, noNaN: true }), fc.double({ min: max * 1.0001, max: 1e12, noNaN: true }));
+    // A cleared run's draw on the fund, as a share of the path's requirement: about 1 in the engine (the
+    // hint), anything here, so that a misleading hint is covered too; or no hint at all.
+    const draw = fc.oneof(fc.constant(null), fc.double({ min: 0.95, max: 1, noNaN: true }), fc.double({ min: 0, max: 3, noNaN: true }));
     fc.assert(
-      fc.property(fc.array(need, { minLength: 1, maxLength: 30 }), fc.double({ min: 0.001, max: 0.2, noNaN: true }), fc.constantFrom(0, 100), (needs, tolerance, min) => {
+      fc.property(fc.array(fc.tuple(need, draw), { minLength: 1, maxLength: 30 }), fc.double({ min: 0.001, max: 0.2, noNaN: true }), fc.constantFrom(0, 100), (paths, tolerance, min) => {
+        const needs = paths.map(([n]) => n);
         const bounds: SearchBounds = { min, max, tolerance };
-        const brackets: PathBracket[] = needs.map(() => ({ hit: -Infinity, clear: Infinity }));
+        const brackets: PathBracket[] = needs.map(() => newBracket());
         let rounds = 0;
         for (;;) {
           let tried = false;
           brackets.forEach((b, r) => {
-            const f = nextFund(b, bounds);
-            if (f === null) return;
+            const next = nextFund(b, bounds);
+            if (next === null) return;
             tried = true;
+            const f = next.fund;
             expect(f).toBeGreaterThanOrEqual(min);
             expect(f).toBeLessThanOrEqual(max);
             // A path reaches the outcome while its fund is below its requirement.
-            recordTry(b, f, f < needs[r]!);
+            const share = paths[r]![1];
+            recordTry(b, f, f < needs[r]!, share === null ? null : share * Math.min(needs[r]!, f), next.hinted);
           });
           if (!tried) break;
           rounds++;
@@ -119,6 +126,27 @@ describe('the statistics', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('a cleared run’s draw on the fund guides the search: 5 runs instead of 14 for a path that needs 10,000', () => {
+    const bounds: SearchBounds = { min: 0, max: 1e8, tolerance: 0.01 };
+    const trace = (draw: number | null) => {
+      const b = newBracket();
+      const tries: number[] = [];
+      for (let next = nextFund(b, bounds); next !== null; next = nextFund(b, bounds)) {
+        tries.push(next.fund);
+        recordTry(b, next.fund, next.fund < 10_000, draw === null ? null : draw * Math.min(10_000, next.fund), next.hinted);
+      }
+      return { tries, requirement: requirementOf(b) };
+    };
+    // Clear at 1e8 having drawn D = 9,900 on the fund. The rungs D·(1 + k/100): the nearest to D·1.01 is
+    // 9,999 (< 10,000: ADL); above it, 10,296 (k = 4: clear); no rung lies between, so halves:
+    // (9,999 + 10,296)/2 = 10,147.5 → 10,148 (clear), (9,999 + 10,148)/2 = 10,073.5 → 10,074 (clear), and
+    // 10,074 − 9,999 = 75 ≤ 1% of 10,074: done.
+    expect(trace(0.99)).toEqual({ tries: [1e8, 9999, 10296, 10148, 10074], requirement: 10074 });
+    // Without the hint: 1e8, then 0 (ADL), then a sixteenth at a time (6.25M, 390,625, 24,414, 1,526), then
+    // geometric (√(1,526 · 24,414) = 6,104, √(6,104 · 24,414) = 12,207), then halves down to 1%.
+    expect(trace(null)).toEqual({ tries: [1e8, 0, 6250000, 390625, 24414, 1526, 6104, 12207, 9156, 10682, 9919, 10301, 10110, 10015], requirement: 10015 });
   });
 
   it('fundIndex: the only fund by default; with several, names them', () => {
@@ -295,6 +323,28 @@ describe('contagion size-fund', () => {
     // A penalty changes the paths: the two points do not need the same funds path by path.
     expect(record.points[0].requirements_usd).not.toEqual(record.points[1].requirements_usd);
   }, 120_000);
+
+  it('a run that fails stops the search: exit 1, naming the run and the command that reproduces it', () => {
+    const file = experimentFile((e) => {
+      e.runs = 8;
+    });
+    const out = tmp();
+    // Round 1 runs path r as the search's point r: fail path 3's first run (at --max).
+    const r = spawnSync(process.execPath, [CLI, 'size-fund', file, '--target', '0.2', '--max', '1e6', '--out', out, '--quiet'], {
+      encoding: 'utf8',
+      env: { ...process.env, CONTAGION_FAIL_RUNS: '3/3' },
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('error: 1 run of the fund search failed (round 1); the first: path 3 at a fund of 1000000 USD: injected failure');
+    const command = /Reproduce it with: contagion (run .+)$/m.exec(r.stderr)![1]!;
+    expect(command).toBe(`run ${file} --set scenario.insuranceFunds.0.initialUsd=1000000 --only point=0,replicate=3 --out ${out}-debug --check`);
+    expect(fs.readdirSync(out)).toEqual([]);
+    // The command runs that path alone (without the injected failure).
+    const again = cli(command.split(' '));
+    expect(again.status, again.stderr).toBe(0);
+    expect(columnToArray(readArrowTable(path.join(`${out}-debug`, 'runs.arrow')), 'replicate')).toEqual([3]);
+    fs.rmSync(`${out}-debug`, { recursive: true, force: true });
+  }, 60_000);
 
   it('a sweep over the sized fund alone is replaced by the search', () => {
     const file = experimentFile((e) => {

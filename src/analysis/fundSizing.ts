@@ -118,32 +118,80 @@ export interface SearchBounds {
 
 /**
  * Where one path stands: the largest fund seen to leave it reaching the outcome (`hit`, −Infinity
- * before any) and the smallest seen to clear it (`clear`, Infinity before any).
+ * before any) and the smallest seen to clear it (`clear`, Infinity before any); and a hint, the fund
+ * a cleared run of the path drew on (its fund size less its lowest balance), with how many tries the
+ * hint has guided.
  */
 export interface PathBracket {
   hit: number;
   clear: number;
+  hint: number | null;
+  hinted: number;
 }
 
-/** The fund to try next on a path, or null when its requirement is known well enough. */
-export function nextFund(b: PathBracket, bounds: SearchBounds): number | null {
+export function newBracket(): PathBracket {
+  return { hit: -Infinity, clear: Infinity, hint: null, hinted: 0 };
+}
+
+/** Hint-guided tries per path, at most: past them, bisection alone (a misleading hint costs a few runs). */
+const MAX_HINTED = 5;
+/** The rungs around the hint D, as multiples of the tolerance: D·(1 + k·tolerance). */
+const HINT_LADDER = [-16, -4, -1, 0, 1, 4, 16, 64];
+
+/** `x` in whole dollars when that keeps it strictly inside (lo, hi) (readable fund sizes), else as it is. */
+function inside(x: number, lo: number, hi: number): number {
+  const rounded = Math.round(x);
+  return rounded > lo && rounded < hi ? rounded : x;
+}
+
+/**
+ * The fund to try next on a path, or null when its requirement is known well enough.
+ *
+ * First the largest fund (is the path clear at all?). A run that clears a path tells how much of the fund
+ * it used, D; the fund the path needs is at least about D (with less, the fund runs dry on the same
+ * path) and seldom much more (on the minimal fixture, 0–3% more on 38 of 40 paths, 5% and 14% on two):
+ * so next D·(1 + tolerance), expected to clear, then D, expected not to — two runs that close the bracket
+ * when the hint is right (the rungs go on down by 1, 4, 16 tolerances, or up by 4, 16, 64, when not). The hint only chooses where to look: every bound of the bracket is a run.
+ * Then the smallest fund, and bisection: from zero a sixteenth at a time (a requirement may be orders of
+ * magnitude below the largest fund), geometric while the bracket spans more than a factor of two, then
+ * halves.
+ */
+export function nextFund(b: PathBracket, bounds: SearchBounds): { fund: number; hinted: boolean } | null {
   const { min, max, tolerance } = bounds;
-  if (b.clear === Infinity) return b.hit >= max ? null : max; // first: is it clear at the largest fund at all?
-  if (b.hit === -Infinity) return b.clear <= min ? null : min; // then: does it need more than the smallest?
+  const plain = (fund: number) => ({ fund, hinted: false });
+  if (b.clear === Infinity) return b.hit >= max ? null : plain(max);
+  if (b.hit === -Infinity && b.clear <= min) return null; // clear at the smallest fund
+  const narrow = (lo: number, hi: number) => hi - lo <= Math.max(tolerance * hi, 1);
+  if (b.hit > -Infinity && narrow(b.hit, b.clear)) return null;
+  if (b.hint !== null && b.hinted < MAX_HINTED) {
+    // The rung nearest D·(1 + tolerance) that is at least a dollar inside the bracket: D·(1 + tolerance)
+    // first; after it clears, D, then D·(1 − tolerance)…; after it reaches the outcome, D·(1 + 4·tolerance)….
+    const lo = Math.max(b.hit, min);
+    const aim = b.hint * (1 + tolerance);
+    let best: number | null = null;
+    for (const k of HINT_LADDER) {
+      const f = Math.round(b.hint * (1 + k * tolerance));
+      if (f - lo >= 1 && b.clear - f >= 1 && (best === null || Math.abs(f - aim) < Math.abs(best - aim))) best = f;
+    }
+    if (best !== null) return { fund: best, hinted: true };
+  }
+  if (b.hit === -Infinity) return plain(min); // does it need more than the smallest?
   const { hit: lo, clear: hi } = b;
-  if (hi - lo <= Math.max(tolerance * hi, 1)) return null;
-  // From zero, a sixteenth at a time (a requirement may be orders of magnitude below the largest fund);
-  // geometric while the bracket spans more than a factor of two; then halves.
   const raw = lo <= 0 ? hi / 16 : hi > 2 * lo ? Math.sqrt(lo * hi) : (lo + hi) / 2;
-  // Whole dollars when that keeps the try inside the bracket (readable fund sizes).
-  const rounded = Math.round(raw);
-  return rounded > lo && rounded < hi ? rounded : raw;
+  return plain(inside(raw, lo, hi));
 }
 
-/** Records that a path was tried at `fund` and did (true) or did not reach the outcome. */
-export function recordTry(b: PathBracket, fund: number, reached: boolean): void {
+/**
+ * Records that a path was tried at `fund` and did (true) or did not reach the outcome; `used`, for a
+ * run that cleared it, is how much of the fund that run drew on (null when not known).
+ */
+export function recordTry(b: PathBracket, fund: number, reached: boolean, used: number | null = null, hinted = false): void {
+  if (hinted) b.hinted++;
   if (reached) b.hit = Math.max(b.hit, fund);
-  else b.clear = Math.min(b.clear, fund);
+  else {
+    b.clear = Math.min(b.clear, fund);
+    if (used !== null && Number.isFinite(used)) b.hint = Math.max(0, used);
+  }
 }
 
 /** A path's requirement once its search is done: the smallest fund that cleared it (Infinity if none). */

@@ -1,7 +1,7 @@
 // The one place where errors become exit codes. Users see a message, never a stack trace:
 // bad input (ExperimentError, UsageError) exits 2, a broken invariant or a full disk exits 1, and
 // anything else is our bug, reported as "internal error" with the stack only when CONTAGION_DEBUG=1.
-import { DISK_FULL_CODES, DiskFullError, ExperimentError, InvariantError, UsageError } from '../experiment/errors.ts';
+import { DISK_FULL_CODES, DiskFullError, ExperimentError, InvariantError, RunFailedError, UsageError } from '../experiment/errors.ts';
 
 /** Exit code for bad input (the user can fix it). */
 export const EXIT_BAD_INPUT = 2;
@@ -13,7 +13,7 @@ export function describeError(err: unknown): { message: string; code: number } {
   if (err instanceof ExperimentError) return { message: err.message, code: EXIT_BAD_INPUT };
   if (err instanceof UsageError) return { message: `error: ${err.message}`, code: EXIT_BAD_INPUT };
   if (err instanceof InvariantError) return { message: err.message, code: EXIT_INTERNAL };
-  if (err instanceof DiskFullError) return { message: `error: ${err.message}`, code: EXIT_INTERNAL };
+  if (err instanceof DiskFullError || err instanceof RunFailedError) return { message: `error: ${err.message}`, code: EXIT_INTERNAL };
   // A full disk met outside a run (the Arrow files, the manifest): not our bug either.
   const code = (err as NodeJS.ErrnoException | null)?.code;
   if (typeof code === 'string' && DISK_FULL_CODES.has(code) && err instanceof Error) {

@@ -46,6 +46,21 @@ export class DiskFullError extends Error {
   override name = 'DiskFullError';
 }
 
+/**
+ * A run that a command needed failed (size-fund cannot answer without every path of a round). Exit
+ * code 1; the message names the run and how to reproduce it.
+ */
+export class RunFailedError extends Error {
+  override name = 'RunFailedError';
+  constructor(
+    message: string,
+    /** The failed run: its replicate and the values it was run with (path → value). */
+    readonly run: { replicate: number; values: Record<string, unknown> } | null = null,
+  ) {
+    super(message);
+  }
+}
+
 /** System error codes of a full disk or an exhausted quota. */
 export const DISK_FULL_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT']);
 

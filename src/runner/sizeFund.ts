@@ -12,8 +12,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MarginChecks } from '../engine/marginIndex.ts';
 import type { Experiment } from '../experiment/schema.ts';
+import { RunFailedError } from '../experiment/errors.ts';
 import type { SweepPoint } from '../experiment/sweep.ts';
-import { fundAnswer, nextFund, reached, recordTry, requirementOf, type FundAnswer, type FundOutcome, type PathBracket, type SearchBounds } from '../analysis/fundSizing.ts';
+import { fundAnswer, newBracket, nextFund, reached, recordTry, requirementOf, type FundAnswer, type FundOutcome, type PathBracket, type SearchBounds } from '../analysis/fundSizing.ts';
 import type { RunOutcome } from './execute.ts';
 import { applySweepHeapPolicy } from './heapPolicy.ts';
 import { runPool } from './pool.ts';
@@ -44,6 +45,10 @@ export interface FundTry {
   adl_count: number;
   socialized_loss_usd: number;
   total_bad_debt_usd: number;
+  /** The fund's lowest balance in the run (the lowest of any fund's when the scenario has several). */
+  fund_min_usd: number;
+  /** Whether the fund size was chosen from an earlier run's draw on the fund (nextFund's hint). */
+  hinted: boolean;
 }
 
 export interface SizeFundResult {
@@ -76,7 +81,10 @@ export class SizeFundInterrupted extends Error {
 /** Runs the search on `exp` (no sweep; exp.runs paths) and returns the answer. */
 export async function sizeFund(exp: Experiment, opts: SizeFundOptions): Promise<SizeFundResult> {
   const paths = exp.runs;
-  const brackets: PathBracket[] = Array.from({ length: paths }, () => ({ hit: -Infinity, clear: Infinity }));
+  const brackets: PathBracket[] = Array.from({ length: paths }, newBracket);
+  // A cleared run's draw on the fund guides the next tries (fundSizing.ts nextFund) when the run's lowest
+  // fund balance is this fund's: with one fund in the scenario.
+  const hints = exp.scenario.insuranceFunds.length === 1;
   const tries: FundTry[] = [];
   // Only the run summaries are read: no tables are written.
   const base: Experiment = { ...exp, output: { steps: false, prices: false, events: false, attribution: false } };
@@ -84,11 +92,11 @@ export async function sizeFund(exp: Experiment, opts: SizeFundOptions): Promise<
   applySweepHeapPolicy();
   // Every (path, fund) is a point of its own: its index names its part file in the scratch folder.
   let nextPoint = 0;
-  const runRound = async (round: number, jobs: { replicate: number; fund: number }[]): Promise<FundTry[]> => {
+  const runRound = async (round: number, jobs: { replicate: number; fund: number; hinted: boolean }[]): Promise<FundTry[]> => {
     const tasks = jobs.map((j) => ({ point: { index: nextPoint++, values: { fund: j.fund } } as SweepPoint, replicate: j.replicate }));
     const byPoint = new Map(tasks.map((t, i) => [t.point.index, jobs[i]!]));
     const out: FundTry[] = [];
-    const failures: string[] = [];
+    const failures: { replicate: number; fund: number; error: string }[] = [];
     let i = 0;
     await runPool(
       Math.max(1, Math.min(opts.workers, tasks.length)),
@@ -97,7 +105,7 @@ export async function sizeFund(exp: Experiment, opts: SizeFundOptions): Promise<
       (o: RunOutcome) => {
         const job = byPoint.get(o.point)!;
         if (!o.ok || !o.summary) {
-          failures.push(`path ${job.replicate} (replicate ${job.replicate}, seed ${o.seed}) at a fund of ${job.fund} USD: ${o.error ?? 'unknown error'}`);
+          failures.push({ replicate: job.replicate, fund: job.fund, error: o.error ?? 'unknown error' });
           return;
         }
         const s = o.summary;
@@ -109,13 +117,21 @@ export async function sizeFund(exp: Experiment, opts: SizeFundOptions): Promise<
           adl_count: s.adlCount,
           socialized_loss_usd: s.socializedLossUsd,
           total_bad_debt_usd: s.totalBadDebtUsd,
+          fund_min_usd: s.insuranceFundMinUsd,
+          hinted: job.hinted,
         });
       },
       (point) => withFund(base, opts.fund, (point.values as { fund: number }).fund),
       opts.signal,
     );
     if (opts.signal?.aborted) throw new SizeFundInterrupted();
-    if (failures.length > 0) throw new Error(`${failures.length} run${failures.length === 1 ? '' : 's'} of the search failed; the first: ${failures[0]}`);
+    if (failures.length > 0) {
+      const f = failures.sort((a, b) => a.replicate - b.replicate)[0]!;
+      throw new RunFailedError(
+        `${failures.length} run${failures.length === 1 ? '' : 's'} of the fund search failed (round ${round}); the first: path ${f.replicate} at a fund of ${f.fund} USD: ${f.error}`,
+        { replicate: f.replicate, values: { [`scenario.insuranceFunds.${opts.fund}.initialUsd`]: f.fund } },
+      );
+    }
     // Completion order varies with the workers: the record does not.
     out.sort((a, b) => a.replicate - b.replicate);
     return out;
@@ -123,15 +139,15 @@ export async function sizeFund(exp: Experiment, opts: SizeFundOptions): Promise<
 
   let round = 0;
   for (;;) {
-    const jobs: { replicate: number; fund: number }[] = [];
+    const jobs: { replicate: number; fund: number; hinted: boolean }[] = [];
     for (let r = 0; r < paths; r++) {
-      const fund = nextFund(brackets[r]!, opts.bounds);
-      if (fund !== null) jobs.push({ replicate: r, fund });
+      const next = nextFund(brackets[r]!, opts.bounds);
+      if (next !== null) jobs.push({ replicate: r, ...next });
     }
     if (jobs.length === 0) break;
     if (++round > MAX_ROUNDS) throw new Error(`internal: the fund search did not converge in ${MAX_ROUNDS} rounds`);
     const done = await runRound(round, jobs);
-    for (const t of done) recordTry(brackets[t.replicate]!, t.fund_usd, t.reached);
+    for (const t of done) recordTry(brackets[t.replicate]!, t.fund_usd, t.reached, hints ? t.fund_usd - t.fund_min_usd : null, t.hinted);
     tries.push(...done);
     let searching = 0;
     for (let r = 0; r < paths; r++) if (nextFund(brackets[r]!, opts.bounds) !== null) searching++;
@@ -150,7 +166,7 @@ export async function sizeFund(exp: Experiment, opts: SizeFundOptions): Promise<
     round++;
     const check = await runRound(
       round,
-      Array.from({ length: paths }, (_, r) => ({ replicate: r, fund: answer.estimate })),
+      Array.from({ length: paths }, (_, r) => ({ replicate: r, fund: answer.estimate, hinted: false })),
     );
     tries.push(...check);
     reachedAtEstimate = check.filter((t) => t.reached).length;

@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { loadExperiment } from '../../experiment/load.ts';
-import { ExperimentError, UsageError } from '../../experiment/errors.ts';
+import { ExperimentError, RunFailedError, UsageError } from '../../experiment/errors.ts';
 import { expandSweep, pointExperiment, sweptPaths, type SweepPoint } from '../../experiment/sweep.ts';
 import type { Experiment } from '../../experiment/schema.ts';
 import { makeOutputFolder } from '../../io/outputFolder.ts';
@@ -259,6 +259,19 @@ export const sizeFundCommand: CommandModule<object, SizeFundArgs> = {
         if (!argv.quiet) process.stdout.write(`${point === null ? '' : `${label(point)}\n`}${text}\n`);
       }
     } catch (e) {
+      if (e instanceof RunFailedError && e.run !== null) {
+        // How to run that one run alone: the same file and overrides, the fund it failed at, its point.
+        lock.release();
+        rmSync(scratch, { recursive: true, force: true });
+        const point = points[results.length]!.point;
+        const sets = [...overrides, ...Object.entries(e.run.values).map(([k, v]) => `${k}=${String(v)}`)];
+        const command =
+          `contagion run ${argv.file}${sets.map((x) => ` --set ${x}`).join('')} --only point=${point?.index ?? 0},replicate=${e.run.replicate} ` +
+          `--out ${out}-debug --check`;
+        throw new RunFailedError(
+          `${e.message}\nReproduce it with: ${command}` + (droppedSweep ? ` (in a copy of the experiment without its sweep over ${fundPath})` : ''),
+        );
+      }
       const stopping = stop.stopping();
       if (e instanceof SizeFundInterrupted && stopping !== null) {
         process.stderr.write(`\ninterrupted by ${stopping}: the search does not resume; nothing was written\n`);
