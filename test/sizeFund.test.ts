@@ -183,7 +183,7 @@ describe('contagion size-fund', () => {
     expect(two.record.points).toHaveLength(1);
     expect(fs.readdirSync(two.out)).toEqual(['size-fund.json']);
     const { answer, requirements_usd: req, tries } = two.record.points[0] as {
-      answer: { fund_usd: number; paths_allowed: number; paths_reaching_at_fund: number; paths_reaching_by_search: number; interval_usd: [number, number] };
+      answer: { fund_usd: number; paths_allowed: number; paths_reaching_at_fund: number; paths_reaching_by_search: number; paths_not_monotone: number; interval_usd: [number, number] };
       requirements_usd: (number | null)[];
       tries: { round: number; replicate: number; fund_usd: number; reached: boolean; adl_count: number }[];
     };
@@ -192,6 +192,7 @@ describe('contagion size-fund', () => {
     expect(answer.fund_usd).toBeGreaterThan(0);
     expect(answer.paths_reaching_at_fund).toBeLessThanOrEqual(3);
     expect(answer.paths_reaching_at_fund).toBe(answer.paths_reaching_by_search);
+    expect(answer.paths_not_monotone).toBe(0);
     // The estimate is the 37th smallest requirement; the interval's ranks for n = 40, q = 0.9 are 32 and 40.
     const sorted = req.map((x) => (x === null ? Infinity : x)).sort((a, b) => a - b);
     expect(answer.fund_usd).toBe(sorted[36]);

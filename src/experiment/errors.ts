@@ -54,8 +54,8 @@ export class RunFailedError extends Error {
   override name = 'RunFailedError';
   constructor(
     message: string,
-    /** The failed run: its replicate and the values it was run with (path → value). */
-    readonly run: { replicate: number; values: Record<string, unknown> } | null = null,
+    /** The failed run: its search (size-fund: the sweep point's, in order), replicate, and the values it was run with (path → value). */
+    readonly run: { search: number; replicate: number; values: Record<string, unknown> } | null = null,
   ) {
     super(message);
   }

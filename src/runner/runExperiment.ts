@@ -120,7 +120,7 @@ export function experimentHash(exp: Experiment): string {
   return createHash('sha256').update(JSON.stringify(canonical(exp))).digest('hex');
 }
 
-function gitCommit(): string | null {
+export function gitCommit(): string | null {
   try {
     return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: packageRoot, stdio: ['ignore', 'pipe', 'ignore'] })
       .toString()

@@ -4,10 +4,10 @@
 //
 // Every path is a replicate of the experiment and sees the same random numbers at every fund size
 // (common random numbers), so a path reaching ADL at one fund and not at a larger one is the fund's
-// doing. Each round runs every path whose requirement is not yet bracketed closely enough, each at its
-// own next fund size; a last round runs every path at the estimate, so the count reported there is
-// measured, not inferred (a path whose outcome is not monotone in the fund would show up as a
-// difference from the search's count).
+// doing. Each round runs every path (of every sweep point) whose requirement is not yet bracketed
+// closely enough, each at its own next fund size; a last round runs every path at its point's estimate,
+// so the count reported there is measured, not inferred, and a path whose outcome there contradicts its
+// search (not monotone in the fund) is counted.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MarginChecks } from '../engine/marginIndex.ts';
@@ -24,7 +24,6 @@ export interface SizeFundOptions {
   fund: number;
   target: number;
   confidence: number;
-  bounds: SearchBounds;
   outcome: FundOutcome;
   workers: number;
   /** A folder for the runs' part files (its parts/ made here; the caller removes it). */
@@ -32,11 +31,16 @@ export interface SizeFundOptions {
   check: boolean;
   marginChecks: MarginChecks;
   signal?: AbortSignal;
-  /** After each round: its number, the paths it ran, the funds they tried, paths still searching after it. */
+  /** After each round: its number, the runs it made, the funds they tried, paths still searching after it. */
   onRound?: (r: { round: number; paths: number; minFund: number; maxFund: number; searching: number }) => void;
 }
 
-/** One run of the search: a path (replicate) at a fund size, and whether it reached the outcome. */
+/** One search: an experiment (a sweep point's, or the only one) and its bounds. */
+export interface FundSearch {
+  exp: Experiment;
+  bounds: SearchBounds;
+}
+
 export interface FundTry {
   round: number;
   replicate: number;
@@ -58,6 +62,11 @@ export interface SizeFundResult {
   answer: FundAnswer;
   /** Paths that reached the outcome when all were run at the estimate (null when the estimate is Infinity). */
   reachedAtEstimate: number | null;
+  /**
+   * Paths whose run at the estimate contradicts their search: the outcome there though a smaller or equal
+   * fund cleared them, or none though a larger or equal fund did not (not monotone in the fund size).
+   */
+  notMonotone: number;
   rounds: number;
   tries: FundTry[];
 }
@@ -78,38 +87,45 @@ export class SizeFundInterrupted extends Error {
   }
 }
 
-/** Runs the search on `exp` (no sweep; exp.runs paths) and returns the answer. */
-export async function sizeFund(exp: Experiment, opts: SizeFundOptions): Promise<SizeFundResult> {
-  const paths = exp.runs;
-  const brackets: PathBracket[] = Array.from({ length: paths }, newBracket);
+/**
+ * Runs the searches (one per sweep point, each on its experiment's exp.runs paths) and returns their
+ * answers, in order. The searches share their rounds: each round runs every path of every point still
+ * searching, so the workers stay busy while one point's last few paths are bracketed.
+ */
+export async function sizeFunds(searches: FundSearch[], opts: SizeFundOptions): Promise<SizeFundResult[]> {
+  // Only the run summaries are read: no tables are written.
+  const bases = searches.map(({ exp }) => ({ ...exp, output: { steps: false, prices: false, events: false, attribution: false } }));
+  const brackets: PathBracket[][] = bases.map((e) => Array.from({ length: e.runs }, newBracket));
   // A cleared run's draw on the fund guides the next tries (fundSizing.ts nextFund) when the run's lowest
   // fund balance is this fund's: with one fund in the scenario.
-  const hints = exp.scenario.insuranceFunds.length === 1;
-  const tries: FundTry[] = [];
-  // Only the run summaries are read: no tables are written.
-  const base: Experiment = { ...exp, output: { steps: false, prices: false, events: false, attribution: false } };
+  const hints = bases.map((e) => e.scenario.insuranceFunds.length === 1);
+  const tries: FundTry[][] = bases.map(() => []);
   mkdirSync(join(opts.scratchDir, 'parts'), { recursive: true });
   applySweepHeapPolicy();
-  // Every (path, fund) is a point of its own: its index names its part file in the scratch folder.
+  type Job = { search: number; replicate: number; fund: number; hinted: boolean };
+  // Every (search, path, fund) is a point of its own: its index names its part file in the scratch folder.
   let nextPoint = 0;
-  const runRound = async (round: number, jobs: { replicate: number; fund: number; hinted: boolean }[]): Promise<FundTry[]> => {
-    const tasks = jobs.map((j) => ({ point: { index: nextPoint++, values: { fund: j.fund } } as SweepPoint, replicate: j.replicate }));
+  const runRound = async (round: number, jobs: Job[]): Promise<(FundTry & { search: number })[]> => {
+    const tasks = jobs.map((j) => ({ point: { index: nextPoint++, values: {} } as SweepPoint, replicate: j.replicate }));
     const byPoint = new Map(tasks.map((t, i) => [t.point.index, jobs[i]!]));
-    const out: FundTry[] = [];
-    const failures: { replicate: number; fund: number; error: string }[] = [];
+    const out: (FundTry & { search: number })[] = [];
+    const failures: Job[] = [];
+    const errors = new Map<Job, string>();
     let i = 0;
     await runPool(
       Math.max(1, Math.min(opts.workers, tasks.length)),
-      { base, outDir: opts.scratchDir, check: opts.check, marginChecks: opts.marginChecks },
+      { base: bases[0]!, outDir: opts.scratchDir, check: opts.check, marginChecks: opts.marginChecks },
       { count: tasks.length, next: () => tasks[i++] },
       (o: RunOutcome) => {
         const job = byPoint.get(o.point)!;
         if (!o.ok || !o.summary) {
-          failures.push({ replicate: job.replicate, fund: job.fund, error: o.error ?? 'unknown error' });
+          failures.push(job);
+          errors.set(job, o.error ?? 'unknown error');
           return;
         }
         const s = o.summary;
         out.push({
+          search: job.search,
           round,
           replicate: job.replicate,
           fund_usd: job.fund,
@@ -121,56 +137,85 @@ export async function sizeFund(exp: Experiment, opts: SizeFundOptions): Promise<
           hinted: job.hinted,
         });
       },
-      (point) => withFund(base, opts.fund, (point.values as { fund: number }).fund),
+      (point) => {
+        const job = byPoint.get(point.index)!;
+        return withFund(bases[job.search]!, opts.fund, job.fund);
+      },
       opts.signal,
     );
     if (opts.signal?.aborted) throw new SizeFundInterrupted();
     if (failures.length > 0) {
-      const f = failures.sort((a, b) => a.replicate - b.replicate)[0]!;
+      const f = failures.sort((a, b) => a.search - b.search || a.replicate - b.replicate)[0]!;
       throw new RunFailedError(
-        `${failures.length} run${failures.length === 1 ? '' : 's'} of the fund search failed (round ${round}); the first: path ${f.replicate} at a fund of ${f.fund} USD: ${f.error}`,
-        { replicate: f.replicate, values: { [`scenario.insuranceFunds.${opts.fund}.initialUsd`]: f.fund } },
+        `${failures.length} run${failures.length === 1 ? '' : 's'} of the fund search failed (round ${round}); the first: path ${f.replicate} at a fund of ${f.fund} USD: ${errors.get(f)}`,
+        { search: f.search, replicate: f.replicate, values: { [`scenario.insuranceFunds.${opts.fund}.initialUsd`]: f.fund } },
       );
     }
     // Completion order varies with the workers: the record does not.
-    out.sort((a, b) => a.replicate - b.replicate);
+    out.sort((a, b) => a.search - b.search || a.replicate - b.replicate);
     return out;
   };
-
-  let round = 0;
-  for (;;) {
-    const jobs: { replicate: number; fund: number; hinted: boolean }[] = [];
-    for (let r = 0; r < paths; r++) {
-      const next = nextFund(brackets[r]!, opts.bounds);
-      if (next !== null) jobs.push({ replicate: r, ...next });
-    }
-    if (jobs.length === 0) break;
-    if (++round > MAX_ROUNDS) throw new Error(`internal: the fund search did not converge in ${MAX_ROUNDS} rounds`);
-    const done = await runRound(round, jobs);
-    for (const t of done) recordTry(brackets[t.replicate]!, t.fund_usd, t.reached, hints ? t.fund_usd - t.fund_min_usd : null, t.hinted);
-    tries.push(...done);
-    let searching = 0;
-    for (let r = 0; r < paths; r++) if (nextFund(brackets[r]!, opts.bounds) !== null) searching++;
+  const record = (done: (FundTry & { search: number })[]) => {
+    for (const { search, ...t } of done) tries[search]!.push(t);
+  };
+  const fundRange = (jobs: Job[]) => {
     let minFund = Infinity;
     let maxFund = -Infinity;
     for (const j of jobs) {
       minFund = Math.min(minFund, j.fund);
       maxFund = Math.max(maxFund, j.fund);
     }
-    opts.onRound?.({ round, paths: jobs.length, minFund, maxFund, searching });
-  }
-  const requirements = brackets.map(requirementOf);
-  const answer = fundAnswer(requirements, opts.target, opts.confidence);
-  let reachedAtEstimate: number | null = null;
-  if (Number.isFinite(answer.estimate)) {
-    round++;
-    const check = await runRound(
-      round,
-      Array.from({ length: paths }, (_, r) => ({ replicate: r, fund: answer.estimate, hinted: false })),
+    return { minFund, maxFund };
+  };
+
+  let round = 0;
+  for (;;) {
+    const jobs: Job[] = [];
+    brackets.forEach((paths, k) =>
+      paths.forEach((b, r) => {
+        const next = nextFund(b, searches[k]!.bounds);
+        if (next !== null) jobs.push({ search: k, replicate: r, ...next });
+      }),
     );
-    tries.push(...check);
-    reachedAtEstimate = check.filter((t) => t.reached).length;
-    opts.onRound?.({ round, paths, minFund: answer.estimate, maxFund: answer.estimate, searching: 0 });
+    if (jobs.length === 0) break;
+    if (++round > MAX_ROUNDS) throw new Error(`internal: the fund search did not converge in ${MAX_ROUNDS} rounds`);
+    const done = await runRound(round, jobs);
+    for (const t of done) recordTry(brackets[t.search]![t.replicate]!, t.fund_usd, t.reached, hints[t.search] ? t.fund_usd - t.fund_min_usd : null, t.hinted);
+    record(done);
+    let searching = 0;
+    brackets.forEach((paths, k) => paths.forEach((b) => (searching += nextFund(b, searches[k]!.bounds) !== null ? 1 : 0)));
+    opts.onRound?.({ round, paths: jobs.length, ...fundRange(jobs), searching });
   }
-  return { paths, requirements, answer, reachedAtEstimate, rounds: round, tries };
+  const rounds = round;
+  const answers = brackets.map((paths) => {
+    const requirements = paths.map(requirementOf);
+    return { requirements, answer: fundAnswer(requirements, opts.target, opts.confidence) };
+  });
+  // Every path at its point's estimate, in one last round.
+  const check: Job[] = [];
+  answers.forEach(({ answer }, k) => {
+    if (Number.isFinite(answer.estimate)) for (let r = 0; r < bases[k]!.runs; r++) check.push({ search: k, replicate: r, fund: answer.estimate, hinted: false });
+  });
+  const reachedAt = bases.map(() => 0);
+  const notMonotone = bases.map(() => 0);
+  if (check.length > 0) {
+    round++;
+    const done = await runRound(round, check);
+    for (const t of done) {
+      const b = brackets[t.search]![t.replicate]!;
+      if (t.reached) reachedAt[t.search]!++;
+      if (t.reached ? b.clear <= t.fund_usd : b.hit >= t.fund_usd) notMonotone[t.search]!++;
+    }
+    record(done);
+    opts.onRound?.({ round, paths: check.length, ...fundRange(check), searching: 0 });
+  }
+  return answers.map(({ requirements, answer }, k) => ({
+    paths: bases[k]!.runs,
+    requirements,
+    answer,
+    reachedAtEstimate: Number.isFinite(answer.estimate) ? reachedAt[k]! : null,
+    notMonotone: notMonotone[k]!,
+    rounds: tries[k]!.reduce((m, t) => Math.max(m, t.round), 0) || rounds,
+    tries: tries[k]!,
+  }));
 }

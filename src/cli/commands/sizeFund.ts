@@ -130,8 +130,16 @@ export function formatAnswer(r: SizeFundResult, o: { target: number; confidence:
     `  estimate: ${usd(a.estimate)} (${a.estimate.toFixed(2)} USD): run at it, ${k} of ${n} paths reach ${what} ` +
       `(${pct(k / n)}; 95% Wilson interval ${pct(lo)}–${pct(hi)})`,
   );
-  if (r.reachedAtEstimate !== null && r.reachedAtEstimate !== a.exceeding) {
-    lines.push(`  note: the search counted ${a.exceeding} such paths at that fund: some paths are not monotone in the fund size`);
+  if (r.notMonotone > 0) {
+    lines.push(
+      `  note: ${r.notMonotone} path${r.notMonotone === 1 ? ' is' : 's are'} not monotone in the fund size (at the estimate, the outcome ` +
+        `contradicts a run of the search: reached though a fund no larger cleared it, or the reverse); the search counted ${a.exceeding}`,
+    );
+  } else if (r.reachedAtEstimate !== null && r.reachedAtEstimate !== a.exceeding) {
+    lines.push(
+      `  note: the search counted ${a.exceeding}: the difference is paths whose requirement lies within the tolerance of the estimate ` +
+        `(each requirement is the smallest fund seen to clear the path)`,
+    );
   }
   const level = `${Math.round(o.confidence * 1000) / 10}%`;
   const lower = a.lower === null ? `below ${usd(o.min)}…` : usd(a.lower);
@@ -219,7 +227,7 @@ export const sizeFundCommand: CommandModule<object, SizeFundArgs> = {
     const out = resolve(argv.out ?? `results/${base.name}-size-fund`);
     makeOutputFolder(out, '--out', argv.out ?? out);
     const scratch = join(out, 'size-fund-runs');
-    const { sizeFund, SizeFundInterrupted } = await import('../../runner/sizeFund.ts');
+    const { sizeFunds, SizeFundInterrupted } = await import('../../runner/sizeFund.ts');
     const { lockFolder } = await import('../../runner/folderLock.ts');
     makeOutputFolder(join(scratch, 'parts'), '--out', argv.out ?? out);
     const lock = await lockFolder(scratch);
@@ -229,18 +237,21 @@ export const sizeFundCommand: CommandModule<object, SizeFundArgs> = {
     if (droppedSweep) say(`(the experiment's sweep over ${fundPath} is replaced by the search)`);
     const stop = listenForStop();
     const startedAt = new Date().toISOString();
-    const results: SizeFundResult[] = [];
+    let results: SizeFundResult[];
     const label = (point: SweepPoint | null) =>
       point === null ? '' : `point ${point.index} (${Object.entries(point.values).map(([k, v]) => `${k}=${String(v)}`).join(', ')})`;
+    const paths = points.reduce((n, p) => n + p.exp.runs, 0);
+    const range = maxes.every((m) => m === maxes[0]) ? `between ${min} and ${maxes[0]} USD` : `from ${min} USD up to each point's --max`;
+    say(
+      `searching ${paths} paths${points.length > 1 ? ` (${points.length} points)` : ''} for ${fundPath} ${range}, ${workers} worker${workers === 1 ? '' : 's'}`,
+    );
     try {
-      for (const [i, { point, exp }] of points.entries()) {
-        const max = maxes[i]!;
-        say(`${point === null ? '' : `${label(point)}: `}searching ${exp.runs} paths for ${fundPath} between ${min} and ${max} USD, ${workers} worker${workers === 1 ? '' : 's'}`);
-        const result = await sizeFund(exp, {
+      results = await sizeFunds(
+        points.map((p, i) => ({ exp: p.exp, bounds: { min, max: maxes[i]!, tolerance } })),
+        {
           fund,
           target,
           confidence,
-          bounds: { min, max, tolerance },
           outcome,
           workers,
           scratchDir: scratch,
@@ -252,24 +263,21 @@ export const sizeFundCommand: CommandModule<object, SizeFundArgs> = {
               `round ${r.round}: ${r.paths} run${r.paths === 1 ? '' : 's'} at funds ${r.minFund === r.maxFund ? usd(r.minFund) : `${usd(r.minFund)}–${usd(r.maxFund)}`}; ` +
                 `${r.searching} path${r.searching === 1 ? '' : 's'} still searching`,
             ),
-        });
-        results.push(result);
-        const text = formatAnswer(result, { target, confidence, outcome, fundPath, min, max, tolerance });
-        // Each point's answer as it comes (a long sweep of searches shows its progress); with --quiet, all at the end.
-        if (!argv.quiet) process.stdout.write(`${point === null ? '' : `${label(point)}\n`}${text}\n`);
-      }
+        },
+      );
     } catch (e) {
       if (e instanceof RunFailedError && e.run !== null) {
         // How to run that one run alone: the same file and overrides, the fund it failed at, its point.
         lock.release();
         rmSync(scratch, { recursive: true, force: true });
-        const point = points[results.length]!.point;
+        const point = points[e.run.search]!.point;
         const sets = [...overrides, ...Object.entries(e.run.values).map(([k, v]) => `${k}=${String(v)}`)];
         const command =
           `contagion run ${argv.file}${sets.map((x) => ` --set ${x}`).join('')} --only point=${point?.index ?? 0},replicate=${e.run.replicate} ` +
           `--out ${out}-debug --check`;
         throw new RunFailedError(
-          `${e.message}\nReproduce it with: ${command}` + (droppedSweep ? ` (in a copy of the experiment without its sweep over ${fundPath})` : ''),
+          `${e.message}${point ? ` (${label(point)})` : ''}\nReproduce it with: ${command}` +
+            (droppedSweep ? ` (in a copy of the experiment without its sweep over ${fundPath})` : ''),
         );
       }
       const stopping = stop.stopping();
@@ -285,7 +293,7 @@ export const sizeFundCommand: CommandModule<object, SizeFundArgs> = {
     }
     lock.release();
     rmSync(scratch, { recursive: true, force: true });
-    const { experimentHash } = await import('../../runner/runExperiment.ts');
+    const { experimentHash, gitCommit } = await import('../../runner/runExperiment.ts');
     const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
     const finite = (x: number | null) => (x === null || !Number.isFinite(x) ? null : x);
     const record = {
@@ -311,6 +319,7 @@ export const sizeFundCommand: CommandModule<object, SizeFundArgs> = {
             paths_allowed: a.allowed,
             paths_reaching_at_fund: r.reachedAtEstimate,
             paths_reaching_by_search: a.exceeding,
+            paths_not_monotone: r.notMonotone,
             interval_usd: [finite(a.lower), finite(a.upper)],
             interval_ranks: [a.ranks.lower || null, a.ranks.upper <= r.paths ? a.ranks.upper : null],
           },
@@ -324,6 +333,7 @@ export const sizeFundCommand: CommandModule<object, SizeFundArgs> = {
       source: argv.file,
       overrides,
       package_version: pkg.version,
+      git_commit: gitCommit(),
       node_version: process.version,
       workers,
       started_at: startedAt,
@@ -332,11 +342,9 @@ export const sizeFundCommand: CommandModule<object, SizeFundArgs> = {
     const file = join(out, 'size-fund.json');
     writeFileSync(`${file}.tmp`, `${JSON.stringify(record, null, 2)}\n`);
     renameSync(`${file}.tmp`, file);
-    if (argv.quiet) {
-      for (const [i, r] of results.entries()) {
-        const point = points[i]!.point;
-        process.stdout.write(`${point === null ? '' : `${label(point)}\n`}${formatAnswer(r, { target, confidence, outcome, fundPath, min, max: maxes[i]!, tolerance })}\n`);
-      }
+    for (const [i, r] of results.entries()) {
+      const point = points[i]!.point;
+      process.stdout.write(`${point === null ? '' : `${label(point)}\n`}${formatAnswer(r, { target, confidence, outcome, fundPath, min, max: maxes[i]!, tolerance })}\n`);
     }
     if (points.length > 1) process.stdout.write(`\n${answerTable(points.map((p) => p.point!), results, fundPath, confidence)}\n`);
     process.stdout.write(`results in ${file}\n`);
