@@ -9,6 +9,7 @@ import { parseExperiment } from '../src/experiment/load.ts';
 import { runExperiment } from '../src/runner/runExperiment.ts';
 import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
 import { usd } from '../src/analysis/report.ts';
+import { wilsonInterval } from '../src/analysis/statistics.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -62,6 +63,45 @@ describe('contagion report', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe(r.stdout);
   }, 60_000);
 
+  it('--figures: Vega-Lite specs whose data are the folder’s numbers, and their SVG, the same bytes each time', () => {
+    const figures = path.join(work, 'figures');
+    const r = cli(['report', results, '--figures', figures]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe(cli(['report', results]).stdout);
+    expect(r.stderr).toContain(`figures in ${figures}: adl-share.svg, loss-waterfall.svg`);
+    expect(fs.readdirSync(figures).sort()).toEqual(['adl-share.svg', 'adl-share.vl.json', 'loss-waterfall.svg', 'loss-waterfall.vl.json']);
+    const runs = readArrowTable(path.join(results, 'runs.arrow'));
+    const col = (n: string) => columnToArray(runs, n) as number[];
+    // Point p's runs are rows 3p..3p+2; its label is its swept value (the fund).
+    const share = JSON.parse(fs.readFileSync(path.join(figures, 'adl-share.vl.json'), 'utf8')).data.values;
+    expect(share).toEqual(
+      [0, 1].map((p) => {
+        const k = col('adl_count').slice(3 * p, 3 * p + 3).filter((x) => x > 0).length;
+        const [lower, upper] = wilsonInterval(k, 3);
+        return { point: p === 0 ? '0' : '1000000', runs: 3, adl_runs: k, share: k / 3, lower, upper };
+      }),
+    );
+    // Point 1's $1M fund paid all of its bad debt: its bars are the fund's alone.
+    const falls = JSON.parse(fs.readFileSync(path.join(figures, 'loss-waterfall.vl.json'), 'utf8')).data.values as { point: string; stage: string; usd: number }[];
+    const mean = (n: string, p: number) => col(n).slice(3 * p, 3 * p + 3).reduce((a, b) => a + b, 0) / 3;
+    expect(falls.filter((f) => f.point === '1000000').map((f) => [f.stage, f.usd])).toEqual([
+      ['insurance fund', mean('total_bad_debt_usd', 1)],
+      ["ADL'd winners", 0],
+      ['socialized', 0],
+      ['left uncovered', 0],
+    ]);
+    expect(falls.filter((f) => f.point === '0').map((f) => f.usd)).toEqual(
+      ['fund_payout_usd', 'adl_absorbed_usd', 'socialized_loss_usd', 'uncovered_bad_debt_usd'].map((n) => mean(n, 0)),
+    );
+    const svg = fs.readFileSync(path.join(figures, 'adl-share.svg'), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+    expect(svg).toContain('Share of runs reaching ADL (95% Wilson interval)');
+    const again = path.join(work, 'figures-again');
+    expect(cli(['report', results, '--figures', again]).status).toBe(0);
+    for (const f of fs.readdirSync(figures)) expect(fs.readFileSync(path.join(again, f)).equals(fs.readFileSync(path.join(figures, f))), f).toBe(true);
+  }, 60_000);
+
   it('a size-fund folder: its answer', () => {
     const exp = minimalExperiment();
     exp.runs = 6;
@@ -76,6 +116,15 @@ describe('contagion report', () => {
     expect(r.stdout).toContain('fewer than 50.00% of the stress paths reach adl');
     expect(r.stdout).toContain(`| 6 | ${usd(answer.fund_usd)} | `);
     expect(r.stdout).toContain(` | ${answer.paths_reaching_at_fund}/6 |`);
+    // Its figure: the share of paths needing more than F, a step down at each requirement; at the
+    // estimate it is the share the search counted above it.
+    const figures = path.join(work, 'sf-figures');
+    expect(cli(['report', out, '--figures', figures]).status).toBe(0);
+    const curve = JSON.parse(fs.readFileSync(path.join(figures, 'fund-curve.vl.json'), 'utf8')).layer[0].data.values as { fund_usd: number; share: number }[];
+    const requirements = JSON.parse(fs.readFileSync(path.join(out, 'size-fund.json'), 'utf8')).points[0].requirements_usd as (number | null)[];
+    for (const { fund_usd, share } of curve) expect(share).toBe(requirements.filter((x) => x === null || x > fund_usd).length / 6);
+    expect(curve.find((c) => c.fund_usd === answer.fund_usd)!.share).toBe(answer.paths_reaching_by_search / 6);
+    expect(fs.readFileSync(path.join(figures, 'fund-curve.svg'), 'utf8')).toContain('Paths reaching ADL with an insurance fund of F');
   }, 60_000);
 
   it('bad input: exit 2 naming the folder or the file, never a stack trace', () => {
