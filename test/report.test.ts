@@ -49,11 +49,12 @@ describe('contagion report', () => {
     expect(m('fund_payout_usd', 0)).toBeLessThan(0.1 * bad[0]!);
     expect(m('adl_absorbed_usd', 0) + m('socialized_loss_usd', 0)).toBeGreaterThan(0.9 * bad[0]!);
     expect(r.stdout).toContain(
-      `| 0 | 3 | ${usd(bad[0]!)} | ${stage('fund_payout_usd')} | ${stage('adl_absorbed_usd')} | ${stage('socialized_loss_usd')} | ${stage('uncovered_bad_debt_usd')} |`,
+      `| 0 | 0 | 3 | ${usd(bad[0]!)} | ${stage('fund_payout_usd')} | ${stage('adl_absorbed_usd')} | ${stage('socialized_loss_usd')} | ${stage('uncovered_bad_debt_usd')} |`,
     );
     // Point 1's fund of 1M pays all of it: 100% from the fund, 0 from the winners, nothing socialized.
     expect(m('fund_payout_usd', 1)).toBe(bad[1]);
-    expect(r.stdout).toContain(`| 1 | 3 | ${usd(bad[1]!)} | ${usd(bad[1]!)} (100%) | 0 (0%) | 0 (0%) | 0 (0%) |`);
+    expect(r.stdout).toContain(`| 1 | 1000000 | 3 | ${usd(bad[1]!)} | ${usd(bad[1]!)} (100%) | 0 (0%) | 0 (0%) | 0 (0%) |`);
+    expect(r.stdout).toContain('| point | insuranceFunds.0.initialUsd | runs | bad debt | insurance fund |');
     expect(r.stdout).toContain('## Where the losses came from');
     expect(r.stdout).toMatch(/\| 1 \| perpdex \| crash \| [a-z-]+ \| [\d.]+k \|/);
     // --out: the same text in a file.

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { columnToArray } from '../io/readArrow.ts';
-import { readResultsFile, waterfalls, type Waterfall } from './report.ts';
+import { pointLabels, readResultsFile, waterfalls, type Waterfall } from './report.ts';
 import { wilsonInterval } from './statistics.ts';
 
 export interface Figure {
@@ -19,21 +19,6 @@ export interface Figure {
 }
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
-
-/** Each point's label: its swept values joined by " / " (the point's index when nothing is swept). */
-function pointLabels(dir: string): { labels: Map<number, string>; axis: string } {
-  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { sweep_columns?: Record<string, string> };
-  const columns = Object.keys(manifest.sweep_columns ?? {});
-  const runs = readResultsFile(dir, 'runs.arrow');
-  const point = columnToArray(runs, 'point_index') as number[];
-  const values = columns.map((c) => columnToArray(runs, c));
-  const labels = new Map<number, string>();
-  point.forEach((p, i) => {
-    if (!labels.has(p)) labels.set(p, columns.length === 0 ? `point ${p}` : values.map((v) => String(v[i])).join(' / '));
-  });
-  const short = (path: string) => path.split('.').slice(-2).join('.');
-  return { labels, axis: columns.length === 0 ? 'point' : columns.map((c) => short(manifest.sweep_columns![c]!)).join(' / ') };
-}
 
 /** A figure with one column per sweep point: its title, data and the rest of its Vega-Lite spec. */
 function perPoint(name: string, title: string, values: object[], rest: Record<string, unknown>): Figure {
@@ -54,7 +39,7 @@ export function runFigures(dir: string): Figure[] {
     const [lo, hi] = wilsonInterval(k, rows.length);
     return { point: labels.get(p)!, runs: rows.length, adl_runs: k, share: k / rows.length, lower: lo, upper: hi };
   });
-  const x = { field: 'point', type: 'nominal', sort: sortOrder, title: axis, axis: { labelAngle: -45, labelLimit: 400 } };
+  const x = { field: 'point', type: 'nominal', sort: sortOrder, title: axis.split(' / '), axis: { labelAngle: -45, labelLimit: 400 } };
   const adlShare = perPoint('adl-share', 'Share of runs reaching ADL (95% Wilson interval)', shares, {
     encoding: { x },
     layer: [

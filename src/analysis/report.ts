@@ -60,6 +60,21 @@ export function attributionLines(at: Table, points: number[], runsOf: (p: number
   return lines;
 }
 
+/** Each point's label: its swept values joined by " / " (the point's index when nothing is swept). */
+export function pointLabels(dir: string): { labels: Map<number, string>; axis: string } {
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { sweep_columns?: Record<string, string> };
+  const columns = Object.keys(manifest.sweep_columns ?? {});
+  const runs = readResultsFile(dir, 'runs.arrow');
+  const point = columnToArray(runs, 'point_index') as number[];
+  const values = columns.map((c) => columnToArray(runs, c));
+  const labels = new Map<number, string>();
+  point.forEach((p, i) => {
+    if (!labels.has(p)) labels.set(p, columns.length === 0 ? `point ${p}` : values.map((v) => String(v[i])).join(' / '));
+  });
+  const short = (path: string) => path.replace(/^scenario\./, '');
+  return { labels, axis: columns.length === 0 ? 'point' : columns.map((c) => short(manifest.sweep_columns![c]!)).join(' / ') };
+}
+
 /** The waterfall of one set of runs: mean per run of each stage, USD. */
 export interface Waterfall {
   runs: number;
@@ -139,18 +154,20 @@ function runsSection(dir: string): string[] {
   out.push('', '## Outcomes per point', '', pointTable(dir, { always: true }) ?? '');
 
   const falls = waterfalls(runs);
+  const { labels, axis } = pointLabels(dir);
+  const swept = axis !== 'point';
   out.push(
     '',
     '## Who paid the bad debt',
     '',
     'Mean per run; each stage as a share of the bad debt. Left uncovered: what no stage could pay (negative balances).',
     '',
-    '| point | runs | bad debt | insurance fund | ADL\'d winners | socialized | left uncovered |',
-    '|---|---|---|---|---|---|---|',
+    `| point | ${swept ? `${axis} | ` : ''}runs | bad debt | insurance fund | ADL'd winners | socialized | left uncovered |`,
+    `|---|${swept ? '---|' : ''}---|---|---|---|---|---|`,
   );
   for (const [p, w] of falls) {
     out.push(
-      `| ${p} | ${w.runs} | ${usd(w.badDebt)} | ${usd(w.fund)}${share(w.fund, w.badDebt)} | ${usd(w.adl)}${share(w.adl, w.badDebt)} | ` +
+      `| ${p} | ${swept ? `${labels.get(p)} | ` : ''}${w.runs} | ${usd(w.badDebt)} | ${usd(w.fund)}${share(w.fund, w.badDebt)} | ${usd(w.adl)}${share(w.adl, w.badDebt)} | ` +
         `${usd(w.socialized)}${share(w.socialized, w.badDebt)} | ${usd(w.uncovered)}${share(w.uncovered, w.badDebt)} |`,
     );
   }
