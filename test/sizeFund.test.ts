@@ -347,6 +347,26 @@ describe('contagion size-fund', () => {
     fs.rmSync(`${out}-debug`, { recursive: true, force: true });
   }, 60_000);
 
+  it('--outcome: what counts against the fund is what each run reports (socialized loss, or either)', () => {
+    const file = experimentFile((e) => {
+      e.runs = 10;
+    });
+    type Try = { reached: boolean; adl_count: number; socialized_loss_usd: number };
+    const tries = (outcome: string): Try[] => {
+      const out = tmp();
+      const r = cli(['size-fund', file, '--target', '0.3', '--max', '1e6', '--tolerance', '0.05', '--outcome', outcome, '--out', out, '--quiet']);
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(fs.readFileSync(path.join(out, 'size-fund.json'), 'utf8')).points[0].tries;
+    };
+    const socialized = tries('socialized-loss');
+    expect(socialized.map((t) => t.reached)).toEqual(socialized.map((t) => t.socialized_loss_usd > 0));
+    // On this fixture a fund of 0 leaves some paths with a socialized loss (the report test's point 0).
+    expect(socialized.some((t) => t.reached)).toBe(true);
+    const either = tries('adl-or-socialized-loss');
+    expect(either.map((t) => t.reached)).toEqual(either.map((t) => t.adl_count > 0 || t.socialized_loss_usd > 0));
+    expect(either.some((t) => t.adl_count > 0 && t.socialized_loss_usd === 0 && t.reached)).toBe(true);
+  }, 60_000);
+
   it('a sweep over the sized fund alone is replaced by the search', () => {
     const file = experimentFile((e) => {
       e.runs = 6;
