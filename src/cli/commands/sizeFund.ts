@@ -2,8 +2,9 @@
 // [--min USD] [--max USD] [--tolerance F] [--confidence C] [--runs N] [--seed S] [--set k=v]...
 // [--workers W] [--out DIR] [--check] [--margin-checks M] [--quiet]`: the smallest insurance fund under
 // which fewer than a share P of the experiment's stress paths reach ADL, with a confidence interval
-// (runner/sizeFund.ts). Prints the answer and writes DIR/size-fund.json (the answer, every path's
-// requirement, every run of the search, provenance).
+// (runner/sizeFund.ts), one per point of a sweep over other fields. Prints each answer (and a table of
+// them for a sweep) and writes DIR/size-fund.json (per point: the answer, every path's requirement,
+// every run of the search; and the provenance).
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
