@@ -88,6 +88,7 @@ const SUMMARY: RunSummary = {
   lossGini: 0.75,
   totalValueUsd: 1234.5,
   ledgerErrorUsd: 1e-9,
+  insuranceFundRequiredUsd: 12_345,
 };
 
 /** Accounts 0–7: account 3 is a maker, account 7 the vault, the rest longs. */
@@ -197,9 +198,9 @@ describe('ResultsWriter output', () => {
 
   it('writes a manifest with schema_version, row counts and byte sizes', () => {
     const text = fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8');
-    expect(text.startsWith('{\n  "schema_version": 4,\n')).toBe(true); // pretty-printed, version first
+    expect(text.startsWith('{\n  "schema_version": 5,\n')).toBe(true); // pretty-printed, version first
     const m = JSON.parse(text) as Record<string, unknown>;
-    expect(m.schema_version).toBe(4); // the caller's 99 does not override it
+    expect(m.schema_version).toBe(5); // the caller's 99 does not override it
     expect(m.experiment).toBe('unit');
     expect(m.runs_done).toBe(2);
     const size = (t: string) => fs.statSync(path.join(dir, `${t}.arrow`)).size;

@@ -20,6 +20,9 @@ import {
   type SearchBounds,
 } from '../src/analysis/fundSizing.ts';
 import { fundIndex } from '../src/cli/commands/sizeFund.ts';
+import { withFund } from '../src/runner/sizeFund.ts';
+import { simulateRun } from '../src/engine/simulate.ts';
+import { buildGraph } from '../src/graph/build.ts';
 import { UsageError } from '../src/experiment/errors.ts';
 import { parseExperiment } from '../src/experiment/load.ts';
 import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
@@ -128,25 +131,52 @@ describe('the statistics', () => {
     );
   });
 
-  it('a cleared run’s draw on the fund guides the search: 5 runs instead of 14 for a path that needs 10,000', () => {
+  it('a cleared run’s required fund guides the search: 3 runs for a path that needs what it says, 14 without a hint', () => {
     const bounds: SearchBounds = { min: 0, max: 1e8, tolerance: 0.01 };
-    const trace = (draw: number | null) => {
+    const trace = (share: number | null) => {
       const b = newBracket();
       const tries: number[] = [];
       for (let next = nextFund(b, bounds); next !== null; next = nextFund(b, bounds)) {
         tries.push(next.fund);
-        recordTry(b, next.fund, next.fund < 10_000, draw === null ? null : draw * Math.min(10_000, next.fund), next.hinted);
+        recordTry(b, next.fund, next.fund < 10_000, share === null ? null : share * 10_000, next.hinted);
       }
       return { tries, requirement: requirementOf(b) };
     };
-    // Clear at 1e8 having drawn D = 9,900 on the fund. The rungs D·(1 + k/100): the nearest to D·1.01 is
-    // 9,999 (< 10,000: ADL); above it, 10,296 (k = 4: clear); no rung lies between, so halves:
-    // (9,999 + 10,296)/2 = 10,147.5 → 10,148 (clear), (9,999 + 10,148)/2 = 10,073.5 → 10,074 (clear), and
-    // 10,074 − 9,999 = 75 ≤ 1% of 10,074: done.
-    expect(trace(0.99)).toEqual({ tries: [1e8, 9999, 10296, 10148, 10074], requirement: 10074 });
-    // Without the hint: 1e8, then 0 (ADL), then a sixteenth at a time (6.25M, 390,625, 24,414, 1,526), then
+    // Clear at 1e8, reporting D = 10,000: D clears; D·0.99 = 9,900 does not; 10,000 − 9,900 = 100 ≤ 1% of
+    // 10,000: done.
+    expect(trace(1)).toEqual({ tries: [1e8, 10000, 9900], requirement: 10000 });
+    // A hint 1% short, D = 9,900: D does not clear, nor D·1.01 = 9,999; D·1.04 = 10,296 does; no rung lies
+    // between, so halves: (9,999 + 10,296)/2 = 10,147.5 → 10,148 (clear), (9,999 + 10,148)/2 = 10,073.5 →
+    // 10,074 (clear), and 10,074 − 9,999 = 75 ≤ 1% of 10,074: done.
+    expect(trace(0.99)).toEqual({ tries: [1e8, 9900, 9999, 10296, 10148, 10074], requirement: 10074 });
+    // Without a hint: 1e8, then 0, then a sixteenth at a time (6.25M, 390,625, 24,414, 1,526), then
     // geometric (√(1,526 · 24,414) = 6,104, √(6,104 · 24,414) = 12,207), then halves down to 1%.
     expect(trace(null)).toEqual({ tries: [1e8, 0, 6250000, 390625, 24414, 1526, 6104, 12207, 9156, 10682, 9919, 10301, 10110, 10015], requirement: 10015 });
+  });
+
+  it('insurance_fund_required_usd: with that fund a run takes the course it took with a larger one; with 1% less it does not', () => {
+    const base = parseExperiment(minimalExperiment(), 'required');
+    const run = (fund: number, replicate: number) => {
+      const exp = withFund(base, 0, fund);
+      return simulateRun(exp, buildGraph(exp), replicate, { check: true }).summary;
+    };
+    let demanded = 0;
+    for (let replicate = 0; replicate < 8; replicate++) {
+      const big = run(1e8, replicate);
+      const required = big.insuranceFundRequiredUsd;
+      // At least its deepest draw (each payout's need is the draw before it plus the demand, at least the
+      // payout); penalties paid in along the way can make it less than the payouts' total.
+      expect(required).toBeGreaterThanOrEqual(1e8 - big.insuranceFundMinUsd - 1e-6);
+      if (required === 0) continue;
+      demanded++;
+      // The course, whatever the fund's size above what it needs: the same liquidations, payouts and ADL.
+      const course = (s: typeof big) => [s.adlCount, s.liquidationCount, s.fundPayoutUsd, s.totalBadDebtUsd, s.socializedLossUsd];
+      expect(course(run(required * (1 + 1e-9) + 1e-6, replicate))).toEqual(course(big));
+      // With 1% less some demand goes unmet: ADL instead of a book sale, or a payout short of the shortfall.
+      const less = run(required * 0.99, replicate);
+      expect(less.adlCount > big.adlCount || less.socializedLossUsd > big.socializedLossUsd || less.fundPayoutUsd < big.fundPayoutUsd - 1e-6).toBe(true);
+    }
+    expect(demanded).toBeGreaterThanOrEqual(6);
   });
 
   it('fundIndex: the only fund by default; with several, names them', () => {

@@ -118,9 +118,9 @@ export interface SearchBounds {
 
 /**
  * Where one path stands: the largest fund seen to leave it reaching the outcome (`hit`, −Infinity
- * before any) and the smallest seen to clear it (`clear`, Infinity before any); and a hint, the fund
- * a cleared run of the path drew on (its fund size less its lowest balance), with how many tries the
- * hint has guided.
+ * before any) and the smallest seen to clear it (`clear`, Infinity before any); and a hint, the fund a
+ * cleared run of the path required (its insurance_fund_required_usd), with how many tries the hint has
+ * guided.
  */
 export interface PathBracket {
   hit: number;
@@ -147,11 +147,13 @@ function inside(x: number, lo: number, hi: number): number {
 /**
  * The fund to try next on a path, or null when its requirement is known well enough.
  *
- * First the largest fund (is the path clear at all?). A run that clears a path tells how much of the fund
- * it used, D; the fund the path needs is at least about D (with less, the fund runs dry on the same
- * path) and seldom much more (on the minimal fixture, 0–3% more on 38 of 40 paths, 5% and 14% on two):
- * so next D·(1 + tolerance), expected to clear, then D, expected not to — two runs that close the bracket
- * when the hint is right (the rungs go on down by 1, 4, 16 tolerances, or up by 4, 16, 64, when not). The hint only chooses where to look: every bound of the bracket is a run.
+ * First the largest fund (is the path clear at all?). A run that clears a path reports D, the smallest
+ * fund that meets every demand it met (runs.arrow's insurance_fund_required_usd): with D or more the path
+ * takes the same course, with less some demand goes unmet, so the path's requirement is D or a little
+ * less (an unmet payout need not mean ADL). So next D, expected to clear, then D·(1 − tolerance),
+ * expected not to — two runs that close the bracket when the hint is right (the rungs go on down by 4 and
+ * 16 tolerances, or up by 1, 4, 16, 64, when not). The hint only chooses where to look: every bound of the
+ * bracket is a run.
  * Then the smallest fund, and bisection: from zero a sixteenth at a time (a requirement may be orders of
  * magnitude below the largest fund), geometric while the bracket spans more than a factor of two, then
  * halves.
@@ -164,10 +166,10 @@ export function nextFund(b: PathBracket, bounds: SearchBounds): { fund: number; 
   const narrow = (lo: number, hi: number) => hi - lo <= Math.max(tolerance * hi, 1);
   if (b.hit > -Infinity && narrow(b.hit, b.clear)) return null;
   if (b.hint !== null && b.hinted < MAX_HINTED) {
-    // The rung nearest D·(1 + tolerance) that is at least a dollar inside the bracket: D·(1 + tolerance)
-    // first; after it clears, D, then D·(1 − tolerance)…; after it reaches the outcome, D·(1 + 4·tolerance)….
+    // The rung nearest D that is at least a dollar inside the bracket: D first; after it clears,
+    // D·(1 − tolerance), D·(1 − 4·tolerance)…; after it reaches the outcome, D·(1 + tolerance)….
     const lo = Math.max(b.hit, min);
-    const aim = b.hint * (1 + tolerance);
+    const aim = b.hint;
     let best: number | null = null;
     for (const k of HINT_LADDER) {
       const f = Math.round(b.hint * (1 + k * tolerance));
@@ -183,7 +185,7 @@ export function nextFund(b: PathBracket, bounds: SearchBounds): { fund: number; 
 
 /**
  * Records that a path was tried at `fund` and did (true) or did not reach the outcome; `used`, for a
- * run that cleared it, is how much of the fund that run drew on (null when not known).
+ * run that cleared it, is the fund that run required (null when not known).
  */
 export function recordTry(b: PathBracket, fund: number, reached: boolean, used: number | null = null, hinted = false): void {
   if (hinted) b.hinted++;

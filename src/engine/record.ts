@@ -276,6 +276,12 @@ export interface RunSummary {
   lossGini: number;
   totalValueUsd: number;
   ledgerErrorUsd: number;
+  /**
+   * The largest, over the run's insurance funds, of the starting balance that would have met every demand
+   * on the fund where its balance decided the course (an ADL decision, a payout): with at least that
+   * much the run takes the same course (settleLosses.ts noteFundDemand). 0 when no demand was met.
+   */
+  insuranceFundRequiredUsd: number;
 }
 
 /** Everything one run produced. `seed` is the replicate's base seed (uint32). */
@@ -324,4 +330,5 @@ export const RUN_SUMMARY_COLUMNS: ReadonlyArray<[keyof RunSummary, string, 'f64'
   ['lossGini', 'loss_gini', 'f64'],
   ['totalValueUsd', 'total_value_usd', 'f64'],
   ['ledgerErrorUsd', 'ledger_error_usd', 'f64'],
+  ['insuranceFundRequiredUsd', 'insurance_fund_required_usd', 'f64'],
 ];

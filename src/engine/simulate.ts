@@ -109,6 +109,8 @@ export function summarize(w: World): RunSummary {
   }
   let fundMin = Infinity;
   for (let f = 0; f < w.nFunds; f++) fundMin = Math.min(fundMin, w.fundMinUsd[f]!);
+  let fundRequired = 0;
+  for (let f = 0; f < w.nFunds; f++) fundRequired = Math.max(fundRequired, w.fundRequiredUsd[f]!);
   return {
     totalBadDebtUsd: sum(t.badDebtUsd),
     insuranceFundMinUsd: fundMin,
@@ -139,5 +141,6 @@ export function summarize(w: World): RunSummary {
     lossGini: gini(accountLossesUsd(w)),
     totalValueUsd: w.ledger.totalUsd(),
     ledgerErrorUsd: w.ledger.errorUsd(),
+    insuranceFundRequiredUsd: fundRequired,
   };
 }

@@ -392,6 +392,14 @@ export interface World {
   readonly stepTable: StepTable | null;
   readonly priceTable: PriceTable | null;
   readonly fundMinUsd: Float64Array;
+  /** Per fund: its balance at the start of the run. */
+  readonly fundInitialUsd: Float64Array;
+  /**
+   * Per fund: the largest draw-so-far + demand met where the fund's balance decided what happened (an ADL
+   * decision, a payout): the smallest starting balance that would have met every one of them
+   * (settleLosses.ts noteFundDemand).
+   */
+  readonly fundRequiredUsd: Float64Array;
   fundDepletionStep: number;
   /**
    * Fairness: effective leverage (notional / equity; Infinity at or below zero equity) of every
@@ -1805,6 +1813,8 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     stepTable: exp.output.steps ? new StepTable(exp.steps, nProtocols) : null,
     priceTable: exp.output.prices ? new PriceTable(exp.steps, nAssets) : null,
     fundMinUsd: Float64Array.from({ length: nFunds }, (_, f) => initialBalances[fundHolderStart + f]!),
+    fundInitialUsd: Float64Array.from({ length: nFunds }, (_, f) => initialBalances[fundHolderStart + f]!),
+    fundRequiredUsd: new Float64Array(nFunds),
     fundDepletionStep: -1,
     fairness: { adlLeverage: [], liquidatedLeverage: [] },
     accountContributedUsd: contributedUsd(initialBalances, nAccounts, packed.collStart, packed.perpCollateral, initialPrice),

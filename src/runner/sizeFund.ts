@@ -51,6 +51,8 @@ export interface FundTry {
   total_bad_debt_usd: number;
   /** The fund's lowest balance in the run (the lowest of any fund's when the scenario has several). */
   fund_min_usd: number;
+  /** The run's insurance_fund_required_usd: the smallest fund that meets every demand it met (the hint). */
+  fund_required_usd: number;
   /** Whether the fund size was chosen from an earlier run's draw on the fund (nextFund's hint). */
   hinted: boolean;
 }
@@ -96,8 +98,8 @@ export async function sizeFunds(searches: FundSearch[], opts: SizeFundOptions): 
   // Only the run summaries are read: no tables are written.
   const bases = searches.map(({ exp }) => ({ ...exp, output: { steps: false, prices: false, events: false, attribution: false } }));
   const brackets: PathBracket[][] = bases.map((e) => Array.from({ length: e.runs }, newBracket));
-  // A cleared run's draw on the fund guides the next tries (fundSizing.ts nextFund) when the run's lowest
-  // fund balance is this fund's: with one fund in the scenario.
+  // A cleared run's insurance_fund_required_usd guides the next tries (fundSizing.ts nextFund) when it is
+  // this fund's: with one fund in the scenario.
   const hints = bases.map((e) => e.scenario.insuranceFunds.length === 1);
   const tries: FundTry[][] = bases.map(() => []);
   mkdirSync(join(opts.scratchDir, 'parts'), { recursive: true });
@@ -134,6 +136,7 @@ export async function sizeFunds(searches: FundSearch[], opts: SizeFundOptions): 
           socialized_loss_usd: s.socializedLossUsd,
           total_bad_debt_usd: s.totalBadDebtUsd,
           fund_min_usd: s.insuranceFundMinUsd,
+          fund_required_usd: s.insuranceFundRequiredUsd,
           hinted: job.hinted,
         });
       },
@@ -180,7 +183,7 @@ export async function sizeFunds(searches: FundSearch[], opts: SizeFundOptions): 
     if (jobs.length === 0) break;
     if (++round > MAX_ROUNDS) throw new Error(`internal: the fund search did not converge in ${MAX_ROUNDS} rounds`);
     const done = await runRound(round, jobs);
-    for (const t of done) recordTry(brackets[t.search]![t.replicate]!, t.fund_usd, t.reached, hints[t.search] ? t.fund_usd - t.fund_min_usd : null, t.hinted);
+    for (const t of done) recordTry(brackets[t.search]![t.replicate]!, t.fund_usd, t.reached, hints[t.search] ? t.fund_required_usd : null, t.hinted);
     record(done);
     let searching = 0;
     brackets.forEach((paths, k) => paths.forEach((b) => (searching += nextFund(b, searches[k]!.bounds) !== null ? 1 : 0)));

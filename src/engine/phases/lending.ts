@@ -16,6 +16,7 @@ import { tradeIntoMarket } from '../market.ts';
 import { noteTrade, quoteWhereOraclePrices, sellUnits, tradePrice, tradeWhereOraclePrices } from '../spot.ts';
 import { priceCause } from '../causes.ts';
 import { chainCongested, chainHasRoom, useChain } from '../chains.ts';
+import { noteFundDemand } from './settleLosses.ts';
 
 /** Units below this share of a position are dust: the position counts as empty. */
 const DUST = 1e-12;
@@ -264,6 +265,7 @@ function writeOffDeficit(w: World, b: number, cause: number): void {
   const badDebt = w.events.push(w.step, w.round, EventKindCode.bad_debt, p, account, L.reserveAsset[dr]!, qty, reservePrice(w, dr), deficitUsd, cause);
   w.acc.badDebtUsd[p] = w.acc.badDebtUsd[p]! + deficitUsd;
   const fund = w.fundHolderStart + L.marketFund[l]!;
+  noteFundDemand(w, L.marketFund[l]!, deficitUsd);
   const payout = Math.min(deficitUsd, Math.max(0, w.ledger.balance[fund]!));
   if (payout > 0) {
     w.ledger.transfer(fund, L.marketRecoveryHolder[l]!, payout);
@@ -318,6 +320,7 @@ function chargeDepositors(w: World, r: number, uncoveredUsd: number, cause: numb
   for (let e = 0; e < L.nExposures; e++) {
     if (L.exposureReserve[e] !== r) continue;
     const fund = w.fundHolderStart + L.exposureFund[e]!;
+    noteFundDemand(w, L.exposureFund[e]!, uncoveredUsd * L.exposureShare[e]!);
     const loss = Math.min(uncoveredUsd * L.exposureShare[e]!, Math.max(0, w.ledger.balance[fund]!));
     if (!(loss > 0)) continue;
     w.ledger.transfer(fund, L.marketRecoveryHolder[L.reserveMarket[r]!]!, loss);

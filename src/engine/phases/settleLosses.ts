@@ -30,6 +30,20 @@ export function fundBalance(w: World, a: number): number {
 }
 
 /**
+ * Notes that fund f's balance is asked to meet `demandUsd` (a shortfall to pay, perp or lending; a share
+ * of lenders' loss on its deposits; or, to sell into the book rather than ADL, the shortfall predicted for
+ * the sale): the fund would have met it, and every such demand so far, had it started with
+ * (what it has drawn so far) + demand. The largest over the run is the summary's
+ * insurance_fund_required_usd — with a fund at least that large the run takes the same course wherever
+ * the fund's balance decides it (inflows capped by capUsd aside: a cap that binds makes the balance differ
+ * by less than the starting balances do). size-fund takes it as a hint of a path's requirement.
+ */
+export function noteFundDemand(w: World, f: number, demandUsd: number): void {
+  const need = w.fundInitialUsd[f]! - w.ledger.balance[w.fundHolderStart + f]! + demandUsd;
+  if (need > w.fundRequiredUsd[f]!) w.fundRequiredUsd[f] = need;
+}
+
+/**
  * Pays `amountUsd` from account a into the insurance fund that backs it; what would take the fund
  * over its cap goes to the exchange's reserve instead.
  */
@@ -64,8 +78,11 @@ export function settleShortfall(w: World, a: number, cause: number): number {
   if (!(shortfall > 0)) return 0;
   const badDebt = w.events.push(w.step, w.round, EventKindCode.bad_debt, x, a, -1, 0, 0, shortfall, cause);
   w.acc.badDebtUsd[x] = w.acc.badDebtUsd[x]! + shortfall;
-  const holder = w.fundHolderStart + fundOf(w, a);
-  const payout = Math.min(shortfall, Math.max(0, w.ledger.balance[holder]!), claimRoom(w, a, shortfall));
+  const fund = fundOf(w, a);
+  const holder = w.fundHolderStart + fund;
+  const room = claimRoom(w, a, shortfall);
+  noteFundDemand(w, fund, Math.min(shortfall, room));
+  const payout = Math.min(shortfall, Math.max(0, w.ledger.balance[holder]!), room);
   if (payout > 0) {
     useClaimRoom(w, a, shortfall, payout);
     w.ledger.transfer(holder, a, payout);
