@@ -27,6 +27,7 @@ import { UsageError } from '../src/experiment/errors.ts';
 import { parseExperiment } from '../src/experiment/load.ts';
 import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
+import { lendingExperiment } from './fixtures/lendingExperiment.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(ROOT, 'src', 'cli', 'contagion.js');
@@ -177,6 +178,27 @@ describe('the statistics', () => {
       expect(less.adlCount > big.adlCount || less.socializedLossUsd > big.socializedLossUsd || less.fundPayoutUsd < big.fundPayoutUsd - 1e-6).toBe(true);
     }
     expect(demanded).toBeGreaterThanOrEqual(6);
+  });
+
+  it('insurance_fund_required_usd covers a lending safety module: at it the deficit is paid, with 1% less 1% of it is left uncovered', () => {
+    for (const shock of [-0.3, -0.5, -0.7]) {
+      const base = parseExperiment(lendingExperiment({ shock, safetyModuleUsd: 0 }), 'lending-required');
+      const safety = base.scenario.insuranceFunds.findIndex((f) => f.id === 'safety');
+      const run = (fund: number) => {
+        const exp = withFund(base, safety, fund);
+        return simulateRun(exp, buildGraph(exp), 0, { check: true }).summary;
+      };
+      const big = run(1e9);
+      const required = big.insuranceFundRequiredUsd;
+      // The safety module pays the market's whole deficit, and nothing else is asked of any fund.
+      expect(required).toBeCloseTo(big.totalBadDebtUsd, 6);
+      expect(big.fundPayoutUsd).toBeCloseTo(required, 6);
+      const at = run(required * (1 + 1e-9) + 1e-6);
+      expect([at.fundPayoutUsd, at.uncoveredBadDebtUsd]).toEqual([big.fundPayoutUsd, 0]);
+      // 0.99 × required pays 99% and leaves 1% to the lenders.
+      const less = run(required * 0.99);
+      expect(less.uncoveredBadDebtUsd).toBeCloseTo(0.01 * required, 6);
+    }
   });
 
   it('fundIndex: the only fund by default; with several, names them', () => {
