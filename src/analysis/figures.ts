@@ -28,9 +28,10 @@ function perPoint(name: string, title: string, values: object[], rest: Record<st
 /** The figures of a run's (or merge's) results folder. */
 export function runFigures(dir: string): Figure[] {
   const runs = readResultsFile(dir, 'runs.arrow');
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { sweep_columns?: Record<string, string> };
   const point = columnToArray(runs, 'point_index') as number[];
   const adl = columnToArray(runs, 'adl_count') as number[];
-  const { labels, axis } = pointLabels(dir);
+  const { labels, paths } = pointLabels(runs, manifest.sweep_columns ?? {});
   const order = [...labels.keys()].sort((a, b) => a - b);
   const sortOrder = order.map((p) => labels.get(p)!);
   const shares = order.map((p) => {
@@ -39,7 +40,7 @@ export function runFigures(dir: string): Figure[] {
     const [lo, hi] = wilsonInterval(k, rows.length);
     return { point: labels.get(p)!, runs: rows.length, adl_runs: k, share: k / rows.length, lower: lo, upper: hi };
   });
-  const x = { field: 'point', type: 'nominal', sort: sortOrder, title: axis.split(' / '), axis: { labelAngle: -45, labelLimit: 400 } };
+  const x = { field: 'point', type: 'nominal', sort: sortOrder, title: paths.length > 0 ? paths : ['point'], axis: { labelAngle: -45, labelLimit: 400 } };
   const adlShare = perPoint('adl-share', 'Share of runs reaching ADL (95% Wilson interval)', shares, {
     encoding: { x },
     layer: [

@@ -71,6 +71,11 @@ export function quantileRanks(n: number, q: number, confidence: number): { lower
   return { lower, upper };
 }
 
+/** A confidence level as printed: 0.95 → "95%", 0.999 → "99.9%". */
+export function confidenceLabel(confidence: number): string {
+  return `${Math.round(confidence * 1000) / 10}%`;
+}
+
 /**
  * The fewest paths for which the interval of quantile q is bounded above: P(B ≥ n) = q^n ≤ tail, i.e.
  * n ≥ ln(tail) / ln(q).
@@ -169,11 +174,10 @@ export function nextFund(b: PathBracket, bounds: SearchBounds): { fund: number; 
     // The rung nearest D that is at least a dollar inside the bracket: D first; after it clears,
     // D·(1 − tolerance), D·(1 − 4·tolerance)…; after it reaches the outcome, D·(1 + tolerance)….
     const lo = Math.max(b.hit, min);
-    const aim = b.hint;
     let best: number | null = null;
     for (const k of HINT_LADDER) {
       const f = Math.round(b.hint * (1 + k * tolerance));
-      if (f - lo >= 1 && b.clear - f >= 1 && (best === null || Math.abs(f - aim) < Math.abs(best - aim))) best = f;
+      if (f - lo >= 1 && b.clear - f >= 1 && (best === null || Math.abs(f - b.hint) < Math.abs(best - b.hint))) best = f;
     }
     if (best !== null) return { fund: best, hinted: true };
   }

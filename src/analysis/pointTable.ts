@@ -3,10 +3,12 @@
 // percentile: the insurance fund that point would need), how often ADL struck, and what stayed open.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Table } from 'apache-arrow';
 import { columnToArray, readArrowTable } from '../io/readArrow.ts';
 import { mean, quantile, wilsonInterval } from './statistics.ts';
 
-const usd = (x: number) => (Math.abs(x) >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : Math.abs(x) >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0));
+/** USD as the reports print it: 1.23M, 45.6k, 789. */
+export const usd = (x: number): string => (Math.abs(x) >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : Math.abs(x) >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0));
 const pct = (k: number, n: number) => {
   const [lo, hi] = wilsonInterval(k, n);
   return `${((100 * k) / n).toFixed(0)}% [${(100 * lo).toFixed(0)}–${(100 * hi).toFixed(0)}%]`;
@@ -16,14 +18,18 @@ const pct = (k: number, n: number) => {
  * Markdown table of a results folder's runs per point; null when the folder has no sweep (unless
  * `always`: then one row, without swept columns).
  */
-export function pointTable(dir: string, { always = false }: { always?: boolean } = {}): string | null {
+export function pointTable(dir: string): string | null {
   const manifestPath = join(dir, 'manifest.json');
   if (!existsSync(manifestPath)) return null;
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { sweep_columns?: Record<string, string> };
   const sweep = manifest.sweep_columns ?? {};
+  if (Object.keys(sweep).length === 0) return null;
+  return pointTableOf(readArrowTable(join(dir, 'runs.arrow')), sweep);
+}
+
+/** The same table of a runs.arrow already read, its swept columns `sweep` (column → path; none: one row). */
+export function pointTableOf(runs: Table, sweep: Record<string, string>): string {
   const columns = Object.keys(sweep);
-  if (columns.length === 0 && !always) return null;
-  const runs = readArrowTable(join(dir, 'runs.arrow'));
   const col = (name: string) => columnToArray(runs, name) as number[];
   const point = col('point_index');
   const badDebt = col('total_bad_debt_usd');

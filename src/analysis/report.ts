@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { UsageError } from '../experiment/errors.ts';
 import { columnToArray, readArrowTable } from '../io/readArrow.ts';
-import { pointTable } from './pointTable.ts';
+import { pointTableOf, usd } from './pointTable.ts';
 import { mean } from './statistics.ts';
+import { confidenceLabel } from './fundSizing.ts';
 
-export const usd = (x: number): string =>
-  Math.abs(x) >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : Math.abs(x) >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0);
+export { usd };
 
 /** `dir/name` as an Arrow table, or a UsageError (exit 2) naming the file and the remedy. */
 export function readResultsFile(dir: string, name: string): Table {
@@ -60,19 +60,19 @@ export function attributionLines(at: Table, points: number[], runsOf: (p: number
   return lines;
 }
 
-/** Each point's label: its swept values joined by " / " (the point's index when nothing is swept). */
-export function pointLabels(dir: string): { labels: Map<number, string>; axis: string } {
-  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { sweep_columns?: Record<string, string> };
-  const columns = Object.keys(manifest.sweep_columns ?? {});
-  const runs = readResultsFile(dir, 'runs.arrow');
+/**
+ * Each point's label: its swept values joined by " / " (`point P` when nothing is swept); and the swept
+ * paths, without their "scenario." prefix. `sweep` is the manifest's sweep_columns (column → path).
+ */
+export function pointLabels(runs: Table, sweep: Record<string, string>): { labels: Map<number, string>; paths: string[] } {
+  const columns = Object.keys(sweep);
   const point = columnToArray(runs, 'point_index') as number[];
   const values = columns.map((c) => columnToArray(runs, c));
   const labels = new Map<number, string>();
   point.forEach((p, i) => {
     if (!labels.has(p)) labels.set(p, columns.length === 0 ? `point ${p}` : values.map((v) => String(v[i])).join(' / '));
   });
-  const short = (path: string) => path.replace(/^scenario\./, '');
-  return { labels, axis: columns.length === 0 ? 'point' : columns.map((c) => short(manifest.sweep_columns![c]!)).join(' / ') };
+  return { labels, paths: columns.map((c) => sweep[c]!.replace(/^scenario\./, '')) };
 }
 
 /** The waterfall of one set of runs: mean per run of each stage, USD. */
@@ -132,6 +132,7 @@ function runsSection(dir: string): string[] {
     node_version?: string;
     workers?: number;
     shard?: { index: number; count: number } | null;
+    sweep_columns?: Record<string, string>;
     points?: number;
     runs_done?: number;
     runs_failed?: number;
@@ -151,11 +152,13 @@ function runsSection(dir: string): string[] {
   );
   if (!existsSync(join(dir, 'runs.arrow'))) return [...out, '', `(no runs.arrow in ${dir})`];
   const runs = readResultsFile(dir, 'runs.arrow');
-  out.push('', '## Outcomes per point', '', pointTable(dir, { always: true }) ?? '');
+  const sweep = m.sweep_columns ?? {};
+  out.push('', '## Outcomes per point', '', pointTableOf(runs, sweep));
 
   const falls = waterfalls(runs);
-  const { labels, axis } = pointLabels(dir);
-  const swept = axis !== 'point';
+  const { labels, paths } = pointLabels(runs, sweep);
+  const swept = paths.length > 0;
+  const axis = paths.join(' / ');
   out.push(
     '',
     '## Who paid the bad debt',
@@ -179,6 +182,33 @@ function runsSection(dir: string): string[] {
   return out;
 }
 
+/** One point's size-fund answer, as a row of fundAnswerTable. */
+export interface FundAnswerRow {
+  values: Record<string, unknown>;
+  paths: number;
+  /** The fund needed; null when no fund up to --max does it. */
+  fund: number | null;
+  interval: [number | null, number | null];
+  /** Paths reaching the outcome at that fund. */
+  reaching: number | null;
+}
+
+/**
+ * size-fund's answers, a row per point: its swept values, paths, the fund needed (headed `fundHeader`;
+ * `none` when no fund does it), the interval at level `confidence`, the paths reaching the outcome at it.
+ */
+export function fundAnswerTable(rows: FundAnswerRow[], o: { fundHeader: string; none: string; confidence: number; money: (x: number) => string }): string[] {
+  const swept = rows.length > 0 ? Object.keys(rows[0]!.values) : [];
+  const header = [...swept, 'paths', o.fundHeader, `${confidenceLabel(o.confidence)} interval`, 'reaching at it'];
+  const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
+  const bound = (x: number | null) => (x === null ? '…' : o.money(x));
+  for (const r of rows) {
+    const cells = r.fund === null ? [o.none, '', ''] : [o.money(r.fund), `${bound(r.interval[0])} – ${bound(r.interval[1])}`, `${r.reaching}/${r.paths}`];
+    lines.push(`| ${[...swept.map((k) => String(r.values[k])), String(r.paths), ...cells].join(' | ')} |`);
+  }
+  return lines;
+}
+
 function sizeFundSection(dir: string, nested: boolean): string[] {
   const r = readJson(dir, 'size-fund.json') as {
     fund_path?: string;
@@ -188,24 +218,19 @@ function sizeFundSection(dir: string, nested: boolean): string[] {
     experiment?: { name?: string };
     points?: { values: Record<string, unknown>; paths: number; answer: { fund_usd: number | null; interval_usd: [number | null, number | null]; paths_reaching_at_fund: number | null } }[];
   };
-  const points = r.points ?? [];
-  const level = `${Math.round((r.confidence ?? 0.95) * 1000) / 10}%`;
   const out = [nested ? '' : `# ${r.experiment?.name ?? dir}: insurance fund sizing`, ''];
   if (nested) out.push('## Insurance fund sizing', '');
   out.push(
     `The smallest ${r.fund_path ?? 'fund'} under which fewer than ${(100 * (r.target ?? 0)).toFixed(2)}% of the stress paths reach ${r.outcome ?? 'adl'} (size-fund.json).`,
     '',
   );
-  const paths = points.length > 0 ? Object.keys(points[0]!.values) : [];
-  const header = [...paths, 'paths', 'fund needed', `${level} interval`, 'reaching at it'];
-  out.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`);
-  for (const p of points) {
-    const a = p.answer;
-    const cells =
-      a.fund_usd === null
-        ? ['none up to its --max', '', '']
-        : [usd(a.fund_usd), `${a.interval_usd[0] === null ? '…' : usd(a.interval_usd[0])} – ${a.interval_usd[1] === null ? '…' : usd(a.interval_usd[1])}`, `${a.paths_reaching_at_fund}/${p.paths}`];
-    out.push(`| ${[...paths.map((k) => String(p.values[k])), String(p.paths), ...cells].join(' | ')} |`);
-  }
+  const rows = (r.points ?? []).map((p) => ({
+    values: p.values,
+    paths: p.paths,
+    fund: p.answer.fund_usd,
+    interval: p.answer.interval_usd,
+    reaching: p.answer.paths_reaching_at_fund,
+  }));
+  out.push(...fundAnswerTable(rows, { fundHeader: 'fund needed', none: 'none up to its --max', confidence: r.confidence ?? 0.95, money: usd }));
   return out;
 }

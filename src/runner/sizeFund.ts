@@ -111,8 +111,7 @@ export async function sizeFunds(searches: FundSearch[], opts: SizeFundOptions): 
     const tasks = jobs.map((j) => ({ point: { index: nextPoint++, values: {} } as SweepPoint, replicate: j.replicate }));
     const byPoint = new Map(tasks.map((t, i) => [t.point.index, jobs[i]!]));
     const out: (FundTry & { search: number })[] = [];
-    const failures: Job[] = [];
-    const errors = new Map<Job, string>();
+    const failures: { job: Job; error: string }[] = [];
     let i = 0;
     await runPool(
       Math.max(1, Math.min(opts.workers, tasks.length)),
@@ -121,8 +120,7 @@ export async function sizeFunds(searches: FundSearch[], opts: SizeFundOptions): 
       (o: RunOutcome) => {
         const job = byPoint.get(o.point)!;
         if (!o.ok || !o.summary) {
-          failures.push(job);
-          errors.set(job, o.error ?? 'unknown error');
+          failures.push({ job, error: o.error ?? 'unknown error' });
           return;
         }
         const s = o.summary;
@@ -148,9 +146,9 @@ export async function sizeFunds(searches: FundSearch[], opts: SizeFundOptions): 
     );
     if (opts.signal?.aborted) throw new SizeFundInterrupted();
     if (failures.length > 0) {
-      const f = failures.sort((a, b) => a.search - b.search || a.replicate - b.replicate)[0]!;
+      const { job: f, error } = failures.sort((a, b) => a.job.search - b.job.search || a.job.replicate - b.job.replicate)[0]!;
       throw new RunFailedError(
-        `${failures.length} run${failures.length === 1 ? '' : 's'} of the fund search failed (round ${round}); the first: path ${f.replicate} at a fund of ${f.fund} USD: ${errors.get(f)}`,
+        `${failures.length} run${failures.length === 1 ? '' : 's'} of the fund search failed (round ${round}); the first: path ${f.replicate} at a fund of ${f.fund} USD: ${error}`,
         { search: f.search, replicate: f.replicate, values: { [`scenario.insuranceFunds.${opts.fund}.initialUsd`]: f.fund } },
       );
     }
@@ -171,8 +169,8 @@ export async function sizeFunds(searches: FundSearch[], opts: SizeFundOptions): 
     return { minFund, maxFund };
   };
 
-  let round = 0;
-  for (;;) {
+  // The next try of every path still searching (one each, so their number is the paths searching).
+  const pending = (): Job[] => {
     const jobs: Job[] = [];
     brackets.forEach((paths, k) =>
       paths.forEach((b, r) => {
@@ -180,14 +178,17 @@ export async function sizeFunds(searches: FundSearch[], opts: SizeFundOptions): 
         if (next !== null) jobs.push({ search: k, replicate: r, ...next });
       }),
     );
-    if (jobs.length === 0) break;
+    return jobs;
+  };
+  let round = 0;
+  for (let jobs = pending(); jobs.length > 0; ) {
     if (++round > MAX_ROUNDS) throw new Error(`internal: the fund search did not converge in ${MAX_ROUNDS} rounds`);
     const done = await runRound(round, jobs);
     for (const t of done) recordTry(brackets[t.search]![t.replicate]!, t.fund_usd, t.reached, hints[t.search] ? t.fund_required_usd : null, t.hinted);
     record(done);
-    let searching = 0;
-    brackets.forEach((paths, k) => paths.forEach((b) => (searching += nextFund(b, searches[k]!.bounds) !== null ? 1 : 0)));
-    opts.onRound?.({ round, paths: jobs.length, ...fundRange(jobs), searching });
+    const next = pending();
+    opts.onRound?.({ round, paths: jobs.length, ...fundRange(jobs), searching: next.length });
+    jobs = next;
   }
   const rounds = round;
   const answers = brackets.map((paths) => {

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import type { MarginChecks } from '../../engine/marginIndex.ts';
 import { availableParallelism } from 'node:os';
 import { SingleBar } from 'cli-progress';
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv, CommandModule, Options } from 'yargs';
 import { loadExperiment } from '../../experiment/load.ts';
 import { setList, setOption } from './validate.ts';
 import { UsageError } from '../../experiment/errors.ts';
@@ -116,6 +116,11 @@ export function makeProgress(
   };
 }
 
+/** Options that the commands which run simulations (run, size-fund) share, as they read them. */
+export const seedOption: Options = { type: 'string', requiresArg: true, describe: 'experiment seed (overrides "seed")' };
+export const workersOption: Options = { type: 'string', requiresArg: true, describe: `worker threads (default: ${availableParallelism()}, the cores)` };
+export const checkOption: Options = { type: 'boolean', default: false, describe: 'check the invariants at every step (slower)' };
+
 export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run <file>',
   describe: 'Run the Monte Carlo replicates of an experiment and write Arrow results',
@@ -124,13 +129,13 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .positional('file', { type: 'string', demandOption: true, describe: 'experiment JSON file' })
       // Kept as strings: they become --set runs=N / seed=S and the schema checks them.
       .option('runs', { type: 'string', requiresArg: true, describe: 'replicates per point (overrides "runs")' })
-      .option('seed', { type: 'string', requiresArg: true, describe: 'experiment seed (overrides "seed")' })
+      .option('seed', seedOption)
       .option('out', { type: 'string', requiresArg: true, describe: 'results folder (default results/<name>; with --only, results/<name>-pP-rR; a shard, results/<name>-shard-I-of-N)' })
       .option('set', setOption)
-      .option('workers', { type: 'string', requiresArg: true, describe: `worker threads (default: ${availableParallelism()}, the cores)` })
+      .option('workers', workersOption)
       .option('shard', { type: 'string', requiresArg: true, describe: 'run the I-th of N slices, I/N (default from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)' })
       .option('only', { type: 'string', requiresArg: true, describe: 'run one run: point=P,replicate=R' })
-      .option('check', { type: 'boolean', default: false, describe: 'check the invariants at every step (slower)' })
+      .option('check', checkOption)
       .option('margin-checks', {
         type: 'string',
         requiresArg: true,

@@ -6,7 +6,6 @@
 // them for a sweep) and writes DIR/size-fund.json (per point: the answer, every path's requirement,
 // every run of the search; and the provenance).
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { loadExperiment } from '../../experiment/load.ts';
@@ -14,9 +13,10 @@ import { ExperimentError, RunFailedError, UsageError } from '../../experiment/er
 import { expandSweep, pointExperiment, sweptPaths, type SweepPoint } from '../../experiment/sweep.ts';
 import type { Experiment } from '../../experiment/schema.ts';
 import { makeOutputFolder } from '../../io/outputFolder.ts';
-import { FUND_OUTCOMES, pathsForUpperBound, type FundOutcome } from '../../analysis/fundSizing.ts';
+import { confidenceLabel, FUND_OUTCOMES, pathsForUpperBound, type FundOutcome } from '../../analysis/fundSizing.ts';
+import { fundAnswerTable } from '../../analysis/report.ts';
 import { wilsonInterval } from '../../analysis/statistics.ts';
-import { parseMarginChecks, parseWorkers, runOverrides } from './run.ts';
+import { checkOption, parseMarginChecks, parseWorkers, runOverrides, seedOption, workersOption } from './run.ts';
 import { setOption } from './validate.ts';
 import { listenForStop, signalExitCode } from '../stopSignals.ts';
 import type { SizeFundResult } from '../../runner/sizeFund.ts';
@@ -142,7 +142,7 @@ export function formatAnswer(r: SizeFundResult, o: { target: number; confidence:
         `(each requirement is the smallest fund seen to clear the path)`,
     );
   }
-  const level = `${Math.round(o.confidence * 1000) / 10}%`;
+  const level = confidenceLabel(o.confidence);
   const lower = a.lower === null ? `below ${usd(o.min)}…` : usd(a.lower);
   const upper = a.upper === null ? 'unbounded' : usd(a.upper);
   lines.push(
@@ -156,27 +156,6 @@ export function formatAnswer(r: SizeFundResult, o: { target: number; confidence:
         ? `  the interval is open above: at least ${need} paths are needed to bound it (--runs ${need})`
         : `  the interval is open above: its upper order statistic is a path that reaches ${what} with any fund tried (raise --max)`,
     );
-  }
-  return lines.join('\n');
-}
-
-/** One row per sweep point: its values, the fund needed and its interval, the paths reaching the outcome at it. */
-export function answerTable(points: SweepPoint[], results: SizeFundResult[], fundPath: string, confidence: number): string {
-  const paths = Object.keys(points[0]!.values);
-  const level = `${Math.round(confidence * 1000) / 10}%`;
-  const header = [...paths, 'paths', `${fundPath} needed`, `${level} interval`, 'reaching at it'];
-  const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
-  for (const [i, r] of results.entries()) {
-    const a = r.answer;
-    const reachable = Number.isFinite(a.estimate);
-    const cells = [
-      ...paths.map((p) => String(points[i]!.values[p])),
-      String(r.paths),
-      reachable ? usd(a.estimate) : 'none up to --max',
-      reachable ? `${a.lower === null ? '…' : usd(a.lower)} – ${a.upper === null ? '…' : usd(a.upper)}` : '',
-      reachable ? `${r.reachedAtEstimate ?? a.exceeding}/${r.paths}` : '',
-    ];
-    lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
 }
@@ -195,11 +174,11 @@ export const sizeFundCommand: CommandModule<object, SizeFundArgs> = {
       .option('tolerance', { type: 'string', requiresArg: true, describe: "each path's requirement to within this fraction (default 0.01), or 1 USD" })
       .option('confidence', { type: 'string', requiresArg: true, describe: 'level of the interval (default 0.95)' })
       .option('runs', { type: 'string', requiresArg: true, describe: 'stress paths (replicates; overrides "runs")' })
-      .option('seed', { type: 'string', requiresArg: true, describe: 'experiment seed (overrides "seed")' })
+      .option('seed', seedOption)
       .option('set', setOption)
-      .option('workers', { type: 'string', requiresArg: true, describe: `worker threads (default: ${availableParallelism()}, the cores)` })
+      .option('workers', workersOption)
       .option('out', { type: 'string', requiresArg: true, describe: 'folder for size-fund.json (default results/<name>-size-fund)' })
-      .option('check', { type: 'boolean', default: false, describe: 'check the invariants at every step (slower)' })
+      .option('check', checkOption)
       .option('margin-checks', { type: 'string', requiresArg: true, describe: 'event (default) or every-step (same results, slower)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'print the answer only' }) as unknown as Argv<SizeFundArgs>,
   handler: async (argv) => {
@@ -347,7 +326,17 @@ export const sizeFundCommand: CommandModule<object, SizeFundArgs> = {
       const point = points[i]!.point;
       process.stdout.write(`${point === null ? '' : `${label(point)}\n`}${formatAnswer(r, { target, confidence, outcome, fundPath, min, max: maxes[i]!, tolerance })}\n`);
     }
-    if (points.length > 1) process.stdout.write(`\n${answerTable(points.map((p) => p.point!), results, fundPath, confidence)}\n`);
+    if (points.length > 1) {
+      const rows = results.map((r, i) => ({
+        values: points[i]!.point!.values,
+        paths: r.paths,
+        fund: Number.isFinite(r.answer.estimate) ? r.answer.estimate : null,
+        interval: [r.answer.lower, r.answer.upper] as [number | null, number | null],
+        reaching: r.reachedAtEstimate ?? r.answer.exceeding,
+      }));
+      const table = fundAnswerTable(rows, { fundHeader: `${fundPath} needed`, none: 'none up to --max', confidence, money: usd });
+      process.stdout.write(`\n${table.join('\n')}\n`);
+    }
     process.stdout.write(`results in ${file}\n`);
   },
 };

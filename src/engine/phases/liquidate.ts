@@ -15,7 +15,7 @@ import { applyFill, bankruptcyPrice, effectiveLeverage, FILL_ORDER, FILL_PRICE, 
 import { BookSide, ORDER, ORDER_BAND, ORDER_FILLED, ORDER_WANT, tradeIntoBook } from '../book.ts';
 import { MARKET, MARKET_PRICE, MARKET_SOLD, quoteFillAt } from '../market.ts';
 import { causeFor } from '../causes.ts';
-import { autoDeleverage, fundBalance, fundOf, noteFundDemand, payIntoFund, settleShortfall } from './settleLosses.ts';
+import { autoDeleverage, fundFallsShort, fundOf, payIntoFund, settleShortfall } from './settleLosses.ts';
 import { refreshOracles } from './updateOracles.ts';
 import { markForLiquidation } from './markToMarket.ts';
 import { sortByKey } from '../sortPrefix.ts';
@@ -190,9 +190,7 @@ export function liquidateAccount(w: World, a: number): boolean {
       slippage = LIQ[LIQ_SLIPPAGE]!;
     }
     // Without ADL (Drift), the shortfall goes down the waterfall after a book sale.
-    const decided = fraction === 1 && equity - slippage < 0 && w.adlRanking[x] !== AdlRanking.none;
-    if (decided) noteFundDemand(w, fundOf(w, a), slippage - equity);
-    if (decided && fundBalance(w, a) < slippage - equity) {
+    if (fraction === 1 && equity - slippage < 0 && w.adlRanking[x] !== AdlRanking.none && fundFallsShort(w, fundOf(w, a), slippage - equity)) {
       closeByAdl(w, a, cause);
     } else {
       LIQ[LIQ_FRACTION] = fraction;

@@ -24,10 +24,6 @@ export function fundOf(w: World, a: number): number {
   return isolated ? own : w.exchangeFund[exchangeOf(w, a)]!;
 }
 
-/** Balance of the insurance fund that backs account a (its isolated market's, else its exchange's), USD. */
-export function fundBalance(w: World, a: number): number {
-  return w.ledger.balance[w.fundHolderStart + fundOf(w, a)]!;
-}
 
 /**
  * Notes that fund f's balance is asked to meet `demandUsd` (a shortfall to pay, perp or lending; a share
@@ -41,6 +37,12 @@ export function fundBalance(w: World, a: number): number {
 export function noteFundDemand(w: World, f: number, demandUsd: number): void {
   const need = w.fundInitialUsd[f]! - w.ledger.balance[w.fundHolderStart + f]! + demandUsd;
   if (need > w.fundRequiredUsd[f]!) w.fundRequiredUsd[f] = need;
+}
+
+/** Whether fund f's balance falls short of `demandUsd`, the demand noted (noteFundDemand). */
+export function fundFallsShort(w: World, f: number, demandUsd: number): boolean {
+  noteFundDemand(w, f, demandUsd);
+  return w.ledger.balance[w.fundHolderStart + f]! < demandUsd;
 }
 
 /**
