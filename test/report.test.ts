@@ -103,6 +103,19 @@ describe('contagion report', () => {
     for (const f of fs.readdirSync(figures)) expect(fs.readFileSync(path.join(again, f)).equals(fs.readFileSync(path.join(figures, f))), f).toBe(true);
   }, 60_000);
 
+  it('a folder without a sweep: one row per table, no column of swept values', async () => {
+    const single = path.join(work, 'single');
+    const input = minimalExperiment();
+    await runExperiment(parseExperiment(input, 'single'), { outDir: single, check: false, overrides: [], source: 'single', workers: 1, shard: null });
+    const r = cli(['report', single]);
+    expect(r.status, r.stderr).toBe(0);
+    const runs = readArrowTable(path.join(single, 'runs.arrow'));
+    const bad = (columnToArray(runs, 'total_bad_debt_usd') as number[]).reduce((a, b) => a + b, 0) / 2;
+    expect(r.stdout).toContain('| runs | runs with bad debt | bad debt mean / p99 (fund needed) | runs with ADL | left open (mean) |');
+    expect(r.stdout).toContain('| point | runs | bad debt | insurance fund | ADL\'d winners | socialized | left uncovered |');
+    expect(r.stdout).toContain(`| 0 | 2 | ${usd(bad)} |`);
+  }, 60_000);
+
   it('a size-fund folder: its answer', () => {
     const exp = minimalExperiment();
     exp.runs = 6;
