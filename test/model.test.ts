@@ -269,6 +269,15 @@ describe('oracle feeds', () => {
   it('A frozen feed keeps its last price from the freeze step on', () => {
     expect(feed({ freezeAtStep: 2 }, [100, 90, 80, 70])).toEqual([100, 90, 90, 90]);
   });
+  it('A floored feed resumed at a step reports its source again from that step (Venus restoring its feeds, May 2022)', () => {
+    // Floor 0.107 until step 3: 1, 0.5, max(0.1, 0.107), then the market's 0.01 and 0.012.
+    expect(feed({ floorUsd: 0.107, resumeAtStep: 3 }, [1, 0.5, 0.1, 0.01, 0.012])).toEqual([1, 0.5, 0.107, 0.01, 0.012]);
+  });
+  it('A frozen push feed resumed at a step publishes there at once, even under its deviation threshold', () => {
+    // Frozen at 90 from step 2; resumed at step 4 it publishes 89.5 (a 0.6% move, under the 1%
+    // threshold, and no heartbeat); step 5's 89.2 is 0.3% from 89.5: not published.
+    expect(feed({ freezeAtStep: 2, resumeAtStep: 4, deviationThreshold: 0.01 }, [100, 90, 80, 70, 89.5, 89.2])).toEqual([100, 90, 90, 90, 89.5, 89.5]);
+  });
 });
 
 describe("an account's exchange, role and wallet come from its cohort (World.cohortExchange …, walletOf)", () => {

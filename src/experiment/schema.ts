@@ -140,6 +140,12 @@ export const Oracle = z.strictObject({
   heartbeatSteps: z.number().int().min(0).default(0).describe('push feed: publish at least this often whatever the move (0 = no heartbeat)'),
   floorUsd: positive.optional().describe('the feed never reports below this price (the LUNA feed held a $0.107 floor)'),
   freezeAtStep: step.optional().describe('the feed stops updating from this step on'),
+  resumeAtStep: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('from this step on the floor and the freeze no longer apply: the feed reads its source again and publishes at once (Venus restored its price feeds on 15 May 2022, after the LUNA feed had held its floor)'),
 });
 
 export const InsuranceFund = z.strictObject({

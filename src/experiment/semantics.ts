@@ -125,6 +125,12 @@ export function validateSemantics(exp: Experiment): InputIssue[] {
   // --- references from oracles and shocks -------------------------------------------------
   s.oracles.forEach((o, i) => {
     if (!assetIndex.has(o.asset)) add(`scenario.oracles.${i}.asset`, o.asset, `no asset with this symbol in scenario.assets (known: ${assetList})`);
+    if (o.resumeAtStep !== undefined && o.floorUsd === undefined && o.freezeAtStep === undefined) {
+      add(`scenario.oracles.${i}.resumeAtStep`, o.resumeAtStep, 'a step at which a floor or a freeze ends: give floorUsd or freezeAtStep too');
+    }
+    if (o.resumeAtStep !== undefined && o.freezeAtStep !== undefined && o.resumeAtStep <= o.freezeAtStep) {
+      add(`scenario.oracles.${i}.resumeAtStep`, o.resumeAtStep, `a step after freezeAtStep (${o.freezeAtStep})`);
+    }
     if (o.source === 'venue' && !o.venueMarket) add(`scenario.oracles.${i}.venueMarket`, undefined, 'expected the venue\'s own market (depthUsd, impact, impactCoefficient, resilienceHalfLifeSeconds) for source "venue"');
     if (o.source !== 'venue' && o.venueMarket) add(`scenario.oracles.${i}.venueMarket`, o.venueMarket, `only an oracle with source "venue" reads a venue market (this one reads "${o.source}")`);
   });

@@ -178,6 +178,8 @@ export interface World {
   /** Lowest price a feed reports (0 = none); step from which it stops updating (-1 = never). */
   readonly oracleFloorUsd: Float64Array;
   readonly oracleFreezeStep: Int32Array;
+  /** The step from which oracle o's floor and freeze no longer apply (−1: never). */
+  readonly oracleResumeStep: Int32Array;
   /**
    * Venue-local markets of oracles with source venue (OracleSource.venue): the venue's own thin book.
    * Local price = shared market price × g(permanent + temporary), g the impact curve; only trades on
@@ -894,6 +896,7 @@ function buildOracles(s: Scenario, graph: DependencyGraph, dt: number, initialPr
   const oracleHeartbeatSteps = new Int32Array(nOracles);
   const oracleFloorUsd = new Float64Array(nOracles);
   const oracleFreezeStep = new Int32Array(nOracles);
+  const oracleResumeStep = new Int32Array(nOracles);
   const assetFirstOracle = new Int32Array(nAssets).fill(-1);
   let historyLength = 1;
   // Chains add their latency to the oracles their protocols read (validation made it unambiguous).
@@ -929,6 +932,7 @@ function buildOracles(s: Scenario, graph: DependencyGraph, dt: number, initialPr
     oracleHeartbeatSteps[i] = o.heartbeatSteps;
     oracleFloorUsd[i] = o.floorUsd ?? 0;
     oracleFreezeStep[i] = o.freezeAtStep ?? -1;
+    oracleResumeStep[i] = o.resumeAtStep ?? -1;
     if (assetFirstOracle[a] === -1) assetFirstOracle[a] = i;
     // The ring buffer holds every reading a lagged average needs.
     historyLength = Math.max(historyLength, oracleLag[i]! + o.twapSteps);
@@ -951,6 +955,7 @@ function buildOracles(s: Scenario, graph: DependencyGraph, dt: number, initialPr
     oracleHeartbeatSteps,
     oracleFloorUsd,
     oracleFreezeStep,
+    oracleResumeStep,
     venueModel,
     venueCoefficient,
     venueDepthUsd,
@@ -1713,6 +1718,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     oracleHeartbeatSteps: oracles.oracleHeartbeatSteps,
     oracleFloorUsd: oracles.oracleFloorUsd,
     oracleFreezeStep: oracles.oracleFreezeStep,
+    oracleResumeStep: oracles.oracleResumeStep,
     venueModel: oracles.venueModel,
     venueCoefficient: oracles.venueCoefficient,
     venueDepthUsd: oracles.venueDepthUsd,

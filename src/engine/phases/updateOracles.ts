@@ -2,7 +2,8 @@
 // buffer; its reading is the mean of `twapSteps` readings ending `lagSteps` steps ago. A push feed
 // (Chainlink-style) publishes the reading only when it moved by the deviation threshold or the
 // heartbeat is due; a floor keeps the feed from reporting lower (the LUNA feed held $0.107 while the
-// market traded near $0.01); a frozen feed stops updating. Zero-lag oracles are refreshed again
+// market traded near $0.01); a frozen feed stops updating; from a resume step on, neither applies
+// (Venus restored its feeds on 15 May 2022). Zero-lag oracles are refreshed again
 // between cascade rounds, so a fire sale reaches the marks within the step.
 import { OracleSource, type World } from '../../model/world.ts';
 import { venuePrice } from '../venueMarket.ts';
@@ -28,18 +29,22 @@ function reading(w: World, o: number): number {
 
 /** Publishes oracle o's reading if its feed rules allow; returns true if its price changed. */
 function publish(w: World, o: number): boolean {
+  const resume = w.oracleResumeStep[o]!;
+  // From its resume step on, a feed has neither floor nor freeze, and publishes at that step.
+  const resumed = resume >= 0 && w.step >= resume;
   const freeze = w.oracleFreezeStep[o]!;
-  if (freeze >= 0 && w.step >= freeze) return false;
+  if (!resumed && freeze >= 0 && w.step >= freeze) return false;
   const candidate = reading(w, o);
   const last = w.oraclePrice[o]!;
   const threshold = w.oracleDeviation[o]!;
   const heartbeat = w.oracleHeartbeatSteps[o]!;
   const due =
     threshold === 0 ||
+    w.step === resume ||
     Math.abs(candidate - last) >= threshold * last ||
     (heartbeat > 0 && w.step - w.oracleLastUpdateStep[o]! >= heartbeat);
   if (!due) return false;
-  const price = Math.max(candidate, w.oracleFloorUsd[o]!);
+  const price = resumed ? candidate : Math.max(candidate, w.oracleFloorUsd[o]!);
   w.oracleLastUpdateStep[o] = w.step;
   if (price === last) return false;
   w.oraclePrice[o] = price;
