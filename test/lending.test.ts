@@ -432,6 +432,77 @@ describe('oracle manipulation on a venue market (the Mango Markets pattern)', ()
   });
 });
 
+describe('a floored feed and its restoration (the LUNA pattern, May 2022)', () => {
+  /**
+   * LUNA trades at 0.01 in a 500-billion-deep market (a 100k purchase moves it by 100k/5e11 × 0.01 =
+   * 2e-9: negligible); the lending market reads a feed that holds a 0.107 floor (Chainlink's LUNA
+   * feed, May 2022) until `resumeAtStep` 5, or the same feed without a floor. Two exploiters (one
+   * cohort) each deposit 1 USD of LUNA (100 tokens), buy 100k USD more at step 2 and borrow all the
+   * 0.55 LTV allows in USDC. Threshold 0.6, bonus 1.1.
+   */
+  function luna(oracle: 'luna-floored' | 'luna-market', resumeAtStep = 5): ExperimentInput {
+    const e = lendingExperiment({ shock: -0.01 });
+    const s = e.scenario;
+    e.steps = 8;
+    s.shocks = [];
+    s.assets.push({
+      symbol: 'LUNA',
+      initialPrice: 0.01,
+      volatilityAnnual: 0,
+      market: { depthUsd: 500_000_000_000, impact: 'linear', impactCoefficient: 0.01, resilienceHalfLifeSeconds: 600, permanentShare: 0 },
+    });
+    s.regimes = uncorrelatedRegimes(4);
+    s.oracles.push({ id: 'luna-floored', asset: 'LUNA', floorUsd: 0.107, resumeAtStep }, { id: 'luna-market', asset: 'LUNA' });
+    s.lendingMarkets![0]!.reserves.push({ asset: 'LUNA', oracle, ltv: 0.55, liquidationThreshold: 0.6, liquidationBonus: 1.1, liquidationProtocolFee: 0 });
+    s.traders.push({ id: 'floor-exploiters', kind: 'manipulator', lendingMarket: 'lend', count: 2, collateral: 'LUNA', debt: 'USDC', depositUsd: 1, pumpUsd: 100_000, pumpAtStep: 2 });
+    return e;
+  }
+  // Each exploiter holds 100 + 100,000 / 0.01 = 10,000,100 LUNA and borrows 0.55 × 10,000,100 × 0.107.
+  const units = 10_000_100;
+  const debt = 0.55 * units * 0.107; // 588,505.885
+  // Restored, the feed reads 0.01: HF = 0.6 × 100,001 / 588,505.885 = 0.10 ≤ 0.95, so the keeper may
+  // close it all; the collateral (100,001 USD) is less than debt × 1.1, so it seizes all of it and repays
+  // 100,001 / 1.1 = 90,910.09; the rest, 497,595.79, is written off as the reserve's deficit.
+  const repaid = (units * 0.01) / 1.1;
+  const deficit = debt - repaid;
+
+  it('under the floor the loans are sized on 0.107 and stay healthy; restored, they are written off to the last dollar the collateral does not cover', () => {
+    const w = run2(luna('luna-floored'));
+    const borrows = eventsOf(w, EventKindCode.borrow);
+    expect(borrows.map((b) => b.step)).toEqual([2, 2]);
+    for (const b of borrows) expect(b.amountUsd).toBeCloseTo(debt, 2);
+    // HF under the floor: 0.6 × 0.107 × units / (0.55 × 0.107 × units) = 0.6 / 0.55 = 1.09: no liquidation before step 5.
+    const liquidations = eventsOf(w, EventKindCode.liquidation).filter((l) => l.protocol === LEND);
+    expect(liquidations.map((l) => l.step)).toEqual([5, 5]);
+    const badDebt = eventsOf(w, EventKindCode.bad_debt).filter((b) => b.protocol === LEND);
+    expect(badDebt).toHaveLength(2);
+    for (const b of badDebt) expect(b.amountUsd).toBeCloseTo(deficit, 2);
+    expect(w.totals.badDebtUsd[LEND]).toBeCloseTo(2 * deficit, 2);
+    // The 1M safety module pays all of it (995,191.58).
+    expect(w.totals.fundPayoutUsd[LEND]).toBeCloseTo(2 * deficit, 2);
+    // Both exploiters' losses go to their cohort, through the oracle (each pump is the root of its own).
+    const t = attribute(w);
+    const rows = [...Array(t.rows).keys()].filter((r) => t.protocol[r] === LEND);
+    expect(rows.map((r) => [experimentOriginsOf(w)[t.origin[r]!], CHANNELS[t.channel[r]!], t.events[r]])).toEqual([['floor-exploiters', 'oracle', 2]]);
+  });
+
+  it('a floor never lifted within the run hides the loss: nothing booked, nothing insolvent at the feed price', () => {
+    const w = run2(luna('luna-floored', 20));
+    expect(w.totals.badDebtUsd[LEND]).toBe(0);
+    // At the feed's 0.107 the loans are 0.55 / 0.6 of the collateral's threshold value: not under water.
+    expect(lendingInsolventDebtUsd(w)).toBe(0);
+  });
+
+  it('without the floor the same purchase borrows 0.55 × its market value and leaves no loss', () => {
+    const w = run2(luna('luna-market'));
+    const borrows = eventsOf(w, EventKindCode.borrow);
+    // 0.55 × 10,000,100 × 0.01 = 55,000.55 each.
+    for (const b of borrows) expect(b.amountUsd).toBeCloseTo(0.55 * units * 0.01, 2);
+    expect(w.totals.badDebtUsd[LEND]).toBe(0);
+    expect(lendingInsolventDebtUsd(w)).toBe(0);
+  });
+});
+
 function experimentOriginsOf(w: World): string[] {
   return attributionOrigins([], [], w.lending.manipulatorIds);
 }

@@ -74,7 +74,8 @@ export function attribute(w: World): AttributionTable {
     } else if (e.kind[root] === EventKindCode.bridge_failure) {
       for (let b = 0; b < w.nBridges; b++) if (w.bridgeEventId[b] === root) origin = w.nShocks + b;
     } else if (e.kind[root] === EventKindCode.manipulation) {
-      for (let m = 0; m < nManipulators; m++) if (w.lending.manipulationEvent[m] === root) origin = w.nShocks + w.nBridges + m;
+      // Every member of a manipulator cohort pumps: the origin is the cohort of the borrower that did.
+      origin = w.nShocks + w.nBridges + w.lending.borrowerManipulator[e.account[root]! - w.nAccounts]!;
     } else if (e.kind[root] === EventKindCode.regime_switch) {
       origin = nOrigins - 2;
     }

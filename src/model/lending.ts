@@ -59,9 +59,8 @@ export interface LendingState {
   readonly borrowerPumpUsd: Float64Array;
   readonly borrowerBorrowShare: Float64Array;
   readonly borrowerManipulator: Int32Array;
-  /** Manipulator cohort ids (attribution origins) and the event id of each one's first pump. */
+  /** Manipulator cohort ids (attribution origins, indexed by borrowerManipulator). */
   readonly manipulatorIds: string[];
-  readonly manipulationEvent: Int32Array;
   readonly callHealthFactor: Float64Array;
   readonly topUpProbability: Float64Array;
   readonly deleverageProbability: Float64Array;
@@ -352,7 +351,6 @@ export function buildLending(
     borrowerBorrowShare: Float64Array.from(pump.share),
     borrowerManipulator: Int32Array.from(pump.cohort),
     manipulatorIds,
-    manipulationEvent: new Int32Array(manipulatorIds.length).fill(-1),
     callHealthFactor,
     topUpProbability,
     deleverageProbability,

@@ -392,8 +392,6 @@ export function manipulateMarkets(w: World): void {
     }
     const pumped = w.events.push(w.step, 0, EventKindCode.manipulation, -1, account, asset, bought, tradePrice(w, o), spent, -1);
     noteTrade(w, o, pumped);
-    const m = L.borrowerManipulator[b]!;
-    if (L.manipulationEvent[m]! < 0) L.manipulationEvent[m] = pumped;
     w.marksStale = true;
     refreshOracles(w);
     // Borrow against the inflated collateral, as far as the pool's liquidity goes, and leave.
