@@ -64,6 +64,25 @@ describe('contagion report', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe(r.stdout);
   }, 60_000);
 
+  it('risk metrics: VaR95, LaR95 and ES99 of each point, from runs.arrow by hand', () => {
+    const r = cli(['report', results]);
+    expect(r.status, r.stderr).toBe(0);
+    const runs = readArrowTable(path.join(results, 'runs.arrow'));
+    const col = (n: string) => columnToArray(runs, n) as number[];
+    for (const p of [0, 1]) {
+      const slice = (n: string) => col(n).slice(3 * p, 3 * p + 3);
+      const loss = slice('total_bad_debt_usd').map((x, i) => x + slice('insolvent_debt_usd')[i]!).sort((a, b) => a - b);
+      const liq = slice('liquidation_volume_usd').sort((a, b) => a - b);
+      // Three paths: the 95th percentile sits at h = 2 × 0.95 = 1.9, i.e. x₂ + 0.9 (x₃ − x₂); B ~ Bin(3, 0.95)
+      // gives P(B ≤ 1) = 0.0073 ≤ 0.025 < P(B ≤ 2) = 0.143, so the interval starts at x₂, and nothing bounds
+      // it above (0.95³ = 0.86). ES99 is the worst path.
+      const q95 = (x: number[]) => x[1]! + 0.9 * (x[2]! - x[1]!);
+      const swept = p === 0 ? '0' : '1000000';
+      expect(r.stdout).toContain(`| ${p} | ${swept} | 3 | ${usd(q95(loss))} [${usd(loss[1]!)} – …] | ${usd(q95(liq))} [${usd(liq[1]!)} – …] | ${usd(loss[2]!)} (1) |`);
+    }
+    expect(col('liquidation_volume_usd').every((x) => x > 0)).toBe(true);
+  });
+
   it('--figures: Vega-Lite specs whose data are the folder’s numbers, and their SVG, the same bytes each time', () => {
     const figures = path.join(work, 'figures');
     const r = cli(['report', results, '--figures', figures]);

@@ -1,7 +1,7 @@
 // `contagion report RESULTS`: a results folder as one Markdown report — what ran (the manifest's
 // provenance), the outcomes per sweep point (the table `contagion run` prints), who paid the bad debt
 // (the loss waterfall per point: insurance fund, ADL'd winners, socialization, what nothing covered),
-// where the losses came from (attribution.arrow: protocol × originating shock × channel), and, for a
+// the risk figures lending-risk firms publish (value and liquidations at risk, expected shortfall), where the losses came from (attribution.arrow: protocol × originating shock × channel), and, for a
 // `size-fund` folder, its answers. The notebooks go further on each; this is the summary a paper's
 // appendix or a design review starts from.
 import { existsSync, readFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { columnToArray, readArrowTable } from '../io/readArrow.ts';
 import { pointTableOf, usd } from './pointTable.ts';
 import { mean } from './statistics.ts';
 import { confidenceLabel } from './fundSizing.ts';
+import { riskMetrics, type QuantileEstimate } from './riskMetrics.ts';
 
 export { usd };
 
@@ -174,10 +175,52 @@ function runsSection(dir: string): string[] {
         `${usd(w.socialized)}${share(w.socialized, w.badDebt)} | ${usd(w.uncovered)}${share(w.uncovered, w.badDebt)} |`,
     );
   }
+  out.push('', ...riskLines(runs, labels, swept ? axis : null));
   if (existsSync(join(dir, 'attribution.arrow'))) {
     const at = readResultsFile(dir, 'attribution.arrow');
     out.push('', '## Where the losses came from', '', 'Bad debt by protocol, originating shock and channel, mean per run (attribution.arrow).', '');
     out.push(...attributionLines(at, [...falls.keys()], (p) => falls.get(p)!.runs));
+  }
+  return out;
+}
+
+/** A quantile with its interval: "1.20M [0.95M – 2.10M]", an open side as "…". */
+function withInterval(e: QuantileEstimate, money: (x: number) => string): string {
+  const bound = (x: number | null) => (x === null ? '…' : money(x));
+  return `${money(e.value)} [${bound(e.lower)} – ${bound(e.upper)}]`;
+}
+
+/**
+ * The "Risk metrics" section: per point, VaR95 of a path's loss (bad debt booked + insolvent debt left
+ * open), LaR95 of its liquidated value, each with its distribution-free 95% interval, and ES99 of the loss.
+ */
+export function riskLines(runs: Table, labels: Map<number, string>, axis: string | null, money: (x: number) => string = usd): string[] {
+  const col = (name: string) => columnToArray(runs, name) as number[];
+  const point = col('point_index');
+  const badDebt = col('total_bad_debt_usd');
+  const open = col('insolvent_debt_usd');
+  const liquidated = col('liquidation_volume_usd');
+  const out = [
+    '## Risk metrics',
+    '',
+    "The figures lending-risk firms publish from Monte Carlo paths, per point: value at risk (VaR95, the 95th percentile of a path's loss: bad debt booked + " +
+      'insolvent debt left open), liquidations at risk (LaR95, the 95th percentile of liquidated value: perp notional closed and lending debt repaid by liquidators) ' +
+      'and expected shortfall (ES99, the mean loss of the worst ⌈1% of paths⌉). In brackets, a distribution-free 95% interval between order statistics; ' +
+      '"…" where the paths cannot bound it (an upper bound for a 95th percentile needs 72 paths).',
+    '',
+    `| point | ${axis === null ? '' : `${axis} | `}paths | VaR95 of loss | LaR95 of liquidations | ES99 of loss (worst paths) |`,
+    `|---|${axis === null ? '' : '---|'}---|---|---|---|`,
+  ];
+  for (const p of [...new Set(point)].sort((a, b) => a - b)) {
+    const rows = point.flatMap((q, i) => (q === p ? [i] : []));
+    const r = riskMetrics(
+      rows.map((i) => badDebt[i]! + open[i]!),
+      rows.map((i) => liquidated[i]!),
+    );
+    out.push(
+      `| ${p} | ${axis === null ? '' : `${labels.get(p)} | `}${r.paths} | ${withInterval(r.valueAtRisk, money)} | ${withInterval(r.liquidationsAtRisk, money)} | ` +
+        `${money(r.expectedShortfall.value)} (${r.expectedShortfall.paths}) |`,
+    );
   }
   return out;
 }
