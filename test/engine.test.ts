@@ -233,6 +233,46 @@ describe('the loss waterfall', () => {
     checkInvariants(w);
   });
 
+  it('An ADL close that nothing can take (no winner on the other side, no liquidator) is no progress: the account waits, nothing is counted', () => {
+    // F: cross, C 1000 at 10×: long 50 BTC and short 50 ETH at 100. A: short 50 BTC; L: long 50 ETH
+    // (the makers hold nothing). No liquidators, and the makers' $1e-6 of collateral at 10× takes
+    // $1e-5 of flow; fund 100. BTC → 70, ETH → 95: F's equity 1000 − 50·30 + 50·5 = −250, short of
+    // the fund → ADL. The BTC leg goes to A (in profit) at its bankruptcy price; the ETH leg's other
+    // side is L, who is losing: ADL places nothing and the book takes 1e-5 / 95 = 1.05e-7 ETH, so the
+    // ETH leg stays. One liquidation, its volume the BTC leg at mark (50 × 70 = 3,500, + 1e-5), one
+    // round: the next finds F still under water and closes nothing, which ends the step (before the
+    // fix each later round counted a liquidation of F's whole notional, up to the round limit).
+    const w = handWorld({
+      fundUsd: 100,
+      liquidatorCollateralUsd: null,
+      makerCollateralUsd: 1e-6,
+      assets: [
+        { symbol: 'BTC', price: 100, depthUsd: 1e12, impactCoefficient: 0.1 },
+        { symbol: 'ETH', price: 100, depthUsd: 1e12, impactCoefficient: 0.1 },
+      ],
+      traders: [
+        { id: 'F', marginMode: 'cross', positions: [{ asset: 'BTC', side: 'long' }, { asset: 'ETH', side: 'short' }], collateralUsd: 1000, leverage: 10 },
+        { id: 'A', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'short' }], collateralUsd: 1000, leverage: 5 },
+        { id: 'L', marginMode: 'isolated', positions: [{ asset: 'ETH', side: 'long' }], collateralUsd: 1000, leverage: 5 },
+      ],
+    });
+    const [f, a] = [accountOf(w, 0), accountOf(w, 1)];
+    expect([qtyOf(w, f, 0), qtyOf(w, f, 1), qtyOf(w, a)]).toEqual([50, -50, -50]);
+    setPrice(w, 'BTC', 70);
+    setPrice(w, 'ETH', 95);
+    expect(w.accountEquity[f]).toBeCloseTo(-250, 9);
+    liquidate(w);
+    expect(eventsOf(w, EventKindCode.adl).map((e) => [e.account, e.quantity])).toEqual([[a, 50]]);
+    expect(qtyOf(w, f, 0)).toBe(0);
+    expect(qtyOf(w, f, 1)).toBeCloseTo(-50 + 1e-5 / 95, 12);
+    expect(w.accountStatus[f]).toBe(Status.active);
+    expect(w.acc.liquidations[0]).toBe(1);
+    expect(w.acc.liquidationVolumeUsd[0]).toBeCloseTo(3500 + 1e-5, 9);
+    expect(w.maxCascadeDepth).toBe(1);
+    expect(w.fairness.liquidatedLeverage).toEqual([Infinity]);
+    checkInvariants(w);
+  });
+
   const adlBook = (adlRanking: 'random-start' | 'pro-rata' | 'risk-pro-rata') =>
     handWorld({
       fundUsd: 100,

@@ -191,7 +191,7 @@ export function liquidateAccount(w: World, a: number): boolean {
     }
     // Without ADL (Drift), the shortfall goes down the waterfall after a book sale.
     if (fraction === 1 && equity - slippage < 0 && w.adlRanking[x] !== AdlRanking.none && fundFallsShort(w, fundOf(w, a), slippage - equity)) {
-      closeByAdl(w, a, cause);
+      progressed = closeByAdl(w, a, cause);
     } else {
       LIQ[LIQ_FRACTION] = fraction;
       progressed = closeIntoBook(w, a, cause);
@@ -320,14 +320,17 @@ function finishIfClosed(w: World, a: number, cause: number): void {
  * bankruptcy price against ranked opposite winners (ADL), which leaves equity at 0 — the winners
  * bear what the account owed beyond its collateral, up to their profit (recorded as bad debt
  * absorbed by ADL). What ADL cannot place is sold into the book; any shortfall left goes down the
- * rest of the waterfall. The account's equity and notional at mark are in LIQ.
+ * rest of the waterfall. The account's equity and notional at mark are in LIQ. Returns true if any
+ * position changed hands.
  */
-function closeByAdl(w: World, a: number, cause: number): void {
+function closeByAdl(w: World, a: number, cause: number): boolean {
   const equity = LIQ[LIQ_EQUITY]!;
   const notional = LIQ[LIQ_NOTIONAL]!;
   const x = exchangeOf(w, a);
-  w.acc.liquidationVolumeUsd[x] = w.acc.liquidationVolumeUsd[x]! + notional;
   const absorbedBefore = w.acc.adlAbsorbedUsd[x]!;
+  // What changed hands, at mark: ADL and the book may both be unable to take a position (no winner
+  // with profit on the other side, a full book), and then the account waits like any other.
+  let closedUsd = 0;
   const end = w.posStart[a + 1]!;
   for (let p = w.posStart[a]!; p < end; p++) {
     const q = w.posQty[p]!;
@@ -336,11 +339,17 @@ function closeByAdl(w: World, a: number, cause: number): void {
     const price = w.adlAtPreviousOracle[x] === 1 ? w.oraclePrevPrice[w.marketOracle[w.posMarket[p]!]!]! : bankruptcyPrice(w, p, equity, notional);
     const placed = autoDeleverage(w, p, -q, price, cause);
     const left = -q - placed;
-    if (left === 0) continue;
-    ORDER[ORDER_WANT] = left;
-    ORDER[ORDER_BAND] = -1;
-    tradeIntoBook(w, p, BookSide.liquidators, EventKindCode.liquidation, cause);
+    if (left !== 0) {
+      ORDER[ORDER_WANT] = left;
+      ORDER[ORDER_BAND] = -1;
+      tradeIntoBook(w, p, BookSide.liquidators, EventKindCode.liquidation, cause);
+    }
+    const dq = q - w.posQty[p]!;
+    if (dq !== 0) closedUsd += Math.abs(dq) * markPrice(w, w.posMarket[p]!);
   }
+  // Closed in full: the account's notional at mark, as before (the same bits as the sum above up to
+  // rounding); in part, what closed.
+  w.acc.liquidationVolumeUsd[x] = w.acc.liquidationVolumeUsd[x]! + (hasPositions(w, a) ? closedUsd : notional);
   // Closing at a price other than the bankruptcy price (Hyperliquid's previous mark) can take more
   // from the winners than the account owed at mark; only the shortfall at mark was bad debt.
   const absorbed = Math.min(w.acc.adlAbsorbedUsd[x]! - absorbedBefore, Math.max(0, -equity));
@@ -349,11 +358,12 @@ function closeByAdl(w: World, a: number, cause: number): void {
     w.acc.badDebtUsd[x] = w.acc.badDebtUsd[x]! + absorbed;
     w.events.push(w.step, w.round, EventKindCode.bad_debt, x, a, -1, 0, 0, absorbed, cause);
   }
-  if (hasPositions(w, a)) return;
+  if (hasPositions(w, a)) return closedUsd > 0;
   // Rounding leaves dust; a real shortfall remains when the book or a winner's entry bound
   // kept the close from reaching the bankruptcy price.
   if (w.ledger.balance[a]! < -1e-9 * notional) settleShortfall(w, a, cause);
   else w.accountStatus[a] = equity < 0 ? Status.bankrupt : Status.liquidated;
+  return true;
 }
 
 /** The vault can take over account a while its notional stays under max leverage × equity. */
