@@ -9,7 +9,7 @@
 //  3. the index does skip: on a calm stretch of the flagship it marks a small share of the accounts.
 import fc from 'fast-check';
 import { describe, expect, it, test } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { parseExperiment } from '../src/experiment/load.ts';
 import { buildGraph } from '../src/graph/build.ts';
 import { runWorld, simulateRun, summarize, worldFor } from '../src/engine/simulate.ts';
@@ -329,7 +329,10 @@ describe('event-driven margin checks decide exactly what checking every account 
 
   it('every shipped experiment gives the same outputs both ways (replicates 0 and 1)', { timeout: 120_000 }, () => {
     const dir = new URL('../experiments/', import.meta.url);
-    for (const file of ['cross-margin-flaw.json', 'fund-sizing.json', 'black-thursday-congestion.json', 'usde-collateral-depeg.json', 'short-vol-crash.json', 'lst-loop-unwind.json']) {
+    // Every file in experiments/, so that a new study is covered without being named here.
+    const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+    expect(files.length).toBeGreaterThanOrEqual(10);
+    for (const file of files) {
       const raw = JSON.parse(readFileSync(new URL(file, dir), 'utf8'));
       delete raw.sweep;
       const exp = parseExperiment(raw, file);
