@@ -321,27 +321,66 @@ describe('contagion size-fund', () => {
     expect(i.stderr).toContain('independentPoints: size-fund compares each stress path with itself at every fund size (common random numbers): expected false (got true)');
   }, 120_000);
 
-  it('stops on SIGTERM: exit 143, says so, and leaves nothing behind', async () => {
+  it('stops on SIGTERM (exit 143) keeping its runs in a journal; the same command resumes and ends with what an uninterrupted search writes', async () => {
     const file = experimentFile((e) => {
-      e.runs = 200;
+      e.runs = 80;
       e.steps = 400;
     });
+    const args = ['size-fund', file, '--target', '0.1', '--workers', '2'];
+    // Uninterrupted, for comparison.
+    const whole = tmp();
+    const w = cli([...args, '--out', whole]);
+    expect(w.status, w.stderr).toBe(0);
     const out = tmp();
-    const child = spawn(process.execPath, [CLI, 'size-fund', file, '--target', '0.1', '--out', out, '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     const started = Date.now();
-    // Into the second round: the first is done and its runs' parts are in the scratch folder.
+    // Into the second round: the first round's 80 runs are in the journal.
     while (!stdout.includes('round 1:') && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 5));
-    expect(stdout).toContain('round 1:');
+    expect(stdout).toContain('round 1: 80 runs at funds 100.000M');
     child.kill('SIGTERM');
     expect(await exited).toBe(143);
-    expect(stderr).toContain('interrupted by SIGTERM: the search does not resume; nothing was written');
-    expect(fs.readdirSync(out)).toEqual([]);
+    const journal = path.join(out, 'size-fund-runs', 'journal.jsonl');
+    expect(stderr).toContain(`interrupted by SIGTERM: the runs made so far are kept in ${journal}; the same command resumes the search`);
+    expect(fs.readdirSync(out)).toEqual(['size-fund-runs']);
+    expect(fs.readdirSync(path.join(out, 'size-fund-runs'))).toEqual(['journal.jsonl']);
+    // A header and one line per run: round 1's 80, and whatever of round 2 finished before the signal.
+    const kept = fs.readFileSync(journal, 'utf8').trim().split('\n').length - 1;
+    expect(kept).toBeGreaterThanOrEqual(80);
+    expect(kept).toBeLessThan(160);
+    // A kill in the middle of an append leaves a line cut short: it is dropped, and that run made again.
+    fs.appendFileSync(journal, '{"point":"0123456789abcdef","replicate":7,"fund_u');
+    const again = cli([...args, '--out', out]);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toContain(`resuming: ${kept} runs of an interrupted search, from ${journal}`);
+    expect(again.stdout).toContain('round 1: 80 runs (80 already made) at funds 100.000M');
+    // The answer, every requirement and every try (fund, outcome, round, hint) as uninterrupted.
+    const points = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'size-fund.json'), 'utf8')).points;
+    expect(points(out)).toEqual(points(whole));
+    expect(fs.readdirSync(out)).toEqual(['size-fund.json']);
   }, 120_000);
+
+  it('a journal of another build, or a file that is not a journal, is refused (exit 2) rather than read', () => {
+    const file = experimentFile();
+    for (const [content, message] of [
+      ['{"journal":"contagion size-fund journal","build":"0000000000000000"}\n', /holds runs of another build of contagion \(000000000000, this one [0-9a-f]{12}\): remove it to search again, or choose another --out/],
+      ['replicate,fund\n', /is not a size-fund journal: remove it, or choose another --out/],
+    ] as const) {
+      const out = tmp();
+      fs.mkdirSync(path.join(out, 'size-fund-runs'));
+      fs.writeFileSync(path.join(out, 'size-fund-runs', 'journal.jsonl'), content);
+      const r = cli(['size-fund', file, '--target', '0.1', '--out', out]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      // Nothing was run or removed.
+      expect(fs.readFileSync(path.join(out, 'size-fund-runs', 'journal.jsonl'), 'utf8')).toBe(content);
+    }
+  });
 
   it('a sweep over other fields: one search per point, each the answer of that point on its own', () => {
     const penalties = [0.005, 0.02];

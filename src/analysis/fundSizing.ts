@@ -22,7 +22,7 @@ export type FundOutcome = 'adl' | 'socialized-loss' | 'adl-or-socialized-loss';
 export const FUND_OUTCOMES: readonly FundOutcome[] = ['adl', 'socialized-loss', 'adl-or-socialized-loss'];
 
 /** Whether a run's summary shows the outcome. */
-export function reached(outcome: FundOutcome, s: RunSummary): boolean {
+export function reached(outcome: FundOutcome, s: Pick<RunSummary, 'adlCount' | 'socializedLossUsd'>): boolean {
   const adl = s.adlCount > 0;
   const socialized = s.socializedLossUsd > 0;
   return outcome === 'adl' ? adl : outcome === 'socialized-loss' ? socialized : adl || socialized;

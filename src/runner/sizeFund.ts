@@ -16,6 +16,7 @@ import { RunFailedError } from '../experiment/errors.ts';
 import type { SweepPoint } from '../experiment/sweep.ts';
 import { fundAnswer, newBracket, nextFund, reached, recordTry, requirementOf, type FundAnswer, type FundOutcome, type PathBracket, type SearchBounds } from '../analysis/fundSizing.ts';
 import type { RunOutcome } from './execute.ts';
+import { searchKey, type FundJournal, type JournalRun } from './fundJournal.ts';
 import { applySweepHeapPolicy } from './heapPolicy.ts';
 import { runPool } from './pool.ts';
 
@@ -31,8 +32,13 @@ export interface SizeFundOptions {
   check: boolean;
   marginChecks: MarginChecks;
   signal?: AbortSignal;
-  /** After each round: its number, the runs it made, the funds they tried, paths still searching after it. */
-  onRound?: (r: { round: number; paths: number; minFund: number; maxFund: number; searching: number }) => void;
+  /** Runs of an earlier search of the same points (fundJournal.ts): answered from it, and each round's new runs added to it. */
+  journal?: FundJournal;
+  /**
+   * After each round: its number, the runs it asked for (of which `fromJournal` were answered by the
+   * journal), the funds they tried, paths still searching after it.
+   */
+  onRound?: (r: { round: number; paths: number; fromJournal: number; minFund: number; maxFund: number; searching: number }) => void;
 }
 
 /** One search: an experiment (a sweep point's, or the only one) and its bounds. */
@@ -107,13 +113,37 @@ export async function sizeFunds(searches: FundSearch[], opts: SizeFundOptions): 
   type Job = { search: number; replicate: number; fund: number; hinted: boolean };
   // Every (search, path, fund) is a point of its own: its index names its part file in the scratch folder.
   let nextPoint = 0;
-  const runRound = async (round: number, jobs: Job[]): Promise<(FundTry & { search: number })[]> => {
+  const keys = bases.map((e) => searchKey(e, opts.fund));
+  const tryOf = (round: number, job: Job, s: JournalRun): FundTry & { search: number } => ({
+    search: job.search,
+    round,
+    replicate: job.replicate,
+    fund_usd: job.fund,
+    reached: reached(opts.outcome, { adlCount: s.adl_count, socializedLossUsd: s.socialized_loss_usd }),
+    adl_count: s.adl_count,
+    socialized_loss_usd: s.socialized_loss_usd,
+    total_bad_debt_usd: s.total_bad_debt_usd,
+    fund_min_usd: s.fund_min_usd,
+    fund_required_usd: s.fund_required_usd,
+    hinted: job.hinted,
+  });
+  let fromJournal = 0;
+  const runRound = async (round: number, all: Job[]): Promise<(FundTry & { search: number })[]> => {
+    const out: (FundTry & { search: number })[] = [];
+    // Runs an earlier search made are read back, not made again.
+    const jobs: Job[] = [];
+    for (const j of all) {
+      const known = opts.journal?.get(keys[j.search]!, j.replicate, j.fund);
+      if (known) out.push(tryOf(round, j, known));
+      else jobs.push(j);
+    }
+    fromJournal = all.length - jobs.length;
     const tasks = jobs.map((j) => ({ point: { index: nextPoint++, values: {} } as SweepPoint, replicate: j.replicate }));
     const byPoint = new Map(tasks.map((t, i) => [t.point.index, jobs[i]!]));
-    const out: (FundTry & { search: number })[] = [];
+    const made: (FundTry & { search: number })[] = [];
     const failures: { job: Job; error: string }[] = [];
     let i = 0;
-    await runPool(
+    if (tasks.length > 0) await runPool(
       Math.max(1, Math.min(opts.workers, tasks.length)),
       { base: bases[0]!, outDir: opts.scratchDir, check: opts.check, marginChecks: opts.marginChecks },
       { count: tasks.length, next: () => tasks[i++] },
@@ -124,19 +154,15 @@ export async function sizeFunds(searches: FundSearch[], opts: SizeFundOptions): 
           return;
         }
         const s = o.summary;
-        out.push({
-          search: job.search,
-          round,
-          replicate: job.replicate,
-          fund_usd: job.fund,
-          reached: reached(opts.outcome, s),
-          adl_count: s.adlCount,
-          socialized_loss_usd: s.socializedLossUsd,
-          total_bad_debt_usd: s.totalBadDebtUsd,
-          fund_min_usd: s.insuranceFundMinUsd,
-          fund_required_usd: s.insuranceFundRequiredUsd,
-          hinted: job.hinted,
-        });
+        made.push(
+          tryOf(round, job, {
+            adl_count: s.adlCount,
+            socialized_loss_usd: s.socializedLossUsd,
+            total_bad_debt_usd: s.totalBadDebtUsd,
+            fund_min_usd: s.insuranceFundMinUsd,
+            fund_required_usd: s.insuranceFundRequiredUsd,
+          }),
+        );
       },
       (point) => {
         const job = byPoint.get(point.index)!;
@@ -144,6 +170,10 @@ export async function sizeFunds(searches: FundSearch[], opts: SizeFundOptions): 
       },
       opts.signal,
     );
+    // What finished is kept, even when the round was interrupted or a run failed.
+    made.sort((a, b) => a.search - b.search || a.replicate - b.replicate);
+    opts.journal?.append(made.map((t) => ({ ...t, point: keys[t.search]! })));
+    out.push(...made);
     if (opts.signal?.aborted) throw new SizeFundInterrupted();
     if (failures.length > 0) {
       const { job: f, error } = failures.sort((a, b) => a.job.search - b.job.search || a.job.replicate - b.job.replicate)[0]!;
@@ -187,7 +217,7 @@ export async function sizeFunds(searches: FundSearch[], opts: SizeFundOptions): 
     for (const t of done) recordTry(brackets[t.search]![t.replicate]!, t.fund_usd, t.reached, hints[t.search] ? t.fund_required_usd : null, t.hinted);
     record(done);
     const next = pending();
-    opts.onRound?.({ round, paths: jobs.length, ...fundRange(jobs), searching: next.length });
+    opts.onRound?.({ round, paths: jobs.length, fromJournal, ...fundRange(jobs), searching: next.length });
     jobs = next;
   }
   const rounds = round;
@@ -211,7 +241,7 @@ export async function sizeFunds(searches: FundSearch[], opts: SizeFundOptions): 
       if (t.reached ? b.clear <= t.fund_usd : b.hit >= t.fund_usd) notMonotone[t.search]!++;
     }
     record(done);
-    opts.onRound?.({ round, paths: check.length, ...fundRange(check), searching: 0 });
+    opts.onRound?.({ round, paths: check.length, fromJournal, ...fundRange(check), searching: 0 });
   }
   return answers.map(({ requirements, answer }, k) => ({
     paths: bases[k]!.runs,

@@ -4,7 +4,8 @@
 // which fewer than a share P of the experiment's stress paths reach ADL, with a confidence interval
 // (runner/sizeFund.ts), one per point of a sweep over other fields. Prints each answer (and a table of
 // them for a sweep) and writes DIR/size-fund.json (per point: the answer, every path's requirement,
-// every run of the search; and the provenance).
+// every run of the search; and the provenance). An interrupted search keeps its runs in
+// DIR/size-fund-runs/journal.jsonl and the same command resumes it (runner/fundJournal.ts).
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
@@ -211,10 +212,23 @@ export const sizeFundCommand: CommandModule<object, SizeFundArgs> = {
     const { lockFolder } = await import('../../runner/folderLock.ts');
     makeOutputFolder(join(scratch, 'parts'), '--out', argv.out ?? out);
     const lock = await lockFolder(scratch);
+    // Part files are only the pool's hand-over (a search reads run summaries): start them afresh. The
+    // journal of an interrupted search is kept and read back.
+    rmSync(join(scratch, 'parts'), { recursive: true, force: true });
+    makeOutputFolder(join(scratch, 'parts'), '--out', argv.out ?? out);
+    const { FundJournal } = await import('../../runner/fundJournal.ts');
+    let journal: InstanceType<typeof FundJournal>;
+    try {
+      journal = new FundJournal(join(scratch, 'journal.jsonl'), '--out', argv.out ?? out);
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
     const say = (s: string) => {
       if (!argv.quiet) process.stdout.write(`${s}\n`);
     };
     if (droppedSweep) say(`(the experiment's sweep over ${fundPath} is replaced by the search)`);
+    if (journal.resumed > 0) say(`resuming: ${journal.resumed} run${journal.resumed === 1 ? '' : 's'} of an interrupted search, from ${join(scratch, 'journal.jsonl')}`);
     const stop = listenForStop();
     const startedAt = new Date().toISOString();
     let results: SizeFundResult[];
@@ -238,9 +252,11 @@ export const sizeFundCommand: CommandModule<object, SizeFundArgs> = {
           check: argv.check,
           marginChecks,
           signal: stop.signal,
+          journal,
           onRound: (r) =>
             say(
-              `round ${r.round}: ${r.paths} run${r.paths === 1 ? '' : 's'} at funds ${r.minFund === r.maxFund ? usd(r.minFund) : `${usd(r.minFund)}–${usd(r.maxFund)}`}; ` +
+              `round ${r.round}: ${r.paths} run${r.paths === 1 ? '' : 's'}${r.fromJournal > 0 ? ` (${r.fromJournal} already made)` : ''} at funds ` +
+                `${r.minFund === r.maxFund ? usd(r.minFund) : `${usd(r.minFund)}–${usd(r.maxFund)}`}; ` +
                 `${r.searching} path${r.searching === 1 ? '' : 's'} still searching`,
             ),
         },
@@ -262,9 +278,11 @@ export const sizeFundCommand: CommandModule<object, SizeFundArgs> = {
       }
       const stopping = stop.stopping();
       if (e instanceof SizeFundInterrupted && stopping !== null) {
-        process.stderr.write(`\ninterrupted by ${stopping}: the search does not resume; nothing was written\n`);
+        process.stderr.write(
+          `\ninterrupted by ${stopping}: the runs made so far are kept in ${join(scratch, 'journal.jsonl')}; the same command resumes the search\n`,
+        );
+        rmSync(join(scratch, 'parts'), { recursive: true, force: true });
         lock.release();
-        rmSync(scratch, { recursive: true, force: true });
         process.exit(signalExitCode(stopping));
       }
       throw e;
