@@ -3,7 +3,8 @@
 import type { Experiment } from '../experiment/schema.ts';
 import { deriveSeed, Streams } from '../experiment/seeds.ts';
 import type { DependencyGraph } from '../graph/build.ts';
-import { buildWorld, type World, type WorldOptions } from '../model/world.ts';
+import { buildWorld, Status, type World, type WorldOptions } from '../model/world.ts';
+import { markAccount } from './accounts.ts';
 import type { MarginChecks } from './marginIndex.ts';
 import { checkInvariants } from './invariants.ts';
 import { InvariantError } from '../experiment/errors.ts';
@@ -97,6 +98,22 @@ function sum(a: Float64Array | Int32Array): number {
 }
 
 /** The run's summary metrics (one row of runs.arrow). */
+/**
+ * Σ over perp accounts still open at the end of max(0, −equity) at mark, USD: losses not booked as bad
+ * debt — positions the liquidation engine had not closed yet (no room in the book, no winner to
+ * deleverage), and the negative cash of flat accounts that closed themselves under water answering a
+ * margin call (README, "Known defect": not yet fixed, so counted here to be seen).
+ */
+export function perpInsolventUsd(w: World): number {
+  let sum = 0;
+  for (let a = 0; a < w.nAccounts; a++) {
+    if (w.accountStatus[a] !== Status.active) continue;
+    const equity = markAccount(w, a);
+    if (equity < 0) sum -= equity;
+  }
+  return sum;
+}
+
 export function summarize(w: World): RunSummary {
   const t = w.totals;
   let worst = 0;
@@ -121,7 +138,7 @@ export function summarize(w: World): RunSummary {
     adlAbsorbedUsd: sum(t.adlAbsorbedUsd),
     socializedLossUsd: sum(t.socializedLossUsd),
     uncoveredBadDebtUsd: sum(t.uncoveredBadDebtUsd),
-    insolventDebtUsd: lendingInsolventDebtUsd(w),
+    insolventDebtUsd: lendingInsolventDebtUsd(w) + perpInsolventUsd(w),
     exposureLossUsd: sum(t.exposureLossUsd),
     liquidationCount: sum(t.liquidations),
     liquidationVolumeUsd: sum(t.liquidationVolumeUsd),
