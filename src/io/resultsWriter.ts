@@ -17,7 +17,7 @@ import { RecordBatchEncoder } from './ipcRecordBatch.ts';
 import { PartReader, partPath } from './parts.ts';
 
 /** Version of the column layout described in arrowTables.ts and of the manifest; bump on any change (3: narrow dictionary indices; 4: the manifest's seeds as a rule, not a list per run). */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** What to write. Dictionary lists are fixed for the whole folder. */
 export interface ResultsWriterOptions {
