@@ -14,10 +14,7 @@ const pct = (k: number, n: number) => {
   return `${((100 * k) / n).toFixed(0)}% [${(100 * lo).toFixed(0)}–${(100 * hi).toFixed(0)}%]`;
 };
 
-/**
- * Markdown table of a results folder's runs per point; null when the folder has no sweep (unless
- * `always`: then one row, without swept columns).
- */
+/** Markdown table of a results folder's runs per point; null when the folder has no sweep. */
 export function pointTable(dir: string): string | null {
   const manifestPath = join(dir, 'manifest.json');
   if (!existsSync(manifestPath)) return null;

@@ -5,7 +5,7 @@
 // insolvent_debt_usd), its liquidated value liquidation_volume_usd (perp notional closed and lending
 // debt repaid by liquidators).
 import { quantileRanks } from './fundSizing.ts';
-import { quantile } from './statistics.ts';
+import { sortedQuantile } from './statistics.ts';
 
 /** A quantile's estimate and its distribution-free interval (a bound is null where the sample cannot give it). */
 export interface QuantileEstimate {
@@ -25,7 +25,7 @@ export function quantileEstimate(values: readonly number[], q: number, confidenc
   const sorted = [...values].sort((a, b) => a - b);
   const { lower, upper } = quantileRanks(n, q, confidence);
   return {
-    value: quantile(sorted, q),
+    value: sortedQuantile(sorted, q),
     lower: lower >= 1 ? sorted[lower - 1]! : null,
     upper: upper <= n ? sorted[upper - 1]! : null,
   };

@@ -4,8 +4,12 @@
 
 /** The q-quantile (0 ≤ q ≤ 1) of `values` by linear interpolation between order statistics (type 7). */
 export function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
+  return sortedQuantile([...values].sort((a, b) => a - b), q);
+}
+
+/** quantile of values already sorted ascending (no copy, no sort). */
+export function sortedQuantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
   const h = (sorted.length - 1) * q;
   const lo = Math.floor(h);
   const hi = Math.ceil(h);

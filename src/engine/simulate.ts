@@ -97,7 +97,6 @@ function sum(a: Float64Array | Int32Array): number {
   return s;
 }
 
-/** The run's summary metrics (one row of runs.arrow). */
 /**
  * Σ over perp accounts still open at the end of max(0, −equity) at mark, USD: losses not booked as bad
  * debt — positions the liquidation engine had not closed yet (no room in the book, no winner to
@@ -114,6 +113,7 @@ export function perpInsolventUsd(w: World): number {
   return sum;
 }
 
+/** The run's summary metrics (one row of runs.arrow). */
 export function summarize(w: World): RunSummary {
   const t = w.totals;
   let worst = 0;

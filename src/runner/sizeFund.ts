@@ -127,8 +127,8 @@ export async function sizeFunds(searches: FundSearch[], opts: SizeFundOptions): 
     fund_required_usd: s.fund_required_usd,
     hinted: job.hinted,
   });
-  let fromJournal = 0;
-  const runRound = async (round: number, all: Job[]): Promise<(FundTry & { search: number })[]> => {
+  // A round's tries in (search, replicate) order, and how many of them the journal answered.
+  const runRound = async (round: number, all: Job[]): Promise<{ done: (FundTry & { search: number })[]; fromJournal: number }> => {
     const out: (FundTry & { search: number })[] = [];
     // Runs an earlier search made are read back, not made again.
     const jobs: Job[] = [];
@@ -137,7 +137,6 @@ export async function sizeFunds(searches: FundSearch[], opts: SizeFundOptions): 
       if (known) out.push(tryOf(round, j, known));
       else jobs.push(j);
     }
-    fromJournal = all.length - jobs.length;
     const tasks = jobs.map((j) => ({ point: { index: nextPoint++, values: {} } as SweepPoint, replicate: j.replicate }));
     const byPoint = new Map(tasks.map((t, i) => [t.point.index, jobs[i]!]));
     const made: (FundTry & { search: number })[] = [];
@@ -184,7 +183,7 @@ export async function sizeFunds(searches: FundSearch[], opts: SizeFundOptions): 
     }
     // Completion order varies with the workers: the record does not.
     out.sort((a, b) => a.search - b.search || a.replicate - b.replicate);
-    return out;
+    return { done: out, fromJournal: all.length - jobs.length };
   };
   const record = (done: (FundTry & { search: number })[]) => {
     for (const { search, ...t } of done) tries[search]!.push(t);
@@ -213,7 +212,7 @@ export async function sizeFunds(searches: FundSearch[], opts: SizeFundOptions): 
   let round = 0;
   for (let jobs = pending(); jobs.length > 0; ) {
     if (++round > MAX_ROUNDS) throw new Error(`internal: the fund search did not converge in ${MAX_ROUNDS} rounds`);
-    const done = await runRound(round, jobs);
+    const { done, fromJournal } = await runRound(round, jobs);
     for (const t of done) recordTry(brackets[t.search]![t.replicate]!, t.fund_usd, t.reached, hints[t.search] ? t.fund_required_usd : null, t.hinted);
     record(done);
     const next = pending();
@@ -234,7 +233,7 @@ export async function sizeFunds(searches: FundSearch[], opts: SizeFundOptions): 
   const notMonotone = bases.map(() => 0);
   if (check.length > 0) {
     round++;
-    const done = await runRound(round, check);
+    const { done, fromJournal } = await runRound(round, check);
     for (const t of done) {
       const b = brackets[t.search]![t.replicate]!;
       if (t.reached) reachedAt[t.search]!++;

@@ -2,7 +2,7 @@
 // `size-fund`) as one Markdown report (src/analysis/report.ts) on standard output, or in FILE; with
 // --figures, its figures too (src/analysis/figures.ts: Vega-Lite specs and their SVG).
 import { renameSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 
 interface ReportArgs {
@@ -27,7 +27,6 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     if (argv.out === undefined) process.stdout.write(text);
     else {
       const file = resolve(argv.out);
-      const { dirname } = await import('node:path');
       makeOutputFolder(dirname(file), '--out', argv.out);
       writeFileSync(`${file}.tmp`, text);
       renameSync(`${file}.tmp`, file);

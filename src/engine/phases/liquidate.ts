@@ -349,7 +349,8 @@ function closeByAdl(w: World, a: number, cause: number): boolean {
   }
   // Closed in full: the account's notional at mark, as before (the same bits as the sum above up to
   // rounding); in part, what closed.
-  w.acc.liquidationVolumeUsd[x] = w.acc.liquidationVolumeUsd[x]! + (hasPositions(w, a) ? closedUsd : notional);
+  const open = hasPositions(w, a);
+  w.acc.liquidationVolumeUsd[x] = w.acc.liquidationVolumeUsd[x]! + (open ? closedUsd : notional);
   // Closing at a price other than the bankruptcy price (Hyperliquid's previous mark) can take more
   // from the winners than the account owed at mark; only the shortfall at mark was bad debt.
   const absorbed = Math.min(w.acc.adlAbsorbedUsd[x]! - absorbedBefore, Math.max(0, -equity));
@@ -358,7 +359,7 @@ function closeByAdl(w: World, a: number, cause: number): boolean {
     w.acc.badDebtUsd[x] = w.acc.badDebtUsd[x]! + absorbed;
     w.events.push(w.step, w.round, EventKindCode.bad_debt, x, a, -1, 0, 0, absorbed, cause);
   }
-  if (hasPositions(w, a)) return closedUsd > 0;
+  if (open) return closedUsd > 0;
   // Rounding leaves dust; a real shortfall remains when the book or a winner's entry bound
   // kept the close from reaching the bankruptcy price.
   if (w.ledger.balance[a]! < -1e-9 * notional) settleShortfall(w, a, cause);

@@ -24,7 +24,6 @@ export function fundOf(w: World, a: number): number {
   return isolated ? own : w.exchangeFund[exchangeOf(w, a)]!;
 }
 
-
 /**
  * Notes that fund f's balance is asked to meet `demandUsd` (a shortfall to pay, perp or lending; a share
  * of lenders' loss on its deposits; or, to sell into the book rather than ADL, the shortfall predicted for
