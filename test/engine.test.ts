@@ -277,30 +277,84 @@ describe('the loss waterfall', () => {
     checkInvariants(w);
   });
 
-  it('The known defect, made visible: a trader under water that deleverages at its call is left flat with negative cash, counted as insolvent debt', () => {
-    // The first case's account (C = 1000, 100 long at 100, 10×), answering every call by deleveraging.
-    // At 88 its equity is −200; it sells its 100 into the makers at 88 × (1 − 0.2 × 8,800 / 8.8M / 2)
-    // = 87.9912, leaving −200.88 of cash and no position: nothing liquidates it and no bad debt is booked
-    // (README, "Known defect"), but insolvent_debt_usd counts it.
+  /** The first case's account (C = 1000, 100 long at 100, 10×), answering every margin call by deleveraging. */
+  const deleveragingTrader = (call: { callBelowMaintenanceMultiple?: number }): World => {
     const input = handExperiment({
       assets: [{ symbol: 'BTC', price: 100, depthUsd: 8.8e6, impactCoefficient: 0.2 }],
       traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 10 }],
     });
     const cohort = input.scenario.traders[0]!;
     if (cohort.kind !== 'directional') throw new Error('expected the directional cohort first');
-    cohort.marginCall = { topUpProbability: 0, deleverageProbability: 1 };
+    cohort.marginCall = { ...call, topUpProbability: 0, deleverageProbability: 1 };
     const exp = parseExperiment(input, 'hand');
-    const w = worldFor(exp, buildGraph(exp), 0);
+    return worldFor(exp, buildGraph(exp), 0);
+  };
+
+  it('A trader already under water at its margin call does not deleverage: the liquidation engine closes it and books the shortfall', () => {
+    // The first case's account (C = 1000, 100 long at 100, 10×), answering every call by
+    // deleveraging. At 88 its equity is −200. Closing itself would leave it flat with −200.88 of cash
+    // that nothing books (what happened until session 20: the position sold into the makers at
+    // 88 × (1 − 0.2 × 8,800 / 8.8M / 2) = 87.9912, and 1000 + 100 × (87.9912 − 100) = −200.88 stayed
+    // in the account). Now it keeps its position through the call; liquidation sells it at the same
+    // 87.9912 (the liquidators' book walks the same curve) and the fund pays the 200.88, booked as bad debt.
+    const w = deleveragingTrader({});
     const a = accountOf(w, 0);
     setPrice(w, 'BTC', 88);
     expect(w.accountEquity[a]).toBeCloseTo(-200, 9);
     respondToMarginCalls(w);
+    expect(eventsOf(w, EventKindCode.margin_call)).toHaveLength(1);
+    expect(eventsOf(w, EventKindCode.deleverage)).toHaveLength(0);
+    expect(qtyOf(w, a)).toBe(100);
     liquidate(w);
     expect(qtyOf(w, a)).toBe(0);
-    expect(w.accountStatus[a]).toBe(Status.active);
-    expect(cash(w, a)).toBeCloseTo(-200.88, 9);
-    expect(w.acc.badDebtUsd[0]).toBe(0);
-    expect(perpInsolventUsd(w)).toBeCloseTo(200.88, 9);
+    expect(w.accountStatus[a]).toBe(Status.bankrupt);
+    expect(eventsOf(w, EventKindCode.liquidation)[0]!.price).toBeCloseTo(87.9912, 9);
+    expect(w.acc.badDebtUsd[0]).toBeCloseTo(200.88, 9);
+    expect(fund(w)).toBeCloseTo(10_000 - 200.88, 9);
+    expect(cash(w, a)).toBeCloseTo(0, 9);
+    expect(perpInsolventUsd(w)).toBe(0);
+    checkInvariants(w);
+  });
+
+  it('A trader above zero equity at its call deleverages back to initial margin and keeps the rest', () => {
+    // Same account at 95: equity 1000 − 500 = 500, maintenance 5% × 9,500 = 475, called under
+    // 1.25 × 475 = 593.75; initial 10% × 9,500 = 950: f = (950 − 500) / 950 = 0.47368, so it sells
+    // 100 × 450 / 950 = 47.368 of its 100 into the makers and keeps 52.632.
+    const w = deleveragingTrader({ callBelowMaintenanceMultiple: 1.25 });
+    const a = accountOf(w, 0);
+    setPrice(w, 'BTC', 95);
+    expect(w.accountEquity[a]).toBeCloseTo(500, 9);
+    respondToMarginCalls(w);
+    const [d] = eventsOf(w, EventKindCode.deleverage);
+    expect(d!.quantity).toBeCloseTo((-100 * 450) / 950, 9);
+    expect(qtyOf(w, a)).toBeCloseTo(100 - (100 * 450) / 950, 9);
+    checkInvariants(w);
+  });
+
+  it('What the liquidators cannot take goes to the market makers, within the same order', () => {
+    // t: isolated 10× long 100 BTC at 100, C = 1000; BTC → 89: equity 1000 − 1,100 = −100. The one
+    // liquidator has $100 of collateral at max leverage 10: it can take 10 × 100 / 89 = 11.2360 BTC.
+    // The makers ($1e9) take the other 100 − 11.2360 = 88.7640 in a second liquidation event, walking
+    // on from where the first left the price: together one walk of $8,900 down the curve, whose
+    // average slippage is 8,900 × 0.2 × 8,900 / 1e12 / 2 = 7.921e-6. Bad debt 100 + 7.921e-6, paid
+    // by the fund. Until session 20 the makers took nothing while a liquidator existed: t kept
+    // 88.76 BTC, under water, waiting for the liquidator's capital.
+    const w = handWorld({
+      liquidatorCollateralUsd: 100,
+      assets: [{ symbol: 'BTC', price: 100, depthUsd: 1e12, impactCoefficient: 0.2 }],
+      traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 10 }],
+    });
+    const a = accountOf(w, 0);
+    setPrice(w, 'BTC', 89);
+    expect(w.accountEquity[a]).toBeCloseTo(-100, 9);
+    liquidate(w);
+    const fills = eventsOf(w, EventKindCode.liquidation);
+    expect(fills.map((e) => e.quantity)).toEqual([expect.closeTo(-1000 / 89, 9), expect.closeTo(-(100 - 1000 / 89), 9)]);
+    expect(qtyOf(w, a)).toBe(0);
+    expect(w.accountStatus[a]).toBe(Status.bankrupt);
+    expect(w.acc.badDebtUsd[0]).toBeCloseTo(100 + 7.921e-6, 9);
+    expect(fund(w)).toBeCloseTo(10_000 - 100 - 7.921e-6, 9);
+    expect(w.acc.liquidationVolumeUsd[0]).toBeCloseTo(8_900, 9);
     checkInvariants(w);
   });
 

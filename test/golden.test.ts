@@ -13,7 +13,7 @@ describe('golden runs', () => {
     const exp = parseExperiment(minimalExperiment(), 'minimal');
     const r = simulateRun(exp, buildGraph(exp), 0, { check: true });
     expect(r.seed).toMatchInlineSnapshot(`1330542340`);
-    expect(r.events.length).toMatchInlineSnapshot(`222`);
+    expect(r.events.length).toMatchInlineSnapshot(`232`);
     expect(r.summary).toMatchInlineSnapshot(`
       {
         "adlAbsorbedUsd": 0,
@@ -21,71 +21,71 @@ describe('golden runs', () => {
         "adlHitMedianLeverage": NaN,
         "adlHitP95Leverage": NaN,
         "adlVolumeUsd": 0,
-        "backstopVolumeUsd": 105424.34485986666,
-        "causeChainDepth": 7,
-        "drawdownAmplification": 1.001996356317843,
+        "backstopVolumeUsd": 105436.82472578355,
+        "causeChainDepth": 12,
+        "drawdownAmplification": 1.0021954024930462,
         "exposureLossUsd": 0,
-        "fundPayoutUsd": 14964.772469004578,
+        "fundPayoutUsd": 22513.945279792148,
         "fundamentalDrawdown": 0.30875443690722004,
-        "insolventDebtUsd": 7544.3429384611845,
+        "insolventDebtUsd": 0,
         "insolventProtocols": 0,
         "insuranceFundDepletionStep": -1,
-        "insuranceFundMinUsd": 985035.2275309954,
-        "insuranceFundRequiredUsd": 14964.772469004663,
-        "ledgerErrorUsd": 1.4901161193847656e-8,
+        "insuranceFundMinUsd": 977486.0547202078,
+        "insuranceFundRequiredUsd": 22513.945279792144,
+        "ledgerErrorUsd": 3.725290298461914e-9,
         "liquidatedMedianLeverage": Infinity,
         "liquidatedP95Leverage": Infinity,
-        "liquidationCount": 8,
-        "liquidationVolumeUsd": 771809.2095463367,
-        "lossGini": 0.433329286455552,
+        "liquidationCount": 13,
+        "liquidationVolumeUsd": 1200327.325814503,
+        "lossGini": 0.5034000074656695,
         "marginCalls": 22,
         "maxCascadeDepth": 1,
-        "maxMarketDrawdown": 0.3093708207780018,
+        "maxMarketDrawdown": 0.30943227716774524,
         "socializedLossUsd": 0,
         "stressSteps": 0,
-        "totalBadDebtUsd": 14964.772469004578,
-        "totalValueUsd": 30248029.007187534,
+        "totalBadDebtUsd": 22513.945279792148,
+        "totalValueUsd": 30248029.007187515,
         "uncoveredBadDebtUsd": 0,
       }
     `);
   });
 
-  it('The flagship experiment, replicate 2 (one that reaches ADL), gives these exact figures', () => {
+  it('The flagship experiment, replicate 28 (one that reaches ADL since the session-20 fix; replicate 2 did before), gives these exact figures', () => {
     const raw = JSON.parse(readFileSync(new URL('../experiments/cross-margin-flaw.json', import.meta.url), 'utf8'));
     const exp = parseExperiment(raw, 'flagship');
-    const r = simulateRun(exp, buildGraph(exp), 2, { check: false });
+    const r = simulateRun(exp, buildGraph(exp), 28, { check: false });
     expect(r.summary.adlCount).toBeGreaterThan(0);
     expect(r.summary).toMatchInlineSnapshot(`
       {
-        "adlAbsorbedUsd": 173059.1042106619,
-        "adlCount": 1298,
-        "adlHitMedianLeverage": 2.5340049053522335,
-        "adlHitP95Leverage": 53.305432884309745,
-        "adlVolumeUsd": 15347608.058868451,
-        "backstopVolumeUsd": 19786341.655631963,
-        "causeChainDepth": 1933,
-        "drawdownAmplification": 1.0282838833551,
+        "adlAbsorbedUsd": 882404.3758138951,
+        "adlCount": 2321,
+        "adlHitMedianLeverage": 3.573885495517775,
+        "adlHitP95Leverage": 8.048670143268273,
+        "adlVolumeUsd": 37785550.984846525,
+        "backstopVolumeUsd": 16885521.237341367,
+        "causeChainDepth": 2277,
+        "drawdownAmplification": 1.0355411371403287,
         "exposureLossUsd": 0,
-        "fundPayoutUsd": 61597.3448205969,
-        "fundamentalDrawdown": 0.45109284544657813,
-        "insolventDebtUsd": 448380.8578892308,
+        "fundPayoutUsd": 58056.36639789658,
+        "fundamentalDrawdown": 0.3886582963089582,
+        "insolventDebtUsd": 0,
         "insolventProtocols": 0,
         "insuranceFundDepletionStep": -1,
         "insuranceFundMinUsd": 50000,
-        "insuranceFundRequiredUsd": 81955.5845177761,
-        "ledgerErrorUsd": 1.4901161193847656e-7,
-        "liquidatedMedianLeverage": 61.097958431083036,
-        "liquidatedP95Leverage": 20886.867942837016,
-        "liquidationCount": 3296,
-        "liquidationVolumeUsd": 85749975.28092113,
-        "lossGini": 0.725563640123223,
-        "marginCalls": 45667,
-        "maxCascadeDepth": 20,
-        "maxMarketDrawdown": 0.46385150286950927,
+        "insuranceFundRequiredUsd": 66675.8189817016,
+        "ledgerErrorUsd": 4.3213367462158203e-7,
+        "liquidatedMedianLeverage": 72.03708181822849,
+        "liquidatedP95Leverage": Infinity,
+        "liquidationCount": 4505,
+        "liquidationVolumeUsd": 124317411.48690921,
+        "lossGini": 0.7566447632445075,
+        "marginCalls": 14799,
+        "maxCascadeDepth": 11,
+        "maxMarketDrawdown": 0.40247165411880137,
         "socializedLossUsd": 0,
         "stressSteps": 840,
-        "totalBadDebtUsd": 234656.4490312588,
-        "totalValueUsd": 125671634.16805945,
+        "totalBadDebtUsd": 940460.7422117908,
+        "totalValueUsd": 125088326.86838362,
         "uncoveredBadDebtUsd": 0,
       }
     `);

@@ -18,11 +18,12 @@ import type { ExperimentInput } from '../src/experiment/schema.ts';
 import { parseExperiment } from '../src/experiment/load.ts';
 import { buildGraph } from '../src/graph/build.ts';
 import { summarize, worldFor } from '../src/engine/simulate.ts';
+import { hasPositions, markAccount } from '../src/engine/accounts.ts';
 import { step } from '../src/engine/step.ts';
 import { checkInvariants } from '../src/engine/invariants.ts';
 import { EVENT_KINDS, EventKindCode } from '../src/engine/record.ts';
 import type { RunSummary } from '../src/engine/record.ts';
-import { ImpactCode, type World } from '../src/model/world.ts';
+import { ImpactCode, Status, type World } from '../src/model/world.ts';
 import { averageImpactFactor, impactFactor, MIN_IMPACT_FACTOR } from '../src/model/impact.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
 import { caseArb } from './fixtures/randomScenario.ts';
@@ -322,6 +323,25 @@ describe('the loss waterfall in the run summary', () => {
         expect(Math.abs(s.totalBadDebtUsd - parts), `bad debt ${s.totalBadDebtUsd} vs Σ parts ${parts}`).toBeLessThanOrEqual(
           REL * Math.max(1, s.totalBadDebtUsd),
         );
+      }),
+      fcParams(),
+    );
+  });
+
+  // Caught (session 19, by reading a run's ledger; this property came after): a trader under water
+  // that deleveraged at its margin call sold everything and kept the negative cash, with no position
+  // left to liquidate, so no stage above saw the loss. Fixed in session 20 (design decision 40).
+  test('(e2) no perp account is left holding no positions under water: a loss beyond collateral is booked as bad debt', { timeout: TIMEOUT }, () => {
+    fc.assert(
+      fc.property(caseArb, ({ experiment, replicate }) => {
+        const w = worldOf(experiment, replicate);
+        stepAll(w, (w, s) => {
+          for (let a = 0; a < w.nAccounts; a++) {
+            if (w.accountStatus[a] !== Status.active || hasPositions(w, a)) continue;
+            const equity = markAccount(w, a);
+            expect(equity, `account ${a} at step ${s}: no positions, equity ${equity}`).toBeGreaterThanOrEqual(-REL * w.ledger.scaleUsd);
+          }
+        });
       }),
       fcParams(),
     );

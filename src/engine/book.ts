@@ -1,7 +1,7 @@
 // The book: the capital-limited accounts that take the other side of trades sold into a market.
-// Market makers take voluntary flow; liquidators take liquidation flow (market makers do when an
-// exchange has no liquidators). Each takes a share in proportion to its capacity, and the whole
-// trade walks the asset's shared impact curve once.
+// Market makers take voluntary flow; liquidators take liquidation flow first and the market makers
+// what the liquidators cannot (all of it when an exchange has no liquidators). Each takes a share in
+// proportion to its capacity, and the whole trade walks the asset's shared impact curve once.
 import { Status, type World } from '../model/world.ts';
 import { applyFill, FILL_ORDER, FILL_PRICE, FILL_QTY, markPrice, positionIn, refreshMarks } from './accounts.ts';
 import { MARKET, MARKET_LIMIT, MARKET_PRICE, MARKET_SOLD, MARKET_WITHIN, quantityWithinLimitAt, tradeIntoMarketAt } from './market.ts';
@@ -152,4 +152,32 @@ export function tradeIntoBook(w: World, p: number, side: number, kind: number, c
   EVENT_AMOUNTS[EVENT_USD] = Math.abs(dq) * price;
   const id = w.events.pushAmounts(w.step, w.round, kind, x, a, asset, cause);
   if (kind === EventKindCode.liquidation) w.assetLiquidationEvent[asset] = id;
+}
+
+/**
+ * A liquidation order, set in ORDER as for tradeIntoBook: the liquidators take what they can and
+ * the market makers the rest, within the same price band (a second event: the book walks on from
+ * where the first fill left the price). A venue's liquidation is an order into its public book —
+ * Hyperliquid's first step is market orders to the book, before its liquidator vault (DOMAIN.md,
+ * venue rules; Hyperliquid docs, trading/liquidations); dYdX v4's x/clob matches the liquidation
+ * orders it generates against resting orders — so the liquidators here are the book's first takers,
+ * not its only ones. ORDER[ORDER_FILLED] is the total filled, exactly ORDER_WANT when both
+ * together filled it.
+ *
+ * Until session 20 liquidation flow went to the liquidators alone: once the crash had used up their
+ * capital (or liquidated them) an under-water account waited, its loss growing, while the makers
+ * still had room (design decision 40).
+ */
+export function tradeLiquidationIntoBook(w: World, p: number, cause: number): void {
+  const want = ORDER[ORDER_WANT]!;
+  const band = ORDER[ORDER_BAND]!;
+  tradeIntoBook(w, p, BookSide.liquidators, EventKindCode.liquidation, cause);
+  const first = ORDER[ORDER_FILLED]!;
+  if (first === want || w.exchangeHasLiquidators[w.marketExchange[w.posMarket[p]!]!] !== 1) return;
+  const rest = want - first;
+  ORDER[ORDER_WANT] = rest;
+  ORDER[ORDER_BAND] = band;
+  tradeIntoBook(w, p, BookSide.makers, EventKindCode.liquidation, cause);
+  const second = ORDER[ORDER_FILLED]!;
+  ORDER[ORDER_FILLED] = second === rest ? want : first + second;
 }

@@ -99,9 +99,10 @@ function sum(a: Float64Array | Int32Array): number {
 
 /**
  * Σ over perp accounts still open at the end of max(0, −equity) at mark, USD: losses not booked as bad
- * debt — positions the liquidation engine had not closed yet (no room in the book, no winner to
- * deleverage), and the negative cash of flat accounts that closed themselves under water answering a
- * margin call (README, "Known defect": not yet fixed, so counted here to be seen).
+ * debt — positions the liquidation engine had not closed yet (no room in the book within its price
+ * band, no winner to deleverage). Until session 20 also the negative cash of flat accounts that had
+ * closed themselves under water answering a margin call (design decision 40; property e2 now checks
+ * that none is left).
  */
 export function perpInsolventUsd(w: World): number {
   let sum = 0;

@@ -12,7 +12,7 @@ import { AdlRanking, exchangeOf, Status, LiquidationMode, type World } from '../
 import { noteTrade, sellUnits } from '../spot.ts';
 import { EVENT_AMOUNTS, EVENT_PRICE, EVENT_QUANTITY, EVENT_USD, EventKindCode } from '../record.ts';
 import { applyFill, bankruptcyPrice, effectiveLeverage, FILL_ORDER, FILL_PRICE, FILL_QTY, hasCollateral, hasPositions, INITIAL_MARGIN, initialMargin, markPrice, positionIn, refreshMarks } from '../accounts.ts';
-import { BookSide, ORDER, ORDER_BAND, ORDER_FILLED, ORDER_WANT, tradeIntoBook } from '../book.ts';
+import { ORDER, ORDER_BAND, ORDER_FILLED, ORDER_WANT, tradeLiquidationIntoBook } from '../book.ts';
 import { MARKET, MARKET_PRICE, MARKET_SOLD, quoteFillAt } from '../market.ts';
 import { causeFor } from '../causes.ts';
 import { autoDeleverage, fundFallsShort, fundOf, payIntoFund, settleShortfall } from './settleLosses.ts';
@@ -263,7 +263,8 @@ function predictedSlippage(w: World, a: number): void {
 }
 
 /**
- * Sells the share LIQ[LIQ_FRACTION] of every position into the liquidators' book, charges the
+ * Sells the share LIQ[LIQ_FRACTION] of every position into the book (liquidators first, then the
+ * market makers: tradeLiquidationIntoBook), charges the
  * penalty on what closed, and settles a shortfall if the account ended with no positions and
  * negative cash. What the book cannot absorb goes to the backstop vault if it can take it; otherwise
  * it waits for the next round or step.
@@ -281,7 +282,7 @@ function closeIntoBook(w: World, a: number, cause: number): boolean {
     const want = fraction === 1 ? -q : -fraction * q;
     ORDER[ORDER_WANT] = want;
     ORDER[ORDER_BAND] = band;
-    tradeIntoBook(w, p, BookSide.liquidators, EventKindCode.liquidation, cause);
+    tradeLiquidationIntoBook(w, p, cause);
     const dq = ORDER[ORDER_FILLED]!;
     if (dq !== want) unfilled = true;
     if (dq !== 0) closedUsd += Math.abs(dq) * markPrice(w, w.posMarket[p]!);
@@ -342,7 +343,7 @@ function closeByAdl(w: World, a: number, cause: number): boolean {
     if (left !== 0) {
       ORDER[ORDER_WANT] = left;
       ORDER[ORDER_BAND] = -1;
-      tradeIntoBook(w, p, BookSide.liquidators, EventKindCode.liquidation, cause);
+      tradeLiquidationIntoBook(w, p, cause);
     }
     const dq = q - w.posQty[p]!;
     if (dq !== 0) closedUsd += Math.abs(dq) * markPrice(w, w.posMarket[p]!);

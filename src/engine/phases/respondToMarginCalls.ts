@@ -71,11 +71,18 @@ function topUp(w: World, a: number, cause: number): void {
  * mark, f = (IM − E) / IM (requirements are at most proportional to notional, so this suffices
  * before slippage), to the market makers within their capacity. IM is INITIAL_MARGIN[0], set for
  * account a by the caller.
+ *
+ * An account already at or under zero equity at mark does not deleverage: selling everything would
+ * leave it flat with negative cash that no stage of the loss waterfall ever sees (it has no position
+ * left to liquidate). Its positions are the liquidation engine's, later in the step, whose close books
+ * the shortfall as bad debt. Until session 20 such accounts closed out and kept the negative cash
+ * (design decision 40).
  */
 function deleverage(w: World, a: number, cause: number): void {
   const initial = INITIAL_MARGIN[0]!;
   const equity = w.accountEquity[a]!;
-  const f = equity <= 0 ? 1 : Math.min(1, (initial - equity) / initial);
+  if (!(equity > 0)) return;
+  const f = Math.min(1, (initial - equity) / initial);
   if (!(f > 0)) return;
   const end = w.posStart[a + 1]!;
   for (let p = w.posStart[a]!; p < end; p++) {
