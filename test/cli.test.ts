@@ -17,6 +17,10 @@ const WORK = mkdtempSync(join(tmpdir(), 'contagion-cli-'));
 const TIMEOUT = 30_000;
 
 const contagion = (...args: string[]) => runCli(WORK, ...args);
+// A recorded path too short for the fixture's 50 steps (3 prices), beside the experiments written below.
+writeFileSync(join(WORK, 'short-path.csv'), 'time,BTC\n0,60000\n1,59000\n2,58000\n');
+// … and one long enough (51 prices of two columns).
+writeFileSync(join(WORK, 'path-51.csv'), `BTC,ETH\n${Array.from({ length: 51 }, (_, i) => `${60000 - i},${3000 - i}`).join('\n')}\n`);
 
 let fileCount = 0;
 /** Write an experiment (the fixture with overrides, or raw text) to a fresh temp file. */
@@ -58,6 +62,10 @@ const badCases: Array<[string, BadCase]> = [
   ['a sweep point that makes the experiment invalid is named with the point and the field', { file: ['sweep={"kind":"grid","parameters":{"scenario.exchanges.0.liquidation.penaltyFraction":[0.01,-0.1]}}'], expect: ['sweep point 1 (scenario.exchanges.0.liquidation.penaltyFraction=-0.1): scenario.exchanges.0.liquidation.penaltyFraction', '≥ 0', '(got -0.1)'] }],
   ['a Latin hypercube on a log scale with min 0 is named', { file: ['sweep={"kind":"latinHypercube","samples":8,"parameters":{"scenario.insuranceFunds.0.initialUsd":{"min":0,"max":1000000,"scale":"log"}}}'], expect: ['sweep.parameters.scenario.insuranceFunds.0.initialUsd.min', 'a log scale needs min > 0', '(got 0)'] }],
   ['sweeping the seed is refused', { file: ['sweep={"kind":"grid","parameters":{"seed":[1,2]}}'], expect: ['sweep.parameters.seed', 'cannot sweep the seed'] }],
+  ['a replayed path whose CSV does not exist is named with the file', { file: ['scenario.assets.0.pricePath={"csv":"nope.csv","column":"BTC"}'], expect: ['scenario.assets.0.pricePath.csv', '"nope.csv"', 'no such file'] }],
+  ['a replayed path without the named column lists the columns there are', { file: ['scenario.assets.0.pricePath={"csv":"short-path.csv","column":"ETH"}'], expect: ['scenario.assets.0.pricePath.csv', 'no column "ETH"', '"time", "BTC"'] }],
+  ['a replayed path shorter than the run is named with the count it needs', { file: ['scenario.assets.0.pricePath={"csv":"short-path.csv","column":"BTC"}'], command: 'run', expect: ['scenario.assets.0.pricePath.fromRow', 'holds 3 prices', 'at least steps + 1 = 51'] }],
+  ['sweeping a replayed path\'s column is refused', { file: ['scenario.assets.0.pricePath={"csv":"path-51.csv","column":"BTC"}', 'sweep={"kind":"grid","parameters":{"scenario.assets.0.pricePath.column":["BTC","ETH"]}}'], expect: ['sweep.parameters.scenario.assets.0.pricePath.column', 'cannot sweep a replayed path'] }],
   ['list sweep points that set different paths are named', { file: ['sweep={"kind":"list","points":[{"steps":20},{"stepSeconds":30}]}'], expect: ['sweep.points.1', 'does not set steps', 'every point must set the same paths'] }],
   ['a --set that breaks a sweep point in the run command is named', { file: ['sweep={"kind":"grid","parameters":{"steps":[20,40]}}'], command: 'run', extra: ['--set', 'scenario.shocks.0.startStep=30'], expect: ['sweep point 0 (steps=20): scenario.shocks.0.startStep', 'expected a step below steps (20)'] }],
 ];

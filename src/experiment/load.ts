@@ -8,6 +8,7 @@ import { applyOverrides } from './overrides.ts';
 import { Experiment } from './schema.ts';
 import { validateSemantics } from './semantics.ts';
 import { validateSweep } from './sweep.ts';
+import { readPricePaths } from './pricePath.ts';
 import { applyProfiles } from '../venues/index.ts';
 
 type ZodIssue = z.core.$ZodIssue;
@@ -23,7 +24,10 @@ export function loadExperiment(path: string, sets: string[] = []): Experiment {
   } catch (err) {
     throw new ExperimentError(path, [{ path: '(file)', value: path, message: readFailure(err) }]);
   }
-  return parseExperiment(applyOverrides(parseJson(text, path), sets), path);
+  const raw = applyOverrides(parseJson(text, path), sets);
+  const unread = readPricePaths(raw, path);
+  if (unread.length > 0) throw new ExperimentError(path, unread);
+  return parseExperiment(raw, path);
 }
 
 /**

@@ -46,6 +46,24 @@ export const Asset = z.strictObject({
       stdLogJump: nonNegative.describe('standard deviation of the log jump size'),
     })
     .optional(),
+  pricePath: z
+    .strictObject({
+      csv: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('a CSV file with a header row, relative to the experiment file; loadExperiment (every command) reads its column into `prices`'),
+      column: z.string().min(1).optional().describe('the CSV column to replay (its header)'),
+      fromRow: step.default(0).describe('the first data row used: 0 is the first row after the header'),
+      prices: z
+        .array(positive)
+        .optional()
+        .describe('the series itself, one price per step boundary: at least steps + 1 values from fromRow (filled from the CSV, so a resolved experiment and its hash carry the data)'),
+    })
+    .optional()
+    .describe(
+      'replay a recorded price path: the fundamental moves by the series\' returns, initialPrice × prices[fromRow + k] / prices[fromRow] after k steps, instead of by its diffusion and jumps (their draws are still made, so no other asset\'s path changes); scripted shocks apply on top',
+    ),
   derived: z
     .discriminatedUnion('kind', [
       z.strictObject({

@@ -67,6 +67,32 @@ export function validateSemantics(exp: Experiment): InputIssue[] {
     if (b.failAtStep !== undefined && b.failAtStep >= exp.steps) add(`scenario.bridges.${i}.failAtStep`, b.failAtStep, `expected a step below steps (${exp.steps})`);
   });
 
+  // --- replayed price paths -------------------------------------------------------------
+  s.assets.forEach((a, i) => {
+    const path = a.pricePath;
+    if (!path) return;
+    const at = `scenario.assets.${i}.pricePath`;
+    if (a.derived) add(at, '(set)', `a derived asset's fundamental is computed from another part of the system each step (derived.kind "${a.derived.kind}"): it cannot replay a path`);
+    if ((path.csv === undefined) !== (path.column === undefined)) {
+      add(path.csv === undefined ? `${at}.column` : `${at}.csv`, path.csv ?? path.column, 'csv and column go together: the file and the header of the column to replay');
+    }
+    if (path.prices === undefined) {
+      add(
+        `${at}.prices`,
+        undefined,
+        path.csv === undefined
+          ? 'expected the series (prices), or a csv file and column to read it from'
+          : 'expected the series: contagion reads the csv into prices when it loads the experiment file; a program calling parseExperiment gives prices itself',
+      );
+      return;
+    }
+    const rows = path.prices.length - path.fromRow;
+    if (rows < exp.steps + 1) {
+      const where = path.csv === undefined ? 'prices' : `column "${path.column}" of ${path.csv}`;
+      add(`${at}.fromRow`, path.fromRow, `${where} holds ${path.prices.length} prices, ${Math.max(0, rows)} from row ${path.fromRow}: expected at least steps + 1 = ${exp.steps + 1} (one per step boundary)`);
+    }
+  });
+
   // --- derived assets ---------------------------------------------------------------------
   s.assets.forEach((a, i) => {
     if (!a.derived) return;

@@ -357,6 +357,11 @@ function withoutSweep(exp: Experiment): Omit<Experiment, 'sweep'> {
 /** Why a path may not be swept, or undefined when it may. */
 function forbiddenReason(segs: readonly string[]): string | undefined {
   const head = segs[0]!;
+  // The loader reads a replayed path's csv column into prices once, before the sweep expands.
+  const pathField = segs.indexOf('pricePath');
+  if (head === 'scenario' && pathField >= 0 && segs[pathField + 1] !== 'fromRow') {
+    return 'cannot sweep a replayed path\'s csv, column or prices (the file is read once, when the experiment loads): sweep pricePath.fromRow to replay other windows of the same series, or give each series its own asset';
+  }
   if (head === 'scenario') return segs.length >= 2 ? undefined : 'cannot sweep the whole scenario: name a value inside it, e.g. scenario.assets.0.volatilityAnnual';
   if (segs.length === 1 && TOP_LEVEL_SWEEPABLE.has(head)) return undefined;
   const allowed = 'only paths under scenario. and steps, stepSeconds can vary between points';

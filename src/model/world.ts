@@ -125,6 +125,12 @@ export interface World {
   readonly jumpLambdaPerStep: Float64Array;
   readonly jumpMean: Float64Array;
   readonly jumpStd: Float64Array;
+  /**
+   * Replayed price paths (assets[].pricePath): asset a's series from its fromRow is
+   * replayPrices[replayStart[a]] …; replayStart[a] = −1 for an asset that diffuses.
+   */
+  readonly replayStart: Int32Array;
+  readonly replayPrices: Float64Array;
   /** 0 calm, 1 stress. */
   regime: number;
   /** Event id of the latest regime switch, -1 before any. */
@@ -806,9 +812,16 @@ function buildAssets(s: Scenario, graph: DependencyGraph, dt: number) {
   const jumpLambdaPerStep = new Float64Array(nAssets);
   const jumpMean = new Float64Array(nAssets);
   const jumpStd = new Float64Array(nAssets);
+  const replayStart = new Int32Array(nAssets).fill(-1);
+  const replayed: number[] = [];
   for (const a of s.assets) {
     const i = denseId(graph, 'asset', a.symbol);
     initialPrice[i] = a.initialPrice;
+    const path = a.pricePath;
+    if (path?.prices !== undefined) {
+      replayStart[i] = replayed.length;
+      for (let r = path.fromRow; r < path.prices.length; r++) replayed.push(path.prices[r]!);
+    }
     impactModel[i] = ImpactCode[a.market.impact];
     impactCoefficient[i] = a.market.impactCoefficient;
     depthUsd[i] = a.market.depthUsd;
@@ -873,6 +886,8 @@ function buildAssets(s: Scenario, graph: DependencyGraph, dt: number) {
     jumpLambdaPerStep,
     jumpMean,
     jumpStd,
+    replayStart,
+    replayPrices: Float64Array.from(replayed),
     derivedUnderlying,
     peg,
     pegReversionPerStep,
@@ -1678,6 +1693,8 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     jumpLambdaPerStep: assets.jumpLambdaPerStep,
     jumpMean: assets.jumpMean,
     jumpStd: assets.jumpStd,
+    replayStart: assets.replayStart,
+    replayPrices: assets.replayPrices,
     regime: s.regimes.initial === 'calm' ? 0 : 1,
     regimeEvent: -1,
     choleskyByRegime: [

@@ -1,7 +1,8 @@
 // Stage 1: exogenous moves of the fundamental prices. The regime (calm or stress) switches by a
 // Markov chain or at a scripted step; log-returns are correlated through the regime's Cholesky
-// factor, with Merton jumps and scripted shocks on top. Draws come from the prices stream only,
-// in a fixed number per step, so behaviour never shifts the price path.
+// factor, with Merton jumps and scripted shocks on top; an asset with a recorded path replays its
+// returns instead. Draws come from the prices stream only, in a fixed number per step, so behaviour
+// never shifts the price path.
 import { EventKindCode } from '../record.ts';
 import { normal, poisson } from '../../model/random.ts';
 import { DerivedKind, type World } from '../../model/world.ts';
@@ -38,6 +39,14 @@ export function evolveFundamentals(w: World): void {
     const sd = w.jumpStd[i]!;
     const jump = k * mu + Math.sqrt(k) * sd * zJump;
     const compensator = lambda * (Math.exp(mu + 0.5 * sd * sd) - 1);
+    const replay = w.replayStart[i]!;
+    if (replay >= 0) {
+      // A replayed path (assets[].pricePath): the series' return over this step, the draws above
+      // made all the same so that no other asset's path depends on which are replayed.
+      const r = replay + w.step;
+      w.fundamental[i] = w.fundamental[i]! * (w.replayPrices[r + 1]! / w.replayPrices[r]!);
+      continue;
+    }
     const logReturn = w.driftPerStep[i]! - 0.5 * sigma * sigma - compensator + sigma * eps + jump;
     w.fundamental[i] = w.fundamental[i]! * Math.exp(logReturn);
   }
