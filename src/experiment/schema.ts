@@ -108,6 +108,11 @@ export const Regime = z.strictObject({
   correlation: z.array(z.array(z.number().min(-1).max(1))).describe('assets × assets, in the order of scenario.assets'),
   volatilityMultiplier: positive.default(1),
   jumpIntensityMultiplier: nonNegative.default(1),
+  depthMultiplier: positive
+    .default(1)
+    .describe(
+      'every shared market\'s depth under this regime, as a multiple of its depthUsd: below 1 a book that thins (makers pulling their quotes), so a sale moves the price more and a liquidation fills less within its price band',
+    ),
 });
 
 export const RegimeSwitching = z.discriminatedUnion('kind', [

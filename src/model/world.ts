@@ -84,7 +84,10 @@ export interface World {
   readonly market: Float64Array;
   readonly impactModel: Uint8Array;
   readonly impactCoefficient: Float64Array;
+  /** Market depth now: baseDepthUsd × the current regime's depthMultiplier (set at a switch). */
   readonly depthUsd: Float64Array;
+  /** assets[].market.depthUsd, the depth at multiplier 1. */
+  readonly baseDepthUsd: Float64Array;
   readonly permanentShare: Float64Array;
   /** Multiplier applied to the temporary impact each step: 0.5^(stepSeconds / half-life). */
   readonly temporaryDecayPerStep: Float64Array;
@@ -138,6 +141,8 @@ export interface World {
   readonly choleskyByRegime: [Float64Array, Float64Array];
   readonly volMultiplier: Float64Array;
   readonly jumpMultiplier: Float64Array;
+  /** Per regime: the multiple of baseDepthUsd every shared market has (Regime.depthMultiplier). */
+  readonly depthMultiplier: Float64Array;
   readonly switching: {
     kind: 'none' | 'markov' | 'scripted';
     calmToStressPerStep: number;
@@ -1643,7 +1648,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
   const shockStartStep = Int32Array.from(s.shocks, (k) => k.startStep);
   const shockEndStep = Int32Array.from(s.shocks, (k) => k.startStep + k.overSteps);
 
-  const regimeMultiplier = (key: 'volatilityMultiplier' | 'jumpIntensityMultiplier') =>
+  const regimeMultiplier = (key: 'volatilityMultiplier' | 'jumpIntensityMultiplier' | 'depthMultiplier') =>
     Float64Array.of(s.regimes.calm[key], s.regimes.stress[key]);
   const maxQueue = nAccounts;
   const roles = roleIndex(drafts, nExchanges);
@@ -1663,7 +1668,8 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     market: initialPrice.slice(),
     impactModel: assets.impactModel,
     impactCoefficient: assets.impactCoefficient,
-    depthUsd: assets.depthUsd,
+    depthUsd: assets.depthUsd.map((d) => d * (s.regimes.initial === 'calm' ? s.regimes.calm : s.regimes.stress).depthMultiplier),
+    baseDepthUsd: assets.depthUsd,
     permanentShare: assets.permanentShare,
     temporaryDecayPerStep: assets.temporaryDecayPerStep,
     impactPermanent: new Float64Array(nAssets),
@@ -1703,6 +1709,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     ],
     volMultiplier: regimeMultiplier('volatilityMultiplier'),
     jumpMultiplier: regimeMultiplier('jumpIntensityMultiplier'),
+    depthMultiplier: regimeMultiplier('depthMultiplier'),
     switching: {
       kind: sw.kind,
       calmToStressPerStep: sw.kind === 'markov' ? perStep(sw.calmToStressPerHour) : 0,

@@ -189,6 +189,11 @@ function switchRegime(w: World): void {
   if (next !== w.regime) {
     w.regime = next;
     w.regimeEvent = w.events.push(w.step, 0, EventKindCode.regime_switch, -1, -1, -1, 0, 0, next, -1);
+    // The regime's market depth (Regime.depthMultiplier): the impact already in each market stays
+    // (its share of depth, so the price does not jump at the switch); trades from now on walk the
+    // curve of the new depth.
+    const m = w.depthMultiplier[next]!;
+    for (let a = 0; a < w.nAssets; a++) w.depthUsd[a] = w.baseDepthUsd[a]! * m;
   }
   if (w.regime === 1) w.stressSteps++;
 }
