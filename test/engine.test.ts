@@ -6,7 +6,7 @@ import { accountOf, eventsOf, handExperiment, handWorld, setPrice } from './fixt
 import { respondToMarginCalls } from '../src/engine/phases/respondToMarginCalls.ts';
 import { parseExperiment } from '../src/experiment/load.ts';
 import { buildGraph } from '../src/graph/build.ts';
-import { perpInsolventUsd, worldFor } from '../src/engine/simulate.ts';
+import { perpInsolventUsd, summarize, worldFor } from '../src/engine/simulate.ts';
 import { liquidate, liquidateAccount } from '../src/engine/phases/liquidate.ts';
 import { markAccount } from '../src/engine/accounts.ts';
 import { EventKindCode } from '../src/engine/record.ts';
@@ -455,6 +455,11 @@ describe('the loss waterfall', () => {
     expect(cash(w, f)).toBeCloseTo(0, 9);
     expect(w.acc.badDebtUsd[0]).toBeCloseTo(160.704, 9);
     expect(w.acc.uncoveredBadDebtUsd[0]).toBe(0);
+    // The exchange has defaulted: one `default` event, the 60.704 past its fund, caused by the bad debt.
+    const defaults = eventsOf(w, EventKindCode.default);
+    expect(defaults.map((e) => [e.protocol, e.account, e.amountUsd])).toEqual([[0, f, expect.closeTo(60.704, 9)]]);
+    expect(defaults[0]!.cause).toBe(eventsOf(w, EventKindCode.bad_debt)[0]!.id);
+    expect(summarize(w).insolventProtocols).toBe(1);
     checkInvariants(w);
   });
 });

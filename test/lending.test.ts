@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseExperiment } from '../src/experiment/load.ts';
 import type { ExperimentInput } from '../src/experiment/schema.ts';
 import { buildGraph } from '../src/graph/build.ts';
-import { runWorld, simulateRun, worldFor } from '../src/engine/simulate.ts';
+import { runWorld, simulateRun, summarize, worldFor } from '../src/engine/simulate.ts';
 import { readFileSync } from 'node:fs';
 import { step } from '../src/engine/step.ts';
 import { checkInvariants } from '../src/engine/invariants.ts';
@@ -94,6 +94,8 @@ describe('lending market: a looped borrower, by hand', () => {
     expect(w.totals.fundPayoutUsd[LEND]).toBeCloseTo(deficit, 9);
     expect(w.totals.uncoveredBadDebtUsd[LEND]).toBe(0);
     expect(w.ledger.balance[L.marketRecoveryHolder[0]!]).toBeCloseTo(deficit, 9);
+    // Covered by its safety module: no default.
+    expect(eventsOf(w, EventKindCode.default)).toHaveLength(0);
   });
 
   it('a safety module smaller than the deficit leaves the rest uncovered (the lenders lose it)', () => {
@@ -102,6 +104,9 @@ describe('lending market: a looped borrower, by hand', () => {
     expect(w.totals.fundPayoutUsd[LEND]).toBeCloseTo(5_000, 9);
     expect(w.totals.uncoveredBadDebtUsd[LEND]).toBeCloseTo(deficit - 5_000, 9);
     expect(w.fundDepletionStep).toBe(2);
+    // The market has defaulted: one `default` event with the 9,761.90 past its safety module.
+    expect(eventsOf(w, EventKindCode.default).map((e) => [e.protocol, e.amountUsd])).toEqual([[LEND, expect.closeTo(deficit - 5_000, 9)]]);
+    expect(summarize(w).insolventProtocols).toBe(1);
   });
 
   it('a liquidator without enough cash for the close-factor amount repays what it has', () => {

@@ -310,7 +310,15 @@ describe('the loss waterfall in the run summary', () => {
   test('(e) bad debt = fund payout + ADL-absorbed + socialized + uncovered, and each part is in range', { timeout: TIMEOUT }, () => {
     fc.assert(
       fc.property(caseArb, ({ experiment, replicate }) => {
-        const s = stepAll(worldOf(experiment, replicate));
+        const w = worldOf(experiment, replicate);
+        const s = stepAll(w);
+        // A protocol defaulted (one `default` event) exactly when it socialized a loss or left one uncovered.
+        let defaulted = 0;
+        for (let p = 0; p < w.nProtocols; p++) if (w.totals.socializedLossUsd[p]! > 0 || w.totals.uncoveredBadDebtUsd[p]! > 0) defaulted++;
+        let defaults = 0;
+        for (let i = 0; i < w.events.length; i++) if (w.events.kind[i] === EventKindCode.default) defaults++;
+        expect(s.insolventProtocols).toBe(defaulted);
+        expect(defaults).toBe(defaulted);
         expect(s.fundPayoutUsd).toBeLessThanOrEqual(s.totalBadDebtUsd + 1e-6);
         expect(s.socializedLossUsd).toBeGreaterThanOrEqual(0);
         expect(s.uncoveredBadDebtUsd).toBeGreaterThanOrEqual(0);

@@ -25,6 +25,7 @@ export const EVENT_KINDS = [
   'fee_pool_payout',
   'option_liquidation',
   'option_expiry',
+  'default',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 export const EventKindCode: Record<EventKind, number> = Object.fromEntries(

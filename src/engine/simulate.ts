@@ -121,10 +121,10 @@ export function summarize(w: World): RunSummary {
   for (let a = 1; a < w.nAssets; a++) if (w.maxDrawdownMarket[a]! > w.maxDrawdownMarket[worst]!) worst = a;
   const marketDd = w.maxDrawdownMarket[worst]!;
   const fundamentalDd = w.maxDrawdownFundamental[worst]!;
+  // Protocols that defaulted (a loss past their insurance: a `default` event), lending markets
+  // included since schema 7 (before, exchanges that socialized or left a loss uncovered).
   let insolvent = 0;
-  for (let x = 0; x < w.nExchanges; x++) {
-    if (t.socializedLossUsd[x]! > 0 || t.uncoveredBadDebtUsd[x]! > 0) insolvent++;
-  }
+  for (let p = 0; p < w.nProtocols; p++) insolvent += w.protocolDefaulted[p]!;
   let fundMin = Infinity;
   for (let f = 0; f < w.nFunds; f++) fundMin = Math.min(fundMin, w.fundMinUsd[f]!);
   let fundRequired = 0;

@@ -415,6 +415,11 @@ export interface World {
   readonly fundRequiredUsd: Float64Array;
   fundDepletionStep: number;
   /**
+   * Per protocol: 1 once it has defaulted — a loss went past its insurance fund (and, on an exchange,
+   * ADL) to be socialized or left uncovered (settleLosses.ts noteDefault; a `default` event).
+   */
+  readonly protocolDefaulted: Uint8Array;
+  /**
    * Fairness: effective leverage (notional / equity; Infinity at or below zero equity) of every
    * account hit by ADL and every account liquidated, at that moment; and what each account put in
    * (initial collateral plus top-ups), for the distribution of losses.
@@ -1846,6 +1851,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     fundInitialUsd: Float64Array.from({ length: nFunds }, (_, f) => initialBalances[fundHolderStart + f]!),
     fundRequiredUsd: new Float64Array(nFunds),
     fundDepletionStep: -1,
+    protocolDefaulted: new Uint8Array(nProtocols),
     fairness: { adlLeverage: [], liquidatedLeverage: [] },
     accountContributedUsd: contributedUsd(initialBalances, nAccounts, packed.collStart, packed.perpCollateral, initialPrice),
     // No slots anywhere: no per-account offsets (4 bytes an account); readers check collateralListed.

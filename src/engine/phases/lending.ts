@@ -16,7 +16,7 @@ import { tradeIntoMarket } from '../market.ts';
 import { noteTrade, quoteWhereOraclePrices, sellUnits, tradePrice, tradeWhereOraclePrices } from '../spot.ts';
 import { priceCause } from '../causes.ts';
 import { chainCongested, chainHasRoom, useChain } from '../chains.ts';
-import { noteFundDemand } from './settleLosses.ts';
+import { noteDefault, noteFundDemand } from './settleLosses.ts';
 
 /** Units below this share of a position are dust: the position counts as empty. */
 const DUST = 1e-12;
@@ -274,6 +274,7 @@ function writeOffDeficit(w: World, b: number, cause: number): void {
     if (w.fundDepletionStep < 0 && w.ledger.balance[fund]! <= 1e-9 * w.ledger.scaleUsd) w.fundDepletionStep = w.step;
   }
   let minted = 0;
+  if (deficitUsd > payout) noteDefault(w, p, account, deficitUsd - payout, badDebt);
   if (deficitUsd > payout && L.governanceAsset[l]! >= 0) minted = mintToCover(w, l, deficitUsd - payout, badDebt);
   if (deficitUsd > payout + minted) {
     const uncovered = deficitUsd - payout - minted;

@@ -66,6 +66,18 @@ export function payIntoFund(w: World, a: number, amountUsd: number): void {
 }
 
 /**
+ * The first time a loss of protocol p goes past its insurance — its fund (and fee pools) on an
+ * exchange, its safety module on a lending market — to be socialized or left uncovered: a `default`
+ * event (DESIGN.md's event kinds), caused by the bad debt, carrying the amount beyond the insurance.
+ * Once per protocol per run; runs.arrow's insolvent_protocols counts them.
+ */
+export function noteDefault(w: World, p: number, account: number, beyondUsd: number, cause: number): void {
+  if (w.protocolDefaulted[p] === 1) return;
+  w.protocolDefaulted[p] = 1;
+  w.events.push(w.step, w.round, EventKindCode.default, p, account, -1, 0, 0, beyondUsd, cause);
+}
+
+/**
  * Covers the negative cash of account a (which has no open positions): the insurance fund that backs
  * it pays first — within each market's claim room where the venue caps claims per market (Drift) —
  * then the fee pools of its markets (Drift), then the rest is socialized. Records bad_debt,
@@ -96,6 +108,7 @@ export function settleShortfall(w: World, a: number, cause: number): number {
   let rest = shortfall - payout;
   if (rest > 0) rest -= payFromFeePools(w, a, rest, badDebt);
   if (rest > 0) {
+    noteDefault(w, x, a, rest, badDebt);
     if (w.socializeByFunding[x] === 1) socializeThroughFunding(w, a, rest, badDebt);
     else socializeLoss(w, a, rest, badDebt);
   }
