@@ -11,7 +11,9 @@ import { ExperimentError } from '../src/experiment/errors.ts';
 import type { Experiment, ExperimentInput } from '../src/experiment/schema.ts';
 import { expandSweep, pointExperiment } from '../src/experiment/sweep.ts';
 import { buildGraph } from '../src/graph/build.ts';
-import { worldFor } from '../src/engine/simulate.ts';
+import { runWorld, worldFor } from '../src/engine/simulate.ts';
+import { attribute, experimentOrigins } from '../src/engine/attribution.ts';
+import { CHANNELS, EventKindCode } from '../src/engine/record.ts';
 import { step } from '../src/engine/step.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
 
@@ -146,6 +148,27 @@ describe('the engine replays the returns', () => {
     };
     // Point 0: 60,000 × 101 / 100 = 60,600; point 1: 60,000 × 99.99 / 101 = 59,400.
     expect(points.map(first)).toEqual([expect.closeTo(60600, 8), expect.closeTo((60000 * 99.99) / 101, 8)]);
+  });
+
+  it('the losses a replayed crash causes are attributed to it: origin "BTC path", channel exogenous', () => {
+    // BTC's series halves over steps 1–3 (100 → 50): the fixture's leveraged BTC longs are
+    // liquidated under water, and every bad-debt event traces back to the path's shock event.
+    const input = replaying([100, 100, 80, 60, 50, 50, 50]);
+    const exp = parseExperiment(input, 'replayed crash');
+    const w = worldFor(exp, buildGraph(exp), 0);
+    runWorld(w, true);
+    const origins = experimentOrigins(exp);
+    expect(origins).toEqual(['BTC path', 'regime_switch', 'endogenous']);
+    // The path's event: a shock on BTC at step 0 carrying the window's total return, 50 / 100 − 1.
+    const shock = w.replayEventId[0]!;
+    expect([w.events.kind[shock], w.events.step[shock], w.events.asset[shock], w.events.amountUsd[shock]]).toEqual([EventKindCode.shock, 0, 0, -0.5]);
+    const t = attribute(w);
+    const rows = [...Array(t.rows).keys()].map((r) => [origins[t.origin[r]!], CHANNELS[t.channel[r]!]]);
+    expect(w.totals.badDebtUsd[0]).toBeGreaterThan(0);
+    expect(rows).toContainEqual(['BTC path', 'exogenous']);
+    // All of the bad debt is the path's (no other origin carries any).
+    const fromPath = [...Array(t.rows).keys()].filter((r) => origins[t.origin[r]!] === 'BTC path').reduce((s, r) => s + t.lossUsd[r]!, 0);
+    expect(fromPath).toBeCloseTo(w.totals.badDebtUsd[0]!, 6);
   });
 
   it('a scripted shock applies on top of the replay: −10% at step 2 takes 54,000 to 48,600', () => {

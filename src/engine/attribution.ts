@@ -12,8 +12,18 @@ import { AttributionTable, ChannelCode, EventKindCode } from './record.ts';
  * Origins dictionary of a scenario: its shocks, its bridges (a failure), its manipulator cohorts (a
  * pump), then the two other roots.
  */
-export function attributionOrigins(shockIds: readonly string[], bridgeIds: readonly string[] = [], manipulatorIds: readonly string[] = []): string[] {
-  return [...shockIds, ...bridgeIds, ...manipulatorIds, 'regime_switch', 'endogenous'];
+export function attributionOrigins(
+  shockIds: readonly string[],
+  bridgeIds: readonly string[] = [],
+  manipulatorIds: readonly string[] = [],
+  replayedSymbols: readonly string[] = [],
+): string[] {
+  return [...shockIds, ...bridgeIds, ...manipulatorIds, ...replayedSymbols.map(replayOrigin), 'regime_switch', 'endogenous'];
+}
+
+/** The origin of the moves of a replayed price path (assets[].pricePath): "<symbol> path". */
+export function replayOrigin(symbol: string): string {
+  return `${symbol} path`;
 }
 
 /** The origins dictionary of an experiment (see attributionOrigins). */
@@ -23,6 +33,7 @@ export function experimentOrigins(exp: Experiment): string[] {
     s.shocks.map((x) => x.id),
     s.bridges.map((x) => x.id),
     s.traders.filter((c) => c.kind === 'manipulator').map((c) => c.id),
+    s.assets.filter((a) => a.pricePath !== undefined).map((a) => a.symbol),
   );
 }
 
@@ -49,7 +60,9 @@ export function attribute(w: World): AttributionTable {
   const e = w.events;
   const n = e.storedRows;
   const nManipulators = w.lending.manipulatorIds.length;
-  const nOrigins = w.nShocks + w.nBridges + nManipulators + 2;
+  let nReplays = 0;
+  for (let a = 0; a < w.nAssets; a++) if (w.replayStart[a]! >= 0) nReplays++;
+  const nOrigins = w.nShocks + w.nBridges + nManipulators + nReplays + 2;
   const nChannels = 7;
   const cells = w.nProtocols * nOrigins * nChannels;
   const loss = new Float64Array(cells);
@@ -71,6 +84,12 @@ export function attribute(w: World): AttributionTable {
     let origin = nOrigins - 1; // endogenous
     if (e.kind[root] === EventKindCode.shock) {
       for (let s = 0; s < w.nShocks; s++) if (w.shockEventId[s] === root) origin = s;
+      // A replayed path's shock event: its origin follows the manipulators', in asset order.
+      for (let a = 0, r = 0; a < w.nAssets; a++) {
+        if (w.replayStart[a]! < 0) continue;
+        if (w.replayEventId[a] === root) origin = w.nShocks + w.nBridges + nManipulators + r;
+        r++;
+      }
     } else if (e.kind[root] === EventKindCode.bridge_failure) {
       for (let b = 0; b < w.nBridges; b++) if (w.bridgeEventId[b] === root) origin = w.nShocks + b;
     } else if (e.kind[root] === EventKindCode.manipulation) {

@@ -134,6 +134,8 @@ export interface World {
    */
   readonly replayStart: Int32Array;
   readonly replayPrices: Float64Array;
+  /** Per asset: the `shock` event its replayed path starts with (the origin of its moves), −1 before or none. */
+  readonly replayEventId: Int32Array;
   /** 0 calm, 1 stress. */
   regime: number;
   /** Event id of the latest regime switch, -1 before any. */
@@ -1706,6 +1708,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     jumpStd: assets.jumpStd,
     replayStart: assets.replayStart,
     replayPrices: assets.replayPrices,
+    replayEventId: new Int32Array(nAssets).fill(-1),
     regime: s.regimes.initial === 'calm' ? 0 : 1,
     regimeEvent: -1,
     choleskyByRegime: [

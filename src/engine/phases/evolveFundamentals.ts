@@ -44,6 +44,7 @@ export function evolveFundamentals(w: World): void {
       // A replayed path (assets[].pricePath): the series' return over this step, the draws above
       // made all the same so that no other asset's path depends on which are replayed.
       const r = replay + w.step;
+      if (w.step === 0) startReplay(w, i);
       w.fundamental[i] = w.fundamental[i]! * (w.replayPrices[r + 1]! / w.replayPrices[r]!);
       continue;
     }
@@ -196,6 +197,19 @@ function switchRegime(w: World): void {
     for (let a = 0; a < w.nAssets; a++) w.depthUsd[a] = w.baseDepthUsd[a]! * m;
   }
   if (w.regime === 1) w.stressSteps++;
+}
+
+/**
+ * A replayed path starts with a `shock` event on its asset (amount: the window's total return over
+ * the run), the latest mover of its price until another event moves it, so that the losses its
+ * moves cause are attributed to it ("<symbol> path" in attribution.arrow) as a scripted shock's are.
+ */
+function startReplay(w: World, a: number): void {
+  const start = w.replayStart[a]!;
+  const total = w.replayPrices[start + w.steps]! / w.replayPrices[start]! - 1;
+  const id = w.events.push(w.step, 0, EventKindCode.shock, -1, -1, a, 0, w.fundamental[a]!, total, -1);
+  w.replayEventId[a] = id;
+  w.assetShockEvent[a] = id;
 }
 
 /** Scripted shocks: a total simple return spread geometrically over `overSteps` steps. */
