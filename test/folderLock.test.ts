@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { folderLockTimings, lockFolder } from '../src/runner/folderLock.ts';
+import { emptyPartsKeepingLock, folderLockTimings, lockFolder } from '../src/runner/folderLock.ts';
 import { ExperimentError } from '../src/experiment/errors.ts';
 
 const dirs: string[] = [];
@@ -24,6 +24,21 @@ const lockFile = (d: string) => path.join(d, 'parts', 'lock');
 const holder = (d: string) => JSON.parse(fs.readFileSync(lockFile(d), 'utf8')) as { host: string; pid: number; token: string };
 
 describe('the results folder lock', () => {
+  it('emptying the parts folder (size-fund starts its hand-over afresh) keeps the lock: a second command is still refused', async () => {
+    // Session 19's size-fund removed parts/ with the lock in it right after taking it and made the
+    // folder again, so a second search into the same folder took the lock and went ahead.
+    const d = folder();
+    const lock = await lockFolder(d);
+    fs.writeFileSync(path.join(d, 'parts', 'p000000-r000000.run'), 'stale');
+    fs.mkdirSync(path.join(d, 'parts', 'old'));
+    emptyPartsKeepingLock(d);
+    expect(fs.readdirSync(path.join(d, 'parts'))).toEqual(['lock']);
+    expect(holder(d)).toMatchObject({ host: os.hostname(), pid: process.pid });
+    await expect(lockFolder(d)).rejects.toBeInstanceOf(ExperimentError);
+    lock.release();
+    expect(fs.readdirSync(path.join(d, 'parts'))).toEqual([]);
+  });
+
   it('refuses a second holder while the first holds it (bad input naming the holder and the way out), and lets it in once released', async () => {
     const d = folder();
     const first = await lockFolder(d);

@@ -141,3 +141,14 @@ export async function lockFolder(outDir: string): Promise<FolderLock> {
     },
   };
 }
+
+/**
+ * Removes everything in outDir/parts but the lock: for a command that holds the lock and starts the
+ * folder's part files afresh (size-fund's scratch folder, whose parts are only the pool's hand-over).
+ * Removing the parts folder itself would take the lock with it, and a second command would no longer
+ * be refused.
+ */
+export function emptyPartsKeepingLock(outDir: string): void {
+  const parts = resolve(outDir, 'parts');
+  for (const name of fs.readdirSync(parts)) if (name !== 'lock') fs.rmSync(resolve(parts, name), { recursive: true, force: true });
+}

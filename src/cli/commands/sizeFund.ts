@@ -209,17 +209,17 @@ export const sizeFundCommand: CommandModule<object, SizeFundArgs> = {
     makeOutputFolder(out, '--out', argv.out ?? out);
     const scratch = join(out, 'size-fund-runs');
     const { sizeFunds, SizeFundInterrupted } = await import('../../runner/sizeFund.ts');
-    const { lockFolder } = await import('../../runner/folderLock.ts');
+    const { emptyPartsKeepingLock, lockFolder } = await import('../../runner/folderLock.ts');
     makeOutputFolder(join(scratch, 'parts'), '--out', argv.out ?? out);
     const lock = await lockFolder(scratch);
-    // Part files are only the pool's hand-over (a search reads run summaries): start them afresh. The
-    // journal of an interrupted search is kept and read back.
-    rmSync(join(scratch, 'parts'), { recursive: true, force: true });
-    makeOutputFolder(join(scratch, 'parts'), '--out', argv.out ?? out);
+    // Part files are only the pool's hand-over (a search reads run summaries): start them afresh,
+    // keeping the lock just taken. The journal of an interrupted search is kept and read back.
+    emptyPartsKeepingLock(scratch);
+    const journalFile = join(scratch, 'journal.jsonl');
     const { FundJournal } = await import('../../runner/fundJournal.ts');
     let journal: InstanceType<typeof FundJournal>;
     try {
-      journal = new FundJournal(join(scratch, 'journal.jsonl'), '--out', argv.out ?? out);
+      journal = new FundJournal(journalFile, '--out', argv.out ?? out);
     } catch (e) {
       lock.release();
       throw e;
@@ -228,7 +228,7 @@ export const sizeFundCommand: CommandModule<object, SizeFundArgs> = {
       if (!argv.quiet) process.stdout.write(`${s}\n`);
     };
     if (droppedSweep) say(`(the experiment's sweep over ${fundPath} is replaced by the search)`);
-    if (journal.resumed > 0) say(`resuming: ${journal.resumed} run${journal.resumed === 1 ? '' : 's'} of an interrupted search, from ${join(scratch, 'journal.jsonl')}`);
+    if (journal.resumed > 0) say(`resuming: ${journal.resumed} run${journal.resumed === 1 ? '' : 's'} of an interrupted search, from ${journalFile}`);
     const stop = listenForStop();
     const startedAt = new Date().toISOString();
     let results: SizeFundResult[];
@@ -279,10 +279,10 @@ export const sizeFundCommand: CommandModule<object, SizeFundArgs> = {
       const stopping = stop.stopping();
       if (e instanceof SizeFundInterrupted && stopping !== null) {
         process.stderr.write(
-          `\ninterrupted by ${stopping}: the runs made so far are kept in ${join(scratch, 'journal.jsonl')}; the same command resumes the search\n`,
+          `\ninterrupted by ${stopping}: the runs made so far are kept in ${journalFile}; the same command resumes the search\n`,
         );
-        rmSync(join(scratch, 'parts'), { recursive: true, force: true });
         lock.release();
+        rmSync(join(scratch, 'parts'), { recursive: true, force: true });
         process.exit(signalExitCode(stopping));
       }
       throw e;
