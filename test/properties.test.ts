@@ -57,6 +57,16 @@ function stepAll(w: World, check?: (w: World, s: number) => void): RunSummary {
   return summarize(w);
 }
 
+/** Asserts that `check(w, s)` holds after every step of every generated case. */
+function afterEveryStep(check: (w: World, s: number) => void): void {
+  fc.assert(
+    fc.property(caseArb, ({ experiment, replicate }) => {
+      stepAll(worldOf(experiment, replicate), check);
+    }),
+    fcParams(),
+  );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Independent checks (written here, not borrowed from src/engine/invariants.ts)
 
@@ -196,15 +206,9 @@ describe('invariants after every step of random small scenarios', () => {
   // mark, driving prices to 1e13–1e150× the fundamental within a step. Fixed by bounding every
   // impact curve and by the exchange's price band on book orders. Regression R2.
   test('(a) the ledger balances: |Σ holdings − (initial + exogenous)| ≤ 1e-9 × scale', { timeout: TIMEOUT }, () => {
-    fc.assert(
-      fc.property(caseArb, ({ experiment, replicate }) => {
-        const w = worldOf(experiment, replicate);
-        stepAll(w, (w, s) => {
-          expect(w.ledger.errorUsd(), `ledger error at step ${s}`).toBeLessThanOrEqual(REL * w.ledger.scaleUsd);
-        });
-      }),
-      fcParams(),
-    );
+    afterEveryStep((w, s) => {
+      expect(w.ledger.errorUsd(), `ledger error at step ${s}`).toBeLessThanOrEqual(REL * w.ledger.scaleUsd);
+    });
   });
 
   // Caught (with other seeds): the runaway of (a) ended in "non-finite transfer Infinity", reported
@@ -223,19 +227,13 @@ describe('invariants after every step of random small scenarios', () => {
   });
 
   test('(c) fundamental, market and oracle prices stay positive', { timeout: TIMEOUT }, () => {
-    fc.assert(
-      fc.property(caseArb, ({ experiment, replicate }) => {
-        const w = worldOf(experiment, replicate);
-        stepAll(w, (w, s) => {
-          for (let a = 0; a < w.nAssets; a++) {
-            expect(w.fundamental[a], `fundamental[${a}] at step ${s}`).toBeGreaterThan(0);
-            expect(w.market[a], `market[${a}] at step ${s}`).toBeGreaterThan(0);
-          }
-          for (let o = 0; o < w.nOracles; o++) expect(w.oraclePrice[o], `oraclePrice[${o}] at step ${s}`).toBeGreaterThan(0);
-        });
-      }),
-      fcParams(),
-    );
+    afterEveryStep((w, s) => {
+      for (let a = 0; a < w.nAssets; a++) {
+        expect(w.fundamental[a], `fundamental[${a}] at step ${s}`).toBeGreaterThan(0);
+        expect(w.market[a], `market[${a}] at step ${s}`).toBeGreaterThan(0);
+      }
+      for (let o = 0; o < w.nOracles; o++) expect(w.oraclePrice[o], `oraclePrice[${o}] at step ${s}`).toBeGreaterThan(0);
+    });
   });
 
   // Caught: dust positions. Makers took −net/n each (not summing exactly to −net) and fills never
@@ -243,43 +241,25 @@ describe('invariants after every step of random small scenarios', () => {
   // the last maker takes the remainder and a close within 1e-14 of a whole position closes it.
   // Measured against the larger of today's and step 0's gross (see marketNets). Regression R1.
   test('(d1) perp positions net to zero in every market (relative 1e-9 of gross)', { timeout: TIMEOUT }, () => {
-    fc.assert(
-      fc.property(caseArb, ({ experiment, replicate }) => {
-        const w = worldOf(experiment, replicate);
-        stepAll(w, (w, s) => {
-          for (const { market, net, gross, scale } of marketNets(w)) {
-            expect(Math.abs(net), `Σ qty of market ${market} at step ${s} (gross ${gross})`).toBeLessThanOrEqual(REL * scale);
-          }
-        });
-      }),
-      fcParams(),
-    );
+    afterEveryStep((w, s) => {
+      for (const { market, net, gross, scale } of marketNets(w)) {
+        expect(Math.abs(net), `Σ qty of market ${market} at step ${s} (gross ${gross})`).toBeLessThanOrEqual(REL * scale);
+      }
+    });
   });
 
   // Caught (with other seeds): the runaway of (a) broke this equality by floating-point absorption.
   test('(d2) each settlement pool equals the value of its open positions (zero-sum PnL)', { timeout: TIMEOUT }, () => {
-    fc.assert(
-      fc.property(caseArb, ({ experiment, replicate }) => {
-        const w = worldOf(experiment, replicate);
-        stepAll(w, (w, s) => {
-          for (const { exchange, pool, value, scale } of poolValues(w)) {
-            expect(Math.abs(pool - value), `pool of exchange ${exchange} at step ${s}: ${pool} vs ${value}`).toBeLessThanOrEqual(REL * scale);
-          }
-        });
-      }),
-      fcParams(),
-    );
+    afterEveryStep((w, s) => {
+      for (const { exchange, pool, value, scale } of poolValues(w)) {
+        expect(Math.abs(pool - value), `pool of exchange ${exchange} at step ${s}: ${pool} vs ${value}`).toBeLessThanOrEqual(REL * scale);
+      }
+    });
   });
 
   // Caught: the dust positions of (d1) made `contagion run --check` abort ordinary runs.
   test('(d3) checkInvariants does not throw after any step', { timeout: TIMEOUT }, () => {
-    fc.assert(
-      fc.property(caseArb, ({ experiment, replicate }) => {
-        const w = worldOf(experiment, replicate);
-        stepAll(w, () => checkInvariants(w));
-      }),
-      fcParams(),
-    );
+    afterEveryStep((w) => checkInvariants(w));
   });
 
   // Added to the requested list: it is what "prices stay positive" means for trades.
@@ -340,19 +320,13 @@ describe('the loss waterfall in the run summary', () => {
   // that deleveraged at its margin call sold everything and kept the negative cash, with no position
   // left to liquidate, so no stage above saw the loss. Fixed in session 20 (design decision 40).
   test('(e2) no perp account is left holding no positions under water: a loss beyond collateral is booked as bad debt', { timeout: TIMEOUT }, () => {
-    fc.assert(
-      fc.property(caseArb, ({ experiment, replicate }) => {
-        const w = worldOf(experiment, replicate);
-        stepAll(w, (w, s) => {
-          for (let a = 0; a < w.nAccounts; a++) {
-            if (w.accountStatus[a] !== Status.active || hasPositions(w, a)) continue;
-            const equity = markAccount(w, a);
-            expect(equity, `account ${a} at step ${s}: no positions, equity ${equity}`).toBeGreaterThanOrEqual(-REL * w.ledger.scaleUsd);
-          }
-        });
-      }),
-      fcParams(),
-    );
+    afterEveryStep((w, s) => {
+      for (let a = 0; a < w.nAccounts; a++) {
+        if (w.accountStatus[a] !== Status.active || hasPositions(w, a)) continue;
+        const equity = markAccount(w, a);
+        expect(equity, `account ${a} at step ${s}: no positions, equity ${equity}`).toBeGreaterThanOrEqual(-REL * w.ledger.scaleUsd);
+      }
+    });
   });
 
   test('(f) a harsh scenario reaches ADL or socialized loss and the fund in some of 10 seeds', () => {

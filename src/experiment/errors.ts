@@ -21,6 +21,22 @@ export class ExperimentError extends Error {
   }
 }
 
+/** Why a file could not be read, for an InputIssue: what went wrong, and `expected` (what the path should name). */
+export function readFailure(err: unknown, expected: string): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return `no such file: expected ${expected}`;
+    case 'EISDIR':
+      return `this is a directory: expected ${expected}`;
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied: the file cannot be read';
+    default:
+      return `cannot read the file (${err instanceof Error ? err.message : String(err)})`;
+  }
+}
+
 /** Bad command-line usage (a malformed --set, --shard…). Exit code 2. */
 export class UsageError extends Error {
   override name = 'UsageError';

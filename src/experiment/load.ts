@@ -3,7 +3,7 @@
 // the user's input and what was expected, so the CLI can print them and exit 2.
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import { ExperimentError, type InputIssue } from './errors.ts';
+import { ExperimentError, readFailure, type InputIssue } from './errors.ts';
 import { applyOverrides } from './overrides.ts';
 import { Experiment } from './schema.ts';
 import { validateSemantics } from './semantics.ts';
@@ -22,7 +22,7 @@ export function loadExperiment(path: string, sets: string[] = []): Experiment {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ExperimentError(path, [{ path: '(file)', value: path, message: readFailure(err) }]);
+    throw new ExperimentError(path, [{ path: '(file)', value: path, message: readFailure(err, 'the path of an experiment JSON file') }]);
   }
   const raw = applyOverrides(parseJson(text, path), sets);
   const unread = readPricePaths(raw, path);
@@ -57,21 +57,6 @@ export function checkExperiment(input: unknown): { ok: true; experiment: Experim
   const semantic = validateSemantics(result.data);
   if (semantic.length > 0) return { ok: false, issues: semantic };
   return { ok: true, experiment: result.data };
-}
-
-function readFailure(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  switch (code) {
-    case 'ENOENT':
-      return 'no such file: expected the path of an experiment JSON file';
-    case 'EISDIR':
-      return 'this is a directory: expected the path of an experiment JSON file';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied: the file cannot be read';
-    default:
-      return `cannot read the file (${err instanceof Error ? err.message : String(err)})`;
-  }
 }
 
 /** JSON.parse with a position that is always given as line and column. */

@@ -5,7 +5,7 @@
 // path from CSV.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { InputIssue } from './errors.ts';
+import { readFailure, type InputIssue } from './errors.ts';
 
 /**
  * The numbers of one column of a CSV text: a header row, then one row per price. Commas separate
@@ -60,8 +60,7 @@ export function readPricePaths(raw: unknown, experimentFile: string): InputIssue
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      issues.push({ path: at, value: path.csv, message: code === 'ENOENT' ? `no such file (${file}): expected a CSV path relative to the experiment file` : `cannot read ${file} (${code ?? String(err)})` });
+      issues.push({ path: at, value: path.csv, message: readFailure(err, `a CSV file, relative to the experiment file (${file})`) });
       return;
     }
     const read = csvColumn(text, path.column);

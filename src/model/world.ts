@@ -1657,6 +1657,8 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
 
   const regimeMultiplier = (key: 'volatilityMultiplier' | 'jumpIntensityMultiplier' | 'depthMultiplier') =>
     Float64Array.of(s.regimes.calm[key], s.regimes.stress[key]);
+  const initialRegime = s.regimes.initial === 'calm' ? 0 : 1;
+  const depthMultiplier = regimeMultiplier('depthMultiplier');
   const maxQueue = nAccounts;
   const roles = roleIndex(drafts, nExchanges);
   // Through withStableShape: a literal this large gets a hidden class per call (see shape.ts).
@@ -1675,7 +1677,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     market: initialPrice.slice(),
     impactModel: assets.impactModel,
     impactCoefficient: assets.impactCoefficient,
-    depthUsd: assets.depthUsd.map((d) => d * (s.regimes.initial === 'calm' ? s.regimes.calm : s.regimes.stress).depthMultiplier),
+    depthUsd: assets.depthUsd.map((d) => d * depthMultiplier[initialRegime]!),
     baseDepthUsd: assets.depthUsd,
     permanentShare: assets.permanentShare,
     temporaryDecayPerStep: assets.temporaryDecayPerStep,
@@ -1709,7 +1711,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     replayStart: assets.replayStart,
     replayPrices: assets.replayPrices,
     replayEventId: new Int32Array(nAssets).fill(-1),
-    regime: s.regimes.initial === 'calm' ? 0 : 1,
+    regime: initialRegime,
     regimeEvent: -1,
     choleskyByRegime: [
       chol(s.regimes.calm.correlation, 'scenario.regimes.calm.correlation'),
@@ -1717,7 +1719,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     ],
     volMultiplier: regimeMultiplier('volatilityMultiplier'),
     jumpMultiplier: regimeMultiplier('jumpIntensityMultiplier'),
-    depthMultiplier: regimeMultiplier('depthMultiplier'),
+    depthMultiplier,
     switching: {
       kind: sw.kind,
       calmToStressPerStep: sw.kind === 'markov' ? perStep(sw.calmToStressPerHour) : 0,

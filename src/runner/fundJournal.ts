@@ -8,7 +8,7 @@
 // the replicate and the fund size. A run's summary does not depend on --target, --tolerance, --outcome,
 // --workers or --margin-checks, so a journal also serves a search that changes those; it is tied to
 // the build that computed it (engineHash.ts), as `run`'s folders are.
-import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import type { Experiment } from '../experiment/schema.ts';
 import { ExperimentError } from '../experiment/errors.ts';
 import { engineHash } from './engineHash.ts';
@@ -111,9 +111,9 @@ export class FundJournal {
       this.runs.set(keyOf(point, replicate, fund_usd), run);
       text += `${JSON.stringify({ point, replicate, fund_usd, ...run })}\n`;
     }
-    appendFileSync(this.file, text);
-    const fd = openSync(this.file, 'r');
+    const fd = openSync(this.file, 'a');
     try {
+      writeSync(fd, text);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

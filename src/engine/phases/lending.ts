@@ -274,8 +274,10 @@ function writeOffDeficit(w: World, b: number, cause: number): void {
     if (w.fundDepletionStep < 0 && w.ledger.balance[fund]! <= 1e-9 * w.ledger.scaleUsd) w.fundDepletionStep = w.step;
   }
   let minted = 0;
-  if (deficitUsd > payout) noteDefault(w, p, account, deficitUsd - payout, badDebt);
-  if (deficitUsd > payout && L.governanceAsset[l]! >= 0) minted = mintToCover(w, l, deficitUsd - payout, badDebt);
+  if (deficitUsd > payout) {
+    noteDefault(w, p, account, deficitUsd - payout, badDebt);
+    if (L.governanceAsset[l]! >= 0) minted = mintToCover(w, l, deficitUsd - payout, badDebt);
+  }
   if (deficitUsd > payout + minted) {
     const uncovered = deficitUsd - payout - minted;
     w.acc.uncoveredBadDebtUsd[p] = w.acc.uncoveredBadDebtUsd[p]! + uncovered;
