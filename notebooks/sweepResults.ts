@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { columnToArray } from '../src/io/readArrow.ts';
 import { readResultsFile } from '../src/analysis/report.ts';
+import { wilsonInterval } from '../src/analysis/statistics.ts';
 
 export interface SweepResults {
   runs: Table;
@@ -69,4 +70,31 @@ export function openSweepResults(dir: string | undefined, missingHint: string): 
   const runs = readResultsTable(dir, 'runs.arrow');
   const col = (name: string) => columnToArray(runs, name) as number[];
   return { runs, sweepPaths, sweepColumns, col, swept: sweepColumns.map((c) => columnToArray(runs, c)), point: col('point_index') };
+}
+
+/** USD in millions (1.23M) from a million on, in thousands (45.6k) below. */
+export function usdShort(x: number): string {
+  return Math.abs(x) >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(1)}k`;
+}
+
+/** The row indices of each sweep point, points in ascending order. */
+export function rowsByPoint(point: readonly number[]): number[][] {
+  return [...new Set(point)].sort((a, b) => a - b).map((p) => point.flatMap((q, i) => (q === p ? [i] : [])));
+}
+
+/** k of n as a percentage with its 95% Wilson interval: "20% [10–35%]". */
+export function shareWithInterval(k: number, n: number): string {
+  const [lo, hi] = wilsonInterval(k, n);
+  return `${((100 * k) / n).toFixed(0)}% [${(100 * lo).toFixed(0)}–${(100 * hi).toFixed(0)}%]`;
+}
+
+/** Prints a Markdown table: the sweep's columns (their paths), then `header`; one row per point. */
+export function printPointTable(results: SweepResults, header: string[], cells: (rows: number[]) => string[]): void {
+  const { sweepColumns, sweepPaths, swept, point } = results;
+  const full = [...sweepColumns.map((c) => sweepPaths[c]!), ...header];
+  console.log(`| ${full.join(' | ')} |`);
+  console.log(`|${full.map(() => '---').join('|')}|`);
+  for (const rows of rowsByPoint(point)) {
+    console.log(`| ${[...swept.map((v) => String(v[rows[0]!])), ...cells(rows)].join(' | ')} |`);
+  }
 }

@@ -89,6 +89,9 @@ const SUMMARY: RunSummary = {
   totalValueUsd: 1234.5,
   ledgerErrorUsd: 1e-9,
   insuranceFundRequiredUsd: 12_345,
+  arbitrageVolumeUsd: 2_500,
+  arbitrageurPnlUsd: -12.5,
+  arbitrageurMinCashShare: NaN,
 };
 
 /** Accounts 0–7: account 3 is a maker, account 7 the vault, the rest longs. */
@@ -198,9 +201,9 @@ describe('ResultsWriter output', () => {
 
   it('writes a manifest with schema_version, row counts and byte sizes', () => {
     const text = fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8');
-    expect(text.startsWith('{\n  "schema_version": 7,\n')).toBe(true); // pretty-printed, version first
+    expect(text.startsWith('{\n  "schema_version": 8,\n')).toBe(true); // pretty-printed, version first
     const m = JSON.parse(text) as Record<string, unknown>;
-    expect(m.schema_version).toBe(7); // the caller's 99 does not override it
+    expect(m.schema_version).toBe(8); // the caller's 99 does not override it
     expect(m.experiment).toBe('unit');
     expect(m.runs_done).toBe(2);
     const size = (t: string) => fs.statSync(path.join(dir, `${t}.arrow`)).size;

@@ -60,10 +60,19 @@ describe('notebooks', () => {
     expect(rows).toHaveLength(2);
   }, 30_000);
 
+  it('arbitrage-capital prints one row per point, with no arbitrage where the experiment has none', () => {
+    const r = notebook('arbitrage-capital', results);
+    expect(r.status, r.stderr).toBe(0);
+    const rows = r.stdout.split('\n').filter((l) => /^\| (1000|1000000) \| 3 \|/.test(l));
+    expect(rows).toHaveLength(2);
+    // Volume and PnL 0.0k, and no cash to run out of ('–').
+    for (const row of rows) expect(row.endsWith('| 0.0k | 0.0k | – |'), row).toBe(true);
+  }, 30_000);
+
   it('Each notebook refuses a folder whose runs.arrow was cut short, or whose run never finished, with exit 2 and no stack trace', () => {
     const cut = damagedCopy((d) => fs.truncateSync(path.join(d, 'runs.arrow'), 300));
     const unfinished = damagedCopy((d) => fs.rmSync(path.join(d, 'manifest.json')));
-    for (const name of ['who-pays', 'fund-sizing', 'channels']) {
+    for (const name of ['who-pays', 'fund-sizing', 'channels', 'arbitrage-capital']) {
       const a = notebook(name, cut);
       expect(a.status, `${name}: ${a.stderr}`).toBe(2);
       expect(a.stderr).toBe(`${path.join(cut, 'runs.arrow')}: cannot be read (cut short (300 bytes, no Arrow file footer): not a complete Arrow file): copy the folder again, or run the experiment again into a new folder\n`);

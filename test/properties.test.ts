@@ -18,8 +18,8 @@ import type { ExperimentInput } from '../src/experiment/schema.ts';
 import { parseExperiment } from '../src/experiment/load.ts';
 import { buildGraph } from '../src/graph/build.ts';
 import { summarize, worldFor } from '../src/engine/simulate.ts';
-import { hasPositions, markAccount } from '../src/engine/accounts.ts';
-import { step } from '../src/engine/step.ts';
+import { hasPositions, invalidateMarks, markAccount } from '../src/engine/accounts.ts';
+import { PHASES, step } from '../src/engine/step.ts';
 import { checkInvariants } from '../src/engine/invariants.ts';
 import { EVENT_KINDS, EventKindCode } from '../src/engine/record.ts';
 import type { RunSummary } from '../src/engine/record.ts';
@@ -57,6 +57,12 @@ function stepAll(w: World, check?: (w: World, s: number) => void): RunSummary {
   return summarize(w);
 }
 
+/** Runs phase i of a step as step() does (stored marks start over first). */
+function runPhase(w: World, i: number): void {
+  invalidateMarks(w);
+  PHASES[i]![1](w);
+}
+
 /** Asserts that `check(w, s)` holds after every step of every generated case. */
 function afterEveryStep(check: (w: World, s: number) => void): void {
   fc.assert(
@@ -73,14 +79,19 @@ function afterEveryStep(check: (w: World, s: number) => void): void {
 /** Every non-finite element of every Float64Array reachable from the world, as "path[i] = v". */
 function nonFiniteEntries(w: World): string[] {
   const found: string[] = [];
-  // +Infinity is the documented "no bound" sentinel in four configuration arrays, and only there:
+  // +Infinity is the documented "no bound" sentinel in five configuration arrays, and only there:
   // the last (open-ended) margin tier of each market, the cap of a fund configured without one,
-  // the slice threshold of an exchange without slices, and the claim room of a market without a cap.
+  // the slice threshold of an exchange without slices, the claim room of a market without a cap,
+  // and the buy cap of an arbitrageur without one.
   const lastTier = new Set<number>();
   for (let m = 0; m < w.nMarkets; m++) lastTier.add(w.tierStart[m + 1]! - 1);
   const allowed = (path: string, i: number, v: number) =>
     v === Infinity &&
-    ((path === 'tierUpperUsd' && lastTier.has(i)) || path === 'fundCapUsd' || path === 'sliceAboveNotionalUsd' || path === 'marketClaimRoomUsd');
+    ((path === 'tierUpperUsd' && lastTier.has(i)) ||
+      path === 'fundCapUsd' ||
+      path === 'sliceAboveNotionalUsd' ||
+      path === 'marketClaimRoomUsd' ||
+      path === 'arbitrage.maxBuyUsdPerStep');
   const seen = new Set<unknown>();
   const visit = (path: string, v: unknown): void => {
     if (v instanceof Float64Array) {
@@ -195,6 +206,8 @@ describe('the arbitrary', () => {
       twoExchanges: count((e) => s(e).exchanges.length === 2),
       emptyFund: count((e) => s(e).insuranceFunds.some((f) => f.initialUsd === 0)),
       leverageOver30: count((e) => s(e).traders.some((t) => t.kind === 'directional' && t.leverage.kind === 'uniform' && t.leverage.max > 30)),
+      arbitrageurs: count((e) => s(e).arbitrageurs.length > 0),
+      arbitrageurBuyCap: count((e) => s(e).arbitrageurs.some((x) => x.maxBuyUsdPerStep !== undefined)),
     };
     for (const [option, n] of Object.entries(coverage)) expect(n, option).toBeGreaterThanOrEqual(15);
   });
@@ -327,6 +340,73 @@ describe('the loss waterfall in the run summary', () => {
         expect(equity, `account ${a} at step ${s}: no positions, equity ${equity}`).toBeGreaterThanOrEqual(-REL * w.ledger.scaleUsd);
       }
     });
+  });
+
+  // The arbitrageurs' phase checked on its own: run each step's phases by hand around it.
+  test('(h) arbitrageurs trade only across their lines and never past them, within their cash and their buy cap', { timeout: TIMEOUT }, () => {
+    const at = PHASES.findIndex(([name]) => name === 'arbitrage');
+    let buys = 0;
+    let sales = 0;
+    fc.assert(
+      fc.property(caseArb, ({ experiment, replicate }) => {
+        const w = worldOf(experiment, replicate);
+        const A = w.arbitrage;
+        const cap = experiment.scenario.arbitrageurs ?? [];
+        for (let s = 0; s < w.steps; s++) {
+          w.step = s;
+          for (let i = 0; i < at; i++) runPhase(w, i);
+          const before = Array.from({ length: A.n }, (_, k) => ({
+            market: w.market[A.asset[k]!]!,
+            fundamental: w.fundamental[A.asset[k]!]!,
+            bought: A.boughtUsd[k]!,
+            sold: A.soldUsd[k]!,
+            cash: w.ledger.balance[A.cashHolder[k]!]!,
+            units: w.units.qty[A.unitHolder[k]!]!,
+          }));
+          runPhase(w, at);
+          // Arbitrageurs of one asset act in turn: the market before the first of them decides its
+          // trade, and the line is checked after the last of them.
+          for (let k = 0; k < A.n; k++) {
+            const b = before[k]!;
+            const a = A.asset[k]!;
+            const f = w.fundamental[a]!;
+            const spent = A.boughtUsd[k]! - b.bought;
+            const got = A.soldUsd[k]! - b.sold;
+            const cash = w.ledger.balance[A.cashHolder[k]!]!;
+            const units = w.units.qty[A.unitHolder[k]!]!;
+            const where = `arbitrageur ${k} at step ${s}`;
+            const first = !A.asset.some((x, j) => x === a && j < k);
+            const last = !A.asset.some((x, j) => x === a && j > k);
+            expect(spent > 0 && got > 0, `${where} both bought and sold`).toBe(false);
+            if (spent > 0) {
+              buys++;
+              if (first) expect(b.market, `${where} bought above its entry line`).toBeLessThan(b.fundamental * A.entryFactor[k]!);
+              expect(spent, `${where} spent more than its cash`).toBeLessThanOrEqual(b.cash * (1 + REL));
+              expect(spent, `${where} spent more than its buy cap`).toBeLessThanOrEqual((cap[k]!.maxBuyUsdPerStep ?? Infinity) * (1 + REL));
+              expect(cash, `${where} cash`).toBeCloseTo(b.cash - spent, 6);
+              expect(units, `${where} inventory`).toBeGreaterThan(b.units);
+              if (last) expect(w.market[a]!, `${where} lifted the market past its entry line`).toBeLessThanOrEqual(f * A.entryFactor[k]! * (1 + 1e-9));
+            }
+            if (got > 0) {
+              sales++;
+              if (first) expect(b.market, `${where} sold below its exit line`).toBeGreaterThan(b.fundamental * A.exitFactor[k]!);
+              expect(units, `${where} sold more than it held`).toBeGreaterThanOrEqual(-REL * b.units);
+              expect(cash, `${where} cash`).toBeCloseTo(b.cash + got, 6);
+              if (last && units > REL * b.units) {
+                expect(w.market[a]!, `${where} pushed the market past its exit line`).toBeGreaterThanOrEqual(f * A.exitFactor[k]! * (1 - 1e-9));
+              }
+            }
+          }
+          for (let i = at + 1; i < PHASES.length; i++) runPhase(w, i);
+        }
+      }),
+      fcParams(),
+    );
+    // The property is exercised: arbitrageurs bought and sold in the generated cases (with the
+    // fixed seed, 157 purchases and 792 sales).
+    console.log(`(h): ${buys} purchases and ${sales} sales by arbitrageurs`);
+    expect(buys).toBeGreaterThanOrEqual(10);
+    expect(sales).toBeGreaterThanOrEqual(10);
   });
 
   test('(f) a harsh scenario reaches ADL or socialized loss and the fund in some of 10 seeds', () => {

@@ -1,6 +1,7 @@
 // Run-time invariants (checked every step with --check, and at the end of every run): the ledger
 // balances, perp positions net to zero in every market, each settlement pool equals the open
-// positions' value (zero-sum PnL), prices are positive, and no state array holds NaN or Infinity.
+// positions' value (zero-sum PnL), no arbitrageur overdraws its cash, prices are positive, and no
+// state array holds NaN or Infinity.
 // A violation stops the run and names the step, the array and the index.
 import { InvariantError } from '../experiment/errors.ts';
 import type { World } from '../model/world.ts';
@@ -82,6 +83,14 @@ function checkLedger(w: World): void {
   const error = w.ledger.errorUsd();
   if (error > LEDGER_TOLERANCE * w.ledger.scaleUsd) {
     throw new InvariantError(`ledger off by ${error} USD (scale ${w.ledger.scaleUsd})`, w.step, 'ledger');
+  }
+  // Arbitrageurs buy with the cash they have: none may overdraw.
+  const A = w.arbitrage;
+  for (let k = 0; k < A.n; k++) {
+    const cash = w.ledger.balance[A.cashHolder[k]!]!;
+    if (cash < -LEDGER_TOLERANCE * A.initialCashUsd[k]!) {
+      throw new InvariantError(`arbitrageur ${k} holds ${cash} USD of cash`, w.step, 'arbitrage.cash');
+    }
   }
 }
 

@@ -283,6 +283,12 @@ export interface RunSummary {
    * much the run takes the same course (settleLosses.ts noteFundDemand). 0 when no demand was met.
    */
   insuranceFundRequiredUsd: number;
+  /** The arbitrageurs' purchases plus sales over the run, USD (0 without arbitrageurs). */
+  arbitrageVolumeUsd: number;
+  /** Their cash plus inventory at the final market price, less their starting cash and inventory (at the initial price), USD. */
+  arbitrageurPnlUsd: number;
+  /** Lowest share of their starting cash they held after a step's trades (how close their capital came to running out); NaN without arbitrageurs or without their cash. */
+  arbitrageurMinCashShare: number;
 }
 
 /** Everything one run produced. `seed` is the replicate's base seed (uint32). */
@@ -332,4 +338,7 @@ export const RUN_SUMMARY_COLUMNS: ReadonlyArray<[keyof RunSummary, string, 'f64'
   ['totalValueUsd', 'total_value_usd', 'f64'],
   ['ledgerErrorUsd', 'ledger_error_usd', 'f64'],
   ['insuranceFundRequiredUsd', 'insurance_fund_required_usd', 'f64'],
+  ['arbitrageVolumeUsd', 'arbitrage_volume_usd', 'f64'],
+  ['arbitrageurPnlUsd', 'arbitrageur_pnl_usd', 'f64'],
+  ['arbitrageurMinCashShare', 'arbitrageur_min_cash_share', 'f64'],
 ];

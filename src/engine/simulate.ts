@@ -160,5 +160,19 @@ export function summarize(w: World): RunSummary {
     totalValueUsd: w.ledger.totalUsd(),
     ledgerErrorUsd: w.ledger.errorUsd(),
     insuranceFundRequiredUsd: fundRequired,
+    ...arbitrageSummary(w),
   };
+}
+
+/** What the arbitrageurs traded, earned and kept (src/engine/phases/arbitrage.ts). */
+function arbitrageSummary(w: World): Pick<RunSummary, 'arbitrageVolumeUsd' | 'arbitrageurPnlUsd' | 'arbitrageurMinCashShare'> {
+  const A = w.arbitrage;
+  let volume = 0;
+  let pnl = 0;
+  for (let k = 0; k < A.n; k++) {
+    volume += A.boughtUsd[k]! + A.soldUsd[k]!;
+    const held = w.units.qty[A.unitHolder[k]!]! * w.market[A.asset[k]!]!;
+    pnl += w.ledger.balance[A.cashHolder[k]!]! + held - A.initialCashUsd[k]! - A.initialInventoryUsd[k]!;
+  }
+  return { arbitrageVolumeUsd: volume, arbitrageurPnlUsd: pnl, arbitrageurMinCashShare: A.minCashShare };
 }

@@ -5,6 +5,7 @@
 import type { World } from '../model/world.ts';
 import { evolveFundamentals } from './phases/evolveFundamentals.ts';
 import { decayImpact } from './phases/decayImpact.ts';
+import { arbitrage } from './phases/arbitrage.ts';
 import { updateOracles } from './phases/updateOracles.ts';
 import { updateOptions } from './optionBook.ts';
 import { accrueFunding } from './phases/accrueFunding.ts';
@@ -22,6 +23,7 @@ export const PHASES: ReadonlyArray<readonly [string, (w: World) => void]> = [
   ['resetChains', resetChains],
   ['evolveFundamentals', evolveFundamentals],
   ['decayImpact', decayImpact],
+  ['arbitrage', arbitrage],
   ['updateOracles', updateOracles],
   ['updateOptions', updateOptions],
   ['updateMarginRates', updateMarginRates],

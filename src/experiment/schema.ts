@@ -563,6 +563,33 @@ export const OptionSellerCohort = z.strictObject({
   collateralUsd: Distribution.describe('per account'),
 });
 
+/**
+ * Arbitrageurs (DESIGN.md's traders "that pull market prices back to fundamentals"): one pooled,
+ * capital-limited balance sheet trading one asset's shared market. Once a step, before the oracles
+ * read the market (stage 2, with the impact decay), they buy while the market is more than
+ * entryDiscount below the fundamental — up to lifting it back to that line, with the cash they have
+ * — and sell the inventory they hold while the market is above fundamental × (1 − exitDiscount), down
+ * to that line. Long only: they neither borrow nor short, so a market pushed above its fundamental is
+ * pulled back only by what they hold (bought earlier, or inventoryUsd at step 0). Cash spent on a falling asset is capital they no longer have
+ * (Brunnermeier and Pedersen's liquidity spiral, 2009); without them the resilience half-life alone
+ * pulls the market back (design decision 42).
+ */
+export const Arbitrageur = z.strictObject({
+  id,
+  asset: id.describe('the asset whose shared market they trade'),
+  cashUsd: nonNegative.describe('USD they hold at step 0 to buy with (the whole cohort\'s, pooled); 0 = no arbitrage capital, a sweep\'s baseline'),
+  inventoryUsd: nonNegative.default(0).describe('units of the asset they hold at step 0, as USD at its initial price: what they can sell into a market pushed above its fundamental'),
+  entryDiscount: z.number().gt(0).lt(1).default(0.01).describe('they buy while market < fundamental × (1 − this), up to lifting the market back to that line'),
+  exitDiscount: z
+    .number()
+    .min(0)
+    .lt(1)
+    .default(0.0025)
+    .describe('they sell inventory while market > fundamental × (1 − this), down to that line; below entryDiscount'),
+  maxBuyUsdPerStep: positive.optional().describe('most cash spent buying in one step (how fast their balance sheet turns); none = all of it'),
+});
+export type Arbitrageur = z.infer<typeof Arbitrageur>;
+
 export const TraderCohort = z.discriminatedUnion('kind', [
   DirectionalCohort,
   OptionSellerCohort,
@@ -597,6 +624,7 @@ export const Scenario = z.strictObject({
   chains: z.array(Chain).default([]),
   bridges: z.array(Bridge).default([]),
   exposures: z.array(Exposure).default([]),
+  arbitrageurs: z.array(Arbitrageur).max(255).default([]).describe('capital-limited spot arbitrageurs, one pooled balance sheet per entry'),
   traders: z.array(TraderCohort).min(1).max(32767),
 });
 export type Scenario = z.infer<typeof Scenario>;

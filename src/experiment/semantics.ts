@@ -242,6 +242,16 @@ export function validateSemantics(exp: Experiment): InputIssue[] {
     });
   });
 
+  // --- arbitrageurs -----------------------------------------------------------------------
+  uniqueIndex(s.arbitrageurs, (x) => x.id, 'scenario.arbitrageurs', 'id', 'arbitrageur id', add);
+  s.arbitrageurs.forEach((x, i) => {
+    const at = `scenario.arbitrageurs.${i}`;
+    if (!assetIndex.has(x.asset)) add(`${at}.asset`, x.asset, `no asset with this symbol in scenario.assets (known: ${assetList})`);
+    if (x.exitDiscount >= x.entryDiscount) {
+      add(`${at}.exitDiscount`, x.exitDiscount, `expected less than entryDiscount (${x.entryDiscount}): they buy below fundamental × (1 − entryDiscount) and sell above fundamental × (1 − exitDiscount)`);
+    }
+  });
+
   // --- direct exposures -------------------------------------------------------------------
   s.exposures.forEach((x, i) => {
     const at = `scenario.exposures.${i}`;

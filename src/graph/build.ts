@@ -1,11 +1,11 @@
 // The declared topology of a scenario as a graphology multi-directed graph. Nodes are assets,
-// oracles, protocols, insurance funds, backstop vaults and trader cohorts; an edge points the way
-// a loss travels and says why (its channel). Dense ids of the engine's state arrays come from here.
+// oracles, protocols, insurance funds, backstop vaults, trader cohorts and arbitrageurs; an edge
+// points the way a loss travels and says why (its channel). Dense ids of the engine's state arrays come from here.
 import { MultiDirectedGraph } from 'graphology';
 import type { Experiment } from '../experiment/schema.ts';
 import { isLendingCohort } from '../experiment/kinds.ts';
 
-export type NodeKind = 'asset' | 'oracle' | 'protocol' | 'fund' | 'vault' | 'cohort' | 'chain';
+export type NodeKind = 'asset' | 'oracle' | 'protocol' | 'fund' | 'vault' | 'cohort' | 'arbitrageur' | 'chain';
 /** Why a loss at the source node can reach the target node. */
 export type EdgeChannel = 'oracle' | 'position' | 'collateral' | 'backs' | 'derives' | 'bridge' | 'exposure' | 'hosts';
 
@@ -82,6 +82,12 @@ export function buildGraph(exp: Experiment): DependencyGraph {
   s.traders.forEach((c, i) => {
     const key = nodeKey('cohort', c.id);
     g.addNode(key, { kind: 'cohort', denseId: i, label: c.id, subKind: c.kind });
+  });
+  // An arbitrageur holds what it bought of its asset: a fall of the asset reaches its capital.
+  s.arbitrageurs.forEach((x, i) => {
+    const key = nodeKey('arbitrageur', x.id);
+    g.addNode(key, { kind: 'arbitrageur', denseId: i, label: x.id });
+    link(g, nodeKey('asset', x.asset), key, 'position');
   });
   // A derived asset's value comes from its source: the underlying, a bridge, a vault's or an
   // issuer's equity.

@@ -105,6 +105,8 @@ export interface LendingBuild {
   usdInitial: number[];
   /** Unit-ledger holder of the first perp collateral slot (the rest follow in order). */
   perpCollateralHolderStart: number;
+  /** Unit-ledger holder of the first arbitrageur's inventory (one each, in order, after the perp collateral). */
+  arbitrageurHolderStart: number;
 }
 
 /** Unit-ledger holder of borrower b's collateral (holders 0 … nBorrowers − 1). */
@@ -124,6 +126,7 @@ export function buildLending(
   initialPrice: Float64Array,
   usdHolderStart: number,
   perpCollateral: readonly { asset: number; qty: number }[] = [],
+  arbitrageurInventory: readonly { asset: number; qty: number }[] = [],
 ): LendingBuild {
   const s = exp.scenario;
   const nAssets = s.assets.length;
@@ -246,7 +249,8 @@ export function buildLending(
 
   const nBorrowers = b.market.length;
   const nLiquidators = liq.market.length;
-  // Unit holders: borrower collateral, reserve liquidity, reserve treasury, liquidator inventory, outside market.
+  // Unit holders: borrower collateral, reserve liquidity, reserve treasury, liquidator inventory, outside market
+  // (then perp collateral and arbitrageur inventory).
   const liquidityStart = nBorrowers;
   const treasuryStart = liquidityStart + nReserves;
   const inventoryStart = treasuryStart + nReserves;
@@ -260,7 +264,9 @@ export function buildLending(
   const externalStart = inventoryStart + nInventory;
   // Perp accounts' non-cash collateral goes after the outside market's holders.
   const perpCollateralHolderStart = externalStart + nAssets;
-  const nUnitHolders = perpCollateralHolderStart + perpCollateral.length;
+  // Then the arbitrageurs' inventories.
+  const arbitrageurHolderStart = perpCollateralHolderStart + perpCollateral.length;
+  const nUnitHolders = arbitrageurHolderStart + arbitrageurInventory.length;
   const unitQty = new Float64Array(nUnitHolders);
   const holderAsset = new Int32Array(nUnitHolders);
   for (let i = 0; i < nBorrowers; i++) {
@@ -285,6 +291,10 @@ export function buildLending(
   perpCollateral.forEach((c, k) => {
     unitQty[perpCollateralHolderStart + k] = c.qty;
     holderAsset[perpCollateralHolderStart + k] = c.asset;
+  });
+  arbitrageurInventory.forEach((x, k) => {
+    unitQty[arbitrageurHolderStart + k] = x.qty;
+    holderAsset[arbitrageurHolderStart + k] = x.asset;
   });
   const externalUnitHolder = new Int32Array(nAssets);
   for (let a = 0; a < nAssets; a++) {
@@ -381,5 +391,5 @@ export function buildLending(
     queueKey: new Float64Array(nBorrowers),
     quote: createLiquidationQuote(),
   };
-  return { state, usdInitial, perpCollateralHolderStart };
+  return { state, usdInitial, perpCollateralHolderStart, arbitrageurHolderStart };
 }

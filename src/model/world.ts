@@ -4,6 +4,7 @@
 // writes these arrays only; no per-account objects exist.
 import { withStableShape } from './shape.ts';
 import { buildLending, type LendingState } from './lending.ts';
+import { arbitrageurInventory, buildArbitrage, type ArbitrageState } from './arbitrage.ts';
 import { buildOptionSeries, packOptionPositions, yearsToExpiry, type OptionDraft, type OptionSeries, type OptionState } from './optionState.ts';
 import { blackScholes } from './options.ts';
 import type { UnitLedger } from '../engine/unitLedger.ts';
@@ -228,6 +229,8 @@ export interface World {
   readonly lending: LendingState;
   /** Option series, implied volatility and option positions (src/model/optionState.ts). */
   readonly options: OptionState;
+  /** The arbitrageurs: cash, inventory and what they traded (src/model/arbitrage.ts). */
+  readonly arbitrage: ArbitrageState;
   /** True when any exchange lists options (keeps the option checks off the perp-only hot path). */
   readonly optionsListed: boolean;
   readonly exchangeFund: Int32Array;
@@ -1448,10 +1451,14 @@ function packAccounts(
     collStart[++collAccount] = perpCollateral.length;
   }
   while (collAccount < nAccounts) collStart[++collAccount] = perpCollateral.length;
-  const lendingBuild = buildLending(exp, graph, init, nExchanges, initialPrice, lendingHolderStart, perpCollateral);
+  const lendingBuild = buildLending(exp, graph, init, nExchanges, initialPrice, lendingHolderStart, perpCollateral, arbitrageurInventory(s, graph, initialPrice));
   const collHolder = Int32Array.from(perpCollateral, (_, k) => lendingBuild.perpCollateralHolderStart + k);
-  const initialBalances = new Float64Array(lendingHolderStart + lendingBuild.usdInitial.length);
+  // The arbitrageurs' cash holders come last.
+  const arbitrageHolderStart = lendingHolderStart + lendingBuild.usdInitial.length;
+  const arbitrage = buildArbitrage(s, graph, arbitrageHolderStart, lendingBuild.arbitrageurHolderStart);
+  const initialBalances = new Float64Array(arbitrageHolderStart + arbitrage.n);
   lendingBuild.usdInitial.forEach((v, i) => (initialBalances[lendingHolderStart + i] = v));
+  initialBalances.set(arbitrage.initialCashUsd, arbitrageHolderStart);
   const cohortTables = packCohortTables(drafts, nAccounts, walletHolderStart);
   initialBalances.set(drafts.collateralUsd.subarray(0, nAccounts));
   for (let a = 0; a < nAccounts; a++) {
@@ -1523,6 +1530,7 @@ function packAccounts(
     collWeight: Float64Array.from(collWeightList),
     perpCollateral,
     lending: lendingBuild.state,
+    arbitrage,
   };
 }
 
@@ -1775,6 +1783,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     protocolIds: [...s.exchanges.map((x) => x.id), ...s.lendingMarkets.map((l) => l.id)],
     lending: packed.lending,
     options,
+    arbitrage: packed.arbitrage,
     optionsListed: options.nSeries > 0,
     exchangeFund: rules.exchangeFund,
     marketFund: packed.marketFund,

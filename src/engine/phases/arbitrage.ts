@@ -1,0 +1,84 @@
+// Stage 2, after the impact decay: the arbitrageurs (scenario.arbitrageurs; src/model/arbitrage.ts)
+// trade the gap that earlier flow left between an asset's market and its fundamental, before the
+// oracles read the market. Each one, in the order listed:
+//   market < fundamental × (1 − entryDiscount): it buys up to the quantity that lifts the marginal
+//     price back to that line, as much of it as its cash (and maxBuyUsdPerStep) pays for;
+//   market > fundamental × (1 − exitDiscount) and it holds inventory: it sells, down to that line.
+// The trades walk the asset's shared impact curve like every other trade (market.ts); cash goes to
+// and comes from the outside market's holder in the USD ledger, units from and to its holder in the
+// unit ledger, so both ledgers stay balanced. Arbitrage moves are not an origin of losses: the latest
+// mover of a price (attribution) stays what it was.
+import type { World } from '../../model/world.ts';
+import { MARKET, MARKET_LIMIT, MARKET_PRICE, MARKET_SOLD, MARKET_WITHIN, quantityWithinLimitAt, quoteFillAt, tradeIntoMarketAt } from '../market.ts';
+
+/** Bisection steps that find the units a budget buys (the cost is monotone in the units). */
+const BUDGET_BISECTIONS = 64;
+
+export function arbitrage(w: World): void {
+  const A = w.arbitrage;
+  if (A.n === 0) return;
+  for (let k = 0; k < A.n; k++) {
+    const a = A.asset[k]!;
+    const f = w.fundamental[a]!;
+    const m = w.market[a]!;
+    if (m < f * A.entryFactor[k]!) buy(w, k, a, f * A.entryFactor[k]!);
+    else if (m > f * A.exitFactor[k]! && w.units.qty[A.unitHolder[k]!]! > 0) sell(w, k, a, f * A.exitFactor[k]!);
+  }
+  if (!(A.totalInitialCashUsd > 0)) return;
+  let cash = 0;
+  for (let k = 0; k < A.n; k++) cash += w.ledger.balance[A.cashHolder[k]!]!;
+  const share = cash / A.totalInitialCashUsd;
+  if (share < A.minCashShare) A.minCashShare = share;
+}
+
+/** Cost (USD) of buying q units of asset a now, without trading. */
+function costOf(w: World, a: number, q: number): number {
+  MARKET[MARKET_SOLD] = -q;
+  quoteFillAt(w, a);
+  return q * MARKET[MARKET_PRICE]!;
+}
+
+function buy(w: World, k: number, a: number, limit: number): void {
+  const A = w.arbitrage;
+  const cashHolder = A.cashHolder[k]!;
+  const budget = Math.min(w.ledger.balance[cashHolder]!, A.maxBuyUsdPerStep[k]!);
+  if (!(budget > 0)) return;
+  MARKET[MARKET_LIMIT] = limit;
+  quantityWithinLimitAt(w, a, -1);
+  let q = MARKET[MARKET_WITHIN]!;
+  if (!(q > 0)) return;
+  if (costOf(w, a, q) > budget) {
+    // The most units the budget pays for: cost(lo) ≤ budget < cost(hi) throughout.
+    let lo = 0;
+    let hi = q;
+    for (let i = 0; i < BUDGET_BISECTIONS; i++) {
+      const mid = 0.5 * (lo + hi);
+      if (costOf(w, a, mid) <= budget) lo = mid;
+      else hi = mid;
+    }
+    q = lo;
+    if (!(q > 0)) return;
+  }
+  MARKET[MARKET_SOLD] = -q;
+  tradeIntoMarketAt(w, a);
+  // The same quote as costOf's: never more than the budget.
+  const usd = q * MARKET[MARKET_PRICE]!;
+  w.ledger.transfer(cashHolder, w.lending.externalCashHolder, usd);
+  w.units.transfer(w.lending.externalUnitHolder[a]!, A.unitHolder[k]!, q);
+  A.boughtUsd[k] = A.boughtUsd[k]! + usd;
+}
+
+function sell(w: World, k: number, a: number, limit: number): void {
+  const A = w.arbitrage;
+  const unitHolder = A.unitHolder[k]!;
+  MARKET[MARKET_LIMIT] = limit;
+  quantityWithinLimitAt(w, a, 1);
+  const q = Math.min(MARKET[MARKET_WITHIN]!, w.units.qty[unitHolder]!);
+  if (!(q > 0)) return;
+  MARKET[MARKET_SOLD] = q;
+  tradeIntoMarketAt(w, a);
+  const usd = q * MARKET[MARKET_PRICE]!;
+  w.ledger.transfer(w.lending.externalCashHolder, A.cashHolder[k]!, usd);
+  w.units.transfer(unitHolder, w.lending.externalUnitHolder[a]!, q);
+  A.soldUsd[k] = A.soldUsd[k]! + usd;
+}
