@@ -12,6 +12,7 @@ import { updateMarketPrice } from '../src/engine/market.ts';
 import { arbitrage } from '../src/engine/phases/arbitrage.ts';
 import type { World } from '../src/model/world.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
+import { ethCrash } from './fixtures/ethCrash.ts';
 
 const ETH = 1;
 type ArbitrageurIn = NonNullable<ExperimentInput['scenario']['arbitrageurs']>[number];
@@ -144,26 +145,11 @@ describe('an arbitrageur sells what it holds above its exit line', () => {
 });
 
 describe('arbitrageurs in a run', () => {
-  /**
-   * The minimal experiment with ETH −40% over 20 steps and 200 ETH longs of $200k at 4–16× that neither
-   * top up nor deleverage: their liquidations sell ~$0.4B into a $20M-deep market, which trades up to
-   * 9% under the fundamental.
-   */
+  /** The ETH crash (fixtures/ethCrash.ts) with longs that neither top up nor deleverage. */
   function crash(arbitrageurs: ArbitrageurIn[]) {
-    return parseExperiment(
-      withArbitrageurs(arbitrageurs, (input) => {
-        input.scenario.shocks = [{ id: 'crash', asset: 'ETH', totalReturn: -0.4, startStep: 10, overSteps: 20 }];
-        const degens = input.scenario.traders[0]!;
-        if (degens.kind === 'directional') {
-          degens.positions = [{ asset: 'ETH', side: 'long' }];
-          degens.count = 200;
-          degens.leverage = { kind: 'uniform', min: 4, max: 16 };
-          degens.collateralUsd = { kind: 'fixed', value: 200_000 };
-          degens.marginCall = { topUpProbability: 0, deleverageProbability: 0 };
-        }
-      }),
-      'crash',
-    );
+    const input = ethCrash({ topUpProbability: 0, deleverageProbability: 0 });
+    input.scenario.arbitrageurs = arbitrageurs;
+    return parseExperiment(input, 'crash');
   }
 
   it('every invariant holds after every step, and the run summary reports what they did', () => {

@@ -69,6 +69,21 @@ describe('notebooks', () => {
     for (const row of rows) expect(row.endsWith('| 0.0k | 0.0k | – |'), row).toBe(true);
   }, 30_000);
 
+  it('channels prints each protocol\'s liquidations and losses per point, agreeing with runs.arrow', () => {
+    const r = notebook('channels', results);
+    expect(r.status, r.stderr).toBe(0);
+    const cells = (line: string) => line.split('|').slice(1, -1).map((c) => c.trim());
+    const lines = r.stdout.split('\n');
+    // The points' table: swept fund, runs, bad debt, left open, liquidations (mean), drawdowns.
+    const perPoint = lines.filter((l) => /^\| (1000|1000000) \| 3 \|/.test(l)).map(cells);
+    // (The attribution table's rows start the same way, with five cells.)
+    const perProtocol = lines.filter((l) => /^\| [01] \| perpdex \|/.test(l)).map(cells).filter((c) => c.length === 8);
+    expect(perPoint).toHaveLength(2);
+    expect(perProtocol).toHaveLength(2);
+    // One exchange: its liquidations per run (Σ over steps.arrow's rows) are the run's liquidation_count.
+    for (let p = 0; p < 2; p++) expect(perProtocol[p]![2], `point ${p}`).toBe(perPoint[p]![4]);
+  }, 30_000);
+
   it('Each notebook refuses a folder whose runs.arrow was cut short, or whose run never finished, with exit 2 and no stack trace', () => {
     const cut = damagedCopy((d) => fs.truncateSync(path.join(d, 'runs.arrow'), 300));
     const unfinished = damagedCopy((d) => fs.rmSync(path.join(d, 'manifest.json')));

@@ -13,7 +13,7 @@ import { markToMarket } from './phases/markToMarket.ts';
 import { respondToMarginCalls } from './phases/respondToMarginCalls.ts';
 import { liquidate } from './phases/liquidate.ts';
 import { manipulateMarkets, respondToHealthCalls } from './phases/lending.ts';
-import { resetChains } from './chains.ts';
+import { resetChains, updateOutages } from './chains.ts';
 import { updateMarginRates } from './phases/updateMarginRates.ts';
 import { recordStep } from './phases/recordStep.ts';
 import { invalidateMarks } from './accounts.ts';
@@ -21,6 +21,7 @@ import { invalidateMarks } from './accounts.ts';
 /** The phases in execution order. */
 export const PHASES: ReadonlyArray<readonly [string, (w: World) => void]> = [
   ['resetChains', resetChains],
+  ['updateOutages', updateOutages],
   ['evolveFundamentals', evolveFundamentals],
   ['decayImpact', decayImpact],
   ['arbitrage', arbitrage],

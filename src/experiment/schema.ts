@@ -281,6 +281,17 @@ export const PerpExchange = z.strictObject({
       capPerHour: nonNegative.default(0.04),
     })
     .default({ interestRatePer8h: 0.0001, premiumClampPer8h: 0.0005, capPerHour: 0.04 }),
+  outages: z
+    .array(
+      z.strictObject({
+        fromStep: step.describe('first step the venue is down'),
+        toStep: step.describe('first step it is back up (after fromStep)'),
+      }),
+    )
+    .default([])
+    .describe(
+      'steps during which the venue is down (12–13 March 2020: BitMEX, about 25 minutes; 19 May 2021): no liquidations, no margin calls or responses to them, no liquidator unwinds; marks, funding and the shared markets go on, and accounts below maintenance are liquidated once it is back',
+    ),
   // At most 255 × 255 markets in all: the engine keeps a position's market in 16 bits.
   markets: z.array(PerpMarket).min(1).max(255),
   marginModel: z

@@ -169,6 +169,11 @@ export function validateSemantics(exp: Experiment): InputIssue[] {
 
   // --- exchanges: funds, backstops, markets, margin tiers, collateral ---------------------
   s.exchanges.forEach((ex, e) => {
+    ex.outages.forEach((o, k) => {
+      const at = `scenario.exchanges.${e}.outages.${k}`;
+      if (o.toStep <= o.fromStep) add(`${at}.toStep`, o.toStep, `expected a step after fromStep (${o.fromStep}): the venue is down from fromStep until toStep`);
+      if (o.fromStep >= exp.steps) add(`${at}.fromStep`, o.fromStep, `the outage would start after the last step: expected a step below steps (${exp.steps})`);
+    });
     if (ex.marginModel === 'portfolio' && !ex.portfolioMargin) add(`scenario.exchanges.${e}.marginModel`, 'portfolio', 'expected a portfolioMargin block to go with it');
     if (ex.marginModel === 'dynamic' && !ex.dynamicMargin) add(`scenario.exchanges.${e}.marginModel`, 'dynamic', 'expected a dynamicMargin block to go with it');
     ex.collateralAssets.forEach((c, k) => {

@@ -225,6 +225,12 @@ export interface World {
   readonly chainUsed: Int32Array;
   /** 1 when the chain's capacity was used up in the previous step. */
   readonly chainCongested: Uint8Array;
+  /** Exchanges' outages (scenario.exchanges[].outages): exchange, first step down, first step back. */
+  readonly outageExchange: Int32Array;
+  readonly outageFrom: Int32Array;
+  readonly outageTo: Int32Array;
+  /** 1 while the exchange is down this step (engine/chains.ts updateOutages). */
+  readonly exchangeDown: Uint8Array;
   /** Lending markets, their reserves, borrowers and liquidators (src/model/lending.ts). */
   readonly lending: LendingState;
   /** Option series, implied volatility and option positions (src/model/optionState.ts). */
@@ -1780,6 +1786,10 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     chainCapacity: Int32Array.from(s.chains, (c) => c.liquidationsPerStep ?? -1),
     chainUsed: new Int32Array(s.chains.length),
     chainCongested: new Uint8Array(s.chains.length),
+    outageExchange: Int32Array.from(s.exchanges.flatMap((x, xi) => x.outages.map(() => xi))),
+    outageFrom: Int32Array.from(s.exchanges.flatMap((x) => x.outages.map((o) => o.fromStep))),
+    outageTo: Int32Array.from(s.exchanges.flatMap((x) => x.outages.map((o) => o.toStep))),
+    exchangeDown: new Uint8Array(nExchanges),
     protocolIds: [...s.exchanges.map((x) => x.id), ...s.lendingMarkets.map((l) => l.id)],
     lending: packed.lending,
     options,

@@ -144,7 +144,8 @@ export function liquidateAccount(w: World, a: number): boolean {
   const notional = w.accountNotional[a]!;
   if (!(equity < maintenance) || notional === 0) return false;
   const x = exchangeOf(w, a);
-  if (!chainHasRoom(w, x)) return false;
+  // A venue that is down liquidates nothing; a full chain, nothing more this step.
+  if (w.exchangeDown[x] === 1 || !chainHasRoom(w, x)) return false;
   const cause = causeFor(w, a);
   // Non-cash collateral is sold first, where the venue values it; then the account is looked at again.
   if (hasCollateral(w, a) && sellPerpCollateral(w, a, cause)) {

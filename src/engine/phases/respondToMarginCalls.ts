@@ -2,6 +2,7 @@
 // level (a multiple of maintenance) gets a margin call and responds: top up from its wallet (with
 // limited cash) with probability p, else deleverage back to initial margin with probability q,
 // else nothing. Liquidators then sell a share of the inventory they took on to the market makers.
+// Nothing of this happens on an exchange that is down (scenario.exchanges[].outages).
 // Two uniforms are drawn per call whatever the response, so responses do not shift later draws.
 import { exchangeOf, Role, roleOf, Status, walletOf, type World } from '../../model/world.ts';
 import { EVENT_AMOUNTS, EVENT_PRICE, EVENT_QUANTITY, EVENT_USD, EventKindCode } from '../record.ts';
@@ -32,6 +33,8 @@ function answerMarginCalls(w: World): void {
     const c = w.accountCohort[a]!;
     if (!(equity < w.cohortCallMultiple[c]! * w.accountMaintenance[a]!)) continue;
     const x = exchangeOf(w, a);
+    // A venue that is down sends no calls, and its traders cannot reach it.
+    if (w.exchangeDown[x] === 1) continue;
     w.acc.marginCalls[x]!++;
     const cause = causeFor(w, a);
     EVENT_AMOUNTS[EVENT_QUANTITY] = 0;
@@ -97,6 +100,7 @@ function deleverage(w: World, a: number, cause: number): void {
 
 function unwindLiquidatorInventory(w: World): void {
   for (let x = 0; x < w.nExchanges; x++) {
+    if (w.exchangeDown[x] === 1) continue;
     for (let i = w.liquidatorStart[x]!; i < w.liquidatorStart[x + 1]!; i++) {
       const a = w.liquidatorAccounts[i]!;
       if (w.accountStatus[a] !== Status.active) continue;

@@ -1,0 +1,93 @@
+// A venue that is down (scenario.exchanges[].outages): no liquidations, no margin calls and no
+// liquidator unwinds while it is down; marks and the shared markets go on, and what fell below
+// maintenance meanwhile is liquidated once it is back.
+import { describe, expect, it } from 'vitest';
+import { parseExperiment } from '../src/experiment/load.ts';
+import { ExperimentError } from '../src/experiment/errors.ts';
+import type { ExperimentInput } from '../src/experiment/schema.ts';
+import { buildGraph } from '../src/graph/build.ts';
+import { simulateRun, worldFor } from '../src/engine/simulate.ts';
+import { step } from '../src/engine/step.ts';
+import { ethCrash } from './fixtures/ethCrash.ts';
+
+const ETH = 1;
+type Outage = { fromStep: number; toStep: number };
+
+/** The ETH crash (fixtures/ethCrash.ts), longs answering calls half the time each way, the venue down for `outages`. */
+function crash(outages: Outage[]): ExperimentInput {
+  const input = ethCrash({ topUpProbability: 0.5, deleverageProbability: 0.5 });
+  input.scenario.exchanges[0]!.outages = outages;
+  return input;
+}
+
+/** Per step: cumulative liquidations and margin calls on the exchange, and ETH's market / fundamental. */
+function trace(input: ExperimentInput, replicate = 0) {
+  const exp = parseExperiment(input, 'outage');
+  const w = worldFor(exp, buildGraph(exp), replicate);
+  const rows: { down: number; liquidations: number; calls: number; ratio: number }[] = [];
+  for (let s = 0; s < w.steps; s++) {
+    w.step = s;
+    step(w);
+    rows.push({ down: w.exchangeDown[0]!, liquidations: w.totals.liquidations[0]!, calls: w.totals.marginCalls[0]!, ratio: w.market[ETH]! / w.fundamental[ETH]! });
+  }
+  return rows;
+}
+
+describe('an exchange outage', () => {
+  it('the venue is down from fromStep to the step before toStep, in each of its windows', () => {
+    const rows = trace(crash([{ fromStep: 3, toStep: 6 }, { fromStep: 8, toStep: 9 }]));
+    expect(rows.slice(0, 11).map((r) => r.down)).toEqual([0, 0, 0, 1, 1, 1, 0, 0, 1, 0, 0]);
+  });
+
+  it('while down nothing is liquidated or called, and what fell meanwhile is liquidated the step it is back', () => {
+    const up = trace(crash([]));
+    const down = trace(crash([{ fromStep: 10, toStep: 20 }]));
+    // Without the outage the crash liquidates and calls from its first steps on.
+    expect(up[19]!.liquidations - up[9]!.liquidations).toBeGreaterThan(100);
+    expect(up[19]!.calls - up[9]!.calls).toBeGreaterThan(10);
+    // Down from step 10 to 19: the counts stand still.
+    for (let s = 10; s < 20; s++) {
+      expect(down[s]!.liquidations, `step ${s}`).toBe(down[9]!.liquidations);
+      expect(down[s]!.calls, `step ${s}`).toBe(down[9]!.calls);
+    }
+    // Back at step 20: the accounts that fell below maintenance are liquidated at once.
+    expect(down[20]!.liquidations - down[19]!.liquidations).toBeGreaterThan(100);
+    // With no forced sales while it is down, ETH's market only recovers toward the fundamental.
+    for (let s = 10; s < 20; s++) expect(down[s]!.ratio, `step ${s}`).toBeGreaterThanOrEqual(down[s - 1]!.ratio);
+    expect(Math.min(...down.slice(10, 20).map((r) => r.ratio))).toBeGreaterThan(Math.min(...up.slice(10, 20).map((r) => r.ratio)));
+  });
+
+  it('every invariant holds after every step of a run with an outage in the crash, and it leaves more bad debt', () => {
+    const graphOf = (input: ExperimentInput) => {
+      const exp = parseExperiment(input, 'outage');
+      return { exp, graph: buildGraph(exp) };
+    };
+    const a = graphOf(crash([]));
+    const b = graphOf(crash([{ fromStep: 10, toStep: 25 }]));
+    for (const r of [0, 1, 2]) {
+      const without = simulateRun(a.exp, a.graph, r, { check: true }).summary;
+      const withOutage = simulateRun(b.exp, b.graph, r, { check: true }).summary;
+      // Positions left open through 15 steps of the crash are deeper under water when it is back.
+      expect(withOutage.totalBadDebtUsd, `replicate ${r}`).toBeGreaterThan(without.totalBadDebtUsd);
+    }
+  });
+});
+
+describe('validation', () => {
+  function issuesOf(outages: Outage[]): string[] {
+    try {
+      parseExperiment(crash(outages), 'x');
+      return [];
+    } catch (err) {
+      if (err instanceof ExperimentError) return err.issues.map((i) => `${i.path}: ${i.message}`);
+      throw err;
+    }
+  }
+
+  it('names a window that ends before it starts, and one that starts after the last step', () => {
+    expect(issuesOf([{ fromStep: 5, toStep: 5 }, { fromStep: 60, toStep: 70 }])).toEqual([
+      'scenario.exchanges.0.outages.0.toStep: expected a step after fromStep (5): the venue is down from fromStep until toStep',
+      'scenario.exchanges.0.outages.1.fromStep: the outage would start after the last step: expected a step below steps (50)',
+    ]);
+  });
+});
