@@ -598,6 +598,10 @@ export const Arbitrageur = z.strictObject({
     .default(0.0025)
     .describe('they sell inventory while market > fundamental × (1 − this), down to that line; below entryDiscount'),
   maxBuyUsdPerStep: positive.optional().describe('most cash spent buying in one step (how fast their balance sheet turns); none = all of it'),
+  betweenRounds: z
+    .boolean()
+    .default(false)
+    .describe('also trade before every liquidation round after the first, meeting a cascade within the step (maxBuyUsdPerStep still caps the step)'),
 });
 export type Arbitrageur = z.infer<typeof Arbitrageur>;
 

@@ -18,6 +18,12 @@ export interface ArbitrageState {
   readonly exitFactor: Float64Array;
   /** Most cash spent buying in one step, USD (Infinity: no limit). */
   readonly maxBuyUsdPerStep: Float64Array;
+  /** Cash spent buying so far this step, USD (against maxBuyUsdPerStep). */
+  readonly boughtThisStepUsd: Float64Array;
+  /** 1: it also trades before every liquidation round after the first. */
+  readonly betweenRounds: Uint8Array;
+  /** Whether any arbitrageur trades between rounds. */
+  readonly anyBetweenRounds: boolean;
   readonly initialCashUsd: Float64Array;
   /** Its inventory at step 0 valued at the asset's initial price, USD (what its PnL is measured from, with the cash). */
   readonly initialInventoryUsd: Float64Array;
@@ -49,6 +55,9 @@ export function buildArbitrage(s: Scenario, graph: DependencyGraph, cashHolderSt
     entryFactor: Float64Array.from(list, (x) => 1 - x.entryDiscount),
     exitFactor: Float64Array.from(list, (x) => 1 - x.exitDiscount),
     maxBuyUsdPerStep: Float64Array.from(list, (x) => x.maxBuyUsdPerStep ?? Infinity),
+    boughtThisStepUsd: new Float64Array(n),
+    betweenRounds: Uint8Array.from(list, (x) => (x.betweenRounds ? 1 : 0)),
+    anyBetweenRounds: list.some((x) => x.betweenRounds),
     initialCashUsd,
     initialInventoryUsd: Float64Array.from(list, (x) => x.inventoryUsd),
     totalInitialCashUsd: total,

@@ -1,6 +1,7 @@
 // Stage 2, after the impact decay: the arbitrageurs (scenario.arbitrageurs; src/model/arbitrage.ts)
 // trade the gap that earlier flow left between an asset's market and its fundamental, before the
-// oracles read the market. Each one, in the order listed:
+// oracles read the market, and those with betweenRounds again before every liquidation round after
+// the first (liquidate.ts). Each one, in the order listed:
 //   market < fundamental × (1 − entryDiscount): it buys up to the quantity that lifts the marginal
 //     price back to that line, as much of it as its cash (and maxBuyUsdPerStep) pays for;
 //   market > fundamental × (1 − exitDiscount) and it holds inventory: it sells, down to that line.
@@ -17,13 +18,35 @@ const BUDGET_BISECTIONS = 64;
 export function arbitrage(w: World): void {
   const A = w.arbitrage;
   if (A.n === 0) return;
-  for (let k = 0; k < A.n; k++) {
-    const a = A.asset[k]!;
-    const f = w.fundamental[a]!;
-    const m = w.market[a]!;
-    if (m < f * A.entryFactor[k]!) buy(w, k, a, f * A.entryFactor[k]!);
-    else if (m > f * A.exitFactor[k]! && w.units.qty[A.unitHolder[k]!]! > 0) sell(w, k, a, f * A.exitFactor[k]!);
-  }
+  A.boughtThisStepUsd.fill(0);
+  for (let k = 0; k < A.n; k++) trade(w, k);
+  noteCash(w);
+}
+
+/**
+ * Before a liquidation round after the first (liquidate.ts): the arbitrageurs with betweenRounds trade
+ * the gap the last round's sales opened, as in the phase; the oracles then read the market again.
+ */
+export function arbitrageBetweenRounds(w: World): void {
+  const A = w.arbitrage;
+  for (let k = 0; k < A.n; k++) if (A.betweenRounds[k] === 1) trade(w, k);
+  noteCash(w);
+  w.marksStale = true;
+}
+
+/** Arbitrageur k's trade against the market as it is now (the rules above). */
+function trade(w: World, k: number): void {
+  const A = w.arbitrage;
+  const a = A.asset[k]!;
+  const f = w.fundamental[a]!;
+  const m = w.market[a]!;
+  if (m < f * A.entryFactor[k]!) buy(w, k, a, f * A.entryFactor[k]!);
+  else if (m > f * A.exitFactor[k]! && w.units.qty[A.unitHolder[k]!]! > 0) sell(w, k, a, f * A.exitFactor[k]!);
+}
+
+/** Keeps the lowest share of their starting cash the arbitrageurs have held. */
+function noteCash(w: World): void {
+  const A = w.arbitrage;
   if (!(A.totalInitialCashUsd > 0)) return;
   let cash = 0;
   for (let k = 0; k < A.n; k++) cash += w.ledger.balance[A.cashHolder[k]!]!;
@@ -41,7 +64,7 @@ function costOf(w: World, a: number, q: number): number {
 function buy(w: World, k: number, a: number, limit: number): void {
   const A = w.arbitrage;
   const cashHolder = A.cashHolder[k]!;
-  const budget = Math.min(w.ledger.balance[cashHolder]!, A.maxBuyUsdPerStep[k]!);
+  const budget = Math.min(w.ledger.balance[cashHolder]!, A.maxBuyUsdPerStep[k]! - A.boughtThisStepUsd[k]!);
   if (!(budget > 0)) return;
   MARKET[MARKET_LIMIT] = limit;
   quantityWithinLimitAt(w, a, -1);
@@ -66,6 +89,7 @@ function buy(w: World, k: number, a: number, limit: number): void {
   w.ledger.transfer(cashHolder, w.lending.externalCashHolder, usd);
   w.units.transfer(w.lending.externalUnitHolder[a]!, A.unitHolder[k]!, q);
   A.boughtUsd[k] = A.boughtUsd[k]! + usd;
+  A.boughtThisStepUsd[k] = A.boughtThisStepUsd[k]! + usd;
 }
 
 function sell(w: World, k: number, a: number, limit: number): void {

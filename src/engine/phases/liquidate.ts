@@ -24,6 +24,7 @@ import { grown } from '../../model/typedArrays.ts';
 import { liquidateLendingRound } from './lending.ts';
 import { chainHasRoom, useChain } from '../chains.ts';
 import { closeOptions, hasOptionPositions } from '../optionBook.ts';
+import { arbitrageBetweenRounds } from './arbitrage.ts';
 
 /**
  * Doubles between liquidateAccount and its helpers: the account's equity and notional at mark (in),
@@ -44,6 +45,8 @@ export function liquidate(w: World): void {
   for (let l = 0; l < w.lending.nMarkets; l++) maxRounds = Math.max(maxRounds, w.lending.maxRoundsPerStep[l]!);
   for (let round = 0; round < maxRounds; round++) {
     w.round = round;
+    // Arbitrageurs that meet the cascade within the step trade the gap the last round opened.
+    if (round > 0 && w.arbitrage.anyBetweenRounds) arbitrageBetweenRounds(w);
     // Stage 5's marks still hold in round 0 unless an oracle moved or someone traded since.
     const oraclesMoved = refreshOracles(w);
     if (round > 0 || oraclesMoved || w.marksStale) markForLiquidation(w);
