@@ -4,12 +4,11 @@
 // waterfall), and, from attribution.arrow, where each protocol's bad debt came from: originating
 // shock × channel.
 // Usage: node --import tsx notebooks/channels.ts RESULTS_DIR
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { mean, quantile } from '../src/analysis/statistics.ts';
-import { attributionLines } from '../src/analysis/report.ts';
-import { columnToArray } from '../src/io/readArrow.ts';
-import { openSweepResults, readResultsTable, startNotebook } from './sweepResults.ts';
+import { attributionLines, manifestProtocols, protocolLines } from '../src/analysis/report.ts';
+import { openSweepResults, readManifest, readResultsTable, startNotebook } from './sweepResults.ts';
 
 startNotebook();
 const dir = process.argv[2];
@@ -35,42 +34,9 @@ for (const p of points) {
 }
 
 if (existsSync(join(dir!, 'steps.arrow'))) {
-  // Σ over a run's steps per protocol, then the mean over the point's runs.
-  const st = readResultsTable(dir!, 'steps.arrow');
-  const stepCol = (name: string) => columnToArray(st, name);
-  const stPoint = stepCol('point_index') as number[];
-  const stProtocol = stepCol('protocol') as string[];
-  const sums: [string, string][] = [
-    ['liquidations', 'liquidations'],
-    ['liquidation_volume_usd', 'liquidated'],
-    ['bad_debt_usd', 'bad debt'],
-    ['fund_payout_usd', 'paid by its fund'],
-    ['adl_volume_usd', 'ADL volume'],
-    ['socialized_loss_usd', 'socialized'],
-  ];
-  const values = sums.map(([name]) => stepCol(name) as number[]);
-  // Protocols in the order the manifest's experiment lists them (exchanges, then lending markets).
-  const manifest = JSON.parse(readFileSync(join(dir!, 'manifest.json'), 'utf8')) as { experiment: { scenario: { exchanges: { id: string }[]; lendingMarkets?: { id: string }[] } } };
-  const protocols = [...manifest.experiment.scenario.exchanges.map((x) => x.id), ...(manifest.experiment.scenario.lendingMarkets ?? []).map((l) => l.id)];
-  const total = new Map<string, number[]>();
-  for (let i = 0; i < stPoint.length; i++) {
-    const key = `${stPoint[i]}/${stProtocol[i]}`;
-    let acc = total.get(key);
-    if (!acc) total.set(key, (acc = sums.map(() => 0)));
-    for (let k = 0; k < sums.length; k++) acc[k]! += values[k]![i]!;
-  }
   console.log('\nPer protocol, mean per run (steps.arrow):\n');
-  console.log(`| point | protocol | ${sums.map((m) => m[1]).join(' | ')} |`);
-  console.log(`|---|---|${sums.map(() => '---').join('|')}|`);
-  for (const p of points) {
-    const n = rowsOf(p).length;
-    for (const protocol of protocols) {
-      const acc = total.get(`${p}/${protocol}`);
-      if (!acc) continue;
-      const cells = acc.map((v, k) => (k === 0 ? (v / n).toFixed(0) : usd(v / n)));
-      console.log(`| ${p} | ${protocol} | ${cells.join(' | ')} |`);
-    }
-  }
+  const steps = readResultsTable(dir!, 'steps.arrow');
+  for (const line of protocolLines(steps, manifestProtocols(readManifest(dir!).experiment), points, (p) => rowsOf(p).length, usd)) console.log(line);
 }
 
 if (existsSync(join(dir!, 'attribution.arrow'))) {

@@ -49,6 +49,8 @@ export function readResultsTable(dir: string, name: string): Table {
 /** What the notebooks read of a results folder's manifest. */
 export interface ResultsManifest {
   sweep_columns?: Record<string, string>;
+  /** The resolved experiment the folder ran. */
+  experiment?: unknown;
 }
 
 /** `dir/manifest.json`, or exit 2 when it is missing (an unfinished run) or not JSON. */

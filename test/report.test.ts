@@ -135,6 +135,35 @@ describe('contagion report', () => {
     expect(r.stdout).toContain(`| 0 | 2 | ${usd(bad)} |`);
   }, 60_000);
 
+  it('several protocols: what each liquidated and lost, from steps.arrow; one protocol: no such section', async () => {
+    expect(cli(['report', results]).stdout).not.toContain('## Per protocol');
+    // The minimal experiment with a second venue: a copy of the first (no backstop), its own fund,
+    // its own traders and makers, on the same two markets.
+    const input = minimalExperiment();
+    input.runs = 2;
+    const s = input.scenario;
+    s.insuranceFunds.push({ id: 'fund2', initialUsd: 0 });
+    const { backstop: _backstop, ...first } = s.exchanges[0]!;
+    s.exchanges.push({ ...structuredClone(first), id: 'perpdex2', insuranceFund: 'fund2' });
+    for (const c of s.traders.filter((t) => t.kind === 'directional' || t.kind === 'marketMaker')) {
+      s.traders.push({ ...structuredClone(c), id: `${c.id}-2`, exchange: 'perpdex2' } as typeof c);
+    }
+    const two = path.join(work, 'two-venues');
+    await runExperiment(parseExperiment(input, 'two venues'), { outDir: two, check: true, overrides: [], source: 'report', workers: 1, shard: null });
+    const r = cli(['report', two]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('## Per protocol');
+    const rows = r.stdout.split('\n').filter((l) => /^\| 0 \| perpdex2? \| \d+ \|/.test(l));
+    expect(rows.map((l) => l.split('|')[2]!.trim())).toEqual(['perpdex', 'perpdex2']);
+    // The two venues' liquidations per run add up to the runs' liquidation_count (mean of 2 runs),
+    // each mean printed to the nearest whole liquidation.
+    const runs = readArrowTable(path.join(two, 'runs.arrow'));
+    const count = columnToArray(runs, 'liquidation_count') as number[];
+    const perVenue = rows.map((l) => Number(l.split('|')[3]!.trim()));
+    expect(Math.abs(perVenue[0]! + perVenue[1]! - (count[0]! + count[1]!) / 2)).toBeLessThanOrEqual(1);
+    expect(perVenue.every((n) => n > 0)).toBe(true);
+  }, 60_000);
+
   it('a size-fund folder: its answer', () => {
     const exp = minimalExperiment();
     exp.runs = 6;

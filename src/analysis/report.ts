@@ -1,7 +1,9 @@
 // `contagion report RESULTS`: a results folder as one Markdown report — what ran (the manifest's
 // provenance), the outcomes per sweep point (the table `contagion run` prints), who paid the bad debt
 // (the loss waterfall per point: insurance fund, ADL'd winners, socialization, what nothing covered),
-// the risk figures lending-risk firms publish (value and liquidations at risk, expected shortfall), where the losses came from (attribution.arrow: protocol × originating shock × channel), and, for a
+// the risk figures lending-risk firms publish (value and liquidations at risk, expected shortfall), with
+// several protocols what each liquidated and lost (steps.arrow), where the losses came from
+// (attribution.arrow: protocol × originating shock × channel), and, for a
 // `size-fund` folder, its answers. The notebooks go further on each; this is the summary a paper's
 // appendix or a design review starts from.
 import { existsSync, readFileSync } from 'node:fs';
@@ -59,6 +61,49 @@ export function attributionLines(at: Table, points: number[], runsOf: (p: number
     for (const [key, v] of [...sums].sort((a, b) => b[1] - a[1])) lines.push(`| ${p} | ${key} | ${money(v / n)} |`);
   }
   return lines;
+}
+
+/** steps.arrow's columns that protocolLines sums, with their headings. */
+const PROTOCOL_SUMS: ReadonlyArray<[string, string]> = [
+  ['liquidations', 'liquidations'],
+  ['liquidation_volume_usd', 'liquidated'],
+  ['bad_debt_usd', 'bad debt'],
+  ['fund_payout_usd', 'paid by its fund'],
+  ['adl_volume_usd', 'ADL volume'],
+  ['socialized_loss_usd', 'socialized'],
+];
+
+/**
+ * Per point and protocol, mean per run: what each protocol liquidated, lost and passed down its
+ * waterfall — steps.arrow's rows summed over a run's steps. `protocols` in the order to print them
+ * (the manifest's exchanges, then lending markets); `runsOf` gives a point's number of runs.
+ */
+export function protocolLines(steps: Table, protocols: readonly string[], points: number[], runsOf: (p: number) => number, money: (x: number) => string = usd): string[] {
+  const point = columnToArray(steps, 'point_index') as number[];
+  const protocol = columnToArray(steps, 'protocol') as string[];
+  const values = PROTOCOL_SUMS.map(([name]) => columnToArray(steps, name) as number[]);
+  const totals = new Map<string, number[]>();
+  for (let i = 0; i < point.length; i++) {
+    const key = `${point[i]}/${protocol[i]}`;
+    let acc = totals.get(key);
+    if (!acc) totals.set(key, (acc = PROTOCOL_SUMS.map(() => 0)));
+    for (let k = 0; k < values.length; k++) acc[k]! += values[k]![i]!;
+  }
+  const lines = [`| point | protocol | ${PROTOCOL_SUMS.map((c) => c[1]).join(' | ')} |`, `|---|---|${PROTOCOL_SUMS.map(() => '---').join('|')}|`];
+  for (const p of points) {
+    const n = runsOf(p);
+    for (const name of protocols) {
+      const acc = totals.get(`${p}/${name}`);
+      if (acc) lines.push(`| ${p} | ${name} | ${acc.map((v, k) => (k === 0 ? (v / n).toFixed(0) : money(v / n))).join(' | ')} |`);
+    }
+  }
+  return lines;
+}
+
+/** The protocol ids of a results folder's experiment (its manifest's), exchanges then lending markets. */
+export function manifestProtocols(experiment: unknown): string[] {
+  const s = (experiment as { scenario?: { exchanges?: { id: string }[]; lendingMarkets?: { id: string }[] } } | undefined)?.scenario;
+  return [...(s?.exchanges ?? []).map((x) => x.id), ...(s?.lendingMarkets ?? []).map((l) => l.id)];
 }
 
 /**
@@ -176,6 +221,13 @@ function runsSection(dir: string): string[] {
     );
   }
   out.push('', ...riskLines(runs, labels, swept ? axis : null));
+  // With more than one protocol, what each of them liquidated and lost.
+  const protocols = manifestProtocols(m.experiment);
+  if (protocols.length > 1 && existsSync(join(dir, 'steps.arrow'))) {
+    const steps = readResultsFile(dir, 'steps.arrow');
+    out.push('', '## Per protocol', '', 'Mean per run, summed over the steps of steps.arrow.', '');
+    out.push(...protocolLines(steps, protocols, [...falls.keys()], (p) => falls.get(p)!.runs));
+  }
   if (existsSync(join(dir, 'attribution.arrow'))) {
     const at = readResultsFile(dir, 'attribution.arrow');
     out.push('', '## Where the losses came from', '', 'Bad debt by protocol, originating shock and channel, mean per run (attribution.arrow).', '');
