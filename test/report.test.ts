@@ -11,6 +11,7 @@ import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
 import { usd } from '../src/analysis/report.ts';
 import { wilsonInterval } from '../src/analysis/statistics.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
+import { ethCrash } from './fixtures/ethCrash.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(ROOT, 'src', 'cli', 'contagion.js');
@@ -162,6 +163,24 @@ describe('contagion report', () => {
     const perVenue = rows.map((l) => Number(l.split('|')[3]!.trim()));
     expect(Math.abs(perVenue[0]! + perVenue[1]! - (count[0]! + count[1]!) / 2)).toBeLessThanOrEqual(1);
     expect(perVenue.every((n) => n > 0)).toBe(true);
+  }, 60_000);
+
+  it('arbitrageurs: their volume, PnL and cash per point when a run had any; no such section otherwise', async () => {
+    expect(cli(['report', results]).stdout).not.toContain('## Arbitrageurs');
+    const input = ethCrash({ topUpProbability: 0, deleverageProbability: 0 });
+    input.runs = 2;
+    input.scenario.arbitrageurs = [{ id: 'arb', asset: 'ETH', cashUsd: 20e6 }];
+    const out = path.join(work, 'arbitrage');
+    await runExperiment(parseExperiment(input, 'arbitrage'), { outDir: out, check: true, overrides: [], source: 'report', workers: 1, shard: null });
+    const r = cli(['report', out]);
+    expect(r.status, r.stderr).toBe(0);
+    const runs = readArrowTable(path.join(out, 'runs.arrow'));
+    const mean2 = (n: string) => ((columnToArray(runs, n) as number[]).reduce((a, b) => a + b, 0)) / 2;
+    const share = (columnToArray(runs, 'arbitrageur_min_cash_share') as number[]).slice().sort((a, b) => a - b);
+    // $20M against a $0.4B fire sale: spent on both paths (the arbitrage tests' crash).
+    expect(share[1]).toBeLessThan(0.01);
+    expect(r.stdout).toContain('## Arbitrageurs');
+    expect(r.stdout).toContain(`| 0 | 2 | ${usd(mean2('arbitrage_volume_usd'))} | ${usd(mean2('arbitrageur_pnl_usd'))} | ${((share[0]! + share[1]!) / 2).toFixed(3)} | 2/2 |`);
   }, 60_000);
 
   it('a size-fund folder: its answer', () => {

@@ -1,8 +1,9 @@
 // `contagion report RESULTS`: a results folder as one Markdown report — what ran (the manifest's
 // provenance), the outcomes per sweep point (the table `contagion run` prints), who paid the bad debt
 // (the loss waterfall per point: insurance fund, ADL'd winners, socialization, what nothing covered),
-// the risk figures lending-risk firms publish (value and liquidations at risk, expected shortfall), with
-// several protocols what each liquidated and lost (steps.arrow), where the losses came from
+// the risk figures lending-risk firms publish (value and liquidations at risk, expected shortfall), what
+// the arbitrageurs did (when there were any), with several protocols what each liquidated and lost
+// (steps.arrow), where the losses came from
 // (attribution.arrow: protocol × originating shock × channel), and, for a
 // `size-fund` folder, its answers. The notebooks go further on each; this is the summary a paper's
 // appendix or a design review starts from.
@@ -12,7 +13,7 @@ import type { Table } from 'apache-arrow';
 import { UsageError } from '../experiment/errors.ts';
 import { columnToArray, readArrowTable } from '../io/readArrow.ts';
 import { pointTableOf, usd } from './pointTable.ts';
-import { mean } from './statistics.ts';
+import { mean, quantile } from './statistics.ts';
 import { confidenceLabel } from './fundSizing.ts';
 import { riskMetrics, type QuantileEstimate } from './riskMetrics.ts';
 
@@ -96,6 +97,38 @@ export function protocolLines(steps: Table, protocols: readonly string[], points
       const acc = totals.get(`${p}/${name}`);
       if (acc) lines.push(`| ${p} | ${name} | ${acc.map((v, k) => (k === 0 ? (v / n).toFixed(0) : money(v / n))).join(' | ')} |`);
     }
+  }
+  return lines;
+}
+
+/**
+ * Per point, what the arbitrageurs did (runs.arrow, schema 8): their volume and PnL, mean per run, the
+ * median of the lowest share of their cash they kept, and in how many runs it fell under 1% (ran out).
+ * Empty when no run had arbitrage cash (the column is NaN there) or the folder predates the columns.
+ */
+export function arbitrageLines(runs: Table, labels: Map<number, string>, axis: string | null, money: (x: number) => string = usd): string[] {
+  if (!runs.schema.fields.some((f) => f.name === 'arbitrageur_min_cash_share')) return [];
+  const point = columnToArray(runs, 'point_index') as number[];
+  const volume = columnToArray(runs, 'arbitrage_volume_usd') as number[];
+  const pnl = columnToArray(runs, 'arbitrageur_pnl_usd') as number[];
+  const minCash = columnToArray(runs, 'arbitrageur_min_cash_share') as number[];
+  if (minCash.every((x) => Number.isNaN(x))) return [];
+  const lines = [
+    '## Arbitrageurs',
+    '',
+    'Mean per run of their purchases + sales and of their PnL (cash + inventory at the final market price, less what they started with); the median of the lowest share of their starting cash they held; runs where it fell under 1%.',
+    '',
+    `| point | ${axis === null ? '' : `${axis} | `}runs | volume | PnL | lowest cash share (median) | cash ran out |`,
+    `|---|${axis === null ? '' : '---|'}---|---|---|---|---|`,
+  ];
+  for (const p of [...labels.keys()].sort((a, b) => a - b)) {
+    const rows = point.flatMap((q, i) => (q === p ? [i] : []));
+    const withCash = rows.filter((i) => !Number.isNaN(minCash[i]!));
+    const lowest = withCash.length === 0 ? '–' : quantile(withCash.map((i) => minCash[i]!), 0.5).toFixed(3);
+    const ranOut = withCash.length === 0 ? '–' : `${withCash.filter((i) => minCash[i]! < 0.01).length}/${withCash.length}`;
+    lines.push(
+      `| ${p} | ${axis === null ? '' : `${labels.get(p)} | `}${rows.length} | ${money(mean(rows.map((i) => volume[i]!)))} | ${money(mean(rows.map((i) => pnl[i]!)))} | ${lowest} | ${ranOut} |`,
+    );
   }
   return lines;
 }
@@ -221,6 +254,8 @@ function runsSection(dir: string): string[] {
     );
   }
   out.push('', ...riskLines(runs, labels, swept ? axis : null));
+  const arbitrage = arbitrageLines(runs, labels, swept ? axis : null);
+  if (arbitrage.length > 0) out.push('', ...arbitrage);
   // With more than one protocol, what each of them liquidated and lost.
   const protocols = manifestProtocols(m.experiment);
   if (protocols.length > 1 && existsSync(join(dir, 'steps.arrow'))) {
