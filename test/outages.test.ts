@@ -7,6 +7,8 @@ import { ExperimentError } from '../src/experiment/errors.ts';
 import type { ExperimentInput } from '../src/experiment/schema.ts';
 import { buildGraph } from '../src/graph/build.ts';
 import { simulateRun, worldFor } from '../src/engine/simulate.ts';
+import { experimentOrigins } from '../src/engine/attribution.ts';
+import { causeFor } from '../src/engine/causes.ts';
 import { step } from '../src/engine/step.ts';
 import { ethCrash } from './fixtures/ethCrash.ts';
 
@@ -70,6 +72,46 @@ describe('an exchange outage', () => {
       // Positions left open through 15 steps of the crash are deeper under water when it is back.
       expect(withOutage.totalBadDebtUsd, `replicate ${r}`).toBeGreaterThan(without.totalBadDebtUsd);
     }
+  });
+});
+
+describe('attribution by direction (design decision 45)', () => {
+  it('a long account\'s cause is the latest move down of its price, a short\'s the latest move up', () => {
+    const exp = parseExperiment(crash([]), 'direction');
+    const w = worldFor(exp, buildGraph(exp), 0);
+    // Account 0 is long ETH; the makers hold the other side, short.
+    const long = 0;
+    const short = Array.from({ length: w.nAccounts }, (_, a) => a).find((a) => {
+      for (let p = w.posStart[a]!; p < w.posStart[a + 1]!; p++) if (w.posMarket[p] === 1 && w.posQty[p]! < 0) return true;
+      return false;
+    })!;
+    expect(w.posQty[w.posStart[long]!]).toBeGreaterThan(0);
+    // Event ids by hand: a shock down (5) and a sale into the market (7), then a shock up (9) and a
+    // purchase (8). ETH's oracle reads the market, so fundamental and market movers both count.
+    w.assetShockDown[ETH] = 5;
+    w.assetTradeDown[ETH] = 7;
+    w.assetTradeUp[ETH] = 8;
+    w.assetShockUp[ETH] = 9;
+    expect(causeFor(w, long)).toBe(7);
+    expect(causeFor(w, short)).toBe(9);
+  });
+
+  it('losses booked when the venue returns in a rebound go to the crash that caused them, not to the rebound', () => {
+    // Down through the crash (steps 10–29) and back at step 30, the first step of a +20% rebound:
+    // the longs that crossed maintenance meanwhile are liquidated then, under water. The latest move
+    // against a long is the crash (or a fire sale it started); the rebound moved the price up.
+    const input = crash([{ fromStep: 10, toStep: 30 }]);
+    input.scenario.shocks!.push({ id: 'rebound', asset: 'ETH', totalReturn: 0.2, startStep: 30, overSteps: 10 });
+    const exp = parseExperiment(input, 'rebound');
+    const origins = experimentOrigins(exp);
+    const r = simulateRun(exp, buildGraph(exp), 0, { check: true });
+    const at = r.attribution;
+    const byOrigin = new Map<string, number>();
+    for (let i = 0; i < at.rows; i++) byOrigin.set(origins[at.origin[i]!]!, (byOrigin.get(origins[at.origin[i]!]!) ?? 0) + at.lossUsd[i]!);
+    expect(r.summary.totalBadDebtUsd).toBeGreaterThan(1e5);
+    expect(byOrigin.get('rebound') ?? 0).toBe(0);
+    // All of it is the crash's (the minimal experiment's BTC crash hurts no ETH long).
+    expect(byOrigin.get('crash')).toBeCloseTo(r.summary.totalBadDebtUsd, 3);
   });
 });
 

@@ -6,6 +6,7 @@ import { Status, type World } from '../model/world.ts';
 import { applyFill, FILL_ORDER, FILL_PRICE, FILL_QTY, markPrice, positionIn, refreshMarks } from './accounts.ts';
 import { MARKET, MARKET_LIMIT, MARKET_PRICE, MARKET_SOLD, MARKET_WITHIN, quantityWithinLimitAt, tradeIntoMarketAt } from './market.ts';
 import { EVENT_AMOUNTS, EVENT_PRICE, EVENT_QUANTITY, EVENT_USD, EventKindCode } from './record.ts';
+import { noteMarketTrade } from './causes.ts';
 
 /** Which accounts take the flow. */
 export const BookSide = { makers: 0, liquidators: 1 } as const;
@@ -151,7 +152,7 @@ export function tradeIntoBook(w: World, p: number, side: number, kind: number, c
   EVENT_AMOUNTS[EVENT_PRICE] = price;
   EVENT_AMOUNTS[EVENT_USD] = Math.abs(dq) * price;
   const id = w.events.pushAmounts(w.step, w.round, kind, x, a, asset, cause);
-  if (kind === EventKindCode.liquidation) w.assetLiquidationEvent[asset] = id;
+  if (kind === EventKindCode.liquidation) noteMarketTrade(w, asset, id, -dq);
 }
 
 /**

@@ -1,5 +1,7 @@
-// What caused an account's trouble: the latest shock or fire sale on any asset it holds. Event ids
-// grow with time, so the largest id is the most recent; the chain of causes makes a cascade a tree.
+// What caused an account's trouble: the latest shock or fire sale on any asset it holds — for a perp
+// account, the latest that moved a price against it (design decision 45). Event ids grow with time,
+// so the largest id is the most recent; the chain of causes makes a cascade a tree. The notes below
+// are the one place movers are recorded, undirected and by direction.
 import type { World } from '../model/world.ts';
 
 /**
@@ -16,18 +18,64 @@ export function priceCause(w: World, oracle: number): number {
   return source === 2 ? Math.max(shared, w.venueLastTradeEvent[oracle]!) : shared;
 }
 
-/** Event id of the most recent event that moved a price account a is marked with, or -1. */
+/**
+ * Event id of the latest event that moved the price oracle o reports in direction `down` (true: down,
+ * false: up), as priceCause; -1 if none did.
+ */
+export function priceCauseAgainst(w: World, oracle: number, down: boolean): number {
+  const asset = w.oracleAsset[oracle]!;
+  const fundamental = down ? w.assetShockDown[asset]! : w.assetShockUp[asset]!;
+  const source = w.oracleSource[oracle]!;
+  if (source === 1) return fundamental;
+  const shared = Math.max(fundamental, down ? w.assetTradeDown[asset]! : w.assetTradeUp[asset]!);
+  return source === 2 ? Math.max(shared, down ? w.venueTradeDown[oracle]! : w.venueTradeUp[oracle]!) : shared;
+}
+
+/**
+ * Event id of the most recent event that moved a price account a is marked with against it — down for
+ * a long position or for collateral it holds, up for a short — or -1. (Until session 21 any move: a
+ * long's losses booked in a rebound went to the rebound.)
+ */
 export function causeFor(w: World, a: number): number {
   let cause = -1;
   const end = w.posStart[a + 1]!;
   for (let p = w.posStart[a]!; p < end; p++) {
-    if (w.posQty[p] === 0) continue;
-    cause = Math.max(cause, priceCause(w, w.marketOracle[w.posMarket[p]!]!));
+    const q = w.posQty[p]!;
+    if (q === 0) continue;
+    cause = Math.max(cause, priceCauseAgainst(w, w.marketOracle[w.posMarket[p]!]!, q > 0));
   }
   // Non-cash collateral: its price moves the account's margin as much as a position's does.
   if (!w.collateralListed) return cause;
   for (let k = w.collStart[a]!; k < w.collStart[a + 1]!; k++) {
-    if (w.units.qty[w.collHolder[k]!]! > 0) cause = Math.max(cause, priceCause(w, w.collOracle[k]!));
+    if (w.units.qty[w.collHolder[k]!]! > 0) cause = Math.max(cause, priceCauseAgainst(w, w.collOracle[k]!, true));
   }
   return cause;
+}
+
+/** Records shock or depeg `event` as the latest mover of asset a's fundamental; `direction` −1 down, +1 up, 0 either (a replayed path). */
+export function noteShock(w: World, a: number, event: number, direction: number): void {
+  w.assetShockEvent[a] = event;
+  if (direction <= 0) w.assetShockDown[a] = event;
+  if (direction >= 0) w.assetShockUp[a] = event;
+}
+
+/** A derived asset's fundamental follows its underlying u: so do its movers, where u's are later. */
+export function followUnderlying(w: World, a: number, u: number): void {
+  if (w.assetShockEvent[u]! > w.assetShockEvent[a]!) w.assetShockEvent[a] = w.assetShockEvent[u]!;
+  if (w.assetShockDown[u]! > w.assetShockDown[a]!) w.assetShockDown[a] = w.assetShockDown[u]!;
+  if (w.assetShockUp[u]! > w.assetShockUp[a]!) w.assetShockUp[a] = w.assetShockUp[u]!;
+}
+
+/** Records `event`, a trade of `soldQty` units (negative: bought) into asset a's shared market, as the latest mover of its market price. */
+export function noteMarketTrade(w: World, a: number, event: number, soldQty: number): void {
+  w.assetLiquidationEvent[a] = event;
+  if (soldQty > 0) w.assetTradeDown[a] = event;
+  else w.assetTradeUp[a] = event;
+}
+
+/** The same for a trade on oracle o's venue book. */
+export function noteVenueTrade(w: World, o: number, event: number, soldQty: number): void {
+  w.venueLastTradeEvent[o] = event;
+  if (soldQty > 0) w.venueTradeDown[o] = event;
+  else w.venueTradeUp[o] = event;
 }

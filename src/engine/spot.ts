@@ -6,6 +6,7 @@
 import { OracleSource, type World } from '../model/world.ts';
 import { quoteFill, tradeIntoMarket } from './market.ts';
 import { quoteVenue, tradeOnVenue, venuePrice } from './venueMarket.ts';
+import { noteMarketTrade, noteVenueTrade } from './causes.ts';
 
 /** True when oracle o reads a venue book of its own. */
 export function onVenue(w: World, o: number): boolean {
@@ -41,8 +42,11 @@ export function sellUnits(w: World, o: number, from: number, to: number, qty: nu
   return proceeds;
 }
 
-/** Records `event` as the latest trade where oracle o prices its asset (the cause of what that price does next). */
-export function noteTrade(w: World, o: number, event: number): void {
-  if (onVenue(w, o)) w.venueLastTradeEvent[o] = event;
-  else w.assetLiquidationEvent[w.oracleAsset[o]!] = event;
+/**
+ * Records `event`, a trade of `soldQty` units (negative: bought), as the latest trade where oracle o
+ * prices its asset (the cause of what that price does next, in the direction it moved it).
+ */
+export function noteTrade(w: World, o: number, event: number, soldQty: number): void {
+  if (onVenue(w, o)) noteVenueTrade(w, o, event, soldQty);
+  else noteMarketTrade(w, w.oracleAsset[o]!, event, soldQty);
 }

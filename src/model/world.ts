@@ -174,6 +174,15 @@ export interface World {
   readonly assetShockEvent: Int32Array;
   /** Per asset: event id of the latest liquidation sold into its market, -1 if none. */
   readonly assetLiquidationEvent: Int32Array;
+  /**
+   * The same two by direction (engine/causes.ts): per asset, the latest shock that moved the
+   * fundamental down / up, and the latest trade into its market that moved it down / up. A perp
+   * account's trouble is caused by a move against its positions (design decision 45).
+   */
+  readonly assetShockDown: Int32Array;
+  readonly assetShockUp: Int32Array;
+  readonly assetTradeDown: Int32Array;
+  readonly assetTradeUp: Int32Array;
 
   // ---- oracles
   readonly nOracles: number;
@@ -207,6 +216,9 @@ export interface World {
   readonly venuePermanent: Float64Array;
   readonly venueTemporary: Float64Array;
   readonly venueLastTradeEvent: Int32Array;
+  /** The latest trade on a venue book that moved it down / up (as assetTradeDown / Up). */
+  readonly venueTradeDown: Int32Array;
+  readonly venueTradeUp: Int32Array;
   /** Step of the last published update. */
   readonly oracleLastUpdateStep: Int32Array;
   /** Ring buffer of source prices, historyLength slots per oracle. */
@@ -1755,6 +1767,10 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     shockEventId: new Int32Array(nShocks).fill(-1),
     assetShockEvent: new Int32Array(nAssets).fill(-1),
     assetLiquidationEvent: new Int32Array(nAssets).fill(-1),
+    assetShockDown: new Int32Array(nAssets).fill(-1),
+    assetShockUp: new Int32Array(nAssets).fill(-1),
+    assetTradeDown: new Int32Array(nAssets).fill(-1),
+    assetTradeUp: new Int32Array(nAssets).fill(-1),
     nOracles,
     oracleAsset: oracles.oracleAsset,
     oracleSource: oracles.oracleSource,
@@ -1775,6 +1791,8 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     venuePermanent: new Float64Array(nOracles),
     venueTemporary: new Float64Array(nOracles),
     venueLastTradeEvent: new Int32Array(nOracles).fill(-1),
+    venueTradeDown: new Int32Array(nOracles).fill(-1),
+    venueTradeUp: new Int32Array(nOracles).fill(-1),
     oracleLastUpdateStep: new Int32Array(nOracles),
     oracleHistory: oracles.oracleHistory,
     historyLength: oracles.historyLength,

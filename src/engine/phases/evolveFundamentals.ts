@@ -16,7 +16,7 @@ import {
   type LstPegStep,
 } from '../../model/derived.ts';
 import { accountNavUsd } from '../accounts.ts';
-import { causeFor } from '../causes.ts';
+import { causeFor, followUnderlying, noteShock } from '../causes.ts';
 
 export function evolveFundamentals(w: World): void {
   switchRegime(w);
@@ -88,14 +88,14 @@ function updateDerived(w: World): void {
     w.peg[a] = nextPeg(w.peg[a]!, pegStep, w.prices);
     w.fundamental[a] = lstFundamentalUsd(w.fundamental[u]!, w.peg[a]!);
     // A move of the underlying moves the token: its holders' troubles trace back to that shock.
-    if (w.assetShockEvent[u]! > w.assetShockEvent[a]!) w.assetShockEvent[a] = w.assetShockEvent[u]!;
+    followUnderlying(w, a, u);
     // A fall of the peg is an event of its own (the derived-asset channel of attribution), once it
     // adds up to DEPEG_EVENT_THRESHOLD since the last one: caused by the latest forced sale of the
     // token when sales pushed it this step, else by the regime switch that set a stress target.
     if (w.peg[a]! < w.pegAtLastEvent[a]! * (1 - DEPEG_EVENT_THRESHOLD)) {
       const cause = sold > 0 && w.assetLiquidationEvent[a]! >= 0 ? w.assetLiquidationEvent[a]! : w.regime === 1 ? w.regimeEvent : -1;
       const lostUsd = (w.pegAtLastEvent[a]! - w.peg[a]!) * w.fundamental[u]!;
-      w.assetShockEvent[a] = w.events.push(w.step, 0, EventKindCode.depeg, -1, -1, a, w.peg[a]!, w.fundamental[a]!, lostUsd, cause);
+      noteShock(w, a, w.events.push(w.step, 0, EventKindCode.depeg, -1, -1, a, w.peg[a]!, w.fundamental[a]!, lostUsd, cause), -1);
       w.pegAtLastEvent[a] = w.peg[a]!;
     } else if (w.peg[a]! > w.pegAtLastEvent[a]!) {
       w.pegAtLastEvent[a] = w.peg[a]!;
@@ -129,8 +129,8 @@ function updateBridged(w: World, a: number, u: number): void {
   const failed = w.bridgeFailed[b] === 1;
   w.peg[a] = failed ? Math.max(w.bridgeRecoveryFraction[b]!, MIN_BRIDGE_SOLVENCY) : 1;
   w.fundamental[a] = w.fundamental[u]! * w.peg[a]!;
-  if (w.assetShockEvent[u]! > w.assetShockEvent[a]!) w.assetShockEvent[a] = w.assetShockEvent[u]!;
-  if (failed && w.bridgeEventId[b]! > w.assetShockEvent[a]!) w.assetShockEvent[a] = w.bridgeEventId[b]!;
+  followUnderlying(w, a, u);
+  if (failed && w.bridgeEventId[b]! > w.assetShockEvent[a]!) noteShock(w, a, w.bridgeEventId[b]!, -1);
 }
 
 /**
@@ -150,7 +150,7 @@ function updateAccountBacked(w: World, a: number, kind: number): void {
   w.peg[a] = w.fundamental[a]! / w.initialPrice[a]!;
   if (w.peg[a]! < w.pegAtLastEvent[a]! * (1 - DEPEG_EVENT_THRESHOLD)) {
     const lostUsd = (w.pegAtLastEvent[a]! - w.peg[a]!) * w.initialPrice[a]!;
-    w.assetShockEvent[a] = w.events.push(w.step, 0, EventKindCode.depeg, -1, -1, a, w.peg[a]!, w.fundamental[a]!, lostUsd, causeFor(w, acct));
+    noteShock(w, a, w.events.push(w.step, 0, EventKindCode.depeg, -1, -1, a, w.peg[a]!, w.fundamental[a]!, lostUsd, causeFor(w, acct)), -1);
     w.pegAtLastEvent[a] = w.peg[a]!;
   } else if (w.peg[a]! > w.pegAtLastEvent[a]!) {
     w.pegAtLastEvent[a] = w.peg[a]!;
@@ -209,7 +209,8 @@ function startReplay(w: World, a: number): void {
   const total = w.replayPrices[start + w.steps]! / w.replayPrices[start]! - 1;
   const id = w.events.push(w.step, 0, EventKindCode.shock, -1, -1, a, 0, w.fundamental[a]!, total, -1);
   w.replayEventId[a] = id;
-  w.assetShockEvent[a] = id;
+  // The path moves both ways: the latest mover of the price in either direction.
+  noteShock(w, a, id, 0);
 }
 
 /** Scripted shocks: a total simple return spread geometrically over `overSteps` steps. */
@@ -222,7 +223,7 @@ function applyShocks(w: World): void {
       const total = Math.pow(f, w.shockEndStep[s]! - w.shockStartStep[s]!) - 1;
       const id = w.events.push(w.step, 0, EventKindCode.shock, -1, -1, a, 0, w.fundamental[a]!, total, -1);
       w.shockEventId[s] = id;
-      w.assetShockEvent[a] = id;
+      noteShock(w, a, id, total < 0 ? -1 : 1);
     }
     w.fundamental[a] = w.fundamental[a]! * w.shockFactorPerStep[s]!;
     // A shock to a derived asset is a shock to its peg (else the next step would undo it).

@@ -14,7 +14,7 @@ import { healthFactor, quoteLiquidation } from '../../lending/aave.ts';
 import { mintAndSellToCover, type MintAndSellResult } from '../../model/derived.ts';
 import { tradeIntoMarket } from '../market.ts';
 import { noteTrade, quoteWhereOraclePrices, sellUnits, tradePrice, tradeWhereOraclePrices } from '../spot.ts';
-import { priceCause } from '../causes.ts';
+import { noteMarketTrade, priceCause } from '../causes.ts';
 import { chainCongested, chainHasRoom, useChain } from '../chains.ts';
 import { noteDefault, noteFundDemand } from './settleLosses.ts';
 
@@ -123,7 +123,7 @@ export function respondToHealthCalls(w: World): void {
       const repayQty = Math.min(proceeds / w.market[L.reserveAsset[dr]!]!, L.borrowerDebtQty[b]!);
       if (repayQty > 0) repay(w, b, repayQty, wallet);
       const id = w.events.push(w.step, 0, EventKindCode.deleverage, p, account, asset, -qty, proceeds / qty, proceeds, call);
-      noteTrade(w, L.reserveOracle[cr]!, id);
+      noteTrade(w, L.reserveOracle[cr]!, id, qty);
     }
   }
 }
@@ -222,7 +222,7 @@ function liquidateBorrower(w: World, b: number): boolean {
   // The liquidator sells what it seized at once: the fire sale every venue on this asset sees.
   const proceeds = sellUnits(w, L.reserveOracle[cr]!, inventory, L.liquidatorCashHolder[k]!, liquidatorQty);
   const sale = w.events.push(w.step, w.round, EventKindCode.unwind, p, account, collAsset, -liquidatorQty, liquidatorQty > 0 ? proceeds / liquidatorQty : 0, proceeds, event);
-  noteTrade(w, L.reserveOracle[cr]!, sale);
+  noteTrade(w, L.reserveOracle[cr]!, sale, liquidatorQty);
   // Aave v3.3: a borrower left with no collateral has its remaining debt written off.
   if (!(collateralQty(L, b) > DUST * collQty)) writeOffDeficit(w, b, event);
   return true;
@@ -305,7 +305,7 @@ function mintToCover(w: World, l: number, shortUsd: number, cause: number): numb
   w.ledger.transfer(L.externalCashHolder, L.marketRecoveryHolder[l]!, proceeds);
   const p = L.marketProtocol[l]!;
   w.acc.socializedLossUsd[p] = w.acc.socializedLossUsd[p]! + proceeds;
-  w.assetLiquidationEvent[g] = w.events.push(w.step, w.round, EventKindCode.governance_mint, p, -1, g, -qty, price, proceeds, cause);
+  noteMarketTrade(w, g, w.events.push(w.step, w.round, EventKindCode.governance_mint, p, -1, g, -qty, price, proceeds, cause), qty);
   w.marksStale = true;
   return proceeds;
 }
@@ -394,7 +394,7 @@ export function manipulateMarkets(w: World): void {
       bought += qty;
     }
     const pumped = w.events.push(w.step, 0, EventKindCode.manipulation, -1, account, asset, bought, tradePrice(w, o), spent, -1);
-    noteTrade(w, o, pumped);
+    noteTrade(w, o, pumped, -bought);
     w.marksStale = true;
     refreshOracles(w);
     // Borrow against the inflated collateral, as far as the pool's liquidity goes, and leave.

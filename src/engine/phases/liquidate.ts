@@ -129,7 +129,7 @@ function sellPerpCollateral(w: World, a: number, cause: number): boolean {
     const o = w.collOracle[k]!;
     const proceeds = sellUnits(w, o, holder, a, qty);
     const id = w.events.push(w.step, w.round, EventKindCode.unwind, x, a, w.oracleAsset[o]!, -qty, proceeds / qty, proceeds, cause);
-    noteTrade(w, o, id);
+    noteTrade(w, o, id, qty);
     sold = true;
   }
   if (sold) refreshMarks(w, a);
