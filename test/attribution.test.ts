@@ -7,11 +7,12 @@ import { parseExperiment } from '../src/experiment/load.ts';
 import type { ExperimentInput } from '../src/experiment/schema.ts';
 import { buildGraph } from '../src/graph/build.ts';
 import { runWorld, simulateRun, worldFor } from '../src/engine/simulate.ts';
-import { attribute, attributionOrigins, causeChainDepth } from '../src/engine/attribution.ts';
+import { attribute, attributionOrigins, causeChainDepth, experimentOrigins } from '../src/engine/attribution.ts';
 import { CHANNELS, EventKindCode } from '../src/engine/record.ts';
 import type { World } from '../src/model/world.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
 import { uncorrelatedRegimes } from './fixtures/regimes.ts';
+import { lendingExperiment } from './fixtures/lendingExperiment.ts';
 
 /**
  * Market A lends USDC against stETH (4× loops, HF 1.1); market B lends ETH against stETH (12×
@@ -146,5 +147,28 @@ describe('attribution: identities', () => {
       }),
       { numRuns: Number(process.env.FC_RUNS ?? 25), seed: Number(process.env.FC_SEED ?? 424242) },
     );
+  });
+});
+
+describe('a lending borrower\'s cause is a move against it (design decision 45)', () => {
+  it('a loan under water after a crash and a smaller rise in the same step is the crash\'s, not the rise\'s', () => {
+    // The lending fixture's looper: 13.333 ETH against 30,000 USDC at HF 1.1. At step 2 ETH falls 30%
+    // (the crash's event), then rises 1% (the rebound's event, the later one): 40,000 × 0.7 × 1.01 =
+    // 28,280 of collateral against 30,000 of debt, so the loan leaves bad debt. The rise moved the
+    // collateral's price for the borrower, not against it.
+    const input = lendingExperiment({ shock: -0.3 });
+    input.scenario.shocks!.push({ id: 'eth-rebound', asset: 'ETH', totalReturn: 0.01, startStep: 2, overSteps: 1 });
+    const exp = parseExperiment(input, 'lending direction');
+    const origins = experimentOrigins(exp);
+    const r = simulateRun(exp, buildGraph(exp), 0, { check: true });
+    const byOrigin = new Map<string, number>();
+    for (let i = 0; i < r.attribution.rows; i++) {
+      const o = origins[r.attribution.origin[i]!]!;
+      byOrigin.set(o, (byOrigin.get(o) ?? 0) + r.attribution.lossUsd[i]!);
+    }
+    const total = [...byOrigin.values()].reduce((a, b) => a + b, 0);
+    expect(total).toBeGreaterThan(100);
+    expect(byOrigin.get('eth-rebound') ?? 0).toBe(0);
+    expect(byOrigin.get('eth-crash')).toBeCloseTo(total, 6);
   });
 });

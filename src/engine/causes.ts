@@ -1,7 +1,7 @@
-// What caused an account's trouble: the latest shock or fire sale on any asset it holds — for a perp
-// account, the latest that moved a price against it (design decision 45). Event ids grow with time,
-// so the largest id is the most recent; the chain of causes makes a cascade a tree. The notes below
-// are the one place movers are recorded, undirected and by direction.
+// What caused an account's trouble: the latest shock or fire sale that moved a price it is marked with
+// against it — a perp account's here, a lending borrower's in phases/lending.ts (design decision 45).
+// Event ids grow with time, so the largest id is the most recent; the chain of causes makes a cascade
+// a tree. The notes below are the one place movers are recorded, undirected and by direction.
 import type { World } from '../model/world.ts';
 
 /**

@@ -14,7 +14,7 @@ import { healthFactor, quoteLiquidation } from '../../lending/aave.ts';
 import { mintAndSellToCover, type MintAndSellResult } from '../../model/derived.ts';
 import { tradeIntoMarket } from '../market.ts';
 import { noteTrade, quoteWhereOraclePrices, sellUnits, tradePrice, tradeWhereOraclePrices } from '../spot.ts';
-import { noteMarketTrade, priceCause } from '../causes.ts';
+import { noteMarketTrade, priceCause, priceCauseAgainst } from '../causes.ts';
 import { chainCongested, chainHasRoom, useChain } from '../chains.ts';
 import { noteDefault, noteFundDemand } from './settleLosses.ts';
 
@@ -38,10 +38,17 @@ export function borrowerHealthFactor(w: World, b: number): number {
   return healthFactor(collateralQty(L, b) * reservePrice(w, cr) * L.liquidationThreshold[cr]!, L.borrowerDebtQty[b]! * reservePrice(w, dr));
 }
 
-/** Event id of the latest event that moved a price borrower b is valued with (its reserves' oracles), or -1. */
+/**
+ * Event id of the latest event that moved a price borrower b is valued with against it (design
+ * decision 45): its collateral's down, its debt's up; or -1. A manipulator's own pump, a rise of its
+ * collateral, is what sets up the loss its loan leaves: for a manipulator any move of either price.
+ */
 function borrowerCause(w: World, b: number): number {
   const L = w.lending;
-  return Math.max(priceCause(w, L.reserveOracle[L.borrowerCollReserve[b]!]!), priceCause(w, L.reserveOracle[L.borrowerDebtReserve[b]!]!));
+  const coll = L.reserveOracle[L.borrowerCollReserve[b]!]!;
+  const debt = L.reserveOracle[L.borrowerDebtReserve[b]!]!;
+  if (L.borrowerManipulator[b]! >= 0) return Math.max(priceCause(w, coll), priceCause(w, debt));
+  return Math.max(priceCauseAgainst(w, coll, true), priceCauseAgainst(w, debt, false));
 }
 
 /**
