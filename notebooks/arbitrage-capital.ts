@@ -3,7 +3,9 @@
 // liquidation volume, how far the market fell beyond the fundamental — and what the arbitrageurs did:
 // volume, PnL, and in how many paths their cash ran out (under 1% of it left after some step).
 // Usage: node --import tsx notebooks/arbitrage-capital.ts [RESULTS_DIR]
-import { openSweepResults, printPointTable, shareWithInterval, startNotebook, usdShort as usd } from './sweepResults.ts';
+import { openSweepResults, printPointTable, startNotebook, usdShort as usd } from './sweepResults.ts';
+import { shareWithInterval } from '../src/analysis/pointTable.ts';
+import { cashRanOut } from '../src/analysis/report.ts';
 import { mean, quantile } from '../src/analysis/statistics.ts';
 
 startNotebook();
@@ -30,8 +32,6 @@ const header = [
 ];
 printPointTable(results, header, (rows) => {
   const bd = rows.map((i) => badDebt[i]!);
-  // NaN: no arbitrage cash at this point.
-  const withCash = rows.filter((i) => !Number.isNaN(minCash[i]!));
   return [
     String(rows.length),
     shareWithInterval(rows.filter((i) => adl[i]! > 0).length, rows.length),
@@ -40,6 +40,6 @@ printPointTable(results, header, (rows) => {
     quantile(rows.map((i) => amplification[i]!).filter((x) => !Number.isNaN(x)), 0.5).toFixed(4),
     usd(mean(rows.map((i) => volume[i]!))),
     usd(mean(rows.map((i) => pnl[i]!))),
-    withCash.length === 0 ? '–' : `${withCash.filter((i) => minCash[i]! < 0.01).length}/${withCash.length}`,
+    cashRanOut(minCash, rows),
   ];
 });

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { mean, quantile } from '../src/analysis/statistics.ts';
 import { attributionLines, manifestProtocols, protocolLines } from '../src/analysis/report.ts';
+import { pointRows } from '../src/analysis/pointTable.ts';
 import { openSweepResults, readManifest, readResultsTable, startNotebook } from './sweepResults.ts';
 
 startNotebook();
@@ -15,7 +16,7 @@ const dir = process.argv[2];
 const { sweepPaths, sweepColumns, col, swept, point } = openSweepResults(dir, 'usage: notebooks/channels.ts RESULTS_DIR');
 const usd = (x: number) => (Math.abs(x) >= 1e6 ? `${(x / 1e6).toFixed(1)}M` : Math.abs(x) >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0));
 const points = [...new Set(point)].sort((a, b) => a - b);
-const rowsOf = (p: number) => point.flatMap((q, i) => (q === p ? [i] : []));
+const rowsOf = (p: number) => pointRows(point, p);
 
 const metrics: [string, string, (xs: number[]) => string][] = [
   ['total_bad_debt_usd', 'bad debt booked: mean / p95', (xs) => `${usd(mean(xs))} / ${usd(quantile(xs, 0.95))}`],

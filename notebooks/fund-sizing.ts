@@ -2,7 +2,8 @@
 // the swept values, the share of paths that reached ADL with a 95% Wilson interval, how often the
 // fund ran dry, and the bad-debt tail — the table a protocol designer reads to pick a fund size.
 // Usage: node --import tsx notebooks/fund-sizing.ts [RESULTS_DIR]
-import { openSweepResults, printPointTable, shareWithInterval, startNotebook, usdShort as usd } from './sweepResults.ts';
+import { openSweepResults, printPointTable, startNotebook, usdShort as usd } from './sweepResults.ts';
+import { shareWithInterval } from '../src/analysis/pointTable.ts';
 import { mean, quantile } from '../src/analysis/statistics.ts';
 
 startNotebook();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { columnToArray } from '../src/io/readArrow.ts';
 import { readResultsFile } from '../src/analysis/report.ts';
-import { wilsonInterval } from '../src/analysis/statistics.ts';
+import { pointRows } from '../src/analysis/pointTable.ts';
 
 export interface SweepResults {
   runs: Table;
@@ -81,13 +81,7 @@ export function usdShort(x: number): string {
 
 /** The row indices of each sweep point, points in ascending order. */
 export function rowsByPoint(point: readonly number[]): number[][] {
-  return [...new Set(point)].sort((a, b) => a - b).map((p) => point.flatMap((q, i) => (q === p ? [i] : [])));
-}
-
-/** k of n as a percentage with its 95% Wilson interval: "20% [10–35%]". */
-export function shareWithInterval(k: number, n: number): string {
-  const [lo, hi] = wilsonInterval(k, n);
-  return `${((100 * k) / n).toFixed(0)}% [${(100 * lo).toFixed(0)}–${(100 * hi).toFixed(0)}%]`;
+  return [...new Set(point)].sort((a, b) => a - b).map((p) => pointRows(point, p));
 }
 
 /** Prints a Markdown table: the sweep's columns (their paths), then `header`; one row per point. */

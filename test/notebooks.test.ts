@@ -9,8 +9,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseExperiment } from '../src/experiment/load.ts';
 import { runExperiment } from '../src/runner/runExperiment.ts';
-import { readArrowTable } from '../src/io/readArrow.ts';
+import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
+import { ethCrash } from './fixtures/ethCrash.ts';
+import { usdShort } from '../notebooks/sweepResults.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 let work = '';
@@ -68,6 +70,22 @@ describe('notebooks', () => {
     // Volume and PnL 0.0k, and no cash to run out of ('–').
     for (const row of rows) expect(row.endsWith('| 0.0k | 0.0k | – |'), row).toBe(true);
   }, 30_000);
+
+  it('arbitrage-capital on a run with arbitrageurs: their volume and PnL are runs.arrow\'s means, and both runs spent the cash', async () => {
+    // The ETH crash with $20M of ETH arbitrage, which a $0.4B fire sale uses up (test/arbitrage.test.ts).
+    const input = ethCrash({ topUpProbability: 0, deleverageProbability: 0 });
+    input.runs = 2;
+    input.scenario.arbitrageurs = [{ id: 'arb', asset: 'ETH', cashUsd: 20e6 }];
+    const dir = path.join(work, 'arbitrage');
+    await runExperiment(parseExperiment(input, 'arbitrage'), { outDir: dir, check: false, overrides: [], source: 'notebooks', workers: 1, shard: null });
+    const runs = readArrowTable(path.join(dir, 'runs.arrow'));
+    const mean = (name: string) => (columnToArray(runs, name) as number[]).reduce((a, b) => a + b, 0) / 2;
+    const r = notebook('arbitrage-capital', dir);
+    expect(r.status, r.stderr).toBe(0);
+    const row = r.stdout.split('\n').find((l) => l.startsWith('| 2 |'))!;
+    expect(row.endsWith(`| ${usdShort(mean('arbitrage_volume_usd'))} | ${usdShort(mean('arbitrageur_pnl_usd'))} | 2/2 |`), row).toBe(true);
+    expect(mean('arbitrage_volume_usd')).toBeGreaterThan(0);
+  }, 60_000);
 
   it('channels prints each protocol\'s liquidations and losses per point, agreeing with runs.arrow', () => {
     const r = notebook('channels', results);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { columnToArray } from '../io/readArrow.ts';
 import { pointLabels, readResultsFile, waterfalls, type Waterfall } from './report.ts';
 import { wilsonInterval } from './statistics.ts';
+import { pointRows } from './pointTable.ts';
 
 export interface Figure {
   name: string;
@@ -35,7 +36,7 @@ export function runFigures(dir: string): Figure[] {
   const order = [...labels.keys()].sort((a, b) => a - b);
   const sortOrder = order.map((p) => labels.get(p)!);
   const shares = order.map((p) => {
-    const rows = point.flatMap((q, i) => (q === p ? [i] : []));
+    const rows = pointRows(point, p);
     const k = rows.filter((i) => adl[i]! > 0).length;
     const [lo, hi] = wilsonInterval(k, rows.length);
     return { point: labels.get(p)!, runs: rows.length, adl_runs: k, share: k / rows.length, lower: lo, upper: hi };

@@ -9,10 +9,16 @@ import { mean, quantile, wilsonInterval } from './statistics.ts';
 
 /** USD as the reports print it: 1.23M, 45.6k, 789. */
 export const usd = (x: number): string => (Math.abs(x) >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : Math.abs(x) >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0));
-const pct = (k: number, n: number) => {
+/** k of n as a percentage with its 95% Wilson interval: "20% [10–35%]". */
+export function shareWithInterval(k: number, n: number): string {
   const [lo, hi] = wilsonInterval(k, n);
   return `${((100 * k) / n).toFixed(0)}% [${(100 * lo).toFixed(0)}–${(100 * hi).toFixed(0)}%]`;
-};
+}
+
+/** The rows (indices into runs.arrow's columns) of sweep point p, `point` being the point_index column. */
+export function pointRows(point: readonly number[], p: number): number[] {
+  return point.flatMap((q, i) => (q === p ? [i] : []));
+}
 
 /** Markdown table of a results folder's runs per point; null when the folder has no sweep. */
 export function pointTable(dir: string): string | null {
@@ -36,15 +42,15 @@ export function pointTableOf(runs: Table, sweep: Record<string, string>): string
   const header = [...columns.map((c) => sweep[c]!), 'runs', 'runs with bad debt', 'bad debt mean / p99 (fund needed)', 'runs with ADL', 'left open (mean)'];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   for (const p of [...new Set(point)].sort((a, b) => a - b)) {
-    const rows = point.flatMap((q, i) => (q === p ? [i] : []));
+    const rows = pointRows(point, p);
     const n = rows.length;
     const bd = rows.map((i) => badDebt[i]!);
     const cells = [
       ...swept.map((v) => String(v[rows[0]!])),
       String(n),
-      pct(bd.filter((x) => x > 0).length, n),
+      shareWithInterval(bd.filter((x) => x > 0).length, n),
       `${usd(mean(bd))} / ${usd(quantile(bd, 0.99))}`,
-      pct(rows.filter((i) => adl[i]! > 0).length, n),
+      shareWithInterval(rows.filter((i) => adl[i]! > 0).length, n),
       usd(mean(rows.map((i) => open[i]!))),
     ];
     lines.push(`| ${cells.join(' | ')} |`);

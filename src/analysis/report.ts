@@ -3,16 +3,15 @@
 // (the loss waterfall per point: insurance fund, ADL'd winners, socialization, what nothing covered),
 // the risk figures lending-risk firms publish (value and liquidations at risk, expected shortfall), what
 // the arbitrageurs did (when there were any), with several protocols what each liquidated and lost
-// (steps.arrow), where the losses came from
-// (attribution.arrow: protocol × originating shock × channel), and, for a
-// `size-fund` folder, its answers. The notebooks go further on each; this is the summary a paper's
-// appendix or a design review starts from.
+// (steps.arrow), where the losses came from (attribution.arrow: protocol × originating shock ×
+// channel), and, for a `size-fund` folder, its answers. The notebooks go further on each; this is the
+// summary a paper's appendix or a design review starts from.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { UsageError } from '../experiment/errors.ts';
 import { columnToArray, readArrowTable } from '../io/readArrow.ts';
-import { pointTableOf, usd } from './pointTable.ts';
+import { pointRows, pointTableOf, usd } from './pointTable.ts';
 import { mean, quantile } from './statistics.ts';
 import { confidenceLabel } from './fundSizing.ts';
 import { riskMetrics, type QuantileEstimate } from './riskMetrics.ts';
@@ -122,15 +121,24 @@ export function arbitrageLines(runs: Table, labels: Map<number, string>, axis: s
     `|---|${axis === null ? '' : '---|'}---|---|---|---|---|`,
   ];
   for (const p of [...labels.keys()].sort((a, b) => a - b)) {
-    const rows = point.flatMap((q, i) => (q === p ? [i] : []));
+    const rows = pointRows(point, p);
     const withCash = rows.filter((i) => !Number.isNaN(minCash[i]!));
     const lowest = withCash.length === 0 ? '–' : quantile(withCash.map((i) => minCash[i]!), 0.5).toFixed(3);
-    const ranOut = withCash.length === 0 ? '–' : `${withCash.filter((i) => minCash[i]! < 0.01).length}/${withCash.length}`;
     lines.push(
-      `| ${p} | ${axis === null ? '' : `${labels.get(p)} | `}${rows.length} | ${money(mean(rows.map((i) => volume[i]!)))} | ${money(mean(rows.map((i) => pnl[i]!)))} | ${lowest} | ${ranOut} |`,
+      `| ${p} | ${axis === null ? '' : `${labels.get(p)} | `}${rows.length} | ${money(mean(rows.map((i) => volume[i]!)))} | ${money(mean(rows.map((i) => pnl[i]!)))} | ${lowest} | ${cashRanOut(minCash, rows)} |`,
     );
   }
   return lines;
+}
+
+/**
+ * Of `rows` (runs of one point), how many the arbitrageurs' cash ran out in — under 1% of it left after
+ * some step (runs.arrow's arbitrageur_min_cash_share) — as "k/n" over the runs that had arbitrage
+ * cash; "–" when none had.
+ */
+export function cashRanOut(minCash: readonly number[], rows: readonly number[]): string {
+  const withCash = rows.filter((i) => !Number.isNaN(minCash[i]!));
+  return withCash.length === 0 ? '–' : `${withCash.filter((i) => minCash[i]! < 0.01).length}/${withCash.length}`;
 }
 
 /** The protocol ids of a results folder's experiment (its manifest's), exchanges then lending markets. */
@@ -177,7 +185,7 @@ export function waterfalls(runs: Table): Map<number, Waterfall> {
   };
   const out = new Map<number, Waterfall>();
   for (const p of [...new Set(point)].sort((a, b) => a - b)) {
-    const rows = point.flatMap((q, i) => (q === p ? [i] : []));
+    const rows = pointRows(point, p);
     const m = (xs: number[]) => mean(rows.map((i) => xs[i]!));
     out.set(p, { runs: rows.length, badDebt: m(stages.badDebt), fund: m(stages.fund), adl: m(stages.adl), socialized: m(stages.socialized), uncovered: m(stages.uncovered) });
   }
@@ -299,7 +307,7 @@ export function riskLines(runs: Table, labels: Map<number, string>, axis: string
     `|---|${axis === null ? '' : '---|'}---|---|---|---|`,
   ];
   for (const p of [...new Set(point)].sort((a, b) => a - b)) {
-    const rows = point.flatMap((q, i) => (q === p ? [i] : []));
+    const rows = pointRows(point, p);
     const r = riskMetrics(
       rows.map((i) => badDebt[i]! + open[i]!),
       rows.map((i) => liquidated[i]!),

@@ -1,26 +1,14 @@
 // What caused an account's trouble: the latest shock or fire sale that moved a price it is marked with
 // against it — a perp account's here, a lending borrower's in phases/lending.ts (design decision 45).
 // Event ids grow with time, so the largest id is the most recent; the chain of causes makes a cascade
-// a tree. The notes below are the one place movers are recorded, undirected and by direction.
+// a tree. The notes below are the one place movers are recorded, by direction; the latest either way
+// is the larger of a pair.
 import type { World } from '../model/world.ts';
 
 /**
- * Event id of the latest event that moved the price an oracle reports for its asset: a shock or
- * depeg of the fundamental, and — when the oracle reads the market — a forced sale into it.
- */
-export function priceCause(w: World, oracle: number): number {
-  const asset = w.oracleAsset[oracle]!;
-  const fundamental = w.assetShockEvent[asset]!;
-  const source = w.oracleSource[oracle]!;
-  if (source === 1) return fundamental;
-  const shared = Math.max(fundamental, w.assetLiquidationEvent[asset]!);
-  // A venue market rides on the shared one and on the trades made on the venue itself.
-  return source === 2 ? Math.max(shared, w.venueLastTradeEvent[oracle]!) : shared;
-}
-
-/**
  * Event id of the latest event that moved the price oracle o reports in direction `down` (true: down,
- * false: up), as priceCause; -1 if none did.
+ * false: up): a shock or depeg of the fundamental, and — when the oracle reads the market — a trade
+ * into it; -1 if none did.
  */
 export function priceCauseAgainst(w: World, oracle: number, down: boolean): number {
   const asset = w.oracleAsset[oracle]!;
@@ -28,7 +16,23 @@ export function priceCauseAgainst(w: World, oracle: number, down: boolean): numb
   const source = w.oracleSource[oracle]!;
   if (source === 1) return fundamental;
   const shared = Math.max(fundamental, down ? w.assetTradeDown[asset]! : w.assetTradeUp[asset]!);
+  // A venue market rides on the shared one and on the trades made on the venue itself.
   return source === 2 ? Math.max(shared, down ? w.venueTradeDown[oracle]! : w.venueTradeUp[oracle]!) : shared;
+}
+
+/** Event id of the latest event that moved the price oracle o reports, either way (priceCauseAgainst's two). */
+export function priceCause(w: World, oracle: number): number {
+  return Math.max(priceCauseAgainst(w, oracle, true), priceCauseAgainst(w, oracle, false));
+}
+
+/** Event id of the latest shock or depeg of asset a's fundamental, either way, or -1. */
+export function latestShock(w: World, a: number): number {
+  return Math.max(w.assetShockDown[a]!, w.assetShockUp[a]!);
+}
+
+/** Event id of the latest trade into asset a's shared market, either way, or -1. */
+export function latestTrade(w: World, a: number): number {
+  return Math.max(w.assetTradeDown[a]!, w.assetTradeUp[a]!);
 }
 
 /**
@@ -54,28 +58,24 @@ export function causeFor(w: World, a: number): number {
 
 /** Records shock or depeg `event` as the latest mover of asset a's fundamental; `direction` −1 down, +1 up, 0 either (a replayed path). */
 export function noteShock(w: World, a: number, event: number, direction: number): void {
-  w.assetShockEvent[a] = event;
   if (direction <= 0) w.assetShockDown[a] = event;
   if (direction >= 0) w.assetShockUp[a] = event;
 }
 
 /** A derived asset's fundamental follows its underlying u: so do its movers, where u's are later. */
 export function followUnderlying(w: World, a: number, u: number): void {
-  if (w.assetShockEvent[u]! > w.assetShockEvent[a]!) w.assetShockEvent[a] = w.assetShockEvent[u]!;
   if (w.assetShockDown[u]! > w.assetShockDown[a]!) w.assetShockDown[a] = w.assetShockDown[u]!;
   if (w.assetShockUp[u]! > w.assetShockUp[a]!) w.assetShockUp[a] = w.assetShockUp[u]!;
 }
 
 /** Records `event`, a trade of `soldQty` units (negative: bought) into asset a's shared market, as the latest mover of its market price. */
 export function noteMarketTrade(w: World, a: number, event: number, soldQty: number): void {
-  w.assetLiquidationEvent[a] = event;
   if (soldQty > 0) w.assetTradeDown[a] = event;
   else w.assetTradeUp[a] = event;
 }
 
 /** The same for a trade on oracle o's venue book. */
 export function noteVenueTrade(w: World, o: number, event: number, soldQty: number): void {
-  w.venueLastTradeEvent[o] = event;
   if (soldQty > 0) w.venueTradeDown[o] = event;
   else w.venueTradeUp[o] = event;
 }

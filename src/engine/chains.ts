@@ -1,8 +1,8 @@
-// Block space for liquidations, and venues that are down. A protocol on a chain shares that chain's per-step capacity with
-// every other protocol there: liquidations, and lending borrowers' own repayments and sales, each
-// take one slot; once the slots are used up, the rest wait for the next step while prices keep
-// moving, and after a full step borrowers are priced out altogether (12 March 2020: keepers' and
-// borrowers' transactions stuck behind gas).
+// Block space for liquidations, and venues that are down. A protocol on a chain shares that chain's
+// per-step capacity with every other protocol there: liquidations, and lending borrowers' own
+// repayments and sales, each take one slot; once the slots are used up, the rest wait for the next
+// step while prices keep moving, and after a full step borrowers are priced out altogether (12 March
+// 2020: keepers' and borrowers' transactions stuck behind gas).
 import type { World } from '../model/world.ts';
 
 /** True when protocol p may execute one more liquidation this step. */

@@ -577,13 +577,14 @@ export const OptionSellerCohort = z.strictObject({
 /**
  * Arbitrageurs (DESIGN.md's traders "that pull market prices back to fundamentals"): one pooled,
  * capital-limited balance sheet trading one asset's shared market. Once a step, before the oracles
- * read the market (stage 2, with the impact decay), they buy while the market is more than
- * entryDiscount below the fundamental — up to lifting it back to that line, with the cash they have
- * — and sell the inventory they hold while the market is above fundamental × (1 − exitDiscount), down
- * to that line. Long only: they neither borrow nor short, so a market pushed above its fundamental is
- * pulled back only by what they hold (bought earlier, or inventoryUsd at step 0). Cash spent on a falling asset is capital they no longer have
- * (Brunnermeier and Pedersen's liquidity spiral, 2009); without them the resilience half-life alone
- * pulls the market back (design decision 42).
+ * read the market (stage 2, with the impact decay), and with betweenRounds also before every
+ * liquidation round after the first, they buy while the market is more than entryDiscount below the
+ * fundamental — up to lifting it back to that line, with the cash they have — and sell the inventory
+ * they hold while the market is above fundamental × (1 − exitDiscount), down to that line. Long only:
+ * they neither borrow nor short, so a market pushed above its fundamental is pulled back only by what
+ * they hold (bought earlier, or inventoryUsd at step 0). Cash spent on a falling asset is capital they
+ * no longer have (Brunnermeier and Pedersen's liquidity spiral, 2009); without them the resilience
+ * half-life alone pulls the market back (design decision 42).
  */
 export const Arbitrageur = z.strictObject({
   id,

@@ -1,6 +1,7 @@
 // The declared topology of a scenario as a graphology multi-directed graph. Nodes are assets,
 // oracles, protocols, insurance funds, backstop vaults, trader cohorts and arbitrageurs; an edge
-// points the way a loss travels and says why (its channel). Dense ids of the engine's state arrays come from here.
+// points the way a loss travels and says why (its channel). Dense ids of the engine's state arrays
+// come from here.
 import { MultiDirectedGraph } from 'graphology';
 import type { Experiment } from '../experiment/schema.ts';
 import { isLendingCohort } from '../experiment/kinds.ts';

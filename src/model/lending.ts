@@ -103,10 +103,8 @@ export interface LendingBuild {
   state: LendingState;
   /** Initial balances of the USD holders it appended (from usdHolderStart on). */
   usdInitial: number[];
-  /** Unit-ledger holder of the first perp collateral slot (the rest follow in order). */
-  perpCollateralHolderStart: number;
-  /** Unit-ledger holder of the first arbitrageur's inventory (one each, in order, after the perp collateral). */
-  arbitrageurHolderStart: number;
+  /** Unit-ledger holder of the first of the `held` holdings (the rest follow in order). */
+  heldHolderStart: number;
 }
 
 /** Unit-ledger holder of borrower b's collateral (holders 0 … nBorrowers − 1). */
@@ -125,8 +123,7 @@ export function buildLending(
   nExchanges: number,
   initialPrice: Float64Array,
   usdHolderStart: number,
-  perpCollateral: readonly { asset: number; qty: number }[] = [],
-  arbitrageurInventory: readonly { asset: number; qty: number }[] = [],
+  held: readonly { asset: number; qty: number }[] = [],
 ): LendingBuild {
   const s = exp.scenario;
   const nAssets = s.assets.length;
@@ -249,8 +246,8 @@ export function buildLending(
 
   const nBorrowers = b.market.length;
   const nLiquidators = liq.market.length;
-  // Unit holders: borrower collateral, reserve liquidity, reserve treasury, liquidator inventory, outside market
-  // (then perp collateral and arbitrageur inventory).
+  // Unit holders: borrower collateral, reserve liquidity, reserve treasury, liquidator inventory, outside
+  // market, then the units held outside the lending markets (`held`: perp collateral, arbitrageurs).
   const liquidityStart = nBorrowers;
   const treasuryStart = liquidityStart + nReserves;
   const inventoryStart = treasuryStart + nReserves;
@@ -262,11 +259,8 @@ export function buildLending(
     nInventory += marketFirstReserve[l + 1]! - marketFirstReserve[l]!;
   }
   const externalStart = inventoryStart + nInventory;
-  // Perp accounts' non-cash collateral goes after the outside market's holders.
-  const perpCollateralHolderStart = externalStart + nAssets;
-  // Then the arbitrageurs' inventories.
-  const arbitrageurHolderStart = perpCollateralHolderStart + perpCollateral.length;
-  const nUnitHolders = arbitrageurHolderStart + arbitrageurInventory.length;
+  const heldHolderStart = externalStart + nAssets;
+  const nUnitHolders = heldHolderStart + held.length;
   const unitQty = new Float64Array(nUnitHolders);
   const holderAsset = new Int32Array(nUnitHolders);
   for (let i = 0; i < nBorrowers; i++) {
@@ -288,13 +282,9 @@ export function buildLending(
       holderAsset[liquidatorInventoryStart[k]! + r - marketFirstReserve[l]!] = reserveAsset[r]!;
     }
   }
-  perpCollateral.forEach((c, k) => {
-    unitQty[perpCollateralHolderStart + k] = c.qty;
-    holderAsset[perpCollateralHolderStart + k] = c.asset;
-  });
-  arbitrageurInventory.forEach((x, k) => {
-    unitQty[arbitrageurHolderStart + k] = x.qty;
-    holderAsset[arbitrageurHolderStart + k] = x.asset;
+  held.forEach((h, k) => {
+    unitQty[heldHolderStart + k] = h.qty;
+    holderAsset[heldHolderStart + k] = h.asset;
   });
   const externalUnitHolder = new Int32Array(nAssets);
   for (let a = 0; a < nAssets; a++) {
@@ -391,5 +381,5 @@ export function buildLending(
     queueKey: new Float64Array(nBorrowers),
     quote: createLiquidationQuote(),
   };
-  return { state, usdInitial, perpCollateralHolderStart, arbitrageurHolderStart };
+  return { state, usdInitial, heldHolderStart };
 }

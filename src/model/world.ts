@@ -170,14 +170,12 @@ export interface World {
   readonly shockEndStep: Int32Array;
   /** Event id of the shock's start event in this run, -1 before it starts. */
   readonly shockEventId: Int32Array;
-  /** Per asset: event id of the latest shock on it, -1 if none (the cause of what follows). */
-  readonly assetShockEvent: Int32Array;
-  /** Per asset: event id of the latest liquidation sold into its market, -1 if none. */
-  readonly assetLiquidationEvent: Int32Array;
   /**
-   * The same two by direction (engine/causes.ts): per asset, the latest shock that moved the
-   * fundamental down / up, and the latest trade into its market that moved it down / up. A perp
-   * account's trouble is caused by a move against its positions (design decision 45).
+   * The causes of what a price does next, by direction (engine/causes.ts; design decision 45): per
+   * asset, the event id of the latest shock or depeg that moved its fundamental down / up, and of the
+   * latest trade into its shared market (a liquidation's fill, a sale of seized collateral, a pump)
+   * that moved it down / up; -1 if none. The latest in either direction is the larger of the two
+   * (latestShock, latestTrade).
    */
   readonly assetShockDown: Int32Array;
   readonly assetShockUp: Int32Array;
@@ -215,7 +213,6 @@ export interface World {
   readonly venueDecayPerStep: Float64Array;
   readonly venuePermanent: Float64Array;
   readonly venueTemporary: Float64Array;
-  readonly venueLastTradeEvent: Int32Array;
   /** The latest trade on a venue book that moved it down / up (as assetTradeDown / Up). */
   readonly venueTradeDown: Int32Array;
   readonly venueTradeUp: Int32Array;
@@ -1469,11 +1466,14 @@ function packAccounts(
     collStart[++collAccount] = perpCollateral.length;
   }
   while (collAccount < nAccounts) collStart[++collAccount] = perpCollateral.length;
-  const lendingBuild = buildLending(exp, graph, init, nExchanges, initialPrice, lendingHolderStart, perpCollateral, arbitrageurInventory(s, graph, initialPrice));
-  const collHolder = Int32Array.from(perpCollateral, (_, k) => lendingBuild.perpCollateralHolderStart + k);
+  // Units held outside the lending markets: perp accounts' non-cash collateral, then the arbitrageurs'
+  // inventories, one unit-ledger holder each.
+  const held = [...perpCollateral, ...arbitrageurInventory(s, graph, initialPrice)];
+  const lendingBuild = buildLending(exp, graph, init, nExchanges, initialPrice, lendingHolderStart, held);
+  const collHolder = Int32Array.from(perpCollateral, (_, k) => lendingBuild.heldHolderStart + k);
   // The arbitrageurs' cash holders come last.
   const arbitrageHolderStart = lendingHolderStart + lendingBuild.usdInitial.length;
-  const arbitrage = buildArbitrage(s, graph, arbitrageHolderStart, lendingBuild.arbitrageurHolderStart);
+  const arbitrage = buildArbitrage(s, graph, arbitrageHolderStart, lendingBuild.heldHolderStart + perpCollateral.length);
   const initialBalances = new Float64Array(arbitrageHolderStart + arbitrage.n);
   lendingBuild.usdInitial.forEach((v, i) => (initialBalances[lendingHolderStart + i] = v));
   initialBalances.set(arbitrage.initialCashUsd, arbitrageHolderStart);
@@ -1765,8 +1765,6 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     shockStartStep,
     shockEndStep,
     shockEventId: new Int32Array(nShocks).fill(-1),
-    assetShockEvent: new Int32Array(nAssets).fill(-1),
-    assetLiquidationEvent: new Int32Array(nAssets).fill(-1),
     assetShockDown: new Int32Array(nAssets).fill(-1),
     assetShockUp: new Int32Array(nAssets).fill(-1),
     assetTradeDown: new Int32Array(nAssets).fill(-1),
@@ -1790,7 +1788,6 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     venueDecayPerStep: oracles.venueDecayPerStep,
     venuePermanent: new Float64Array(nOracles),
     venueTemporary: new Float64Array(nOracles),
-    venueLastTradeEvent: new Int32Array(nOracles).fill(-1),
     venueTradeDown: new Int32Array(nOracles).fill(-1),
     venueTradeUp: new Int32Array(nOracles).fill(-1),
     oracleLastUpdateStep: new Int32Array(nOracles),

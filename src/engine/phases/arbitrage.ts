@@ -10,7 +10,7 @@
 // unit ledger, so both ledgers stay balanced. Arbitrage moves are not an origin of losses: the latest
 // mover of a price (attribution) stays what it was.
 import type { World } from '../../model/world.ts';
-import { MARKET, MARKET_LIMIT, MARKET_PRICE, MARKET_SOLD, MARKET_WITHIN, quantityWithinLimitAt, quoteFillAt, tradeIntoMarketAt } from '../market.ts';
+import { MARKET, MARKET_LIMIT, MARKET_WITHIN, quantityWithinLimitAt, quoteFill, tradeIntoMarket } from '../market.ts';
 
 /** Bisection steps that find the units a budget buys (the cost is monotone in the units). */
 const BUDGET_BISECTIONS = 64;
@@ -25,13 +25,13 @@ export function arbitrage(w: World): void {
 
 /**
  * Before a liquidation round after the first (liquidate.ts): the arbitrageurs with betweenRounds trade
- * the gap the last round's sales opened, as in the phase; the oracles then read the market again.
+ * the gap the last round's sales opened, as in the phase; the round then re-reads the oracles and
+ * marks every account again, as every round after the first does.
  */
 export function arbitrageBetweenRounds(w: World): void {
   const A = w.arbitrage;
   for (let k = 0; k < A.n; k++) if (A.betweenRounds[k] === 1) trade(w, k);
   noteCash(w);
-  w.marksStale = true;
 }
 
 /** Arbitrageur k's trade against the market as it is now (the rules above). */
@@ -56,15 +56,12 @@ function noteCash(w: World): void {
 
 /** Cost (USD) of buying q units of asset a now, without trading. */
 function costOf(w: World, a: number, q: number): number {
-  MARKET[MARKET_SOLD] = -q;
-  quoteFillAt(w, a);
-  return q * MARKET[MARKET_PRICE]!;
+  return q * quoteFill(w, a, -q);
 }
 
 function buy(w: World, k: number, a: number, limit: number): void {
   const A = w.arbitrage;
-  const cashHolder = A.cashHolder[k]!;
-  const budget = Math.min(w.ledger.balance[cashHolder]!, A.maxBuyUsdPerStep[k]! - A.boughtThisStepUsd[k]!);
+  const budget = Math.min(w.ledger.balance[A.cashHolder[k]!]!, A.maxBuyUsdPerStep[k]! - A.boughtThisStepUsd[k]!);
   if (!(budget > 0)) return;
   MARKET[MARKET_LIMIT] = limit;
   quantityWithinLimitAt(w, a, -1);
@@ -82,27 +79,30 @@ function buy(w: World, k: number, a: number, limit: number): void {
     q = lo;
     if (!(q > 0)) return;
   }
-  MARKET[MARKET_SOLD] = -q;
-  tradeIntoMarketAt(w, a);
-  // The same quote as costOf's: never more than the budget.
-  const usd = q * MARKET[MARKET_PRICE]!;
-  w.ledger.transfer(cashHolder, w.lending.externalCashHolder, usd);
-  w.units.transfer(w.lending.externalUnitHolder[a]!, A.unitHolder[k]!, q);
+  // The fill is costOf's quote: never more than the budget.
+  const usd = settle(w, k, a, -q);
   A.boughtUsd[k] = A.boughtUsd[k]! + usd;
   A.boughtThisStepUsd[k] = A.boughtThisStepUsd[k]! + usd;
 }
 
 function sell(w: World, k: number, a: number, limit: number): void {
   const A = w.arbitrage;
-  const unitHolder = A.unitHolder[k]!;
   MARKET[MARKET_LIMIT] = limit;
   quantityWithinLimitAt(w, a, 1);
-  const q = Math.min(MARKET[MARKET_WITHIN]!, w.units.qty[unitHolder]!);
+  const q = Math.min(MARKET[MARKET_WITHIN]!, w.units.qty[A.unitHolder[k]!]!);
   if (!(q > 0)) return;
-  MARKET[MARKET_SOLD] = q;
-  tradeIntoMarketAt(w, a);
-  const usd = q * MARKET[MARKET_PRICE]!;
-  w.ledger.transfer(w.lending.externalCashHolder, A.cashHolder[k]!, usd);
-  w.units.transfer(unitHolder, w.lending.externalUnitHolder[a]!, q);
-  A.soldUsd[k] = A.soldUsd[k]! + usd;
+  A.soldUsd[k] = A.soldUsd[k]! + settle(w, k, a, q);
+}
+
+/**
+ * Arbitrageur k sells `soldQty` units of asset a (negative: buys) into its shared market: the units
+ * go to the outside market's holder and its cash comes back (both ways signed). Returns the USD that
+ * changed hands.
+ */
+function settle(w: World, k: number, a: number, soldQty: number): number {
+  const A = w.arbitrage;
+  const proceeds = soldQty * tradeIntoMarket(w, a, soldQty);
+  w.ledger.transfer(w.lending.externalCashHolder, A.cashHolder[k]!, proceeds);
+  w.units.transfer(A.unitHolder[k]!, w.lending.externalUnitHolder[a]!, soldQty);
+  return Math.abs(proceeds);
 }

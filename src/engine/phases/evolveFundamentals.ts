@@ -16,7 +16,7 @@ import {
   type LstPegStep,
 } from '../../model/derived.ts';
 import { accountNavUsd } from '../accounts.ts';
-import { causeFor, followUnderlying, noteShock } from '../causes.ts';
+import { causeFor, followUnderlying, latestShock, latestTrade, noteShock } from '../causes.ts';
 
 export function evolveFundamentals(w: World): void {
   switchRegime(w);
@@ -93,7 +93,8 @@ function updateDerived(w: World): void {
     // adds up to DEPEG_EVENT_THRESHOLD since the last one: caused by the latest forced sale of the
     // token when sales pushed it this step, else by the regime switch that set a stress target.
     if (w.peg[a]! < w.pegAtLastEvent[a]! * (1 - DEPEG_EVENT_THRESHOLD)) {
-      const cause = sold > 0 && w.assetLiquidationEvent[a]! >= 0 ? w.assetLiquidationEvent[a]! : w.regime === 1 ? w.regimeEvent : -1;
+      const trade = latestTrade(w, a);
+      const cause = sold > 0 && trade >= 0 ? trade : w.regime === 1 ? w.regimeEvent : -1;
       const lostUsd = (w.pegAtLastEvent[a]! - w.peg[a]!) * w.fundamental[u]!;
       noteShock(w, a, w.events.push(w.step, 0, EventKindCode.depeg, -1, -1, a, w.peg[a]!, w.fundamental[a]!, lostUsd, cause), -1);
       w.pegAtLastEvent[a] = w.peg[a]!;
@@ -130,7 +131,7 @@ function updateBridged(w: World, a: number, u: number): void {
   w.peg[a] = failed ? Math.max(w.bridgeRecoveryFraction[b]!, MIN_BRIDGE_SOLVENCY) : 1;
   w.fundamental[a] = w.fundamental[u]! * w.peg[a]!;
   followUnderlying(w, a, u);
-  if (failed && w.bridgeEventId[b]! > w.assetShockEvent[a]!) noteShock(w, a, w.bridgeEventId[b]!, -1);
+  if (failed && w.bridgeEventId[b]! > latestShock(w, a)) noteShock(w, a, w.bridgeEventId[b]!, -1);
 }
 
 /**

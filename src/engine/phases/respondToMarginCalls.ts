@@ -9,7 +9,7 @@ import { EVENT_AMOUNTS, EVENT_PRICE, EVENT_QUANTITY, EVENT_USD, EventKindCode } 
 import { INITIAL_MARGIN, initialMargin, refreshMarks } from '../accounts.ts';
 import { TRANSFER_USD } from '../ledger.ts';
 import { BookSide, ORDER, ORDER_BAND, ORDER_WANT, tradeIntoBook } from '../book.ts';
-import { causeFor } from '../causes.ts';
+import { causeFor, latestTrade } from '../causes.ts';
 
 export function respondToMarginCalls(w: World): void {
   answerMarginCalls(w);
@@ -110,7 +110,7 @@ function unwindLiquidatorInventory(w: World): void {
       for (let p = w.posStart[a]!; p < end; p++) {
         const q = w.posQty[p]!;
         if (q === 0) continue;
-        const cause = w.assetLiquidationEvent[w.marketAsset[w.posMarket[p]!]!]!;
+        const cause = latestTrade(w, w.marketAsset[w.posMarket[p]!]!);
         ORDER[ORDER_WANT] = share === 1 ? -q : -share * q;
         ORDER[ORDER_BAND] = -1;
         tradeIntoBook(w, p, BookSide.makers, EventKindCode.unwind, cause);
