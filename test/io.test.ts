@@ -92,6 +92,11 @@ const SUMMARY: RunSummary = {
   arbitrageVolumeUsd: 2_500,
   arbitrageurPnlUsd: -12.5,
   arbitrageurMinCashShare: NaN,
+  stableRunSoldUsd: 0,
+  stableRedeemedUsd: 0,
+  stableHolderLossUsd: 0,
+  stableMinPriceShare: NaN,
+  collateralSupplyMultiple: NaN,
 };
 
 /** Accounts 0–7: account 3 is a maker, account 7 the vault, the rest longs. */
@@ -201,9 +206,9 @@ describe('ResultsWriter output', () => {
 
   it('writes a manifest with schema_version, row counts and byte sizes', () => {
     const text = fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8');
-    expect(text.startsWith('{\n  "schema_version": 8,\n')).toBe(true); // pretty-printed, version first
+    expect(text.startsWith('{\n  "schema_version": 9,\n')).toBe(true); // pretty-printed, version first
     const m = JSON.parse(text) as Record<string, unknown>;
-    expect(m.schema_version).toBe(8); // the caller's 99 does not override it
+    expect(m.schema_version).toBe(9); // the caller's 99 does not override it
     expect(m.experiment).toBe('unit');
     expect(m.runs_done).toBe(2);
     const size = (t: string) => fs.statSync(path.join(dir, `${t}.arrow`)).size;

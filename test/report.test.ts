@@ -12,6 +12,7 @@ import { usd } from '../src/analysis/report.ts';
 import { wilsonInterval } from '../src/analysis/statistics.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
 import { ethCrash } from './fixtures/ethCrash.ts';
+import { stableExperiment } from './fixtures/stableExperiment.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(ROOT, 'src', 'cli', 'contagion.js');
@@ -181,6 +182,32 @@ describe('contagion report', () => {
     expect(share[1]).toBeLessThan(0.01);
     expect(r.stdout).toContain('## Arbitrageurs');
     expect(r.stdout).toContain(`| 0 | 2 | ${usd(mean2('arbitrage_volume_usd'))} | ${usd(mean2('arbitrageur_pnl_usd'))} | ${((share[0]! + share[1]!) / 2).toFixed(3)} | 2/2 |`);
+  }, 60_000);
+
+  it('algorithmic stables: the peg\'s low, collapses, the run, the swap, the holders\' loss and the collateral\'s supply per point', async () => {
+    expect(cli(['report', results]).stdout).not.toContain('## Algorithmic stables');
+    const input = stableExperiment((d) => {
+      d.run!.panicSharePerDiscount = 2;
+      d.run!.maxSharePerStep = 0.5;
+    });
+    input.runs = 2;
+    const out = path.join(work, 'stable');
+    await runExperiment(parseExperiment(input, 'stable'), { outDir: out, check: true, overrides: [], source: 'report', workers: 1, shard: null });
+    const r = cli(['report', out]);
+    expect(r.status, r.stderr).toBe(0);
+    const runs = readArrowTable(path.join(out, 'runs.arrow'));
+    const col = (n: string) => columnToArray(runs, n) as number[];
+    const mean2 = (n: string) => (col(n)[0]! + col(n)[1]!) / 2;
+    const low = col('stable_min_price_share');
+    const multiple = col('collateral_supply_multiple');
+    // The fixture's panicking run takes UST to 0.63 on both paths: no collapse (under 0.1), LUNA supply up 1.43×.
+    expect(Math.max(...low)).toBeLessThan(0.7);
+    expect(Math.min(...low)).toBeGreaterThan(0.1);
+    expect(r.stdout).toContain('## Algorithmic stables');
+    expect(r.stdout).toContain(
+      `| 0 | 2 | ${((low[0]! + low[1]!) / 2).toFixed(3)} / ${Math.min(...low).toPrecision(2)} | 0% [0–66%] | ${usd(mean2('stable_run_sold_usd'))} | ` +
+        `${usd(mean2('stable_redeemed_usd'))} | ${usd(mean2('stable_holder_loss_usd'))} | ${((multiple[0]! + multiple[1]!) / 2).toFixed(2)} / ${Math.max(...multiple).toFixed(2)} |`,
+    );
   }, 60_000);
 
   it('a size-fund folder: its answer', () => {

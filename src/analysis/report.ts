@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { UsageError } from '../experiment/errors.ts';
 import { columnToArray, readArrowTable } from '../io/readArrow.ts';
-import { pointRows, pointTableOf, usd } from './pointTable.ts';
+import { pointRows, pointTableOf, shareWithInterval, usd } from './pointTable.ts';
 import { mean, quantile } from './statistics.ts';
 import { confidenceLabel } from './fundSizing.ts';
 import { riskMetrics, type QuantileEstimate } from './riskMetrics.ts';
@@ -126,6 +126,48 @@ export function arbitrageLines(runs: Table, labels: Map<number, string>, axis: s
     const lowest = withCash.length === 0 ? '–' : quantile(withCash.map((i) => minCash[i]!), 0.5).toFixed(3);
     lines.push(
       `| ${p} | ${axis === null ? '' : `${labels.get(p)} | `}${rows.length} | ${money(mean(rows.map((i) => volume[i]!)))} | ${money(mean(rows.map((i) => pnl[i]!)))} | ${lowest} | ${cashRanOut(minCash, rows)} |`,
+    );
+  }
+  return lines;
+}
+
+/** A stable has collapsed in a run when its market price fell under this share of its peg. */
+export const STABLE_COLLAPSE_SHARE = 0.1;
+
+/**
+ * Per point, what the algorithmic stables did (runs.arrow, schema 9): the median and the lowest of their
+ * lowest market price as a share of the peg, the runs where it fell under STABLE_COLLAPSE_SHARE (with a
+ * 95% Wilson interval), what the run sold and the swap redeemed, the holders' loss against the peg
+ * (means per run), and the collateral's supply at the end over at step 0 (median, largest). Empty when no
+ * run had a stable or the folder predates the columns.
+ */
+export function stableLines(runs: Table, labels: Map<number, string>, axis: string | null, money: (x: number) => string = usd): string[] {
+  if (!runs.schema.fields.some((f) => f.name === 'stable_min_price_share')) return [];
+  const point = columnToArray(runs, 'point_index') as number[];
+  const low = columnToArray(runs, 'stable_min_price_share') as number[];
+  if (low.every((x) => Number.isNaN(x))) return [];
+  const sold = columnToArray(runs, 'stable_run_sold_usd') as number[];
+  const redeemed = columnToArray(runs, 'stable_redeemed_usd') as number[];
+  const loss = columnToArray(runs, 'stable_holder_loss_usd') as number[];
+  const multiple = columnToArray(runs, 'collateral_supply_multiple') as number[];
+  const lines = [
+    '## Algorithmic stables',
+    '',
+    `The stable's lowest market price as a share of its peg (median, lowest), the runs where it fell under ${STABLE_COLLAPSE_SHARE} of it (collapsed, with a 95% Wilson interval); mean per run of what the holders' run sold, of the face value the swap redeemed and of the holders' loss against the peg; the collateral's supply at the end over at step 0 (median, largest).`,
+    '',
+    `| point | ${axis === null ? '' : `${axis} | `}runs | lowest price (median / lowest) | collapsed | run sold | redeemed | holders' loss | collateral supply × (median / largest) |`,
+    `|---|${axis === null ? '' : '---|'}---|---|---|---|---|---|---|`,
+  ];
+  const times = (x: number) => (x < 1000 ? x.toFixed(2) : x.toExponential(2));
+  for (const p of [...labels.keys()].sort((a, b) => a - b)) {
+    const rows = pointRows(point, p).filter((i) => !Number.isNaN(low[i]!));
+    if (rows.length === 0) continue;
+    const lows = rows.map((i) => low[i]!);
+    const multiples = rows.map((i) => multiple[i]!);
+    lines.push(
+      `| ${p} | ${axis === null ? '' : `${labels.get(p)} | `}${rows.length} | ${quantile(lows, 0.5).toFixed(3)} / ${Math.min(...lows).toPrecision(2)} | ` +
+        `${shareWithInterval(lows.filter((x) => x < STABLE_COLLAPSE_SHARE).length, rows.length)} | ${money(mean(rows.map((i) => sold[i]!)))} | ` +
+        `${money(mean(rows.map((i) => redeemed[i]!)))} | ${money(mean(rows.map((i) => loss[i]!)))} | ${times(quantile(multiples, 0.5))} / ${times(Math.max(...multiples))} |`,
     );
   }
   return lines;
@@ -264,6 +306,8 @@ function runsSection(dir: string): string[] {
   out.push('', ...riskLines(runs, labels, swept ? axis : null));
   const arbitrage = arbitrageLines(runs, labels, swept ? axis : null);
   if (arbitrage.length > 0) out.push('', ...arbitrage);
+  const stables = stableLines(runs, labels, swept ? axis : null);
+  if (stables.length > 0) out.push('', ...stables);
   // With more than one protocol, what each of them liquidated and lost.
   const protocols = manifestProtocols(m.experiment);
   if (protocols.length > 1 && existsSync(join(dir, 'steps.arrow'))) {

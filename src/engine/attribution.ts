@@ -10,15 +10,21 @@ import { AttributionTable, ChannelCode, EventKindCode } from './record.ts';
 
 /**
  * Origins dictionary of a scenario: its shocks, its bridges (a failure), its manipulator cohorts (a
- * pump), then the two other roots.
+ * pump), its replayed paths, its algorithmic stables' runs, then the two other roots.
  */
 export function attributionOrigins(
   shockIds: readonly string[],
   bridgeIds: readonly string[] = [],
   manipulatorIds: readonly string[] = [],
   replayedSymbols: readonly string[] = [],
+  runSymbols: readonly string[] = [],
 ): string[] {
-  return [...shockIds, ...bridgeIds, ...manipulatorIds, ...replayedSymbols.map(replayOrigin), 'regime_switch', 'endogenous'];
+  return [...shockIds, ...bridgeIds, ...manipulatorIds, ...replayedSymbols.map(replayOrigin), ...runSymbols.map(runOrigin), 'regime_switch', 'endogenous'];
+}
+
+/** The origin of an algorithmic stable's run (derived.run): "<symbol> run". */
+export function runOrigin(symbol: string): string {
+  return `${symbol} run`;
 }
 
 /** The origin of the moves of a replayed price path (assets[].pricePath): "<symbol> path". */
@@ -34,6 +40,7 @@ export function experimentOrigins(exp: Experiment): string[] {
     s.bridges.map((x) => x.id),
     s.traders.filter((c) => c.kind === 'manipulator').map((c) => c.id),
     s.assets.filter((a) => a.pricePath !== undefined).map((a) => a.symbol),
+    s.assets.filter((a) => a.derived?.kind === 'algorithmicStable' && a.derived.run !== undefined).map((a) => a.symbol),
   );
 }
 
@@ -62,7 +69,10 @@ export function attribute(w: World): AttributionTable {
   const nManipulators = w.lending.manipulatorIds.length;
   let nReplays = 0;
   for (let a = 0; a < w.nAssets; a++) if (w.replayStart[a]! >= 0) nReplays++;
-  const nOrigins = w.nShocks + w.nBridges + nManipulators + nReplays + 2;
+  const S = w.stables;
+  let nRuns = 0;
+  for (let k = 0; k < S.n; k++) if (S.runStartStep[k]! >= 0) nRuns++;
+  const nOrigins = w.nShocks + w.nBridges + nManipulators + nReplays + nRuns + 2;
   const nChannels = 7;
   const cells = w.nProtocols * nOrigins * nChannels;
   const loss = new Float64Array(cells);
@@ -95,6 +105,13 @@ export function attribute(w: World): AttributionTable {
     } else if (e.kind[root] === EventKindCode.manipulation) {
       // Every member of a manipulator cohort pumps: the origin is the cohort of the borrower that did.
       origin = w.nShocks + w.nBridges + w.lending.borrowerManipulator[e.account[root]! - w.nAccounts]!;
+    } else if (e.kind[root] === EventKindCode.stable_run) {
+      // A stable's run: its origin follows the replayed paths', in asset order of the stables with a run.
+      for (let k = 0, r = 0; k < S.n; k++) {
+        if (S.runStartStep[k]! < 0) continue;
+        if (S.runEventId[k] === root) origin = w.nShocks + w.nBridges + nManipulators + nReplays + r;
+        r++;
+      }
     } else if (e.kind[root] === EventKindCode.regime_switch) {
       origin = nOrigins - 2;
     }
@@ -125,7 +142,10 @@ function channelOf(kind: number): number {
     case EventKindCode.shock:
     case EventKindCode.regime_switch:
       return ChannelCode.exogenous;
+    case EventKindCode.stable_run:
+      return ChannelCode.exogenous;
     case EventKindCode.depeg:
+    case EventKindCode.stable_swap:
       return ChannelCode.derived_asset;
     case EventKindCode.bridge_failure:
       return ChannelCode.bridge;

@@ -1,6 +1,6 @@
 // Run-time invariants (checked every step with --check, and at the end of every run): the ledger
 // balances, perp positions net to zero in every market, each settlement pool equals the open
-// positions' value (zero-sum PnL), no arbitrageur overdraws its cash, prices are positive, and no
+// positions' value (zero-sum PnL), no arbitrageur or stable's swap desk overdraws its cash, prices are positive, and no
 // state array holds NaN or Infinity.
 // A violation stops the run and names the step, the array and the index.
 import { InvariantError } from '../experiment/errors.ts';
@@ -27,8 +27,9 @@ function checkLending(w: World): void {
   const L = w.lending;
   for (let a = 0; a < w.nAssets; a++) {
     const err = L.units.errorUnits(a);
-    if (err > LEDGER_TOLERANCE * (L.units.scale[a]! + 1)) {
-      throw new InvariantError(`units of ${w.assetSymbols[a]} off by ${err} (scale ${L.units.scale[a]})`, w.step, 'units');
+    const scale = L.units.scaleUnits(a);
+    if (err > LEDGER_TOLERANCE * (scale + 1)) {
+      throw new InvariantError(`units of ${w.assetSymbols[a]} off by ${err} (scale ${scale})`, w.step, 'units');
     }
   }
   const debt = new Float64Array(L.nReserves);
@@ -42,7 +43,7 @@ function checkLending(w: World): void {
   for (let h = 0; h < L.units.qty.length; h++) {
     const q = L.units.qty[h]!;
     const external = h >= L.externalUnitHolder[0]! && h <= L.externalUnitHolder[w.nAssets - 1]!;
-    if (!Number.isFinite(q) || (!external && q < -LEDGER_TOLERANCE * (L.units.scale[L.units.holderAsset[h]!]! + 1))) {
+    if (!Number.isFinite(q) || (!external && q < -LEDGER_TOLERANCE * (L.units.scaleUnits(L.units.holderAsset[h]!) + 1))) {
       throw new InvariantError(`units.qty[${h}] = ${q}`, w.step, 'units.qty');
     }
   }
@@ -91,6 +92,17 @@ function checkLedger(w: World): void {
     if (cash < -LEDGER_TOLERANCE * A.initialCashUsd[k]!) {
       throw new InvariantError(`arbitrageur ${k} holds ${cash} USD of cash`, w.step, 'arbitrage.cash');
     }
+  }
+  // An algorithmic stable's swap desk only trades at a profit (phases/stablecoins.ts), and its
+  // holders sell only what they hold.
+  const S = w.stables;
+  for (let k = 0; k < S.n; k++) {
+    const cash = w.ledger.balance[S.deskCash[k]!]!;
+    if (cash < -LEDGER_TOLERANCE * S.redeemedUsd[k]!) {
+      throw new InvariantError(`the swap desk of ${w.assetSymbols[S.asset[k]!]} holds ${cash} USD of cash`, w.step, 'stables.deskCash');
+    }
+    const held = w.units.qty[S.holderUnits[k]!]!;
+    if (held < 0) throw new InvariantError(`the holders of ${w.assetSymbols[S.asset[k]!]} hold ${held} units`, w.step, 'stables.holderUnits');
   }
 }
 

@@ -26,6 +26,8 @@ export const EVENT_KINDS = [
   'option_liquidation',
   'option_expiry',
   'default',
+  'stable_run',
+  'stable_swap',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 export const EventKindCode: Record<EventKind, number> = Object.fromEntries(
@@ -289,6 +291,16 @@ export interface RunSummary {
   arbitrageurPnlUsd: number;
   /** Lowest share of their starting cash they held after a step's trades (how close their capital came to running out); NaN without arbitrageurs or without their cash. */
   arbitrageurMinCashShare: number;
+  /** Algorithmic stables (src/model/algorithmicStable.ts), summed over them: USD their holders' run raised selling into the market (0 without a run). */
+  stableRunSoldUsd: number;
+  /** Face value of the stable tokens redeemed through their swaps, USD (0 without stables). */
+  stableRedeemedUsd: number;
+  /** What the holders lost against the peg, USD: face × supply at step 0 − what their sales raised − what they still hold at the final market price (0 without stables). */
+  stableHolderLossUsd: number;
+  /** Lowest market price of a stable over the run after a step's run and swap, as a share of its face value (NaN without stables). */
+  stableMinPriceShare: number;
+  /** Largest collateral supply at the end over at step 0 (1: nothing minted; NaN without stables). */
+  collateralSupplyMultiple: number;
 }
 
 /** Everything one run produced. `seed` is the replicate's base seed (uint32). */
@@ -341,4 +353,9 @@ export const RUN_SUMMARY_COLUMNS: ReadonlyArray<[keyof RunSummary, string, 'f64'
   ['arbitrageVolumeUsd', 'arbitrage_volume_usd', 'f64'],
   ['arbitrageurPnlUsd', 'arbitrageur_pnl_usd', 'f64'],
   ['arbitrageurMinCashShare', 'arbitrageur_min_cash_share', 'f64'],
+  ['stableRunSoldUsd', 'stable_run_sold_usd', 'f64'],
+  ['stableRedeemedUsd', 'stable_redeemed_usd', 'f64'],
+  ['stableHolderLossUsd', 'stable_holder_loss_usd', 'f64'],
+  ['stableMinPriceShare', 'stable_min_price_share', 'f64'],
+  ['collateralSupplyMultiple', 'collateral_supply_multiple', 'f64'],
 ];

@@ -6,6 +6,7 @@ import type { World } from '../model/world.ts';
 import { evolveFundamentals } from './phases/evolveFundamentals.ts';
 import { decayImpact } from './phases/decayImpact.ts';
 import { arbitrage } from './phases/arbitrage.ts';
+import { stablecoins } from './phases/stablecoins.ts';
 import { updateOracles } from './phases/updateOracles.ts';
 import { updateOptions } from './optionBook.ts';
 import { accrueFunding } from './phases/accrueFunding.ts';
@@ -24,6 +25,7 @@ export const PHASES: ReadonlyArray<readonly [string, (w: World) => void]> = [
   ['updateOutages', updateOutages],
   ['evolveFundamentals', evolveFundamentals],
   ['decayImpact', decayImpact],
+  ['stablecoins', stablecoins],
   ['arbitrage', arbitrage],
   ['updateOracles', updateOracles],
   ['updateOptions', updateOptions],

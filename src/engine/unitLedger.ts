@@ -1,6 +1,7 @@
 // Holdings of assets in units (not USD): a lending market's collateral, its pools' liquidity, its
 // treasury, liquidators' inventory and the outside market. Every holder holds one asset; a
-// transfer moves units between two holders of the same asset, so Σ units per asset never changes.
+// transfer moves units between two holders of the same asset, so Σ units per asset changes only by
+// what is minted and burned, both recorded.
 // USD cash stays in the Ledger; a spot trade is one transfer here and one there.
 import { InvariantError } from '../experiment/errors.ts';
 
@@ -13,8 +14,10 @@ export class UnitLedger {
   readonly initialTotal: Float64Array;
   /** Σ |units| per asset at construction: the scale errors are measured against. */
   readonly scale: Float64Array;
-  /** Units created per asset since construction (a governance token minted to cover a deficit). */
+  /** Units created per asset since construction (a governance token minted to cover a deficit, collateral minted by an algorithmic stable's swap). */
   readonly minted: Float64Array;
+  /** Units destroyed per asset since construction (stable tokens burned by their swap). */
+  readonly burned: Float64Array;
 
   constructor(initialQty: Float64Array, holderAsset: Int32Array, nAssets: number) {
     this.qty = initialQty;
@@ -22,6 +25,7 @@ export class UnitLedger {
     this.initialTotal = new Float64Array(nAssets);
     this.scale = new Float64Array(nAssets);
     this.minted = new Float64Array(nAssets);
+    this.burned = new Float64Array(nAssets);
     for (let h = 0; h < initialQty.length; h++) {
       const a = holderAsset[h]!;
       this.initialTotal[a] = this.initialTotal[a]! + initialQty[h]!;
@@ -49,7 +53,20 @@ export class UnitLedger {
     this.minted[a] = this.minted[a]! + units;
   }
 
-  /** |Σ units of asset a − (initial Σ + minted)|. */
+  /** Destroys `units` held by holder `from`: the one way units leave, recorded per asset. */
+  burn(from: number, units: number): void {
+    if (!Number.isFinite(units) || units < 0) throw new InvariantError(`invalid burn of ${units} units from holder ${from}`, -1, 'units.burn');
+    this.qty[from] = this.qty[from]! - units;
+    const a = this.holderAsset[from]!;
+    this.burned[a] = this.burned[a]! + units;
+  }
+
+  /** The scale errors in asset a are measured against: Σ |units| at construction, plus every unit minted or burned since. */
+  scaleUnits(asset: number): number {
+    return this.scale[asset]! + this.minted[asset]! + this.burned[asset]!;
+  }
+
+  /** |Σ units of asset a − (initial Σ + minted − burned)|. */
   errorUnits(asset: number): number {
     let sum = 0;
     let c = 0;
@@ -60,6 +77,6 @@ export class UnitLedger {
       c = t - sum - y;
       sum = t;
     }
-    return Math.abs(sum - this.initialTotal[asset]! - this.minted[asset]!);
+    return Math.abs(sum - this.initialTotal[asset]! - this.minted[asset]! + this.burned[asset]!);
   }
 }

@@ -87,6 +87,36 @@ export const Asset = z.strictObject({
         confidenceDiscount: fraction.default(0).describe('discount on the backing when under-backed or not redeemable'),
       }),
       z.strictObject({
+        kind: z.literal('algorithmicStable'),
+        collateral: id.describe('the token the protocol mints to redeem the stable (LUNA for UST): an asset with an exogenous price, diluted by every mint'),
+        oracle: id.describe("the oracle (of the collateral) whose price the swap mints at: Terra's validators' exchange-rate vote"),
+        supplyUnits: positive.describe('stable tokens outstanding at step 0 (the backing ratio\'s denominator, less what the swap burns), held by the holders who run'),
+        collateralSupplyUnits: positive.describe('collateral tokens outstanding at step 0; with those minted since, × the collateral\'s market price, the market cap that backs the stable'),
+        confidenceDiscount: fraction
+          .default(0)
+          .describe('fundamental = initialPrice × min(1, backing × (1 − this)), backing = collateral market cap / (supply × initialPrice): the peg holds while the discounted cap covers the supply'),
+        swap: z
+          .strictObject({
+            basePoolUsd: nonNegative.describe("depth of each side of the swap's virtual constant-product pool, USD (Terra's BasePool: 50M SDR, about $67.5M, in May 2022; 0 shuts the swap)"),
+            poolRecoveryBlocks: z.number().min(1).describe('blocks in which the pool delta recovers: δ −= δ / this every block (Terra: 36, 18 after proposal 1164)'),
+            minSpread: fraction.describe("the swap's least spread (Terra: 0.5% on mainnet, 2% the code default)"),
+            blockSeconds: positive.default(6).describe("seconds per block (Terra: 14,400 blocks a day); a step's swaps are spread evenly over its blocks"),
+            haltBelowPriceUsd: positive
+              .optional()
+              .describe("the swap shuts for the rest of the run once the oracle's price of the collateral is below this (Terra's validators halted the chain on 12 May 2022); without it, only the model's floor shuts it: a mint that would take the collateral's fundamental under 1e-12 × its initial price"),
+          })
+          .describe("Terra's market module: offer stable tokens, receive their face value less the spread in newly minted collateral at the oracle's price"),
+        run: z
+          .strictObject({
+            startStep: step.describe('the first step the holders sell'),
+            sharePerStep: fraction.describe('share of what they still hold that the holders sell each step'),
+            panicSharePerDiscount: nonNegative.default(0).describe('added share per unit of the market\'s discount to the peg (0.1 off the peg × 2 = 0.2 more)'),
+            maxSharePerStep: fraction.default(1).describe('the most they sell in one step, as a share of what they hold'),
+          })
+          .optional()
+          .describe('a run: the holders sell into the stable\'s market every step from startStep (its root event is the origin "<symbol> run" of attribution.arrow)'),
+      }),
+      z.strictObject({
         kind: z.literal('bridged'),
         underlying: id.describe('the asset locked on the other side; fundamental = underlying fundamental × bridge solvency'),
         bridge: id.describe('the bridge (scenario.bridges) whose failure the token carries'),

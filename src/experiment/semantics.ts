@@ -107,6 +107,25 @@ export function validateSemantics(exp: Experiment): InputIssue[] {
       if (!issuer || issuer.kind !== 'basisIssuer') add(`scenario.assets.${i}.derived.issuer`, d.issuer, `expected the id of a basisIssuer cohort (known: ${quotedList(s.traders.filter((c) => c.kind === 'basisIssuer').map((c) => c.id))})`);
       return;
     }
+    if (d.kind === 'algorithmicStable') {
+      const at = `scenario.assets.${i}.derived`;
+      const c = assetIndex.get(d.collateral);
+      if (c === undefined) add(`${at}.collateral`, d.collateral, `no asset with this symbol in scenario.assets (known: ${assetList})`);
+      else if (d.collateral === a.symbol) add(`${at}.collateral`, d.collateral, 'expected another asset than the stable itself');
+      else if (s.assets[c]!.derived) add(`${at}.collateral`, d.collateral, `${d.collateral} is itself derived: expected an asset with an exogenous price (the mint dilutes it)`);
+      else {
+        const other = s.assets.findIndex((b, k) => k < i && b.derived?.kind === 'algorithmicStable' && b.derived.collateral === d.collateral);
+        if (other >= 0) add(`${at}.collateral`, d.collateral, `scenario.assets.${other} already mints ${d.collateral}: expected one algorithmic stable per collateral token`);
+      }
+      const oi = oracleIndex.get(d.oracle);
+      if (oi === undefined) add(`${at}.oracle`, d.oracle, `no oracle with this id in scenario.oracles (known: ${quotedList(s.oracles.map((o) => o.id))})`);
+      else if (c !== undefined && s.oracles[oi]!.asset !== d.collateral) add(`${at}.oracle`, d.oracle, `this oracle prices ${s.oracles[oi]!.asset}: expected an oracle of the collateral, ${d.collateral}`);
+      if (d.run && d.run.startStep >= exp.steps) add(`${at}.run.startStep`, d.run.startStep, `the run would start after the last step: expected a step below steps (${exp.steps})`);
+      if (d.run && d.run.maxSharePerStep < d.run.sharePerStep) add(`${at}.run.maxSharePerStep`, d.run.maxSharePerStep, `expected at least sharePerStep (${d.run.sharePerStep})`);
+      const shock = s.shocks.findIndex((sh) => sh.asset === a.symbol);
+      if (shock >= 0) add(`scenario.shocks.${shock}.asset`, a.symbol, `${a.symbol} is an algorithmic stable, valued from its collateral's market cap every step: shock the collateral or start a run instead`);
+      return;
+    }
     if (d.kind === 'bridged' && !bridgeIndex.has(d.bridge)) {
       add(`scenario.assets.${i}.derived.bridge`, d.bridge, `no bridge with this id in scenario.bridges (known: ${quotedList(s.bridges.map((b) => b.id))})`);
     }

@@ -91,13 +91,19 @@ export function buildGraph(exp: Experiment): DependencyGraph {
     link(g, nodeKey('asset', x.asset), key, 'position');
   });
   // A derived asset's value comes from its source: the underlying, a bridge, a vault's or an
-  // issuer's equity.
+  // issuer's equity, an algorithmic stable's collateral.
   s.assets.forEach((a) => {
     const d = a.derived;
     if (!d) return;
     const target = nodeKey('asset', a.symbol);
     if (d.kind === 'vaultShare') link(g, nodeKey('vault', d.vault), target, 'derives');
     else if (d.kind === 'syntheticDollar') link(g, nodeKey('cohort', d.issuer), target, 'derives');
+    else if (d.kind === 'algorithmicStable') {
+      // Both ways: the collateral's market cap backs the stable, and redeeming the stable mints
+      // (dilutes) the collateral.
+      link(g, nodeKey('asset', d.collateral), target, 'derives');
+      link(g, target, nodeKey('asset', d.collateral), 'derives');
+    }
     else link(g, nodeKey('asset', d.underlying), target, d.kind === 'bridged' ? 'bridge' : 'derives');
   });
   s.traders.forEach((c) => {

@@ -5,6 +5,7 @@
 import { withStableShape } from './shape.ts';
 import { buildLending, type LendingState } from './lending.ts';
 import { arbitrageurInventory, buildArbitrage, type ArbitrageState } from './arbitrage.ts';
+import { buildStables, stableUnits, type StableState } from './algorithmicStable.ts';
 import { buildOptionSeries, packOptionPositions, yearsToExpiry, type OptionDraft, type OptionSeries, type OptionState } from './optionState.ts';
 import { blackScholes } from './options.ts';
 import type { UnitLedger } from '../engine/unitLedger.ts';
@@ -30,7 +31,7 @@ export const LiquidationMode = { partial: 0, full: 1 } as const;
 /** ADL counterparty selection (see settleLosses.autoDeleverage). */
 /** Oracle source codes. */
 export const OracleSource = { market: 0, fundamental: 1, venue: 2 } as const;
-export const DerivedKind = { none: 0, liquidStaking: 1, bridged: 2, vaultShare: 3, syntheticDollar: 4 } as const;
+export const DerivedKind = { none: 0, liquidStaking: 1, bridged: 2, vaultShare: 3, syntheticDollar: 4, algorithmicStable: 5 } as const;
 export const AdlRanking = { 'pnl-leverage': 0, 'random-start': 1, 'pro-rata': 2, 'risk-pro-rata': 3, none: 4 } as const;
 
 const SECONDS_PER_YEAR = 365 * 24 * 3600;
@@ -246,6 +247,8 @@ export interface World {
   readonly options: OptionState;
   /** The arbitrageurs: cash, inventory and what they traded (src/model/arbitrage.ts). */
   readonly arbitrage: ArbitrageState;
+  /** Algorithmic stables: supply, swap pool, run, holders and desks (src/model/algorithmicStable.ts). */
+  readonly stables: StableState;
   /** True when any exchange lists options (keeps the option checks off the perp-only hot path). */
   readonly optionsListed: boolean;
   readonly exchangeFund: Int32Array;
@@ -889,6 +892,11 @@ function buildAssets(s: Scenario, graph: DependencyGraph, dt: number) {
       derivedKind[i] = DerivedKind.syntheticDollar;
       continue;
     }
+    // Valued from its collateral's market cap (model/algorithmicStable.ts), not from an underlying.
+    if (d.kind === 'algorithmicStable') {
+      derivedKind[i] = DerivedKind.algorithmicStable;
+      continue;
+    }
     const u = denseId(graph, 'asset', d.underlying);
     derivedUnderlying[i] = u;
     peg[i] = a.initialPrice / initialPrice[u]!;
@@ -1468,13 +1476,16 @@ function packAccounts(
   while (collAccount < nAccounts) collStart[++collAccount] = perpCollateral.length;
   // Units held outside the lending markets: perp accounts' non-cash collateral, then the arbitrageurs'
   // inventories, one unit-ledger holder each.
-  const held = [...perpCollateral, ...arbitrageurInventory(s, graph, initialPrice)];
+  const arbitrageInventory = arbitrageurInventory(s, graph, initialPrice);
+  const held = [...perpCollateral, ...arbitrageInventory, ...stableUnits(s, graph)];
   const lendingBuild = buildLending(exp, graph, init, nExchanges, initialPrice, lendingHolderStart, held);
   const collHolder = Int32Array.from(perpCollateral, (_, k) => lendingBuild.heldHolderStart + k);
   // The arbitrageurs' cash holders come last.
   const arbitrageHolderStart = lendingHolderStart + lendingBuild.usdInitial.length;
   const arbitrage = buildArbitrage(s, graph, arbitrageHolderStart, lendingBuild.heldHolderStart + perpCollateral.length);
-  const initialBalances = new Float64Array(arbitrageHolderStart + arbitrage.n);
+  // Then the algorithmic stables' holders and swap desks (all without cash at step 0).
+  const stables = buildStables(s, graph, exp.stepSeconds, lendingBuild.heldHolderStart + perpCollateral.length + arbitrageInventory.length, arbitrageHolderStart + arbitrage.n);
+  const initialBalances = new Float64Array(arbitrageHolderStart + arbitrage.n + 2 * stables.n);
   lendingBuild.usdInitial.forEach((v, i) => (initialBalances[lendingHolderStart + i] = v));
   initialBalances.set(arbitrage.initialCashUsd, arbitrageHolderStart);
   const cohortTables = packCohortTables(drafts, nAccounts, walletHolderStart);
@@ -1549,6 +1560,7 @@ function packAccounts(
     perpCollateral,
     lending: lendingBuild.state,
     arbitrage,
+    stables,
   };
 }
 
@@ -1809,6 +1821,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     lending: packed.lending,
     options,
     arbitrage: packed.arbitrage,
+    stables: packed.stables,
     optionsListed: options.nSeries > 0,
     exchangeFund: rules.exchangeFund,
     marketFund: packed.marketFund,

@@ -15,6 +15,7 @@ import {
   type BridgeFailureRule,
   type LstPegStep,
 } from '../../model/derived.ts';
+import { stableFundamentalUsd } from '../../model/algorithmicStable.ts';
 import { accountNavUsd } from '../accounts.ts';
 import { causeFor, followUnderlying, latestShock, latestTrade, noteShock } from '../causes.ts';
 
@@ -65,6 +66,7 @@ export function evolveFundamentals(w: World): void {
  */
 function updateDerived(w: World): void {
   updateBridges(w);
+  updateStables(w);
   for (let a = 0; a < w.nAssets; a++) {
     const u = w.derivedUnderlying[a]!;
     const sold = w.soldUsdThisStep[a]!;
@@ -155,6 +157,32 @@ function updateAccountBacked(w: World, a: number, kind: number): void {
     w.pegAtLastEvent[a] = w.peg[a]!;
   } else if (w.peg[a]! > w.pegAtLastEvent[a]!) {
     w.pegAtLastEvent[a] = w.peg[a]!;
+  }
+}
+
+/**
+ * Algorithmic stables (src/model/algorithmicStable.ts): backing = the collateral's market cap at the
+ * previous step's market price, over the supply left after burns; fundamental = face × min(1, backing
+ * × (1 − confidenceDiscount)). A fall is a `depeg` event caused by what last moved the collateral down
+ * (a swap's mint and sale, a shock).
+ */
+function updateStables(w: World): void {
+  const S = w.stables;
+  for (let k = 0; k < S.n; k++) {
+    const a = S.asset[k]!;
+    const c = S.collateral[k]!;
+    const cap = w.market[c]! * (S.collateralSupply0[k]! + S.collateralMinted[k]!);
+    const face = S.faceUsd[k]!;
+    w.fundamental[a] = stableFundamentalUsd(face, cap, S.supply0[k]! - S.burned[k]!, S.confidenceDiscount[k]!);
+    w.peg[a] = w.fundamental[a]! / face;
+    if (w.peg[a]! < w.pegAtLastEvent[a]! * (1 - DEPEG_EVENT_THRESHOLD)) {
+      const lostUsd = (w.pegAtLastEvent[a]! - w.peg[a]!) * face;
+      const cause = Math.max(w.assetShockDown[c]!, w.assetTradeDown[c]!);
+      noteShock(w, a, w.events.push(w.step, 0, EventKindCode.depeg, -1, -1, a, w.peg[a]!, w.fundamental[a]!, lostUsd, cause), -1);
+      w.pegAtLastEvent[a] = w.peg[a]!;
+    } else if (w.peg[a]! > w.pegAtLastEvent[a]!) {
+      w.pegAtLastEvent[a] = w.peg[a]!;
+    }
   }
 }
 
