@@ -208,6 +208,26 @@ describe('contagion report', () => {
       `| 0 | 2 | ${((low[0]! + low[1]!) / 2).toFixed(3)} / ${Math.min(...low).toPrecision(2)} | 0% [0–66%] | ${usd(mean2('stable_run_sold_usd'))} | ` +
         `${usd(mean2('stable_redeemed_usd'))} | ${usd(mean2('stable_holder_loss_usd'))} | ${((multiple[0]! + multiple[1]!) / 2).toFixed(2)} / ${Math.max(...multiple).toFixed(2)} |`,
     );
+    // The stable-peg figure: per step, the median of the two runs' UST market price (their mean) and
+    // the 10th and 90th percentiles (interpolated: 0.9 × lower + 0.1 × upper, and the reverse).
+    const figures = path.join(work, 'stable-figures');
+    const f = cli(['report', out, '--figures', figures]);
+    expect(f.status, f.stderr).toBe(0);
+    expect(f.stderr).toContain('stable-peg.svg');
+    const values = JSON.parse(fs.readFileSync(path.join(figures, 'stable-peg.vl.json'), 'utf8')).data.values as { step: number; median: number; p10: number; p90: number }[];
+    expect(values).toHaveLength(24);
+    const prices = readArrowTable(path.join(out, 'prices.arrow'));
+    const [asset, step, market] = ['asset', 'step', 'market_price'].map((n) => columnToArray(prices, n));
+    for (const at of [0, 12, 23]) {
+      const two = market!.filter((_, i) => asset![i] === 'UST' && step![i] === at) as number[];
+      expect(two).toHaveLength(2);
+      const [lo, hi] = [Math.min(...two), Math.max(...two)];
+      const row = values.find((v) => v.step === at)!;
+      expect(row.median).toBeCloseTo((lo + hi) / 2, 12);
+      expect(row.p10).toBeCloseTo(0.9 * lo + 0.1 * hi, 12);
+      expect(row.p90).toBeCloseTo(0.1 * lo + 0.9 * hi, 12);
+    }
+    expect(fs.readFileSync(path.join(figures, 'stable-peg.svg'), 'utf8')).toMatch(/^<svg/);
   }, 60_000);
 
   it('a size-fund folder: its answer', () => {

@@ -4,12 +4,15 @@
 //   adl-share      the share of runs reaching ADL per point, with its 95% Wilson interval;
 //   loss-waterfall who paid the bad debt per point: insurance fund, ADL'd winners, socialized, uncovered;
 //   fund-curve     (a size-fund folder) the share of paths that need more than a fund F, against F, per
-//                  point, with the target share: the fund needed is where a curve crosses the target.
+//                  point, with the target share: the fund needed is where a curve crosses the target;
+//   stable-peg     (a folder with an algorithmic stable and prices.arrow) the stable's market price over
+//                  its peg, step by step: per point the median path and the band of its 10th to 90th
+//                  percentiles over the runs.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { columnToArray } from '../io/readArrow.ts';
 import { pointLabels, readResultsFile, waterfalls, type Waterfall } from './report.ts';
-import { wilsonInterval } from './statistics.ts';
+import { quantile, wilsonInterval } from './statistics.ts';
 import { pointRows } from './pointTable.ts';
 
 export interface Figure {
@@ -69,7 +72,55 @@ export function runFigures(dir: string): Figure[] {
       order: { field: 'order', type: 'quantitative' },
     },
   });
-  return [adlShare, waterfall];
+  const peg = stablePegFigure(dir, labels, sortOrder);
+  return peg ? [adlShare, waterfall, peg] : [adlShare, waterfall];
+}
+
+/**
+ * The stable-peg figure: the first algorithmic stable of the folder's experiment, its market price over
+ * its peg (initialPrice) per step and point, as the median over the runs and the 10th–90th percentile
+ * band. Null without a stable or without prices.arrow.
+ */
+function stablePegFigure(dir: string, labels: Map<number, string>, sortOrder: string[]): Figure | null {
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
+    experiment?: { scenario?: { assets?: { symbol: string; initialPrice: number; derived?: { kind: string } }[] } };
+  };
+  const stable = manifest.experiment?.scenario?.assets?.find((a) => a.derived?.kind === 'algorithmicStable');
+  if (!stable || !existsSync(join(dir, 'prices.arrow'))) return null;
+  const prices = readResultsFile(dir, 'prices.arrow');
+  const point = columnToArray(prices, 'point_index') as number[];
+  const step = columnToArray(prices, 'step') as number[];
+  const asset = columnToArray(prices, 'asset') as string[];
+  const market = columnToArray(prices, 'market_price') as number[];
+  const byKey = new Map<string, number[]>();
+  for (let i = 0; i < point.length; i++) {
+    if (asset[i] !== stable.symbol) continue;
+    const key = `${point[i]}/${step[i]}`;
+    let list = byKey.get(key);
+    if (!list) byKey.set(key, (list = []));
+    list.push(market[i]! / stable.initialPrice);
+  }
+  const values = [...byKey.entries()].map(([key, list]) => {
+    const [p, st] = key.split('/').map(Number) as [number, number];
+    return { point: labels.get(p)!, step: st, median: quantile(list, 0.5), p10: quantile(list, 0.1), p90: quantile(list, 0.9) };
+  });
+  const color = { field: 'point', type: 'nominal', sort: sortOrder, title: 'point' };
+  const x = { field: 'step', type: 'quantitative', title: 'step' };
+  return {
+    name: 'stable-peg',
+    title: `${stable.symbol}: market price over its peg (median and 10th–90th percentiles over the runs)`,
+    spec: {
+      $schema: SCHEMA,
+      title: `${stable.symbol}: market price over its peg (median and 10th–90th percentiles over the runs)`,
+      data: { values },
+      width: 480,
+      height: 260,
+      layer: [
+        { mark: { type: 'area', opacity: 0.2 }, encoding: { x, y: { field: 'p10', type: 'quantitative', title: 'price / peg' }, y2: { field: 'p90' }, color } },
+        { mark: { type: 'line' }, encoding: { x, y: { field: 'median', type: 'quantitative' }, color } },
+      ],
+    },
+  };
 }
 
 /** The figure of a size-fund folder: each point's share of paths needing more than F, against F. */
