@@ -112,6 +112,9 @@ export const Asset = z.strictObject({
             sharePerStep: fraction.describe('share of what they still hold that the holders sell each step'),
             panicSharePerDiscount: nonNegative.default(0).describe('added share per unit of the market\'s discount to the peg (0.1 off the peg × 2 = 0.2 more)'),
             maxSharePerStep: fraction.default(1).describe('the most they sell in one step, as a share of what they hold'),
+            collateralPanicSharePerDiscount: nonNegative
+              .default(0)
+              .describe("the collateral's holders (collateralSupplyUnits at step 0) sell this × the stable's discount to the peg of what they still hold each step, at most maxSharePerStep: LUNA's holders dumping it as UST breaks"),
           })
           .optional()
           .describe('a run: the holders sell into the stable\'s market every step from startStep (its root event is the origin "<symbol> run" of attribution.arrow)'),

@@ -115,13 +115,17 @@ export interface StableState {
   readonly runSharePerStep: Float64Array;
   readonly runPanic: Float64Array;
   readonly runMaxShare: Float64Array;
-  /** Unit-ledger holders: the holders' tokens, the swap desk's stable tokens and its collateral. */
+  /** Share of their collateral its holders sell per unit of the stable's discount each step of the run. */
+  readonly collateralPanic: Float64Array;
+  /** Unit-ledger holders: the holders' tokens, the swap desk's stable tokens and its collateral, the collateral's holders' tokens. */
   readonly holderUnits: Int32Array;
   readonly deskStableUnits: Int32Array;
   readonly deskCollateralUnits: Int32Array;
-  /** USD ledger holders: the holders' sale proceeds, the swap desk's profit. */
+  readonly collateralHolderUnits: Int32Array;
+  /** USD ledger holders: the holders' sale proceeds, the swap desk's profit, the collateral's holders' proceeds. */
   readonly holderCash: Int32Array;
   readonly deskCash: Int32Array;
+  readonly collateralHolderCash: Int32Array;
   /** The run's first event (its root: "<symbol> run" in attribution); -1 before it. */
   readonly runEventId: Int32Array;
   /** Over the run: USD the holders' sales raised, face value redeemed, lowest market price / face. */
@@ -136,9 +140,10 @@ export function stableAssets(s: Scenario) {
 }
 
 /**
- * The stables' state: each takes three unit-ledger holders from unitHolderStart (the holders' supply,
- * the desk's stable, the desk's collateral: stableUnits's order) and two USD holders from
- * cashHolderStart (the holders' proceeds, the desk), all empty but the holders' supply.
+ * The stables' state: each takes four unit-ledger holders from unitHolderStart (the holders' supply,
+ * the desk's stable, the desk's collateral, the collateral's holders' supply: stableUnits's order) and
+ * three USD holders from cashHolderStart (the holders' proceeds, the desk, the collateral's holders'
+ * proceeds), all empty but the two supplies.
  */
 export function buildStables(s: Scenario, graph: DependencyGraph, dt: number, unitHolderStart: number, cashHolderStart: number): StableState {
   const list = stableAssets(s);
@@ -167,11 +172,14 @@ export function buildStables(s: Scenario, graph: DependencyGraph, dt: number, un
     runSharePerStep: f((x) => x.d.run?.sharePerStep ?? 0),
     runPanic: f((x) => x.d.run?.panicSharePerDiscount ?? 0),
     runMaxShare: f((x) => x.d.run?.maxSharePerStep ?? 0),
-    holderUnits: Int32Array.from(list, (_, k) => unitHolderStart + 3 * k),
-    deskStableUnits: Int32Array.from(list, (_, k) => unitHolderStart + 3 * k + 1),
-    deskCollateralUnits: Int32Array.from(list, (_, k) => unitHolderStart + 3 * k + 2),
-    holderCash: Int32Array.from(list, (_, k) => cashHolderStart + 2 * k),
-    deskCash: Int32Array.from(list, (_, k) => cashHolderStart + 2 * k + 1),
+    collateralPanic: f((x) => x.d.run?.collateralPanicSharePerDiscount ?? 0),
+    holderUnits: Int32Array.from(list, (_, k) => unitHolderStart + 4 * k),
+    deskStableUnits: Int32Array.from(list, (_, k) => unitHolderStart + 4 * k + 1),
+    deskCollateralUnits: Int32Array.from(list, (_, k) => unitHolderStart + 4 * k + 2),
+    collateralHolderUnits: Int32Array.from(list, (_, k) => unitHolderStart + 4 * k + 3),
+    holderCash: Int32Array.from(list, (_, k) => cashHolderStart + 3 * k),
+    deskCash: Int32Array.from(list, (_, k) => cashHolderStart + 3 * k + 1),
+    collateralHolderCash: Int32Array.from(list, (_, k) => cashHolderStart + 3 * k + 2),
     runEventId: new Int32Array(n).fill(-1),
     runSoldUsd: new Float64Array(n),
     redeemedUsd: new Float64Array(n),
@@ -188,6 +196,7 @@ export function stableUnits(s: Scenario, graph: DependencyGraph): { asset: numbe
       { asset: a, qty: d.supplyUnits },
       { asset: a, qty: 0 },
       { asset: c, qty: 0 },
+      { asset: c, qty: d.collateralSupplyUnits },
     ];
   });
 }

@@ -1485,7 +1485,7 @@ function packAccounts(
   const arbitrage = buildArbitrage(s, graph, arbitrageHolderStart, lendingBuild.heldHolderStart + perpCollateral.length);
   // Then the algorithmic stables' holders and swap desks (all without cash at step 0).
   const stables = buildStables(s, graph, exp.stepSeconds, lendingBuild.heldHolderStart + perpCollateral.length + arbitrageInventory.length, arbitrageHolderStart + arbitrage.n);
-  const initialBalances = new Float64Array(arbitrageHolderStart + arbitrage.n + 2 * stables.n);
+  const initialBalances = new Float64Array(arbitrageHolderStart + arbitrage.n + 3 * stables.n);
   lendingBuild.usdInitial.forEach((v, i) => (initialBalances[lendingHolderStart + i] = v));
   initialBalances.set(arbitrage.initialCashUsd, arbitrageHolderStart);
   const cohortTables = packCohortTables(drafts, nAccounts, walletHolderStart);

@@ -1,7 +1,8 @@
 // Stage 2, after the impact decay and before the arbitrageurs: the algorithmic stables
 // (assets[].derived.kind "algorithmicStable"; src/model/algorithmicStable.ts). For each, in asset order:
 //   the run: from run.startStep the holders sell a share of what they still hold into the stable's
-//     market (runShare: a steady share plus panic in proportion to the discount to the peg);
+//     market (runShare: a steady share plus panic in proportion to the discount to the peg), and the
+//     collateral's holders a share of theirs in proportion to the same discount;
 //   the swap: when the stable trades under its face value less the swap's spread, a desk buys it in
 //     the market, redeems it through the protocol's swap for its face value less the spread in newly
 //     minted collateral at the oracle's price (Terra's market module), and sells that collateral into
@@ -35,23 +36,34 @@ export function stablecoins(w: World): void {
   }
 }
 
-/** The holders' sale of this step. */
+/** The holders' sale of this step, and the collateral's holders' (both read the discount before either sells). */
 function run(w: World, k: number): void {
   const S = w.stables;
   if (S.runStartStep[k]! < 0 || w.step < S.runStartStep[k]!) return;
   const a = S.asset[k]!;
-  const share = runShare(S.runSharePerStep[k]!, S.runPanic[k]!, S.runMaxShare[k]!, w.market[a]!, S.faceUsd[k]!);
-  const q = w.units.qty[S.holderUnits[k]!]! * share;
-  if (!(q > 0)) return;
+  const market = w.market[a]!;
+  const share = runShare(S.runSharePerStep[k]!, S.runPanic[k]!, S.runMaxShare[k]!, market, S.faceUsd[k]!);
+  S.runSoldUsd[k] = S.runSoldUsd[k]! + runSale(w, k, a, S.holderUnits[k]!, S.holderCash[k]!, w.units.qty[S.holderUnits[k]!]! * share);
+  const panic = runShare(0, S.collateralPanic[k]!, S.runMaxShare[k]!, market, S.faceUsd[k]!);
+  const c = S.collateral[k]!;
+  runSale(w, k, c, S.collateralHolderUnits[k]!, S.collateralHolderCash[k]!, w.units.qty[S.collateralHolderUnits[k]!]! * panic);
+}
+
+/**
+ * Holders (units `from`, cash `cash`) sell q units of asset a into its market: a `stable_run` event, the
+ * run's first its root and every later one hanging from it. Returns the USD raised (0 when q is not positive).
+ */
+function runSale(w: World, k: number, a: number, from: number, cash: number, q: number): number {
+  if (!(q > 0)) return 0;
+  const S = w.stables;
   const price = tradeIntoMarket(w, a, q);
   const usd = q * price;
-  w.ledger.transfer(w.lending.externalCashHolder, S.holderCash[k]!, usd);
-  w.units.transfer(S.holderUnits[k]!, w.lending.externalUnitHolder[a]!, q);
-  // The run's first sale is its root; every later one hangs from it.
+  w.ledger.transfer(w.lending.externalCashHolder, cash, usd);
+  w.units.transfer(from, w.lending.externalUnitHolder[a]!, q);
   const id = w.events.push(w.step, w.round, EventKindCode.stable_run, -1, -1, a, q, price, usd, S.runEventId[k]!);
   if (S.runEventId[k]! < 0) S.runEventId[k] = id;
   noteMarketTrade(w, a, id, q);
-  S.runSoldUsd[k] = S.runSoldUsd[k]! + usd;
+  return usd;
 }
 
 /** The desk's profit (USD) from redeeming q tokens of stable k now, without trading (exported for tests). */
