@@ -13,6 +13,8 @@ import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
 import { ethCrash } from './fixtures/ethCrash.ts';
 import { usdShort } from '../notebooks/sweepResults.ts';
+import { UST, stableExperiment } from './fixtures/stableExperiment.ts';
+import { shareWithInterval } from '../src/analysis/pointTable.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 let work = '';
@@ -87,6 +89,47 @@ describe('notebooks', () => {
     expect(mean('arbitrage_volume_usd')).toBeGreaterThan(0);
   }, 60_000);
 
+  it('luna-death-spiral pivots the stable\'s collapses, lowest price and holders\' loss by the sweep\'s last path; no stable is exit 2', async () => {
+    // The stable fixture's panicking run, swept over the swap pool (shut, $50M) × LUNA holders' panic (0, 1), 2 paths a point.
+    const input = stableExperiment((d) => {
+      d.run!.panicSharePerDiscount = 2;
+      d.run!.maxSharePerStep = 0.5;
+    });
+    input.runs = 2;
+    const pool = `scenario.assets.${UST}.derived.swap.basePoolUsd`;
+    const panic = `scenario.assets.${UST}.derived.run.collateralPanicSharePerDiscount`;
+    input.sweep = { kind: 'grid', parameters: { [pool]: [0, 50e6], [panic]: [0, 1] } };
+    const dir = path.join(work, 'stable-sweep');
+    await runExperiment(parseExperiment(input, 'stable'), { outDir: dir, check: false, overrides: [], source: 'notebooks', workers: 1, shard: null });
+    const r = notebook('luna-death-spiral', dir);
+    expect(r.status, r.stderr).toBe(0);
+    const runs = readArrowTable(path.join(dir, 'runs.arrow'));
+    const [low, loss, p0, p1] = ['stable_min_price_share', 'stable_holder_loss_usd', ...Object.keys(JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')).sweep_columns)].map(
+      (n) => columnToArray(runs, n) as number[],
+    );
+    const cell = (a: number, b: number) => low!.flatMap((_, i) => (p0![i] === a && p1![i] === b ? [i] : []));
+    const lines = r.stdout.split('\n');
+    // Three matrices, each a row per pool and a column per panic; the median of two is their mean.
+    const rowsOf = (start: number) => lines.slice(start).filter((l) => /^\| (0|50000000) \|/.test(l)).slice(0, 2);
+    const medianRows = rowsOf(lines.findIndex((l) => l.startsWith("The stable's lowest price")));
+    const lossRows = rowsOf(lines.findIndex((l) => l.startsWith("The stable's holders' loss")));
+    for (const [k, a] of [0, 50e6].entries()) {
+      const med = [0, 1].map((b) => cell(a, b)).map((c) => ((low![c[0]!]! + low![c[1]!]!) / 2).toFixed(3));
+      const mean = [0, 1].map((b) => cell(a, b)).map((c) => usdShort((loss![c[0]!]! + loss![c[1]!]!) / 2));
+      expect(medianRows[k]).toBe(`| ${a} | ${med.join(' | ')} |`);
+      expect(lossRows[k]).toBe(`| ${a} | ${mean.join(' | ')} |`);
+    }
+    // The collapse matrix: paths under a tenth of the peg, k of 2 with their Wilson interval.
+    const collapseRows = rowsOf(lines.findIndex((l) => l.startsWith('Paths where the stable collapsed')));
+    for (const [k, a] of [0, 50e6].entries()) {
+      const shares = [0, 1].map((b) => cell(a, b).filter((i) => low![i]! < 0.1).length).map((n) => shareWithInterval(n, 2));
+      expect(collapseRows[k]).toBe(`| ${a} | ${shares.join(' | ')} |`);
+    }
+    const none = notebook('luna-death-spiral', results);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toBe(`${results}: its experiment has no algorithmic stable\n`);
+  }, 60_000);
+
   it('channels prints each protocol\'s liquidations and losses per point, agreeing with runs.arrow', () => {
     const r = notebook('channels', results);
     expect(r.status, r.stderr).toBe(0);
@@ -105,7 +148,7 @@ describe('notebooks', () => {
   it('Each notebook refuses a folder whose runs.arrow was cut short, or whose run never finished, with exit 2 and no stack trace', () => {
     const cut = damagedCopy((d) => fs.truncateSync(path.join(d, 'runs.arrow'), 300));
     const unfinished = damagedCopy((d) => fs.rmSync(path.join(d, 'manifest.json')));
-    for (const name of ['who-pays', 'fund-sizing', 'channels', 'arbitrage-capital']) {
+    for (const name of ['who-pays', 'fund-sizing', 'channels', 'arbitrage-capital', 'luna-death-spiral']) {
       const a = notebook(name, cut);
       expect(a.status, `${name}: ${a.stderr}`).toBe(2);
       expect(a.stderr).toBe(`${path.join(cut, 'runs.arrow')}: cannot be read (cut short (300 bytes, no Arrow file footer): not a complete Arrow file): copy the folder again, or run the experiment again into a new folder\n`);
