@@ -8,7 +8,10 @@ import type { ExperimentInput } from '../src/experiment/schema.ts';
 import { buildGraph } from '../src/graph/build.ts';
 import { simulateRun, worldFor } from '../src/engine/simulate.ts';
 import { experimentOrigins } from '../src/engine/attribution.ts';
-import { causeFor } from '../src/engine/causes.ts';
+import { causeFor, fundingCauseAgainst } from '../src/engine/causes.ts';
+import { updateMarketPrice } from '../src/engine/market.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { step } from '../src/engine/step.ts';
 import { ethCrash } from './fixtures/ethCrash.ts';
 
@@ -95,6 +98,57 @@ describe('attribution by direction (design decision 45)', () => {
     expect(causeFor(w, long)).toBe(7);
     expect(causeFor(w, short)).toBe(9);
   });
+
+  it('funding against the account counts too (design decision 47): a short pays while sales hold the market under the fundamental', () => {
+    const exp = parseExperiment(crash([]), 'funding');
+    const w = worldFor(exp, buildGraph(exp), 0);
+    const long = 0;
+    const short = Array.from({ length: w.nAccounts }, (_, a) => a).find((a) => {
+      for (let p = w.posStart[a]!; p < w.posStart[a + 1]!; p++) if (w.posMarket[p] === 1 && w.posQty[p]! < 0) return true;
+      return false;
+    })!;
+    // Movers up: a shock (3) and a purchase (4); down: a shock (5) and a sale (7).
+    w.assetShockUp[ETH] = 3;
+    w.assetTradeUp[ETH] = 4;
+    w.assetShockDown[ETH] = 5;
+    w.assetTradeDown[ETH] = 7;
+    // At the fundamental (no premium): the moves against each, as before.
+    expect(w.market[ETH]).toBe(w.fundamental[ETH]);
+    expect(causeFor(w, short)).toBe(4);
+    expect(causeFor(w, long)).toBe(7);
+    // The market 10% under the fundamental (impact state 10 on ETH's g(x) = 1 − 0.01·x): shorts pay
+    // funding, which the sale (7) holds open; a long's cause is unchanged.
+    w.impactTemporary[ETH] = 10;
+    updateMarketPrice(w, ETH);
+    expect(causeFor(w, short)).toBe(7);
+    expect(causeFor(w, long)).toBe(7);
+    // 10% over it (a purchase, 8, holds it there): longs pay; a short's cause is the move up, 8.
+    w.assetTradeUp[ETH] = 8;
+    w.impactTemporary[ETH] = -10;
+    updateMarketPrice(w, ETH);
+    expect(causeFor(w, long)).toBe(8);
+    expect(causeFor(w, short)).toBe(8);
+    w.assetTradeUp[ETH] = 4;
+    expect(causeFor(w, long)).toBe(7);
+    expect(fundingCauseAgainst(w, 1, true)).toBe(4);
+  });
+
+  it('the LUNA study\'s perp losses, its shorts paying funding under the desk\'s sales, are the UST run\'s (all endogenous before design decision 47)', () => {
+    const raw = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'experiments', 'luna-death-spiral.json'), 'utf8'));
+    raw.scenario.assets[1].derived.swap.basePoolUsd = 67e6;
+    delete raw.sweep;
+    const exp = parseExperiment(raw, 'luna');
+    const origins = experimentOrigins(exp);
+    // Replicate 0 at the pool in force: $10.6M of perp bad debt (the study's worst paths).
+    const r = simulateRun(exp, buildGraph(exp), 0, { check: false });
+    expect(r.summary.totalBadDebtUsd).toBeGreaterThan(1e6);
+    let run = 0;
+    for (let i = 0; i < r.attribution.rows; i++) {
+      expect(origins[r.attribution.origin[i]!]).toBe('UST run');
+      run += r.attribution.lossUsd[i]!;
+    }
+    expect(run).toBeCloseTo(r.summary.totalBadDebtUsd, 3);
+  }, 30_000);
 
   it('losses booked when the venue returns in a rebound go to the crash that caused them, not to the rebound', () => {
     // Down through the crash (steps 10–29) and back at step 30, the first step of a +20% rebound:

@@ -46,7 +46,8 @@ export function causeFor(w: World, a: number): number {
   for (let p = w.posStart[a]!; p < end; p++) {
     const q = w.posQty[p]!;
     if (q === 0) continue;
-    cause = Math.max(cause, priceCauseAgainst(w, w.marketOracle[w.posMarket[p]!]!, q > 0));
+    const m = w.posMarket[p]!;
+    cause = Math.max(cause, priceCauseAgainst(w, w.marketOracle[m]!, q > 0), fundingCauseAgainst(w, m, q > 0));
   }
   // Non-cash collateral: its price moves the account's margin as much as a position's does.
   if (!w.collateralListed) return cause;
@@ -54,6 +55,18 @@ export function causeFor(w: World, a: number): number {
     if (w.units.qty[w.collHolder[k]!]! > 0) cause = Math.max(cause, priceCauseAgainst(w, w.collOracle[k]!, true));
   }
   return cause;
+}
+
+/**
+ * Event id of the latest trade that holds market m's funding against a long (`long`) or a short, or -1:
+ * the premium is the market's gap to the fundamental (accrueFunding.ts), so shorts pay while sales hold
+ * the market under it and longs while purchases hold it over (design decision 47).
+ */
+export function fundingCauseAgainst(w: World, m: number, long: boolean): number {
+  const x = w.marketAsset[m]!;
+  const gap = w.market[x]! - w.fundamental[x]!;
+  if (long) return gap > 0 ? w.assetTradeUp[x]! : -1;
+  return gap < 0 ? w.assetTradeDown[x]! : -1;
 }
 
 /** Records shock or depeg `event` as the latest mover of asset a's fundamental; `direction` −1 down, +1 up, 0 either (a replayed path). */
