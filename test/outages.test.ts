@@ -9,6 +9,7 @@ import { buildGraph } from '../src/graph/build.ts';
 import { simulateRun, worldFor } from '../src/engine/simulate.ts';
 import { experimentOrigins } from '../src/engine/attribution.ts';
 import { causeFor, fundingCauseAgainst } from '../src/engine/causes.ts';
+import type { World } from '../src/model/world.ts';
 import { updateMarketPrice } from '../src/engine/market.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -78,16 +79,21 @@ describe('an exchange outage', () => {
   });
 });
 
+/** The first account short ETH (a maker: the crash's traders are long). */
+function firstShortInEth(w: World): number {
+  return Array.from({ length: w.nAccounts }, (_, a) => a).find((a) => {
+    for (let p = w.posStart[a]!; p < w.posStart[a + 1]!; p++) if (w.posMarket[p] === 1 && w.posQty[p]! < 0) return true;
+    return false;
+  })!;
+}
+
 describe('attribution by direction (design decision 45)', () => {
   it('a long account\'s cause is the latest move down of its price, a short\'s the latest move up', () => {
     const exp = parseExperiment(crash([]), 'direction');
     const w = worldFor(exp, buildGraph(exp), 0);
     // Account 0 is long ETH; the makers hold the other side, short.
     const long = 0;
-    const short = Array.from({ length: w.nAccounts }, (_, a) => a).find((a) => {
-      for (let p = w.posStart[a]!; p < w.posStart[a + 1]!; p++) if (w.posMarket[p] === 1 && w.posQty[p]! < 0) return true;
-      return false;
-    })!;
+    const short = firstShortInEth(w);
     expect(w.posQty[w.posStart[long]!]).toBeGreaterThan(0);
     // Event ids by hand: a shock down (5) and a sale into the market (7), then a shock up (9) and a
     // purchase (8). ETH's oracle reads the market, so fundamental and market movers both count.
@@ -103,10 +109,7 @@ describe('attribution by direction (design decision 45)', () => {
     const exp = parseExperiment(crash([]), 'funding');
     const w = worldFor(exp, buildGraph(exp), 0);
     const long = 0;
-    const short = Array.from({ length: w.nAccounts }, (_, a) => a).find((a) => {
-      for (let p = w.posStart[a]!; p < w.posStart[a + 1]!; p++) if (w.posMarket[p] === 1 && w.posQty[p]! < 0) return true;
-      return false;
-    })!;
+    const short = firstShortInEth(w);
     // Movers up: a shock (3) and a purchase (4); down: a shock (5) and a sale (7).
     w.assetShockUp[ETH] = 3;
     w.assetTradeUp[ETH] = 4;
