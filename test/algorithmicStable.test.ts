@@ -72,6 +72,13 @@ describe("Terra's swap (x/market: a virtual constant-product pool, a minimum spr
     expect(out[0]).toBe(3.75);
   });
 
+  it('a step shorter than a block (1 s of a 6 s block) is one swap, and the pool recovers by a sixth of a block', () => {
+    // The one-block swap above, $9.0909; then δ = 10 × (1 − 1/2)^(1/6) = 10 × 0.890899 = 8.90899.
+    expect(swapReceivedUsd(10, 0, 100, 2, 0.005, 1 / 6, out)).toBeCloseTo(100 / 11, 12);
+    expect(out[0]).toBeCloseTo(10 * Math.pow(0.5, 1 / 6), 12);
+    expect(out[0]).toBeCloseTo(8.90899, 5);
+  });
+
   it('a small offer pays the minimum spread: $0.01 into a pool of 100 (CP spread 1e-4) pays 0.01 × 0.995', () => {
     expect(swapReceivedUsd(0.01, 0, 100, 36, 0.005, 1, out)).toBeCloseTo(0.00995, 15);
   });

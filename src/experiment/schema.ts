@@ -100,7 +100,7 @@ export const Asset = z.strictObject({
             basePoolUsd: nonNegative.describe("depth of each side of the swap's virtual constant-product pool, USD (Terra's BasePool: 50M SDR, about $67.5M, in May 2022; 0 shuts the swap)"),
             poolRecoveryBlocks: z.number().min(1).describe('blocks in which the pool delta recovers: δ −= δ / this every block (Terra: 36, 18 after proposal 1164)'),
             minSpread: fraction.describe("the swap's least spread (Terra: 0.5% on mainnet, 2% the code default)"),
-            blockSeconds: positive.default(6).describe("seconds per block (Terra: 14,400 blocks a day); a step's swaps are spread evenly over its blocks"),
+            blockSeconds: positive.default(6).describe("seconds per block (Terra: 14,400 blocks a day); a step's swaps are spread evenly over its blocks (a step shorter than a block is one swap, the pool recovering by the step's share of a block)"),
             haltBelowPriceUsd: positive
               .optional()
               .describe("the swap shuts for the rest of the run once the oracle's price of the collateral is below this (Terra's validators halted the chain on 12 May 2022); without it, only the model's floor shuts it: a mint that would take the collateral's fundamental under 1e-12 × its initial price"),

@@ -19,11 +19,13 @@ import type { Scenario } from '../experiment/schema.ts';
 import { denseId, type DependencyGraph } from '../graph/build.ts';
 
 /**
- * USD value (at the oracle) received for offering `offerUsd` of stable tokens over `blocks` blocks at
- * an even rate, from pool delta `delta0`: each block's swap of offerUsd / blocks pays
- * (1 − spread) of it, spread = max(minSpread, 1 − B² / ((B + δ)(B + δ + o))), then δ += o and the
- * block ends with δ −= δ / R. Writes the delta after the last block into out[0] and returns the value.
- * A base pool of 0 or less pays nothing (the swap is shut).
+ * USD value (at the oracle) received for offering `offerUsd` of stable tokens over a step of `blocks`
+ * blocks (dt / blockSeconds, not necessarily whole) at an even rate, from pool delta `delta0`. A step of
+ * at least one block is round(blocks) blocks, each a swap of its share o of the offer paying (1 − spread)
+ * × o, spread = max(minSpread, 1 − B² / ((B + δ)(B + δ + o))), then δ += o and the block ends with
+ * δ −= δ / R. A step shorter than a block is one swap of the whole offer, after which the delta recovers
+ * by the step's share of a block, (1 − 1/R)^blocks. Writes the delta after the step into out[0] and
+ * returns the value. A base pool of 0 or less pays nothing (the swap is shut).
  */
 export function swapReceivedUsd(
   offerUsd: number,
@@ -35,11 +37,12 @@ export function swapReceivedUsd(
   out: Float64Array,
 ): number {
   const b = basePoolUsd;
-  const o = offerUsd / blocks;
-  const keep = 1 - 1 / recoveryBlocks;
+  const n = blocks < 1 ? 1 : Math.round(blocks);
+  const o = offerUsd / n;
+  const keep = blocks < 1 ? Math.pow(1 - 1 / recoveryBlocks, blocks) : 1 - 1 / recoveryBlocks;
   let delta = delta0;
   let received = 0;
-  for (let k = 0; k < blocks; k++) {
+  for (let k = 0; k < n; k++) {
     if (o > 0 && b > 0) {
       const cp = 1 - (b * b) / ((b + delta) * (b + delta + o));
       received += o * (1 - Math.max(minSpread, cp));
@@ -99,10 +102,10 @@ export interface StableState {
   /** Stable tokens burned by the swap. */
   readonly burned: Float64Array;
   readonly confidenceDiscount: Float64Array;
-  /** The swap: base pool (USD), recovery period and blocks per step, minimum spread; the pool delta now. */
+  /** The swap: base pool (USD), recovery period and blocks per step (dt / blockSeconds), minimum spread; the pool delta now. */
   readonly basePoolUsd: Float64Array;
   readonly recoveryBlocks: Float64Array;
-  readonly blocksPerStep: Int32Array;
+  readonly blocksPerStep: Float64Array;
   readonly minSpread: Float64Array;
   readonly poolDelta: Float64Array;
   /** The swap shuts once the oracle's price of the collateral is under this (0: no such rule); the step it shut (-1: open). */
@@ -162,7 +165,7 @@ export function buildStables(s: Scenario, graph: DependencyGraph, dt: number, un
     confidenceDiscount: f((x) => x.d.confidenceDiscount),
     basePoolUsd: f((x) => x.d.swap.basePoolUsd),
     recoveryBlocks: f((x) => x.d.swap.poolRecoveryBlocks),
-    blocksPerStep: Int32Array.from(list, (x) => Math.max(1, Math.round(dt / x.d.swap.blockSeconds))),
+    blocksPerStep: f((x) => dt / x.d.swap.blockSeconds),
     minSpread: f((x) => x.d.swap.minSpread),
     poolDelta: new Float64Array(n),
     haltBelowPriceUsd: f((x) => x.d.swap.haltBelowPriceUsd ?? 0),

@@ -102,7 +102,7 @@ function swap(w: World, k: number): void {
   const desk = S.deskCash[k]!;
   const outside = w.lending.externalCashHolder;
   // Sell the minted collateral first (at the fundamental it was quoted at), then buy the stable and
-  // burn it: the proceeds cover the purchase (profitOf > 0).
+  // burn it: the proceeds cover the purchase (deskProfitUsd > 0).
   w.units.mint(S.deskCollateralUnits[k]!, minted);
   const fill = tradeIntoMarket(w, c, minted);
   w.ledger.transfer(outside, desk, minted * fill);
