@@ -2,8 +2,8 @@
 // results/luna-spiral, from experiments/luna-death-spiral.json) and prints three matrices, rows the
 // points' values of every swept path but the last, columns the last's: the share of paths where the
 // stable collapsed (its market under a tenth of its peg) with a 95% Wilson interval; the stable's lowest
-// price over its peg on the median path; and its holders' loss against the peg, mean per path. The
-// README's tables of the study are these.
+// price over its peg on the median path; its holders' loss against the peg and the collateral's
+// holders' loss against its initial price, means per path. The README's tables of the study are these.
 // Usage: node --import tsx notebooks/luna-death-spiral.ts [RESULTS_DIR]
 import { openSweepResults, refuse, startNotebook, usdShort } from './sweepResults.ts';
 import { pointRows, shareWithInterval } from '../src/analysis/pointTable.ts';
@@ -18,6 +18,7 @@ if (!results.runs.schema.fields.some((f) => f.name === 'stable_min_price_share')
 const low = col('stable_min_price_share');
 if (low.every((x) => Number.isNaN(x))) refuse(`${dir}: its experiment has no algorithmic stable`);
 const loss = col('stable_holder_loss_usd');
+const collateralLoss = col('collateral_holder_loss_usd');
 
 // Rows: the values of every swept path but the last; columns: the last's (one column without a sweep).
 const label = (i: number, cols: number[]) => cols.map((c) => String(swept[c]![i])).join(' / ');
@@ -55,3 +56,4 @@ matrix(`Paths where the stable collapsed (its market under ${STABLE_COLLAPSE_SHA
 );
 matrix("The stable's lowest price over its peg on the median path", (rows) => quantile(rows.map((i) => low[i]!), 0.5).toFixed(3));
 matrix("The stable's holders' loss against the peg, mean per path", (rows) => usdShort(mean(rows.map((i) => loss[i]!))));
+matrix("The collateral's holders' loss against its initial price, mean per path", (rows) => usdShort(mean(rows.map((i) => collateralLoss[i]!))));

@@ -271,6 +271,10 @@ describe('a run on the fixture under --check', () => {
     const stillHeld = w.units.qty[S.holderUnits[0]!]! * w.market[UST]!;
     expect(r.summary.stableHolderLossUsd).toBeCloseTo(1e9 - S.runSoldUsd[0]! - stillHeld, 3);
     expect(r.summary.stableHolderLossUsd).toBeGreaterThan(0);
+    // And LUNA's holders (calm here: they never sell) lost 20M × ($80 − LUNA's last market price), diluted.
+    expect(w.ledger.balance[S.collateralHolderCash[0]!]).toBe(0);
+    expect(r.summary.collateralHolderLossUsd).toBeCloseTo(20e6 * (80 - w.market[LUNA]!), 3);
+    expect(w.market[LUNA]).toBeLessThan(80 * 0.9);
   });
 
   it("the lending market's bad debt is all the run's (origin \"UST run\"); without the run nothing is lost", () => {

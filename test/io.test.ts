@@ -95,6 +95,7 @@ const SUMMARY: RunSummary = {
   stableRunSoldUsd: 0,
   stableRedeemedUsd: 0,
   stableHolderLossUsd: 0,
+  collateralHolderLossUsd: 0,
   stableMinPriceShare: NaN,
   collateralSupplyMultiple: NaN,
 };

@@ -89,7 +89,7 @@ describe('notebooks', () => {
     expect(mean('arbitrage_volume_usd')).toBeGreaterThan(0);
   }, 60_000);
 
-  it('luna-death-spiral pivots the stable\'s collapses, lowest price and holders\' loss by the sweep\'s last path; no stable is exit 2', async () => {
+  it('luna-death-spiral pivots the stable\'s collapses, lowest price and both holders\' losses by the sweep\'s last path; no stable is exit 2', async () => {
     // The stable fixture's panicking run, swept over the swap pool (shut, $50M) × LUNA holders' panic (0, 1), 2 paths a point.
     const input = stableExperiment((d) => {
       d.run!.panicSharePerDiscount = 2;
@@ -104,7 +104,7 @@ describe('notebooks', () => {
     const r = notebook('luna-death-spiral', dir);
     expect(r.status, r.stderr).toBe(0);
     const runs = readArrowTable(path.join(dir, 'runs.arrow'));
-    const [low, loss, p0, p1] = ['stable_min_price_share', 'stable_holder_loss_usd', ...Object.keys(JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')).sweep_columns)].map(
+    const [low, loss, lunaLoss, p0, p1] = ['stable_min_price_share', 'stable_holder_loss_usd', 'collateral_holder_loss_usd', ...Object.keys(JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')).sweep_columns)].map(
       (n) => columnToArray(runs, n) as number[],
     );
     const cell = (a: number, b: number) => low!.flatMap((_, i) => (p0![i] === a && p1![i] === b ? [i] : []));
@@ -113,11 +113,14 @@ describe('notebooks', () => {
     const rowsOf = (start: number) => lines.slice(start).filter((l) => /^\| (0|50000000) \|/.test(l)).slice(0, 2);
     const medianRows = rowsOf(lines.findIndex((l) => l.startsWith("The stable's lowest price")));
     const lossRows = rowsOf(lines.findIndex((l) => l.startsWith("The stable's holders' loss")));
+    const lunaRows = rowsOf(lines.findIndex((l) => l.startsWith("The collateral's holders' loss")));
     for (const [k, a] of [0, 50e6].entries()) {
       const med = [0, 1].map((b) => cell(a, b)).map((c) => ((low![c[0]!]! + low![c[1]!]!) / 2).toFixed(3));
       const mean = [0, 1].map((b) => cell(a, b)).map((c) => usdShort((loss![c[0]!]! + loss![c[1]!]!) / 2));
       expect(medianRows[k]).toBe(`| ${a} | ${med.join(' | ')} |`);
       expect(lossRows[k]).toBe(`| ${a} | ${mean.join(' | ')} |`);
+      const luna = [0, 1].map((b) => cell(a, b)).map((c) => usdShort((lunaLoss![c[0]!]! + lunaLoss![c[1]!]!) / 2));
+      expect(lunaRows[k]).toBe(`| ${a} | ${luna.join(' | ')} |`);
     }
     // The collapse matrix: paths under a tenth of the peg, k of 2 with their Wilson interval.
     const collapseRows = rowsOf(lines.findIndex((l) => l.startsWith('Paths where the stable collapsed')));

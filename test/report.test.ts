@@ -184,7 +184,7 @@ describe('contagion report', () => {
     expect(r.stdout).toContain(`| 0 | 2 | ${usd(mean2('arbitrage_volume_usd'))} | ${usd(mean2('arbitrageur_pnl_usd'))} | ${((share[0]! + share[1]!) / 2).toFixed(3)} | 2/2 |`);
   }, 60_000);
 
-  it('algorithmic stables: the peg\'s low, collapses, the run, the swap, the holders\' loss and the collateral\'s supply per point', async () => {
+  it('algorithmic stables: the peg\'s low, collapses, the run, the swap, both holders\' losses and the collateral\'s supply per point', async () => {
     expect(cli(['report', results]).stdout).not.toContain('## Algorithmic stables');
     const input = stableExperiment((d) => {
       d.run!.panicSharePerDiscount = 2;
@@ -206,7 +206,7 @@ describe('contagion report', () => {
     expect(r.stdout).toContain('## Algorithmic stables');
     expect(r.stdout).toContain(
       `| 0 | 2 | ${((low[0]! + low[1]!) / 2).toFixed(3)} / ${Math.min(...low).toPrecision(2)} | 0% [0–66%] | ${usd(mean2('stable_run_sold_usd'))} | ` +
-        `${usd(mean2('stable_redeemed_usd'))} | ${usd(mean2('stable_holder_loss_usd'))} | ${((multiple[0]! + multiple[1]!) / 2).toFixed(2)} / ${Math.max(...multiple).toFixed(2)} |`,
+        `${usd(mean2('stable_redeemed_usd'))} | ${usd(mean2('stable_holder_loss_usd'))} | ${usd(mean2('collateral_holder_loss_usd'))} | ${((multiple[0]! + multiple[1]!) / 2).toFixed(2)} / ${Math.max(...multiple).toFixed(2)} |`,
     );
     // The stable-peg figure: per step, the median of the two runs' UST market price (their mean) and
     // the 10th and 90th percentiles (interpolated: 0.9 × lower + 0.1 × upper, and the reverse).

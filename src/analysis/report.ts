@@ -137,8 +137,8 @@ export const STABLE_COLLAPSE_SHARE = 0.1;
 /**
  * Per point, what the algorithmic stables did (runs.arrow, schema 9): the median and the lowest of their
  * lowest market price as a share of the peg, the runs where it fell under STABLE_COLLAPSE_SHARE (with a
- * 95% Wilson interval), what the run sold and the swap redeemed, the holders' loss against the peg
- * (means per run), and the collateral's supply at the end over at step 0 (median, largest). Empty when no
+ * 95% Wilson interval), what the run sold and the swap redeemed, the holders' loss against the peg and
+ * the collateral's holders' loss (means per run), and the collateral's supply at the end over at step 0 (median, largest). Empty when no
  * run had a stable or the folder predates the columns.
  */
 export function stableLines(runs: Table, labels: Map<number, string>, axis: string | null, money: (x: number) => string = usd): string[] {
@@ -149,14 +149,15 @@ export function stableLines(runs: Table, labels: Map<number, string>, axis: stri
   const sold = columnToArray(runs, 'stable_run_sold_usd') as number[];
   const redeemed = columnToArray(runs, 'stable_redeemed_usd') as number[];
   const loss = columnToArray(runs, 'stable_holder_loss_usd') as number[];
+  const collateralLoss = runs.schema.fields.some((f) => f.name === 'collateral_holder_loss_usd') ? (columnToArray(runs, 'collateral_holder_loss_usd') as number[]) : null;
   const multiple = columnToArray(runs, 'collateral_supply_multiple') as number[];
   const lines = [
     '## Algorithmic stables',
     '',
-    `The stable's lowest market price as a share of its peg (median, lowest), the runs where it fell under ${STABLE_COLLAPSE_SHARE} of it (collapsed, with a 95% Wilson interval); mean per run of what the holders' run sold, of the face value the swap redeemed and of the holders' loss against the peg; the collateral's supply at the end over at step 0 (median, largest).`,
+    `The stable's lowest market price as a share of its peg (median, lowest), the runs where it fell under ${STABLE_COLLAPSE_SHARE} of it (collapsed, with a 95% Wilson interval); mean per run of what the holders' run sold, of the face value the swap redeemed, of the holders' loss against the peg and of the collateral's holders' loss (against its initial price); the collateral's supply at the end over at step 0 (median, largest).`,
     '',
-    `| point | ${axis === null ? '' : `${axis} | `}runs | lowest price (median / lowest) | collapsed | run sold | redeemed | holders' loss | collateral supply × (median / largest) |`,
-    `|---|${axis === null ? '' : '---|'}---|---|---|---|---|---|---|`,
+    `| point | ${axis === null ? '' : `${axis} | `}runs | lowest price (median / lowest) | collapsed | run sold | redeemed | holders' loss | collateral holders' loss | collateral supply × (median / largest) |`,
+    `|---|${axis === null ? '' : '---|'}---|---|---|---|---|---|---|---|`,
   ];
   const times = (x: number) => (x < 1000 ? x.toFixed(2) : x.toExponential(2));
   for (const p of [...labels.keys()].sort((a, b) => a - b)) {
@@ -167,7 +168,8 @@ export function stableLines(runs: Table, labels: Map<number, string>, axis: stri
     lines.push(
       `| ${p} | ${axis === null ? '' : `${labels.get(p)} | `}${rows.length} | ${quantile(lows, 0.5).toFixed(3)} / ${Math.min(...lows).toPrecision(2)} | ` +
         `${shareWithInterval(lows.filter((x) => x < STABLE_COLLAPSE_SHARE).length, rows.length)} | ${money(mean(rows.map((i) => sold[i]!)))} | ` +
-        `${money(mean(rows.map((i) => redeemed[i]!)))} | ${money(mean(rows.map((i) => loss[i]!)))} | ${times(quantile(multiples, 0.5))} / ${times(Math.max(...multiples))} |`,
+        `${money(mean(rows.map((i) => redeemed[i]!)))} | ${money(mean(rows.map((i) => loss[i]!)))} | ${collateralLoss ? money(mean(rows.map((i) => collateralLoss[i]!))) : '–'} | ` +
+        `${times(quantile(multiples, 0.5))} / ${times(Math.max(...multiples))} |`,
     );
   }
   return lines;

@@ -297,6 +297,8 @@ export interface RunSummary {
   stableRedeemedUsd: number;
   /** What the holders lost against the peg, USD: face × supply at step 0 − what their sales raised − what they still hold at the final market price (0 without stables). */
   stableHolderLossUsd: number;
+  /** What the collateral's holders lost, USD: its supply at step 0 × its initial price − what their panic sales raised − what they still hold at the final market price (0 without stables). */
+  collateralHolderLossUsd: number;
   /** Lowest market price of a stable over the run after a step's run and swap, as a share of its face value (NaN without stables). */
   stableMinPriceShare: number;
   /** Largest collateral supply at the end over at step 0 (1: nothing minted; NaN without stables). */
@@ -356,6 +358,7 @@ export const RUN_SUMMARY_COLUMNS: ReadonlyArray<[keyof RunSummary, string, 'f64'
   ['stableRunSoldUsd', 'stable_run_sold_usd', 'f64'],
   ['stableRedeemedUsd', 'stable_redeemed_usd', 'f64'],
   ['stableHolderLossUsd', 'stable_holder_loss_usd', 'f64'],
+  ['collateralHolderLossUsd', 'collateral_holder_loss_usd', 'f64'],
   ['stableMinPriceShare', 'stable_min_price_share', 'f64'],
   ['collateralSupplyMultiple', 'collateral_supply_multiple', 'f64'],
 ];

@@ -166,11 +166,12 @@ export function summarize(w: World): RunSummary {
 }
 
 /** What the algorithmic stables' runs sold, their swaps redeemed and minted, what their holders lost, and how low they traded. */
-function stableSummary(w: World): Pick<RunSummary, 'stableRunSoldUsd' | 'stableRedeemedUsd' | 'stableHolderLossUsd' | 'stableMinPriceShare' | 'collateralSupplyMultiple'> {
+function stableSummary(w: World): Pick<RunSummary, 'stableRunSoldUsd' | 'stableRedeemedUsd' | 'stableHolderLossUsd' | 'collateralHolderLossUsd' | 'stableMinPriceShare' | 'collateralSupplyMultiple'> {
   const S = w.stables;
   let sold = 0;
   let redeemed = 0;
   let holderLoss = 0;
+  let collateralLoss = 0;
   let minShare = NaN;
   let multiple = NaN;
   for (let k = 0; k < S.n; k++) {
@@ -178,11 +179,14 @@ function stableSummary(w: World): Pick<RunSummary, 'stableRunSoldUsd' | 'stableR
     redeemed += S.redeemedUsd[k]!;
     const stillHeld = w.units.qty[S.holderUnits[k]!]! * w.market[S.asset[k]!]!;
     holderLoss += S.supply0[k]! * S.faceUsd[k]! - S.runSoldUsd[k]! - stillHeld;
+    const c = S.collateral[k]!;
+    const collateralHeld = w.units.qty[S.collateralHolderUnits[k]!]! * w.market[c]!;
+    collateralLoss += S.collateralSupply0[k]! * S.collateralInitialPrice[k]! - w.ledger.balance[S.collateralHolderCash[k]!]! - collateralHeld;
     minShare = k === 0 ? S.minMarketShare[k]! : Math.min(minShare, S.minMarketShare[k]!);
     const m = (S.collateralSupply0[k]! + S.collateralMinted[k]!) / S.collateralSupply0[k]!;
     multiple = k === 0 ? m : Math.max(multiple, m);
   }
-  return { stableRunSoldUsd: sold, stableRedeemedUsd: redeemed, stableHolderLossUsd: holderLoss, stableMinPriceShare: minShare, collateralSupplyMultiple: multiple };
+  return { stableRunSoldUsd: sold, stableRedeemedUsd: redeemed, stableHolderLossUsd: holderLoss, collateralHolderLossUsd: collateralLoss, stableMinPriceShare: minShare, collateralSupplyMultiple: multiple };
 }
 
 /** What the arbitrageurs traded, earned and kept (src/engine/phases/arbitrage.ts). */
