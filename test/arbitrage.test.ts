@@ -4,7 +4,6 @@
 // fundamental × the average of g over the interval walked.
 import { describe, expect, it } from 'vitest';
 import { parseExperiment } from '../src/experiment/load.ts';
-import { ExperimentError } from '../src/experiment/errors.ts';
 import type { ExperimentInput } from '../src/experiment/schema.ts';
 import { buildGraph } from '../src/graph/build.ts';
 import { simulateRun, worldFor } from '../src/engine/simulate.ts';
@@ -15,6 +14,7 @@ import { arbitrage } from '../src/engine/phases/arbitrage.ts';
 import type { World } from '../src/model/world.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
 import { ethCrash } from './fixtures/ethCrash.ts';
+import { issueLines } from './fixtures/issues.ts';
 
 const ETH = 1;
 type ArbitrageurIn = NonNullable<ExperimentInput['scenario']['arbitrageurs']>[number];
@@ -267,15 +267,7 @@ describe('the dependency graph', () => {
 });
 
 describe('validation', () => {
-  function issuesOf(input: ExperimentInput): string[] {
-    try {
-      parseExperiment(input, 'x');
-      return [];
-    } catch (err) {
-      if (err instanceof ExperimentError) return err.issues.map((i) => `${i.path}: ${i.message}`);
-      throw err;
-    }
-  }
+  const issuesOf = (input: ExperimentInput) => issueLines(() => parseExperiment(input, 'x'));
 
   it('names an unknown asset and an exit line below the entry line', () => {
     expect(issuesOf(withArbitrageurs([{ id: 'arb', asset: 'DOGE', cashUsd: 1e6, entryDiscount: 0.01, exitDiscount: 0.02 }]))).toEqual([

@@ -3,7 +3,6 @@
 // maintenance meanwhile is liquidated once it is back.
 import { describe, expect, it } from 'vitest';
 import { parseExperiment } from '../src/experiment/load.ts';
-import { ExperimentError } from '../src/experiment/errors.ts';
 import type { ExperimentInput } from '../src/experiment/schema.ts';
 import { buildGraph } from '../src/graph/build.ts';
 import { simulateRun, worldFor } from '../src/engine/simulate.ts';
@@ -15,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { step } from '../src/engine/step.ts';
 import { ethCrash } from './fixtures/ethCrash.ts';
+import { issueLines } from './fixtures/issues.ts';
 
 const ETH = 1;
 type Outage = { fromStep: number; toStep: number };
@@ -173,15 +173,7 @@ describe('attribution by direction (design decision 45)', () => {
 });
 
 describe('validation', () => {
-  function issuesOf(outages: Outage[]): string[] {
-    try {
-      parseExperiment(crash(outages), 'x');
-      return [];
-    } catch (err) {
-      if (err instanceof ExperimentError) return err.issues.map((i) => `${i.path}: ${i.message}`);
-      throw err;
-    }
-  }
+  const issuesOf = (outages: Outage[]) => issueLines(() => parseExperiment(crash(outages), 'x'));
 
   it('names a window that ends before it starts, and one that starts after the last step', () => {
     expect(issuesOf([{ fromStep: 5, toStep: 5 }, { fromStep: 60, toStep: 70 }])).toEqual([

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { csvColumn } from '../src/experiment/pricePath.ts';
 import { loadExperiment, parseExperiment } from '../src/experiment/load.ts';
-import { ExperimentError } from '../src/experiment/errors.ts';
 import type { Experiment, ExperimentInput } from '../src/experiment/schema.ts';
 import { expandSweep, pointExperiment } from '../src/experiment/sweep.ts';
 import { buildGraph } from '../src/graph/build.ts';
@@ -16,6 +15,7 @@ import { attribute, experimentOrigins } from '../src/engine/attribution.ts';
 import { CHANNELS, EventKindCode } from '../src/engine/record.ts';
 import { step } from '../src/engine/step.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
+import { issueLines as issuesOf } from './fixtures/issues.ts';
 
 /** Fundamental prices of every asset after each of the first `steps` steps of replicate r. */
 function fundamentals(input: ExperimentInput, steps: number, replicate = 0): number[][] {
@@ -37,16 +37,6 @@ function replaying(prices: number[], fromRow = 0): ExperimentInput {
   input.scenario.shocks = [];
   input.scenario.assets[0]!.pricePath = { prices, fromRow };
   return input;
-}
-
-function issuesOf(f: () => unknown): string[] {
-  try {
-    f();
-  } catch (err) {
-    if (err instanceof ExperimentError) return err.issues.map((i) => `${i.path}: ${i.message}`);
-    throw err;
-  }
-  return [];
 }
 
 describe('reading a CSV column', () => {

@@ -32,7 +32,7 @@ function perPoint(name: string, title: string, values: object[], rest: Record<st
 /** The figures of a run's (or merge's) results folder. */
 export function runFigures(dir: string): Figure[] {
   const runs = readResultsFile(dir, 'runs.arrow');
-  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { sweep_columns?: Record<string, string> };
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { sweep_columns?: Record<string, string>; experiment?: ManifestExperiment };
   const point = columnToArray(runs, 'point_index') as number[];
   const adl = columnToArray(runs, 'adl_count') as number[];
   const { labels, paths } = pointLabels(runs, manifest.sweep_columns ?? {});
@@ -72,20 +72,20 @@ export function runFigures(dir: string): Figure[] {
       order: { field: 'order', type: 'quantitative' },
     },
   });
-  const peg = stablePegFigure(dir, labels, sortOrder);
+  const peg = stablePegFigure(dir, manifest.experiment, labels, sortOrder);
   return peg ? [adlShare, waterfall, peg] : [adlShare, waterfall];
 }
 
+/** What stablePegFigure reads of the manifest's resolved experiment. */
+type ManifestExperiment = { scenario?: { assets?: { symbol: string; initialPrice: number; derived?: { kind: string } }[] } };
+
 /**
- * The stable-peg figure: the first algorithmic stable of the folder's experiment, its market price over
- * its peg (initialPrice) per step and point, as the median over the runs and the 10th–90th percentile
- * band. Null without a stable or without prices.arrow.
+ * The stable-peg figure: the first algorithmic stable of the folder's experiment (its manifest's), its
+ * market price over its peg (initialPrice) per step and point, as the median over the runs and the
+ * 10th–90th percentile band. Null without a stable or without prices.arrow.
  */
-function stablePegFigure(dir: string, labels: Map<number, string>, sortOrder: string[]): Figure | null {
-  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
-    experiment?: { scenario?: { assets?: { symbol: string; initialPrice: number; derived?: { kind: string } }[] } };
-  };
-  const stable = manifest.experiment?.scenario?.assets?.find((a) => a.derived?.kind === 'algorithmicStable');
+function stablePegFigure(dir: string, experiment: ManifestExperiment | undefined, labels: Map<number, string>, sortOrder: string[]): Figure | null {
+  const stable = experiment?.scenario?.assets?.find((a) => a.derived?.kind === 'algorithmicStable');
   if (!stable || !existsSync(join(dir, 'prices.arrow'))) return null;
   const prices = readResultsFile(dir, 'prices.arrow');
   const point = columnToArray(prices, 'point_index') as number[];

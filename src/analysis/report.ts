@@ -149,7 +149,7 @@ export function stableLines(runs: Table, labels: Map<number, string>, axis: stri
   const sold = columnToArray(runs, 'stable_run_sold_usd') as number[];
   const redeemed = columnToArray(runs, 'stable_redeemed_usd') as number[];
   const loss = columnToArray(runs, 'stable_holder_loss_usd') as number[];
-  const collateralLoss = runs.schema.fields.some((f) => f.name === 'collateral_holder_loss_usd') ? (columnToArray(runs, 'collateral_holder_loss_usd') as number[]) : null;
+  const collateralLoss = columnToArray(runs, 'collateral_holder_loss_usd') as number[];
   const multiple = columnToArray(runs, 'collateral_supply_multiple') as number[];
   const lines = [
     '## Algorithmic stables',
@@ -168,7 +168,7 @@ export function stableLines(runs: Table, labels: Map<number, string>, axis: stri
     lines.push(
       `| ${p} | ${axis === null ? '' : `${labels.get(p)} | `}${rows.length} | ${quantile(lows, 0.5).toFixed(3)} / ${Math.min(...lows).toPrecision(2)} | ` +
         `${shareWithInterval(lows.filter((x) => x < STABLE_COLLAPSE_SHARE).length, rows.length)} | ${money(mean(rows.map((i) => sold[i]!)))} | ` +
-        `${money(mean(rows.map((i) => redeemed[i]!)))} | ${money(mean(rows.map((i) => loss[i]!)))} | ${collateralLoss ? money(mean(rows.map((i) => collateralLoss[i]!))) : '–'} | ` +
+        `${money(mean(rows.map((i) => redeemed[i]!)))} | ${money(mean(rows.map((i) => loss[i]!)))} | ${money(mean(rows.map((i) => collateralLoss[i]!)))} | ` +
         `${times(quantile(multiples, 0.5))} / ${times(Math.max(...multiples))} |`,
     );
   }

@@ -30,6 +30,11 @@ export function latestShock(w: World, a: number): number {
   return Math.max(w.assetShockDown[a]!, w.assetShockUp[a]!);
 }
 
+/** Event id of the latest event that moved asset a's price down — a shock or depeg of its fundamental, a sale into its market — or -1. */
+export function latestMoveDown(w: World, a: number): number {
+  return Math.max(w.assetShockDown[a]!, w.assetTradeDown[a]!);
+}
+
 /** Event id of the latest trade into asset a's shared market, either way, or -1. */
 export function latestTrade(w: World, a: number): number {
   return Math.max(w.assetTradeDown[a]!, w.assetTradeUp[a]!);

@@ -137,21 +137,26 @@ export interface StableState {
   readonly minMarketShare: Float64Array;
 }
 
+/** Unit-ledger holders per stable (stableUnits's order): the holders' supply, the desk's stable, the desk's collateral, the collateral's holders' supply. */
+export const STABLE_UNIT_HOLDERS = 4;
+/** USD ledger holders per stable: the holders' proceeds, the desk, the collateral's holders' proceeds. */
+export const STABLE_CASH_HOLDERS = 3;
+
 /** The algorithmic stables of a scenario, in asset order. */
 export function stableAssets(s: Scenario) {
   return s.assets.flatMap((a) => (a.derived?.kind === 'algorithmicStable' ? [{ asset: a, d: a.derived }] : []));
 }
 
 /**
- * The stables' state: each takes four unit-ledger holders from unitHolderStart (the holders' supply,
- * the desk's stable, the desk's collateral, the collateral's holders' supply: stableUnits's order) and
- * three USD holders from cashHolderStart (the holders' proceeds, the desk, the collateral's holders'
- * proceeds), all empty but the two supplies.
+ * The stables' state: each takes STABLE_UNIT_HOLDERS unit-ledger holders from unitHolderStart and
+ * STABLE_CASH_HOLDERS USD holders from cashHolderStart, all empty but the two supplies.
  */
 export function buildStables(s: Scenario, graph: DependencyGraph, dt: number, unitHolderStart: number, cashHolderStart: number): StableState {
   const list = stableAssets(s);
   const n = list.length;
   const f = (g: (x: (typeof list)[number]) => number) => Float64Array.from(list, g);
+  const unitHolder = (slot: number) => Int32Array.from(list, (_, k) => unitHolderStart + STABLE_UNIT_HOLDERS * k + slot);
+  const cashHolder = (slot: number) => Int32Array.from(list, (_, k) => cashHolderStart + STABLE_CASH_HOLDERS * k + slot);
   return {
     n,
     asset: Int32Array.from(list, (x) => denseId(graph, 'asset', x.asset.symbol)),
@@ -176,13 +181,13 @@ export function buildStables(s: Scenario, graph: DependencyGraph, dt: number, un
     runPanic: f((x) => x.d.run?.panicSharePerDiscount ?? 0),
     runMaxShare: f((x) => x.d.run?.maxSharePerStep ?? 0),
     collateralPanic: f((x) => x.d.run?.collateralPanicSharePerDiscount ?? 0),
-    holderUnits: Int32Array.from(list, (_, k) => unitHolderStart + 4 * k),
-    deskStableUnits: Int32Array.from(list, (_, k) => unitHolderStart + 4 * k + 1),
-    deskCollateralUnits: Int32Array.from(list, (_, k) => unitHolderStart + 4 * k + 2),
-    collateralHolderUnits: Int32Array.from(list, (_, k) => unitHolderStart + 4 * k + 3),
-    holderCash: Int32Array.from(list, (_, k) => cashHolderStart + 3 * k),
-    deskCash: Int32Array.from(list, (_, k) => cashHolderStart + 3 * k + 1),
-    collateralHolderCash: Int32Array.from(list, (_, k) => cashHolderStart + 3 * k + 2),
+    holderUnits: unitHolder(0),
+    deskStableUnits: unitHolder(1),
+    deskCollateralUnits: unitHolder(2),
+    collateralHolderUnits: unitHolder(3),
+    holderCash: cashHolder(0),
+    deskCash: cashHolder(1),
+    collateralHolderCash: cashHolder(2),
     runEventId: new Int32Array(n).fill(-1),
     runSoldUsd: new Float64Array(n),
     redeemedUsd: new Float64Array(n),

@@ -5,7 +5,7 @@
 import { withStableShape } from './shape.ts';
 import { buildLending, type LendingState } from './lending.ts';
 import { arbitrageurInventory, buildArbitrage, type ArbitrageState } from './arbitrage.ts';
-import { buildStables, stableUnits, type StableState } from './algorithmicStable.ts';
+import { buildStables, STABLE_CASH_HOLDERS, stableUnits, type StableState } from './algorithmicStable.ts';
 import { buildOptionSeries, packOptionPositions, yearsToExpiry, type OptionDraft, type OptionSeries, type OptionState } from './optionState.ts';
 import { blackScholes } from './options.ts';
 import type { UnitLedger } from '../engine/unitLedger.ts';
@@ -1485,7 +1485,7 @@ function packAccounts(
   const arbitrage = buildArbitrage(s, graph, arbitrageHolderStart, lendingBuild.heldHolderStart + perpCollateral.length);
   // Then the algorithmic stables' holders and swap desks (all without cash at step 0).
   const stables = buildStables(s, graph, exp.stepSeconds, lendingBuild.heldHolderStart + perpCollateral.length + arbitrageInventory.length, arbitrageHolderStart + arbitrage.n);
-  const initialBalances = new Float64Array(arbitrageHolderStart + arbitrage.n + 3 * stables.n);
+  const initialBalances = new Float64Array(arbitrageHolderStart + arbitrage.n + STABLE_CASH_HOLDERS * stables.n);
   lendingBuild.usdInitial.forEach((v, i) => (initialBalances[lendingHolderStart + i] = v));
   initialBalances.set(arbitrage.initialCashUsd, arbitrageHolderStart);
   const cohortTables = packCohortTables(drafts, nAccounts, walletHolderStart);

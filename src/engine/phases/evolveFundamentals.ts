@@ -17,7 +17,7 @@ import {
 } from '../../model/derived.ts';
 import { stableFundamentalUsd } from '../../model/algorithmicStable.ts';
 import { accountNavUsd } from '../accounts.ts';
-import { causeFor, followUnderlying, latestShock, latestTrade, noteShock } from '../causes.ts';
+import { causeFor, followUnderlying, latestMoveDown, latestShock, latestTrade, noteShock } from '../causes.ts';
 
 export function evolveFundamentals(w: World): void {
   switchRegime(w);
@@ -94,16 +94,31 @@ function updateDerived(w: World): void {
     // A fall of the peg is an event of its own (the derived-asset channel of attribution), once it
     // adds up to DEPEG_EVENT_THRESHOLD since the last one: caused by the latest forced sale of the
     // token when sales pushed it this step, else by the regime switch that set a stress target.
-    if (w.peg[a]! < w.pegAtLastEvent[a]! * (1 - DEPEG_EVENT_THRESHOLD)) {
+    if (pegFell(w, a)) {
       const trade = latestTrade(w, a);
-      const cause = sold > 0 && trade >= 0 ? trade : w.regime === 1 ? w.regimeEvent : -1;
-      const lostUsd = (w.pegAtLastEvent[a]! - w.peg[a]!) * w.fundamental[u]!;
-      noteShock(w, a, w.events.push(w.step, 0, EventKindCode.depeg, -1, -1, a, w.peg[a]!, w.fundamental[a]!, lostUsd, cause), -1);
-      w.pegAtLastEvent[a] = w.peg[a]!;
-    } else if (w.peg[a]! > w.pegAtLastEvent[a]!) {
-      w.pegAtLastEvent[a] = w.peg[a]!;
+      recordDepeg(w, a, w.fundamental[u]!, sold > 0 && trade >= 0 ? trade : w.regime === 1 ? w.regimeEvent : -1);
     }
   }
+}
+
+/**
+ * Whether asset a's peg has fallen DEPEG_EVENT_THRESHOLD under the level of its last depeg event (or
+ * its high since); if not, a higher peg becomes that level.
+ */
+function pegFell(w: World, a: number): boolean {
+  if (w.peg[a]! < w.pegAtLastEvent[a]! * (1 - DEPEG_EVENT_THRESHOLD)) return true;
+  if (w.peg[a]! > w.pegAtLastEvent[a]!) w.pegAtLastEvent[a] = w.peg[a]!;
+  return false;
+}
+
+/**
+ * Records the fall pegFell found as a `depeg` event (the latest mover down of a's fundamental): the
+ * peg lost × `usdPerPeg` is its amount, `cause` its cause.
+ */
+function recordDepeg(w: World, a: number, usdPerPeg: number, cause: number): void {
+  const lostUsd = (w.pegAtLastEvent[a]! - w.peg[a]!) * usdPerPeg;
+  noteShock(w, a, w.events.push(w.step, 0, EventKindCode.depeg, -1, -1, a, w.peg[a]!, w.fundamental[a]!, lostUsd, cause), -1);
+  w.pegAtLastEvent[a] = w.peg[a]!;
 }
 
 /**
@@ -151,13 +166,7 @@ function updateAccountBacked(w: World, a: number, kind: number): void {
       : syntheticDollarFundamental(perToken, w.derivedRedeemable[a] === 1, w.derivedConfidenceDiscount[a]!);
   w.fundamental[a] = Math.max(price, MIN_BRIDGE_SOLVENCY * w.initialPrice[a]!);
   w.peg[a] = w.fundamental[a]! / w.initialPrice[a]!;
-  if (w.peg[a]! < w.pegAtLastEvent[a]! * (1 - DEPEG_EVENT_THRESHOLD)) {
-    const lostUsd = (w.pegAtLastEvent[a]! - w.peg[a]!) * w.initialPrice[a]!;
-    noteShock(w, a, w.events.push(w.step, 0, EventKindCode.depeg, -1, -1, a, w.peg[a]!, w.fundamental[a]!, lostUsd, causeFor(w, acct)), -1);
-    w.pegAtLastEvent[a] = w.peg[a]!;
-  } else if (w.peg[a]! > w.pegAtLastEvent[a]!) {
-    w.pegAtLastEvent[a] = w.peg[a]!;
-  }
+  if (pegFell(w, a)) recordDepeg(w, a, w.initialPrice[a]!, causeFor(w, acct));
 }
 
 /**
@@ -175,14 +184,7 @@ function updateStables(w: World): void {
     const face = S.faceUsd[k]!;
     w.fundamental[a] = stableFundamentalUsd(face, cap, S.supply0[k]! - S.burned[k]!, S.confidenceDiscount[k]!);
     w.peg[a] = w.fundamental[a]! / face;
-    if (w.peg[a]! < w.pegAtLastEvent[a]! * (1 - DEPEG_EVENT_THRESHOLD)) {
-      const lostUsd = (w.pegAtLastEvent[a]! - w.peg[a]!) * face;
-      const cause = Math.max(w.assetShockDown[c]!, w.assetTradeDown[c]!);
-      noteShock(w, a, w.events.push(w.step, 0, EventKindCode.depeg, -1, -1, a, w.peg[a]!, w.fundamental[a]!, lostUsd, cause), -1);
-      w.pegAtLastEvent[a] = w.peg[a]!;
-    } else if (w.peg[a]! > w.pegAtLastEvent[a]!) {
-      w.pegAtLastEvent[a] = w.peg[a]!;
-    }
+    if (pegFell(w, a)) recordDepeg(w, a, face, latestMoveDown(w, c));
   }
 }
 

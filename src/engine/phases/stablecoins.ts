@@ -18,7 +18,7 @@ import type { World } from '../../model/world.ts';
 import { MIN_COLLATERAL_PRICE_SHARE, recoveredDelta, runShare, swapReceivedUsd } from '../../model/algorithmicStable.ts';
 import { EventKindCode } from '../record.ts';
 import { MARKET, MARKET_LIMIT, MARKET_WITHIN, quantityWithinLimitAt, quoteFill, tradeIntoMarket, updateMarketPrice } from '../market.ts';
-import { noteMarketTrade, noteShock } from '../causes.ts';
+import { latestMoveDown, noteMarketTrade, noteShock } from '../causes.ts';
 
 /** Golden-section steps of the desk's search (the bracket shrinks by 0.618 each: 2^-69 after 100). */
 const SEARCH_STEPS = 100;
@@ -91,8 +91,10 @@ function swap(w: World, k: number): void {
   const face = S.faceUsd[k]!;
   const value = swapReceivedUsd(q * face, S.poolDelta[k]!, S.basePoolUsd[k]!, S.recoveryBlocks[k]!, S.minSpread[k]!, S.blocksPerStep[k]!, DELTA_OUT);
   const minted = value / oraclePrice;
+  // Every collateral token is a claim on the same value: the new ones dilute it.
   const supply = S.collateralSupply0[k]! + S.collateralMinted[k]!;
-  if ((w.fundamental[c]! * supply) / (supply + minted) < MIN_COLLATERAL_PRICE_SHARE * S.collateralInitialPrice[k]!) {
+  const diluted = (w.fundamental[c]! * supply) / (supply + minted);
+  if (diluted < MIN_COLLATERAL_PRICE_SHARE * S.collateralInitialPrice[k]!) {
     // The model's floor: the swap shuts rather than take the collateral's price towards 0.
     S.haltStep[k] = w.step;
     S.poolDelta[k] = recoveredDelta(S.poolDelta[k]!, S.recoveryBlocks[k]!, S.blocksPerStep[k]!);
@@ -111,14 +113,12 @@ function swap(w: World, k: number): void {
   w.ledger.transfer(desk, outside, cost);
   w.units.transfer(w.lending.externalUnitHolder[a]!, S.deskStableUnits[k]!, q);
   w.units.burn(S.deskStableUnits[k]!, q);
-  // Every collateral token is a claim on the same value: the new ones dilute it.
-  w.fundamental[c] = (w.fundamental[c]! * supply) / (supply + minted);
+  w.fundamental[c] = diluted;
   updateMarketPrice(w, c);
   S.collateralMinted[k] = S.collateralMinted[k]! + minted;
   S.burned[k] = S.burned[k]! + q;
   S.redeemedUsd[k] = S.redeemedUsd[k]! + q * face;
-  const cause = Math.max(w.assetTradeDown[a]!, w.assetShockDown[a]!);
-  const id = w.events.push(w.step, w.round, EventKindCode.stable_swap, -1, -1, c, minted, fill, q * face, cause);
+  const id = w.events.push(w.step, w.round, EventKindCode.stable_swap, -1, -1, c, minted, fill, q * face, latestMoveDown(w, a));
   noteMarketTrade(w, c, id, minted);
   noteShock(w, c, id, -1);
   noteMarketTrade(w, a, id, -q);
