@@ -18,15 +18,15 @@ import { SOURCE_WORKER_URL, workerScriptUrl } from '../src/runner/workerBundle.t
 import { bundleFile } from '../src/cli/bundle.js';
 import { fileURLToPath } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
-import { workerOptions } from '../src/runner/pool.ts';
+import { runPool, WorkerPool, workerOptions } from '../src/runner/pool.ts';
 import { mergeResults } from '../src/runner/merge.ts';
 import { lockFolder } from '../src/runner/folderLock.ts';
 import { parseOnly, parseShard, PlanBits, planRuns, RunPlan, runOrdinal, shardFromEnvironment } from '../src/runner/plan.ts';
 import fc from 'fast-check';
 import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
-import { listParts, readPart } from '../src/io/parts.ts';
+import { listParts, partPath, readPart } from '../src/io/parts.ts';
 import { executeRun, executeRunOverlapped, makeContext, type RunOutcome } from '../src/runner/execute.ts';
-import { expandSweep, pointExperiment } from '../src/experiment/sweep.ts';
+import { expandSweep, pointExperiment, type SweepPoint } from '../src/experiment/sweep.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -524,6 +524,53 @@ describe('the runner', () => {
     }
     expect(listParts(died)).toHaveLength(11);
     expectSameArrow(failedOnly, died);
+  }, 60_000);
+
+  it('A pool runs batch after batch on the workers it started, each batch as a pool of its own would; a worker that dies is replaced and only the run that killed it fails', async () => {
+    // size-fund's rounds are batches on one pool (sizeFund.ts): its workers start, and compile, once.
+    const exp = parseExperiment(sweepInput(3, 40), 'pool-batches'); // points 0 and 1 × replicates 0…2
+    const [p0, p1] = expandSweep(exp) as [SweepPoint, SweepPoint];
+    const experimentOf = (p: SweepPoint) => pointExperiment(exp, p);
+    const batch = (point: SweepPoint) => {
+      let r = 0;
+      return { count: 3, next: () => (r < 3 ? { point, replicate: r++ } : undefined) };
+    };
+    const byRun = (os: RunOutcome[]) => [...os].sort((a, b) => a.point - b.point || a.replicate - b.replicate);
+    const init = (outDir: string) => {
+      fs.mkdirSync(path.join(outDir, 'parts'), { recursive: true });
+      return { base: exp, outDir, check: false, marginChecks: 'event' as const };
+    };
+    // A fresh pool per batch, nothing failing: the reference.
+    const fresh = tmp();
+    const expected: RunOutcome[] = [];
+    for (const p of [p0, p1]) await runPool(2, init(fresh), batch(p), (o) => expected.push(o), experimentOf);
+    // One pool for three batches; the worker that runs point 1's replicate 1 dies (workers copy the
+    // environment when they start, so it is set before the pool starts any).
+    const kept = tmp();
+    const pool = new WorkerPool(2, init(kept));
+    const got: RunOutcome[][] = [[], [], []];
+    process.env.CONTAGION_FAIL_RUNS = '1/1:EXIT';
+    try {
+      await pool.run(batch(p0), (o) => got[0]!.push(o), experimentOf);
+      expect(pool.workersStarted).toBe(2);
+      await pool.run(batch(p1), (o) => got[1]!.push(o), experimentOf);
+      await pool.run(batch(p0), (o) => got[2]!.push(o), experimentOf);
+      // Run 1/1 killed two workers: the first with it in flight, the second with it alone (so it is the
+      // culprit). Each was replaced, in batch 2 while it had work left, else as batch 3 began: 2 + 2.
+      expect(pool.workersStarted).toBe(4);
+    } finally {
+      delete process.env.CONTAGION_FAIL_RUNS;
+      await pool.close();
+    }
+    const ref = byRun(expected);
+    expect(byRun(got[0]!)).toEqual(ref.slice(0, 3));
+    expect(byRun(got[2]!)).toEqual(ref.slice(0, 3));
+    expect(byRun(got[1]!)).toEqual([ref[3], { point: 1, replicate: 1, seed: 0, ok: false, error: 'worker died: exit code 70' }, ref[5]]);
+    for (const [p, r] of [[0, 0], [0, 1], [0, 2], [1, 0], [1, 2]] as const) {
+      expect(fs.readFileSync(partPath(kept, p, r)).equals(fs.readFileSync(partPath(fresh, p, r))), `part ${p}/${r}`).toBe(true);
+    }
+    expect(fs.existsSync(partPath(kept, 1, 1))).toBe(false);
+    await expect(pool.run(batch(p0), () => {}, experimentOf)).rejects.toThrow('closed worker pool');
   }, 60_000);
 
   it("Starts its workers with the heap policy's young generation, which V8 keeps at 2 × 4 MiB where a default worker's grows to 2 × 16", async () => {

@@ -6,8 +6,12 @@
 // while it ran the next), so each is sent again on its own, to a worker with nothing else in flight; one
 // that kills that worker too is reported failed. An abort
 // (`signal`) starts no more tasks and terminates the workers: what each was running is lost (its part
-// is not committed; a part is renamed into place only once complete), and the pool settles once every
+// is not committed; a part is renamed into place only once complete), and the batch settles once every
 // worker has exited.
+//
+// A pool runs batches of tasks one after another on the same workers (WorkerPool.run), so a caller
+// with several rounds (size-fund's search) starts its workers, and warms their compiled code, once:
+// between batches they wait with nothing in flight. runPool is one batch on a pool of its own.
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { MarginChecks } from '../engine/marginIndex.ts';
 import type { Experiment } from '../experiment/schema.ts';
@@ -48,10 +52,198 @@ export interface PoolInit {
 /** Tasks a worker holds at once: the one it runs and the next. */
 const DEPTH = 2;
 
+/** One worker of the pool and what it holds. */
+interface Slot {
+  worker: Worker;
+  /** Tasks sent and not yet reported, oldest first (a worker reports in the order it was sent). */
+  inFlight: PoolTask[];
+  /** True while its only task in flight is one a dead worker had not reported. */
+  alone: boolean;
+  /** The point whose experiment this worker has (tasks arrive point by point). */
+  sentPoint: number;
+  /** Terminated by the pool, or dead: its exit is not a loss. */
+  gone: boolean;
+}
+
+/** The batch being run: its tasks, where outcomes go, and how it settles. */
+interface Batch {
+  tasks: TaskSource;
+  onOutcome: (o: RunOutcome) => void;
+  experimentOf: (point: SweepPoint) => Experiment;
+  /** Tasks of a dead worker that it had not started, ahead of the source's. */
+  returned: PoolTask[];
+  taken: number;
+  finished: number;
+  aborted: boolean;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
 /**
- * Runs every task on `size` workers; calls onOutcome for each as it finishes. `experimentOf` gives a point's
- * validated experiment, sent to a worker with its first task of that point (workers do not validate).
+ * Worker threads that run batches of tasks, one batch at a time, and stay up between them. A point's
+ * index names one experiment for the pool's whole life: a worker keeps the last point's experiment
+ * (and its graph) and is sent it again only for a new index. `close` terminates the workers; an aborted
+ * batch closes the pool.
  */
+export class WorkerPool {
+  private readonly slots = new Set<Slot>();
+  private batch: Batch | null = null;
+  private closed = false;
+  /** Workers started over the pool's life (replacements for dead ones included). */
+  workersStarted = 0;
+
+  /** `size` workers at most; they start with the first batch that has tasks for them. */
+  constructor(
+    private readonly size: number,
+    private readonly init: PoolInit,
+  ) {}
+
+  /**
+   * Runs every task of `tasks`; calls onOutcome for each as it finishes. `experimentOf` gives a point's
+   * validated experiment, sent to a worker with its first task of that point (workers do not validate).
+   * Settles once every task is reported, or, after `signal` aborts, once every worker has exited.
+   */
+  async run(tasks: TaskSource, onOutcome: (o: RunOutcome) => void, experimentOf: (point: SweepPoint) => Experiment, signal?: AbortSignal): Promise<void> {
+    if (this.closed) throw new Error('internal: a batch sent to a closed worker pool');
+    if (this.batch !== null) throw new Error('internal: a batch sent to a worker pool already running one');
+    if (tasks.count === 0 || signal?.aborted) return;
+    const workerUrl = await workerScriptUrl();
+    if (signal?.aborted) return; // while the worker script was being found
+    const onAbort = () => this.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.batch = { tasks, onOutcome, experimentOf, returned: [], taken: 0, finished: 0, aborted: false, resolve, reject };
+        for (const slot of this.slots) this.refill(slot);
+        this.startWanted(workerUrl);
+      });
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      this.batch = null;
+    }
+  }
+
+  /** Terminates the workers; settles once they have exited. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const exits = [...this.slots].map((s) => {
+      s.gone = true;
+      return s.worker.terminate();
+    });
+    await Promise.all(exits);
+  }
+
+  /** Starts workers until the batch has as many as it can use (the pool's size, or its tasks). */
+  private startWanted(workerUrl: URL): void {
+    const b = this.batch;
+    if (b === null || b.aborted) return;
+    const wanted = Math.min(this.size, b.tasks.count);
+    const left = b.returned.length > 0 || b.taken < b.tasks.count;
+    while (left && this.slots.size < wanted) this.start(workerUrl);
+  }
+
+  private start(workerUrl: URL): void {
+    const worker = new Worker(workerUrl, workerOptions(this.init));
+    this.workersStarted++;
+    const slot: Slot = { worker, inFlight: [], alone: false, sentPoint: -1, gone: false };
+    this.slots.add(slot);
+    worker.on('message', (o: RunOutcome) => {
+      const b = this.batch;
+      if (b === null || b.aborted) return;
+      slot.inFlight.shift();
+      slot.alone = false;
+      if (this.report(b, o)) this.refill(slot);
+    });
+    const lost = (why: string) => {
+      this.slots.delete(slot);
+      if (slot.gone) return;
+      slot.gone = true;
+      const b = this.batch;
+      if (b === null || b.aborted) return; // idle between batches: a new worker starts with the next
+      if (slot.alone) {
+        // It killed a worker with nothing else in flight: it is the culprit.
+        const culprit = slot.inFlight.shift()!;
+        if (!this.report(b, { point: culprit.point.index, replicate: culprit.replicate, seed: 0, ok: false, error: `worker died: ${why}` })) return;
+      } else {
+        b.returned.unshift(...slot.inFlight.splice(0));
+      }
+      // A worker with nothing in flight may take a returned task now, and the dead one is replaced.
+      for (const s of this.slots) if (s.inFlight.length === 0) this.refill(s);
+      this.startWanted(workerUrl);
+    };
+    worker.on('error', (e) => lost(e.message));
+    worker.on('exit', (code) => {
+      lost(`exit code ${code}`);
+      const b = this.batch;
+      if (b !== null && b.aborted && this.slots.size === 0) b.resolve();
+    });
+    this.refill(slot);
+  }
+
+  /** The next task from the batch's source: none once aborted. */
+  private take(b: Batch): PoolTask | undefined {
+    if (b.aborted) return undefined;
+    const task = b.tasks.next();
+    if (task !== undefined) b.taken++;
+    return task;
+  }
+
+  private send(b: Batch, slot: Slot, task: PoolTask): void {
+    slot.inFlight.push(task);
+    let message: TaskMessage = task;
+    if (task.point.index !== slot.sentPoint) {
+      message = { ...task, exp: b.experimentOf(task.point) };
+      slot.sentPoint = task.point.index;
+    }
+    slot.worker.postMessage(message);
+  }
+
+  /** Gives the worker tasks up to DEPTH; one that gets none waits for the next batch. */
+  private refill(slot: Slot): void {
+    const b = this.batch;
+    if (b === null || slot.alone || slot.gone || b.aborted) return;
+    if (b.returned.length > 0) {
+      // A suspect goes alone, once this worker has nothing else in flight.
+      if (slot.inFlight.length === 0) {
+        slot.alone = true;
+        this.send(b, slot, b.returned.shift()!);
+      }
+      return;
+    }
+    while (slot.inFlight.length < DEPTH) {
+      const task = this.take(b);
+      if (task === undefined) break;
+      this.send(b, slot, task);
+    }
+  }
+
+  /** Passes an outcome on; false (the batch rejected) when onOutcome threw. */
+  private report(b: Batch, o: RunOutcome): boolean {
+    b.finished++;
+    try {
+      b.onOutcome(o);
+    } catch (e) {
+      // Tasks still in flight would report into the next batch: the pool takes none.
+      this.closed = true;
+      b.reject(e);
+      return false;
+    }
+    if (b.finished === b.tasks.count) b.resolve();
+    return true;
+  }
+
+  /** Starts no more tasks and terminates the workers; the batch settles once they have exited. */
+  private abort(): void {
+    const b = this.batch;
+    if (b === null) return;
+    b.aborted = true;
+    this.closed = true;
+    if (this.slots.size === 0) b.resolve();
+    for (const s of this.slots) void s.worker.terminate();
+  }
+}
+
+/** Runs every task on `size` workers of a pool of its own (WorkerPool.run), then closes it. */
 export async function runPool(
   size: number,
   init: PoolInit,
@@ -60,110 +252,10 @@ export async function runPool(
   experimentOf: (point: SweepPoint) => Experiment,
   signal?: AbortSignal,
 ): Promise<void> {
-  if (tasks.count === 0 || signal?.aborted) return;
-  const workerUrl = await workerScriptUrl();
-  // Tasks of a dead worker that it had not started go back here, ahead of the source's.
-  const returned: PoolTask[] = [];
-  let taken = 0;
-  let finished = 0;
-  const running = new Set<Worker>();
-  let aborted = false;
-  let onAbort = () => {};
-  const abortListener = () => onAbort();
-  signal?.addEventListener('abort', abortListener, { once: true });
+  const pool = new WorkerPool(size, init);
   try {
-    if (signal?.aborted) return; // while the worker script was being found
-    /** The next task from the source: none once aborted. */
-    const take = (): PoolTask | undefined => {
-      if (aborted) return undefined;
-      const task = tasks.next();
-      if (task !== undefined) taken++;
-      return task;
-    };
-    await new Promise<void>((resolve, reject) => {
-      onAbort = () => {
-        aborted = true;
-        if (running.size === 0) resolve();
-        for (const w of running) void w.terminate();
-      };
-      const start = () => {
-        const worker = new Worker(workerUrl, workerOptions(init));
-        running.add(worker);
-        const inFlight: PoolTask[] = [];
-        let gone = false;
-        // True while its only task in flight is one a dead worker had not reported.
-        let alone = false;
-        // The point whose experiment this worker has (tasks arrive point by point).
-        let sentPoint = -1;
-        const send = (task: PoolTask) => {
-          inFlight.push(task);
-          let message: TaskMessage = task;
-          if (task.point.index !== sentPoint) {
-            message = { ...task, exp: experimentOf(task.point) };
-            sentPoint = task.point.index;
-          }
-          worker.postMessage(message);
-        };
-        const refill = () => {
-          if (alone || aborted) return;
-          if (returned.length > 0) {
-            // A suspect goes alone, once this worker has nothing else in flight.
-            if (inFlight.length === 0) {
-              alone = true;
-              send(returned.shift()!);
-            }
-            return;
-          }
-          while (inFlight.length < DEPTH) {
-            const task = take();
-            if (task === undefined) break;
-            send(task);
-          }
-          if (inFlight.length === 0) {
-            gone = true;
-            void worker.terminate();
-          }
-        };
-        const report = (o: RunOutcome): boolean => {
-          finished++;
-          try {
-            onOutcome(o);
-          } catch (e) {
-            reject(e);
-            return false;
-          }
-          if (finished === tasks.count) resolve();
-          return true;
-        };
-        worker.on('message', (o: RunOutcome) => {
-          if (aborted) return;
-          inFlight.shift();
-          alone = false;
-          if (report(o)) refill();
-        });
-        const lost = (why: string) => {
-          if (gone || aborted) return;
-          gone = true;
-          if (alone) {
-            // It killed a worker with nothing else in flight: it is the culprit.
-            const culprit = inFlight.shift()!;
-            if (!report({ point: culprit.point.index, replicate: culprit.replicate, seed: 0, ok: false, error: `worker died: ${why}` })) return;
-          } else {
-            returned.unshift(...inFlight.splice(0));
-          }
-          if (returned.length > 0 || taken < tasks.count) start();
-        };
-        worker.on('error', (e) => lost(e.message));
-        worker.on('exit', (code) => {
-          running.delete(worker);
-          if (aborted && running.size === 0) resolve();
-          lost(`exit code ${code}`);
-        });
-        refill();
-      };
-      for (let i = 0; i < Math.min(size, tasks.count); i++) start();
-    });
+    await pool.run(tasks, onOutcome, experimentOf, signal);
   } finally {
-    signal?.removeEventListener('abort', abortListener);
+    await pool.close();
   }
 }

@@ -18,7 +18,7 @@ import { fundAnswer, newBracket, nextFund, reached, recordTry, requirementOf, ty
 import type { RunOutcome } from './execute.ts';
 import { searchKey, type FundJournal, type JournalRun } from './fundJournal.ts';
 import { applySweepHeapPolicy } from './heapPolicy.ts';
-import { runPool } from './pool.ts';
+import { WorkerPool } from './pool.ts';
 
 export interface SizeFundOptions {
   /** Index of the fund in scenario.insuranceFunds. */
@@ -103,15 +103,27 @@ export class SizeFundInterrupted extends Error {
 export async function sizeFunds(searches: FundSearch[], opts: SizeFundOptions): Promise<SizeFundResult[]> {
   // Only the run summaries are read: no tables are written.
   const bases = searches.map(({ exp }) => ({ ...exp, output: { steps: false, prices: false, events: false, attribution: false } }));
+  mkdirSync(join(opts.scratchDir, 'parts'), { recursive: true });
+  applySweepHeapPolicy();
+  // One pool for every round: its workers start, and compile the engine, once (pool.ts).
+  const pool = new WorkerPool(Math.max(1, opts.workers), { base: bases[0]!, outDir: opts.scratchDir, check: opts.check, marginChecks: opts.marginChecks });
+  try {
+    return await searchOn(pool, searches, bases, opts);
+  } finally {
+    await pool.close();
+  }
+}
+
+/** sizeFunds' rounds on `pool`, the searches' experiments as `bases` (tables off). */
+async function searchOn(pool: WorkerPool, searches: FundSearch[], bases: Experiment[], opts: SizeFundOptions): Promise<SizeFundResult[]> {
   const brackets: PathBracket[][] = bases.map((e) => Array.from({ length: e.runs }, newBracket));
   // A cleared run's insurance_fund_required_usd guides the next tries (fundSizing.ts nextFund) when it is
   // this fund's: with one fund in the scenario.
   const hints = bases.map((e) => e.scenario.insuranceFunds.length === 1);
   const tries: FundTry[][] = bases.map(() => []);
-  mkdirSync(join(opts.scratchDir, 'parts'), { recursive: true });
-  applySweepHeapPolicy();
   type Job = { search: number; replicate: number; fund: number; hinted: boolean };
-  // Every (search, path, fund) is a point of its own: its index names its part file in the scratch folder.
+  // Every (search, path, fund) is a point of its own: its index names its part file in the scratch folder,
+  // and its experiment in the pool's workers for the whole search (never reused, as WorkerPool asks).
   let nextPoint = 0;
   const keys = bases.map((e) => searchKey(e, opts.fund));
   const tryOf = (round: number, job: Job, s: JournalRun): FundTry & { search: number } => ({
@@ -142,9 +154,7 @@ export async function sizeFunds(searches: FundSearch[], opts: SizeFundOptions): 
     const made: (FundTry & { search: number })[] = [];
     const failures: { job: Job; error: string }[] = [];
     let i = 0;
-    if (tasks.length > 0) await runPool(
-      Math.max(1, Math.min(opts.workers, tasks.length)),
-      { base: bases[0]!, outDir: opts.scratchDir, check: opts.check, marginChecks: opts.marginChecks },
+    if (tasks.length > 0) await pool.run(
       { count: tasks.length, next: () => tasks[i++] },
       (o: RunOutcome) => {
         const job = byPoint.get(o.point)!;

@@ -66,6 +66,10 @@
 //                               difference per planned run alongside
 //   montecarlo_retained_heap_mb_100  the main thread's live heap after a full GC once each of
 //   montecarlo_retained_heap_mb_10000  those sweeps has returned (what the runner keeps)
+//   size_fund_search_s          `contagion size-fund experiments/fund-sizing.json --target 0.05 --runs 60`
+//                               (20 with --quick), 2 workers, in a fresh process: wall time of the whole
+//                               search, its rounds sharing one worker pool; median of 3 (one with --quick)
+//   size_fund_runs_per_s        the search's runs (size-fund.json's tries) / that time
 // The scaled scenario keeps the flagship's storyline: the scripted regime switch and the shock
 // are moved to the same fraction of the shorter run.
 import { spawn, spawnSync } from 'node:child_process';
@@ -1242,6 +1246,35 @@ function benchPlannedRuns(root: string): void {
   });
 }
 
+/** Paths of the size-fund search the bench times (fund-sizing.json's venue and stress). */
+const SIZE_FUND_PATHS = quick ? 20 : 60;
+const SIZE_FUND_REPEATS = quick ? 1 : 3;
+
+/** size_fund_search_s: a whole `contagion size-fund` in a fresh process, as a protocol designer runs it. */
+function benchSizeFund(root: string): void {
+  const seconds: number[] = [];
+  let runs = 0;
+  let rounds = 0;
+  for (let i = 0; i < SIZE_FUND_REPEATS; i++) {
+    const out = mkdtempSync(join(root, 'size-fund-'));
+    const args = [join(PACKAGE_ROOT, 'src/cli/contagion.js'), 'size-fund', 'experiments/fund-sizing.json', '--target', '0.05', '--runs', String(SIZE_FUND_PATHS), '--workers', '2', '--out', out, '--quiet'];
+    const t0 = performance.now();
+    const child = spawnSync(process.execPath, args, { cwd: PACKAGE_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    seconds.push((performance.now() - t0) / 1000);
+    if (child.error) throw child.error;
+    if (child.status !== 0) throw new Error(`size-fund exited with ${child.status ?? child.signal}`);
+    const point = (JSON.parse(readFileSync(join(out, 'size-fund.json'), 'utf8')) as { points: { rounds: number; tries: unknown[] }[] }).points[0]!;
+    runs = point.tries.length;
+    rounds = point.rounds;
+    rmSync(out, { recursive: true, force: true });
+  }
+  const s = median(seconds);
+  log(`size-fund over ${SIZE_FUND_PATHS} paths: ${runs} runs in ${rounds} rounds, ${s.toFixed(2)} s (${seconds.map((x) => x.toFixed(2)).join(', ')})`);
+  const params = { experiment: 'experiments/fund-sizing.json', paths: SIZE_FUND_PATHS, target: 0.05, workers: 2, runs, rounds, timings_s: seconds.map((x) => sig(x)) };
+  emit({ name: 'size_fund_search_s', value: sig(s), unit: 's', params });
+  emit({ name: 'size_fund_runs_per_s', value: sig(runs / s), unit: 'runs/s', params });
+}
+
 async function benchMonteCarlo(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'contagion-bench-mc-'));
   try {
@@ -1250,6 +1283,7 @@ async function benchMonteCarlo(): Promise<void> {
     await benchParallelCeiling(root, raw, s1);
     benchMonteCarloRss(root);
     benchPlannedRuns(root);
+    benchSizeFund(root);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
