@@ -11,11 +11,11 @@ import { caseArb } from './fixtures/randomScenario.ts';
 import { cholesky } from '../src/model/cholesky.ts';
 import { exactly } from '../src/model/typedArrays.ts';
 import { deriveSeed, Streams } from '../src/experiment/seeds.ts';
-import { accrueFunding } from '../src/engine/phases/accrueFunding.ts';
+import { accrueFunding, fundingPremium } from '../src/engine/phases/accrueFunding.ts';
 import { updateOracles } from '../src/engine/phases/updateOracles.ts';
 import { evolveFundamentals } from '../src/engine/phases/evolveFundamentals.ts';
 import { markAccount } from '../src/engine/accounts.ts';
-import { tradeIntoMarket } from '../src/engine/market.ts';
+import { tradeIntoMarket, updateMarketPrice } from '../src/engine/market.ts';
 import { EventKindCode } from '../src/engine/record.ts';
 import { accountOf, handExperiment, handWorld, setPrice } from './fixtures/handWorld.ts';
 import { parseExperiment } from '../src/experiment/load.ts';
@@ -133,6 +133,48 @@ describe('funding', () => {
     w.market[0] = 99;
     accrueFunding(w);
     expect(w.fundingIndex[0]).toBeCloseTo((-0.0011875 / 60) * 100, 15);
+  });
+  it('The index a venue measures the premium against: the fundamental, the fundamental after the permanent impact, or the oracle as published', () => {
+    // Fundamental 100, linear impact g(x) = 1 − 0.5x, permanent 0.02 and temporary 0.02 of depth sold:
+    // market = 100 × (1 − 0.5 × 0.04) = 98. One 60 s step, interest 0.0001, clamp 0.0005 per 8 h:
+    // F = P + clamp(0.0001 − P, ±0.0005) = P + 0.0005 for any P ≤ −0.0004; hourly F/8, the step 1/60 of it.
+    const at = (indexPrice: 'fundamental' | 'after-permanent-impact' | 'oracle', oracle: number | null) => {
+      const w = handWorld({
+        assets: [{ symbol: 'BTC', price: 100, depthUsd: 1e6, impactCoefficient: 0.5 }],
+        fundingIndexPrice: indexPrice,
+        traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 10 }],
+      });
+      w.impactModel[0] = ImpactCode.linear;
+      setPrice(w, 'BTC', 100);
+      w.impactPermanent[0] = 0.02;
+      w.impactTemporary[0] = 0.02;
+      updateMarketPrice(w, 0);
+      expect(w.market[0]).toBeCloseTo(98, 12);
+      if (oracle !== null) w.oraclePrice[w.marketOracle[0]!] = oracle;
+      const before = w.fundingIndex[0]!;
+      accrueFunding(w);
+      return { delta: w.fundingIndex[0]! - before, premium: fundingPremium(w, 0) };
+    };
+    const stepOf = (p: number, mark: number) => ((p + 0.0005) / 8 / 60) * mark;
+    // fundamental: P = 98 / 100 − 1 = −0.02 (the permanent part counts); the mark is the oracle, 100.
+    const f = at('fundamental', null);
+    expect(f.premium).toBeCloseTo(-0.02, 15);
+    expect(f.delta).toBeCloseTo(stepOf(-0.02, 100), 15); // −0.0195 / 480 × 100 = −0.0040625
+    expect(f.delta).toBeCloseTo(-0.0040625, 15);
+    // after-permanent-impact: index = 100 × (1 − 0.5 × 0.02) = 99, P = 98 / 99 − 1 = −0.010101…
+    const p = at('after-permanent-impact', null);
+    expect(p.premium).toBeCloseTo(98 / 99 - 1, 15);
+    expect(p.delta).toBeCloseTo(stepOf(98 / 99 - 1, 100), 15); // (−0.0101010 + 0.0005) / 480 × 100 = −0.0020002
+    // oracle: the feed (read at 100 before the sale) publishes 98.5: P = 98 / 98.5 − 1 = −0.0050761, and
+    // the mark the step is paid at is 98.5.
+    const o = at('oracle', 98.5);
+    expect(o.premium).toBeCloseTo(98 / 98.5 - 1, 15);
+    expect(o.delta).toBeCloseTo(stepOf(98 / 98.5 - 1, 98.5), 15); // −0.0045761 / 480 × 98.5 = −0.00093906
+    // oracle, the feed having read the market (a spot feed, no lag): no premium, longs pay the interest,
+    // 0.0001 / 480 × 98 per step.
+    const spot = at('oracle', 98);
+    expect(spot.premium).toBe(0);
+    expect(spot.delta).toBeCloseTo((0.0001 / 480) * 98, 15);
   });
 });
 

@@ -136,9 +136,47 @@ describe('attribution by direction (design decision 45)', () => {
     expect(fundingCauseAgainst(w, 1, true)).toBe(4);
   });
 
+  it('funding as a cause follows the index (design decision 48): the permanent impact is no premium after it; against the oracle, the latest move of the market away from the published price', () => {
+    const at = (indexPrice: 'after-permanent-impact' | 'oracle') => {
+      const input = crash([]);
+      for (const x of input.scenario.exchanges) (x as Record<string, unknown>).funding = { indexPrice };
+      const exp = parseExperiment(input, 'funding-index');
+      const w = worldFor(exp, buildGraph(exp), 0);
+      // Movers up: a shock (3) and a purchase (4); down: a sale (7) and, later, a shock (9).
+      w.assetShockUp[ETH] = 3;
+      w.assetTradeUp[ETH] = 4;
+      w.assetTradeDown[ETH] = 7;
+      w.assetShockDown[ETH] = 9;
+      return { w, short: firstShortInEth(w) };
+    };
+    // after-permanent-impact: the market 10% under the fundamental by permanent impact alone sits on the
+    // index, so no funding runs against the short: its cause is the move against it, the purchase (4).
+    const p = at('after-permanent-impact');
+    p.w.impactPermanent[ETH] = 10;
+    updateMarketPrice(p.w, ETH);
+    expect(fundingCauseAgainst(p.w, 1, false)).toBe(-1);
+    expect(causeFor(p.w, p.short)).toBe(4);
+    // A further 10 of temporary impact is a premium under the index: the sale (7) holds it open.
+    p.w.impactTemporary[ETH] = 10;
+    updateMarketPrice(p.w, ETH);
+    expect(fundingCauseAgainst(p.w, 1, false)).toBe(7);
+    // oracle: the feed still publishes the price before the fall, the market is under it; what moved
+    // the market down last is the shock (9), not the sale.
+    const o = at('oracle');
+    o.w.impactTemporary[ETH] = 10;
+    updateMarketPrice(o.w, ETH);
+    expect(o.w.market[ETH]).toBeLessThan(o.w.oraclePrice[o.w.marketOracle[1]!]!);
+    expect(fundingCauseAgainst(o.w, 1, false)).toBe(9);
+    expect(fundingCauseAgainst(o.w, 1, true)).toBe(-1);
+    expect(causeFor(o.w, o.short)).toBe(9);
+  });
+
   it('the LUNA study\'s perp losses, its shorts paying funding under the desk\'s sales, are the UST run\'s (all endogenous before design decision 47)', () => {
     const raw = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'experiments', 'luna-death-spiral.json'), 'utf8'));
     raw.scenario.assets[1].derived.swap.basePoolUsd = 67e6;
+    // The premium against the fundamental, which the sales' permanent impact holds open (design decision
+    // 48: the study itself now measures it against the fundamental after that impact).
+    raw.scenario.exchanges[0].funding = { indexPrice: 'fundamental' };
     delete raw.sweep;
     const exp = parseExperiment(raw, 'luna');
     const origins = experimentOrigins(exp);

@@ -208,6 +208,8 @@ describe('the arbitrary', () => {
       leverageOver30: count((e) => s(e).traders.some((t) => t.kind === 'directional' && t.leverage.kind === 'uniform' && t.leverage.max > 30)),
       arbitrageurs: count((e) => s(e).arbitrageurs.length > 0),
       outages: count((e) => s(e).exchanges.some((x) => x.outages.length > 0)),
+      fundingAfterPermanentImpact: count((e) => s(e).exchanges.some((x) => x.funding.indexPrice === 'after-permanent-impact')),
+      fundingOracle: count((e) => s(e).exchanges.some((x) => x.funding.indexPrice === 'oracle')),
       arbitrageurBuyCap: count((e) => s(e).arbitrageurs.some((x) => x.maxBuyUsdPerStep !== undefined)),
       arbitrageurBetweenRounds: count((e) => s(e).arbitrageurs.some((x) => x.betweenRounds)),
     };

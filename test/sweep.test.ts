@@ -99,7 +99,7 @@ describe('grid', () => {
     expect(p1.scenario.traders[0]!).toMatchObject({ leverage: { kind: 'fixed', value: 5 } });
     expect(p1.steps).toBe(40);
     expect(p1.stepSeconds).toBe(30);
-    expect(p1.scenario.exchanges[0]!.funding).toEqual({ interestRatePer8h: 0.0001, premiumClampPer8h: 0.0005, capPerHour: 0.01 });
+    expect(p1.scenario.exchanges[0]!.funding).toEqual({ interestRatePer8h: 0.0001, premiumClampPer8h: 0.0005, capPerHour: 0.01, indexPrice: 'fundamental' });
     const p2 = pointExperiment(e, points[2]!);
     expect(p2.scenario.traders[0]!).toMatchObject({ leverage: { kind: 'uniform', min: 1, max: 10 } });
     expect(p2.steps).toBe(20);

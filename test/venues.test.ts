@@ -61,7 +61,7 @@ describe('profiles fill what the experiment leaves out, and the experiment overr
     expect(x.liquidation.penaltyFraction).toBe(0.001);
     expect(x.liquidation.slices).toEqual({ aboveNotionalUsd: 100_000, fraction: 0.2, cooldownSeconds: 30 });
     expect(x.adl).toEqual({ ranking: 'pnl-leverage', price: 'previous-mark' });
-    expect(x.funding).toEqual({ interestRatePer8h: 0.0001, premiumClampPer8h: 0.0005, capPerHour: 0.04 });
+    expect(x.funding).toEqual({ interestRatePer8h: 0.0001, premiumClampPer8h: 0.0005, capPerHour: 0.04, indexPrice: 'fundamental' });
   });
 
   it('hyperliquid: the backstop vault named by the experiment takes over below 2/3 of maintenance', () => {

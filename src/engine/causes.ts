@@ -3,7 +3,8 @@
 // Event ids grow with time, so the largest id is the most recent; the chain of causes makes a cascade
 // a tree. The notes below are the one place movers are recorded, by direction; the latest either way
 // is the larger of a pair.
-import type { World } from '../model/world.ts';
+import { FundingIndexPrice, OracleSource, type World } from '../model/world.ts';
+import { fundingPremium } from './phases/accrueFunding.ts';
 
 /**
  * Event id of the latest event that moved the price oracle o reports in direction `down` (true: down,
@@ -63,15 +64,21 @@ export function causeFor(w: World, a: number): number {
 }
 
 /**
- * Event id of the latest trade that holds market m's funding against a long (`long`) or a short, or -1:
- * the premium is the market's gap to the fundamental (accrueFunding.ts), so shorts pay while sales hold
- * the market under it and longs while purchases hold it over (design decision 47).
+ * Event id of the latest event that holds market m's funding against a long (`long`) or a short, or -1
+ * (design decision 47). Measured against the fundamental, with or without the permanent impact, the
+ * premium is the gap that trades hold open in the market, so shorts pay while sales hold it under and
+ * longs while purchases hold it over; measured against the oracle (design decision 48), it is the perp's
+ * price moved away from the published index, by whatever moved it last that way (a shock, a trade, a
+ * trade on the venue's own book).
  */
 export function fundingCauseAgainst(w: World, m: number, long: boolean): number {
-  const x = w.marketAsset[m]!;
-  const gap = w.market[x]! - w.fundamental[x]!;
-  if (long) return gap > 0 ? w.assetTradeUp[x]! : -1;
-  return gap < 0 ? w.assetTradeDown[x]! : -1;
+  const premium = fundingPremium(w, m);
+  if (long ? !(premium > 0) : !(premium < 0)) return -1;
+  const a = w.marketAsset[m]!;
+  if (w.fundingIndexPrice[w.marketExchange[m]!] !== FundingIndexPrice.oracle) return long ? w.assetTradeUp[a]! : w.assetTradeDown[a]!;
+  const o = w.marketOracle[m]!;
+  const shared = long ? Math.max(w.assetShockUp[a]!, w.assetTradeUp[a]!) : latestMoveDown(w, a);
+  return w.oracleSource[o] === OracleSource.venue ? Math.max(shared, long ? w.venueTradeUp[o]! : w.venueTradeDown[o]!) : shared;
 }
 
 /** Records shock or depeg `event` as the latest mover of asset a's fundamental; `direction` −1 down, +1 up, 0 either (a replayed path). */

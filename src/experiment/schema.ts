@@ -312,8 +312,14 @@ export const PerpExchange = z.strictObject({
       interestRatePer8h: z.number().default(0.0001),
       premiumClampPer8h: nonNegative.default(0.0005),
       capPerHour: nonNegative.default(0.04),
+      indexPrice: z
+        .enum(['fundamental', 'after-permanent-impact', 'oracle'])
+        .default('fundamental')
+        .describe(
+          "what the premium P is measured against. fundamental: the asset's fundamental, so every impact the shared market carries is a premium, a fire sale's permanent part too, for as long as it lasts; after-permanent-impact: the fundamental moved by the permanent part of the market's impact, so only the temporary part (which decays with the resilience) is a premium; oracle: the market's oracle as it publishes (lag, TWAP, push threshold, floor, freeze), against the book the market trades in (the venue's own for a venue oracle), the venues' mark–index rule: with a spot oracle of the shared market the premium is 0",
+        ),
     })
-    .default({ interestRatePer8h: 0.0001, premiumClampPer8h: 0.0005, capPerHour: 0.04 }),
+    .default({ interestRatePer8h: 0.0001, premiumClampPer8h: 0.0005, capPerHour: 0.04, indexPrice: 'fundamental' }),
   outages: z
     .array(
       z.strictObject({

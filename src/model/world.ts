@@ -31,6 +31,8 @@ export const LiquidationMode = { partial: 0, full: 1 } as const;
 /** ADL counterparty selection (see settleLosses.autoDeleverage). */
 /** Oracle source codes. */
 export const OracleSource = { market: 0, fundamental: 1, venue: 2 } as const;
+/** What an exchange's funding premium is measured against (schema: funding.indexPrice). */
+export const FundingIndexPrice = { fundamental: 0, 'after-permanent-impact': 1, oracle: 2 } as const;
 export const DerivedKind = { none: 0, liquidStaking: 1, bridged: 2, vaultShare: 3, syntheticDollar: 4, algorithmicStable: 5 } as const;
 export const AdlRanking = { 'pnl-leverage': 0, 'random-start': 1, 'pro-rata': 2, 'risk-pro-rata': 3, none: 4 } as const;
 
@@ -294,6 +296,8 @@ export interface World {
   readonly fundingInterestPer8h: Float64Array;
   readonly fundingClampPer8h: Float64Array;
   readonly fundingCapPerHour: Float64Array;
+  /** FundingIndexPrice code per exchange: what its funding premium is measured against. */
+  readonly fundingIndexPrice: Uint8Array;
   /** 1 when the exchange socializes losses through the funding rate (Drift), 0 for a profit haircut. */
   readonly socializeByFunding: Uint8Array;
   /**
@@ -1577,6 +1581,7 @@ function exchangeRules(s: Scenario, graph: DependencyGraph, stepSeconds: number)
   const fundingInterestPer8h = new Float64Array(nExchanges);
   const fundingClampPer8h = new Float64Array(nExchanges);
   const fundingCapPerHour = new Float64Array(nExchanges);
+  const fundingIndexPrice = new Uint8Array(nExchanges);
   const socializeByFunding = new Uint8Array(nExchanges);
   const sliceAboveNotionalUsd = new Float64Array(nExchanges).fill(Infinity);
   const sliceFraction = new Float64Array(nExchanges).fill(1);
@@ -1597,6 +1602,7 @@ function exchangeRules(s: Scenario, graph: DependencyGraph, stepSeconds: number)
     fundingInterestPer8h[xi] = x.funding.interestRatePer8h;
     fundingClampPer8h[xi] = x.funding.premiumClampPer8h;
     fundingCapPerHour[xi] = x.funding.capPerHour;
+    fundingIndexPrice[xi] = FundingIndexPrice[x.funding.indexPrice];
     socializeByFunding[xi] = x.socialization === 'funding-index' ? 1 : 0;
     const sl = x.liquidation.slices;
     if (sl) {
@@ -1624,6 +1630,7 @@ function exchangeRules(s: Scenario, graph: DependencyGraph, stepSeconds: number)
     fundingInterestPer8h,
     fundingClampPer8h,
     fundingCapPerHour,
+    fundingIndexPrice,
     socializeByFunding,
     sliceAboveNotionalUsd,
     sliceFraction,
@@ -1847,6 +1854,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     fundingInterestPer8h: rules.fundingInterestPer8h,
     fundingClampPer8h: rules.fundingClampPer8h,
     fundingCapPerHour: rules.fundingCapPerHour,
+    fundingIndexPrice: rules.fundingIndexPrice,
     socializeByFunding: rules.socializeByFunding,
     ...margin,
     exchangeHasLiquidators: drafted.cohorts.exchangeHasLiquidators,
