@@ -1,10 +1,11 @@
 // The bundle cache (src/cli/bundle.js): a bundle is reused, without esbuild, while every file it was
-// made from hashes as it did, and made again when one of them changes.
+// made from hashes as it did, and made again when one of them changes; a bundle of other sources is
+// kept for a day after its last use, since a running process may still start workers from it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { bundleFile } from '../src/cli/bundle.js';
+import { bundleFile, KEEP_OTHER_BUNDLES_MS } from '../src/cli/bundle.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cacheDir = path.join(root, 'node_modules', '.cache', 'contagion');
@@ -49,5 +50,23 @@ describe('the bundle cache', () => {
     expect(path.basename(fileURLToPath(rebuilt!))).not.toBe(alias);
     expect(rebuilt!.href).not.toBe(first!.href);
     expect((await import(rebuilt!.href)).value).toBe(100);
+
+    // The bundles of the earlier sources are still there: a process started from one may start more
+    // workers from it. Once unused for longer than KEEP_OTHER_BUNDLES_MS (24 h), the next new bundle of
+    // the entry removes them, and keeps the one made or used within the day.
+    const firstFile = fileURLToPath(first!);
+    const aliasFile = path.join(cacheDir, alias);
+    expect(fs.existsSync(firstFile)).toBe(true);
+    expect(fs.existsSync(aliasFile)).toBe(true);
+    expect(KEEP_OTHER_BUNDLES_MS).toBe(24 * 3600 * 1000);
+    const old = new Date(Date.now() - KEEP_OTHER_BUNDLES_MS - 60_000);
+    fs.utimesSync(firstFile, old, old);
+    fs.utimesSync(aliasFile, old, old);
+    fs.writeFileSync(dep, 'export const answer: number = 7;\n');
+    const third = await bundleFile(pathToFileURL(entry));
+    expect((await import(third!.href)).value).toBe(8);
+    expect(fs.existsSync(firstFile)).toBe(false);
+    expect(fs.existsSync(aliasFile)).toBe(false);
+    expect(fs.existsSync(fileURLToPath(rebuilt!))).toBe(true);
   });
 });

@@ -16,7 +16,7 @@
 // (outputs are byte-identical either way; tested). When bundling or writing the cache fails (a
 // read-only install, say) or CONTAGION_SOURCES=1 is set, the entry is loaded through tsx instead.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
@@ -91,6 +91,8 @@ export async function bundleFile(entryUrl) {
       writeFileSync(tmp, code);
       renameSync(tmp, file);
       pruneOlder(basename(entry, '.ts'), basename(file));
+    } else {
+      touch(file);
     }
     recordInputs(inputsFile, entry, file, version, Object.keys(result.metafile.inputs));
     return pathToFileURL(file);
@@ -124,6 +126,7 @@ function cachedBundle(inputsFile, entry, version) {
     }
     if (now !== hash) return null;
   }
+  touch(file);
   return pathToFileURL(file);
 }
 
@@ -141,14 +144,36 @@ function recordInputs(inputsFile, entry, file, version, inputs) {
   }
 }
 
-/** Removes the cached bundles of the same entry made from other sources (best effort). */
+/**
+ * How long a bundle made from other sources is kept after it was last made or used. A process started
+ * from one goes on starting workers from it (a sweep replacing a dead worker; a run on a cluster's shared
+ * checkout while the sources are edited and another command runs): pruning it at once failed such a
+ * process's next worker (seen in session 23 with two checkouts sharing node_modules). Bundles are about
+ * 1 MB each.
+ */
+export const KEEP_OTHER_BUNDLES_MS = 24 * 3600 * 1000;
+
+/** Removes the cached bundles of the same entry made from other sources and unused for a day (best effort). */
 function pruneOlder(name, keep) {
   try {
+    const cutoff = Date.now() - KEEP_OTHER_BUNDLES_MS;
     for (const f of readdirSync(CACHE_DIR)) {
-      if (f !== keep && f.startsWith(`${name}-`) && f.endsWith('.mjs')) rmSync(join(CACHE_DIR, f), { force: true });
+      if (f === keep || !f.startsWith(`${name}-`) || !f.endsWith('.mjs')) continue;
+      const file = join(CACHE_DIR, f);
+      if (statSync(file).mtimeMs < cutoff) rmSync(file, { force: true });
     }
   } catch {
     // Another process may be pruning too: nothing depends on this.
+  }
+}
+
+/** Marks a cached bundle as used now, so that pruning keeps it a day longer (best effort). */
+function touch(file) {
+  try {
+    const now = new Date();
+    utimesSync(file, now, now);
+  } catch {
+    // A read-only cache: nothing prunes it either.
   }
 }
 
