@@ -551,7 +551,10 @@ describe('the runner', () => {
     const got: RunOutcome[][] = [[], [], []];
     process.env.CONTAGION_FAIL_RUNS = '1/1:EXIT';
     try {
-      await pool.run(batch(p0), (o) => got[0]!.push(o), experimentOf);
+      const first = pool.run(batch(p0), (o) => got[0]!.push(o), experimentOf);
+      // One batch at a time, from the call on (the first is still finding its worker script here).
+      await expect(pool.run(batch(p1), () => {}, experimentOf)).rejects.toThrow('already running one');
+      await first;
       expect(pool.workersStarted).toBe(2);
       await pool.run(batch(p1), (o) => got[1]!.push(o), experimentOf);
       await pool.run(batch(p0), (o) => got[2]!.push(o), experimentOf);

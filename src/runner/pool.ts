@@ -88,6 +88,8 @@ interface Batch {
 export class WorkerPool {
   private readonly slots = new Set<Slot>();
   private batch: Batch | null = null;
+  /** From a batch's call until it settles (the batch itself is made once the worker script is found). */
+  private busy = false;
   private closed = false;
   /** Workers started over the pool's life (replacements for dead ones included). */
   workersStarted = 0;
@@ -105,13 +107,14 @@ export class WorkerPool {
    */
   async run(tasks: TaskSource, onOutcome: (o: RunOutcome) => void, experimentOf: (point: SweepPoint) => Experiment, signal?: AbortSignal): Promise<void> {
     if (this.closed) throw new Error('internal: a batch sent to a closed worker pool');
-    if (this.batch !== null) throw new Error('internal: a batch sent to a worker pool already running one');
+    if (this.busy) throw new Error('internal: a batch sent to a worker pool already running one');
     if (tasks.count === 0 || signal?.aborted) return;
-    const workerUrl = await workerScriptUrl();
-    if (signal?.aborted) return; // while the worker script was being found
+    this.busy = true;
     const onAbort = () => this.abort();
-    signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      const workerUrl = await workerScriptUrl();
+      if (signal?.aborted) return; // while the worker script was being found
+      signal?.addEventListener('abort', onAbort, { once: true });
       await new Promise<void>((resolve, reject) => {
         this.batch = { tasks, onOutcome, experimentOf, returned: [], taken: 0, finished: 0, aborted: false, resolve, reject };
         for (const slot of this.slots) this.refill(slot);
@@ -120,6 +123,7 @@ export class WorkerPool {
     } finally {
       signal?.removeEventListener('abort', onAbort);
       this.batch = null;
+      this.busy = false;
     }
   }
 
