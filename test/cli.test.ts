@@ -225,7 +225,7 @@ describe('command helpers', () => {
 });
 
 describe('the end of a sweep', () => {
-  test('prints one row per point: runs, share with bad debt, bad debt mean / p99, share with ADL — matching runs.arrow', async () => {
+  test('prints one row per point: runs, share with bad debt, bad debt mean / p99, share with ADL, funding the longs paid — matching runs.arrow', async () => {
     const e = minimalExperiment();
     e.runs = 3;
     e.steps = 30;
@@ -236,18 +236,23 @@ describe('the end of a sweep', () => {
     const r = contagion('run', file, '--out', out, '--workers', '1');
     expect(r.status).toBe(0);
     const table = r.stdout.split('\n').filter((l) => l.startsWith('|'));
-    expect(table[0]).toBe('| scenario.insuranceFunds.0.initialUsd | runs | runs with bad debt | bad debt mean / p99 (fund needed) | runs with ADL | left open (mean) |');
+    expect(table[0]).toBe('| scenario.insuranceFunds.0.initialUsd | runs | runs with bad debt | bad debt mean / p99 (fund needed) | runs with ADL | left open (mean) | funding longs paid (mean) |');
     expect(table).toHaveLength(4); // header, rule, two points
     const { columnToArray, readArrowTable } = await import('../src/io/readArrow.ts');
     const runs = readArrowTable(join(out, 'runs.arrow'));
     const point = columnToArray(runs, 'point_index') as number[];
     const badDebt = columnToArray(runs, 'total_bad_debt_usd') as number[];
+    const funding = columnToArray(runs, 'funding_longs_paid_usd') as number[];
+    const { usd } = await import('../src/analysis/pointTable.ts');
     for (const p of [0, 1]) {
       const cells = table[2 + p]!.split('|').map((c) => c.trim());
       expect(cells[1]).toBe(String([0, 1_000_000][p]));
       expect(cells[2]).toBe('3');
       const k = badDebt.filter((x, i) => point[i] === p && x > 0).length;
       expect(cells[3]!.startsWith(`${((100 * k) / 3).toFixed(0)}% [`)).toBe(true);
+      const paid = funding.filter((_, i) => point[i] === p);
+      expect(paid.every((x) => x !== 0)).toBe(true); // every run paid or received some funding
+      expect(cells[7]).toBe(usd((paid[0]! + paid[1]! + paid[2]!) / 3));
     }
     // --quiet keeps it to the final line.
     const q = contagion('run', file, '--out', join(WORK, 'sweep-table-quiet'), '--workers', '1', '--quiet');

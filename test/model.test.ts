@@ -122,6 +122,9 @@ describe('funding', () => {
     for (let s = 0; s < 480; s++) accrueFunding(w);
     expect(w.fundingIndex[0]).toBeCloseTo(0.01, 12);
     expect(markAccount(w, a)).toBeCloseTo(1000 - 1, 9);
+    // The long open interest is that one long's 100 units: the longs paid the shorts 0.01 × 100 = 1 USD.
+    expect(w.marketLongQty[0]).toBe(100);
+    expect(w.fundingLongsPaidUsd[0]).toBeCloseTo(1, 12);
   });
   it('A discount of the market to the index makes shorts pay longs', () => {
     // Market 99, index 100: premium P = −0.01; F = −0.01 + clamp(0.0001 + 0.01, ±0.0005) = −0.0095 per 8 h,
@@ -133,6 +136,8 @@ describe('funding', () => {
     w.market[0] = 99;
     accrueFunding(w);
     expect(w.fundingIndex[0]).toBeCloseTo((-0.0011875 / 60) * 100, 15);
+    // Negative: the shorts paid the 100 long units −0.0011875 / 60 × 100 × 100 = −0.19792 USD.
+    expect(w.fundingLongsPaidUsd[0]).toBeCloseTo((-0.0011875 / 60) * 100 * 100, 12);
   });
   it('The index a venue measures the premium against: the fundamental, the fundamental after the permanent impact, or the oracle as published', () => {
     // Fundamental 100, linear impact g(x) = 1 − 0.5x, permanent 0.02 and temporary 0.02 of depth sold:

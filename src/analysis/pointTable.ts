@@ -1,6 +1,7 @@
 // The table `contagion run` prints at the end of a sweep: one row per point with its swept values
 // and what a designer reads first — how often the runs left bad debt, how much (mean, and the 99th
-// percentile: the insurance fund that point would need), how often ADL struck, and what stayed open.
+// percentile: the insurance fund that point would need), how often ADL struck, what stayed open, and
+// the funding the longs paid the shorts.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Table } from 'apache-arrow';
@@ -38,8 +39,12 @@ export function pointTableOf(runs: Table, sweep: Record<string, string>): string
   const badDebt = col('total_bad_debt_usd');
   const open = col('insolvent_debt_usd');
   const adl = col('adl_count');
+  // Since schema 10: what the longs paid the shorts in funding (negative: the shorts paid), which shows
+  // what the funding index does (design decision 48).
+  const funding = runs.schema.fields.some((f) => f.name === 'funding_longs_paid_usd') ? col('funding_longs_paid_usd') : null;
   const swept = columns.map((c) => columnToArray(runs, c));
   const header = [...columns.map((c) => sweep[c]!), 'runs', 'runs with bad debt', 'bad debt mean / p99 (fund needed)', 'runs with ADL', 'left open (mean)'];
+  if (funding) header.push('funding longs paid (mean)');
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   for (const p of [...new Set(point)].sort((a, b) => a - b)) {
     const rows = pointRows(point, p);
@@ -53,6 +58,7 @@ export function pointTableOf(runs: Table, sweep: Record<string, string>): string
       shareWithInterval(rows.filter((i) => adl[i]! > 0).length, n),
       usd(mean(rows.map((i) => open[i]!))),
     ];
+    if (funding) cells.push(usd(mean(rows.map((i) => funding[i]!))));
     lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines.join('\n');

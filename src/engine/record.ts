@@ -303,6 +303,12 @@ export interface RunSummary {
   stableMinPriceShare: number;
   /** Largest collateral supply at the end over at step 0 (1: nothing minted; NaN without stables). */
   collateralSupplyMultiple: number;
+  /**
+   * Funding the longs paid the shorts over the run, net, summed over the perp markets, USD (negative: the
+   * shorts paid the longs): Σ over steps and markets of the step's accrual per unit × the long open
+   * interest. Accrual only: a loss socialized through the funding rate (Drift) is not in it.
+   */
+  fundingLongsPaidUsd: number;
 }
 
 /** Everything one run produced. `seed` is the replicate's base seed (uint32). */
@@ -361,4 +367,5 @@ export const RUN_SUMMARY_COLUMNS: ReadonlyArray<[keyof RunSummary, string, 'f64'
   ['collateralHolderLossUsd', 'collateral_holder_loss_usd', 'f64'],
   ['stableMinPriceShare', 'stable_min_price_share', 'f64'],
   ['collateralSupplyMultiple', 'collateral_supply_multiple', 'f64'],
+  ['fundingLongsPaidUsd', 'funding_longs_paid_usd', 'f64'],
 ];

@@ -162,6 +162,7 @@ export function summarize(w: World): RunSummary {
     insuranceFundRequiredUsd: fundRequired,
     ...arbitrageSummary(w),
     ...stableSummary(w),
+    fundingLongsPaidUsd: sum(w.fundingLongsPaidUsd),
   };
 }
 

@@ -353,6 +353,8 @@ export interface World {
   readonly marketLongQty: Float64Array;
   /** Cumulative funding paid by one unit of long position, USD per unit. */
   readonly fundingIndex: Float64Array;
+  /** Funding the longs of each market paid its shorts so far, net, USD (negative: the shorts paid): Σ accrual × long open interest. */
+  readonly fundingLongsPaidUsd: Float64Array;
   /** Margin brackets of market m are tiers tierStart[m] .. tierStart[m+1]-1. */
   readonly tierStart: Int32Array;
   readonly tierUpperUsd: Float64Array;
@@ -1869,6 +1871,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     marketInitialGrossQty: packed.marketInitialGrossQty,
     marketLongQty: longQtyByMarket(nMarkets, packed.posMarket, packed.posQty),
     fundingIndex: new Float64Array(nMarkets),
+    fundingLongsPaidUsd: new Float64Array(nMarkets),
     tierStart: markets.tierStart,
     tierUpperUsd: markets.tierUpperUsd,
     tierImRate: markets.tierImRate,

@@ -46,6 +46,8 @@ export function accrueFunding(w: World): void {
     // USD per unit of long position: longs pay when positive.
     const delta = hourly * hours * markPrice(w, m);
     w.fundingIndex[m] = w.fundingIndex[m]! + delta;
+    // Every long pays it and every short receives it (Σ qty = 0): the long open interest's worth changes hands.
+    w.fundingLongsPaidUsd[m] = w.fundingLongsPaidUsd[m]! + delta * w.marketLongQty[m]!;
     noteFunding(w, m, delta);
   }
 }
