@@ -633,14 +633,27 @@ describe('the runner', () => {
       process.env.CONTAGION_FAIL_RUNS = '0/2:ENOSPC';
       const e = await rejectionOf(runExperiment(exp, opts(dir, { workers }))).finally(() => delete process.env.CONTAGION_FAIL_RUNS);
       expect(e).toBeInstanceOf(DiskFullError);
+      const said = /the sweep stopped, (\d+) of 12 runs are committed; free space and run the same command again$/.exec((e as Error).message);
+      expect((e as Error).message).toMatch(/^the disk is full writing .+ \(ENOSPC: injected system error, write .+\): the sweep stopped, \d+ of 12 runs are committed; free space and run the same command again$/);
+      const committed = Number(said![1]);
       const onDisk = listParts(dir).length;
-      // In this thread runs 0/0 and 0/1 are done before 0/2 fails; workers hold up to 2 runs each.
-      if (workers === 1) expect(onDisk).toBe(2);
-      else expect(onDisk).toBeLessThanOrEqual(5);
-      expect((e as Error).message).toMatch(new RegExp(`^the disk is full writing .+ \\(ENOSPC: injected system error, write .+\\): the sweep stopped, ${onDisk} of 12 runs are committed; free space and run the same command again$`));
+      // In this thread runs 0/0 and 0/1 are done before 0/2 fails, and the count is exact. Workers hold
+      // up to 2 runs each, and the count is what is on disk once both have exited: a rename a terminated
+      // worker had already handed to libuv's thread pool may land just after, one per worker at most
+      // (a possible cause of this test's one failure, in session 19, which asserted the count exactly).
+      if (workers === 1) {
+        expect(committed).toBe(2);
+        expect(onDisk).toBe(2);
+      } else {
+        expect(onDisk).toBeLessThanOrEqual(5);
+        expect(onDisk).toBeGreaterThanOrEqual(committed);
+        expect(onDisk).toBeLessThanOrEqual(committed + 2);
+      }
       expect(describeError(e)).toEqual({ message: `error: ${(e as Error).message}`, code: 1 });
       expect(fs.readdirSync(dir)).toEqual(['parts']);
-      expect((await runExperiment(exp, opts(dir, { workers }))).resumed).toBe(onDisk);
+      // The resume takes every committed part, a late one included.
+      const before = listParts(dir).length;
+      expect((await runExperiment(exp, opts(dir, { workers }))).resumed).toBe(before);
       expectSameArrow(clean, dir);
     }
     // A full disk met outside a run (the Arrow files, say) is not reported as an internal error either.
