@@ -29,6 +29,11 @@ console.log(`| runs that emptied the insurance fund | ${depletion.filter((s) => 
 console.log(`| bad debt per run: mean / p95 / p99 | ${usd(mean(badDebt))} / ${usd(quantile(badDebt, 0.95))} / ${usd(quantile(badDebt, 0.99))} |`);
 console.log(`| paid by the fund / by ADL'd winners / socialized (mean per run) | ${usd(mean(col('fund_payout_usd')))} / ${usd(mean(col('adl_absorbed_usd')))} / ${usd(mean(col('socialized_loss_usd')))} |`);
 console.log(`| liquidated notional per run (mean) | ${usd(mean(col('liquidation_volume_usd')))} |`);
+// Since schema 10: funding changes hands too, from the shorts to the longs in a crash when the premium is
+// measured against the fundamental (design decision 48).
+if (runs.schema.fields.some((f) => f.name === 'funding_longs_paid_usd')) {
+  console.log(`| funding the longs paid the shorts per run (mean; negative: the shorts paid) | ${usd(mean(col('funding_longs_paid_usd')))} |`);
+}
 console.log(`| max cascade depth (mean / max) | ${mean(col('max_cascade_depth')).toFixed(1)} / ${Math.max(...col('max_cascade_depth'))} |`);
 // Fairness: per-run medians of effective leverage, then their median over the runs that had any.
 const finite = (xs: number[]) => xs.filter((x) => !Number.isNaN(x));

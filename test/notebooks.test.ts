@@ -133,6 +133,17 @@ describe('notebooks', () => {
     expect(none.stderr).toBe(`${results}: its experiment has no algorithmic stable\n`);
   }, 60_000);
 
+  it('who-pays prints the funding the longs paid the shorts, runs.arrow\'s mean (schema 10)', () => {
+    const r = notebook('who-pays', results);
+    expect(r.status, r.stderr).toBe(0);
+    const paid = columnToArray(readArrowTable(path.join(results, 'runs.arrow')), 'funding_longs_paid_usd') as number[];
+    expect(paid).toHaveLength(6);
+    expect(paid.every((x) => Number.isFinite(x) && x !== 0)).toBe(true);
+    const m = paid.reduce((a, b) => a + b, 0) / paid.length;
+    const usd = (x: number) => (Math.abs(x) >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(1)}k`);
+    expect(r.stdout).toContain(`| funding the longs paid the shorts per run (mean; negative: the shorts paid) | ${usd(m)} |`);
+  }, 30_000);
+
   it('channels prints each protocol\'s liquidations and losses per point, agreeing with runs.arrow', () => {
     const r = notebook('channels', results);
     expect(r.status, r.stderr).toBe(0);
