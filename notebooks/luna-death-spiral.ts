@@ -8,13 +8,14 @@
 import { openSweepResults, refuse, startNotebook, usdShort } from './sweepResults.ts';
 import { pointRows, shareWithInterval } from '../src/analysis/pointTable.ts';
 import { STABLE_COLLAPSE_SHARE } from '../src/analysis/report.ts';
+import { hasColumn } from '../src/io/readArrow.ts';
 import { mean, quantile } from '../src/analysis/statistics.ts';
 
 startNotebook();
 const dir = process.argv[2] ?? 'results/luna-spiral';
 const results = openSweepResults(dir, 'run the experiment first (npx contagion run experiments/luna-death-spiral.json --out results/luna-spiral)');
 const { col, point, swept, sweepColumns, sweepPaths } = results;
-if (!results.runs.schema.fields.some((f) => f.name === 'stable_min_price_share')) refuse(`${dir}: runs.arrow has no stable columns (written before schema 9)`);
+if (!hasColumn(results.runs, 'stable_min_price_share')) refuse(`${dir}: runs.arrow has no stable columns (written before schema 9)`);
 const low = col('stable_min_price_share');
 if (low.every((x) => Number.isNaN(x))) refuse(`${dir}: its experiment has no algorithmic stable`);
 const loss = col('stable_holder_loss_usd');

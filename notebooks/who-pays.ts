@@ -6,7 +6,7 @@
 // Usage: node --import tsx notebooks/who-pays.ts [RESULTS_DIR]   (default results/cross-margin-flaw)
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { columnToArray, forEachBatch } from '../src/io/readArrow.ts';
+import { columnToArray, forEachBatch, hasColumn } from '../src/io/readArrow.ts';
 import { mean, quantile, wilsonInterval } from '../src/analysis/statistics.ts';
 import { openSweepResults, readResultsTable, startNotebook } from './sweepResults.ts';
 
@@ -31,7 +31,7 @@ console.log(`| paid by the fund / by ADL'd winners / socialized (mean per run) |
 console.log(`| liquidated notional per run (mean) | ${usd(mean(col('liquidation_volume_usd')))} |`);
 // Since schema 10: funding changes hands too, from the shorts to the longs in a crash when the premium is
 // measured against the fundamental (design decision 48).
-if (runs.schema.fields.some((f) => f.name === 'funding_longs_paid_usd')) {
+if (hasColumn(runs, 'funding_longs_paid_usd')) {
   console.log(`| funding the longs paid the shorts per run (mean; negative: the shorts paid) | ${usd(mean(col('funding_longs_paid_usd')))} |`);
 }
 console.log(`| max cascade depth (mean / max) | ${mean(col('max_cascade_depth')).toFixed(1)} / ${Math.max(...col('max_cascade_depth'))} |`);

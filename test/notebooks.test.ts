@@ -133,14 +133,26 @@ describe('notebooks', () => {
     expect(none.stderr).toBe(`${results}: its experiment has no algorithmic stable\n`);
   }, 60_000);
 
-  it('who-pays prints the funding the longs paid the shorts, runs.arrow\'s mean (schema 10)', () => {
-    const r = notebook('who-pays', results);
+  it('who-pays prints the funding the longs paid the shorts, runs.arrow\'s mean (schema 10)', async () => {
+    // The shared folder's runs pay a few dollars each, under the notebook's 0.1k resolution: here the
+    // interest term is 1% per 8 h and the clamp (1 = 100%) lets it through whole, F = P + (I − P) = I,
+    // so the longs pay the shorts thousands.
+    const input = minimalExperiment();
+    input.runs = 3;
+    input.steps = 40;
+    (input.scenario.exchanges[0] as Record<string, unknown>).funding = { interestRatePer8h: 0.01, premiumClampPer8h: 1 };
+    const dir = path.join(work, 'funding');
+    await runExperiment(parseExperiment(input, 'funding'), { outDir: dir, check: false, overrides: [], source: 'notebooks', workers: 1, shard: null });
+    const r = notebook('who-pays', dir);
     expect(r.status, r.stderr).toBe(0);
-    const paid = columnToArray(readArrowTable(path.join(results, 'runs.arrow')), 'funding_longs_paid_usd') as number[];
-    expect(paid).toHaveLength(6);
-    expect(paid.every((x) => Number.isFinite(x) && x !== 0)).toBe(true);
+    const paid = columnToArray(readArrowTable(path.join(dir, 'runs.arrow')), 'funding_longs_paid_usd') as number[];
+    expect(paid).toHaveLength(3);
+    // A positive interest term with the premium let through whole: every run's longs paid.
+    expect(paid.every((x) => x > 0)).toBe(true);
     const m = paid.reduce((a, b) => a + b, 0) / paid.length;
     const usd = (x: number) => (Math.abs(x) >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(1)}k`);
+    // The mean is told apart from what a wrong column would print: nothing, one run's, or their sum.
+    expect(new Set([usd(m), usd(0), usd(paid[0]!), usd(3 * m)]).size).toBe(4);
     expect(r.stdout).toContain(`| funding the longs paid the shorts per run (mean; negative: the shorts paid) | ${usd(m)} |`);
   }, 30_000);
 

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Table } from 'apache-arrow';
-import { columnToArray, readArrowTable } from '../io/readArrow.ts';
+import { columnToArray, hasColumn, readArrowTable } from '../io/readArrow.ts';
 import { mean, quantile, wilsonInterval } from './statistics.ts';
 
 /** USD as the reports print it: 1.23M, 45.6k, 789. */
@@ -41,7 +41,7 @@ export function pointTableOf(runs: Table, sweep: Record<string, string>): string
   const adl = col('adl_count');
   // Since schema 10: what the longs paid the shorts in funding (negative: the shorts paid), which shows
   // what the funding index does (design decision 48).
-  const funding = runs.schema.fields.some((f) => f.name === 'funding_longs_paid_usd') ? col('funding_longs_paid_usd') : null;
+  const funding = hasColumn(runs, 'funding_longs_paid_usd') ? col('funding_longs_paid_usd') : null;
   const swept = columns.map((c) => columnToArray(runs, c));
   const header = [...columns.map((c) => sweep[c]!), 'runs', 'runs with bad debt', 'bad debt mean / p99 (fund needed)', 'runs with ADL', 'left open (mean)'];
   if (funding) header.push('funding longs paid (mean)');

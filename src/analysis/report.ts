@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { UsageError } from '../experiment/errors.ts';
-import { columnToArray, readArrowTable } from '../io/readArrow.ts';
+import { columnToArray, hasColumn, readArrowTable } from '../io/readArrow.ts';
 import { pointRows, pointTableOf, shareWithInterval, usd } from './pointTable.ts';
 import { mean, quantile } from './statistics.ts';
 import { confidenceLabel } from './fundSizing.ts';
@@ -106,7 +106,7 @@ export function protocolLines(steps: Table, protocols: readonly string[], points
  * Empty when no run had arbitrage cash (the column is NaN there) or the folder predates the columns.
  */
 export function arbitrageLines(runs: Table, labels: Map<number, string>, axis: string | null, money: (x: number) => string = usd): string[] {
-  if (!runs.schema.fields.some((f) => f.name === 'arbitrageur_min_cash_share')) return [];
+  if (!hasColumn(runs, 'arbitrageur_min_cash_share')) return [];
   const point = columnToArray(runs, 'point_index') as number[];
   const volume = columnToArray(runs, 'arbitrage_volume_usd') as number[];
   const pnl = columnToArray(runs, 'arbitrageur_pnl_usd') as number[];
@@ -142,7 +142,7 @@ export const STABLE_COLLAPSE_SHARE = 0.1;
  * run had a stable or the folder predates the columns.
  */
 export function stableLines(runs: Table, labels: Map<number, string>, axis: string | null, money: (x: number) => string = usd): string[] {
-  if (!runs.schema.fields.some((f) => f.name === 'stable_min_price_share')) return [];
+  if (!hasColumn(runs, 'stable_min_price_share')) return [];
   const point = columnToArray(runs, 'point_index') as number[];
   const low = columnToArray(runs, 'stable_min_price_share') as number[];
   if (low.every((x) => Number.isNaN(x))) return [];

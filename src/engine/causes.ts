@@ -13,12 +13,10 @@ import { fundingPremium } from './phases/accrueFunding.ts';
  */
 export function priceCauseAgainst(w: World, oracle: number, down: boolean): number {
   const asset = w.oracleAsset[oracle]!;
-  const fundamental = down ? w.assetShockDown[asset]! : w.assetShockUp[asset]!;
   const source = w.oracleSource[oracle]!;
-  if (source === 1) return fundamental;
-  const shared = Math.max(fundamental, down ? w.assetTradeDown[asset]! : w.assetTradeUp[asset]!);
+  if (source === OracleSource.fundamental) return down ? w.assetShockDown[asset]! : w.assetShockUp[asset]!;
   // A venue market rides on the shared one and on the trades made on the venue itself.
-  return source === 2 ? Math.max(shared, down ? w.venueTradeDown[oracle]! : w.venueTradeUp[oracle]!) : shared;
+  return source === OracleSource.venue ? venueMove(w, oracle, down) : latestMove(w, asset, down);
 }
 
 /** Event id of the latest event that moved the price oracle o reports, either way (priceCauseAgainst's two). */
@@ -31,9 +29,17 @@ export function latestShock(w: World, a: number): number {
   return Math.max(w.assetShockDown[a]!, w.assetShockUp[a]!);
 }
 
-/** Event id of the latest event that moved asset a's price down — a shock or depeg of its fundamental, a sale into its market — or -1. */
-export function latestMoveDown(w: World, a: number): number {
-  return Math.max(w.assetShockDown[a]!, w.assetTradeDown[a]!);
+/**
+ * Event id of the latest event that moved asset a's market price in direction `down` (true: down,
+ * false: up) — a shock or depeg of its fundamental, a trade into its market — or -1.
+ */
+export function latestMove(w: World, a: number, down: boolean): number {
+  return down ? Math.max(w.assetShockDown[a]!, w.assetTradeDown[a]!) : Math.max(w.assetShockUp[a]!, w.assetTradeUp[a]!);
+}
+
+/** The same for the venue book of oracle o (source venue): its asset's market moves and the trades on the book itself. */
+function venueMove(w: World, o: number, down: boolean): number {
+  return Math.max(latestMove(w, w.oracleAsset[o]!, down), down ? w.venueTradeDown[o]! : w.venueTradeUp[o]!);
 }
 
 /** Event id of the latest trade into asset a's shared market, either way, or -1. */
@@ -77,8 +83,7 @@ export function fundingCauseAgainst(w: World, m: number, long: boolean): number 
   const a = w.marketAsset[m]!;
   if (w.fundingIndexPrice[w.marketExchange[m]!] !== FundingIndexPrice.oracle) return long ? w.assetTradeUp[a]! : w.assetTradeDown[a]!;
   const o = w.marketOracle[m]!;
-  const shared = long ? Math.max(w.assetShockUp[a]!, w.assetTradeUp[a]!) : latestMoveDown(w, a);
-  return w.oracleSource[o] === OracleSource.venue ? Math.max(shared, long ? w.venueTradeUp[o]! : w.venueTradeDown[o]!) : shared;
+  return w.oracleSource[o] === OracleSource.venue ? venueMove(w, o, !long) : latestMove(w, a, !long);
 }
 
 /** Records shock or depeg `event` as the latest mover of asset a's fundamental; `direction` −1 down, +1 up, 0 either (a replayed path). */

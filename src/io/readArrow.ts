@@ -58,6 +58,11 @@ export function forEachBatch(table: Table, names: readonly string[], visit: (col
   }
 }
 
+/** Whether the table has a column `name` (a column added by a later schema version, say). */
+export function hasColumn(table: Table, name: string): boolean {
+  return table.schema.fields.some((f) => f.name === name);
+}
+
 /**
  * The values of column `name` as a plain array: dictionary columns decoded to their strings,
  * nulls as null, numbers as numbers. Throws if the column does not exist.

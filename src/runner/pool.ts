@@ -91,8 +91,12 @@ export class WorkerPool {
   /** From a batch's call until it settles (the batch itself is made once the worker script is found). */
   private busy = false;
   private closed = false;
+  private started = 0;
+
   /** Workers started over the pool's life (replacements for dead ones included). */
-  workersStarted = 0;
+  get workersStarted(): number {
+    return this.started;
+  }
 
   /** `size` workers at most; they start with the first batch that has tasks for them. */
   constructor(
@@ -148,7 +152,7 @@ export class WorkerPool {
 
   private start(workerUrl: URL): void {
     const worker = new Worker(workerUrl, workerOptions(this.init));
-    this.workersStarted++;
+    this.started++;
     const slot: Slot = { worker, inFlight: [], alone: false, sentPoint: -1, gone: false };
     this.slots.add(slot);
     worker.on('message', (o: RunOutcome) => {

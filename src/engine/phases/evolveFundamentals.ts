@@ -17,7 +17,7 @@ import {
 } from '../../model/derived.ts';
 import { stableFundamentalUsd } from '../../model/algorithmicStable.ts';
 import { accountNavUsd } from '../accounts.ts';
-import { causeFor, followUnderlying, latestMoveDown, latestShock, latestTrade, noteShock } from '../causes.ts';
+import { causeFor, followUnderlying, latestMove, latestShock, latestTrade, noteShock } from '../causes.ts';
 
 export function evolveFundamentals(w: World): void {
   switchRegime(w);
@@ -184,7 +184,7 @@ function updateStables(w: World): void {
     const face = S.faceUsd[k]!;
     w.fundamental[a] = stableFundamentalUsd(face, cap, S.supply0[k]! - S.burned[k]!, S.confidenceDiscount[k]!);
     w.peg[a] = w.fundamental[a]! / face;
-    if (pegFell(w, a)) recordDepeg(w, a, face, latestMoveDown(w, c));
+    if (pegFell(w, a)) recordDepeg(w, a, face, latestMove(w, c, true));
   }
 }
 

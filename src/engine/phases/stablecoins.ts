@@ -18,7 +18,7 @@ import type { World } from '../../model/world.ts';
 import { MIN_COLLATERAL_PRICE_SHARE, recoveredDelta, runShare, swapReceivedUsd } from '../../model/algorithmicStable.ts';
 import { EventKindCode } from '../record.ts';
 import { MARKET, MARKET_LIMIT, MARKET_WITHIN, quantityWithinLimitAt, quoteFill, tradeIntoMarket, updateMarketPrice } from '../market.ts';
-import { latestMoveDown, noteMarketTrade, noteShock } from '../causes.ts';
+import { latestMove, noteMarketTrade, noteShock } from '../causes.ts';
 
 /** Golden-section steps of the desk's search (the bracket shrinks by 0.618 each: 2^-69 after 100). */
 const SEARCH_STEPS = 100;
@@ -118,7 +118,7 @@ function swap(w: World, k: number): void {
   S.collateralMinted[k] = S.collateralMinted[k]! + minted;
   S.burned[k] = S.burned[k]! + q;
   S.redeemedUsd[k] = S.redeemedUsd[k]! + q * face;
-  const id = w.events.push(w.step, w.round, EventKindCode.stable_swap, -1, -1, c, minted, fill, q * face, latestMoveDown(w, a));
+  const id = w.events.push(w.step, w.round, EventKindCode.stable_swap, -1, -1, c, minted, fill, q * face, latestMove(w, a, true));
   noteMarketTrade(w, c, id, minted);
   noteShock(w, c, id, -1);
   noteMarketTrade(w, a, id, -q);
