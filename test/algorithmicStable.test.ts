@@ -100,8 +100,13 @@ describe("Terra's swap (x/market: a virtual constant-product pool, a minimum spr
         (b, delta0, offer, blocks) => {
           // recoveryBlocks = Infinity: the delta never recovers (1 − 1/∞ = 1).
           const received = swapReceivedUsd(offer, delta0, b, Infinity, 0, blocks, out);
-          const telescoped = b * b * (1 / (b + delta0) - 1 / (b + delta0 + offer));
-          expect(received).toBeCloseTo(telescoped, Math.max(0, 6 - Math.log10(1 + offer)));
+          // B²·(1/(B+δ0) − 1/(B+δ0+o)) written without its cancellation: B²·o / ((B+δ0)(B+δ0+o)).
+          const telescoped = (b * b * offer) / ((b + delta0) * (b + delta0 + offer));
+          // Relative 1e-9, plus an absolute allowance for the engine's form: it takes each block's
+          // share as 1 − cp with cp = 1 − B²/(…), which where B² is small against (B+δ)² keeps an
+          // absolute precision of ~2^-52 of the block's offer, i.e. ~2e-16 × o in all; and 1e-300 for
+          // offers of subnormal size (5e-324), where every product rounds.
+          expect(Math.abs(received - telescoped)).toBeLessThanOrEqual(1e-9 * telescoped + 1e-13 * offer + 1e-300);
           expect(Math.abs(out[0]! - (delta0 + offer))).toBeLessThanOrEqual(1e-9 * (delta0 + offer + 1));
         },
       ),
@@ -433,7 +438,7 @@ describe('random scenarios with an algorithmic stable (the property tests\' scen
         expect(checked.summary.collateralSupplyMultiple >= 1).toBe(true);
         expect(checked.summary.collateralSupplyMultiple > 1).toBe(checked.summary.stableRedeemedUsd > 0);
       }),
-      { seed: 20261207, numRuns: 40, interruptAfterTimeLimit: 10_000 },
+      { seed: 20261207, numRuns: 40, interruptAfterTimeLimit: 90_000, markInterruptAsFailure: true },
     );
   }, 120_000);
 });
