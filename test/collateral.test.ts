@@ -48,6 +48,24 @@ function usdeExperiment(oracle: 'usde-venue' | 'usde-index', shock: number): Exp
   return e;
 }
 
+/** The USDe (asset 2) sales of a run, in event order. */
+function usdeSales(w: World): { row: number; account: number; price: number; amount: number; step: number }[] {
+  const sales = [];
+  for (let i = 0; i < w.events.length; i++) {
+    if (w.events.kind[i] === EventKindCode.unwind && w.events.asset[i] === 2) {
+      sales.push({ row: i, account: w.events.account[i]!, price: w.events.price[i]!, amount: w.events.amountUsd[i]!, step: w.events.step[i]! });
+    }
+  }
+  return sales;
+}
+
+/** The event a row's chain of causes starts from (its cause's cause …, until an event with none). */
+function rootCause(w: World, row: number): number {
+  let i = row;
+  while (w.events.cause[i]! >= 0) i = w.events.cause[i]!;
+  return i;
+}
+
 function build(input: ExperimentInput): World {
   const exp = parseExperiment(input, 'collateral');
   return worldFor(exp, buildGraph(exp), 0);
@@ -71,12 +89,7 @@ describe('non-cash collateral in perp accounts', () => {
     // 4,987.50 USD; the book now quotes 1 − 0.005 = 0.995, and the second account's USDe with it.
     const w = build(usdeExperiment('usde-venue', -0.2));
     runWorld(w, true);
-    const sales: { account: number; price: number; amount: number; step: number }[] = [];
-    for (let i = 0; i < w.events.length; i++) {
-      if (w.events.kind[i] === EventKindCode.unwind && w.events.asset[i] === 2) {
-        sales.push({ account: w.events.account[i]!, price: w.events.price[i]!, amount: w.events.amountUsd[i]!, step: w.events.step[i]! });
-      }
-    }
+    const sales = usdeSales(w);
     expect(sales.length).toBe(2);
     expect(sales[0]!.step).toBe(2);
     expect(sales[0]!.price).toBeCloseTo(0.9975, 12);
@@ -85,6 +98,10 @@ describe('non-cash collateral in perp accounts', () => {
     expect(sales[1]!.price).toBeCloseTo(0.9925, 12);
     // Each sale's cause chain reaches the BTC shock; the second one's immediate cause is the BTC
     // shock or the first sale (the latest event on a price the account is marked with).
+    const shocks = [...Array(w.events.length).keys()].filter((i) => w.events.kind[i] === EventKindCode.shock);
+    expect(shocks).toHaveLength(1);
+    for (const sale of sales) expect(rootCause(w, sale.row)).toBe(shocks[0]);
+    expect([shocks[0], sales[0]!.row]).toContain(w.events.cause[sales[1]!.row]);
     checkInvariants(w);
   });
 
@@ -94,6 +111,13 @@ describe('non-cash collateral in perp accounts', () => {
     runWorld(venue, true);
     runWorld(index, true);
     // Index: USDe sold into the 1B-deep broad market: 5,000 / 1B × 0.01 → a price within 1e-7 of 1.
+    // The same two accounts sell the same 5,000 USDe each (or the mark would be untested).
+    const indexSales = usdeSales(index);
+    expect(indexSales.map((x) => x.account)).toEqual(usdeSales(venue).map((x) => x.account));
+    for (const sale of indexSales) {
+      expect(sale.price).toBeLessThan(1);
+      expect(sale.price).toBeGreaterThan(1 - 1e-7);
+    }
     expect(index.oraclePrice[2]).toBeGreaterThan(1 - 1e-6);
     expect(venue.oraclePrice[3]).toBeLessThan(0.9951);
   });

@@ -416,11 +416,13 @@ describe('oracle manipulation on a venue market (the Mango Markets pattern)', ()
     // Borrowed about 0.8 × 1.9× the pumped value; the collateral is worth ~10–40M MNGO × 0.03 again.
     const loss = w.totals.badDebtUsd[LEND]! + lendingInsolventDebtUsd(w);
     expect(loss).toBeGreaterThan(100_000);
+    // The loan is written off (bad debt, nothing left insolvent), and all of it is one attribution row:
+    // the manipulator's pump, through the oracle.
+    expect(lendingInsolventDebtUsd(w)).toBe(0);
     const t = attribute(w);
-    for (let r = 0; r < t.rows; r++) {
-      expect(experimentOriginsOf(w)[t.origin[r]!]).toBe('pumper');
-      expect(CHANNELS[t.channel[r]!]).toBe('oracle');
-    }
+    const rows = [...Array(t.rows).keys()].filter((r) => t.protocol[r] === LEND);
+    expect(rows.map((r) => [experimentOriginsOf(w)[t.origin[r]!], CHANNELS[t.channel[r]!]])).toEqual([['pumper', 'oracle']]);
+    expect(t.lossUsd[rows[0]!]).toBeCloseTo(w.totals.badDebtUsd[LEND]!, 6);
     expect(L.borrowerDebtQty[1]! * 1 > L.units.qty[collateralHolder(1)]! * w.market[MNGO]! || L.borrowerStatus[1] === 2).toBe(true);
   });
 
@@ -501,7 +503,8 @@ describe('a floored feed and its restoration (the LUNA pattern, May 2022)', () =
   it('without the floor the same purchase borrows 0.55 × its market value and leaves no loss', () => {
     const w = run2(luna('luna-market'));
     const borrows = eventsOf(w, EventKindCode.borrow);
-    // 0.55 × 10,000,100 × 0.01 = 55,000.55 each.
+    // 0.55 × 10,000,100 × 0.01 = 55,000.55 each, both exploiters at step 2 as under the floor.
+    expect(borrows.map((b) => b.step)).toEqual([2, 2]);
     for (const b of borrows) expect(b.amountUsd).toBeCloseTo(0.55 * units * 0.01, 2);
     expect(w.totals.badDebtUsd[LEND]).toBe(0);
     expect(lendingInsolventDebtUsd(w)).toBe(0);
