@@ -36,7 +36,8 @@ describe('liquidation prices of isolated positions', () => {
       setPrice(w, 'BTC', c.liq);
       // At the liquidation price, equity equals maintenance exactly.
       expect(w.accountEquity[a]).toBeCloseTo(w.accountMaintenance[a]!, 9);
-      expect(w.accountEquity[a]).toBeCloseTo(c.side === 'long' ? 0.05 * 100 * c.liq : 0.05 * 100 * c.liq, 9);
+      // Maintenance is 5% of the notional 100 × liq on either side.
+      expect(w.accountEquity[a]).toBeCloseTo(0.05 * 100 * c.liq, 9);
       const safe = c.below ? c.liq * (1 + 1e-9) : c.liq * (1 - 1e-9);
       const unsafe = c.below ? c.liq * (1 - 1e-9) : c.liq * (1 + 1e-9);
       setPrice(w, 'BTC', safe);
