@@ -1,9 +1,10 @@
 // The real `contagion` command, spawned as a user would run it (from another cwd, stdin closed):
 // malformed experiments must exit 2 naming the field path and value with no stack trace, and
 // schema/validate/list must work on good input.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, test, vi } from 'vitest';
 import { firstSentence, listExperiments } from '../src/cli/commands/list.ts';
 import { formatSeconds, makeProgress, runOverrides } from '../src/cli/commands/run.ts';
@@ -124,10 +125,20 @@ describe('the commands', () => {
     expect(r.stdout).toContain('7 runs × 20 steps');
   }, TIMEOUT);
 
-  test('list exits 0', () => {
+  test('list shows every shipped experiment: its name, then its file (absolute from a cwd outside the package), none marked invalid', () => {
     const r = contagion('list');
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout.length).toBeGreaterThan(0);
+    const dir = fileURLToPath(new URL('../experiments/', import.meta.url));
+    const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+    expect(files.length).toBeGreaterThanOrEqual(10);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(2 * files.length);
+    files.forEach((f, k) => {
+      const { name } = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { name: string };
+      expect(lines[2 * k]!.startsWith(`${name} `), lines[2 * k]).toBe(true);
+      expect(lines[2 * k + 1]!.trim()).toBe(join(dir, f));
+    });
+    expect(r.stdout).not.toContain('[invalid');
   }, TIMEOUT);
 
   test('an unknown command exits 2 with usage', () => {

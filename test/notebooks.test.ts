@@ -15,6 +15,7 @@ import { ethCrash } from './fixtures/ethCrash.ts';
 import { usdShort } from '../notebooks/sweepResults.ts';
 import { UST, stableExperiment } from './fixtures/stableExperiment.ts';
 import { shareWithInterval } from '../src/analysis/pointTable.ts';
+import { mean, quantile } from '../src/analysis/statistics.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 let work = '';
@@ -57,11 +58,37 @@ describe('the shared Arrow reader', () => {
 });
 
 describe('notebooks', () => {
-  it('fund-sizing prints one row per point of a finished folder', () => {
+  it('fund-sizing prints a row per point: P(ADL), the fund emptied, the bad-debt tail and the socialized loss of its runs in runs.arrow', () => {
     const r = notebook('fund-sizing', results);
     expect(r.status, r.stderr).toBe(0);
-    const rows = r.stdout.split('\n').filter((l) => /^\| (1000|1000000) \| 3 \|/.test(l));
-    expect(rows).toHaveLength(2);
+    const runs = readArrowTable(path.join(results, 'runs.arrow'));
+    const col = (name: string) => columnToArray(runs, name) as number[];
+    const [fund, adl, depleted, badDebt, socialized] = [
+      'p_scenario_insurance_funds_0_initial_usd',
+      'adl_count',
+      'insurance_fund_depletion_step',
+      'total_bad_debt_usd',
+      'socialized_loss_usd',
+    ].map(col);
+    const lines = r.stdout.split('\n');
+    for (const size of [1000, 1_000_000]) {
+      const rows = fund!.flatMap((f, i) => (f === size ? [i] : []));
+      expect(rows).toHaveLength(3);
+      const bd = rows.map((i) => badDebt![i]!);
+      const cells = [
+        String(size),
+        '3',
+        shareWithInterval(rows.filter((i) => adl![i]! > 0).length, 3),
+        `${rows.filter((i) => depleted![i]! >= 0).length}/3`,
+        `${usdShort(mean(bd))} / ${usdShort(quantile(bd, 0.95))} / ${usdShort(quantile(bd, 0.99))}`,
+        usdShort(mean(rows.map((i) => socialized![i]!))),
+      ];
+      expect(lines.filter((l) => l.startsWith(`| ${size} |`))).toEqual([`| ${cells.join(' | ')} |`]);
+    }
+    // Not a table of zeros: the $1,000 fund is emptied on every path, and the bad debt it leaves shows.
+    const small = fund!.flatMap((f, i) => (f === 1000 ? [i] : []));
+    expect(small.every((i) => depleted![i]! >= 0)).toBe(true);
+    expect(small.some((i) => badDebt![i]! > 1000)).toBe(true);
   }, 30_000);
 
   it('arbitrage-capital prints one row per point, with no arbitrage where the experiment has none', () => {
