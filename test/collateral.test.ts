@@ -111,12 +111,14 @@ describe('non-cash collateral in perp accounts', () => {
     runWorld(venue, true);
     runWorld(index, true);
     // Index: USDe sold into the 1B-deep broad market: 5,000 / 1B × 0.01 → a price within 1e-7 of 1.
-    // The same two accounts sell the same 5,000 USDe each (or the mark would be untested).
+    // The same two accounts sell their 5,000 USDe each there too, so the index's mark is read after
+    // the same sales.
     const indexSales = usdeSales(index);
     expect(indexSales.map((x) => x.account)).toEqual(usdeSales(venue).map((x) => x.account));
     for (const sale of indexSales) {
       expect(sale.price).toBeLessThan(1);
       expect(sale.price).toBeGreaterThan(1 - 1e-7);
+      expect(sale.amount).toBeCloseTo(5_000 * sale.price, 6);
     }
     expect(index.oraclePrice[2]).toBeGreaterThan(1 - 1e-6);
     expect(venue.oraclePrice[3]).toBeLessThan(0.9951);
