@@ -28,7 +28,7 @@ import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
 import { ResultsWriter, assembleFromParts, type ResultsWriterOptions } from '../src/io/resultsWriter.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
 
-const TABLES = ['runs', 'steps', 'prices', 'events'] as const;
+const TABLES = ['runs', 'steps', 'prices', 'events', 'attribution'] as const;
 const tmpDirs: string[] = [];
 function tmpDir(): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'contagion-parts-'));
@@ -252,6 +252,9 @@ describe('assembling Arrow files from parts (a real run)', () => {
     await w.close({ experiment: 'parts' });
   });
   const sameFiles = (a: string, b: string) => {
+    const arrowFiles = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith('.arrow')).sort();
+    expect(arrowFiles(a)).toEqual(TABLES.map((t) => `${t}.arrow`).sort());
+    expect(arrowFiles(b)).toEqual(arrowFiles(a));
     for (const t of TABLES) {
       expect(fs.readFileSync(path.join(a, `${t}.arrow`)).equals(fs.readFileSync(path.join(b, `${t}.arrow`))), t).toBe(true);
     }

@@ -31,7 +31,7 @@ import { minimalExperiment } from './fixtures/minimalExperiment.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(ROOT, 'src', 'cli', 'contagion.js');
-const TABLES = ['runs.arrow', 'steps.arrow', 'prices.arrow', 'events.arrow'];
+const TABLES = ['attribution.arrow', 'events.arrow', 'prices.arrow', 'runs.arrow', 'steps.arrow'];
 const tmpDirs: string[] = [];
 function tmp(prefix = 'contagion-runner-'): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -66,7 +66,11 @@ const rejectionOf = (p: Promise<unknown>): Promise<unknown> =>
     (e: unknown) => e,
   );
 
+/** Both folders hold the same Arrow files, byte for byte: every table the runner writes, none missing. */
 function expectSameArrow(a: string, b: string): void {
+  const arrowFiles = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith('.arrow')).sort();
+  expect(arrowFiles(a)).toEqual(TABLES);
+  expect(arrowFiles(b)).toEqual(TABLES);
   for (const t of TABLES) {
     const fa = fs.readFileSync(path.join(a, t));
     const fb = fs.readFileSync(path.join(b, t));
@@ -338,7 +342,11 @@ describe('the runner', () => {
     };
     const a = await summaryByValue([1000, 1_000_000]);
     const b = await summaryByValue([50_000, 1_000_000, 1000]);
-    for (const key of ['1000/0', '1000/1', '1000000/0', '1000000/1']) expect(b.get(key)).toEqual(a.get(key));
+    expect([...a.keys()].sort()).toEqual(['1000/0', '1000/1', '1000000/0', '1000000/1']);
+    expect(b.size).toBe(6);
+    for (const key of a.keys()) expect(b.get(key), key).toEqual(a.get(key));
+    // …while the two points' runs differ from each other, so equal runs are not all the test sees.
+    expect(a.get('1000/0')).not.toEqual(a.get('1000000/0'));
   }, 60_000);
 
   it('Says how many runs it covers and how many were already done before any run starts', async () => {
