@@ -253,18 +253,34 @@ describe('the end of a sweep', () => {
     const runs = readArrowTable(join(out, 'runs.arrow'));
     const point = columnToArray(runs, 'point_index') as number[];
     const badDebt = columnToArray(runs, 'total_bad_debt_usd') as number[];
+    const adl = columnToArray(runs, 'adl_count') as number[];
+    const open = columnToArray(runs, 'insolvent_debt_usd') as number[];
     const funding = columnToArray(runs, 'funding_longs_paid_usd') as number[];
     const { usd } = await import('../src/analysis/pointTable.ts');
+    const { quantile, wilsonInterval } = await import('../src/analysis/statistics.ts');
+    // "k of 3" as the table writes it: the share, then the 95% Wilson interval, in whole percent.
+    const share = (k: number) => {
+      const [lo, hi] = wilsonInterval(k, 3);
+      return `${((100 * k) / 3).toFixed(0)}% [${(100 * lo).toFixed(0)}–${(100 * hi).toFixed(0)}%]`;
+    };
+    const of = (values: number[], p: number) => values.filter((_, i) => point[i] === p);
+    const mean3 = (v: number[]) => (v[0]! + v[1]! + v[2]!) / 3;
     for (const p of [0, 1]) {
       const cells = table[2 + p]!.split('|').map((c) => c.trim());
       expect(cells[1]).toBe(String([0, 1_000_000][p]));
       expect(cells[2]).toBe('3');
-      const k = badDebt.filter((x, i) => point[i] === p && x > 0).length;
-      expect(cells[3]!.startsWith(`${((100 * k) / 3).toFixed(0)}% [`)).toBe(true);
-      const paid = funding.filter((_, i) => point[i] === p);
+      const bd = of(badDebt, p);
+      expect(cells[3]).toBe(share(bd.filter((x) => x > 0).length));
+      expect(cells[4]).toBe(`${usd(mean3(bd))} / ${usd(quantile(bd, 0.99))}`);
+      expect(cells[5]).toBe(share(of(adl, p).filter((x) => x > 0).length));
+      expect(cells[6]).toBe(usd(mean3(of(open, p))));
+      const paid = of(funding, p);
       expect(paid.every((x) => x !== 0)).toBe(true); // every run paid or received some funding
-      expect(cells[7]).toBe(usd((paid[0]! + paid[1]! + paid[2]!) / 3));
+      expect(cells[7]).toBe(usd(mean3(paid)));
     }
+    // Not a table of zeros: with no fund, every run has bad debt and ADL.
+    expect(of(badDebt, 0).every((x) => x > 0)).toBe(true);
+    expect(of(adl, 0).every((x) => x > 0)).toBe(true);
     // --quiet keeps it to the final line.
     const q = contagion('run', file, '--out', join(WORK, 'sweep-table-quiet'), '--workers', '1', '--quiet');
     expect(q.stdout.trim().split('\n')).toHaveLength(1);

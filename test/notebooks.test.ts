@@ -184,7 +184,7 @@ describe('notebooks', () => {
     expect(r.stdout).toContain(`| funding the longs paid the shorts per run (mean; negative: the shorts paid) | ${usd(m)} |`);
   }, 30_000);
 
-  it('channels prints each protocol\'s liquidations and losses per point, agreeing with runs.arrow', () => {
+  it('channels prints each point\'s losses, each protocol\'s liquidations and waterfall, and where the bad debt came from, agreeing with runs.arrow', () => {
     const r = notebook('channels', results);
     expect(r.status, r.stderr).toBe(0);
     const cells = (line: string) => line.split('|').slice(1, -1).map((c) => c.trim());
@@ -193,10 +193,45 @@ describe('notebooks', () => {
     const perPoint = lines.filter((l) => /^\| (1000|1000000) \| 3 \|/.test(l)).map(cells);
     // (The attribution table's rows start the same way, with five cells.)
     const perProtocol = lines.filter((l) => /^\| [01] \| perpdex \|/.test(l)).map(cells).filter((c) => c.length === 8);
+    const attribution = lines.filter((l) => /^\| [01] \| perpdex \|/.test(l)).map(cells).filter((c) => c.length === 5);
     expect(perPoint).toHaveLength(2);
     expect(perProtocol).toHaveLength(2);
-    // One exchange: its liquidations per run (Σ over steps.arrow's rows) are the run's liquidation_count.
-    for (let p = 0; p < 2; p++) expect(perProtocol[p]![2], `point ${p}`).toBe(perPoint[p]![4]);
+    expect(attribution).toHaveLength(2);
+    // The notebook's USD format, written again here: 1.2M, 3.4k, or whole dollars.
+    const usd = (x: number) => (Math.abs(x) >= 1e6 ? `${(x / 1e6).toFixed(1)}M` : Math.abs(x) >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0));
+    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+    const runs = readArrowTable(path.join(results, 'runs.arrow'));
+    const point = columnToArray(runs, 'point_index') as number[];
+    for (let p = 0; p < 2; p++) {
+      const of = (name: string) => (columnToArray(runs, name) as number[]).filter((_, i) => point[i] === p);
+      const avg = (name: string) => mean(of(name));
+      const tail = (name: string) => `${usd(avg(name))} / ${usd(quantile(of(name), 0.95))}`;
+      expect(perPoint[p]!.slice(1), `point ${p}`).toEqual([
+        '3',
+        tail('total_bad_debt_usd'),
+        tail('insolvent_debt_usd'),
+        avg('liquidation_count').toFixed(0),
+        pct(avg('max_market_drawdown')),
+        pct(avg('fundamental_drawdown')),
+      ]);
+      // One exchange, so its line (Σ over steps.arrow's rows of each run, averaged) is the runs' own.
+      expect(perProtocol[p], `point ${p}`).toEqual([
+        String(p),
+        'perpdex',
+        avg('liquidation_count').toFixed(0),
+        usd(avg('liquidation_volume_usd')),
+        usd(avg('total_bad_debt_usd')),
+        usd(avg('fund_payout_usd')),
+        usd(avg('adl_volume_usd')),
+        usd(avg('socialized_loss_usd')),
+      ]);
+      // All of it from the fixture's one crash, through the price it moved.
+      expect(attribution[p], `point ${p}`).toEqual([String(p), 'perpdex', 'crash', 'exogenous', usd(avg('total_bad_debt_usd'))]);
+    }
+    // Not a table of zeros: both points have bad debt, and only the $1,000 fund runs out into ADL.
+    expect(perProtocol.map((c) => c[4])).not.toContain('0');
+    expect(perProtocol[0]![6]).not.toBe('0');
+    expect(perProtocol[1]![6]).toBe('0');
   }, 30_000);
 
   it('Each notebook refuses a folder whose runs.arrow was cut short, or whose run never finished, with exit 2 and no stack trace', () => {
