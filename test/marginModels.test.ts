@@ -12,6 +12,7 @@ import { initialMarginUsd, markAccount, portfolioRequirementUsd as engineRequire
 import { portfolioRequirementUsd as gridRequirement, type ScenarioGrid } from '../src/margin/portfolio.ts';
 import type { World } from '../src/model/world.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
+import { real } from './fixtures/randomScenario.ts';
 
 const FC = { numRuns: Number(process.env.FC_RUNS ?? 200), seed: Number(process.env.FC_SEED ?? 51) };
 
@@ -37,17 +38,38 @@ describe('portfolio margin in the engine (linear books)', () => {
     expect(engineRequirement(portfolioWorld(grid, 2), 0, Float64Array.of(1_000_000, -1_000_000))).toBeCloseTo(320_000, 6);
   });
 
+  it('counts the no-move scenario in every group: on a grid of up moves only, a long group that can only gain does not offset a short one', () => {
+    // Moves [+10%] only, independent, Δ = −1,000 (short) and +1,000 (long). Engine: the short group's
+    // worst is max(−(−1,000)·0, −(−1,000)·0.1, 0) = 100, the long group's max(0, −100, 0) = 0: 100.
+    // The general evaluator takes the grid as given: both assets up 10%, the short loses 100 and the
+    // long gains 100, a loss of 0.
+    const grid: ScenarioGrid = { moves: [0.1], volShocks: [0], tailMoves: [], tailWeight: 0, netDeltaChargeFraction: 0, comovement: { kind: 'independent' } };
+    expect(engineRequirement(portfolioWorld(grid, 2), 0, Float64Array.of(-1_000, 1_000))).toBeCloseTo(100, 9);
+    const book = [
+      { asset: 0, kind: 'linear' as const, qty: -10 },
+      { asset: 1, kind: 'linear' as const, qty: 10 },
+    ];
+    expect(gridRequirement(book, [100, 100], grid).requirementUsd).toBeCloseTo(0, 9);
+    // With 0 among the moves the two agree.
+    expect(gridRequirement(book, [100, 100], { ...grid, moves: [0, 0.1] }).requirementUsd).toBeCloseTo(100, 9);
+  });
+
   it('equals the general scenario evaluator on random linear books, grids and co-movements', () => {
-    const book = fc.array(fc.record({ asset: fc.integer({ min: 0, max: 3 }), qty: fc.double({ min: -50, max: 50, noNaN: true }) }), { minLength: 1, maxLength: 6 });
-    const moves = fc.array(fc.double({ min: -0.5, max: 0.5, noNaN: true }), { minLength: 1, maxLength: 7 });
-    const tails = fc.array(fc.double({ min: -0.9, max: 5, noNaN: true }), { maxLength: 3 });
+    // Uniform over each range (fc.double's are almost always tiny, which made most requirements ~0).
+    const book = fc.array(fc.record({ asset: fc.integer({ min: 0, max: 3 }), qty: real(-50, 50) }), { minLength: 1, maxLength: 6 });
+    const moves = fc.array(real(-0.5, 0.5), { minLength: 1, maxLength: 7 });
+    const tails = fc.array(real(-0.9, 5), { maxLength: 3 });
+    let material = 0;
     fc.assert(
-      fc.property(book, moves, tails, fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 0.2, noNaN: true }), fc.constantFrom('joint', 'independent', 'groups'), (positions, mv, tl, tw, nd, kind) => {
+      fc.property(book, moves, tails, real(0, 1), real(0, 0.2), fc.constantFrom('joint', 'independent', 'groups'), (positions, mv, tl, tw, nd, kind) => {
         const spot = [100, 50, 10, 1];
         const groupsOf = [0, 0, 1, 1]; // for 'groups': assets 0-1 together, 2-3 together
         const comovement = kind === 'groups' ? { kind: 'groups' as const, groups: groupsOf } : { kind: kind as 'joint' | 'independent' };
         const grid: ScenarioGrid = { moves: mv, volShocks: [0], tailMoves: tl, tailWeight: tw, netDeltaChargeFraction: nd, comovement };
-        const expected = gridRequirement(positions.map((p) => ({ ...p, kind: 'linear' as const })), spot, grid).requirementUsd;
+        // The engine counts the no-move scenario in every group (the test below): the evaluator's grid
+        // gets it added, which changes nothing for a grid with moves on both sides of 0.
+        const withNoMove: ScenarioGrid = { ...grid, moves: [0, ...mv], tailMoves: tl.length > 0 ? [0, ...tl] : [] };
+        const expected = gridRequirement(positions.map((p) => ({ ...p, kind: 'linear' as const })), spot, withNoMove).requirementUsd;
         const nGroups = kind === 'joint' ? 1 : kind === 'groups' ? 2 : 4;
         const delta = new Float64Array(nGroups);
         for (const p of positions) {
@@ -55,9 +77,12 @@ describe('portfolio margin in the engine (linear books)', () => {
           delta[g] = delta[g]! + p.qty * spot[p.asset]!;
         }
         expect(engineRequirement(portfolioWorld(grid, nGroups), 0, delta)).toBeCloseTo(expected, 6);
+        if (expected > 1) material++;
       }),
       FC,
     );
+    // Requirements of dollars, not ~0 on both sides, in most cases.
+    expect(material).toBeGreaterThanOrEqual(FC.numRuns / 2);
   });
 
   it('in a run, a cross account long BTC and short ETH needs only the net-delta minimum under joint co-movement', () => {

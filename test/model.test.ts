@@ -87,14 +87,28 @@ describe('price impact', () => {
     expect(averageImpactFactor(ImpactCode.linear, 1, 0, 2)).toBeCloseTo(expected, 12);
     expect(impactFactor(ImpactCode.linear, 1, 5)).toBe(MIN_IMPACT_FACTOR);
   });
-  it('Splitting a sale into pieces yields the same proceeds as one sale', () => {
-    for (const model of [ImpactCode.linear, ImpactCode.sqrt, ImpactCode.exponential]) {
+  it('One sale\'s proceeds are the curve\'s integral, and splitting it into pieces (one of them short) yields the same', () => {
+    // λ = 0.5 over x ∈ [0, 0.3], by hand (no floor or ceiling is reached):
+    //   linear  ∫ 1 − 0.5x     = 0.3 − 0.25 × 0.09                    = 0.2775
+    //   sqrt    ∫ 1 − 0.5√x    = 0.3 − 0.5 × (2/3) × 0.3^1.5          = 0.3 − 0.0547722558 = 0.2452277442
+    //   exp.    ∫ e^(−0.5x)    = (1 − e^(−0.15)) / 0.5 = 2 × (1 − 0.8607079764) = 0.2785840471
+    const byHand = [
+      [ImpactCode.linear, 0.2775],
+      [ImpactCode.sqrt, 0.3 - (0.5 * (2 / 3) * 0.3 * Math.sqrt(0.3))],
+      [ImpactCode.exponential, 2 * (1 - Math.exp(-0.15))],
+    ] as const;
+    expect(byHand[1][1]).toBeCloseTo(0.2452277442, 10);
+    expect(byHand[2][1]).toBeCloseTo(0.2785840471, 10);
+    for (const [model, integral] of byHand) {
       const whole = impactIntegral(model, 0.5, 0, 0.3);
-      const pieces = [0, 0.1, 0.15, 0.3].reduce(
+      expect(whole).toBeCloseTo(integral, 12);
+      // The piece [0.1, 0.1 + 1e-7] is short enough for the midpoint rule (averageImpactFactor's
+      // branch for intervals under 1e-6), so the sum does not merely telescope the antiderivative.
+      const pieces = [0, 0.1, 0.1 + 1e-7, 0.15, 0.3].reduce(
         (sum, x, i, xs) => (i === 0 ? 0 : sum + averageImpactFactor(model, 0.5, xs[i - 1]!, x) * (x - xs[i - 1]!)),
         0,
       );
-      expect(pieces).toBeCloseTo(whole, 12);
+      expect(pieces).toBeCloseTo(integral, 12);
     }
   });
   it('A sale into a market splits impact into permanent and temporary parts', () => {
