@@ -22,6 +22,7 @@ import {
 import { makeStream, normal, type Stream } from '../src/model/random.ts';
 import { ImpactCode } from '../src/model/world.ts';
 import { averageImpactFactor, impactFactor } from '../src/model/impact.ts';
+import { real } from './fixtures/randomScenario.ts';
 
 const FC_SEED = 20220613;
 
@@ -388,19 +389,23 @@ describe('governance token minted and sold to cover bad debt', () => {
     coefficient: fc.double({ min: 0.05, max: 3, noNaN: true }),
     fundamentalUsd: fc.double({ min: 0.01, max: 1_000, noNaN: true }),
     depthUsd: fc.double({ min: 1_000, max: 1e8, noNaN: true }),
-    x0: fc.double({ min: 0, max: 0.5, noNaN: true }),
+    x0: real(0, 0.5),
   });
 
   it('Uncapped, the proceeds equal the deficit to within 1e-9 of it', () => {
     fc.assert(
       fc.property(market, fc.double({ min: 1, max: 1e7, noNaN: true }), (m, deficit) => {
         const r = mintAndSellToCover(deficit, m.fundamentalUsd, m.x0, m.model, m.coefficient, m.depthUsd, Infinity);
-        expect(Math.abs(r.proceedsUsd - deficit)).toBeLessThanOrEqual(1e-9 * deficit);
-        expect(r.uncoveredUsd).toBeLessThanOrEqual(1e-9 * deficit);
-        expect(r.priceAfter).toBeCloseTo(
-          m.fundamentalUsd * impactFactor(m.model, m.coefficient, m.x0 + (r.minted * m.fundamentalUsd) / m.depthUsd),
-          6,
-        );
+        // Relative 1e-9, or the solver's resolution where that is coarser: it bisects the impact state x
+        // to adjacent doubles, each step of which sells depth × ulp(x) ≤ depth × 2^-52 × max(1, x) USD
+        // (a $1 deficit on an $18M book at x ≈ 0.26 comes within 1.0000001e-9).
+        const x1 = m.x0 + (r.minted * m.fundamentalUsd) / m.depthUsd;
+        const tol = 1e-9 * deficit + 2 * m.depthUsd * Number.EPSILON * Math.max(1, x1);
+        expect(Math.abs(r.proceedsUsd - deficit)).toBeLessThanOrEqual(tol);
+        expect(r.uncoveredUsd).toBeLessThanOrEqual(tol);
+        // The market is left where the minted tokens' sale ends on the curve (relative: prices go down to 0.01).
+        const after = m.fundamentalUsd * impactFactor(m.model, m.coefficient, m.x0 + (r.minted * m.fundamentalUsd) / m.depthUsd);
+        expect(Math.abs(r.priceAfter - after)).toBeLessThanOrEqual(1e-12 * after);
       }),
       { seed: FC_SEED, numRuns: 300 },
     );
@@ -412,28 +417,42 @@ describe('governance token minted and sold to cover bad debt', () => {
         const r = mintAndSellToCover(deficit, m.fundamentalUsd, m.x0, m.model, m.coefficient, m.depthUsd, cap);
         expect(r.minted).toBeLessThanOrEqual(cap);
         expect(r.minted).toBeGreaterThanOrEqual(0);
-        expect(Math.abs(r.proceedsUsd + r.uncoveredUsd - deficit)).toBeLessThanOrEqual(1e-9 * deficit);
+        // To 1e-9, or the bisection's resolution in x as in the test above.
+        const x1 = m.x0 + (r.minted * m.fundamentalUsd) / m.depthUsd;
+        const tol = 1e-9 * deficit + 2 * m.depthUsd * Number.EPSILON * Math.max(1, x1);
+        expect(Math.abs(r.proceedsUsd + r.uncoveredUsd - deficit)).toBeLessThanOrEqual(tol);
       }),
       { seed: FC_SEED, numRuns: 300 },
     );
   });
 
+  it('Regression: the mint stays within its cap where x0 plus the cap\'s move rounds (found by the property above)', () => {
+    // Linear λ = 0.05 on a $806k book of a $0.01 token, x0 ≈ 0.254, a $1 deficit, 101.286… tokens left to
+    // mint: the cap's move is 1.26e-6 of depth, which x0's doubles (ulp 5.6e-17) carry to ~4e-11, and
+    // (x1 − x0) × depth / price read 101.28603234267833, 2e-11 over the cap.
+    const cap = 101.28603234044029;
+    const r = mintAndSellToCover(1, 0.01, 0.2539400807581842, ImpactCode.linear, 0.05, 806340.9486088792, cap);
+    expect(r.minted).toBeLessThanOrEqual(cap);
+    expect(r.minted).toBeGreaterThan(cap * (1 - 1e-9));
+  });
+
   it('The price after the sale falls monotonically with the deficit', () => {
+    // Deficits uniform over [0, 1e7] (fc.double's are almost always under $1, which moves no price).
+    let strictly = 0;
     fc.assert(
-      fc.property(
-        market,
-        fc.double({ min: 0, max: 1e7, noNaN: true }),
-        fc.double({ min: 0, max: 1e7, noNaN: true }),
-        (m, a, b) => {
-          const small = Math.min(a, b);
-          const large = Math.max(a, b);
-          const rSmall = mintAndSellToCover(small, m.fundamentalUsd, m.x0, m.model, m.coefficient, m.depthUsd, Infinity);
-          const rLarge = mintAndSellToCover(large, m.fundamentalUsd, m.x0, m.model, m.coefficient, m.depthUsd, Infinity);
-          expect(rLarge.priceAfter).toBeLessThanOrEqual(rSmall.priceAfter);
-          expect(rLarge.minted).toBeGreaterThanOrEqual(rSmall.minted);
-        },
-      ),
+      fc.property(market, real(0, 1e7), real(0, 1e7), (m, a, b) => {
+        const small = Math.min(a, b);
+        const large = Math.max(a, b);
+        const rSmall = mintAndSellToCover(small, m.fundamentalUsd, m.x0, m.model, m.coefficient, m.depthUsd, Infinity);
+        const rLarge = mintAndSellToCover(large, m.fundamentalUsd, m.x0, m.model, m.coefficient, m.depthUsd, Infinity);
+        expect(rLarge.priceAfter).toBeLessThanOrEqual(rSmall.priceAfter);
+        expect(rLarge.minted).toBeGreaterThanOrEqual(rSmall.minted);
+        if (rLarge.priceAfter < rSmall.priceAfter * (1 - 1e-9)) strictly++;
+      }),
       { seed: FC_SEED, numRuns: 300 },
     );
+    // Pairs that leave prices measurably apart: 115 of 300 with the default seed. In most of the rest
+    // both sales reach the curve's floor (deficits up to $10M against depths from $1,000).
+    expect(strictly).toBeGreaterThanOrEqual(75);
   });
 });

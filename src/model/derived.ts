@@ -251,7 +251,9 @@ export function mintAndSellToCover(
     x1 = hi;
   }
   const proceedsUsd = saleProceedsUsd(impactModel, impactCoefficient, depthUsd, x0, x1);
-  out.minted = capped ? maxMint : ((x1 - x0) * depthUsd) / fundamentalUsd;
+  // Within the cap even where x0 + cap's move rounds: (x1 − x0) recovers that move only to the
+  // precision of x0's doubles (found by the property test with x0 ≈ 0.25: 2e-11 over the cap).
+  out.minted = capped ? maxMint : Math.min(maxMint, ((x1 - x0) * depthUsd) / fundamentalUsd);
   out.proceedsUsd = proceedsUsd;
   out.uncoveredUsd = Math.max(0, deficitUsd - proceedsUsd);
   out.priceAfter = fundamentalUsd * impactFactor(impactModel, impactCoefficient, x1);
