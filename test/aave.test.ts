@@ -2,6 +2,7 @@
 // accounts. Rules as in aave-v3-origin LiquidationLogic.sol (executeLiquidationCall,
 // _calculateAvailableCollateralToLiquidate) and docs/3.3/Aave-v3.3-features.md. All amounts in USD.
 import fc from 'fast-check';
+import { mixedReal } from './fixtures/reals.ts';
 import { describe, expect, it } from 'vitest';
 import {
   AAVE_V3,
@@ -203,15 +204,15 @@ describe('loopPosition and liquidationDrawdown', () => {
 });
 
 describe('properties', () => {
-  const usd = fc.double({ min: 1, max: 1e7, noNaN: true });
+  const usd = mixedReal(1, 1e7);
   const quoteInput = fc.record({
-    hf: fc.double({ min: 0.01, max: 0.9999, noNaN: true }),
+    hf: mixedReal(0.01, 0.9999),
     debt: usd,
     coll: usd,
-    wanted: fc.oneof(fc.constant(Infinity), fc.double({ min: 0, max: 2e7, noNaN: true })),
-    bonus: fc.double({ min: 1, max: 1.25, noNaN: true }),
-    fee: fc.double({ min: 0, max: 1, noNaN: true }),
-    otherDebt: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 1e7, noNaN: true })),
+    wanted: fc.oneof(fc.constant(Infinity), mixedReal(0, 2e7)),
+    bonus: mixedReal(1, 1.25),
+    fee: mixedReal(0, 1),
+    otherDebt: fc.oneof(fc.constant(0), mixedReal(0, 1e7)),
   });
   const eps = (x: number): number => 1e-9 * Math.max(1, Math.abs(x));
 
@@ -255,7 +256,7 @@ describe('properties', () => {
 
   it('a healthy account (HF ≥ 1) is never liquidated', () => {
     fc.assert(
-      fc.property(quoteInput, fc.double({ min: 1, max: 100, noNaN: true }), ({ debt, coll, wanted, bonus, fee }, hf) => {
+      fc.property(quoteInput, mixedReal(1, 100), ({ debt, coll, wanted, bonus, fee }, hf) => {
         const q = quoteLiquidation(hf, debt, coll, wanted, bonus, fee, AAVE_V3, createLiquidationQuote());
         expect(q).toEqual(createLiquidationQuote());
       }),
@@ -272,10 +273,10 @@ describe('properties', () => {
     let spirals = 0;
     fc.assert(
       fc.property(
-        fc.double({ min: 1e4, max: 1e7, noNaN: true }),
-        fc.double({ min: 0.5, max: 0.97, noNaN: true }),
-        fc.double({ min: 0.951, max: 0.999, noNaN: true }),
-        fc.double({ min: 1, max: 1.2, noNaN: true }),
+        mixedReal(1e4, 1e7),
+        mixedReal(0.5, 0.97),
+        mixedReal(0.951, 0.999),
+        mixedReal(1, 1.2),
         (debt, lt, hf0, bonus) => {
           const coll = (debt * hf0) / lt; // so that healthFactor(coll × lt, debt) = hf0 < 1
           const hf = healthFactor(coll * lt, debt);
@@ -303,10 +304,10 @@ describe('properties', () => {
   it('a loop stays within max LTV, and a price fall of exactly the drawdown brings it to HF 1', () => {
     fc.assert(
       fc.property(
-        fc.double({ min: 1, max: 1e6, noNaN: true }),
-        fc.double({ min: 1, max: 30, noNaN: true }),
-        fc.double({ min: 0.3, max: 0.93, noNaN: true }),
-        fc.double({ min: 0.01, max: 0.05, noNaN: true }),
+        mixedReal(1, 1e6),
+        mixedReal(1, 30),
+        mixedReal(0.3, 0.93),
+        mixedReal(0.01, 0.05),
         (equity, target, maxLtv, gap) => {
           const lt = maxLtv + gap;
           const p = loopPosition(equity, target, maxLtv, lt);

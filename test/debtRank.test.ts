@@ -8,6 +8,7 @@
 //   distressed at t−1 → inactive at t (it propagates once); undistressed with h > 0 → distressed.
 //   DebtRank = Σ_j v_j (h_j(T) − h_j(0)), v = weights / Σ weights.
 import fc from 'fast-check';
+import { mixedReal } from './fixtures/reals.ts';
 import { describe, expect, it } from 'vitest';
 import { debtRank, NetworkInputError } from '../src/index.ts';
 import type { DebtRankInput } from '../src/index.ts';
@@ -261,7 +262,7 @@ describe('debtRank: bounds over random networks', () => {
         .map((m) => m.map((row, i) => row.map((v, j) => (i === j ? 0 : v)))),
       equity: fc.array(amount, { minLength: n, maxLength: n }),
       weights: fc.option(fc.array(fc.integer({ min: 1, max: 100 }), { minLength: n, maxLength: n }), { nil: undefined }),
-      initialDistress: fc.array(fc.oneof(fc.constant(0), fc.constant(1), fc.double({ min: 0, max: 1, noNaN: true })), { minLength: n, maxLength: n }),
+      initialDistress: fc.array(fc.oneof(fc.constant(0), fc.constant(1), mixedReal(0, 1)), { minLength: n, maxLength: n }),
     }),
   );
 

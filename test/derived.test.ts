@@ -22,7 +22,7 @@ import {
 import { makeStream, normal, type Stream } from '../src/model/random.ts';
 import { ImpactCode } from '../src/model/world.ts';
 import { averageImpactFactor, impactFactor } from '../src/model/impact.ts';
-import { real } from './fixtures/randomScenario.ts';
+import { mixedReal, real } from './fixtures/reals.ts';
 
 const FC_SEED = 20220613;
 
@@ -110,13 +110,13 @@ describe('liquid-staking token peg', () => {
   it('The peg stays in [MIN_LST_PEG, 1.05] for any inputs', () => {
     fc.assert(
       fc.property(
-        fc.double({ min: MIN_LST_PEG, max: MAX_LST_PEG, noNaN: true }),
-        fc.double({ min: 0, max: 1, noNaN: true }),
-        fc.double({ min: 0, max: 0.5, noNaN: true }),
-        fc.double({ min: 0, max: 0.5, noNaN: true }),
+        mixedReal(MIN_LST_PEG, MAX_LST_PEG),
+        mixedReal(0, 1),
+        mixedReal(0, 0.5),
+        mixedReal(0, 0.5),
         fc.boolean(),
-        fc.double({ min: -1, max: 2, noNaN: true }),
-        fc.double({ min: 0, max: 3, noNaN: true }),
+        mixedReal(-1, 2),
+        mixedReal(0, 3),
         fc.nat(),
         (peg, kappa, vol, discount, inStress, pressure, pressureImpact, seed) => {
           const next = nextPeg(
@@ -218,10 +218,10 @@ describe('synthetic dollar backed by a basis trade', () => {
   it('The fundamental is in [0, 1] and never rises when the backing falls', () => {
     fc.assert(
       fc.property(
-        fc.double({ min: -2, max: 3, noNaN: true }),
-        fc.double({ min: -2, max: 3, noNaN: true }),
+        mixedReal(-2, 3),
+        mixedReal(-2, 3),
         fc.boolean(),
-        fc.double({ min: 0, max: 1, noNaN: true }),
+        mixedReal(0, 1),
         (a, b, redeemable, discount) => {
           const lo = Math.min(a, b);
           const hi = Math.max(a, b);
@@ -386,15 +386,15 @@ describe('governance token minted and sold to cover bad debt', () => {
   const model = fc.constantFrom(ImpactCode.linear, ImpactCode.sqrt, ImpactCode.exponential);
   const market = fc.record({
     model,
-    coefficient: fc.double({ min: 0.05, max: 3, noNaN: true }),
-    fundamentalUsd: fc.double({ min: 0.01, max: 1_000, noNaN: true }),
-    depthUsd: fc.double({ min: 1_000, max: 1e8, noNaN: true }),
+    coefficient: mixedReal(0.05, 3),
+    fundamentalUsd: mixedReal(0.01, 1_000),
+    depthUsd: mixedReal(1_000, 1e8),
     x0: real(0, 0.5),
   });
 
   it('Uncapped, the proceeds equal the deficit to within 1e-9 of it', () => {
     fc.assert(
-      fc.property(market, fc.double({ min: 1, max: 1e7, noNaN: true }), (m, deficit) => {
+      fc.property(market, mixedReal(1, 1e7), (m, deficit) => {
         const r = mintAndSellToCover(deficit, m.fundamentalUsd, m.x0, m.model, m.coefficient, m.depthUsd, Infinity);
         // Relative 1e-9, or the solver's resolution where that is coarser: it bisects the impact state x
         // to adjacent doubles, each step of which sells depth × ulp(x) ≤ depth × 2^-52 × max(1, x) USD
@@ -413,7 +413,7 @@ describe('governance token minted and sold to cover bad debt', () => {
 
   it('Capped or not, minted ≤ cap and proceeds + uncovered = deficit', () => {
     fc.assert(
-      fc.property(market, fc.double({ min: 1, max: 1e7, noNaN: true }), fc.double({ min: 0, max: 1e6, noNaN: true }), (m, deficit, cap) => {
+      fc.property(market, mixedReal(1, 1e7), mixedReal(0, 1e6), (m, deficit, cap) => {
         const r = mintAndSellToCover(deficit, m.fundamentalUsd, m.x0, m.model, m.coefficient, m.depthUsd, cap);
         expect(r.minted).toBeLessThanOrEqual(cap);
         expect(r.minted).toBeGreaterThanOrEqual(0);

@@ -3,6 +3,7 @@
 // floor and cap, and monotonicity in the variance (fast-check).
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { mixedReal } from './fixtures/reals.ts';
 import { createDynamicMarginState, dynamicMarginFraction, SECONDS_PER_YEAR, updateEwmaVariance } from '../src/margin/dynamic.ts';
 
 describe('EWMA variance (RiskMetrics, λ = 0.94)', () => {
@@ -30,9 +31,9 @@ describe('EWMA variance (RiskMetrics, λ = 0.94)', () => {
   it('The estimate stays between the seed and the largest squared return', () => {
     fc.assert(
       fc.property(
-        fc.double({ min: 0, max: 0.01, noNaN: true }),
-        fc.array(fc.double({ min: -0.2, max: 0.2, noNaN: true }), { minLength: 1, maxLength: 50 }),
-        fc.double({ min: 0, max: 0.999, noNaN: true }),
+        mixedReal(0, 0.01),
+        fc.array(mixedReal(-0.2, 0.2), { minLength: 1, maxLength: 50 }),
+        mixedReal(0, 0.999),
         (seed, returns, lambda) => {
           const state = createDynamicMarginState(1, seed);
           let lo = seed, hi = seed;
@@ -103,12 +104,12 @@ describe('volatility-scaled margin fraction', () => {
   it('The fraction is non-decreasing in the variance', () => {
     fc.assert(
       fc.property(
-        fc.double({ min: 0, max: 0.01, noNaN: true }),
-        fc.double({ min: 0, max: 0.01, noNaN: true }),
-        fc.double({ min: 0.001, max: 0.5, noNaN: true }),
-        fc.double({ min: 0.05, max: 2, noNaN: true }),
-        fc.double({ min: 0, max: 1, noNaN: true }),
-        fc.double({ min: 1, max: 10, noNaN: true }),
+        mixedReal(0, 0.01),
+        mixedReal(0, 0.01),
+        mixedReal(0.001, 0.5),
+        mixedReal(0.05, 2),
+        mixedReal(0, 1),
+        mixedReal(1, 10),
         fc.constantFrom(1, 60, 3_600, 28_800, 86_400),
         (a, b, baseFraction, refVol, floorMultiple, capMultiple, stepSeconds) => {
           const [lo, hi] = a <= b ? [a, b] : [b, a];

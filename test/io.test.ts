@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { mixedReal } from './fixtures/reals.ts';
 import {
   DataType,
   Precision,
@@ -621,8 +622,8 @@ describe('nullable dictionary codes', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(5, 300, 70_000, Infinity),
-        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 70 }),
-        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.array(mixedReal(0, 1), { maxLength: 70 }),
+        mixedReal(0, 1),
         (size, draws, nullShare) => {
           const top = Number.isFinite(size) ? size : 2 ** 31 - 1;
           const src = Int32Array.from(draws, (u) => (u < nullShare ? -1 : Math.floor((u * top) % top)));

@@ -12,7 +12,7 @@ import { initialMarginUsd, markAccount, portfolioRequirementUsd as engineRequire
 import { portfolioRequirementUsd as gridRequirement, type ScenarioGrid } from '../src/margin/portfolio.ts';
 import type { World } from '../src/model/world.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
-import { real } from './fixtures/randomScenario.ts';
+import { real } from './fixtures/reals.ts';
 
 const FC = { numRuns: Number(process.env.FC_RUNS ?? 200), seed: Number(process.env.FC_SEED ?? 51) };
 

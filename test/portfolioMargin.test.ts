@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { portfolioRequirementUsd, type Position, type ScenarioGrid } from '../src/margin/portfolio.ts';
 import { blackScholes, type OptionGreeks } from '../src/model/options.ts';
-import { real } from './fixtures/randomScenario.ts';
+import { mixedReal, real } from './fixtures/reals.ts';
 
 const linearGrid = (comovement: ScenarioGrid['comovement'], netDeltaChargeFraction = 0.01): ScenarioGrid => ({
   moves: [-0.16, -0.08, 0, 0.08, 0.16],
@@ -220,11 +220,11 @@ const positionArb = (assets: number) =>
   );
 const caseArb = fc.integer({ min: 1, max: 3 }).chain((n) =>
   fc.record({
-    spot: fc.array(fc.double({ min: 1, max: 100_000, noNaN: true }), { minLength: n, maxLength: n }),
+    spot: fc.array(mixedReal(1, 100_000), { minLength: n, maxLength: n }),
     raw: fc.array(positionArb(n), { minLength: 1, maxLength: 5 }),
     groups: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: n, maxLength: n }),
-    tailWeight: fc.double({ min: 0, max: 0.3, noNaN: true }),
-    netDeltaChargeFraction: fc.double({ min: 0, max: 0.05, noNaN: true }),
+    tailWeight: mixedReal(0, 0.3),
+    netDeltaChargeFraction: mixedReal(0, 0.05),
   }),
 );
 function materialise(c: { spot: number[]; raw: ({ asset: number; kind: 'linear'; qty: number } | { asset: number; kind: 'call' | 'put'; qty: number; strikeMoneyness: number; years: number; vol: number })[] }): Position[] {
