@@ -569,6 +569,24 @@ describe('invariant checks', () => {
     w.posQuote[1] = NaN;
     expect(() => checkInvariants(w)).toThrow(/posQuote\[1\] = NaN/);
   });
+  it('A NaN in arrays that reach the checks only through sums (funding index, impact state) is named too', () => {
+    // A NaN posFundingIndex made the settlement pool's value NaN, and |pool − NaN| > tol is false: the
+    // pool check passed. Each array is now checked itself, and the comparisons fail on NaN.
+    for (const [name, set] of [
+      ['posFundingIndex', (w: World) => (w.posFundingIndex[0] = NaN)],
+      ['marketLongQty', (w: World) => (w.marketLongQty[0] = NaN)],
+      ['impactTemporary', (w: World) => (w.impactTemporary[0] = Infinity)],
+    ] as const) {
+      const w = fresh();
+      set(w);
+      expect(() => checkInvariants(w), name).toThrow(new RegExp(`${name}\\[0\\] = (NaN|Infinity)`));
+    }
+  });
+  it('A zero oracle price stops the run, naming the oracle', () => {
+    const w = fresh();
+    w.oraclePrice[0] = 0;
+    expect(() => checkInvariants(w)).toThrow(/oraclePrice\[0\] = 0 is not positive/);
+  });
   it('A position without a counterparty breaks zero-sum and names the market', () => {
     const w = fresh();
     w.posQty[0] = w.posQty[0]! + 1;

@@ -1,8 +1,9 @@
-// Run-time invariants (checked every step with --check, and at the end of every run): the ledger
+// Run-time invariants (checked every step with --check, otherwise once after the last step): the ledger
 // balances, perp positions net to zero in every market, each settlement pool equals the open
 // positions' value (zero-sum PnL), no arbitrageur or stable's swap desk overdraws its cash, prices are positive, and no
 // state array holds NaN or Infinity.
-// A violation stops the run and names the step, the array and the index.
+// A violation stops the run and names the step, the array and the index. Every comparison is written
+// so that NaN fails it (!(x <= tol), not x > tol: a NaN compares false both ways).
 import { InvariantError } from '../experiment/errors.ts';
 import type { World } from '../model/world.ts';
 import { markPrice } from './accounts.ts';
@@ -28,14 +29,14 @@ function checkLending(w: World): void {
   for (let a = 0; a < w.nAssets; a++) {
     const err = L.units.errorUnits(a);
     const scale = L.units.scaleUnits(a);
-    if (err > LEDGER_TOLERANCE * (scale + 1)) {
+    if (!(err <= LEDGER_TOLERANCE * (scale + 1))) {
       throw new InvariantError(`units of ${w.assetSymbols[a]} off by ${err} (scale ${scale})`, w.step, 'units');
     }
   }
   const debt = new Float64Array(L.nReserves);
   for (let b = 0; b < L.nBorrowers; b++) {
     const d = L.borrowerDebtQty[b]!;
-    if (!Number.isFinite(d) || d < -LEDGER_TOLERANCE * L.supplyQty[L.borrowerDebtReserve[b]!]!) {
+    if (!Number.isFinite(d) || !(d >= -LEDGER_TOLERANCE * L.supplyQty[L.borrowerDebtReserve[b]!]!)) {
       throw new InvariantError(`borrowerDebtQty[${b}] = ${d}`, w.step, 'borrowerDebtQty');
     }
     debt[L.borrowerDebtReserve[b]!] = debt[L.borrowerDebtReserve[b]!]! + d;
@@ -49,7 +50,7 @@ function checkLending(w: World): void {
   }
   for (let r = 0; r < L.nReserves; r++) {
     const held = L.units.qty[L.liquidityHolder[r]!]! + debt[r]! + L.deficitQty[r]!;
-    if (Math.abs(held - L.supplyQty[r]!) > LEDGER_TOLERANCE * (L.supplyQty[r]! + 1)) {
+    if (!(Math.abs(held - L.supplyQty[r]!) <= LEDGER_TOLERANCE * (L.supplyQty[r]! + 1))) {
       throw new InvariantError(`reserve ${r}: liquidity + debt + deficit = ${held}, deposits ${L.supplyQty[r]}`, w.step, 'reserve');
     }
   }
@@ -63,8 +64,19 @@ function checkFinite(w: World): void {
     ['fundingIndex', w.fundingIndex],
     ['posQty', w.posQty],
     ['posQuote', w.posQuote],
+    ['posFundingIndex', w.posFundingIndex],
+    ['marketLongQty', w.marketLongQty],
+    ['impactPermanent', w.impactPermanent],
+    ['impactTemporary', w.impactTemporary],
+    ['venuePermanent', w.venuePermanent],
+    ['venueTemporary', w.venueTemporary],
     ['ledger.balance', w.ledger.balance],
     ['accountEquity', w.accountEquity],
+    ['options.optQty', w.options.optQty],
+    ['options.optQuote', w.options.optQuote],
+    ['options.seriesPrice', w.options.seriesPrice],
+    ['lending.deficitQty', w.lending.deficitQty],
+    ['lending.supplyQty', w.lending.supplyQty],
   ];
   for (const [name, arr] of arrays) {
     for (let i = 0; i < arr.length; i++) {
@@ -78,18 +90,21 @@ function checkPrices(w: World): void {
     if (!(w.fundamental[a]! > 0)) throw new InvariantError(`fundamental[${a}] = ${w.fundamental[a]} is not positive`, w.step, 'fundamental');
     if (!(w.market[a]! > 0)) throw new InvariantError(`market[${a}] = ${w.market[a]} is not positive`, w.step, 'market');
   }
+  for (let o = 0; o < w.nOracles; o++) {
+    if (!(w.oraclePrice[o]! > 0)) throw new InvariantError(`oraclePrice[${o}] = ${w.oraclePrice[o]} is not positive`, w.step, 'oraclePrice');
+  }
 }
 
 function checkLedger(w: World): void {
   const error = w.ledger.errorUsd();
-  if (error > LEDGER_TOLERANCE * w.ledger.scaleUsd) {
+  if (!(error <= LEDGER_TOLERANCE * w.ledger.scaleUsd)) {
     throw new InvariantError(`ledger off by ${error} USD (scale ${w.ledger.scaleUsd})`, w.step, 'ledger');
   }
   // Arbitrageurs buy with the cash they have: none may overdraw.
   const A = w.arbitrage;
   for (let k = 0; k < A.n; k++) {
     const cash = w.ledger.balance[A.cashHolder[k]!]!;
-    if (cash < -LEDGER_TOLERANCE * A.initialCashUsd[k]!) {
+    if (!(cash >= -LEDGER_TOLERANCE * A.initialCashUsd[k]!)) {
       throw new InvariantError(`arbitrageur ${k} holds ${cash} USD of cash`, w.step, 'arbitrage.cash');
     }
   }
@@ -98,11 +113,11 @@ function checkLedger(w: World): void {
   const S = w.stables;
   for (let k = 0; k < S.n; k++) {
     const cash = w.ledger.balance[S.deskCash[k]!]!;
-    if (cash < -LEDGER_TOLERANCE * S.redeemedUsd[k]!) {
+    if (!(cash >= -LEDGER_TOLERANCE * S.redeemedUsd[k]!)) {
       throw new InvariantError(`the swap desk of ${w.assetSymbols[S.asset[k]!]} holds ${cash} USD of cash`, w.step, 'stables.deskCash');
     }
     const held = w.units.qty[S.holderUnits[k]!]!;
-    if (held < 0) throw new InvariantError(`the holders of ${w.assetSymbols[S.asset[k]!]} hold ${held} units`, w.step, 'stables.holderUnits');
+    if (!(held >= 0)) throw new InvariantError(`the holders of ${w.assetSymbols[S.asset[k]!]} hold ${held} units`, w.step, 'stables.holderUnits');
   }
 }
 
@@ -131,11 +146,11 @@ function checkZeroSum(w: World): void {
     }
     // Floating-point drift in Σ qty grows with the size positions have had, not with what is left
     // open: measure it against the market's initial gross open interest too.
-    if (Math.abs(net) > LEDGER_TOLERANCE * Math.max(gross, w.marketInitialGrossQty[m]!) + 1e-12) {
+    if (!(Math.abs(net) <= LEDGER_TOLERANCE * Math.max(gross, w.marketInitialGrossQty[m]!) + 1e-12)) {
       throw new InvariantError(`market ${m}: positions net to ${net}, not 0`, w.step, 'posQty');
     }
     // The long open interest kept by fills (recordStep reads it) must be the positions' own.
-    if (Math.abs(w.marketLongQty[m]! - long) > LEDGER_TOLERANCE * Math.max(gross, w.marketInitialGrossQty[m]!) + 1e-12) {
+    if (!(Math.abs(w.marketLongQty[m]! - long) <= LEDGER_TOLERANCE * Math.max(gross, w.marketInitialGrossQty[m]!) + 1e-12)) {
       throw new InvariantError(`market ${m}: long open interest kept as ${w.marketLongQty[m]}, positions hold ${long}`, w.step, 'marketLongQty');
     }
   }
@@ -153,13 +168,13 @@ function checkZeroSum(w: World): void {
       poolValue[x] = poolValue[x]! + q * o.seriesPrice[s]! + o.optQuote[k]!;
       poolScale[x] = poolScale[x]! + Math.abs(o.optQuote[k]!) + Math.abs(q * o.seriesPrice[s]!);
     }
-    if (Math.abs(net) > LEDGER_TOLERANCE * gross + 1e-12) {
+    if (!(Math.abs(net) <= LEDGER_TOLERANCE * gross + 1e-12)) {
       throw new InvariantError(`option series ${o.seriesIds[s]}: positions net to ${net}, not 0`, w.step, 'optQty');
     }
   }
   for (let x = 0; x < w.nExchanges; x++) {
     const pool = w.ledger.balance[w.poolHolderStart + x]!;
-    if (Math.abs(pool - poolValue[x]!) > LEDGER_TOLERANCE * (poolScale[x]! + w.ledger.scaleUsd)) {
+    if (!(Math.abs(pool - poolValue[x]!) <= LEDGER_TOLERANCE * (poolScale[x]! + w.ledger.scaleUsd))) {
       throw new InvariantError(
         `exchange ${w.exchangeIds[x]}: settlement pool ${pool} ≠ open position value ${poolValue[x]}`,
         w.step,

@@ -871,7 +871,7 @@ function verifySkipped(w: World, forCalls: boolean): void {
     if (w.accountNotional[a] === 0) continue;
     thresholdMultiple(w, a);
     const line = (forCalls ? MULTIPLE[0]! : 1) * w.accountMaintenance[a]!;
-    if (w.accountEquity[a]! < line) {
+    if (!(w.accountEquity[a]! >= line)) {
       throw new InvariantError(
         `account ${a} was skipped by the margin index but its equity ${w.accountEquity[a]} is below ${line}`,
         w.step,
