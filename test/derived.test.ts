@@ -451,8 +451,8 @@ describe('governance token minted and sold to cover bad debt', () => {
       }),
       { seed: FC_SEED, numRuns: 300 },
     );
-    // Pairs that leave prices measurably apart: 115 of 300 with the default seed. In most of the rest
-    // both sales reach the curve's floor (deficits up to $10M against depths from $1,000).
-    expect(strictly).toBeGreaterThanOrEqual(75);
+    // Pairs that leave prices measurably apart: 177 of 300 with the default seed; in the other 123 both
+    // sales reach the curve's floor (deficits up to $10M against depths from $1,000).
+    expect(strictly).toBeGreaterThanOrEqual(100);
   });
 });

@@ -66,7 +66,7 @@ describe('portfolio margin in the engine (linear books)', () => {
         const groupsOf = [0, 0, 1, 1]; // for 'groups': assets 0-1 together, 2-3 together
         const comovement = kind === 'groups' ? { kind: 'groups' as const, groups: groupsOf } : { kind: kind as 'joint' | 'independent' };
         const grid: ScenarioGrid = { moves: mv, volShocks: [0], tailMoves: tl, tailWeight: tw, netDeltaChargeFraction: nd, comovement };
-        // The engine counts the no-move scenario in every group (the test below): the evaluator's grid
+        // The engine counts the no-move scenario in every group (the test above): the evaluator's grid
         // gets it added, which changes nothing for a grid with moves on both sides of 0.
         const withNoMove: ScenarioGrid = { ...grid, moves: [0, ...mv], tailMoves: tl.length > 0 ? [0, ...tl] : [] };
         const expected = gridRequirement(positions.map((p) => ({ ...p, kind: 'linear' as const })), spot, withNoMove).requirementUsd;
