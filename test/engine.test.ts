@@ -590,14 +590,14 @@ describe('invariant checks', () => {
   it('A position without a counterparty breaks zero-sum and names the market', () => {
     const w = fresh();
     w.posQty[0] = w.posQty[0]! + 1;
-    expect(() => checkInvariants(w)).toThrow(/market 0: positions net to 1/);
+    expect(() => checkInvariants(w)).toThrow(/market 0 \(dex BTC\): positions net to 1/);
   });
   it('Long open interest kept apart from the positions (a fill that bypassed applyFill) names the market', () => {
     const w = fresh();
     // The trader is long 100 BTC; the maker is short 100: long open interest 100 units.
     expect(w.marketLongQty[0]).toBe(100);
     w.marketLongQty[0] = 101;
-    expect(() => checkInvariants(w)).toThrow(/market 0: long open interest kept as 101, positions hold 100/);
+    expect(() => checkInvariants(w)).toThrow(/market 0 \(dex BTC\): long open interest kept as 101, positions hold 100/);
   });
   it('A transfer of a non-finite amount is refused', () => {
     const w = fresh();

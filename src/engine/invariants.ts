@@ -121,6 +121,11 @@ function checkLedger(w: World): void {
   }
 }
 
+/** "3 (venue-a BTC)": a market's index and what it is (exchange id, asset symbol). */
+function marketName(w: World, m: number): string {
+  return `${m} (${w.exchangeIds[w.marketExchange[m]!]} ${w.assetSymbols[w.marketAsset[m]!]})`;
+}
+
 /**
  * Σ qty = 0 in every market and option series, and each exchange's settlement pool equals Σ over
  * its positions of qty × mark + quote − unsettled funding, plus its option positions' qty × model
@@ -147,11 +152,11 @@ function checkZeroSum(w: World): void {
     // Floating-point drift in Σ qty grows with the size positions have had, not with what is left
     // open: measure it against the market's initial gross open interest too.
     if (!(Math.abs(net) <= LEDGER_TOLERANCE * Math.max(gross, w.marketInitialGrossQty[m]!) + 1e-12)) {
-      throw new InvariantError(`market ${m}: positions net to ${net}, not 0`, w.step, 'posQty');
+      throw new InvariantError(`market ${marketName(w, m)}: positions net to ${net}, not 0`, w.step, 'posQty');
     }
     // The long open interest kept by fills (recordStep reads it) must be the positions' own.
     if (!(Math.abs(w.marketLongQty[m]! - long) <= LEDGER_TOLERANCE * Math.max(gross, w.marketInitialGrossQty[m]!) + 1e-12)) {
-      throw new InvariantError(`market ${m}: long open interest kept as ${w.marketLongQty[m]}, positions hold ${long}`, w.step, 'marketLongQty');
+      throw new InvariantError(`market ${marketName(w, m)}: long open interest kept as ${w.marketLongQty[m]}, positions hold ${long}`, w.step, 'marketLongQty');
     }
   }
   // Options share their exchange's settlement pool: Σ qty = 0 per series, and their value counts.
