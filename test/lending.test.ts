@@ -144,6 +144,16 @@ describe('lending market: a looped borrower, by hand', () => {
 });
 
 describe('lending market: identities over random scenarios', () => {
+  it('a mint anywhere but a governance mint or a stable swap stops the run: the unit ledger\'s count against theirs', () => {
+    const exp = parseExperiment(lendingExperiment({ shock: -0.01 }), 'stray mint');
+    const w = worldFor(exp, buildGraph(exp), 0);
+    checkInvariants(w);
+    // 5 units of asset 0 created where a transfer was meant: Σ units still equals initial + minted in the
+    // unit ledger's own books, so only the sites' counts (both 0 here) can tell.
+    w.lending.units.mint(w.lending.externalUnitHolder[0]!, 5);
+    expect(() => checkInvariants(w)).toThrow(/units of \S+: the unit ledger minted 5, the governance mints and stable swaps 0/);
+  });
+
   it('units and USD are conserved, pools balance and debt is never negative, whatever the shock and crowd', () => {
     const RUNS = Number(process.env.FC_RUNS ?? 60);
     let withBadDebt = 0;

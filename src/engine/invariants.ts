@@ -33,6 +33,32 @@ function checkLending(w: World): void {
       throw new InvariantError(`units of ${w.assetSymbols[a]} off by ${err} (scale ${scale})`, w.step, 'units');
     }
   }
+  // Units are minted at two sites and burned at one, each keeping its own count: the unit ledger's
+  // totals must be theirs, so that a mint or burn anywhere else (one meant as a transfer) shows.
+  const minted = new Float64Array(w.nAssets);
+  const burned = new Float64Array(w.nAssets);
+  for (let l = 0; l < L.nMarkets; l++) {
+    const g = L.governanceAsset[l]!;
+    if (g >= 0) minted[g] = minted[g]! + L.governanceMinted[l]!;
+  }
+  const S = w.stables;
+  for (let k = 0; k < S.n; k++) {
+    minted[S.collateral[k]!] = minted[S.collateral[k]!]! + S.collateralMinted[k]!;
+    burned[S.asset[k]!] = burned[S.asset[k]!]! + S.burned[k]!;
+  }
+  for (let a = 0; a < w.nAssets; a++) {
+    const tol = LEDGER_TOLERANCE * (L.units.scaleUnits(a) + 1);
+    if (!(Math.abs(L.units.minted[a]! - minted[a]!) <= tol)) {
+      throw new InvariantError(
+        `units of ${w.assetSymbols[a]}: the unit ledger minted ${L.units.minted[a]}, the governance mints and stable swaps ${minted[a]}`,
+        w.step,
+        'units.minted',
+      );
+    }
+    if (!(Math.abs(L.units.burned[a]! - burned[a]!) <= tol)) {
+      throw new InvariantError(`units of ${w.assetSymbols[a]}: the unit ledger burned ${L.units.burned[a]}, the stable swaps ${burned[a]}`, w.step, 'units.burned');
+    }
+  }
   const debt = new Float64Array(L.nReserves);
   for (let b = 0; b < L.nBorrowers; b++) {
     const d = L.borrowerDebtQty[b]!;

@@ -81,6 +81,11 @@ export interface LendingState {
   /** Governance token of each market (-1 none), the most it may still mint, units. */
   readonly governanceAsset: Int32Array;
   readonly governanceMintLeft: Float64Array;
+  /**
+   * Units of its governance token each market has minted, kept apart from the unit ledger's own count
+   * so that the invariants can tell a mint at another site (src/engine/invariants.ts).
+   */
+  readonly governanceMinted: Float64Array;
   readonly nExposures: number;
   readonly exposureFund: Int32Array;
   readonly exposureReserve: Int32Array;
@@ -361,6 +366,7 @@ export function buildLending(
     marketFirstReserve,
     governanceAsset: Int32Array.from(markets, (l) => (l.governanceToken ? denseId(graph, 'asset', l.governanceToken.asset) : -1)),
     governanceMintLeft: Float64Array.from(markets, (l) => l.governanceToken?.maxMintQty ?? Infinity),
+    governanceMinted: new Float64Array(nMarkets),
     nExposures: s.exposures.length,
     exposureFund: Int32Array.from(s.exposures, (x) => denseId(graph, 'fund', x.fund)),
     exposureReserve: Int32Array.from(s.exposures, (x) => reserveOf(denseId(graph, 'protocol', x.lendingMarket) - nExchanges, x.asset)),

@@ -308,6 +308,7 @@ function mintToCover(w: World, l: number, shortUsd: number, cause: number): numb
   const price = tradeIntoMarket(w, g, qty);
   const proceeds = Math.min(qty * price, shortUsd);
   L.governanceMintLeft[l] = L.governanceMintLeft[l]! - qty;
+  L.governanceMinted[l] = L.governanceMinted[l]! + qty;
   L.units.mint(L.externalUnitHolder[g]!, qty); // minted straight to the buyers
   w.ledger.transfer(L.externalCashHolder, L.marketRecoveryHolder[l]!, proceeds);
   const p = L.marketProtocol[l]!;
