@@ -2,6 +2,7 @@
 // accounts. Rules as in aave-v3-origin LiquidationLogic.sol (executeLiquidationCall,
 // _calculateAvailableCollateralToLiquidate) and docs/3.3/Aave-v3.3-features.md. All amounts in USD.
 import fc from 'fast-check';
+import './fixtures/fcSeed.ts';
 import { mixedReal } from './fixtures/reals.ts';
 import { describe, expect, it } from 'vitest';
 import {
@@ -15,10 +16,6 @@ import {
   quoteLiquidation,
 } from '../src/lending/aave.ts';
 import type { LiquidationQuote } from '../src/lending/aave.ts';
-
-// The properties in this file that set no seed of their own run on this one (FC_SEED overrides it),
-// as in the other test files: a CI failure is then the same failure on a rerun.
-fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261207) });
 
 /** The five fields of a quote, for toEqual-style comparisons. */
 type Expected = Pick<LiquidationQuote, 'debtRepaidUsd' | 'collateralSeizedUsd' | 'liquidatorCollateralUsd' | 'protocolFeeUsd' | 'bonusUsd'>;

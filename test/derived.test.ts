@@ -391,20 +391,26 @@ describe('governance token minted and sold to cover bad debt', () => {
     depthUsd: mixedReal(1_000, 1e8),
     x0: real(0, 0.5),
   });
+  type Market = { model: number; coefficient: number; fundamentalUsd: number; depthUsd: number; x0: number };
+  /** The impact state where the sale of r.minted tokens ends. */
+  const saleEnd = (m: Market, r: { minted: number }) => m.x0 + (r.minted * m.fundamentalUsd) / m.depthUsd;
+  /**
+   * Relative 1e-9 of the deficit, or the solver's resolution where that is coarser: it bisects the
+   * impact state x to adjacent doubles, each step of which sells depth × ulp(x) ≤ depth × 2^-52 ×
+   * max(1, x) USD (a $1 deficit on an $18M book at x ≈ 0.26 comes within 1.0000001e-9).
+   */
+  const solverTolerance = (m: Market, r: { minted: number }, deficit: number) =>
+    1e-9 * deficit + 2 * m.depthUsd * Number.EPSILON * Math.max(1, saleEnd(m, r));
 
   it('Uncapped, the proceeds equal the deficit to within 1e-9 of it', () => {
     fc.assert(
       fc.property(market, mixedReal(1, 1e7), (m, deficit) => {
         const r = mintAndSellToCover(deficit, m.fundamentalUsd, m.x0, m.model, m.coefficient, m.depthUsd, Infinity);
-        // Relative 1e-9, or the solver's resolution where that is coarser: it bisects the impact state x
-        // to adjacent doubles, each step of which sells depth × ulp(x) ≤ depth × 2^-52 × max(1, x) USD
-        // (a $1 deficit on an $18M book at x ≈ 0.26 comes within 1.0000001e-9).
-        const x1 = m.x0 + (r.minted * m.fundamentalUsd) / m.depthUsd;
-        const tol = 1e-9 * deficit + 2 * m.depthUsd * Number.EPSILON * Math.max(1, x1);
+        const tol = solverTolerance(m, r, deficit);
         expect(Math.abs(r.proceedsUsd - deficit)).toBeLessThanOrEqual(tol);
         expect(r.uncoveredUsd).toBeLessThanOrEqual(tol);
         // The market is left where the minted tokens' sale ends on the curve (relative: prices go down to 0.01).
-        const after = m.fundamentalUsd * impactFactor(m.model, m.coefficient, m.x0 + (r.minted * m.fundamentalUsd) / m.depthUsd);
+        const after = m.fundamentalUsd * impactFactor(m.model, m.coefficient, saleEnd(m, r));
         expect(Math.abs(r.priceAfter - after)).toBeLessThanOrEqual(1e-12 * after);
       }),
       { seed: FC_SEED, numRuns: 300 },
@@ -417,10 +423,7 @@ describe('governance token minted and sold to cover bad debt', () => {
         const r = mintAndSellToCover(deficit, m.fundamentalUsd, m.x0, m.model, m.coefficient, m.depthUsd, cap);
         expect(r.minted).toBeLessThanOrEqual(cap);
         expect(r.minted).toBeGreaterThanOrEqual(0);
-        // To 1e-9, or the bisection's resolution in x as in the test above.
-        const x1 = m.x0 + (r.minted * m.fundamentalUsd) / m.depthUsd;
-        const tol = 1e-9 * deficit + 2 * m.depthUsd * Number.EPSILON * Math.max(1, x1);
-        expect(Math.abs(r.proceedsUsd + r.uncoveredUsd - deficit)).toBeLessThanOrEqual(tol);
+        expect(Math.abs(r.proceedsUsd + r.uncoveredUsd - deficit)).toBeLessThanOrEqual(solverTolerance(m, r, deficit));
       }),
       { seed: FC_SEED, numRuns: 300 },
     );

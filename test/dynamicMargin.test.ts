@@ -3,12 +3,9 @@
 // floor and cap, and monotonicity in the variance (fast-check).
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import './fixtures/fcSeed.ts';
 import { mixedReal } from './fixtures/reals.ts';
 import { createDynamicMarginState, dynamicMarginFraction, SECONDS_PER_YEAR, updateEwmaVariance } from '../src/margin/dynamic.ts';
-
-// The properties in this file that set no seed of their own run on this one (FC_SEED overrides it),
-// as in the other test files: a CI failure is then the same failure on a rerun.
-fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261207) });
 
 describe('EWMA variance (RiskMetrics, λ = 0.94)', () => {
   it('Three returns by hand from a seed of 0.0001', () => {

@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import './fixtures/fcSeed.ts';
 import { mixedReal } from './fixtures/reals.ts';
 import {
   DataType,
@@ -35,10 +36,6 @@ import { nullableCodes, RunBatchBuilder } from '../src/io/arrowTables.ts';
 import { columnToArray, forEachBatch, readArrowTable } from '../src/io/readArrow.ts';
 import { ResultsWriter, type ResultsWriterOptions } from '../src/io/resultsWriter.ts';
 import { stockFileBytes } from './fixtures/stockFile.ts';
-
-// The properties in this file that set no seed of their own run on this one (FC_SEED overrides it),
-// as in the other test files: a CI failure is then the same failure on a rerun.
-fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261207) });
 
 const PROTOCOLS = ['alpha', 'beta'];
 const ASSETS = ['BTC', 'ETH'];

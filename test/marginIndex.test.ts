@@ -8,6 +8,7 @@
 //     event run, with --check, proves at every mark that no skipped account was at or below its line;
 //  3. the index does skip: on a calm stretch of the flagship it marks a small share of the accounts.
 import fc from 'fast-check';
+import './fixtures/fcSeed.ts';
 import { describe, expect, it, test } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseExperiment } from '../src/experiment/load.ts';
@@ -28,10 +29,6 @@ import { accountOf, handWorld, setPrice } from './fixtures/handWorld.ts';
 import { caseArb, real, type Scenario } from './fixtures/randomScenario.ts';
 import { scaledScenario } from './bench/scaled.ts';
 import { listStart } from '../src/model/typedArrays.ts';
-
-// The properties in this file that set no seed of their own run on this one (FC_SEED overrides it),
-// as in the other test files: a CI failure is then the same failure on a rerun.
-fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261207) });
 
 const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : 20261126;
 const RUNS = process.env.FC_RUNS !== undefined ? Number(process.env.FC_RUNS) : 500;

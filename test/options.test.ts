@@ -3,12 +3,9 @@
 // (fast-check), and the expiry / zero-volatility limits.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import './fixtures/fcSeed.ts';
 import { mixedReal } from './fixtures/reals.ts';
 import { blackScholes, normCdf, normPdf, type OptionGreeks } from '../src/model/options.ts';
-
-// The properties in this file that set no seed of their own run on this one (FC_SEED overrides it),
-// as in the other test files: a CI failure is then the same failure on a rerun.
-fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261207) });
 
 const greeks = (): OptionGreeks => ({ price: 0, delta: 0, gamma: 0, vega: 0, theta: 0 });
 /** x rounded to `digits` decimals, as a textbook prints it. */

@@ -4,13 +4,10 @@
 // of every scenario, that the requirement covers every scenario and orders independent ≥ groups ≥ joint.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import './fixtures/fcSeed.ts';
 import { portfolioRequirementUsd, type Position, type ScenarioGrid } from '../src/margin/portfolio.ts';
 import { blackScholes, type OptionGreeks } from '../src/model/options.ts';
 import { mixedReal, real } from './fixtures/reals.ts';
-
-// The properties in this file that set no seed of their own run on this one (FC_SEED overrides it),
-// as in the other test files: a CI failure is then the same failure on a rerun.
-fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261207) });
 
 const linearGrid = (comovement: ScenarioGrid['comovement'], netDeltaChargeFraction = 0.01): ScenarioGrid => ({
   moves: [-0.16, -0.08, 0, 0.08, 0.16],

@@ -23,15 +23,12 @@ import { mergeResults } from '../src/runner/merge.ts';
 import { lockFolder } from '../src/runner/folderLock.ts';
 import { parseOnly, parseShard, PlanBits, planRuns, RunPlan, runOrdinal, shardFromEnvironment } from '../src/runner/plan.ts';
 import fc from 'fast-check';
+import './fixtures/fcSeed.ts';
 import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
 import { listParts, partPath, readPart } from '../src/io/parts.ts';
 import { executeRun, executeRunOverlapped, makeContext, type RunOutcome } from '../src/runner/execute.ts';
 import { expandSweep, pointExperiment, type SweepPoint } from '../src/experiment/sweep.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
-
-// The properties in this file that set no seed of their own run on this one (FC_SEED overrides it),
-// as in the other test files: a CI failure is then the same failure on a rerun.
-fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261207) });
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(ROOT, 'src', 'cli', 'contagion.js');

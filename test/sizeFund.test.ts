@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
+import './fixtures/fcSeed.ts';
 import { mixedReal } from './fixtures/reals.ts';
 import {
   binomialCdf,
@@ -29,10 +30,6 @@ import { parseExperiment } from '../src/experiment/load.ts';
 import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
 import { lendingExperiment } from './fixtures/lendingExperiment.ts';
-
-// The properties in this file that set no seed of their own run on this one (FC_SEED overrides it),
-// as in the other test files: a CI failure is then the same failure on a rerun.
-fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261207) });
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(ROOT, 'src', 'cli', 'contagion.js');
