@@ -1,6 +1,7 @@
 // The one primitive that moves value. Every holder (account collateral, wallets, insurance funds,
-// settlement pools, protocol reserves) has a USD balance here, and every change of a balance is a
-// transfer between two holders, so the total never changes except by recorded exogenous flows.
+// settlement pools, protocol reserves, the outside market's cash, …) has a USD balance here, and every
+// change of a balance is a transfer between two holders, so the total never changes: no value enters
+// the system from outside it (the outside market that buys forced sales is a holder too).
 import { InvariantError } from '../experiment/errors.ts';
 import { grown, listStart } from '../model/typedArrays.ts';
 
@@ -23,8 +24,13 @@ export class Ledger {
   readonly initialTotalUsd: number;
   /** Σ of the absolute initial balances: the scale that ledger errors are measured against. */
   readonly scaleUsd: number;
-  /** Net value that entered from outside the system through recordExogenous(), USD. */
-  exogenousUsd = 0;
+  /**
+   * With --check (engine/simulate.ts runWorld): called before every transfer with its two holders;
+   * throws when value may not move between them (engine/holders.ts flowRule). Null otherwise.
+   */
+  flowRule: ((from: number, to: number) => void) | null = null;
+  /** Names holder h by its role in error messages (engine/holders.ts holderName); by index until set. */
+  describeHolder: (h: number) => string = (h) => `holder ${h}`;
   /**
    * Holders 0 … trackedHolders − 1 (the perp accounts) whose balance changed since the margin index
    * last looked (engine/marginIndex.ts): the TOUCHED bit of a byte of flags per holder, and the list
@@ -82,8 +88,9 @@ export class Ledger {
   transferAmount(from: number, to: number): void {
     const amountUsd = TRANSFER_USD[0]!;
     if (!Number.isFinite(amountUsd)) {
-      throw new InvariantError(`non-finite transfer ${amountUsd} from holder ${from} to ${to}`, -1, 'ledger.transfer');
+      throw new InvariantError(`non-finite transfer ${amountUsd} from ${this.describeHolder(from)} to ${this.describeHolder(to)}`, -1, 'ledger.transfer');
     }
+    if (this.flowRule !== null) this.flowRule(from, to);
     this.balance[from] = this.balance[from]! - amountUsd;
     this.balance[to] = this.balance[to]! + amountUsd;
     this.touch(from);
@@ -127,13 +134,6 @@ export class Ledger {
     this.changeLog[this.nChangeLog++] = h;
   }
 
-  /** Value entering (positive) or leaving (negative) the system from outside, e.g. a deposit. */
-  recordExogenous(holder: number, amountUsd: number): void {
-    this.balance[holder] = this.balance[holder]! + amountUsd;
-    this.exogenousUsd += amountUsd;
-    this.touch(holder);
-  }
-
   /** Σ balances now, USD (compensated summation, so the error measures the model, not rounding). */
   totalUsd(): number {
     let sum = 0;
@@ -148,8 +148,8 @@ export class Ledger {
     return sum;
   }
 
-  /** |Σ holdings − (initial Σ + exogenous flows)|, USD. */
+  /** |Σ holdings − initial Σ|, USD. */
   errorUsd(): number {
-    return Math.abs(this.totalUsd() - (this.initialTotalUsd + this.exogenousUsd));
+    return Math.abs(this.totalUsd() - this.initialTotalUsd);
   }
 }

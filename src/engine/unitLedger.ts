@@ -19,6 +19,9 @@ export class UnitLedger {
   /** Units destroyed per asset since construction (stable tokens burned by their swap). */
   readonly burned: Float64Array;
 
+  /** Names holder h by its role in error messages (engine/holders.ts unitHolderName); by index until set. */
+  describeHolder: (h: number) => string = (h) => `holder ${h}`;
+
   constructor(initialQty: Float64Array, holderAsset: Int32Array, nAssets: number) {
     this.qty = initialQty;
     this.holderAsset = holderAsset;
@@ -36,10 +39,10 @@ export class UnitLedger {
   /** Moves `units` from holder `from` to holder `to` (both of one asset). */
   transfer(from: number, to: number, units: number): void {
     if (!Number.isFinite(units)) {
-      throw new InvariantError(`non-finite unit transfer ${units} from holder ${from} to ${to}`, -1, 'units.transfer');
+      throw new InvariantError(`non-finite unit transfer ${units} from ${this.describeHolder(from)} to ${this.describeHolder(to)}`, -1, 'units.transfer');
     }
     if (this.holderAsset[from] !== this.holderAsset[to]) {
-      throw new InvariantError(`unit transfer between holders of different assets (${from}: asset ${this.holderAsset[from]}, ${to}: asset ${this.holderAsset[to]})`, -1, 'units.transfer');
+      throw new InvariantError(`unit transfer between holders of different assets (${this.describeHolder(from)}: asset ${this.holderAsset[from]}, ${this.describeHolder(to)}: asset ${this.holderAsset[to]})`, -1, 'units.transfer');
     }
     this.qty[from] = this.qty[from]! - units;
     this.qty[to] = this.qty[to]! + units;
@@ -47,7 +50,7 @@ export class UnitLedger {
 
   /** Creates `units` at holder `to`: the one way units enter, recorded per asset. */
   mint(to: number, units: number): void {
-    if (!Number.isFinite(units) || units < 0) throw new InvariantError(`invalid mint of ${units} units to holder ${to}`, -1, 'units.mint');
+    if (!Number.isFinite(units) || units < 0) throw new InvariantError(`invalid mint of ${units} units to ${this.describeHolder(to)}`, -1, 'units.mint');
     this.qty[to] = this.qty[to]! + units;
     const a = this.holderAsset[to]!;
     this.minted[a] = this.minted[a]! + units;
@@ -55,7 +58,7 @@ export class UnitLedger {
 
   /** Destroys `units` held by holder `from`: the one way units leave, recorded per asset. */
   burn(from: number, units: number): void {
-    if (!Number.isFinite(units) || units < 0) throw new InvariantError(`invalid burn of ${units} units from holder ${from}`, -1, 'units.burn');
+    if (!Number.isFinite(units) || units < 0) throw new InvariantError(`invalid burn of ${units} units from ${this.describeHolder(from)}`, -1, 'units.burn');
     this.qty[from] = this.qty[from]! - units;
     const a = this.holderAsset[from]!;
     this.burned[a] = this.burned[a]! + units;

@@ -419,6 +419,8 @@ export interface World {
 
   // ---- funds and ledger
   readonly nFunds: number;
+  /** Each insurance fund's id (scenario.insuranceFunds[].id), by dense index. */
+  readonly fundIds: string[];
   readonly fundCapUsd: Float64Array;
   readonly ledger: Ledger;
   readonly walletHolderStart: number;
@@ -787,6 +789,13 @@ function walletFromTables(t: Pick<World, 'cohortWalletHolder' | 'cohortWalletAcc
 /** Ledger holder of the wallet of account a's trader, −1 if none. */
 export function walletOf(w: World, a: number): number {
   return walletFromTables(w, w.accountCohort[a]!, a);
+}
+
+/** The insurance funds' ids, each at its dense id. */
+function fundIdsByDenseId(s: Scenario, graph: DependencyGraph): string[] {
+  const ids: string[] = new Array<string>(s.insuranceFunds.length);
+  for (const f of s.insuranceFunds) ids[denseId(graph, 'fund', f.id)] = f.id;
+  return ids;
 }
 
 /** Dense id of account a's exchange (its cohort's). */
@@ -1817,6 +1826,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     assetFirstOracle: oracles.assetFirstOracle,
     nExchanges,
     exchangeIds: s.exchanges.map((x) => x.id),
+    fundIds: fundIdsByDenseId(s, graph),
     nProtocols,
     protocolChain: oracles.protocolChain,
     chainCapacity: Int32Array.from(s.chains, (c) => c.liquidationsPerStep ?? -1),

@@ -1,0 +1,228 @@
+// Who each ledger holder is, and which of them value may move between.
+//
+// The double-entry identity (engine/invariants.ts) holds by construction: a transfer of the wrong
+// amount, or to the wrong holder, keeps Σ balances unchanged. The settlement pools are checked against
+// the positions, but a payout from another exchange's fund, a wallet paying a settlement pool, or a
+// liquidator's cash paying a trader would pass. The flow rule below closes that gap under --check: every
+// USD transfer must join two holders of kinds that the model lets trade with each other, and where both
+// belong to a venue, the same venue (an account and the settlement pool, reserve, fee pool or other
+// accounts of its own exchange; an account and the fund that backs it; an account and its trader's
+// wallet; a lending market's recovery and its safety module or a fund holding deposits in it). The
+// outside market (the counterparty of every spot trade) trades with anyone who sells or buys spot.
+//
+// The rule is derived from the engine's transfer sites (the ledger's callers, listed in
+// test/holders.test.ts's comment): a new kind of flow needs a line here, on purpose.
+import { InvariantError } from '../experiment/errors.ts';
+import { exchangeOf, walletOf, type World } from '../model/world.ts';
+import { fundOf } from './phases/settleLosses.ts';
+
+/** Kinds of USD ledger holders. */
+export const HolderKind = {
+  account: 0,
+  wallet: 1,
+  fund: 2,
+  pool: 3,
+  reserve: 4,
+  feePool: 5,
+  liquidatorCash: 6,
+  borrowerWallet: 7,
+  recovery: 8,
+  outside: 9,
+  arbitrageur: 10,
+  stableHolders: 11,
+  stableDesk: 12,
+  stableCollateralHolders: 13,
+} as const;
+
+/** Every USD holder's kind and its index within the kind (account, wallet, fund, exchange, market, liquidator, …). */
+export interface HolderTable {
+  readonly kind: Uint8Array;
+  readonly index: Int32Array;
+}
+
+/** Classifies every holder of w's USD ledger from the world's own layout arrays; throws if one is left out. */
+export function holderTable(w: World): HolderTable {
+  const n = w.ledger.balance.length;
+  const kind = new Uint8Array(n).fill(255);
+  const index = new Int32Array(n).fill(-1);
+  const set = (h: number, k: number, i: number): void => {
+    kind[h] = k;
+    index[h] = i;
+  };
+  for (let a = 0; a < w.nAccounts; a++) set(a, HolderKind.account, a);
+  for (let h = w.walletHolderStart; h < w.fundHolderStart; h++) set(h, HolderKind.wallet, h - w.walletHolderStart);
+  for (let f = 0; f < w.nFunds; f++) set(w.fundHolderStart + f, HolderKind.fund, f);
+  for (let x = 0; x < w.nExchanges; x++) {
+    set(w.poolHolderStart + x, HolderKind.pool, x);
+    set(w.reserveHolderStart + x, HolderKind.reserve, x);
+  }
+  for (let m = 0; m < w.nMarkets; m++) set(w.feePoolHolderStart + m, HolderKind.feePool, m);
+  const L = w.lending;
+  L.liquidatorCashHolder.forEach((h, k) => set(h, HolderKind.liquidatorCash, k));
+  L.borrowerWallet.forEach((h, b) => set(h, HolderKind.borrowerWallet, b));
+  L.marketRecoveryHolder.forEach((h, l) => set(h, HolderKind.recovery, l));
+  set(L.externalCashHolder, HolderKind.outside, 0);
+  w.arbitrage.cashHolder.forEach((h, k) => set(h, HolderKind.arbitrageur, k));
+  const S = w.stables;
+  for (let k = 0; k < S.n; k++) {
+    set(S.holderCash[k]!, HolderKind.stableHolders, k);
+    set(S.deskCash[k]!, HolderKind.stableDesk, k);
+    set(S.collateralHolderCash[k]!, HolderKind.stableCollateralHolders, k);
+  }
+  const missing = kind.indexOf(255);
+  if (missing >= 0) throw new Error(`ledger holder ${missing} of ${n} has no kind: the world's layout and engine/holders.ts disagree`);
+  return { kind, index };
+}
+
+/** A role name of the kind's i-th holder: "the insurance fund ins-a", "account 12 (a liquidator of venue-a)". */
+function nameOf(w: World, kind: number, i: number): string {
+  const L = w.lending;
+  const market = (m: number) => `${w.exchangeIds[w.marketExchange[m]!]} ${w.assetSymbols[w.marketAsset[m]!]}`;
+  const lendingMarket = (l: number) => w.protocolIds[w.nExchanges + l];
+  const stable = (k: number) => w.assetSymbols[w.stables.asset[k]!];
+  switch (kind) {
+    case HolderKind.account:
+      return `account ${i} (${ROLE_NAMES[w.cohortRole[w.accountCohort[i]!]!] ?? 'a trader'} of ${w.exchangeIds[exchangeOf(w, i)]})`;
+    case HolderKind.wallet:
+      return `wallet ${i}`;
+    case HolderKind.fund:
+      return `the insurance fund ${w.fundIds[i]}`;
+    case HolderKind.pool:
+      return `the settlement pool of ${w.exchangeIds[i]}`;
+    case HolderKind.reserve:
+      return `the reserve of ${w.exchangeIds[i]}`;
+    case HolderKind.feePool:
+      return `the fee pool of market ${i} (${market(i)})`;
+    case HolderKind.liquidatorCash:
+      return `the cash of liquidator ${i} of ${lendingMarket(L.liquidatorMarket[i]!)}`;
+    case HolderKind.borrowerWallet:
+      return `the wallet of borrower ${i} of ${lendingMarket(L.borrowerMarket[i]!)}`;
+    case HolderKind.recovery:
+      return `the recovery account of ${lendingMarket(i)}`;
+    case HolderKind.outside:
+      return `the outside market's cash`;
+    case HolderKind.arbitrageur:
+      return `the cash of arbitrageur ${i}`;
+    case HolderKind.stableHolders:
+      return `the cash of ${stable(i)}'s holders`;
+    case HolderKind.stableDesk:
+      return `the cash of ${stable(i)}'s swap desk`;
+    default:
+      return `the cash of the holders of ${stable(i)}'s collateral`;
+  }
+}
+
+const ROLE_NAMES = ['a directional trader', 'a market maker', 'a liquidator', 'the backstop vault'];
+
+/** "ledger holder 7, the insurance fund ins-a": holder h of w's USD ledger by index and role. */
+export function holderName(w: World, h: number, table: HolderTable = holderTable(w)): string {
+  if (!(h >= 0 && h < table.kind.length)) return `ledger holder ${h} (there are ${table.kind.length})`;
+  return `ledger holder ${h}, ${nameOf(w, table.kind[h]!, table.index[h]!)}`;
+}
+
+/**
+ * Whether value may move between holders h1 and h2 (either way: transfers are signed): see the
+ * file's comment.
+ */
+export function mayTransfer(w: World, table: HolderTable, h1: number, h2: number): boolean {
+  let k1 = table.kind[h1]!;
+  let k2 = table.kind[h2]!;
+  let i1 = table.index[h1]!;
+  let i2 = table.index[h2]!;
+  if (k1 > k2) {
+    [k1, k2] = [k2, k1];
+    [i1, i2] = [i2, i1];
+  }
+  const K = HolderKind;
+  const L = w.lending;
+  if (k1 === K.account) {
+    const x = exchangeOf(w, i1);
+    switch (k2) {
+      case K.account:
+        return exchangeOf(w, i2) === x; // an ADL haircut, a backstop vault's takeover
+      case K.wallet:
+        return walletOf(w, i1) === w.walletHolderStart + i2; // a margin top-up
+      case K.fund:
+        return fundOf(w, i1) === i2; // a liquidation penalty paid in, a shortfall paid out
+      case K.pool:
+      case K.reserve:
+        return i2 === x; // realized PnL; socialized loss; penalty over the fund's cap
+      case K.feePool:
+        return w.marketExchange[i2] === x; // Drift's second line
+      case K.outside:
+        return true; // proceeds of the account's non-cash collateral sold
+      default:
+        return false;
+    }
+  }
+  if (k1 === K.fund && k2 === K.recovery) {
+    if (L.marketFund[i2] === i1) return true; // the safety module covers a deficit
+    for (let e = 0; e < L.nExposures; e++) {
+      // a fund's loss on its deposits in the market
+      if (L.exposureFund[e] === i1 && L.reserveMarket[L.exposureReserve[e]!] === i2) return true;
+    }
+    return false;
+  }
+  // Every other spot buyer and seller trades with the outside market, and with no one else.
+  if (k2 === K.outside) return k1 >= K.liquidatorCash && k1 < K.outside;
+  if (k1 === K.outside) return k2 > K.outside;
+  return false;
+}
+
+/** A flow rule for w: throws an InvariantError naming both holders when value moves where mayTransfer says it may not. */
+export function flowRule(w: World): (from: number, to: number) => void {
+  const table = holderTable(w);
+  return (from, to) => {
+    if (mayTransfer(w, table, from, to)) return;
+    throw new InvariantError(
+      `a transfer from ${holderName(w, from, table)}, to ${holderName(w, to, table)}: value does not move between these two`,
+      w.step,
+      'ledger.flow',
+    );
+  };
+}
+
+/**
+ * "unit holder 4, the liquidity of aave-v3's ETH reserve": holder h of w's unit ledger by index and
+ * role, found from the world's layout arrays (only on an error's path: it looks through them all).
+ */
+export function unitHolderName(w: World, h: number): string {
+  const L = w.lending;
+  const A = w.arbitrage;
+  const S = w.stables;
+  const n = w.units.qty.length;
+  if (!(h >= 0 && h < n)) return `unit holder ${h} (there are ${n})`;
+  const lendingMarket = (l: number) => w.protocolIds[w.nExchanges + l];
+  const reserve = (r: number) => `${lendingMarket(L.reserveMarket[r]!)}'s ${w.assetSymbols[L.reserveAsset[r]!]} reserve`;
+  const role = (): string => {
+    if (h < L.nBorrowers) return `the collateral of borrower ${h} of ${lendingMarket(L.borrowerMarket[h]!)}`;
+    for (let r = 0; r < L.nReserves; r++) {
+      if (L.liquidityHolder[r] === h) return `the liquidity of ${reserve(r)}`;
+      if (L.treasuryHolder[r] === h) return `the treasury of ${reserve(r)}`;
+    }
+    for (let k = 0; k < L.liquidatorMarket.length; k++) {
+      const l = L.liquidatorMarket[k]!;
+      const first = L.marketFirstReserve[l]!;
+      const r = first + h - L.liquidatorInventoryStart[k]!;
+      if (r >= first && r < L.marketFirstReserve[l + 1]!) return `the inventory of liquidator ${k} of ${lendingMarket(l)} in ${reserve(r)}`;
+    }
+    for (let a = 0; a < w.nAssets; a++) if (L.externalUnitHolder[a] === h) return `the outside market's ${w.assetSymbols[a]}`;
+    for (let k = 0; k < w.collHolder.length; k++) {
+      if (w.collHolder[k] !== h) continue;
+      let a = 0;
+      while (w.collStart[a + 1]! <= k) a++;
+      return `the ${w.assetSymbols[w.units.holderAsset[h]!]} collateral of account ${a}`;
+    }
+    for (let k = 0; k < A.n; k++) if (A.unitHolder[k] === h) return `the inventory of arbitrageur ${k}`;
+    for (let k = 0; k < S.n; k++) {
+      const stable = w.assetSymbols[S.asset[k]!];
+      const collateral = w.assetSymbols[S.collateral[k]!];
+      if (S.holderUnits[k] === h) return `the ${stable} held by its holders`;
+      if (S.deskStableUnits[k] === h) return `the ${stable} held by its swap desk`;
+      if (S.deskCollateralUnits[k] === h) return `the ${collateral} held by ${stable}'s swap desk`;
+      if (S.collateralHolderUnits[k] === h) return `the ${collateral} held by the holders of ${stable}'s collateral`;
+    }
+    return `of ${w.assetSymbols[w.units.holderAsset[h]!]}`;
+  };
+  return `unit holder ${h}, ${role()}`;
+}
