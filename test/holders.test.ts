@@ -11,6 +11,9 @@
 //   borrower wallet, liquidator cash → outside: lending.ts repay, pumps;  outside → recovery: lending.ts
 //   fund → recovery: lending.ts (safety module, exposure losses);  outside ↔ arbitrageur: arbitrage.ts
 //   outside ↔ a stable's holders, desk, collateral holders: stablecoins.ts
+// And every unit transfer must be a trade with the outside market (never a treasury's), or a lending
+// liquidation's seizure: a borrower's collateral to the treasury of its own reserve and to the inventory,
+// in that reserve, of a liquidator of its own market (lending.ts seize, write-offs).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseExperiment } from '../src/experiment/load.ts';
@@ -18,7 +21,7 @@ import type { ExperimentInput } from '../src/experiment/schema.ts';
 import { buildGraph } from '../src/graph/build.ts';
 import { runWorld, worldFor } from '../src/engine/simulate.ts';
 import { checkInvariants } from '../src/engine/invariants.ts';
-import { flowRule, HolderKind, holderName, holderTable, mayTransfer, unitHolderName } from '../src/engine/holders.ts';
+import { flowRule, HolderKind, holderName, holderTable, mayMoveUnits, mayTransfer, UnitHolderKind, unitFlowRule, unitHolderName, unitHolderTable } from '../src/engine/holders.ts';
 import { InvariantError } from '../src/experiment/errors.ts';
 import { exchangeOf, walletOf, type World } from '../src/model/world.ts';
 import { fundOf } from '../src/engine/phases/settleLosses.ts';
@@ -43,15 +46,23 @@ function thrown(fn: () => void): InvariantError {
   throw new Error('expected an InvariantError, none was thrown');
 }
 
+/** How many holders of each of `n` kinds; adds the kinds present to `seen`. */
+function countKinds(kind: Uint8Array, n: number, seen: Set<number>): number[] {
+  const count = new Array<number>(n).fill(0);
+  kind.forEach((k) => {
+    count[k]!++;
+    seen.add(k);
+  });
+  return count;
+}
+
 describe('who each ledger holder is', () => {
   it('classifies every USD holder from the layout arrays, in the numbers the holder ranges lay out; together the fixtures hold every kind', () => {
     const kindsSeen = new Set<number>();
     for (const raw of [everyChannelExperiment(), stableExperiment(), file('arbitrage-capital')]) {
       const w = worldOf(raw);
       const t = holderTable(w); // throws if a holder has no kind
-      const count = new Array<number>(14).fill(0);
-      t.kind.forEach((k) => count[k]!++);
-      t.kind.forEach((k) => kindsSeen.add(k));
+      const count = countKinds(t.kind, 14, kindsSeen);
       const L = w.lending;
       const K = HolderKind;
       expect(count[K.account]).toBe(w.nAccounts);
@@ -234,3 +245,102 @@ describe('the flow rule', () => {
     expect(stoppedAt).toBeGreaterThanOrEqual(0);
   });
 });
+
+describe('the unit flow rule', () => {
+  it('classifies every unit holder, in the numbers the lending markets, perp collateral, arbitrageurs and stables lay out; together the fixtures hold every kind', () => {
+    const kindsSeen = new Set<number>();
+    for (const raw of [everyChannelExperiment(), stableExperiment(), file('arbitrage-capital')]) {
+      const w = worldOf(raw);
+      const t = unitHolderTable(w); // throws if a holder has no kind
+      const count = countKinds(t.kind, 11, kindsSeen);
+      const L = w.lending;
+      const K = UnitHolderKind;
+      let inventories = 0;
+      for (let k = 0; k < L.liquidatorMarket.length; k++) inventories += L.marketFirstReserve[L.liquidatorMarket[k]! + 1]! - L.marketFirstReserve[L.liquidatorMarket[k]!]!;
+      expect(count[K.borrowerCollateral]).toBe(L.nBorrowers);
+      expect(count[K.liquidity]).toBe(L.nReserves);
+      expect(count[K.treasury]).toBe(L.nReserves);
+      expect(count[K.inventory]).toBe(inventories);
+      expect(count[K.outside]).toBe(w.nAssets);
+      expect(count[K.perpCollateral]).toBe(w.collHolder.length);
+      expect(count[K.arbitrageur]).toBe(w.arbitrage.n);
+      for (const k of [K.stableHolders, K.stableDesk, K.stableDeskCollateral, K.stableCollateralHolders]) expect(count[k]).toBe(w.stables.n);
+      expect(count.reduce((a, b) => a + b, 0)).toBe(w.units.qty.length);
+    }
+    expect(kindsSeen.size).toBe(11);
+  });
+
+  it("lets a seizure go to the borrower's own reserve's treasury and its own market's liquidators, and every trade go through the outside market", () => {
+    const w = worldOf(everyChannelExperiment());
+    const t = unitHolderTable(w);
+    const L = w.lending;
+    const b = 0;
+    const r = L.borrowerCollReserve[b]!;
+    const other = r === L.marketFirstReserve[0] ? r + 1 : r - 1; // another reserve of the same market
+    const inventory = (k: number, reserve: number) => L.liquidatorInventoryStart[k]! + reserve - L.marketFirstReserve[L.liquidatorMarket[k]!]!;
+    const outside = L.externalUnitHolder[L.reserveAsset[r]!]!;
+    expect(mayMoveUnits(w, t, b, L.treasuryHolder[r]!)).toBe(true);
+    expect(mayMoveUnits(w, t, b, L.treasuryHolder[other]!)).toBe(false);
+    expect(mayMoveUnits(w, t, b, inventory(0, r))).toBe(true);
+    expect(mayMoveUnits(w, t, inventory(1, r), b)).toBe(true);
+    expect(mayMoveUnits(w, t, b, inventory(0, other))).toBe(false);
+    expect(mayMoveUnits(w, t, b, outside)).toBe(true);
+    expect(mayMoveUnits(w, t, outside, L.liquidityHolder[r]!)).toBe(true);
+    expect(mayMoveUnits(w, t, inventory(0, r), outside)).toBe(true);
+    expect(mayMoveUnits(w, t, w.collHolder[w.collStart[0]!]!, L.externalUnitHolder[w.units.holderAsset[w.collHolder[w.collStart[0]!]!]!]!)).toBe(true);
+    // No trade but through the outside market; a treasury never pays out.
+    expect(mayMoveUnits(w, t, L.treasuryHolder[r]!, outside)).toBe(false);
+    expect(mayMoveUnits(w, t, b, L.liquidityHolder[r]!)).toBe(false);
+    expect(mayMoveUnits(w, t, inventory(0, r), L.treasuryHolder[r]!)).toBe(false);
+    expect(mayMoveUnits(w, t, outside, outside)).toBe(false);
+  });
+
+  it('stops units moving between two borrowers, naming both; the unit and reserve checks alone do not see it', () => {
+    const w = worldOf(everyChannelExperiment());
+    const L = w.lending;
+    // Two borrowers holding the same collateral asset.
+    let b1 = -1;
+    let b2 = -1;
+    for (let i = 0; i < L.nBorrowers && b2 < 0; i++) {
+      for (let j = i + 1; j < L.nBorrowers; j++) {
+        if (w.units.holderAsset[i] === w.units.holderAsset[j]) {
+          b1 = i;
+          b2 = j;
+          break;
+        }
+      }
+    }
+    expect(b2).toBeGreaterThan(b1);
+    expect(b1).toBeGreaterThanOrEqual(0);
+    w.units.transfer(b1, b2, 1);
+    expect(() => checkInvariants(w)).not.toThrow();
+    w.units.transfer(b2, b1, 1);
+    w.units.flowRule = unitFlowRule(w);
+    const before = w.units.qty.slice();
+    const e = thrown(() => w.units.transfer(b1, b2, 1));
+    expect(e.where).toBe('units.flow');
+    expect(e.detail).toBe(`a unit transfer from unit holder ${b1}, the collateral of borrower ${b1} of lend, to unit holder ${b2}, the collateral of borrower ${b2} of lend: units do not move between these two`);
+    expect(w.units.qty).toEqual(before);
+  });
+
+  it('--check installs both rules for the run; a run without it installs neither', () => {
+    const exp = parseExperiment(everyChannelExperiment(), 'holders test');
+    const graph = buildGraph(exp);
+    const checked = worldFor(exp, graph, 0);
+    runWorld(checked, true);
+    expect(checked.ledger.flowRule).not.toBeNull();
+    expect(checked.units.flowRule).not.toBeNull();
+    expect(() => checked.units.transfer(0, 0, 1)).toThrow(/units do not move between these two/);
+    const plain = worldFor(exp, graph, 0);
+    runWorld(plain, false);
+    expect(plain.ledger.flowRule).toBeNull();
+    expect(plain.units.flowRule).toBeNull();
+    // Errors name holders by role either way.
+    expect(() => plain.units.transfer(0, L0(plain), Number.NaN)).toThrow(/non-finite unit transfer NaN from unit holder 0, the collateral of borrower 0 of lend to unit holder/);
+  });
+});
+
+/** The outside market's holder of borrower 0's collateral asset. */
+function L0(w: World): number {
+  return w.lending.externalUnitHolder[w.units.holderAsset[0]!]!;
+}

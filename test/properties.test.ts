@@ -21,7 +21,7 @@ import { summarize, worldFor } from '../src/engine/simulate.ts';
 import { hasPositions, invalidateMarks, markAccount } from '../src/engine/accounts.ts';
 import { PHASES, step } from '../src/engine/step.ts';
 import { checkInvariants } from '../src/engine/invariants.ts';
-import { flowRule } from '../src/engine/holders.ts';
+import { flowRule, unitFlowRule } from '../src/engine/holders.ts';
 import { EVENT_KINDS, EventKindCode } from '../src/engine/record.ts';
 import type { RunSummary } from '../src/engine/record.ts';
 import { ImpactCode, Status, type World } from '../src/model/world.ts';
@@ -56,8 +56,9 @@ function worldOf(raw: ExperimentInput, replicate: number): World {
   const exp = parseExperiment(raw, 'property case');
   const w = worldFor(exp, buildGraph(exp), replicate);
   marketNets(w); // records the gross open interest at step 0
-  // As under --check: every transfer of every case must join two holders the model lets trade.
+  // As under --check: every USD and unit transfer of every case must join two holders the model lets trade.
   w.ledger.flowRule = flowRule(w);
+  w.units.flowRule = unitFlowRule(w);
   return w;
 }
 
@@ -236,7 +237,7 @@ describe('invariants after every step of random small scenarios', () => {
   // market walked p = p0·exp(−α·x) without bound while the book's capacity was sized at a lagged
   // mark, driving prices to 1e13–1e150× the fundamental within a step. Fixed by bounding every
   // impact curve and by the exchange's price band on book orders. Regression R2.
-  test('(a) the ledger balances, |Σ holdings − initial Σ| ≤ 1e-9 × scale, and every transfer joins holders that may trade (the flow rule)', { timeout: TIMEOUT }, () => {
+  test('(a) the ledger balances, |Σ holdings − initial Σ| ≤ 1e-9 × scale, and every USD and unit transfer joins holders that may trade (the flow rules)', { timeout: TIMEOUT }, () => {
     afterEveryStep((w, s) => {
       expect(w.ledger.errorUsd(), `ledger error at step ${s}`).toBeLessThanOrEqual(REL * w.ledger.scaleUsd);
     });

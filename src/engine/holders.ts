@@ -40,38 +40,46 @@ export interface HolderTable {
   readonly index: Int32Array;
 }
 
-/** Classifies every holder of w's USD ledger from the world's own layout arrays; throws if one is left out. */
-export function holderTable(w: World): HolderTable {
-  const n = w.ledger.balance.length;
+/** Setter of one holder's kind and index within the kind. */
+type SetKind = (h: number, kind: number, index: number) => void;
+
+/** A table of n holders filled by `fill`; throws naming the first holder it left without a kind. */
+function classify(n: number, what: string, fill: (set: SetKind) => void): HolderTable {
   const kind = new Uint8Array(n).fill(255);
   const index = new Int32Array(n).fill(-1);
-  const set = (h: number, k: number, i: number): void => {
+  fill((h, k, i) => {
     kind[h] = k;
     index[h] = i;
-  };
-  for (let a = 0; a < w.nAccounts; a++) set(a, HolderKind.account, a);
-  for (let h = w.walletHolderStart; h < w.fundHolderStart; h++) set(h, HolderKind.wallet, h - w.walletHolderStart);
-  for (let f = 0; f < w.nFunds; f++) set(w.fundHolderStart + f, HolderKind.fund, f);
-  for (let x = 0; x < w.nExchanges; x++) {
-    set(w.poolHolderStart + x, HolderKind.pool, x);
-    set(w.reserveHolderStart + x, HolderKind.reserve, x);
-  }
-  for (let m = 0; m < w.nMarkets; m++) set(w.feePoolHolderStart + m, HolderKind.feePool, m);
-  const L = w.lending;
-  L.liquidatorCashHolder.forEach((h, k) => set(h, HolderKind.liquidatorCash, k));
-  L.borrowerWallet.forEach((h, b) => set(h, HolderKind.borrowerWallet, b));
-  L.marketRecoveryHolder.forEach((h, l) => set(h, HolderKind.recovery, l));
-  set(L.externalCashHolder, HolderKind.outside, 0);
-  w.arbitrage.cashHolder.forEach((h, k) => set(h, HolderKind.arbitrageur, k));
-  const S = w.stables;
-  for (let k = 0; k < S.n; k++) {
-    set(S.holderCash[k]!, HolderKind.stableHolders, k);
-    set(S.deskCash[k]!, HolderKind.stableDesk, k);
-    set(S.collateralHolderCash[k]!, HolderKind.stableCollateralHolders, k);
-  }
+  });
   const missing = kind.indexOf(255);
-  if (missing >= 0) throw new Error(`ledger holder ${missing} of ${n} has no kind: the world's layout and engine/holders.ts disagree`);
+  if (missing >= 0) throw new Error(`${what} ${missing} of ${n} has no kind: the world's layout and engine/holders.ts disagree`);
   return { kind, index };
+}
+
+/** Classifies every holder of w's USD ledger from the world's own layout arrays; throws if one is left out. */
+export function holderTable(w: World): HolderTable {
+  return classify(w.ledger.balance.length, 'ledger holder', (set) => {
+    for (let a = 0; a < w.nAccounts; a++) set(a, HolderKind.account, a);
+    for (let h = w.walletHolderStart; h < w.fundHolderStart; h++) set(h, HolderKind.wallet, h - w.walletHolderStart);
+    for (let f = 0; f < w.nFunds; f++) set(w.fundHolderStart + f, HolderKind.fund, f);
+    for (let x = 0; x < w.nExchanges; x++) {
+      set(w.poolHolderStart + x, HolderKind.pool, x);
+      set(w.reserveHolderStart + x, HolderKind.reserve, x);
+    }
+    for (let m = 0; m < w.nMarkets; m++) set(w.feePoolHolderStart + m, HolderKind.feePool, m);
+    const L = w.lending;
+    L.liquidatorCashHolder.forEach((h, k) => set(h, HolderKind.liquidatorCash, k));
+    L.borrowerWallet.forEach((h, b) => set(h, HolderKind.borrowerWallet, b));
+    L.marketRecoveryHolder.forEach((h, l) => set(h, HolderKind.recovery, l));
+    set(L.externalCashHolder, HolderKind.outside, 0);
+    w.arbitrage.cashHolder.forEach((h, k) => set(h, HolderKind.arbitrageur, k));
+    const S = w.stables;
+    for (let k = 0; k < S.n; k++) {
+      set(S.holderCash[k]!, HolderKind.stableHolders, k);
+      set(S.deskCash[k]!, HolderKind.stableDesk, k);
+      set(S.collateralHolderCash[k]!, HolderKind.stableCollateralHolders, k);
+    }
+  });
 }
 
 /** A role name of the kind's i-th holder: "the insurance fund ins-a", "account 12 (a liquidator of venue-a)". */
@@ -182,47 +190,142 @@ export function flowRule(w: World): (from: number, to: number) => void {
   };
 }
 
+/** Kinds of unit-ledger holders. */
+export const UnitHolderKind = {
+  borrowerCollateral: 0,
+  liquidity: 1,
+  treasury: 2,
+  inventory: 3,
+  outside: 4,
+  perpCollateral: 5,
+  arbitrageur: 6,
+  stableHolders: 7,
+  stableDesk: 8,
+  stableDeskCollateral: 9,
+  stableCollateralHolders: 10,
+} as const;
+
 /**
- * "unit holder 4, the liquidity of aave-v3's ETH reserve": holder h of w's unit ledger by index and
- * role, found from the world's layout arrays (only on an error's path: it looks through them all).
+ * Every unit holder's kind and index within the kind (borrower, reserve, liquidator, asset, account,
+ * arbitrageur, stable); `reserve` is the lending reserve a liquidator's inventory holder belongs to
+ * (−1 for the other kinds).
  */
-export function unitHolderName(w: World, h: number): string {
-  const L = w.lending;
-  const A = w.arbitrage;
-  const S = w.stables;
+export interface UnitHolderTable extends HolderTable {
+  readonly reserve: Int32Array;
+}
+
+/** Classifies every holder of w's unit ledger from the world's layout arrays; throws if one is left out. */
+export function unitHolderTable(w: World): UnitHolderTable {
   const n = w.units.qty.length;
-  if (!(h >= 0 && h < n)) return `unit holder ${h} (there are ${n})`;
-  const lendingMarket = (l: number) => w.protocolIds[w.nExchanges + l];
-  const reserve = (r: number) => `${lendingMarket(L.reserveMarket[r]!)}'s ${w.assetSymbols[L.reserveAsset[r]!]} reserve`;
-  const role = (): string => {
-    if (h < L.nBorrowers) return `the collateral of borrower ${h} of ${lendingMarket(L.borrowerMarket[h]!)}`;
+  const reserve = new Int32Array(n).fill(-1);
+  const K = UnitHolderKind;
+  const L = w.lending;
+  const table = classify(n, 'unit holder', (set) => {
+    for (let b = 0; b < L.nBorrowers; b++) set(b, K.borrowerCollateral, b);
     for (let r = 0; r < L.nReserves; r++) {
-      if (L.liquidityHolder[r] === h) return `the liquidity of ${reserve(r)}`;
-      if (L.treasuryHolder[r] === h) return `the treasury of ${reserve(r)}`;
+      set(L.liquidityHolder[r]!, K.liquidity, r);
+      set(L.treasuryHolder[r]!, K.treasury, r);
     }
     for (let k = 0; k < L.liquidatorMarket.length; k++) {
       const l = L.liquidatorMarket[k]!;
-      const first = L.marketFirstReserve[l]!;
-      const r = first + h - L.liquidatorInventoryStart[k]!;
-      if (r >= first && r < L.marketFirstReserve[l + 1]!) return `the inventory of liquidator ${k} of ${lendingMarket(l)} in ${reserve(r)}`;
+      for (let r = L.marketFirstReserve[l]!; r < L.marketFirstReserve[l + 1]!; r++) {
+        const h = L.liquidatorInventoryStart[k]! + r - L.marketFirstReserve[l]!;
+        set(h, K.inventory, k);
+        reserve[h] = r;
+      }
     }
-    for (let a = 0; a < w.nAssets; a++) if (L.externalUnitHolder[a] === h) return `the outside market's ${w.assetSymbols[a]}`;
-    for (let k = 0; k < w.collHolder.length; k++) {
-      if (w.collHolder[k] !== h) continue;
-      let a = 0;
-      while (w.collStart[a + 1]! <= k) a++;
-      return `the ${w.assetSymbols[w.units.holderAsset[h]!]} collateral of account ${a}`;
+    for (let a = 0; a < w.nAssets; a++) set(L.externalUnitHolder[a]!, K.outside, a);
+    for (let a = 0; a < w.nAccounts && w.collStart.length > 0; a++) {
+      for (let s = w.collStart[a]!; s < w.collStart[a + 1]!; s++) set(w.collHolder[s]!, K.perpCollateral, a);
     }
-    for (let k = 0; k < A.n; k++) if (A.unitHolder[k] === h) return `the inventory of arbitrageur ${k}`;
+    w.arbitrage.unitHolder.forEach((h, k) => set(h, K.arbitrageur, k));
+    const S = w.stables;
     for (let k = 0; k < S.n; k++) {
-      const stable = w.assetSymbols[S.asset[k]!];
-      const collateral = w.assetSymbols[S.collateral[k]!];
-      if (S.holderUnits[k] === h) return `the ${stable} held by its holders`;
-      if (S.deskStableUnits[k] === h) return `the ${stable} held by its swap desk`;
-      if (S.deskCollateralUnits[k] === h) return `the ${collateral} held by ${stable}'s swap desk`;
-      if (S.collateralHolderUnits[k] === h) return `the ${collateral} held by the holders of ${stable}'s collateral`;
+      set(S.holderUnits[k]!, K.stableHolders, k);
+      set(S.deskStableUnits[k]!, K.stableDesk, k);
+      set(S.deskCollateralUnits[k]!, K.stableDeskCollateral, k);
+      set(S.collateralHolderUnits[k]!, K.stableCollateralHolders, k);
     }
-    return `of ${w.assetSymbols[w.units.holderAsset[h]!]}`;
+  });
+  return { ...table, reserve };
+}
+
+/** A role name of unit holder h (kind and index from the table). */
+function unitNameOf(w: World, t: UnitHolderTable, h: number): string {
+  const L = w.lending;
+  const K = UnitHolderKind;
+  const i = t.index[h]!;
+  const lendingMarket = (l: number) => w.protocolIds[w.nExchanges + l];
+  const reserve = (r: number) => `${lendingMarket(L.reserveMarket[r]!)}'s ${w.assetSymbols[L.reserveAsset[r]!]} reserve`;
+  const stable = () => w.assetSymbols[w.stables.asset[i]!];
+  const collateral = () => w.assetSymbols[w.stables.collateral[i]!];
+  switch (t.kind[h]) {
+    case K.borrowerCollateral:
+      return `the collateral of borrower ${i} of ${lendingMarket(L.borrowerMarket[i]!)}`;
+    case K.liquidity:
+      return `the liquidity of ${reserve(i)}`;
+    case K.treasury:
+      return `the treasury of ${reserve(i)}`;
+    case K.inventory:
+      return `the inventory of liquidator ${i} of ${lendingMarket(L.liquidatorMarket[i]!)} in ${reserve(t.reserve[h]!)}`;
+    case K.outside:
+      return `the outside market's ${w.assetSymbols[i]}`;
+    case K.perpCollateral:
+      return `the ${w.assetSymbols[w.units.holderAsset[h]!]} collateral of account ${i}`;
+    case K.arbitrageur:
+      return `the inventory of arbitrageur ${i}`;
+    case K.stableHolders:
+      return `the ${stable()} held by its holders`;
+    case K.stableDesk:
+      return `the ${stable()} held by its swap desk`;
+    case K.stableDeskCollateral:
+      return `the ${collateral()} held by ${stable()}'s swap desk`;
+    default:
+      return `the ${collateral()} held by the holders of ${stable()}'s collateral`;
+  }
+}
+
+/** "unit holder 46, the liquidity of lend's ETH reserve": holder h of w's unit ledger by index and role. */
+export function unitHolderName(w: World, h: number, table: UnitHolderTable = unitHolderTable(w)): string {
+  const n = table.kind.length;
+  if (!(h >= 0 && h < n)) return `unit holder ${h} (there are ${n})`;
+  return `unit holder ${h}, ${unitNameOf(w, table, h)}`;
+}
+
+/**
+ * Whether units may move between unit holders h1 and h2 (either way). Every trade of units is with the
+ * outside market, except a lending liquidation's seizure: a borrower's collateral goes to the treasury
+ * of its own reserve (the protocol fee and what is left of a written-off position) and to the
+ * inventory, in that reserve, of a liquidator of its own market. A treasury only receives.
+ */
+export function mayMoveUnits(w: World, t: UnitHolderTable, h1: number, h2: number): boolean {
+  const K = UnitHolderKind;
+  const L = w.lending;
+  if (t.kind[h1]! > t.kind[h2]!) [h1, h2] = [h2, h1];
+  const k1 = t.kind[h1]!;
+  const k2 = t.kind[h2]!;
+  if (k1 === K.outside || k2 === K.outside) {
+    const other = k1 === K.outside ? k2 : k1;
+    return other !== K.outside && other !== K.treasury;
+  }
+  if (k1 === K.borrowerCollateral && (k2 === K.treasury || k2 === K.inventory)) {
+    const b = t.index[h1]!;
+    const r = k2 === K.treasury ? t.index[h2]! : t.reserve[h2]!;
+    if (r !== L.borrowerCollReserve[b]) return false;
+    return k2 === K.treasury || L.liquidatorMarket[t.index[h2]!] === L.borrowerMarket[b];
+  }
+  return false;
+}
+
+/** The unit ledger's flow rule for w: throws an InvariantError naming both holders when mayMoveUnits says no. */
+export function unitFlowRule(w: World): (from: number, to: number) => void {
+  const table = unitHolderTable(w);
+  return (from, to) => {
+    if (mayMoveUnits(w, table, from, to)) return;
+    throw new InvariantError(
+      `a unit transfer from ${unitHolderName(w, from, table)}, to ${unitHolderName(w, to, table)}: units do not move between these two`,
+      w.step,
+      'units.flow',
+    );
   };
-  return `unit holder ${h}, ${role()}`;
 }

@@ -7,7 +7,7 @@ import { buildWorld, Status, type World, type WorldOptions } from '../model/worl
 import { markAccount } from './accounts.ts';
 import type { MarginChecks } from './marginIndex.ts';
 import { checkInvariants } from './invariants.ts';
-import { flowRule, holderName, unitHolderName } from './holders.ts';
+import { flowRule, holderName, unitFlowRule, unitHolderName } from './holders.ts';
 import { InvariantError } from '../experiment/errors.ts';
 import type { RunResult, RunSummary } from './record.ts';
 import { step } from './step.ts';
@@ -78,10 +78,11 @@ export function eventAccountCohort(w: World): Int32Array {
 export function runWorld(w: World, check: boolean): void {
   // --check also proves, at every mark, that the margin index skipped no account it should have looked at.
   w.marginIndex.verify = check;
-  // Ledger errors name holders by role; --check also holds every transfer to the flow rule.
+  // Ledger errors name holders by role; --check also holds every transfer to the flow rules.
   w.ledger.describeHolder = (h) => holderName(w, h);
   w.units.describeHolder = (h) => unitHolderName(w, h);
   w.ledger.flowRule = check ? flowRule(w) : null;
+  w.units.flowRule = check ? unitFlowRule(w) : null;
   for (let s = 0; s < w.steps; s++) {
     w.step = s;
     try {

@@ -19,6 +19,11 @@ export class UnitLedger {
   /** Units destroyed per asset since construction (stable tokens burned by their swap). */
   readonly burned: Float64Array;
 
+  /**
+   * With --check (engine/simulate.ts runWorld): called before every transfer with its two holders;
+   * throws when units may not move between them (engine/holders.ts unitFlowRule). Null otherwise.
+   */
+  flowRule: ((from: number, to: number) => void) | null = null;
   /** Names holder h by its role in error messages (engine/holders.ts unitHolderName); by index until set. */
   describeHolder: (h: number) => string = (h) => `holder ${h}`;
 
@@ -44,6 +49,7 @@ export class UnitLedger {
     if (this.holderAsset[from] !== this.holderAsset[to]) {
       throw new InvariantError(`unit transfer between holders of different assets (${this.describeHolder(from)}: asset ${this.holderAsset[from]}, ${this.describeHolder(to)}: asset ${this.holderAsset[to]})`, -1, 'units.transfer');
     }
+    if (this.flowRule !== null) this.flowRule(from, to);
     this.qty[from] = this.qty[from]! - units;
     this.qty[to] = this.qty[to]! + units;
   }
