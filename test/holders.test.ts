@@ -25,6 +25,7 @@ import { flowRule, HolderKind, holderName, holderTable, mayMoveUnits, mayTransfe
 import { InvariantError } from '../src/experiment/errors.ts';
 import { exchangeOf, walletOf, type World } from '../src/model/world.ts';
 import { fundOf } from '../src/engine/phases/settleLosses.ts';
+import { positionIn } from '../src/engine/accounts.ts';
 import { everyChannelExperiment } from './fixtures/everyChannel.ts';
 import { stableExperiment } from './fixtures/stableExperiment.ts';
 
@@ -140,11 +141,9 @@ describe('the flow rule', () => {
     const b = firstAccountOf(w, 1);
     const own = [
       w.poolHolderStart + 0,
-      w.reserveHolderStart + 0,
       w.fundHolderStart + fundOf(w, a),
       walletOf(w, a),
       a + 1 < w.nAccounts && exchangeOf(w, a + 1) === 0 ? a + 1 : firstAccountOf(w, 0),
-      w.lending.externalCashHolder,
     ];
     for (const h of own) {
       expect(mayTransfer(w, t, a, h), holderName(w, h, t)).toBe(true);
@@ -157,6 +156,43 @@ describe('the flow rule', () => {
     expect(w.ledger.balance[a]).toBe(before + 10);
     w.ledger.transfer(a, w.fundHolderStart + fundOf(w, a), 4); // a liquidation penalty
     expect(w.ledger.balance[a]).toBe(before + 6);
+  });
+
+  it('an account pays its reserve only over a capped fund, takes from fee pools only of its own markets that have one, and trades with the outside market only when it posts non-cash collateral', () => {
+    const plain = twoVenues();
+    const pt = holderTable(plain);
+    const a = firstAccountOf(plain, 0);
+    // venue-outage: funds without caps, markets without fee pools, cash collateral only.
+    expect(mayTransfer(plain, pt, a, plain.reserveHolderStart + 0)).toBe(false);
+    expect(mayTransfer(plain, pt, a, plain.feePoolHolderStart + plain.posMarket[plain.posStart[a]!]!)).toBe(false);
+    expect(mayTransfer(plain, pt, a, plain.lending.externalCashHolder)).toBe(false);
+
+    const raw = file('venue-outage');
+    raw.scenario.insuranceFunds[0]!.capUsd = 400_000;
+    const m0 = raw.scenario.exchanges[0]!.markets[0]!;
+    m0.feePoolUsd = 1_000;
+    const w = worldOf(raw);
+    const t = holderTable(w);
+    const inM0 = (acct: number) => w.posStart[acct + 1]! > w.posStart[acct]! && positionIn(w, acct, 0) >= 0;
+    let holder = -1;
+    let other = -1;
+    for (let acct = 0; acct < w.nAccounts; acct++) {
+      if (exchangeOf(w, acct) !== 0) continue;
+      if (holder < 0 && inM0(acct)) holder = acct;
+      if (other < 0 && !inM0(acct)) other = acct;
+    }
+    expect(holder).toBeGreaterThanOrEqual(0);
+    expect(w.fundCapUsd[fundOf(w, holder)]).toBe(400_000);
+    expect(mayTransfer(w, t, holder, w.reserveHolderStart + 0)).toBe(true);
+    expect(w.marketHasFeePool[0]).toBe(1);
+    expect(mayTransfer(w, t, w.feePoolHolderStart + 0, holder)).toBe(true);
+    expect(mayTransfer(w, t, w.feePoolHolderStart + 1, holder)).toBe(false); // no fee pool on market 1
+    if (other >= 0) expect(mayTransfer(w, t, w.feePoolHolderStart + 0, other)).toBe(false); // not its market
+
+    const c = worldOf(everyChannelExperiment());
+    const ct = holderTable(c);
+    expect(c.collStart[1]).toBeGreaterThan(c.collStart[0]!); // account 0 posts USDe
+    expect(mayTransfer(c, ct, c.lending.externalCashHolder, 0)).toBe(true);
   });
 
   it('stops value moving between holders that do not trade, naming both; double entry and zero-sum alone do not see it', () => {
@@ -209,6 +245,8 @@ describe('the flow rule', () => {
     const deposits = Array.from(L.exposureFund).some((f, e) => f === w.exchangeFund[0] && L.reserveMarket[L.exposureReserve[e]!] === 0);
     expect(mayTransfer(w, t, perpFund, recovery)).toBe(deposits);
     expect(mayTransfer(w, t, recovery, 0)).toBe(false);
+    // From the outside market only the proceeds of its governance token minted and sold to cover a deficit.
+    expect(mayTransfer(w, t, L.externalCashHolder, recovery)).toBe(L.governanceAsset[0]! >= 0);
   });
 
   it('a stray inside a run: without --check the run ends clean; with it, the run stops at the transfer', () => {

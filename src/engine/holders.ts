@@ -5,16 +5,22 @@
 // the positions, but a payout from another exchange's fund, a wallet paying a settlement pool, or a
 // liquidator's cash paying a trader would pass. The flow rule below closes that gap under --check: every
 // USD transfer must join two holders of kinds that the model lets trade with each other, and where both
-// belong to a venue, the same venue (an account and the settlement pool, reserve, fee pool or other
-// accounts of its own exchange; an account and the fund that backs it; an account and its trader's
-// wallet; a lending market's recovery and its safety module or a fund holding deposits in it). The
-// outside market (the counterparty of every spot trade) trades with anyone who sells or buys spot.
+// belong to a venue, the same venue (an account and the settlement pool or other accounts of its own
+// exchange; its exchange's reserve, over a capped fund; the fee pools of its own markets; the fund that
+// backs it; its trader's wallet; a lending market's recovery and its safety module or a fund holding
+// deposits in it). The outside market (the counterparty of every spot trade) trades with those who sell
+// or buy spot: an account posting non-cash collateral, liquidators, borrowers, arbitrageurs, a stable's
+// holders and desk, a lending market selling its governance token.
+// Units have a rule of their own (mayMoveUnits): every unit transfer is a trade with the outside market,
+// or a lending liquidation's seizure into its own reserve's treasury and its own market's liquidators.
 //
 // The rule is derived from the engine's transfer sites (the ledger's callers, listed in
 // test/holders.test.ts's comment): a new kind of flow needs a line here, on purpose.
 import { InvariantError } from '../experiment/errors.ts';
 import { exchangeOf, walletOf, type World } from '../model/world.ts';
+import { collateralHolder } from '../model/lending.ts';
 import { fundOf } from './phases/settleLosses.ts';
+import { positionIn } from './accounts.ts';
 
 /** Kinds of USD ledger holders. */
 export const HolderKind = {
@@ -133,14 +139,15 @@ export function holderName(w: World, h: number, table: HolderTable = holderTable
  * file's comment.
  */
 export function mayTransfer(w: World, table: HolderTable, h1: number, h2: number): boolean {
-  let k1 = table.kind[h1]!;
-  let k2 = table.kind[h2]!;
-  let i1 = table.index[h1]!;
-  let i2 = table.index[h2]!;
-  if (k1 > k2) {
-    [k1, k2] = [k2, k1];
-    [i1, i2] = [i2, i1];
+  if (table.kind[h1]! > table.kind[h2]!) {
+    const h = h1;
+    h1 = h2;
+    h2 = h;
   }
+  const k1 = table.kind[h1]!;
+  const k2 = table.kind[h2]!;
+  const i1 = table.index[h1]!;
+  const i2 = table.index[h2]!;
   const K = HolderKind;
   const L = w.lending;
   if (k1 === K.account) {
@@ -153,12 +160,13 @@ export function mayTransfer(w: World, table: HolderTable, h1: number, h2: number
       case K.fund:
         return fundOf(w, i1) === i2; // a liquidation penalty paid in, a shortfall paid out
       case K.pool:
+        return i2 === x; // realized PnL; socialized loss
       case K.reserve:
-        return i2 === x; // realized PnL; socialized loss; penalty over the fund's cap
+        return i2 === x && w.fundCapUsd[fundOf(w, i1)]! < Infinity; // a penalty over the fund's cap
       case K.feePool:
-        return w.marketExchange[i2] === x; // Drift's second line
+        return w.marketHasFeePool[i2] === 1 && positionIn(w, i1, i2) >= 0; // Drift's second line: a market of the account's
       case K.outside:
-        return true; // proceeds of the account's non-cash collateral sold
+        return w.collStart.length > 0 && w.collStart[i1 + 1]! > w.collStart[i1]!; // its non-cash collateral sold
       default:
         return false;
     }
@@ -171,6 +179,8 @@ export function mayTransfer(w: World, table: HolderTable, h1: number, h2: number
     }
     return false;
   }
+  // A lending market's recovery buys from the outside market only its governance token's sale.
+  if (k1 === K.recovery && k2 === K.outside) return L.governanceAsset[i1]! >= 0;
   // Every other spot buyer and seller trades with the outside market, and with no one else.
   if (k2 === K.outside) return k1 >= K.liquidatorCash && k1 < K.outside;
   if (k1 === K.outside) return k2 > K.outside;
@@ -221,7 +231,7 @@ export function unitHolderTable(w: World): UnitHolderTable {
   const K = UnitHolderKind;
   const L = w.lending;
   const table = classify(n, 'unit holder', (set) => {
-    for (let b = 0; b < L.nBorrowers; b++) set(b, K.borrowerCollateral, b);
+    for (let b = 0; b < L.nBorrowers; b++) set(collateralHolder(b), K.borrowerCollateral, b);
     for (let r = 0; r < L.nReserves; r++) {
       set(L.liquidityHolder[r]!, K.liquidity, r);
       set(L.treasuryHolder[r]!, K.treasury, r);
@@ -301,7 +311,11 @@ export function unitHolderName(w: World, h: number, table: UnitHolderTable = uni
 export function mayMoveUnits(w: World, t: UnitHolderTable, h1: number, h2: number): boolean {
   const K = UnitHolderKind;
   const L = w.lending;
-  if (t.kind[h1]! > t.kind[h2]!) [h1, h2] = [h2, h1];
+  if (t.kind[h1]! > t.kind[h2]!) {
+    const h = h1;
+    h1 = h2;
+    h2 = h;
+  }
   const k1 = t.kind[h1]!;
   const k2 = t.kind[h2]!;
   if (k1 === K.outside || k2 === K.outside) {
