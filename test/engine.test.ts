@@ -8,6 +8,7 @@ import { parseExperiment } from '../src/experiment/load.ts';
 import { buildGraph } from '../src/graph/build.ts';
 import { perpInsolventUsd, summarize, worldFor } from '../src/engine/simulate.ts';
 import { liquidate, liquidateAccount } from '../src/engine/phases/liquidate.ts';
+import { socializeLoss, unrealizedPnl } from '../src/engine/phases/settleLosses.ts';
 import { markAccount } from '../src/engine/accounts.ts';
 import { EventKindCode } from '../src/engine/record.ts';
 import { Status, type World } from '../src/model/world.ts';
@@ -424,14 +425,9 @@ describe('the loss waterfall', () => {
     checkInvariants(w);
   });
 
-  it('With nobody left to auto-deleverage, the loss beyond the fund is socialized over unrealized profits', () => {
-    // F: long BTC 80 (C 800, 10×); G: long ETH 100 (C 2000, 5×). The market maker (C 1000) holds
-    // −80 BTC and −100 ETH and is the book (no liquidators). ETH rises to 120: the maker's equity
-    // 1000 + 80·12 − 100·20 = −40 ≤ 0, so it cannot be ADL'd: nobody is left.
-    // BTC falls to 88: F's E = −160. Book fill: depth 7.04M, λ 0.2 → dx 0.001, fill 87.9912.
-    // F's cash: 800 + 80·(87.9912 − 100) = −160.704. Fund pays 100; the rest, 60.704, is taken from
-    // the only account with unrealized profit, G (+2000): G's cash 2000 − 60.704 = 1939.296.
-    const w = handWorld({
+  /** F long 80 BTC (C 800, 10×), G long 100 ETH (C 2000, 5×), the maker the book, a $100 fund, no liquidators. */
+  const haircutBook = () =>
+    handWorld({
       assets: [
         { symbol: 'BTC', price: 100, depthUsd: 7.04e6, impactCoefficient: 0.2 },
         { symbol: 'ETH', price: 100, depthUsd: 1e12, impactCoefficient: 0.1 },
@@ -444,6 +440,17 @@ describe('the loss waterfall', () => {
         { id: 'G', marginMode: 'isolated', positions: [{ asset: 'ETH', side: 'long' }], collateralUsd: 2000, leverage: 5 },
       ],
     });
+
+  it('With nobody left to auto-deleverage, the loss beyond the fund is socialized over unrealized profits', () => {
+    // F: long BTC 80 (C 800, 10×); G: long ETH 100 (C 2000, 5×). The market maker (C 1000) holds
+    // −80 BTC and −100 ETH and is the book (no liquidators). ETH rises to 120: the maker's equity
+    // 1000 + 80·12 − 100·20 = −40 ≤ 0, so it cannot be ADL'd: nobody is left.
+    // BTC falls to 88: F's E = −160. Book fill: depth 7.04M, λ 0.2 → dx 0.001, fill 87.9912.
+    // F's cash: 800 + 80·(87.9912 − 100) = −160.704. Fund pays 100; the rest, 60.704, is taken from
+    // the only account with unrealized profit, G (+2000), as a haircut on that profit: G's quote (entry
+    // side, −100 × 100 = −10,000) falls to −10,060.704, its cash stays 2000, and the settlement pool,
+    // whose liability to G fell by as much, pays F the 60.704.
+    const w = haircutBook();
     const [f, g] = [accountOf(w, 0), accountOf(w, 1)];
     setPrice(w, 'ETH', 120);
     setPrice(w, 'BTC', 88);
@@ -452,7 +459,9 @@ describe('the loss waterfall', () => {
     expect(fund(w)).toBeCloseTo(0, 9);
     const [social] = eventsOf(w, EventKindCode.socialized_loss);
     expect(social!.amountUsd).toBeCloseTo(60.704, 9);
-    expect(cash(w, g)).toBeCloseTo(1939.296, 9);
+    expect(cash(w, g)).toBe(2000);
+    expect(w.posQuote[w.posStart[g]!]).toBeCloseTo(-10_060.704, 9);
+    expect(unrealizedPnl(w, g)).toBeCloseTo(2000 - 60.704, 9);
     expect(cash(w, f)).toBeCloseTo(0, 9);
     expect(w.acc.badDebtUsd[0]).toBeCloseTo(160.704, 9);
     expect(w.acc.uncoveredBadDebtUsd[0]).toBe(0);
@@ -462,6 +471,37 @@ describe('the loss waterfall', () => {
     expect(defaults[0]!.cause).toBe(eventsOf(w, EventKindCode.bad_debt)[0]!.id);
     expect(summarize(w).insolventProtocols).toBe(1);
     checkInvariants(w);
+  });
+
+  it('Over several failures no winner gives up more than it has won: each haircut lowers the profit the next one sees', () => {
+    // The same book, ETH at 120: G has won 100 × (120 − 100) = 2000, the only profit on the exchange.
+    // Two shortfalls of 1,500 are socialized in turn (as two bankruptcies of one cascade would be): the
+    // first takes 1,500 (G's quote −10,000 → −11,500, profit 500 left); the second takes the 500 left
+    // (quote −12,000, profit 0) and 1,000 stays uncovered. Before session 26 the haircut came out of
+    // G's cash and left its profit whole, so the second took 1,500 again: 3,000 from a 2,000 win, and
+    // G's cash at −1,000.
+    const w = haircutBook();
+    const [f, g] = [accountOf(w, 0), accountOf(w, 1)];
+    setPrice(w, 'ETH', 120);
+    expect(unrealizedPnl(w, g)).toBeCloseTo(2000, 9);
+    const poolBefore = w.ledger.balance[w.poolHolderStart]!;
+    const fBefore = cash(w, f);
+    socializeLoss(w, f, 1500, -1);
+    expect(w.posQuote[w.posStart[g]!]).toBeCloseTo(-11_500, 9);
+    expect(unrealizedPnl(w, g)).toBeCloseTo(500, 9);
+    socializeLoss(w, f, 1500, -1);
+    expect(w.posQuote[w.posStart[g]!]).toBeCloseTo(-12_000, 9);
+    expect(unrealizedPnl(w, g)).toBeCloseTo(0, 9);
+    expect(cash(w, g)).toBe(2000);
+    expect(cash(w, f) - fBefore).toBeCloseTo(2000, 9);
+    expect(poolBefore - w.ledger.balance[w.poolHolderStart]!).toBeCloseTo(2000, 9);
+    expect(eventsOf(w, EventKindCode.socialized_loss).map((e) => e.amountUsd)).toEqual([expect.closeTo(1500, 9), expect.closeTo(500, 9)]);
+    expect(w.acc.socializedLossUsd[0]).toBeCloseTo(2000, 9);
+    expect(w.acc.uncoveredBadDebtUsd[0]).toBeCloseTo(1000, 9);
+    // A third finds no profit left: all of it uncovered.
+    socializeLoss(w, f, 300, -1);
+    expect(eventsOf(w, EventKindCode.socialized_loss)).toHaveLength(2);
+    expect(w.acc.uncoveredBadDebtUsd[0]).toBeCloseTo(1300, 9);
   });
 });
 

@@ -1,8 +1,9 @@
 // Stage 8: the loss waterfall. A liquidation that leaves an account below zero is a shortfall
 // (bad debt). It is paid by the insurance fund; beyond the fund, positions are auto-deleveraged
 // against the most profitable, most leveraged opposite accounts at the bankruptcy price (BitMEX
-// ranking); what nothing can absorb is socialized as a haircut on unrealized profits (accounts
-// without open positions never bear it, as on Hyperliquid). Each stage is recorded.
+// ranking); what nothing can absorb is socialized as a haircut on unrealized profits, marking the
+// winning positions down (accounts without open positions never bear it, as on Hyperliquid). Each stage
+// is recorded.
 import { AdlRanking, exchangeOf, Status, type World } from '../../model/world.ts';
 import { applyFill, effectiveLeverage, FILL_ORDER, FILL_PRICE, FILL_QTY, markPrice, refreshMarks } from '../accounts.ts';
 import { TRANSFER_USD } from '../ledger.ts';
@@ -211,6 +212,15 @@ function openQty(w: World, m: number): number {
  * Spreads `amountUsd` of account a's shortfall over the other accounts of its exchange that hold
  * open positions with unrealized profit, in proportion to that profit and never more than it.
  * What exceeds all unrealized profit stays as uncovered bad debt (negative cash of a).
+ *
+ * The haircut is on the profit itself: each winner's winning positions are marked down (their quotes,
+ * the entry side of their value, fall by its share), and the settlement pool, whose liability to them
+ * falls by as much, pays account a. So the profit the next failure's haircut sees is what this one left,
+ * and over a cascade no account gives up more than it has won. (Until session 26 the haircut was taken
+ * from the winners' cash, which left their unrealized profit whole: every later failure could take it
+ * again; and profit was equity − cash, which counts the value of non-cash collateral.) Profit is the
+ * positions' own: perps at the price the marks use net of unsettled funding, options at the model
+ * price; cash and collateral are not profit.
  */
 export function socializeLoss(w: World, a: number, amountUsd: number, cause: number): void {
   const x = exchangeOf(w, a);
@@ -221,8 +231,7 @@ export function socializeLoss(w: World, a: number, amountUsd: number, cause: num
   let n = 0;
   for (let b = 0; b < w.nAccounts; b++) {
     if (b === a || exchangeOf(w, b) !== x || w.accountStatus[b] !== active) continue;
-    if (w.ledger.markStamp[b] !== w.markStampNow) refreshMarks(w, b);
-    const p = w.accountEquity[b]! - w.ledger.balance[b]!;
+    const p = unrealizedPnl(w, b);
     if (p > 0) {
       if (n === w.scratch.profitAccount.length) growProfitList(w);
       w.scratch.profitAccount[n] = b;
@@ -234,12 +243,68 @@ export function socializeLoss(w: World, a: number, amountUsd: number, cause: num
   if (taken > 0) {
     const who = w.scratch.profitAccount;
     const profit = w.scratch.profitUsd;
-    for (let i = 0; i < n; i++) w.ledger.transfer(who[i]!, a, (taken * profit[i]!) / totalProfit);
+    let paid = 0;
+    for (let i = 0; i < n; i++) paid += haircut(w, who[i]!, (taken * profit[i]!) / totalProfit);
+    w.ledger.transfer(w.poolHolderStart + x, a, paid);
+    w.marksStale = true;
     w.acc.socializedLossUsd[x] = w.acc.socializedLossUsd[x]! + taken;
     w.events.push(w.step, w.round, EventKindCode.socialized_loss, x, a, -1, 0, 0, taken, cause);
   }
   const uncovered = amountUsd - taken;
   if (uncovered > 0) w.acc.uncoveredBadDebtUsd[x] = w.acc.uncoveredBadDebtUsd[x]! + uncovered;
+}
+
+/** What perp position p has won or lost, USD: qty × its oracle price + quote − unsettled funding (as the marks count it). */
+function positionPnl(w: World, p: number): number {
+  const q = w.posQty[p]!;
+  if (q === 0) return 0;
+  const m = w.posMarket[p]!;
+  return q * w.oraclePrice[w.marketOracle[m]!]! + w.posQuote[p]! - q * (w.fundingIndex[m]! - w.posFundingIndex[p]!);
+}
+
+/** What option slot k has won or lost, USD: qty × the series' model price + quote. */
+function optionPnl(w: World, k: number): number {
+  const q = w.options.optQty[k]!;
+  return q === 0 ? 0 : q * w.options.seriesPrice[w.options.optSeries[k]!]! + w.options.optQuote[k]!;
+}
+
+/** Account b's unrealized profit (or loss) on its open perp and option positions, USD. */
+export function unrealizedPnl(w: World, b: number): number {
+  let u = 0;
+  for (let p = w.posStart[b]!; p < w.posStart[b + 1]!; p++) u += positionPnl(w, p);
+  if (w.optionsListed) for (let k = w.options.optStart[b]!; k < w.options.optStart[b + 1]!; k++) u += optionPnl(w, k);
+  return u;
+}
+
+/**
+ * Takes `amountUsd` (at most account b's unrealized profit) out of b's winning positions, pro rata to
+ * what each has won: their quotes fall by their shares. Returns the USD taken (the quotes' fall).
+ */
+function haircut(w: World, b: number, amountUsd: number): number {
+  const o = w.options;
+  const optionSlots = w.optionsListed;
+  let won = 0;
+  for (let p = w.posStart[b]!; p < w.posStart[b + 1]!; p++) won += Math.max(0, positionPnl(w, p));
+  if (optionSlots) for (let k = o.optStart[b]!; k < o.optStart[b + 1]!; k++) won += Math.max(0, optionPnl(w, k));
+  let taken = 0;
+  for (let p = w.posStart[b]!; p < w.posStart[b + 1]!; p++) {
+    const u = positionPnl(w, p);
+    if (!(u > 0)) continue;
+    const d = (amountUsd * u) / won;
+    w.posQuote[p] = w.posQuote[p]! - d;
+    taken += d;
+  }
+  if (optionSlots) {
+    for (let k = o.optStart[b]!; k < o.optStart[b + 1]!; k++) {
+      const u = optionPnl(w, k);
+      if (!(u > 0)) continue;
+      const d = (amountUsd * u) / won;
+      o.optQuote[k] = o.optQuote[k]! - d;
+      taken += d;
+    }
+  }
+  w.ledger.touch(b);
+  return taken;
 }
 
 /** Doubles the socialization scratch lists, keeping their contents (only in a cascade). */
