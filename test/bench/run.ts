@@ -224,6 +224,12 @@ const KERNEL_PASSES = quick ? 20 : 100;
 /** Steps of the baseline (it is slow; the rate is per account-step). */
 const BASELINE_STEPS = quick ? 20 : 100;
 
+/** A rate in millions for the log: whole millions from 10M up, two significant digits below (0.42M, not 0M). */
+function millions(perS: number): string {
+  const m = perS / 1e6;
+  return m >= 10 ? m.toFixed(0) : m.toPrecision(2);
+}
+
 /**
  * kernel_account_updates_per_s: markToMarket (mark every account to its oracle prices, tiered
  * maintenance requirement, notional, and check it against the largest call line: stored and listed
@@ -422,7 +428,7 @@ async function benchScaling(): Promise<void> {
     const r = wholeRun(n, CURVE_STEPS);
     byAccounts[String(r.accounts)] = sig(rate(r));
     details[String(r.accounts)] = { run_s: sig(r.runS), build_s: sig(r.buildS), liquidations: r.liquidations, marks_share: sig(r.accountMarks / (r.marks * r.accounts), 3) };
-    log(`curve: ${r.accounts} accounts × ${CURVE_STEPS} steps in ${r.runS.toFixed(2)} s (build ${r.buildS.toFixed(1)} s): ${(rate(r) / 1e6).toFixed(0)}M account-steps/s`);
+    log(`curve: ${r.accounts} accounts × ${CURVE_STEPS} steps in ${r.runS.toFixed(2)} s (build ${r.buildS.toFixed(1)} s): ${millions(rate(r))}M account-steps/s`);
   }
   for (const n of CURVE_ACCOUNTS_IN_CHILD) {
     const helper = fileURLToPath(new URL('./curveRun.ts', import.meta.url));
@@ -442,7 +448,7 @@ async function benchScaling(): Promise<void> {
       peak_rss_mb: mib(r.max_rss_kib),
       process: 'fresh (curveRun.ts), --max-old-space-size=3500',
     };
-    log(`curve: ${r.accounts} accounts × ${CURVE_STEPS} steps in ${r.runS.toFixed(1)} s (build ${r.buildS.toFixed(1)} s, fresh process, peak RSS ${(r.max_rss_kib / 1024).toFixed(0)} MiB): ${(rate(r) / 1e6).toFixed(0)}M account-steps/s`);
+    log(`curve: ${r.accounts} accounts × ${CURVE_STEPS} steps in ${r.runS.toFixed(1)} s (build ${r.buildS.toFixed(1)} s, fresh process, peak RSS ${(r.max_rss_kib / 1024).toFixed(0)} MiB): ${millions(rate(r))}M account-steps/s`);
   }
   emit({
     name: 'scaling_curve_accounts',
@@ -455,7 +461,7 @@ async function benchScaling(): Promise<void> {
   for (const steps of STEPS_CURVE) {
     const r = wholeRun(stepsAccounts, steps);
     bySteps[String(steps)] = sig(rate(r));
-    log(`curve: ${r.accounts} accounts × ${steps} steps in ${r.runS.toFixed(2)} s: ${(rate(r) / 1e6).toFixed(0)}M account-steps/s`);
+    log(`curve: ${r.accounts} accounts × ${steps} steps in ${r.runS.toFixed(2)} s: ${millions(rate(r))}M account-steps/s`);
   }
   emit({
     name: 'scaling_curve_steps',
