@@ -2,6 +2,9 @@
 // liquidation size, the penalty, and each stage of the loss waterfall (fund, ADL, socialized loss)
 // plus the backstop vault. Every expected number is worked out in the comment beside it.
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import './fixtures/fcSeed.ts';
+import { mixedReal } from './fixtures/reals.ts';
 import { accountOf, eventsOf, handExperiment, handWorld, setPrice } from './fixtures/handWorld.ts';
 import { respondToMarginCalls } from '../src/engine/phases/respondToMarginCalls.ts';
 import { parseExperiment } from '../src/experiment/load.ts';
@@ -502,6 +505,52 @@ describe('the loss waterfall', () => {
     socializeLoss(w, f, 300, -1);
     expect(eventsOf(w, EventKindCode.socialized_loss)).toHaveLength(2);
     expect(w.acc.uncoveredBadDebtUsd[0]).toBeCloseTo(1300, 9);
+  });
+
+  it('Over random prices and cascades, no winner gives up more than it has won, and what is socialized is the lesser of the shortfalls and all profit', () => {
+    // The haircut book at random prices B (BTC) and E (ETH), then 1–6 shortfalls of F socialized in turn.
+    // By hand, from the entries at 100: G (long 100 ETH) has won 100·(E − 100); the maker (short 80 BTC
+    // and 100 ETH) 80·(100 − B) + 100·(100 − E); F's own position does not count (it is the one failing).
+    const probe = haircutBook();
+    const makerOf = (w: World) => w.posAccount[Array.from(w.posQty).findIndex((q) => q === -100)]!;
+    const m0 = makerOf(probe);
+    expect(Array.from(probe.posQty.subarray(probe.posStart[m0]!, probe.posStart[m0 + 1]!)).sort()).toEqual([-100, -80]);
+    let bothWon = 0;
+    let cutShort = 0;
+    fc.assert(
+      fc.property(mixedReal(40, 140), mixedReal(70, 150), fc.array(mixedReal(0, 4000), { minLength: 1, maxLength: 6 }), (btc, eth, shortfalls) => {
+        const w = haircutBook();
+        const [f, g] = [accountOf(w, 0), accountOf(w, 1)];
+        const maker = makerOf(w);
+        setPrice(w, 'BTC', btc);
+        setPrice(w, 'ETH', eth);
+        const won = [Math.max(0, 100 * (eth - 100)), Math.max(0, 80 * (100 - btc) + 100 * (100 - eth))];
+        const cashBefore = [cash(w, g), cash(w, maker)];
+        for (const s of shortfalls) socializeLoss(w, f, s, -1);
+        const total = shortfalls.reduce((x, y) => x + y, 0);
+        const socialized = Math.min(total, won[0]! + won[1]!);
+        const tol = 1e-9 * (total + 1e4);
+        expect(Math.abs(w.acc.socializedLossUsd[0]! - socialized)).toBeLessThanOrEqual(tol);
+        expect(Math.abs(w.acc.uncoveredBadDebtUsd[0]! - (total - socialized))).toBeLessThanOrEqual(tol);
+        // Given up = won − what is left (prices have not moved); never more than won, never from cash.
+        const given = [g, maker].map((b, i) => (won[i]! > 0 ? won[i]! - unrealizedPnl(w, b) : 0));
+        given.forEach((x, i) => {
+          expect(x).toBeGreaterThanOrEqual(-tol);
+          expect(x).toBeLessThanOrEqual(won[i]! + tol);
+        });
+        expect(Math.abs(given[0]! + given[1]! - socialized)).toBeLessThanOrEqual(tol);
+        expect([cash(w, g), cash(w, maker)]).toEqual(cashBefore);
+        checkInvariants(w); // the settlement pool still equals the positions' value
+        if (won[0]! > 0 && won[1]! > 0) bothWon++;
+        if (total > won[0]! + won[1]!) cutShort++;
+      }),
+      { numRuns: 200 },
+    );
+    console.log(`socialized-loss property: ${bothWon} of 200 cases with two winners, ${cutShort} past all profit`);
+    // Coverage floors: cases where both accounts had won (31 of 200 at the default seed), and cascades
+    // that ran past all profit (137).
+    expect(bothWon).toBeGreaterThanOrEqual(15);
+    expect(cutShort).toBeGreaterThanOrEqual(50);
   });
 });
 
