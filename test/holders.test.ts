@@ -28,6 +28,7 @@ import { fundOf } from '../src/engine/phases/settleLosses.ts';
 import { positionIn } from '../src/engine/accounts.ts';
 import { everyChannelExperiment } from './fixtures/everyChannel.ts';
 import { stableExperiment } from './fixtures/stableExperiment.ts';
+import { accountOf, handExperiment } from './fixtures/handWorld.ts';
 
 function worldOf(raw: ExperimentInput, replicate = 0): World {
   const exp = parseExperiment(raw, 'holders test');
@@ -129,8 +130,8 @@ describe('who each ledger holder is', () => {
 describe('the flow rule', () => {
   // venue-outage: two exchanges, venue-a and venue-b, each with its own fund.
   const twoVenues = () => worldOf(file('venue-outage'));
-  const firstAccountOf = (w: World, x: number, withWallet = false): number => {
-    for (let a = 0; a < w.nAccounts; a++) if (exchangeOf(w, a) === x && (!withWallet || walletOf(w, a) >= 0)) return a;
+  const firstAccountOf = (w: World, x: number, withWallet = false, except = -1): number => {
+    for (let a = 0; a < w.nAccounts; a++) if (a !== except && exchangeOf(w, a) === x && (!withWallet || walletOf(w, a) >= 0)) return a;
     throw new Error(`no account on exchange ${x}`);
   };
 
@@ -143,7 +144,7 @@ describe('the flow rule', () => {
       w.poolHolderStart + 0,
       w.fundHolderStart + fundOf(w, a),
       walletOf(w, a),
-      a + 1 < w.nAccounts && exchangeOf(w, a + 1) === 0 ? a + 1 : firstAccountOf(w, 0),
+      firstAccountOf(w, 0, false, a), // another account of venue-a
     ];
     for (const h of own) {
       expect(mayTransfer(w, t, a, h), holderName(w, h, t)).toBe(true);
@@ -169,25 +170,38 @@ describe('the flow rule', () => {
 
     const raw = file('venue-outage');
     raw.scenario.insuranceFunds[0]!.capUsd = 400_000;
-    const m0 = raw.scenario.exchanges[0]!.markets[0]!;
-    m0.feePoolUsd = 1_000;
+    raw.scenario.exchanges[0]!.markets[0]!.feePoolUsd = 1_000;
     const w = worldOf(raw);
     const t = holderTable(w);
-    const inM0 = (acct: number) => w.posStart[acct + 1]! > w.posStart[acct]! && positionIn(w, acct, 0) >= 0;
-    let holder = -1;
-    let other = -1;
-    for (let acct = 0; acct < w.nAccounts; acct++) {
-      if (exchangeOf(w, acct) !== 0) continue;
-      if (holder < 0 && inM0(acct)) holder = acct;
-      if (other < 0 && !inM0(acct)) other = acct;
-    }
-    expect(holder).toBeGreaterThanOrEqual(0);
+    const holder = firstAccountOf(w, 0);
+    expect(positionIn(w, holder, 0)).toBeGreaterThanOrEqual(0); // venue-a lists one market, BTC (market 0)
     expect(w.fundCapUsd[fundOf(w, holder)]).toBe(400_000);
     expect(mayTransfer(w, t, holder, w.reserveHolderStart + 0)).toBe(true);
     expect(w.marketHasFeePool[0]).toBe(1);
     expect(mayTransfer(w, t, w.feePoolHolderStart + 0, holder)).toBe(true);
     expect(mayTransfer(w, t, w.feePoolHolderStart + 1, holder)).toBe(false); // no fee pool on market 1
-    if (other >= 0) expect(mayTransfer(w, t, w.feePoolHolderStart + 0, other)).toBe(false); // not its market
+
+    // A fee pool of the account's own exchange, in a market it holds no position in: F trades only BTC,
+    // G only ETH, both markets with a pool.
+    const hand = handExperiment({
+      assets: [
+        { symbol: 'BTC', price: 100, depthUsd: 1e12, impactCoefficient: 0.1 },
+        { symbol: 'ETH', price: 100, depthUsd: 1e12, impactCoefficient: 0.1 },
+      ],
+      traders: [
+        { id: 'F', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 800, leverage: 10 },
+        { id: 'G', marginMode: 'isolated', positions: [{ asset: 'ETH', side: 'long' }], collateralUsd: 2000, leverage: 5 },
+      ],
+    });
+    for (const m of hand.scenario.exchanges[0]!.markets) m.feePoolUsd = 500;
+    const h = worldOf(hand);
+    const ht = holderTable(h);
+    const [f, g] = [accountOf(h, 0), accountOf(h, 1)];
+    expect([h.marketHasFeePool[0], h.marketHasFeePool[1]]).toEqual([1, 1]);
+    expect(mayTransfer(h, ht, h.feePoolHolderStart + 0, f)).toBe(true);
+    expect(mayTransfer(h, ht, h.feePoolHolderStart + 1, f)).toBe(false); // not F's market
+    expect(mayTransfer(h, ht, h.feePoolHolderStart + 1, g)).toBe(true);
+    expect(mayTransfer(h, ht, h.feePoolHolderStart + 0, g)).toBe(false);
 
     const c = worldOf(everyChannelExperiment());
     const ct = holderTable(c);
@@ -374,11 +388,11 @@ describe('the unit flow rule', () => {
     expect(plain.ledger.flowRule).toBeNull();
     expect(plain.units.flowRule).toBeNull();
     // Errors name holders by role either way.
-    expect(() => plain.units.transfer(0, L0(plain), Number.NaN)).toThrow(/non-finite unit transfer NaN from unit holder 0, the collateral of borrower 0 of lend to unit holder/);
+    expect(() => plain.units.transfer(0, outsideOfBorrower0(plain), Number.NaN)).toThrow(/non-finite unit transfer NaN from unit holder 0, the collateral of borrower 0 of lend to unit holder/);
   });
 });
 
 /** The outside market's holder of borrower 0's collateral asset. */
-function L0(w: World): number {
+function outsideOfBorrower0(w: World): number {
   return w.lending.externalUnitHolder[w.units.holderAsset[0]!]!;
 }

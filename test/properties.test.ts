@@ -21,7 +21,7 @@ import { summarize, worldFor } from '../src/engine/simulate.ts';
 import { hasPositions, invalidateMarks, markAccount } from '../src/engine/accounts.ts';
 import { PHASES, step } from '../src/engine/step.ts';
 import { checkInvariants } from '../src/engine/invariants.ts';
-import { flowRule, unitFlowRule } from '../src/engine/holders.ts';
+import { installHolderChecks } from '../src/engine/holders.ts';
 import { EVENT_KINDS, EventKindCode } from '../src/engine/record.ts';
 import type { RunSummary } from '../src/engine/record.ts';
 import { ImpactCode, Status, type World } from '../src/model/world.ts';
@@ -57,8 +57,7 @@ function worldOf(raw: ExperimentInput, replicate: number): World {
   const w = worldFor(exp, buildGraph(exp), replicate);
   marketNets(w); // records the gross open interest at step 0
   // As under --check: every USD and unit transfer of every case must join two holders the model lets trade.
-  w.ledger.flowRule = flowRule(w);
-  w.units.flowRule = unitFlowRule(w);
+  installHolderChecks(w, true);
   return w;
 }
 

@@ -88,11 +88,20 @@ export function holderTable(w: World): HolderTable {
   });
 }
 
+/** Lending market l's id. */
+export function lendingMarketName(w: World, l: number): string {
+  return w.protocolIds[w.nExchanges + l]!;
+}
+
+/** "lend's ETH reserve": lending reserve r by its market and asset. */
+export function reserveName(w: World, r: number): string {
+  return `${lendingMarketName(w, w.lending.reserveMarket[r]!)}'s ${w.assetSymbols[w.lending.reserveAsset[r]!]} reserve`;
+}
+
 /** A role name of the kind's i-th holder: "the insurance fund ins-a", "account 12 (a liquidator of venue-a)". */
 function nameOf(w: World, kind: number, i: number): string {
   const L = w.lending;
   const market = (m: number) => `${w.exchangeIds[w.marketExchange[m]!]} ${w.assetSymbols[w.marketAsset[m]!]}`;
-  const lendingMarket = (l: number) => w.protocolIds[w.nExchanges + l];
   const stable = (k: number) => w.assetSymbols[w.stables.asset[k]!];
   switch (kind) {
     case HolderKind.account:
@@ -108,11 +117,11 @@ function nameOf(w: World, kind: number, i: number): string {
     case HolderKind.feePool:
       return `the fee pool of market ${i} (${market(i)})`;
     case HolderKind.liquidatorCash:
-      return `the cash of liquidator ${i} of ${lendingMarket(L.liquidatorMarket[i]!)}`;
+      return `the cash of liquidator ${i} of ${lendingMarketName(w, L.liquidatorMarket[i]!)}`;
     case HolderKind.borrowerWallet:
-      return `the wallet of borrower ${i} of ${lendingMarket(L.borrowerMarket[i]!)}`;
+      return `the wallet of borrower ${i} of ${lendingMarketName(w, L.borrowerMarket[i]!)}`;
     case HolderKind.recovery:
-      return `the recovery account of ${lendingMarket(i)}`;
+      return `the recovery account of ${lendingMarketName(w, i)}`;
     case HolderKind.outside:
       return `the outside market's cash`;
     case HolderKind.arbitrageur:
@@ -189,14 +198,25 @@ export function mayTransfer(w: World, table: HolderTable, h1: number, h2: number
 
 /** A flow rule for w: throws an InvariantError naming both holders when value moves where mayTransfer says it may not. */
 export function flowRule(w: World): (from: number, to: number) => void {
-  const table = holderTable(w);
+  return ruleOf(w, holderTable(w), mayTransfer, holderName, 'a transfer', 'value does not', 'ledger.flow');
+}
+
+/**
+ * The check a ledger calls before every transfer: `may` over the holders' table, else an InvariantError
+ * that names both holders (`name`) and says what did not move.
+ */
+function ruleOf<T extends HolderTable>(
+  w: World,
+  table: T,
+  may: (w: World, table: T, h1: number, h2: number) => boolean,
+  name: (w: World, h: number, table: T) => string,
+  what: string,
+  verb: string,
+  where: string,
+): (from: number, to: number) => void {
   return (from, to) => {
-    if (mayTransfer(w, table, from, to)) return;
-    throw new InvariantError(
-      `a transfer from ${holderName(w, from, table)}, to ${holderName(w, to, table)}: value does not move between these two`,
-      w.step,
-      'ledger.flow',
-    );
+    if (may(w, table, from, to)) return;
+    throw new InvariantError(`${what} from ${name(w, from, table)}, to ${name(w, to, table)}: ${verb} move between these two`, w.step, where);
   };
 }
 
@@ -265,19 +285,17 @@ function unitNameOf(w: World, t: UnitHolderTable, h: number): string {
   const L = w.lending;
   const K = UnitHolderKind;
   const i = t.index[h]!;
-  const lendingMarket = (l: number) => w.protocolIds[w.nExchanges + l];
-  const reserve = (r: number) => `${lendingMarket(L.reserveMarket[r]!)}'s ${w.assetSymbols[L.reserveAsset[r]!]} reserve`;
   const stable = () => w.assetSymbols[w.stables.asset[i]!];
   const collateral = () => w.assetSymbols[w.stables.collateral[i]!];
   switch (t.kind[h]) {
     case K.borrowerCollateral:
-      return `the collateral of borrower ${i} of ${lendingMarket(L.borrowerMarket[i]!)}`;
+      return `the collateral of borrower ${i} of ${lendingMarketName(w, L.borrowerMarket[i]!)}`;
     case K.liquidity:
-      return `the liquidity of ${reserve(i)}`;
+      return `the liquidity of ${reserveName(w, i)}`;
     case K.treasury:
-      return `the treasury of ${reserve(i)}`;
+      return `the treasury of ${reserveName(w, i)}`;
     case K.inventory:
-      return `the inventory of liquidator ${i} of ${lendingMarket(L.liquidatorMarket[i]!)} in ${reserve(t.reserve[h]!)}`;
+      return `the inventory of liquidator ${i} of ${lendingMarketName(w, L.liquidatorMarket[i]!)} in ${reserveName(w, t.reserve[h]!)}`;
     case K.outside:
       return `the outside market's ${w.assetSymbols[i]}`;
     case K.perpCollateral:
@@ -333,13 +351,16 @@ export function mayMoveUnits(w: World, t: UnitHolderTable, h1: number, h2: numbe
 
 /** The unit ledger's flow rule for w: throws an InvariantError naming both holders when mayMoveUnits says no. */
 export function unitFlowRule(w: World): (from: number, to: number) => void {
-  const table = unitHolderTable(w);
-  return (from, to) => {
-    if (mayMoveUnits(w, table, from, to)) return;
-    throw new InvariantError(
-      `a unit transfer from ${unitHolderName(w, from, table)}, to ${unitHolderName(w, to, table)}: units do not move between these two`,
-      w.step,
-      'units.flow',
-    );
-  };
+  return ruleOf(w, unitHolderTable(w), mayMoveUnits, unitHolderName, 'a unit transfer', 'units do not', 'units.flow');
+}
+
+/**
+ * Has both ledgers name their holders by role in their errors and, with `check` (--check), hold every
+ * transfer to their flow rules (none without it).
+ */
+export function installHolderChecks(w: World, check: boolean): void {
+  w.ledger.describeHolder = (h) => holderName(w, h);
+  w.units.describeHolder = (h) => unitHolderName(w, h);
+  w.ledger.flowRule = check ? flowRule(w) : null;
+  w.units.flowRule = check ? unitFlowRule(w) : null;
 }

@@ -7,7 +7,7 @@
 import { InvariantError } from '../experiment/errors.ts';
 import type { World } from '../model/world.ts';
 import { markPrice } from './accounts.ts';
-import { unitHolderName } from './holders.ts';
+import { lendingMarketName, reserveName, unitHolderName } from './holders.ts';
 
 /** Relative tolerance of the ledger and zero-sum checks. */
 export const LEDGER_TOLERANCE = 1e-9;
@@ -64,7 +64,7 @@ function checkLending(w: World): void {
   for (let b = 0; b < L.nBorrowers; b++) {
     const d = L.borrowerDebtQty[b]!;
     if (!Number.isFinite(d) || !(d >= -LEDGER_TOLERANCE * L.supplyQty[L.borrowerDebtReserve[b]!]!)) {
-      throw new InvariantError(`borrowerDebtQty[${b}] = ${d} (borrower ${b} of ${w.protocolIds[w.nExchanges + L.borrowerMarket[b]!]})`, w.step, 'borrowerDebtQty');
+      throw new InvariantError(`borrowerDebtQty[${b}] = ${d} (borrower ${b} of ${lendingMarketName(w, L.borrowerMarket[b]!)})`, w.step, 'borrowerDebtQty');
     }
     debt[L.borrowerDebtReserve[b]!] = debt[L.borrowerDebtReserve[b]!]! + d;
   }
@@ -78,8 +78,7 @@ function checkLending(w: World): void {
   for (let r = 0; r < L.nReserves; r++) {
     const held = L.units.qty[L.liquidityHolder[r]!]! + debt[r]! + L.deficitQty[r]!;
     if (!(Math.abs(held - L.supplyQty[r]!) <= LEDGER_TOLERANCE * (L.supplyQty[r]! + 1))) {
-      const name = `${w.protocolIds[w.nExchanges + L.reserveMarket[r]!]}'s ${w.assetSymbols[L.reserveAsset[r]!]} reserve`;
-      throw new InvariantError(`reserve ${r} (${name}): liquidity + debt + deficit = ${held}, deposits ${L.supplyQty[r]}`, w.step, 'reserve');
+      throw new InvariantError(`reserve ${r} (${reserveName(w, r)}): liquidity + debt + deficit = ${held}, deposits ${L.supplyQty[r]}`, w.step, 'reserve');
     }
   }
 }

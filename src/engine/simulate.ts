@@ -7,7 +7,7 @@ import { buildWorld, Status, type World, type WorldOptions } from '../model/worl
 import { markAccount } from './accounts.ts';
 import type { MarginChecks } from './marginIndex.ts';
 import { checkInvariants } from './invariants.ts';
-import { flowRule, holderName, unitFlowRule, unitHolderName } from './holders.ts';
+import { installHolderChecks } from './holders.ts';
 import { InvariantError } from '../experiment/errors.ts';
 import type { RunResult, RunSummary } from './record.ts';
 import { step } from './step.ts';
@@ -79,10 +79,7 @@ export function runWorld(w: World, check: boolean): void {
   // --check also proves, at every mark, that the margin index skipped no account it should have looked at.
   w.marginIndex.verify = check;
   // Ledger errors name holders by role; --check also holds every transfer to the flow rules.
-  w.ledger.describeHolder = (h) => holderName(w, h);
-  w.units.describeHolder = (h) => unitHolderName(w, h);
-  w.ledger.flowRule = check ? flowRule(w) : null;
-  w.units.flowRule = check ? unitFlowRule(w) : null;
+  installHolderChecks(w, check);
   for (let s = 0; s < w.steps; s++) {
     w.step = s;
     try {
