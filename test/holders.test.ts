@@ -3,9 +3,10 @@
 // reserve, fee pools and accounts of its own exchange, the fund that backs it, its trader's wallet; a
 // lending market's recovery account and its safety module (or a fund with deposits in it); the outside
 // market and every spot buyer and seller. The engine's transfer sites, as of this rule:
-//   account ↔ pool: engine/accounts.ts settleFill (realized PnL), settleLosses.ts (socialized loss)
+//   account ↔ pool: engine/accounts.ts settleFill (realized PnL), settleLosses.ts socializeLoss
+//     and socializeThroughFunding (socialized loss)
 //   account ↔ fund, account → reserve: settleLosses.ts payIntoFund, settleShortfall
-//   account ↔ account: settleLosses.ts socializeLoss (haircuts), liquidate.ts backstopTakeover (vault)
+//   account ↔ account: liquidate.ts backstopTakeover (vault)
 //   account ↔ fee pool: settleLosses.ts payFromFeePools;  wallet → account: respondToMarginCalls.ts
 //   outside → account, borrower wallet, liquidator cash: spot.ts sellUnits
 //   borrower wallet, liquidator cash → outside: lending.ts repay, pumps;  outside → recovery: lending.ts
