@@ -11,8 +11,8 @@ import { parseExperiment } from '../src/experiment/load.ts';
 import { buildGraph } from '../src/graph/build.ts';
 import { perpInsolventUsd, summarize, worldFor } from '../src/engine/simulate.ts';
 import { liquidate, liquidateAccount } from '../src/engine/phases/liquidate.ts';
-import { socializeLoss, unrealizedPnl } from '../src/engine/phases/settleLosses.ts';
-import { markAccount } from '../src/engine/accounts.ts';
+import { settleClosedOut, socializeLoss, unrealizedPnl } from '../src/engine/phases/settleLosses.ts';
+import { applyFill, FILL_ORDER, FILL_PRICE, FILL_QTY, markAccount } from '../src/engine/accounts.ts';
 import { EventKindCode } from '../src/engine/record.ts';
 import { Status, type World } from '../src/model/world.ts';
 import { checkInvariants } from '../src/engine/invariants.ts';
@@ -476,6 +476,20 @@ describe('the loss waterfall', () => {
     checkInvariants(w);
   });
 
+  it('A payout that moves a different amount from what it books is caught by the uncovered-debt check', () => {
+    // The case above: F's 160.704 is paid 100 by the fund and 60.704 by the haircut, nothing uncovered,
+    // F's cash 0. Had the fund moved 10 less than it booked (here: 10 moved back to the fund), F would hold
+    // −10 that no stage booked.
+    const w = haircutBook();
+    const f = accountOf(w, 0);
+    setPrice(w, 'ETH', 120);
+    setPrice(w, 'BTC', 88);
+    liquidateAccount(w, f);
+    checkInvariants(w);
+    w.ledger.transfer(f, w.fundHolderStart, 10);
+    expect(() => checkInvariants(w)).toThrow(/dex: the accounts with nothing left hold -10(\.0+\d*)? USD of cash, but 0 USD of bad debt is booked as uncovered/);
+  });
+
   it('Over several failures no winner gives up more than it has won: each haircut lowers the profit the next one sees', () => {
     // The same book, ETH at 120: G has won 100 × (120 − 100) = 2000, the only profit on the exchange.
     // Two shortfalls of 1,500 are socialized in turn (as two bankruptcies of one cascade would be): the
@@ -540,7 +554,11 @@ describe('the loss waterfall', () => {
         });
         expect(Math.abs(given[0]! + given[1]! - socialized)).toBeLessThanOrEqual(tol);
         expect([cash(w, g), cash(w, maker)]).toEqual(cashBefore);
-        checkInvariants(w); // the settlement pool still equals the positions' value
+        // The shortfalls are made up (F's cash never went below zero and F keeps its position), so no
+        // unpaid cash stands behind what was booked as uncovered; unbooked, the rest of the checks hold:
+        // the settlement pool still equals the positions' value.
+        w.acc.uncoveredBadDebtUsd[0] = 0;
+        checkInvariants(w);
         if (won[0]! > 0 && won[1]! > 0) bothWon++;
         if (total > won[0]! + won[1]!) cutShort++;
       }),
@@ -691,6 +709,87 @@ describe('invariant checks', () => {
   it('A transfer of a non-finite amount is refused', () => {
     const w = fresh();
     expect(() => w.ledger.transfer(0, 1, Infinity)).toThrow(/non-finite transfer/);
+  });
+  it('A shortfall that did not go down the waterfall, or was booked as a different amount, stops the run', () => {
+    // The trader (long 100 BTC at 100, cash 1,000) is closed out against the maker at 85 outside the
+    // liquidation engine: realized 100 × (85 − 100) = −1,500, cash 1,000 − 1,500 = −500, no position.
+    // The ledger balances and the pool still equals the open positions, but the 500 is unpaid: the
+    // account is not bankrupt, and no uncovered bad debt was booked for it.
+    const w = fresh();
+    const t = accountOf(w, 0);
+    const maker = w.posAccount[Array.from(w.posQty).findIndex((q) => q === -100)]!;
+    FILL_ORDER[FILL_QTY] = -100;
+    FILL_ORDER[FILL_PRICE] = 85;
+    applyFill(w, w.posStart[t]!);
+    FILL_ORDER[FILL_QTY] = 100;
+    applyFill(w, w.posStart[maker]!);
+    expect(cash(w, t)).toBeCloseTo(-500, 9);
+    expect(() => checkInvariants(w)).toThrow(new RegExp(`account ${t} \\(dex\\) has no position and -500 USD of cash, but is not bankrupt`));
+    // Bankrupt, but its loss not booked: the amounts disagree (500 unpaid, 0 booked).
+    w.accountStatus[t] = Status.bankrupt;
+    expect(() => checkInvariants(w)).toThrow(/dex: the accounts with nothing left hold -500 USD of cash, but 0 USD of bad debt is booked as uncovered/);
+    // Booked in a past step (the run's totals) and this one's: 300 + 200 = 500.
+    w.totals.uncoveredBadDebtUsd[0] = 300;
+    w.acc.uncoveredBadDebtUsd[0] = 200;
+    checkInvariants(w);
+    // The tolerance is the ledger's, 1e-9 of the total value (≈ 2 USD here): 10 USD apart is caught.
+    w.acc.uncoveredBadDebtUsd[0] = 190;
+    expect(() => checkInvariants(w)).toThrow(/but 490 USD of bad debt is booked as uncovered/);
+  });
+});
+
+describe('an account a trade closes out under water', () => {
+  // The trader is long 100 BTC at 100 with cash 1,000; the maker is short 100; the fund holds 10,000.
+  const world = () =>
+    handWorld({ traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 10 }] });
+  /** Fills `qty` of the trader's long against the maker at `price`, outside the liquidation engine (as a book fill does). */
+  const closeAgainstMaker = (w: World, qty: number, price: number) => {
+    const t = accountOf(w, 0);
+    const maker = w.posAccount[Array.from(w.posQty).findIndex((q) => q === -100)]!;
+    FILL_ORDER[FILL_QTY] = -qty;
+    FILL_ORDER[FILL_PRICE] = price;
+    applyFill(w, w.posStart[t]!);
+    FILL_ORDER[FILL_QTY] = qty;
+    applyFill(w, w.posStart[maker]!);
+    return t;
+  };
+
+  it('Goes down the loss waterfall: bankrupt, its fund pays, nothing left unbooked', () => {
+    // Filled down to zero at 85: cash 1,000 + 100 × (85 − 100) = −500, no position. Nobody would
+    // liquidate it. settleClosedOut books the 500 as bad debt, the fund pays it (10,000 → 9,500), its
+    // cash is back to 0 and it is bankrupt; the check of booked shortfalls passes.
+    const w = world();
+    const t = closeAgainstMaker(w, 100, 85);
+    expect(cash(w, t)).toBeCloseTo(-500, 9);
+    expect(w.accountStatus[t]).toBe(Status.active);
+    settleClosedOut(w);
+    expect(w.accountStatus[t]).toBe(Status.bankrupt);
+    expect(cash(w, t)).toBeCloseTo(0, 9);
+    expect(fund(w)).toBeCloseTo(9500, 9);
+    expect(eventsOf(w, EventKindCode.bad_debt).map((e) => [e.account, e.amountUsd])).toEqual([[t, expect.closeTo(500, 9)]]);
+    expect(eventsOf(w, EventKindCode.fund_payout).map((e) => [e.account, e.amountUsd])).toEqual([[t, expect.closeTo(500, 9)]]);
+    expect(w.acc.badDebtUsd[0]).toBeCloseTo(500, 9);
+    checkInvariants(w);
+    // Once only: a second pass finds it bankrupt.
+    settleClosedOut(w);
+    expect(eventsOf(w, EventKindCode.bad_debt)).toHaveLength(1);
+  });
+
+  it('Leaves alone an account that keeps a position (the liquidation engine will see it) or ends with cash', () => {
+    // 90 of 100 at 85: cash 1,000 − 90 × 15 = −350, but 10 BTC still open. 100 at 95: cash 1,000 − 500 = 500.
+    const w1 = world();
+    const t1 = closeAgainstMaker(w1, 90, 85);
+    expect(cash(w1, t1)).toBeCloseTo(-350, 9);
+    settleClosedOut(w1);
+    expect(w1.accountStatus[t1]).toBe(Status.active);
+    expect(eventsOf(w1, EventKindCode.bad_debt)).toHaveLength(0);
+    const w2 = world();
+    const t2 = closeAgainstMaker(w2, 100, 95);
+    expect(cash(w2, t2)).toBeCloseTo(500, 9);
+    settleClosedOut(w2);
+    expect(w2.accountStatus[t2]).toBe(Status.active);
+    expect(eventsOf(w2, EventKindCode.bad_debt)).toHaveLength(0);
+    checkInvariants(w2);
   });
 });
 

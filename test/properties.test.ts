@@ -12,6 +12,7 @@
 //
 // These properties found four engine defects, now fixed; each fix is named beside the property
 // that caught it, and a hand-reduced reproduction is pinned in the "regressions" block at the end.
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import type { ExperimentInput } from '../src/experiment/schema.ts';
@@ -647,6 +648,34 @@ describe('regressions found by the properties', () => {
       expect(e.price[i], `adl event ${i} at step ${e.step[i]} on asset ${e.asset[i]}`).toBeGreaterThan(0);
     }
     expect(adlFills).toBeGreaterThan(0);
+  });
+
+  test('R5 a liquidator that its fills close out under water goes down the loss waterfall', () => {
+    // Found by the check of booked shortfalls (design decision 51) in test/marginIndex.test.ts's random
+    // scenarios; the shrunk case is test/fixtures/closedOutLiquidator.json, replicate 1. At step 3 ex0's
+    // liquidator (account 36) takes the other side of other accounts' liquidations; its capacity to
+    // reduce is its whole position, whatever its equity, and a fill at a price away from mark closes it
+    // out with −312.80 USD of cash. Nobody liquidates an account without positions: before
+    // settleClosedOut it stayed active with that cash, a shortfall no stage of the waterfall booked, and
+    // checkInvariants threw "account 36 (ex0) has no position and -312.79… USD of cash, but is not bankrupt".
+    const raw = JSON.parse(readFileSync(new URL('./fixtures/closedOutLiquidator.json', import.meta.url), 'utf8')) as ExperimentInput;
+    const w = worldOf(raw, 1);
+    const liquidator = 36;
+    expect(w.liquidatorAccounts.subarray(w.liquidatorStart[0]!, w.liquidatorStart[1]!)).toContain(liquidator);
+    stepAll(w, (w, s) => expect(() => checkInvariants(w), `checkInvariants at step ${s}`).not.toThrow());
+    const e = w.events;
+    const of = (kind: number) => Array.from({ length: e.length }, (_, i) => i).filter((i) => e.kind[i] === kind && e.account[i] === liquidator);
+    // Closed out as a counterparty, not liquidated: no liquidation event of its own, bankrupt, flat.
+    expect(of(EventKindCode.liquidation)).toEqual([]);
+    expect(w.accountStatus[liquidator]).toBe(Status.bankrupt);
+    expect(hasPositions(w, liquidator)).toBe(false);
+    const [badDebt] = of(EventKindCode.bad_debt);
+    expect(e.step[badDebt!]).toBe(3);
+    expect(e.amountUsd[badDebt!]).toBeGreaterThan(300);
+    // The waterfall accounts for all of it: what the fund paid, what was socialized, and the cash still
+    // below zero (uncovered).
+    const paid = [EventKindCode.fund_payout, EventKindCode.socialized_loss].flatMap(of).reduce((x, i) => x + e.amountUsd[i]!, 0);
+    expect(paid - w.ledger.balance[liquidator]!).toBeCloseTo(e.amountUsd[badDebt!]!, 6);
   });
 
   test('R4 a tiny trade past the floor of the linear and sqrt curves fills at the floor, not 0', () => {

@@ -341,6 +341,13 @@ export function hasCollateral(w: World, a: number): boolean {
   return w.collateralListed && w.collStart[a]! < w.collStart[a + 1]!;
 }
 
+/** Whether account a holds units of any non-cash collateral (hasCollateral: whether it has slots for them). */
+export function holdsCollateral(w: World, a: number): boolean {
+  if (!w.collateralListed) return false;
+  for (let k = w.collStart[a]!; k < w.collStart[a + 1]!; k++) if (w.units.qty[w.collHolder[k]!]! > 0) return true;
+  return false;
+}
+
 /** True when account a holds any non-zero position (perp or option). */
 export function hasPositions(w: World, a: number): boolean {
   const end = w.posStart[a + 1]!;

@@ -5,8 +5,8 @@
 // A violation stops the run and names the step, the array and the index. Every comparison is written
 // so that NaN fails it (!(x <= tol), not x > tol: a NaN compares false both ways).
 import { InvariantError } from '../experiment/errors.ts';
-import type { World } from '../model/world.ts';
-import { markPrice } from './accounts.ts';
+import { exchangeOf, Status, type World } from '../model/world.ts';
+import { hasPositions, holdsCollateral, markPrice } from './accounts.ts';
 import { lendingMarketName, reserveName, unitHolderName } from './holders.ts';
 
 /** Relative tolerance of the ledger and zero-sum checks. */
@@ -17,6 +17,7 @@ export function checkInvariants(w: World): void {
   checkPrices(w);
   checkLedger(w);
   checkZeroSum(w);
+  checkBookedShortfalls(w);
   if (w.units.qty.length > 0) checkLending(w);
 }
 
@@ -145,6 +146,44 @@ function checkLedger(w: World): void {
     }
     const held = w.units.qty[S.holderUnits[k]!]!;
     if (!(held >= 0)) throw new InvariantError(`the holders of ${w.assetSymbols[S.asset[k]!]} hold ${held} units`, w.step, 'stables.holderUnits');
+  }
+}
+
+/**
+ * What the loss waterfall left unpaid is what it booked as uncovered. A perp account with nothing left —
+ * no open position, no collateral units — and cash below zero is a shortfall nobody paid: it must have
+ * gone down the waterfall (the account bankrupt), and on each exchange those accounts' negative cash must
+ * add up to the uncovered bad debt booked so far (the run's totals and the step's). The amounts check:
+ * a fund payout, fee-pool payout or socialized loss that moved a different amount from what it booked
+ * leaves the two apart. (Session 19's defect, an under-water account that closed itself out and kept
+ * its negative cash, is the other case: unpaid, not bankrupt, never booked.) Dust below the ledger's
+ * tolerance, which a close at the bankruptcy price leaves, is not a shortfall.
+ */
+function checkBookedShortfalls(w: World): void {
+  const tol = LEDGER_TOLERANCE * w.ledger.scaleUsd;
+  const unpaid = new Float64Array(w.nExchanges);
+  for (let a = 0; a < w.nAccounts; a++) {
+    const cash = w.ledger.balance[a]!;
+    if (!(cash < 0) || hasPositions(w, a) || holdsCollateral(w, a)) continue;
+    const x = exchangeOf(w, a);
+    unpaid[x] = unpaid[x]! - cash;
+    if (cash < -tol && w.accountStatus[a] !== Status.bankrupt) {
+      throw new InvariantError(
+        `account ${a} (${w.exchangeIds[x]}) has no position and ${cash} USD of cash, but is not bankrupt: a shortfall that did not go down the loss waterfall`,
+        w.step,
+        'accountStatus',
+      );
+    }
+  }
+  for (let x = 0; x < w.nExchanges; x++) {
+    const booked = w.totals.uncoveredBadDebtUsd[x]! + w.acc.uncoveredBadDebtUsd[x]!;
+    if (!(Math.abs(unpaid[x]! - booked) <= tol)) {
+      throw new InvariantError(
+        `${w.exchangeIds[x]}: the accounts with nothing left hold ${-unpaid[x]!} USD of cash, but ${booked} USD of bad debt is booked as uncovered`,
+        w.step,
+        'uncoveredBadDebtUsd',
+      );
+    }
   }
 }
 

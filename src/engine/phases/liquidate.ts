@@ -15,7 +15,7 @@ import { applyFill, bankruptcyPrice, effectiveLeverage, FILL_ORDER, FILL_PRICE, 
 import { ORDER, ORDER_BAND, ORDER_FILLED, ORDER_WANT, tradeLiquidationIntoBook } from '../book.ts';
 import { MARKET, MARKET_PRICE, MARKET_SOLD, quoteFillAt } from '../market.ts';
 import { causeFor } from '../causes.ts';
-import { autoDeleverage, fundFallsShort, fundOf, payIntoFund, settleShortfall } from './settleLosses.ts';
+import { autoDeleverage, fundFallsShort, fundOf, payIntoFund, settleClosedOut, settleShortfall } from './settleLosses.ts';
 import { refreshOracles } from './updateOracles.ts';
 import { markForLiquidation } from './markToMarket.ts';
 import { sortByKey } from '../sortPrefix.ts';
@@ -55,6 +55,8 @@ export function liquidate(w: World): void {
     for (let i = 0; i < n; i++) if (liquidateAccount(w, w.scratch.queue[i]!)) progressed++;
     // Lending markets liquidate in the same round, on the same oracle readings.
     if (w.lending.nBorrowers > 0) progressed += liquidateLendingRound(w, round);
+    // A counterparty the round's fills closed out under water goes down the waterfall too.
+    settleClosedOut(w);
     // Accounts that nobody can absorb wait for the next step; a round that moved nothing ends it.
     if (progressed === 0) break;
     w.maxCascadeDepth = Math.max(w.maxCascadeDepth, round + 1);

@@ -10,10 +10,14 @@ import { INITIAL_MARGIN, initialMargin, refreshMarks } from '../accounts.ts';
 import { TRANSFER_USD } from '../ledger.ts';
 import { BookSide, ORDER, ORDER_BAND, ORDER_WANT, tradeIntoBook } from '../book.ts';
 import { causeFor, latestTrade } from '../causes.ts';
+import { settleClosedOut } from './settleLosses.ts';
 
 export function respondToMarginCalls(w: World): void {
   answerMarginCalls(w);
   unwindLiquidatorInventory(w);
+  // An account these trades closed out under water (a deleverage or an unwind into a falling book, or
+  // a maker on the other side) goes down the loss waterfall.
+  settleClosedOut(w);
 }
 
 /**

@@ -5,7 +5,8 @@
 // winning positions down (accounts without open positions never bear it, as on Hyperliquid). Each stage
 // is recorded.
 import { AdlRanking, exchangeOf, Status, type World } from '../../model/world.ts';
-import { applyFill, effectiveLeverage, FILL_ORDER, FILL_PRICE, FILL_QTY, markPrice, refreshMarks } from '../accounts.ts';
+import { applyFill, effectiveLeverage, FILL_ORDER, FILL_PRICE, FILL_QTY, hasPositions, holdsCollateral, markPrice, refreshMarks } from '../accounts.ts';
+import { latestTrade } from '../causes.ts';
 import { TRANSFER_USD } from '../ledger.ts';
 import { EVENT_AMOUNTS, EVENT_PRICE, EVENT_QUANTITY, EVENT_USD, EventKindCode } from '../record.ts';
 import { heapify, popBest } from '../rankHeap.ts';
@@ -114,6 +115,38 @@ export function settleShortfall(w: World, a: number, cause: number): number {
     else socializeLoss(w, a, rest, badDebt);
   }
   return shortfall;
+}
+
+/**
+ * Sends down the loss waterfall (settleShortfall) every active account touched since the last mark that
+ * trading has left with nothing — no open position, no collateral units — and cash below zero, in
+ * account order. Such an account was closed out by a fill it could not afford, not by the liquidation
+ * engine: a book counterparty (maker, liquidator, vault) whose position a liquidation or deleverage
+ * filled down to zero at a price away from mark (its capacity to reduce is not bounded by its equity), a
+ * trader whose deleverage or a liquidator whose unwind sold everything into a falling book. Nobody
+ * liquidates an account without positions, so its negative cash would otherwise stay a shortfall that no
+ * stage of the waterfall books (session 27, found by the check of design decision 51). Called after the
+ * margin-call phase's trades and after each liquidation round; `touched` lists every account whose cash
+ * or positions changed since the last mark (ledger.touch), which covers every fill.
+ */
+export function settleClosedOut(w: World): void {
+  const touched = w.ledger.touchedList;
+  const n = w.ledger.nTouched;
+  let found: number[] | null = null;
+  for (let i = 0; i < n; i++) {
+    const a = touched[i]!;
+    if (a >= w.nAccounts || w.accountStatus[a] !== Status.active || !(w.ledger.balance[a]! < 0)) continue;
+    if (hasPositions(w, a) || holdsCollateral(w, a)) continue;
+    (found ??= []).push(a);
+  }
+  if (found === null) return;
+  found.sort((x, y) => x - y);
+  for (const a of found) {
+    // The trade that closed it: the latest in the markets it has slots in.
+    let cause = -1;
+    for (let p = w.posStart[a]!; p < w.posStart[a + 1]!; p++) cause = Math.max(cause, latestTrade(w, w.marketAsset[w.posMarket[p]!]!));
+    settleShortfall(w, a, cause);
+  }
 }
 
 /**
