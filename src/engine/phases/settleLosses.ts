@@ -3,7 +3,8 @@
 // against the most profitable, most leveraged opposite accounts at the bankruptcy price (BitMEX
 // ranking); what nothing can absorb is socialized as a haircut on unrealized profits, marking the
 // winning positions down (accounts without open positions never bear it, as on Hyperliquid). Each stage
-// is recorded.
+// is recorded. An account that someone else's trade leaves flat and under water (a book counterparty, an
+// unwind) goes down the same waterfall after the phase or round that closed it out (settleClosedOut).
 import { AdlRanking, exchangeOf, Status, type World } from '../../model/world.ts';
 import { applyFill, effectiveLeverage, FILL_ORDER, FILL_PRICE, FILL_QTY, hasPositions, holdsCollateral, markPrice, refreshMarks } from '../accounts.ts';
 import { latestTrade } from '../causes.ts';
