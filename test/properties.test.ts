@@ -420,10 +420,13 @@ describe('the loss waterfall in the run summary', () => {
             if (spent > 0) {
               buys++;
               if (first) expect(b.market, `${where} bought above its entry line`).toBeLessThan(b.fundamental * A.entryFactor[k]!);
-              expect(spent, `${where} spent more than its cash`).toBeLessThanOrEqual(b.cash * (1 + REL));
+              // To REL of its starting cash, as the run-time check holds it: relative to the cash left, the
+              // bound failed on rounding when that was dust (FC_SEED=1: 7.3e-12 USD spent of 5.6e-12).
+              expect(spent, `${where} spent more than its cash`).toBeLessThanOrEqual(b.cash + REL * A.initialCashUsd[k]!);
               expect(spent, `${where} spent more than its buy cap`).toBeLessThanOrEqual((cap[k]!.maxBuyUsdPerStep ?? Infinity) * (1 + REL));
               expect(cash, `${where} cash`).toBeCloseTo(b.cash - spent, 6);
-              expect(units, `${where} inventory`).toBeGreaterThan(b.units);
+              // A purchase with dust cash can add less than one ulp of the inventory (FC_SEED=1, step 15).
+              if (spent > REL * A.initialCashUsd[k]!) expect(units, `${where} inventory`).toBeGreaterThan(b.units);
               if (last) expect(w.market[a]!, `${where} lifted the market past its entry line`).toBeLessThanOrEqual(f * A.entryFactor[k]! * (1 + 1e-9));
             }
             if (got > 0) {
@@ -447,7 +450,7 @@ describe('the loss waterfall in the run summary', () => {
       fcParams(),
     );
     // The property is exercised: arbitrageurs bought and sold in the generated cases (with the
-    // fixed seed, 57 purchases and 630 sales in the phase; those with betweenRounds buy in the cascade too).
+    // fixed seed, 64 purchases and 299 sales in the phase; those with betweenRounds buy in the cascade too).
     console.log(`(h): ${buys} purchases and ${sales} sales by arbitrageurs`);
     expect(buys).toBeGreaterThanOrEqual(10);
     expect(sales).toBeGreaterThanOrEqual(10);
