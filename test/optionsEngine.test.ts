@@ -136,6 +136,35 @@ describe('the implied-volatility process and expiry', () => {
   });
 });
 
+describe('an option seller that expiry leaves under water', () => {
+  it('Goes down the loss waterfall at expiry: bankrupt, its shortfall paid by the fund', () => {
+    // As above on 50 of collateral. The seller sells only what its collateral margins: two minutes from
+    // expiry the put's worst loss on the grid is at −16% (S = 84), about 90 − 84 = 6 a contract, so
+    // q = 50 / (1.5 × 6) = 5.5556 contracts. At step 2 with BTC at 80 it pays q × 10 = 55.556 and is left
+    // flat with cash 50 + q × p0 − 55.556 ≈ −5.556. Nobody liquidates an account without positions:
+    // before session 27 it stayed active with that cash (and, from the check of booked shortfalls on,
+    // the run stopped). Now the expiry sends it down the waterfall: bad debt q × 10 − 50 − q × p0, paid by
+    // the $10,000 fund; its cash is 0 and it is bankrupt.
+    const w = optionWorld({ contracts: 10, collateralUsd: 50, expiryStep: 2 });
+    const s = seller(w);
+    const p0 = w.options.seriesPrice[0]!;
+    const q = -w.options.optQty[w.options.optStart[s]!]!;
+    expect(q).toBeCloseTo(50 / 9, 2);
+    const fundBefore = w.ledger.balance[w.fundHolderStart]!;
+    setPrice(w, 'BTC', 80);
+    w.step = 2;
+    updateOptions(w);
+    const shortfall = q * 10 - 50 - q * p0;
+    expect(shortfall).toBeGreaterThan(5.5);
+    expect(hasPositions(w, s)).toBe(false);
+    expect(w.accountStatus[s]).toBe(Status.bankrupt);
+    expect(cash(w, s)).toBeCloseTo(0, 9);
+    expect(eventsOf(w, EventKindCode.bad_debt).map((e) => [e.account, e.amountUsd])).toEqual([[s, expect.closeTo(shortfall, 9)]]);
+    expect(fundBefore - w.ledger.balance[w.fundHolderStart]!).toBeCloseTo(shortfall, 9);
+    checkInvariants(w);
+  });
+});
+
 describe('liquidating an option seller', () => {
   it('Closes its options first, at the model price, against the makers', () => {
     // 7.9198 puts on 100 of collateral; at 80 equity = 100 − 7.9198 × (12.135494 − 2.691568) = 25.21

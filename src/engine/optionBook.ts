@@ -10,6 +10,7 @@ import { blackScholes } from '../model/options.ts';
 import { yearsToExpiry } from '../model/optionState.ts';
 import { EventKindCode } from './record.ts';
 import { FILL_ORDER, FILL_PRICE, FILL_QTY, fillArithmetic, settleFill } from './accounts.ts';
+import { settleClosedOut } from './phases/settleLosses.ts';
 
 /** Stage 3b: implied volatility, expiries, and the series' prices. */
 export function updateOptions(w: World): void {
@@ -19,9 +20,16 @@ export function updateOptions(w: World): void {
     const target = w.regime === 0 ? o.ivCalm[a]! : o.ivStress[a]!;
     o.iv[a] = o.iv[a]! + (target - o.iv[a]!) * o.ivReversionPerStep[a]!;
   }
+  let settled = false;
   for (let s = 0; s < o.nSeries; s++) {
-    if (o.seriesSettled[s] === 0 && w.step >= o.seriesExpiryStep[s]!) settleSeries(w, s);
+    if (o.seriesSettled[s] === 0 && w.step >= o.seriesExpiryStep[s]!) {
+      settleSeries(w, s);
+      settled = true;
+    }
   }
+  // A seller whose last positions expired in the money beyond its collateral is flat and under water:
+  // nobody would liquidate it, so its shortfall goes down the loss waterfall now.
+  if (settled) settleClosedOut(w);
   refreshSeries(w);
 }
 

@@ -3,8 +3,9 @@
 // against the most profitable, most leveraged opposite accounts at the bankruptcy price (BitMEX
 // ranking); what nothing can absorb is socialized as a haircut on unrealized profits, marking the
 // winning positions down (accounts without open positions never bear it, as on Hyperliquid). Each stage
-// is recorded. An account that someone else's trade leaves flat and under water (a book counterparty, an
-// unwind) goes down the same waterfall after the phase or round that closed it out (settleClosedOut).
+// is recorded. An account that someone else's trade or an expiry leaves flat and under water (a book
+// counterparty, an unwind, an option seller) goes down the same waterfall after the phase or round that
+// closed it out (settleClosedOut).
 import { AdlRanking, exchangeOf, Status, type World } from '../../model/world.ts';
 import { applyFill, effectiveLeverage, FILL_ORDER, FILL_PRICE, FILL_QTY, hasPositions, holdsCollateral, markPrice, refreshMarks } from '../accounts.ts';
 import { latestTrade } from '../causes.ts';
@@ -124,11 +125,13 @@ export function settleShortfall(w: World, a: number, cause: number): number {
  * account order. Such an account was closed out by a fill it could not afford, not by the liquidation
  * engine: a book counterparty (maker, liquidator, vault) whose position a liquidation or deleverage
  * filled down to zero at a price away from mark (its capacity to reduce is not bounded by its equity), a
- * trader whose deleverage or a liquidator whose unwind sold everything into a falling book. Nobody
- * liquidates an account without positions, so its negative cash would otherwise stay a shortfall that no
- * stage of the waterfall books (session 27, found by the check of design decision 51). Called after the
- * margin-call phase's trades and after each liquidation round; `touched` lists every account whose cash
- * or positions changed since the last mark (ledger.touch), which covers every fill.
+ * trader whose deleverage or a liquidator whose unwind sold everything into a falling book; an option
+ * seller whose last positions expired in the money. Nobody liquidates an account without positions, so
+ * its negative cash would otherwise stay a shortfall that no stage of the waterfall books (session 27,
+ * found by the check of design decision 51). Called after the margin-call phase's trades, after each
+ * liquidation round and after option expiries (the phases that trade perps or options, or close them);
+ * `touched` lists every account whose cash or positions changed since the last mark (ledger.touch),
+ * which covers every fill.
  */
 export function settleClosedOut(w: World): void {
   const touched = w.ledger.touchedList;
