@@ -22,6 +22,25 @@ import { gini, median, quantileOf } from '../src/engine/fairness.ts';
 
 const cash = (w: World, holder: number) => w.ledger.balance[holder]!;
 const fund = (w: World) => w.ledger.balance[w.fundHolderStart]!;
+
+/** One trader long 100 BTC at 100 with cash 1,000 (10×); the maker short 100; a $10,000 fund. */
+const fresh = () =>
+  handWorld({ traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 10 }] });
+
+/**
+ * Fills `qty` of the first trader's long (long 100 BTC in the worlds that use this) against the maker at
+ * `price`, outside the liquidation engine, as a book fill does; returns the trader's account.
+ */
+function closeAgainstMaker(w: World, qty: number, price: number): number {
+  const t = accountOf(w, 0);
+  const maker = w.posAccount[Array.from(w.posQty).findIndex((q) => q === -100)]!;
+  FILL_ORDER[FILL_QTY] = -qty;
+  FILL_ORDER[FILL_PRICE] = price;
+  applyFill(w, w.posStart[t]!);
+  FILL_ORDER[FILL_QTY] = qty;
+  applyFill(w, w.posStart[maker]!);
+  return t;
+}
 const qtyOf = (w: World, a: number, slot = 0) => w.posQty[w.posStart[a]! + slot]!;
 
 describe('liquidation prices of isolated positions', () => {
@@ -661,8 +680,6 @@ describe('the backstop vault', () => {
 });
 
 describe('invariant checks', () => {
-  const fresh = () =>
-    handWorld({ traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 10 }] });
   it('A balance changed outside the ledger stops the run and names the ledger', () => {
     const w = fresh();
     checkInvariants(w);
@@ -716,13 +733,7 @@ describe('invariant checks', () => {
     // The ledger balances and the pool still equals the open positions, but the 500 is unpaid: the
     // account is not bankrupt, and no uncovered bad debt was booked for it.
     const w = fresh();
-    const t = accountOf(w, 0);
-    const maker = w.posAccount[Array.from(w.posQty).findIndex((q) => q === -100)]!;
-    FILL_ORDER[FILL_QTY] = -100;
-    FILL_ORDER[FILL_PRICE] = 85;
-    applyFill(w, w.posStart[t]!);
-    FILL_ORDER[FILL_QTY] = 100;
-    applyFill(w, w.posStart[maker]!);
+    const t = closeAgainstMaker(w, 100, 85);
     expect(cash(w, t)).toBeCloseTo(-500, 9);
     expect(() => checkInvariants(w)).toThrow(new RegExp(`account ${t} \\(dex\\) has no position and -500 USD of cash, but is not bankrupt`));
     // Bankrupt, but its loss not booked: the amounts disagree (500 unpaid, 0 booked).
@@ -740,25 +751,11 @@ describe('invariant checks', () => {
 
 describe('an account a trade closes out under water', () => {
   // The trader is long 100 BTC at 100 with cash 1,000; the maker is short 100; the fund holds 10,000.
-  const world = () =>
-    handWorld({ traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 10 }] });
-  /** Fills `qty` of the trader's long against the maker at `price`, outside the liquidation engine (as a book fill does). */
-  const closeAgainstMaker = (w: World, qty: number, price: number) => {
-    const t = accountOf(w, 0);
-    const maker = w.posAccount[Array.from(w.posQty).findIndex((q) => q === -100)]!;
-    FILL_ORDER[FILL_QTY] = -qty;
-    FILL_ORDER[FILL_PRICE] = price;
-    applyFill(w, w.posStart[t]!);
-    FILL_ORDER[FILL_QTY] = qty;
-    applyFill(w, w.posStart[maker]!);
-    return t;
-  };
-
   it('Goes down the loss waterfall: bankrupt, its fund pays, nothing left unbooked', () => {
     // Filled down to zero at 85: cash 1,000 + 100 × (85 − 100) = −500, no position. Nobody would
     // liquidate it. settleClosedOut books the 500 as bad debt, the fund pays it (10,000 → 9,500), its
     // cash is back to 0 and it is bankrupt; the check of booked shortfalls passes.
-    const w = world();
+    const w = fresh();
     const t = closeAgainstMaker(w, 100, 85);
     expect(cash(w, t)).toBeCloseTo(-500, 9);
     expect(w.accountStatus[t]).toBe(Status.active);
@@ -777,13 +774,13 @@ describe('an account a trade closes out under water', () => {
 
   it('Leaves alone an account that keeps a position (the liquidation engine will see it) or ends with cash', () => {
     // 90 of 100 at 85: cash 1,000 − 90 × 15 = −350, but 10 BTC still open. 100 at 95: cash 1,000 − 500 = 500.
-    const w1 = world();
+    const w1 = fresh();
     const t1 = closeAgainstMaker(w1, 90, 85);
     expect(cash(w1, t1)).toBeCloseTo(-350, 9);
     settleClosedOut(w1);
     expect(w1.accountStatus[t1]).toBe(Status.active);
     expect(eventsOf(w1, EventKindCode.bad_debt)).toHaveLength(0);
-    const w2 = world();
+    const w2 = fresh();
     const t2 = closeAgainstMaker(w2, 100, 95);
     expect(cash(w2, t2)).toBeCloseTo(500, 9);
     settleClosedOut(w2);

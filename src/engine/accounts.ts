@@ -16,6 +16,17 @@ export function markPrice(w: World, m: number): number {
 }
 
 /**
+ * What perp position p has won or lost at mark, USD: qty × mark + quote − unsettled funding (markAccount's
+ * arithmetic, which its hot loop keeps inline). A closed position's quote is 0, so it has won nothing.
+ */
+export function positionPnl(w: World, p: number): number {
+  const q = w.posQty[p]!;
+  if (q === 0) return 0;
+  const m = w.posMarket[p]!;
+  return q * markPrice(w, m) + w.posQuote[p]! - q * (w.fundingIndex[m]! - w.posFundingIndex[p]!);
+}
+
+/**
  * Marks account a to its oracle prices and stores equity, maintenance requirement and gross notional
  * (USD) in the account arrays (the initial requirement: initialMargin). Returns the equity. Marks
  * stored in the current mark epoch by an account untouched since are exactly what marking again would

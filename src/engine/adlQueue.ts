@@ -26,7 +26,7 @@
 // or non-cash collateral: their equity moves within a round without a touch); a score that is NaN.
 import { InvariantError } from '../experiment/errors.ts';
 import { Status, type World } from '../model/world.ts';
-import { hasCollateral, markPrice, refreshMarks } from './accounts.ts';
+import { hasCollateral, positionPnl, refreshMarks } from './accounts.ts';
 import { hasOptionSlots } from './optionBook.ts';
 import { heapify, popBest, pushRanked } from './rankHeap.ts';
 import { grown } from '../model/typedArrays.ts';
@@ -288,9 +288,7 @@ function storedScore(w: World, p: number): number {
   const b = w.posAccount[p]!;
   const equity = w.accountEquity[b]!;
   if (!(equity > 0)) return NOT_CANDIDATE;
-  const m = w.posMarket[p]!;
-  const q = w.posQty[p]!;
-  const pnl = q * markPrice(w, m) + w.posQuote[p]! - q * (w.fundingIndex[m]! - w.posFundingIndex[p]!);
+  const pnl = positionPnl(w, p);
   if (!(pnl > 0)) return NOT_CANDIDATE;
   return (pnl / Math.abs(w.posQuote[p]!)) * (w.accountNotional[b]! / equity);
 }

@@ -20,7 +20,7 @@ import { InvariantError } from '../experiment/errors.ts';
 import { exchangeOf, walletOf, type World } from '../model/world.ts';
 import { collateralHolder } from '../model/lending.ts';
 import { fundOf } from './phases/settleLosses.ts';
-import { positionIn } from './accounts.ts';
+import { hasCollateral, positionIn } from './accounts.ts';
 
 /** Kinds of USD ledger holders. */
 export const HolderKind = {
@@ -175,7 +175,7 @@ export function mayTransfer(w: World, table: HolderTable, h1: number, h2: number
       case K.feePool:
         return w.marketHasFeePool[i2] === 1 && positionIn(w, i1, i2) >= 0; // Drift's second line: a market of the account's
       case K.outside:
-        return w.collStart.length > 0 && w.collStart[i1 + 1]! > w.collStart[i1]!; // its non-cash collateral sold
+        return hasCollateral(w, i1); // its non-cash collateral sold
       default:
         return false;
     }

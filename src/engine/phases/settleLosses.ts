@@ -7,7 +7,7 @@
 // counterparty, an unwind, an option seller) goes down the same waterfall after the phase or round that
 // closed it out (settleClosedOut).
 import { AdlRanking, exchangeOf, Status, type World } from '../../model/world.ts';
-import { applyFill, effectiveLeverage, FILL_ORDER, FILL_PRICE, FILL_QTY, hasPositions, holdsCollateral, markPrice, refreshMarks } from '../accounts.ts';
+import { applyFill, effectiveLeverage, FILL_ORDER, FILL_PRICE, FILL_QTY, hasPositions, holdsCollateral, markPrice, positionPnl, refreshMarks } from '../accounts.ts';
 import { latestTrade } from '../causes.ts';
 import { TRANSFER_USD } from '../ledger.ts';
 import { EVENT_AMOUNTS, EVENT_PRICE, EVENT_QUANTITY, EVENT_USD, EventKindCode } from '../record.ts';
@@ -291,14 +291,6 @@ export function socializeLoss(w: World, a: number, amountUsd: number, cause: num
   if (uncovered > 0) w.acc.uncoveredBadDebtUsd[x] = w.acc.uncoveredBadDebtUsd[x]! + uncovered;
 }
 
-/** What perp position p has won or lost, USD: qty × its oracle price + quote − unsettled funding (as the marks count it). */
-function positionPnl(w: World, p: number): number {
-  const q = w.posQty[p]!;
-  if (q === 0) return 0;
-  const m = w.posMarket[p]!;
-  return q * w.oraclePrice[w.marketOracle[m]!]! + w.posQuote[p]! - q * (w.fundingIndex[m]! - w.posFundingIndex[p]!);
-}
-
 /** What option slot k has won or lost, USD: qty × the series' model price + quote. */
 function optionPnl(w: World, k: number): number {
   const q = w.options.optQty[k]!;
@@ -400,7 +392,7 @@ export function autoDeleverage(w: World, p: number, dq: number, priceUsd: number
     if (w.ledger.markStamp[b] !== w.markStampNow) refreshMarks(w, b);
     const equity = w.accountEquity[b]!;
     if (!(equity > 0)) continue;
-    const pnl = q * mark + w.posQuote[wp]! - q * (w.fundingIndex[m]! - w.posFundingIndex[wp]!);
+    const pnl = positionPnl(w, wp);
     if (!randomStart && !(pnl > 0)) continue;
     if (n === ranked.length) {
       growRanks(w, n + 1);
