@@ -382,6 +382,85 @@ describe('the loss waterfall', () => {
     checkInvariants(w);
   });
 
+  /**
+   * t: isolated 10× short 100 BTC at 100, C = 1,000. The liquidator ($100, max leverage 10) is long 10 BTC
+   * bought at `entry` from the maker (the maker is long 100 − 10 = 90 after it).
+   */
+  const underWaterLiquidator = (entry: number) => {
+    const w = handWorld({
+      liquidatorCollateralUsd: 100,
+      traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'short' }], collateralUsd: 1000, leverage: 10 }],
+    });
+    const t = accountOf(w, 0);
+    const maker = accountOf(w, 1);
+    const l = accountOf(w, 2);
+    FILL_ORDER[FILL_QTY] = 10;
+    FILL_ORDER[FILL_PRICE] = entry;
+    applyFill(w, w.posStart[l]!);
+    FILL_ORDER[FILL_QTY] = -10;
+    applyFill(w, w.posStart[maker]!);
+    return { w, t, l };
+  };
+
+  it('A liquidator below maintenance takes no flow (a venue cancels its orders); the makers take it all and the liquidator is liquidated in turn', () => {
+    // BTC → 111. t: equity 1,000 − 100 × 11 = −100 (maintenance 5% × 11,100 = 555): liquidated, it buys
+    // 100. The liquidator bought 10 at 120: equity 100 + 10 × (111 − 120) = 10 under its maintenance
+    // 5% × 1,110 = 55.5. Drift's liquidate_perp cancels the open orders of an account it liquidates
+    // (drift-labs/protocol-v2, programs/drift/src/controller/liquidation.rs: orders::cancel_orders with
+    // OrderActionExplanation::Liquidation), so it has no orders to fill t's buy: one liquidation event
+    // of +100, against the makers. Until session 28 its capacity to reduce (10) took 10 of t's 100 in a
+    // first event, whatever its equity. Then the liquidator's own liquidation sells its 10 to the makers:
+    // it ends flat with cash 10 (minus slippage of order 1e-7), liquidated, not bankrupt. t's shortfall
+    // 100 (+ slippage 11,100 × 0.1 × 11,100 / 1e12 / 2 = 6.2e-6) is the fund's.
+    const { w: w0, t, l } = underWaterLiquidator(120);
+    setPrice(w0, 'BTC', 111);
+    expect(w0.accountEquity[t]).toBeCloseTo(-100, 9);
+    expect(w0.accountEquity[l]).toBeCloseTo(10, 9);
+    expect(w0.accountMaintenance[l]).toBeCloseTo(55.5, 9);
+    liquidate(w0);
+    const fills = eventsOf(w0, EventKindCode.liquidation).map((e) => [e.account, e.quantity]);
+    expect(fills).toEqual([
+      [t, expect.closeTo(100, 9)],
+      [l, expect.closeTo(-10, 9)],
+    ]);
+    expect(qtyOf(w0, t)).toBe(0);
+    expect(qtyOf(w0, l)).toBe(0);
+    expect(w0.accountStatus[t]).toBe(Status.bankrupt);
+    expect(w0.accountStatus[l]).toBe(Status.liquidated);
+    expect(cash(w0, l)).toBeCloseTo(10, 5);
+    expect(w0.acc.badDebtUsd[0]).toBeCloseTo(100 + 6.2e-6, 7);
+    checkInvariants(w0);
+  });
+
+  it('Over random prices and entries, a liquidator takes part of a liquidation exactly when it is at or above its maintenance', () => {
+    // t is liquidated above 11,000 / 105 = 104.76 (test above); at P in [105, 115] the liquidator's equity
+    // is 100 + 10 (P − E) against maintenance 0.5 P: under it exactly when E > 10 + 0.95 P (109.75 to
+    // 119.25), so entries in [100, 130] land on both sides. Above it, it can reduce its 10 and add at
+    // most (10 × 250 − 1,050) / 105 ≈ 14 more: always part of t's 100, never all.
+    let below = 0;
+    let above = 0;
+    fc.assert(
+      fc.property(fc.double({ min: 105, max: 115, noNaN: true }), fc.double({ min: 100, max: 130, noNaN: true }), (price, entry) => {
+        const { w, t, l } = underWaterLiquidator(entry);
+        setPrice(w, 'BTC', price);
+        const healthy = w.accountEquity[l]! >= w.accountMaintenance[l]!;
+        if (healthy) above++;
+        else below++;
+        liquidateAccount(w, t);
+        const taken = 10 - qtyOf(w, l);
+        if (healthy) {
+          expect(taken).toBeGreaterThan(0);
+          expect(taken).toBeLessThan(100);
+        } else expect(taken).toBe(0);
+        expect(qtyOf(w, t)).toBe(0);
+        checkInvariants(w);
+      }),
+      { numRuns: 100 },
+    );
+    expect(below).toBeGreaterThanOrEqual(20);
+    expect(above).toBeGreaterThanOrEqual(20);
+  });
+
   const adlBook = (adlRanking: 'random-start' | 'pro-rata' | 'risk-pro-rata') =>
     handWorld({
       fundUsd: 100,
@@ -447,7 +526,10 @@ describe('the loss waterfall', () => {
     checkInvariants(w);
   });
 
-  /** F long 80 BTC (C 800, 10×), G long 100 ETH (C 2000, 5×), the maker the book, a $100 fund, no liquidators. */
+  /**
+   * F long 80 BTC (C 800, 10×), G long 100 ETH (C 2000, 5×), the maker (C 1000) short both, a $100 fund,
+   * and a liquidator (C 1000, 10×, no position) that is the book once the maker is under water.
+   */
   const haircutBook = () =>
     handWorld({
       assets: [
@@ -456,7 +538,7 @@ describe('the loss waterfall', () => {
       ],
       fundUsd: 100,
       makerCollateralUsd: 1000,
-      liquidatorCollateralUsd: null,
+      liquidatorCollateralUsd: 1000,
       traders: [
         { id: 'F', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 800, leverage: 10 },
         { id: 'G', marginMode: 'isolated', positions: [{ asset: 'ETH', side: 'long' }], collateralUsd: 2000, leverage: 5 },
@@ -465,13 +547,17 @@ describe('the loss waterfall', () => {
 
   it('With nobody left to auto-deleverage, the loss beyond the fund is socialized over unrealized profits', () => {
     // F: long BTC 80 (C 800, 10×); G: long ETH 100 (C 2000, 5×). The market maker (C 1000) holds
-    // −80 BTC and −100 ETH and is the book (no liquidators). ETH rises to 120: the maker's equity
-    // 1000 + 80·12 − 100·20 = −40 ≤ 0, so it cannot be ADL'd: nobody is left.
-    // BTC falls to 88: F's E = −160. Book fill: depth 7.04M, λ 0.2 → dx 0.001, fill 87.9912.
+    // −80 BTC and −100 ETH. ETH rises to 120 and BTC falls to 88: the maker's equity
+    // 1000 + 80·12 − 100·20 = −40 ≤ 0, so it cannot be ADL'd (nobody is left), and below maintenance it
+    // has no orders on the book either: the liquidator (C 1000, no position, 10 × 1000 / 88 = 113.6 BTC of
+    // room) takes F's 80. F's E = −160. Book fill: depth 7.04M, λ 0.2 → dx 0.001, fill 87.9912.
     // F's cash: 800 + 80·(87.9912 − 100) = −160.704. Fund pays 100; the rest, 60.704, is taken from
-    // the only account with unrealized profit, G (+2000), as a haircut on that profit: G's quote (entry
-    // side, −100 × 100 = −10,000) falls to −10,060.704, its cash stays 2000, and the settlement pool,
-    // whose liability to G fell by as much, pays F the 60.704.
+    // the accounts with unrealized profit as a haircut on that profit, pro rata: G (+2000) and the
+    // liquidator, whose long bought at 87.9912 is 80 × 0.0088 = 0.704 up at the oracle's 88 (the mark
+    // until the oracles read again). G gives 60.704 × 2000 / 2000.704 = 60.682640: its quote (entry
+    // side, −100 × 100 = −10,000) falls to −10,060.682640, its cash stays 2000; the liquidator gives
+    // 60.704 × 0.704 / 2000.704 = 0.021360. The settlement pool, whose liability to them fell by as much,
+    // pays F the 60.704.
     const w = haircutBook();
     const [f, g] = [accountOf(w, 0), accountOf(w, 1)];
     setPrice(w, 'ETH', 120);
@@ -482,8 +568,11 @@ describe('the loss waterfall', () => {
     const [social] = eventsOf(w, EventKindCode.socialized_loss);
     expect(social!.amountUsd).toBeCloseTo(60.704, 9);
     expect(cash(w, g)).toBe(2000);
-    expect(w.posQuote[w.posStart[g]!]).toBeCloseTo(-10_060.704, 9);
-    expect(unrealizedPnl(w, g)).toBeCloseTo(2000 - 60.704, 9);
+    expect(w.posQuote[w.posStart[g]!]).toBeCloseTo(-10_000 - (60.704 * 2000) / 2000.704, 9);
+    expect(unrealizedPnl(w, g)).toBeCloseTo(2000 - (60.704 * 2000) / 2000.704, 9);
+    const l = accountOf(w, 3);
+    expect(qtyOf(w, l)).toBeCloseTo(80, 9);
+    expect(unrealizedPnl(w, l)).toBeCloseTo(0.704 - (60.704 * 0.704) / 2000.704, 9);
     expect(cash(w, f)).toBeCloseTo(0, 9);
     expect(w.acc.badDebtUsd[0]).toBeCloseTo(160.704, 9);
     expect(w.acc.uncoveredBadDebtUsd[0]).toBe(0);
@@ -543,7 +632,8 @@ describe('the loss waterfall', () => {
   it('Over random prices and cascades, no winner gives up more than it has won, and what is socialized is the lesser of the shortfalls and all profit', () => {
     // The haircut book at random prices B (BTC) and E (ETH), then 1–6 shortfalls of F socialized in turn.
     // By hand, from the entries at 100: G (long 100 ETH) has won 100·(E − 100); the maker (short 80 BTC
-    // and 100 ETH) 80·(100 − B) + 100·(100 − E); F's own position does not count (it is the one failing).
+    // and 100 ETH) 80·(100 − B) + 100·(100 − E); F's own position does not count (it is the one failing),
+    // and the liquidator has none.
     const probe = haircutBook();
     const makerOf = (w: World) => w.posAccount[Array.from(w.posQty).findIndex((q) => q === -100)]!;
     const m0 = makerOf(probe);
@@ -599,8 +689,9 @@ describe('socialization through the funding rate (Drift)', () => {
         { symbol: 'ETH', price: 100, depthUsd: 1e12, impactCoefficient: 0.1 },
       ],
       fundUsd: 100,
-      makerCollateralUsd: 1000,
+      makerCollateralUsd: 10_000,
       liquidatorCollateralUsd: null,
+      adlRanking: 'none',
       socialization: 'funding-index',
       traders: [
         { id: 'F', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 800, leverage: 10 },
@@ -610,9 +701,10 @@ describe('socialization through the funding rate (Drift)', () => {
     });
 
   it('Charges every open position in the bankrupt account\'s market pro rata to size, losers too, and not other markets', () => {
-    // As the haircut case, plus H long 20 BTC; the maker holds −100 BTC and −100 ETH. ETH at 125:
-    // the maker's equity 1000 + 100·12 − 100·25 = −300 ≤ 0, so nobody can be ADL'd. BTC at 88: F
-    // sells 80 to the maker at 87.9912 (depth 7.04M, λ 0.2, dx 0.001) → cash −160.704; the fund pays
+    // As the haircut case, plus H long 20 BTC; the maker (C 10,000) holds −100 BTC and −100 ETH. Drift
+    // has no ADL (ranking none, as src/venues/drift.ts). ETH at 125, BTC at 88: the maker's equity
+    // 10,000 + 100·12 − 100·25 = 8,700 is over its maintenance 5% × (8,800 + 12,500) = 1,065, so it is
+    // the book: F sells 80 to it at 87.9912 (depth 7.04M, λ 0.2, dx 0.001) → cash −160.704; the fund pays
     // 100; the other 60.704 is charged to the BTC positions still open: maker −20 and H +20, 40 units →
     // 1.5176 per unit, 30.352 each, as a lower quote. G, long ETH with the only unrealized profit, pays
     // nothing (a haircut would have taken all of it from G).

@@ -185,6 +185,63 @@ describe('liquidating an option seller', () => {
   });
 });
 
+describe('an option close when the maker is below maintenance', () => {
+  // As above, plus a trader short 10 BTC perps at 100 (isolated, $100 at 10×), so the maker is also long
+  // 10 BTC. Cohorts: the short trader, makers, liquidators, sellers.
+  const withPerpShort = (makerUsd: number) =>
+    optionWorld({
+      contracts: 10,
+      collateralUsd: 100,
+      edit: (raw) => {
+        raw.scenario.traders[0].collateralUsd = makerUsd;
+        raw.scenario.traders.unshift({
+          id: 'short',
+          kind: 'directional',
+          exchange: 'dex',
+          count: 1,
+          marginMode: 'isolated',
+          positions: [{ asset: 'BTC', side: 'short' }],
+          leverage: { kind: 'fixed', value: 10 },
+          collateralUsd: { kind: 'fixed', value: 100 },
+          walletUsd: { kind: 'fixed', value: 0 },
+          marginCall: { topUpProbability: 0, deleverageProbability: 0 },
+        });
+      },
+    });
+
+  it('Takes none of the seller\'s puts: the seller waits, and nothing is counted as a liquidation', () => {
+    // At 80 the maker ($100) has lost 10 × 20 = 200 on its perp long and won 7.9198 × (12.135494 −
+    // 2.691568) = 74.7943 on its puts: equity 100 − 200 + 74.7943 = −25.2057, under its grid requirement
+    // (43.35). A venue has cancelled its orders (design decision 53): the seller (equity 25.2057 under its
+    // 90.62) finds nobody to buy its puts back and keeps them. Before session 28 the maker took them
+    // whatever its equity. With a $1,000 maker (equity 874.79) the close happens as in the case above.
+    const w = withPerpShort(100);
+    const [m, s] = [accountOf(w, 1), accountOf(w, 3)];
+    const q = w.options.optQty[w.options.optStart[s]!]!;
+    expect(q).toBeCloseTo(-100 / (1.5 * 8.417691), 4);
+    setPrice(w, 'BTC', 80);
+    expect(w.accountEquity[m]).toBeCloseTo(100 - 200 - q * (12.135494497799272 - P0), 6);
+    expect(w.accountEquity[m]).toBeCloseTo(-25.2057, 4);
+    expect(w.accountEquity[m]! < w.accountMaintenance[m]!).toBe(true);
+    expect(w.accountEquity[s]! < w.accountMaintenance[s]!).toBe(true);
+    expect(liquidateAccount(w, s)).toBe(false);
+    expect(eventsOf(w, EventKindCode.option_liquidation)).toHaveLength(0);
+    expect(w.options.optQty[w.options.optStart[s]!]).toBe(q);
+    expect(w.accountStatus[s]).toBe(Status.active);
+    expect(w.acc.liquidations[0]).toBe(0);
+    checkInvariants(w);
+
+    const rich = withPerpShort(1000);
+    const [m2, s2] = [accountOf(rich, 1), accountOf(rich, 3)];
+    setPrice(rich, 'BTC', 80);
+    expect(rich.accountEquity[m2]).toBeCloseTo(874.7943, 4);
+    expect(liquidateAccount(rich, s2)).toBe(true);
+    expect(eventsOf(rich, EventKindCode.option_liquidation).map((e) => e.quantity)).toEqual([expect.closeTo(-q, 12)]);
+    expect(rich.accountStatus[s2]).toBe(Status.liquidated);
+    checkInvariants(rich);
+  });
+});
+
 describe('validation and whole runs', () => {
   it('Rejects options off portfolio margin, underlyings without implied volatility, unknown series', () => {
     const paths = (raw: Raw) => {

@@ -25,7 +25,7 @@ import { checkInvariants } from '../src/engine/invariants.ts';
 import { installHolderChecks } from '../src/engine/holders.ts';
 import { EVENT_KINDS, EventKindCode } from '../src/engine/record.ts';
 import type { RunSummary } from '../src/engine/record.ts';
-import { ImpactCode, Status, type World } from '../src/model/world.ts';
+import { exchangeOf, ImpactCode, Status, type World } from '../src/model/world.ts';
 import { averageImpactFactor, impactFactor, MIN_IMPACT_FACTOR } from '../src/model/impact.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
 import { caseArb } from './fixtures/randomScenario.ts';
@@ -653,32 +653,63 @@ describe('regressions found by the properties', () => {
     expect(adlFills).toBeGreaterThan(0);
   });
 
-  test('R5 a liquidator that its fills close out under water goes down the loss waterfall', () => {
+  test('R5 a liquidator under water takes no flow: session 27\'s closed-out liquidator is no longer filled down to zero', () => {
     // Found by the check of booked shortfalls (design decision 51) in test/marginIndex.test.ts's random
-    // scenarios; the shrunk case is test/fixtures/closedOutLiquidator.json, replicate 1. At step 3 ex0's
-    // liquidator (account 36) takes the other side of other accounts' liquidations; its capacity to
-    // reduce is its whole position, whatever its equity, and a fill at a price away from mark closes it
-    // out with −312.80 USD of cash. Nobody liquidates an account without positions: before
-    // settleClosedOut it stayed active with that cash, a shortfall no stage of the waterfall booked, and
-    // checkInvariants threw "account 36 (ex0) has no position and -312.79… USD of cash, but is not bankrupt".
+    // scenarios; the shrunk case is test/fixtures/closedOutLiquidator.json, replicate 1. ex0's liquidator
+    // (account 36) ends step 2 below maintenance (equity 2,317.80 against 5,205.45; ex0 is down for
+    // steps 1-4, so nobody liquidates it). Until session 28 its whole position still counted as capacity
+    // to reduce: at step 3 it took the other side of other accounts' liquidations, a fill away from mark
+    // closed it out with -312.80 USD of cash, and settleClosedOut booked it bankrupt. Now an account below
+    // maintenance has no orders on the book (design decision 53): it unwinds its own inventory and ends
+    // the run active and solvent, with no bad debt of its own.
     const raw = JSON.parse(readFileSync(new URL('./fixtures/closedOutLiquidator.json', import.meta.url), 'utf8')) as ExperimentInput;
     const w = worldOf(raw, 1);
     const liquidator = 36;
     expect(w.liquidatorAccounts.subarray(w.liquidatorStart[0]!, w.liquidatorStart[1]!)).toContain(liquidator);
-    stepAll(w, (w, s) => expect(() => checkInvariants(w), `checkInvariants at step ${s}`).not.toThrow());
+    stepAll(w, (w, s) => {
+      expect(() => checkInvariants(w), `checkInvariants at step ${s}`).not.toThrow();
+      if (s === 2) {
+        markAccount(w, liquidator);
+        expect(w.accountEquity[liquidator]).toBeCloseTo(2317.8, 1);
+        expect(w.accountMaintenance[liquidator]).toBeCloseTo(5205.45, 1);
+      }
+    });
     const e = w.events;
     const of = (kind: number) => Array.from({ length: e.length }, (_, i) => i).filter((i) => e.kind[i] === kind && e.account[i] === liquidator);
-    // Closed out as a counterparty, not liquidated: no liquidation event of its own, bankrupt, flat.
+    expect(of(EventKindCode.bad_debt)).toEqual([]);
     expect(of(EventKindCode.liquidation)).toEqual([]);
-    expect(w.accountStatus[liquidator]).toBe(Status.bankrupt);
-    expect(hasPositions(w, liquidator)).toBe(false);
+    expect(w.accountStatus[liquidator]).toBe(Status.active);
+    expect(w.ledger.balance[liquidator]).toBeGreaterThan(6000);
+  });
+
+  test('R6 an account that ranked ADL closes out under water goes down the loss waterfall', () => {
+    // The path to a closed-out account that remains once under-water accounts take no book flow (R5),
+    // found in the same random scenarios: test/fixtures/closedOutByAdl.json, replicate 2. At step 2 a
+    // crash (shock1, -63% over two steps) fails a long on ex1, and ranked ADL closes the whole short of
+    // account 91 (12,625.73 units; a margin call at step 1 had cut it from 60,497.78), which has a little
+    // equity at mark, at the failing long's bankruptcy price, above mark. The close leaves it flat with
+    // -580.50 USD of cash. Without settleClosedOut the check of booked shortfalls stops the run at step 2
+    // ("account 91 (ex1) has no position and -580.50… USD of cash, but is not bankrupt"); with it, the
+    // account is bankrupt and ex1's fund (59,188 USD) pays all of it.
+    const raw = JSON.parse(readFileSync(new URL('./fixtures/closedOutByAdl.json', import.meta.url), 'utf8')) as ExperimentInput;
+    const w = worldOf(raw, 2);
+    const a = 91;
+    expect(w.exchangeIds[exchangeOf(w, a)]).toBe('ex1');
+    stepAll(w, (w, s) => expect(() => checkInvariants(w), `checkInvariants at step ${s}`).not.toThrow());
+    const e = w.events;
+    const of = (kind: number) => Array.from({ length: e.length }, (_, i) => i).filter((i) => e.kind[i] === kind && e.account[i] === a);
+    const [adl] = of(EventKindCode.adl);
+    expect(of(EventKindCode.adl)).toHaveLength(1);
+    expect(e.step[adl!]).toBe(2);
+    expect(e.quantity[adl!]).toBeCloseTo(12_625.73, 2);
     const [badDebt] = of(EventKindCode.bad_debt);
-    expect(e.step[badDebt!]).toBe(3);
-    expect(e.amountUsd[badDebt!]).toBeGreaterThan(300);
-    // The waterfall accounts for all of it: what the fund paid, what was socialized, and the cash still
-    // below zero (uncovered).
-    const paid = [EventKindCode.fund_payout, EventKindCode.socialized_loss].flatMap(of).reduce((x, i) => x + e.amountUsd[i]!, 0);
-    expect(paid - w.ledger.balance[liquidator]!).toBeCloseTo(e.amountUsd[badDebt!]!, 6);
+    expect(e.step[badDebt!]).toBe(2);
+    expect(e.amountUsd[badDebt!]).toBeCloseTo(580.5, 2);
+    const [payout] = of(EventKindCode.fund_payout);
+    expect(e.amountUsd[payout!]).toBeCloseTo(580.5, 2);
+    expect(w.accountStatus[a]).toBe(Status.bankrupt);
+    expect(hasPositions(w, a)).toBe(false);
+    expect(w.ledger.balance[a]).toBeCloseTo(0, 6);
   });
 
   test('R4 a tiny trade past the floor of the linear and sqrt curves fills at the floor, not 0', () => {

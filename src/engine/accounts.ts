@@ -50,6 +50,20 @@ export function refreshMarks(w: World, a: number): void {
 }
 
 /**
+ * Whether account c may take the other side of someone's trade (a book fill, an option close): active,
+ * and at or above maintenance at its marks. A venue cancels the open orders of an account it liquidates
+ * (Drift's liquidate_perp calls orders::cancel_orders with OrderActionExplanation::Liquidation as the
+ * user enters liquidation: drift-labs/protocol-v2, programs/drift/src/controller/liquidation.rs), so an
+ * account below maintenance fills nobody's trade; the liquidation engine closes its own positions and
+ * books its shortfall (design decision 53). Refreshes c's marks.
+ */
+export function takesFlow(w: World, c: number): boolean {
+  if (w.accountStatus[c] !== Status.active) return false;
+  refreshMarks(w, c);
+  return w.accountEquity[c]! >= w.accountMaintenance[c]!;
+}
+
+/**
  * --check: stored marks about to be reused (or whose inputs initialMargin is about to read) must be
  * exactly what marking again computes.
  */
@@ -361,9 +375,14 @@ export function holdsCollateral(w: World, a: number): boolean {
 
 /** True when account a holds any non-zero position (perp or option). */
 export function hasPositions(w: World, a: number): boolean {
+  return hasPerpPositions(w, a) || hasOptionPositions(w, a);
+}
+
+/** Whether account a has an open perp position. */
+export function hasPerpPositions(w: World, a: number): boolean {
   const end = w.posStart[a + 1]!;
   for (let p = w.posStart[a]!; p < end; p++) if (w.posQty[p] !== 0) return true;
-  return hasOptionPositions(w, a);
+  return false;
 }
 
 /** Position slot of account a in market m, or -1. */

@@ -3,7 +3,7 @@
 // what the liquidators cannot (all of it when an exchange has no liquidators). Each takes a share in
 // proportion to its capacity, and the whole trade walks the asset's shared impact curve once.
 import { Status, type World } from '../model/world.ts';
-import { applyFill, FILL_ORDER, FILL_PRICE, FILL_QTY, markPrice, positionIn, refreshMarks } from './accounts.ts';
+import { applyFill, FILL_ORDER, FILL_PRICE, FILL_QTY, markPrice, positionIn, takesFlow } from './accounts.ts';
 import { MARKET, MARKET_LIMIT, MARKET_PRICE, MARKET_SOLD, MARKET_WITHIN, quantityWithinLimitAt, tradeIntoMarketAt } from './market.ts';
 import { EVENT_AMOUNTS, EVENT_PRICE, EVENT_QUANTITY, EVENT_USD, EventKindCode } from './record.ts';
 import { noteMarketTrade } from './causes.ts';
@@ -42,14 +42,15 @@ const ORDER_PRICE = 4;
 /**
  * Stores in scratch.capacity[i] the units of market m the counterparty account c can take when its
  * position changes by a trade in direction `sign` (+1 it buys): what it can reduce, plus what it can
- * add while its notional / equity stays ≤ its max leverage.
+ * add while its notional / equity stays ≤ its max leverage. None at all below maintenance (takesFlow: the
+ * venue has cancelled its orders). Until session 28 its whole position counted as capacity to reduce,
+ * whatever its equity (design decision 53).
  */
 function storeCounterpartyCapacity(w: World, i: number, c: number, m: number, sign: number): void {
   w.scratch.capacity[i] = 0;
   if (w.accountStatus[c] !== Status.active) return;
   const p = positionIn(w, c, m);
-  if (p < 0) return;
-  refreshMarks(w, c);
+  if (p < 0 || !takesFlow(w, c)) return;
   const equity = w.accountEquity[c]!;
   const q = w.posQty[p]!;
   const reducible = q * sign < 0 ? Math.abs(q) : 0;

@@ -5,11 +5,11 @@
 // (qty × price + quote) and are margined on the grid with the options repriced at each move and
 // volatility shock. A liquidated account's options are closed first, at the model price, against the
 // exchange's market makers — option trades do not walk the underlying's impact curve.
-import { exchangeOf, Status, type World } from '../model/world.ts';
+import { exchangeOf, type World } from '../model/world.ts';
 import { blackScholes } from '../model/options.ts';
 import { yearsToExpiry } from '../model/optionState.ts';
 import { EventKindCode } from './record.ts';
-import { FILL_ORDER, FILL_PRICE, FILL_QTY, fillArithmetic, settleFill } from './accounts.ts';
+import { FILL_ORDER, FILL_PRICE, FILL_QTY, fillArithmetic, settleFill, takesFlow } from './accounts.ts';
 import { settleClosedOut } from './phases/settleLosses.ts';
 
 /** Stage 3b: implied volatility, expiries, and the series' prices. */
@@ -173,8 +173,9 @@ function optionSlot(w: World, a: number, s: number): number {
 
 /**
  * Closes every option position of account a at the model price against its exchange's active market
- * makers (split evenly, the last taking the remainder). Records option_liquidation events and returns
- * the premium value closed (USD).
+ * makers at or above maintenance (takesFlow; split evenly, the last taking the remainder). A series no
+ * such maker holds a slot in stays open. Records option_liquidation events and returns the premium
+ * value closed (USD).
  */
 export function closeOptions(w: World, a: number, cause: number): number {
   const o = w.options;
@@ -188,7 +189,7 @@ export function closeOptions(w: World, a: number, cause: number): number {
     const makers: number[] = [];
     for (let i = w.makerStart[x]!; i < w.makerStart[x + 1]!; i++) {
       const m = w.makerAccounts[i]!;
-      if (m !== a && w.accountStatus[m] === Status.active && optionSlot(w, m, s) >= 0) makers.push(m);
+      if (m !== a && optionSlot(w, m, s) >= 0 && takesFlow(w, m)) makers.push(m);
     }
     if (makers.length === 0) continue;
     let left = q;

@@ -11,7 +11,7 @@
 import { AdlRanking, exchangeOf, Status, LiquidationMode, type World } from '../../model/world.ts';
 import { noteTrade, sellUnits } from '../spot.ts';
 import { EVENT_AMOUNTS, EVENT_PRICE, EVENT_QUANTITY, EVENT_USD, EventKindCode } from '../record.ts';
-import { applyFill, bankruptcyPrice, effectiveLeverage, FILL_ORDER, FILL_PRICE, FILL_QTY, hasCollateral, hasPositions, INITIAL_MARGIN, initialMargin, markPrice, positionIn, refreshMarks } from '../accounts.ts';
+import { applyFill, bankruptcyPrice, effectiveLeverage, FILL_ORDER, FILL_PRICE, FILL_QTY, hasCollateral, hasPerpPositions, hasPositions, INITIAL_MARGIN, initialMargin, markPrice, positionIn, refreshMarks } from '../accounts.ts';
 import { ORDER, ORDER_BAND, ORDER_FILLED, ORDER_WANT, tradeLiquidationIntoBook } from '../book.ts';
 import { MARKET, MARKET_PRICE, MARKET_SOLD, quoteFillAt } from '../market.ts';
 import { causeFor } from '../causes.ts';
@@ -174,6 +174,9 @@ export function liquidateAccount(w: World, a: number): boolean {
       finishIfClosed(w, a, cause);
       return true;
     }
+    // No maker could take them (none at or above maintenance holds the series): with no perp position
+    // either, there is nothing to sell, and the account waits as it would for a book without capacity.
+    if (!hasPerpPositions(w, a)) return false;
   }
   const leverage = effectiveLeverage(w, a);
   let progressed = true;
