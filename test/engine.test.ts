@@ -472,6 +472,49 @@ describe('the loss waterfall', () => {
       ],
     });
 
+  it('ADL takes from a winner no more than its equity: one whose negative cash its profit carries is not left under water', () => {
+    // F: isolated long 80 BTC at 100 (C 800, 10×); A: isolated short 100 at 100 (C 1,000, 10×); a $100 fund.
+    // A buys back 90 at 115 from the maker: it realizes 90 × (100 − 115) = −1,350, cash −350, short 10.
+    // BTC → 60: A's equity −350 + 10 × 40 = 50 (maintenance 5% × 600 = 30); F's 800 + 80 × (60 − 100)
+    // = −2,400, bankrupt at 100 − 800 / 80 = 90. The fund falls short: ADL. A, the only short, would be
+    // closed at 90 (its entry 100 caps nothing): 10 × (90 − 60) = 300 given up, cash −350 + 10 × (100 − 90)
+    // = −250, flat and under water (before session 28; design decision 54). Now it gives up its equity
+    // less a part in 1e9: price 60 + 50 × (1 − 1e-9) / 10 = 64.9999999950, cash 50e-9. A ranks first
+    // (PnL% 40% × leverage 600 / 50 = 4.8); the maker, short 80 − 100 + 90 = 70 and winning, takes F's
+    // other 70.
+    const w = handWorld({
+      fundUsd: 100,
+      traders: [
+        { id: 'F', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 800, leverage: 10 },
+        { id: 'A', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'short' }], collateralUsd: 1000, leverage: 10 },
+      ],
+    });
+    const [f, a, maker] = [accountOf(w, 0), accountOf(w, 1), accountOf(w, 2)];
+    FILL_ORDER[FILL_QTY] = 90;
+    FILL_ORDER[FILL_PRICE] = 115;
+    applyFill(w, w.posStart[a]!);
+    FILL_ORDER[FILL_QTY] = -90;
+    applyFill(w, w.posStart[maker]!);
+    expect(cash(w, a)).toBeCloseTo(-350, 9);
+    setPrice(w, 'BTC', 60);
+    expect(w.accountEquity[a]).toBeCloseTo(50, 9);
+    expect(w.accountEquity[f]).toBeCloseTo(-2400, 9);
+    expect(liquidateAccount(w, f)).toBe(true);
+    const adl = eventsOf(w, EventKindCode.adl);
+    expect(adl.map((e) => [e.account, e.quantity])).toEqual([
+      [a, expect.closeTo(10, 12)],
+      [maker, expect.closeTo(70, 12)],
+    ]);
+    expect(adl[0]!.price).toBeCloseTo(60 + (50 * (1 - 1e-9)) / 10, 9);
+    expect(qtyOf(w, a)).toBe(0);
+    expect(cash(w, a)).toBeGreaterThanOrEqual(0);
+    expect(cash(w, a)).toBeCloseTo(50e-9, 12);
+    expect(w.accountStatus[a]).toBe(Status.active);
+    expect(eventsOf(w, EventKindCode.bad_debt).map((e) => e.account)).not.toContain(a);
+    expect(qtyOf(w, f)).toBe(0);
+    checkInvariants(w);
+  });
+
   it('Pro-rata ADL splits the close over the profitable opposite positions by size', () => {
     // Same book: F long 80 bankrupt at 88 (bankruptcy price 90); A and B short 50 each, both in profit.
     // Their 100 units exceed the 80 to place: A takes 80 × 50/100 = 40, B the remaining 40, both at 90.

@@ -682,34 +682,47 @@ describe('regressions found by the properties', () => {
     expect(w.ledger.balance[liquidator]).toBeGreaterThan(6000);
   });
 
-  test('R6 an account that ranked ADL closes out under water goes down the loss waterfall', () => {
-    // The path to a closed-out account that remains once under-water accounts take no book flow (R5),
-    // found in the same random scenarios: test/fixtures/closedOutByAdl.json, replicate 2. At step 2 a
-    // crash (shock1, -63% over two steps) fails a long on ex1, and ranked ADL closes the whole short of
-    // account 91 (12,625.73 units; a margin call at step 1 had cut it from 60,497.78), which has a little
-    // equity at mark, at the failing long's bankruptcy price, above mark. The close leaves it flat with
-    // -580.50 USD of cash. Without settleClosedOut the check of booked shortfalls stops the run at step 2
-    // ("account 91 (ex1) has no position and -580.50… USD of cash, but is not bankrupt"); with it, the
-    // account is bankrupt and ex1's fund (59,188 USD) pays all of it.
+  test('R6 ranked ADL gives a winner\'s profit up only as far as its equity: a winner whose debt that profit carried is not left under water', () => {
+    // Found by the random scenarios of test/marginIndex.test.ts once under-water accounts took no book flow
+    // (R5): test/fixtures/closedOutByAdl.json, replicate 2. At step 1 a margin call's deleverage leaves
+    // account 91 (ex1) short 12,625.73 units with cash of −2,873.81: its short's profit is all that keeps
+    // its equity above zero. At step 2 a crash (shock1, −63% over two steps) fails long 34, and ranked
+    // ADL closes 91's whole short. At the price the others get, 1.01597 (34's bankruptcy price, capped at
+    // each winner's entry), 91 gave up more than its equity and was left flat with −580.50 USD: bankrupt,
+    // its shortfall paid by the fund (design decision 51 booked it). Since design decision 54 it gives up
+    // its equity at mark less a part in 1e9 (price 0.969995) and ends flat with 2.9e-6 USD; the 580.50 it
+    // no longer absorbs stays 34's shortfall, which ex1's fund (59,188 USD) pays.
     const raw = JSON.parse(readFileSync(new URL('./fixtures/closedOutByAdl.json', import.meta.url), 'utf8')) as ExperimentInput;
     const w = worldOf(raw, 2);
-    const a = 91;
+    const [a, failed] = [91, 34];
     expect(w.exchangeIds[exchangeOf(w, a)]).toBe('ex1');
-    stepAll(w, (w, s) => expect(() => checkInvariants(w), `checkInvariants at step ${s}`).not.toThrow());
+    stepAll(w, (w, s) => {
+      expect(() => checkInvariants(w), `checkInvariants at step ${s}`).not.toThrow();
+      if (s === 1) {
+        expect(w.ledger.balance[a]).toBeCloseTo(-2873.81, 2);
+        expect(w.posQty[w.posStart[a]!]).toBeCloseTo(-12_625.73, 2);
+      }
+    });
     const e = w.events;
-    const of = (kind: number) => Array.from({ length: e.length }, (_, i) => i).filter((i) => e.kind[i] === kind && e.account[i] === a);
-    const [adl] = of(EventKindCode.adl);
-    expect(of(EventKindCode.adl)).toHaveLength(1);
-    expect(e.step[adl!]).toBe(2);
-    expect(e.quantity[adl!]).toBeCloseTo(12_625.73, 2);
-    const [badDebt] = of(EventKindCode.bad_debt);
-    expect(e.step[badDebt!]).toBe(2);
-    expect(e.amountUsd[badDebt!]).toBeCloseTo(580.5, 2);
-    const [payout] = of(EventKindCode.fund_payout);
-    expect(e.amountUsd[payout!]).toBeCloseTo(580.5, 2);
-    expect(w.accountStatus[a]).toBe(Status.bankrupt);
+    const rows = (kind: number, account: number) => Array.from({ length: e.length }, (_, i) => i).filter((i) => e.kind[i] === kind && e.account[i] === account);
+    const adl = rows(EventKindCode.adl, a);
+    expect(adl).toHaveLength(1);
+    expect(e.step[adl[0]!]).toBe(2);
+    expect(e.quantity[adl[0]!]).toBeCloseTo(12_625.73, 2);
+    expect(e.price[adl[0]!]).toBeCloseTo(0.969995, 6);
+    // The next winner of the same failure (the next event) closes at 1.01597.
+    expect(e.kind[adl[0]! + 1]).toBe(EventKindCode.adl);
+    expect(e.price[adl[0]! + 1]).toBeCloseTo(1.01597, 5);
+    expect(rows(EventKindCode.bad_debt, a)).toEqual([]);
+    expect(w.accountStatus[a]).toBe(Status.active);
     expect(hasPositions(w, a)).toBe(false);
-    expect(w.ledger.balance[a]).toBeCloseTo(0, 6);
+    expect(w.ledger.balance[a]).toBeGreaterThanOrEqual(0);
+    expect(w.ledger.balance[a]).toBeLessThan(1e-5);
+    // What 91 no longer absorbs is 34's: a bad debt of 580.50 at step 2, which the fund pays.
+    const residual = rows(EventKindCode.bad_debt, failed).filter((i) => e.step[i] === 2 && Math.abs(e.amountUsd[i]! - 580.5) < 0.01);
+    expect(residual).toHaveLength(1);
+    const payout = Array.from({ length: e.length }, (_, i) => i).filter((i) => e.kind[i] === EventKindCode.fund_payout && e.cause[i] === residual[0]);
+    expect(payout.map((i) => e.amountUsd[i])).toEqual([expect.closeTo(580.5, 2)]);
   });
 
   test('R4 a tiny trade past the floor of the linear and sqrt curves fills at the floor, not 0', () => {

@@ -354,8 +354,10 @@ function growProfitList(w: World): void {
  * - risk-pro-rata: the same, in proportion to size × its account's effective leverage (the winners
  *   whose failure would hurt most give up most).
  * Ties by position index. A counterparty is never closed at a price worse for it than its entry (a
- * winner gives up at most its profit) or than mark (a loser loses no more than at mark), so ADL
- * cannot bankrupt it; whatever that leaves unpaid stays as the failed account's shortfall. Returns
+ * winner gives up at most its profit) or than mark (a loser loses no more than at mark), nor gives up
+ * more than its account's equity at mark, so ADL cannot bankrupt it (until session 28 a winner whose
+ * negative cash its profit carried could be left under water); whatever that leaves unpaid stays as
+ * the failed account's shortfall. Returns
  * the quantity placed (signed like dq) and adds what counterparties gave up against mark to the
  * step's ADL-absorbed bad debt.
  */
@@ -469,7 +471,15 @@ function takeFromCounterparty(w: World, p: number, wp: number, sign: number, cau
   const change = take >= Math.abs(q) ? -q : -sign * take;
   // The worst price for the counterparty: its entry when winning, mark when losing.
   const entry = -w.posQuote[wp]! / q;
-  const price = q < 0 ? Math.min(priceUsd, Math.max(entry, mark)) : Math.max(priceUsd, Math.min(entry, mark));
+  let price = q < 0 ? Math.min(priceUsd, Math.max(entry, mark)) : Math.max(priceUsd, Math.min(entry, mark));
+  // And no more given up than the account's equity at mark (less a part in 1e9, so that rounding leaves
+  // it at or above zero): a winner whose cash is below zero, a loss realized earlier and carried by this
+  // position's profit, would otherwise be left under water by giving up the profit that backs its debt.
+  // dYdX v4 refuses such a deleveraging: ProcessDeleveraging's update fails when the offsetting
+  // subaccount's bankruptcy price does not overlap the liquidated one's (dydxprotocol/v4-chain,
+  // protocol/x/clob/keeper/deleveraging.go, OffsetSubaccountPerpetualPosition). Design decision 54.
+  const room = Math.max(0, w.accountEquity[b]!) * (1 - 1e-9);
+  if (change * (price - mark) > room) price = mark + room / change;
   w.fairness.adlLeverage.push(effectiveLeverage(w, b));
   FILL_ORDER[FILL_QTY] = change;
   FILL_ORDER[FILL_PRICE] = price;
