@@ -28,17 +28,25 @@ const fresh = () =>
   handWorld({ traders: [{ id: 't', marginMode: 'isolated', positions: [{ asset: 'BTC', side: 'long' }], collateralUsd: 1000, leverage: 10 }] });
 
 /**
+ * Account a trades `qty` (signed: positive buys) in its first position slot at `price`, and account b
+ * takes the other side in its own, outside the engine's phases, as a book fill does.
+ */
+function fillAgainst(w: World, a: number, b: number, qty: number, price: number): void {
+  FILL_ORDER[FILL_QTY] = qty;
+  FILL_ORDER[FILL_PRICE] = price;
+  applyFill(w, w.posStart[a]!);
+  FILL_ORDER[FILL_QTY] = -qty;
+  applyFill(w, w.posStart[b]!);
+}
+
+/**
  * Fills `qty` of the first trader's long (long 100 BTC in the worlds that use this) against the maker at
- * `price`, outside the liquidation engine, as a book fill does; returns the trader's account.
+ * `price`; returns the trader's account.
  */
 function closeAgainstMaker(w: World, qty: number, price: number): number {
   const t = accountOf(w, 0);
   const maker = w.posAccount[Array.from(w.posQty).findIndex((q) => q === -100)]!;
-  FILL_ORDER[FILL_QTY] = -qty;
-  FILL_ORDER[FILL_PRICE] = price;
-  applyFill(w, w.posStart[t]!);
-  FILL_ORDER[FILL_QTY] = qty;
-  applyFill(w, w.posStart[maker]!);
+  fillAgainst(w, t, maker, -qty, price);
   return t;
 }
 const qtyOf = (w: World, a: number, slot = 0) => w.posQty[w.posStart[a]! + slot]!;
@@ -394,11 +402,7 @@ describe('the loss waterfall', () => {
     const t = accountOf(w, 0);
     const maker = accountOf(w, 1);
     const l = accountOf(w, 2);
-    FILL_ORDER[FILL_QTY] = 10;
-    FILL_ORDER[FILL_PRICE] = entry;
-    applyFill(w, w.posStart[l]!);
-    FILL_ORDER[FILL_QTY] = -10;
-    applyFill(w, w.posStart[maker]!);
+    fillAgainst(w, l, maker, 10, entry);
     return { w, t, l };
   };
 
@@ -476,7 +480,7 @@ describe('the loss waterfall', () => {
     // F: isolated long 80 BTC at 100 (C 800, 10×); A: isolated short 100 at 100 (C 1,000, 10×); a $100 fund.
     // A buys back 90 at 115 from the maker: it realizes 90 × (100 − 115) = −1,350, cash −350, short 10.
     // BTC → 60: A's equity −350 + 10 × 40 = 50 (maintenance 5% × 600 = 30); F's 800 + 80 × (60 − 100)
-    // = −2,400, bankrupt at 100 − 800 / 80 = 90. The fund falls short: ADL. A, the only short, would be
+    // = −2,400, bankrupt at 100 − 800 / 80 = 90. The fund falls short: ADL. A, ranked first, would be
     // closed at 90 (its entry 100 caps nothing): 10 × (90 − 60) = 300 given up, cash −350 + 10 × (100 − 90)
     // = −250, flat and under water (before session 28; design decision 54). Now it gives up its equity
     // less a part in 1e9: price 60 + 50 × (1 − 1e-9) / 10 = 64.9999999950, cash 50e-9. A ranks first
@@ -490,11 +494,7 @@ describe('the loss waterfall', () => {
       ],
     });
     const [f, a, maker] = [accountOf(w, 0), accountOf(w, 1), accountOf(w, 2)];
-    FILL_ORDER[FILL_QTY] = 90;
-    FILL_ORDER[FILL_PRICE] = 115;
-    applyFill(w, w.posStart[a]!);
-    FILL_ORDER[FILL_QTY] = -90;
-    applyFill(w, w.posStart[maker]!);
+    fillAgainst(w, a, maker, 90, 115);
     expect(cash(w, a)).toBeCloseTo(-350, 9);
     setPrice(w, 'BTC', 60);
     expect(w.accountEquity[a]).toBeCloseTo(50, 9);

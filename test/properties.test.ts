@@ -72,6 +72,14 @@ function stepAll(w: World, check?: (w: World, s: number) => void): RunSummary {
   return summarize(w);
 }
 
+/** Ids of the run's events of `kind` (of `account`'s only, when given), in order. */
+function eventIds(w: World, kind: number, account?: number): number[] {
+  const e = w.events;
+  const ids: number[] = [];
+  for (let i = 0; i < e.length; i++) if (e.kind[i] === kind && (account === undefined || e.account[i] === account)) ids.push(i);
+  return ids;
+}
+
 /** Runs phase i of a step as step() does (stored marks start over first). */
 function runPhase(w: World, i: number): void {
   invalidateMarks(w);
@@ -674,10 +682,8 @@ describe('regressions found by the properties', () => {
         expect(w.accountMaintenance[liquidator]).toBeCloseTo(5205.45, 1);
       }
     });
-    const e = w.events;
-    const of = (kind: number) => Array.from({ length: e.length }, (_, i) => i).filter((i) => e.kind[i] === kind && e.account[i] === liquidator);
-    expect(of(EventKindCode.bad_debt)).toEqual([]);
-    expect(of(EventKindCode.liquidation)).toEqual([]);
+    expect(eventIds(w, EventKindCode.bad_debt, liquidator)).toEqual([]);
+    expect(eventIds(w, EventKindCode.liquidation, liquidator)).toEqual([]);
     expect(w.accountStatus[liquidator]).toBe(Status.active);
     expect(w.ledger.balance[liquidator]).toBeGreaterThan(6000);
   });
@@ -704,8 +710,7 @@ describe('regressions found by the properties', () => {
       }
     });
     const e = w.events;
-    const rows = (kind: number, account: number) => Array.from({ length: e.length }, (_, i) => i).filter((i) => e.kind[i] === kind && e.account[i] === account);
-    const adl = rows(EventKindCode.adl, a);
+    const adl = eventIds(w, EventKindCode.adl, a);
     expect(adl).toHaveLength(1);
     expect(e.step[adl[0]!]).toBe(2);
     expect(e.quantity[adl[0]!]).toBeCloseTo(12_625.73, 2);
@@ -713,15 +718,15 @@ describe('regressions found by the properties', () => {
     // The next winner of the same failure (the next event) closes at 1.01597.
     expect(e.kind[adl[0]! + 1]).toBe(EventKindCode.adl);
     expect(e.price[adl[0]! + 1]).toBeCloseTo(1.01597, 5);
-    expect(rows(EventKindCode.bad_debt, a)).toEqual([]);
+    expect(eventIds(w, EventKindCode.bad_debt, a)).toEqual([]);
     expect(w.accountStatus[a]).toBe(Status.active);
     expect(hasPositions(w, a)).toBe(false);
     expect(w.ledger.balance[a]).toBeGreaterThanOrEqual(0);
     expect(w.ledger.balance[a]).toBeLessThan(1e-5);
     // What 91 no longer absorbs is 34's: a bad debt of 580.50 at step 2, which the fund pays.
-    const residual = rows(EventKindCode.bad_debt, failed).filter((i) => e.step[i] === 2 && Math.abs(e.amountUsd[i]! - 580.5) < 0.01);
+    const residual = eventIds(w, EventKindCode.bad_debt, failed).filter((i) => e.step[i] === 2 && Math.abs(e.amountUsd[i]! - 580.5) < 0.01);
     expect(residual).toHaveLength(1);
-    const payout = Array.from({ length: e.length }, (_, i) => i).filter((i) => e.kind[i] === EventKindCode.fund_payout && e.cause[i] === residual[0]);
+    const payout = eventIds(w, EventKindCode.fund_payout).filter((i) => e.cause[i] === residual[0]);
     expect(payout.map((i) => e.amountUsd[i])).toEqual([expect.closeTo(580.5, 2)]);
   });
 

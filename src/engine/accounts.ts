@@ -373,6 +373,15 @@ export function holdsCollateral(w: World, a: number): boolean {
   return false;
 }
 
+/**
+ * Whether trading has left account a with nothing: no open position (perp or option) and no collateral
+ * units. Such an account with cash below zero is a shortfall only the loss waterfall can settle: what
+ * settleClosedOut sends down it and what the check of booked shortfalls counts.
+ */
+export function hasNothingLeft(w: World, a: number): boolean {
+  return !hasPositions(w, a) && !holdsCollateral(w, a);
+}
+
 /** True when account a holds any non-zero position (perp or option). */
 export function hasPositions(w: World, a: number): boolean {
   return hasPerpPositions(w, a) || hasOptionPositions(w, a);

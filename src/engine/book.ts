@@ -2,7 +2,7 @@
 // Market makers take voluntary flow; liquidators take liquidation flow first and the market makers
 // what the liquidators cannot (all of it when an exchange has no liquidators). Each takes a share in
 // proportion to its capacity, and the whole trade walks the asset's shared impact curve once.
-import { Status, type World } from '../model/world.ts';
+import type { World } from '../model/world.ts';
 import { applyFill, FILL_ORDER, FILL_PRICE, FILL_QTY, markPrice, positionIn, takesFlow } from './accounts.ts';
 import { MARKET, MARKET_LIMIT, MARKET_PRICE, MARKET_SOLD, MARKET_WITHIN, quantityWithinLimitAt, tradeIntoMarketAt } from './market.ts';
 import { EVENT_AMOUNTS, EVENT_PRICE, EVENT_QUANTITY, EVENT_USD, EventKindCode } from './record.ts';
@@ -48,9 +48,8 @@ const ORDER_PRICE = 4;
  */
 function storeCounterpartyCapacity(w: World, i: number, c: number, m: number, sign: number): void {
   w.scratch.capacity[i] = 0;
-  if (w.accountStatus[c] !== Status.active) return;
   const p = positionIn(w, c, m);
-  if (p < 0 || !takesFlow(w, c)) return;
+  if (p < 0 || !takesFlow(w, c)) return; // takesFlow: active, at or above maintenance
   const equity = w.accountEquity[c]!;
   const q = w.posQty[p]!;
   const reducible = q * sign < 0 ? Math.abs(q) : 0;

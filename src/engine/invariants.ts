@@ -6,7 +6,7 @@
 // so that NaN fails it (!(x <= tol), not x > tol: a NaN compares false both ways).
 import { InvariantError } from '../experiment/errors.ts';
 import { exchangeOf, Status, type World } from '../model/world.ts';
-import { hasPositions, holdsCollateral, markPrice } from './accounts.ts';
+import { hasNothingLeft, markPrice } from './accounts.ts';
 import { lendingMarketName, reserveName, unitHolderName } from './holders.ts';
 
 /** Relative tolerance of the ledger and zero-sum checks. */
@@ -164,7 +164,7 @@ function checkBookedShortfalls(w: World): void {
   const unpaid = new Float64Array(w.nExchanges);
   for (let a = 0; a < w.nAccounts; a++) {
     const cash = w.ledger.balance[a]!;
-    if (!(cash < 0) || hasPositions(w, a) || holdsCollateral(w, a)) continue;
+    if (!(cash < 0) || !hasNothingLeft(w, a)) continue;
     const x = exchangeOf(w, a);
     unpaid[x] = unpaid[x]! - cash;
     if (cash < -tol && w.accountStatus[a] !== Status.bankrupt) {

@@ -7,7 +7,7 @@
 // counterparty, an unwind, an option seller) goes down the same waterfall after the phase or round that
 // closed it out (settleClosedOut).
 import { AdlRanking, exchangeOf, Status, type World } from '../../model/world.ts';
-import { applyFill, effectiveLeverage, FILL_ORDER, FILL_PRICE, FILL_QTY, hasPositions, holdsCollateral, markPrice, positionPnl, refreshMarks } from '../accounts.ts';
+import { applyFill, effectiveLeverage, FILL_ORDER, FILL_PRICE, FILL_QTY, hasNothingLeft, markPrice, positionPnl, refreshMarks } from '../accounts.ts';
 import { latestTrade } from '../causes.ts';
 import { TRANSFER_USD } from '../ledger.ts';
 import { EVENT_AMOUNTS, EVENT_PRICE, EVENT_QUANTITY, EVENT_USD, EventKindCode } from '../record.ts';
@@ -140,8 +140,7 @@ export function settleClosedOut(w: World): void {
   for (let i = 0; i < n; i++) {
     const a = touched[i]!;
     if (a >= w.nAccounts || w.accountStatus[a] !== Status.active || !(w.ledger.balance[a]! < 0)) continue;
-    if (hasPositions(w, a) || holdsCollateral(w, a)) continue;
-    (found ??= []).push(a);
+    if (hasNothingLeft(w, a)) (found ??= []).push(a);
   }
   if (found === null) return;
   found.sort((x, y) => x - y);
