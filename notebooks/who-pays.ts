@@ -34,6 +34,9 @@ console.log(`| liquidated notional per run (mean) | ${usd(mean(col('liquidation_
 if (hasColumn(runs, 'funding_longs_paid_usd')) {
   console.log(`| funding the longs paid the shorts per run (mean; negative: the shorts paid) | ${usd(mean(col('funding_longs_paid_usd')))} |`);
 }
+// Since schema 11: what the backstop vaults gained or lost (who pays when a vault inherits positions).
+const vaultPnl = hasColumn(runs, 'backstop_vault_pnl_usd') ? col('backstop_vault_pnl_usd') : null;
+if (vaultPnl) console.log(`| backstop vaults' P&L per run (mean; negative: a loss) | ${usd(mean(vaultPnl))} |`);
 console.log(`| max cascade depth (mean / max) | ${mean(col('max_cascade_depth')).toFixed(1)} / ${Math.max(...col('max_cascade_depth'))} |`);
 // Fairness: per-run medians of effective leverage, then their median over the runs that had any.
 const finite = (xs: number[]) => xs.filter((x) => !Number.isNaN(x));
@@ -64,14 +67,15 @@ if (existsSync(eventsPath) && sweepColumns.length > 0) {
     }
   });
   const cohorts = [...cohortSet].sort();
-  const header = [...sweepColumns.map((c) => sweepPaths[c]!), 'runs', ...cohorts.map((c) => `${c}: bad debt / ADL borne`)];
+  const header = [...sweepColumns.map((c) => sweepPaths[c]!), 'runs', ...(vaultPnl ? ['backstop vaults\' P&L'] : []), ...cohorts.map((c) => `${c}: bad debt / ADL borne`)];
   console.log(`\n### Per point, per run: bad debt each cohort left / ADL notional it bore\n`);
   console.log(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
   for (const p of points) {
     const first = runPoint.indexOf(p);
     const n = runPoint.filter((q) => q === p).length;
     const cells = cohorts.map((c) => `${usd((bad.get(key(p, c)) ?? 0) / n)} / ${usd((borne.get(key(p, c)) ?? 0) / n)}`);
-    console.log(`| ${[...swept.map((v) => String(v[first])), String(n), ...cells].join(' | ')} |`);
+    const vault = vaultPnl ? [usd(mean(vaultPnl.filter((_, i) => runPoint[i] === p)))] : [];
+    console.log(`| ${[...swept.map((v) => String(v[first])), String(n), ...vault, ...cells].join(' | ')} |`);
   }
 } else if (existsSync(eventsPath)) {
   const ev = readResultsTable(dir, 'events.arrow');

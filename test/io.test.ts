@@ -101,6 +101,7 @@ const SUMMARY: RunSummary = {
   stableMinPriceShare: NaN,
   collateralSupplyMultiple: NaN,
   fundingLongsPaidUsd: 0,
+  backstopVaultPnlUsd: -250.5,
 };
 
 /** Accounts 0–7: account 3 is a maker, account 7 the vault, the rest longs. */
@@ -210,9 +211,9 @@ describe('ResultsWriter output', () => {
 
   it('writes a manifest with schema_version, row counts and byte sizes', () => {
     const text = fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8');
-    expect(text.startsWith('{\n  "schema_version": 10,\n')).toBe(true); // pretty-printed, version first
+    expect(text.startsWith('{\n  "schema_version": 11,\n')).toBe(true); // pretty-printed, version first
     const m = JSON.parse(text) as Record<string, unknown>;
-    expect(m.schema_version).toBe(10); // the caller's 99 does not override it
+    expect(m.schema_version).toBe(11); // the caller's 99 does not override it
     expect(m.experiment).toBe('unit');
     expect(m.runs_done).toBe(2);
     const size = (t: string) => fs.statSync(path.join(dir, `${t}.arrow`)).size;

@@ -10,7 +10,8 @@ import { AttributionTable, ChannelCode, EventKindCode } from './record.ts';
 
 /**
  * Origins dictionary of a scenario: its shocks, its bridges (a failure), its manipulator cohorts (a
- * pump), its replayed paths, its algorithmic stables' runs, then the two other roots.
+ * pump), its replayed paths, its algorithmic stables' runs, its delistings (`delistings` as
+ * "<exchange> <symbol>"), then the two other roots.
  */
 export function attributionOrigins(
   shockIds: readonly string[],
@@ -18,8 +19,23 @@ export function attributionOrigins(
   manipulatorIds: readonly string[] = [],
   replayedSymbols: readonly string[] = [],
   runSymbols: readonly string[] = [],
+  delistings: readonly string[] = [],
 ): string[] {
-  return [...shockIds, ...bridgeIds, ...manipulatorIds, ...replayedSymbols.map(replayOrigin), ...runSymbols.map(runOrigin), 'regime_switch', 'endogenous'];
+  return [
+    ...shockIds,
+    ...bridgeIds,
+    ...manipulatorIds,
+    ...replayedSymbols.map(replayOrigin),
+    ...runSymbols.map(runOrigin),
+    ...delistings.map(delistingOrigin),
+    'regime_switch',
+    'endogenous',
+  ];
+}
+
+/** The origin of a delisting's settlement (markets[].delisting): "<exchange> <symbol> delisting". */
+export function delistingOrigin(market: string): string {
+  return `${market} delisting`;
 }
 
 /** The origin of an algorithmic stable's run (derived.run): "<symbol> run". */
@@ -41,6 +57,7 @@ export function experimentOrigins(exp: Experiment): string[] {
     s.traders.filter((c) => c.kind === 'manipulator').map((c) => c.id),
     s.assets.filter((a) => a.pricePath !== undefined).map((a) => a.symbol),
     s.assets.filter((a) => a.derived?.kind === 'algorithmicStable' && a.derived.run !== undefined).map((a) => a.symbol),
+    s.exchanges.flatMap((x) => x.markets.filter((m) => m.delisting != null).map((m) => `${x.id} ${m.asset}`)),
   );
 }
 
@@ -72,7 +89,8 @@ export function attribute(w: World): AttributionTable {
   const S = w.stables;
   let nRuns = 0;
   for (let k = 0; k < S.n; k++) if (S.runStartStep[k]! >= 0) nRuns++;
-  const nOrigins = w.nShocks + w.nBridges + nManipulators + nReplays + nRuns + 2;
+  const nDelistings = w.delistMarket.length;
+  const nOrigins = w.nShocks + w.nBridges + nManipulators + nReplays + nRuns + nDelistings + 2;
   const nChannels = 7;
   const cells = w.nProtocols * nOrigins * nChannels;
   const loss = new Float64Array(cells);
@@ -112,6 +130,9 @@ export function attribute(w: World): AttributionTable {
         if (S.runEventId[k] === root) origin = w.nShocks + w.nBridges + nManipulators + nReplays + r;
         r++;
       }
+    } else if (e.kind[root] === EventKindCode.delisting) {
+      // A delisting's settlements: its origin follows the stables' runs, in market order.
+      for (let k = 0; k < nDelistings; k++) if (w.delistEventId[k] === root) origin = w.nShocks + w.nBridges + nManipulators + nReplays + nRuns + k;
     } else if (e.kind[root] === EventKindCode.regime_switch) {
       origin = nOrigins - 2;
     }

@@ -225,6 +225,17 @@ function checkZeroSum(w: World): void {
       throw new InvariantError(`market ${marketName(w, m)}: long open interest kept as ${w.marketLongQty[m]}, positions hold ${long}`, w.step, 'marketLongQty');
     }
   }
+  // A delisted market closed every position at its settlement and takes none again.
+  for (let k = 0; k < w.delistMarket.length; k++) {
+    const m = w.delistMarket[k]!;
+    if (w.step < w.delistStep[k]!) continue;
+    for (let i = w.marketPosStart[m]!; i < w.marketPosStart[m + 1]!; i++) {
+      const p = w.marketPositions[i]!;
+      if (w.posQty[p] !== 0) {
+        throw new InvariantError(`market ${marketName(w, m)} was delisted at step ${w.delistStep[k]}, but position ${p} holds ${w.posQty[p]}`, w.step, 'posQty');
+      }
+    }
+  }
   // Options share their exchange's settlement pool: Σ qty = 0 per series, and their value counts.
   const o = w.options;
   for (let s = 0; s < o.nSeries; s++) {

@@ -28,6 +28,8 @@ export const EVENT_KINDS = [
   'default',
   'stable_run',
   'stable_swap',
+  'delisting',
+  'settlement',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 export const EventKindCode: Record<EventKind, number> = Object.fromEntries(
@@ -309,6 +311,12 @@ export interface RunSummary {
    * interest. Accrual only: a loss socialized through the funding rate (Drift) is not in it.
    */
   fundingLongsPaidUsd: number;
+  /**
+   * What the exchanges' backstop vaults gained (negative: lost) over the run, USD: Σ over vaults of
+   * equity at the final marks − the capital they started with (0 without vaults). Who pays when a
+   * vault takes over a position the market then runs against (JELLY, 26 March 2025).
+   */
+  backstopVaultPnlUsd: number;
 }
 
 /** Everything one run produced. `seed` is the replicate's base seed (uint32). */
@@ -368,4 +376,5 @@ export const RUN_SUMMARY_COLUMNS: ReadonlyArray<[keyof RunSummary, string, 'f64'
   ['stableMinPriceShare', 'stable_min_price_share', 'f64'],
   ['collateralSupplyMultiple', 'collateral_supply_multiple', 'f64'],
   ['fundingLongsPaidUsd', 'funding_longs_paid_usd', 'f64'],
+  ['backstopVaultPnlUsd', 'backstop_vault_pnl_usd', 'f64'],
 ];

@@ -166,7 +166,19 @@ export function summarize(w: World): RunSummary {
     ...arbitrageSummary(w),
     ...stableSummary(w),
     fundingLongsPaidUsd: sum(w.fundingLongsPaidUsd),
+    backstopVaultPnlUsd: vaultPnlUsd(w),
   };
+}
+
+/** Σ over the exchanges' backstop vaults of equity at the final marks − their starting capital, USD. */
+function vaultPnlUsd(w: World): number {
+  let pnl = 0;
+  for (let x = 0; x < w.nExchanges; x++) {
+    const v = w.exchangeVaultAccount[x]!;
+    if (v < 0) continue;
+    pnl += markAccount(w, v) - w.exchangeVaultInitialUsd[x]!;
+  }
+  return pnl;
 }
 
 /** What the algorithmic stables' runs sold, their swaps redeemed and minted, what their holders lost, and how low they traded. */

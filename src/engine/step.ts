@@ -9,6 +9,7 @@ import { arbitrage } from './phases/arbitrage.ts';
 import { stablecoins } from './phases/stablecoins.ts';
 import { updateOracles } from './phases/updateOracles.ts';
 import { updateOptions } from './optionBook.ts';
+import { delistMarkets } from './phases/delistMarkets.ts';
 import { accrueFunding } from './phases/accrueFunding.ts';
 import { markToMarket } from './phases/markToMarket.ts';
 import { respondToMarginCalls } from './phases/respondToMarginCalls.ts';
@@ -29,6 +30,7 @@ export const PHASES: ReadonlyArray<readonly [string, (w: World) => void]> = [
   ['arbitrage', arbitrage],
   ['updateOracles', updateOracles],
   ['updateOptions', updateOptions],
+  ['delistMarkets', delistMarkets],
   ['updateMarginRates', updateMarginRates],
   ['accrueFunding', accrueFunding],
   ['markToMarket', markToMarket],

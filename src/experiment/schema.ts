@@ -238,6 +238,16 @@ export const PerpMarket = z.strictObject({
     .optional()
     .describe('most the insurance fund pays over the run for bankruptcies in this market (Drift: the per-market cap on insurance claims); the rest goes to the fee pool, then to socialization'),
   feePoolUsd: nonNegative.optional().describe('the market\'s fee pool (Drift), which pays a bankruptcy after the insurance fund and before socialization'),
+  delisting: z
+    .strictObject({
+      atStep: step.describe('the step at which the venue delists the market (after the oracles and options update): every open position closes at priceUsd, and the market takes no position again'),
+      priceUsd: positive
+        .optional()
+        .describe('the settlement price, decided by the venue (Hyperliquid settled JELLY at $0.0095 on 26 March 2025); default: the market\'s mark (its oracle) at atStep'),
+    })
+    .nullable()
+    .optional()
+    .describe('a delisting with settlement by decision (null: none, so that a sweep can switch it on and off): an account the settlement leaves with nothing but negative cash goes down the loss waterfall'),
 });
 
 export const PerpExchange = z.strictObject({

@@ -193,6 +193,11 @@ export function validateSemantics(exp: Experiment): InputIssue[] {
       if (o.toStep <= o.fromStep) add(`${at}.toStep`, o.toStep, `expected a step after fromStep (${o.fromStep}): the venue is down from fromStep until toStep`);
       if (o.fromStep >= exp.steps) add(`${at}.fromStep`, o.fromStep, `the outage would start after the last step: expected a step below steps (${exp.steps})`);
     });
+    ex.markets.forEach((mkt, k) => {
+      if (mkt.delisting != null && mkt.delisting.atStep >= exp.steps) {
+        add(`scenario.exchanges.${e}.markets.${k}.delisting.atStep`, mkt.delisting.atStep, `the delisting would come after the last step: expected a step below steps (${exp.steps})`);
+      }
+    });
     if (ex.marginModel === 'portfolio' && !ex.portfolioMargin) add(`scenario.exchanges.${e}.marginModel`, 'portfolio', 'expected a portfolioMargin block to go with it');
     if (ex.marginModel === 'dynamic' && !ex.dynamicMargin) add(`scenario.exchanges.${e}.marginModel`, 'dynamic', 'expected a dynamicMargin block to go with it');
     ex.collateralAssets.forEach((c, k) => {

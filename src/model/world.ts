@@ -243,6 +243,15 @@ export interface World {
   readonly outageTo: Int32Array;
   /** 1 while the exchange is down this step (engine/chains.ts updateOutages). */
   readonly exchangeDown: Uint8Array;
+  /**
+   * Delistings (scenario.exchanges[].markets[].delisting), in market order: the market, the step, the
+   * settlement price (NaN: the mark at that step), and the id of its `delisting` event once it came (-1
+   * before; the root of its settlements' losses in attribution.arrow).
+   */
+  readonly delistMarket: Int32Array;
+  readonly delistStep: Int32Array;
+  readonly delistPriceUsd: Float64Array;
+  readonly delistEventId: Int32Array;
   /** Lending markets, their reserves, borrowers and liquidators (src/model/lending.ts). */
   readonly lending: LendingState;
   /** Option series, implied volatility and option positions (src/model/optionState.ts). */
@@ -282,6 +291,8 @@ export interface World {
   readonly feePoolHolderStart: number;
   /** Account id of the exchange's backstop vault, -1 if none. */
   readonly exchangeVaultAccount: Int32Array;
+  /** The vault's capital at step 0 (backstopVaults[].initialUsd; 0 without a vault): runs.arrow's backstop_vault_pnl_usd is measured from it. */
+  readonly exchangeVaultInitialUsd: Float64Array;
   readonly takeoverBelowMaintenanceShare: Float64Array;
   readonly liquidationMode: Uint8Array;
   /** 1 when the fund takes over a fully closed position at the bankruptcy price and keeps the margin left (Binance, BitMEX). */
@@ -1579,6 +1590,18 @@ function packAccounts(
   };
 }
 
+/** The scenario's delistings, in market order (World.delistMarket …). */
+function delistings(s: Scenario) {
+  const markets = s.exchanges.flatMap((x) => x.markets);
+  const listed = markets.flatMap((m, mk) => (m.delisting == null ? [] : [{ mk, d: m.delisting }]));
+  return {
+    delistMarket: Int32Array.from(listed, (l) => l.mk),
+    delistStep: Int32Array.from(listed, (l) => l.d.atStep),
+    delistPriceUsd: Float64Array.from(listed, (l) => l.d.priceUsd ?? NaN),
+    delistEventId: new Int32Array(listed.length).fill(-1),
+  };
+}
+
 /** Each exchange's liquidation, ADL, funding and socialization rules. */
 function exchangeRules(s: Scenario, graph: DependencyGraph, stepSeconds: number) {
   const nExchanges = s.exchanges.length;
@@ -1836,6 +1859,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     outageFrom: Int32Array.from(s.exchanges.flatMap((x) => x.outages.map((o) => o.fromStep))),
     outageTo: Int32Array.from(s.exchanges.flatMap((x) => x.outages.map((o) => o.toStep))),
     exchangeDown: new Uint8Array(nExchanges),
+    ...delistings(s),
     protocolIds: [...s.exchanges.map((x) => x.id), ...s.lendingMarkets.map((l) => l.id)],
     lending: packed.lending,
     options,
@@ -1856,6 +1880,8 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     marketHasFeePool: packed.marketHasFeePool,
     feePoolHolderStart: packed.feePoolHolderStart,
     exchangeVaultAccount,
+    // A copy: the ledger's balances start as initialBalances itself.
+    exchangeVaultInitialUsd: Float64Array.from(exchangeVaultAccount, (v) => (v >= 0 ? initialBalances[v]! : 0)),
     takeoverBelowMaintenanceShare,
     liquidationMode: rules.liquidationMode,
     adlRanking: rules.adlRanking,
