@@ -245,7 +245,7 @@ export interface World {
   readonly exchangeDown: Uint8Array;
   /**
    * Delistings (scenario.exchanges[].markets[].delisting), in market order: the market, the step, the
-   * settlement price (NaN: the mark at that step), and the id of its `delisting` event once it came (-1
+   * settlement price (0: the mark at that step; a given price is positive), and the id of its `delisting` event once it came (-1
    * before; the root of its settlements' losses in attribution.arrow).
    */
   readonly delistMarket: Int32Array;
@@ -1597,7 +1597,7 @@ function delistings(s: Scenario) {
   return {
     delistMarket: Int32Array.from(listed, (l) => l.mk),
     delistStep: Int32Array.from(listed, (l) => l.d.atStep),
-    delistPriceUsd: Float64Array.from(listed, (l) => l.d.priceUsd ?? NaN),
+    delistPriceUsd: Float64Array.from(listed, (l) => l.d.priceUsd ?? 0),
     delistEventId: new Int32Array(listed.length).fill(-1),
   };
 }

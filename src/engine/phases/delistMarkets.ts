@@ -24,7 +24,7 @@ function delist(w: World, k: number): void {
   const x = w.marketExchange[m]!;
   const asset = w.marketAsset[m]!;
   const decided = w.delistPriceUsd[k]!;
-  const price = Number.isNaN(decided) ? markPrice(w, m) : decided;
+  const price = decided > 0 ? decided : markPrice(w, m);
   let openUsd = 0;
   for (let i = w.marketPosStart[m]!; i < w.marketPosStart[m + 1]!; i++) openUsd += Math.abs(w.posQty[w.marketPositions[i]!]!) * price;
   const root = w.events.push(w.step, w.round, EventKindCode.delisting, x, -1, asset, 0, price, openUsd, -1);
