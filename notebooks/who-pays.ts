@@ -1,8 +1,10 @@
 // Who pays? Reads a results folder of the flagship study and prints, over runs, how often the
-// insurance fund ran dry and ADL fired (with a 95% Wilson interval) and the bad-debt tail; then, per
-// trader cohort, what it lost to liquidation, the bad debt it left, and the ADL it bore. For a sweep
-// (the flagship is one) the summary is pooled and the cohort table is split by point: which cohort
-// left the bad debt, and which bore the ADL, under each margin model and correlation regime.
+// insurance fund ran dry and ADL fired (with a 95% Wilson interval), the bad-debt tail and what the
+// backstop vaults gained or lost; then, per trader cohort, what it lost to liquidation, the bad debt it
+// left, and the ADL it bore; and what each cohort gained or lost over the run (cohorts.arrow). For a
+// sweep (the flagship is one) the summary is pooled and the cohort tables are split by point: which
+// cohort left the bad debt, which bore the ADL, and who came out ahead, under each margin model and
+// correlation regime.
 // Usage: node --import tsx notebooks/who-pays.ts [RESULTS_DIR]   (default results/cross-margin-flaw)
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -107,5 +109,33 @@ if (existsSync(eventsPath) && sweepColumns.length > 0) {
     console.log(
       `| ${c} | ${(r.accounts.size / nRuns).toFixed(0)} | ${usd(r.liquidated / nRuns)} | ${usd(r.badDebt / nRuns)} | ${totalBad > 0 ? ((100 * r.badDebt) / totalBad).toFixed(0) : '0'}% | ${usd(r.adlBorne / nRuns)} | ${r.adlRuns.size} |`,
     );
+  }
+}
+
+// Since schema 12: what each cohort gained or lost, per run (cohorts.arrow) — written even when the event
+// log is not. Per point for a sweep.
+const cohortsPath = join(dir, 'cohorts.arrow');
+if (existsSync(cohortsPath)) {
+  const ct = readResultsTable(dir, 'cohorts.arrow');
+  const points = [...new Set(runPoint)].sort((a, b) => a - b);
+  const runsAt = new Map(points.map((p) => [p, runPoint.filter((q) => q === p).length]));
+  const pnl = new Map<string, number>();
+  const names = new Set<string>();
+  forEachBatch(ct, ['point_index', 'cohort', 'pnl_usd'], ([pt, cohort, value]) => {
+    for (let i = 0; i < cohort!.length; i++) {
+      const k = `${pt![i] as number}/${cohort![i] as string}`;
+      names.add(cohort![i] as string);
+      pnl.set(k, (pnl.get(k) ?? 0) + (value![i] as number));
+    }
+  });
+  const cohorts = [...names].sort();
+  const header = [...sweepColumns.map((c) => sweepPaths[c]!), 'runs', ...cohorts];
+  console.log(`\n### What each cohort gained or lost, per run (mean; cohorts.arrow: value at the final marks − what it put in)\n`);
+  console.log(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
+  for (const p of points) {
+    const first = runPoint.indexOf(p);
+    const n = runsAt.get(p)!;
+    const cells = cohorts.map((c) => usd((pnl.get(`${p}/${c}`) ?? 0) / n));
+    console.log(`| ${[...swept.map((v) => String(v[first])), String(n), ...cells].join(' | ')} |`);
   }
 }

@@ -8,6 +8,8 @@ import { buildGraph } from '../src/graph/build.ts';
 import { runWorld, worldFor } from '../src/engine/simulate.ts';
 import { markToMarket } from '../src/engine/phases/markToMarket.ts';
 import { checkInvariants } from '../src/engine/invariants.ts';
+import { accountValueUsd } from '../src/engine/accounts.ts';
+import { accountLossesUsd, cohortTable } from '../src/engine/fairness.ts';
 import { EventKindCode } from '../src/engine/record.ts';
 import type { World } from '../src/model/world.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
@@ -81,6 +83,21 @@ describe('non-cash collateral in perp accounts', () => {
     expect(w.accountNotional[0]).toBeCloseTo(50_000, 6);
     // The 10,000 USD each put in is what the loss split measures against.
     expect(w.accountContributedUsd[0]).toBeCloseTo(10_000, 9);
+  });
+
+  it('what an account holds counts the collateral unweighted: no loss, in loss_gini or cohorts.arrow, before any price moves', () => {
+    const w = build(usdeExperiment('usde-venue', -0.1));
+    markToMarket(w);
+    // 5,000 cash + 5,000 USDe at $1: 10,000 held, where the margin counts 9,500 (the weight is a lending rule).
+    expect(accountValueUsd(w, 0)).toBeCloseTo(10_000, 9);
+    expect(w.accountEquity[0]).toBeCloseTo(9_500, 9);
+    // Until session 29 each degen showed a 500 loss here (contributed 10,000 − equity 9,500).
+    expect([...accountLossesUsd(w).subarray(0, 2)]).toEqual([0, 0]);
+    const t = cohortTable(w);
+    const degens = [...t.cohort].indexOf(0);
+    expect(t.accounts[degens]).toBe(2);
+    expect(t.contributedUsd[degens]).toBeCloseTo(20_000, 9);
+    expect(t.valueUsd[degens]).toBeCloseTo(20_000, 9);
   });
 
   it('a liquidated account sells its USDe on the venue book first, which marks the other account down', () => {

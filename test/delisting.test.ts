@@ -1,11 +1,12 @@
 // Delisting with settlement by decision (scenario.exchanges[].markets[].delisting; src/engine/phases/
-// delistMarkets.ts) and runs.arrow's backstop_vault_pnl_usd, on hand-built books.
+// delistMarkets.ts), runs.arrow's backstop_vault_pnl_usd and cohorts.arrow's P&L, on hand-built books.
 import { describe, expect, it } from 'vitest';
 import { accountOf, eventsOf, handExperiment, handWorld, setPrice, type HandOptions } from './fixtures/handWorld.ts';
 import { delistMarkets } from '../src/engine/phases/delistMarkets.ts';
 import { liquidate } from '../src/engine/phases/liquidate.ts';
 import { checkInvariants } from '../src/engine/invariants.ts';
 import { summarize } from '../src/engine/simulate.ts';
+import { cohortTable } from '../src/engine/fairness.ts';
 import { attribute, experimentOrigins } from '../src/engine/attribution.ts';
 import { CHANNELS, EventKindCode } from '../src/engine/record.ts';
 import { parseExperiment } from '../src/experiment/load.ts';
@@ -72,6 +73,16 @@ describe('a delisting settles every position at the decided price', () => {
     const [bad] = eventsOf(w, EventKindCode.bad_debt);
     expect(bad).toMatchObject({ account: short, cause: settlements[1]!.id });
     expect(bad!.amountUsd).toBeCloseTo(1_000, 9);
+    // cohorts.arrow: the long put in 1,000 and holds 4,000 (+3,000); the short put in 500 and holds
+    // nothing (−500); the maker lost 1,500 on its 50 short. Σ = +1,000: what the fund paid.
+    const c = cohortTable(w);
+    const pnl = (cohort: number) => {
+      const r = [...c.cohort].indexOf(cohort);
+      return c.valueUsd[r]! - c.contributedUsd[r]!;
+    };
+    expect(pnl(LONG)).toBeCloseTo(3_000, 6);
+    expect(pnl(SHORT)).toBeCloseTo(-500, 6);
+    expect(pnl(MAKERS)).toBeCloseTo(-1_500, 6);
     // attribution.arrow: the 1,000 at the exchange, rooted in the delisting, inside the protocol.
     const origins = experimentOrigins(parseExperiment(handExperiment(book({ delistings: { BTC: {} } })), 'hand'));
     const t = attribute(w);

@@ -108,7 +108,7 @@ describe('through the CLI', () => {
     run(dir1);
     run(dir2);
     const files = arrowFiles(dir1);
-    expect(files).toEqual(['attribution.arrow', 'events.arrow', 'prices.arrow', 'runs.arrow', 'steps.arrow']);
+    expect(files).toEqual(['attribution.arrow', 'cohorts.arrow', 'events.arrow', 'prices.arrow', 'runs.arrow', 'steps.arrow']);
     expect(arrowFiles(dir2)).toEqual(files);
     for (const f of files) {
       const a = readFileSync(join(dir1, f));

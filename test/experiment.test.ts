@@ -45,7 +45,7 @@ describe('the minimal fixture', () => {
   test('parses and gets every default filled in', () => {
     const exp = parseExperiment(minimalExperiment(), 'fixture');
     expect(exp.stepSeconds).toBe(60);
-    expect(exp.output).toEqual({ steps: true, prices: true, events: true, attribution: true });
+    expect(exp.output).toEqual({ steps: true, prices: true, events: true, attribution: true, cohorts: true });
     expect(exp.scenario.regimes.initial).toBe('calm');
     expect(exp.scenario.regimes.calm.volatilityMultiplier).toBe(1);
     expect(exp.scenario.assets[0]!.driftAnnual).toBe(0);

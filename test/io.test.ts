@@ -30,6 +30,7 @@ import {
   type RunResult,
   type RunSummary,
   AttributionTable,
+  CohortTable,
   ChannelCode,
 } from '../src/engine/record.ts';
 import { nullableCodes, RunBatchBuilder } from '../src/io/arrowTables.ts';
@@ -46,9 +47,9 @@ const ALL_ON: ResultsWriterOptions = {
   assets: ASSETS,
   cohorts: COHORTS,
   origins: ORIGINS,
-  output: { steps: true, prices: true, events: true, attribution: true },
+  output: { steps: true, prices: true, events: true, attribution: true, cohorts: true },
 };
-const TABLES = ['runs', 'steps', 'prices', 'events', 'attribution'];
+const TABLES = ['runs', 'steps', 'prices', 'events', 'attribution', 'cohorts'];
 
 const tmpDirs: string[] = [];
 function tmpDir(): string {
@@ -142,7 +143,13 @@ function makeRuns(): [RunResult, RunResult] {
   at.channel[0] = ChannelCode.market_impact;
   at.lossUsd[0] = 0.25;
   at.events[0] = 1;
-  const a: RunResult = { pointIndex: 0, replicate: 0, seed: 123456789, steps: st, prices: pt, events: ev, accountCohort: ACCOUNT_COHORT, attribution: at, summary: SUMMARY };
+  // Cohorts 0 (six longs) and 2 (the vault): what each put in and holds at the end.
+  const co = new CohortTable(2);
+  co.cohort.set([0, 2]);
+  co.accounts.set([6, 1]);
+  co.contributedUsd.set([600, 50]);
+  co.valueUsd.set([550.5, 80.25]);
+  const a: RunResult = { pointIndex: 0, replicate: 0, seed: 123456789, steps: st, prices: pt, events: ev, accountCohort: ACCOUNT_COHORT, attribution: at, cohorts: co, summary: SUMMARY };
   const b: RunResult = {
     pointIndex: 1,
     replicate: 1,
@@ -152,6 +159,7 @@ function makeRuns(): [RunResult, RunResult] {
     events: new EventLog(false),
     accountCohort: ACCOUNT_COHORT,
     attribution: new AttributionTable(0),
+    cohorts: new CohortTable(0),
     summary: { ...SUMMARY, totalBadDebtUsd: 0, insuranceFundDepletionStep: 2, drawdownAmplification: 1.5 },
   };
   return [a, b];
@@ -196,7 +204,7 @@ describe('ResultsWriter output', () => {
   const read = (t: string) => readArrowTable(path.join(dir, `${t}.arrow`));
 
   it('is byte-identical for identical input and leaves no temporary files', () => {
-    expect(fs.readdirSync(dir).sort()).toEqual(['attribution.arrow', 'events.arrow', 'manifest.json', 'prices.arrow', 'runs.arrow', 'steps.arrow']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['attribution.arrow', 'cohorts.arrow', 'events.arrow', 'manifest.json', 'prices.arrow', 'runs.arrow', 'steps.arrow']);
     for (const t of TABLES) {
       const a = fs.readFileSync(path.join(dir, `${t}.arrow`));
       const b = fs.readFileSync(path.join(dir2, `${t}.arrow`));
@@ -211,9 +219,9 @@ describe('ResultsWriter output', () => {
 
   it('writes a manifest with schema_version, row counts and byte sizes', () => {
     const text = fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8');
-    expect(text.startsWith('{\n  "schema_version": 11,\n')).toBe(true); // pretty-printed, version first
+    expect(text.startsWith('{\n  "schema_version": 12,\n')).toBe(true); // pretty-printed, version first
     const m = JSON.parse(text) as Record<string, unknown>;
-    expect(m.schema_version).toBe(11); // the caller's 99 does not override it
+    expect(m.schema_version).toBe(12); // the caller's 99 does not override it
     expect(m.experiment).toBe('unit');
     expect(m.runs_done).toBe(2);
     const size = (t: string) => fs.statSync(path.join(dir, `${t}.arrow`)).size;
@@ -223,6 +231,7 @@ describe('ResultsWriter output', () => {
       { path: 'prices.arrow', table: 'prices', rows: 6, bytes: size('prices') },
       { path: 'events.arrow', table: 'events', rows: 4, bytes: size('events') },
       { path: 'attribution.arrow', table: 'attribution', rows: 1, bytes: size('attribution') },
+      { path: 'cohorts.arrow', table: 'cohorts', rows: 2, bytes: size('cohorts') },
     ]);
   });
 
@@ -281,6 +290,27 @@ describe('ResultsWriter output', () => {
     expect(read('runs').schema.metadata.size).toBe(0);
   });
 
+  it('cohorts: one row per cohort with accounts, its pnl_usd = value_usd − contributed_usd', () => {
+    const t = read('cohorts');
+    expect(describeFields(t.schema.fields)).toEqual([
+      'point_index:int32',
+      'replicate:int32',
+      `cohort:${DICT}`,
+      'accounts:int32',
+      'contributed_usd:float64',
+      'value_usd:float64',
+      'pnl_usd:float64',
+    ]);
+    // Run b has no cohort rows; run a's two, named through the cohort dictionary (ALL_ON's cohorts).
+    expect(columnToArray(t, 'point_index')).toEqual([0, 0]);
+    expect(columnToArray(t, 'cohort')).toEqual([ALL_ON.cohorts[0], ALL_ON.cohorts[2]]);
+    expect(columnToArray(t, 'accounts')).toEqual([6, 1]);
+    expect(columnToArray(t, 'contributed_usd')).toEqual([600, 50]);
+    expect(columnToArray(t, 'value_usd')).toEqual([550.5, 80.25]);
+    // 550.5 − 600 = −49.5 (the longs lost), 80.25 − 50 = 30.25 (the vault gained).
+    expect(columnToArray(t, 'pnl_usd')).toEqual([-49.5, 30.25]);
+  });
+
   it('runs: one row per run, seeds as uint32, every summary column', () => {
     const t = read('runs');
     expect(t.numRows).toBe(2);
@@ -300,7 +330,7 @@ describe('ResultsWriter output', () => {
     // read one by one by every reader.
     const [, b] = makeRuns();
     const many = Array.from({ length: 9000 }, (_, i) => ({ ...b, pointIndex: i % 7, replicate: i, seed: i }));
-    const out = await writeFolder({ ...ALL_ON, output: { steps: false, prices: false, events: false, attribution: false } }, many);
+    const out = await writeFolder({ ...ALL_ON, output: { steps: false, prices: false, events: false, attribution: false, cohorts: false } }, many);
     const file = path.join(out, 'runs.arrow');
     expect(ResultsWriter.batchRows).toBe(8192);
     expect(footerCounts(file)).toEqual({ batches: 2, dictionaries: 0 });
@@ -396,7 +426,7 @@ describe('ResultsWriter output', () => {
 
 describe('ResultsWriter options and lifecycle', () => {
   it('does not write disabled tables at all', async () => {
-    const dir = await writeFolder({ ...ALL_ON, output: { steps: false, prices: false, events: false, attribution: false } }, makeRuns());
+    const dir = await writeFolder({ ...ALL_ON, output: { steps: false, prices: false, events: false, attribution: false, cohorts: false } }, makeRuns());
     expect(fs.readdirSync(dir).sort()).toEqual(['manifest.json', 'runs.arrow']);
     const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { files: unknown[] };
     expect(m.files).toEqual([
@@ -406,7 +436,7 @@ describe('ResultsWriter options and lifecycle', () => {
 
   it('writes a valid zero-row file with the full schema when a table never gets rows', async () => {
     const [, runB] = makeRuns();
-    const dir = await writeFolder({ ...ALL_ON, output: { steps: false, prices: false, events: true, attribution: false } }, [runB]);
+    const dir = await writeFolder({ ...ALL_ON, output: { steps: false, prices: false, events: true, attribution: false, cohorts: false } }, [runB]);
     const t = readArrowTable(path.join(dir, 'events.arrow'));
     expect(t.numRows).toBe(0);
     expect(t.schema.fields.length).toBe(14);
@@ -420,6 +450,7 @@ describe('ResultsWriter options and lifecycle', () => {
     w.append(makeRuns()[0]);
     expect(fs.readdirSync(dir).sort()).toEqual([
       'attribution.arrow.tmp',
+      'cohorts.arrow.tmp',
       'events.arrow.tmp',
       'prices.arrow.tmp',
       'runs.arrow.tmp',
@@ -448,9 +479,11 @@ describe('ResultsWriter options and lifecycle', () => {
     const badEvents = new EventLog(true);
     badEvents.push(0, 0, EventKindCode.liquidation, 3, 0, 0, 0, 0, 0, -1);
     expect(() => w.append({ ...runB, events: badEvents })).toThrow(/protocol 3 at row 0/);
+    const badCohorts = new CohortTable(1, Int32Array.of(3)); // ALL_ON has cohorts 0–2
+    expect(() => w.append({ ...runB, cohorts: badCohorts })).toThrow(/cohort code 3 at row 0 is outside 0..2/);
     await w.close({});
     const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { files: { rows: number }[] };
-    expect(m.files.map((f) => f.rows)).toEqual([0, 0, 0, 0, 0]);
+    expect(m.files.map((f) => f.rows)).toEqual([0, 0, 0, 0, 0, 0]);
   });
 
   it('writes the same bytes as apache-arrow\'s own file writer, for files larger than its write buffer', async () => {
@@ -464,7 +497,7 @@ describe('ResultsWriter options and lifecycle', () => {
       const [a] = makeRuns();
       return { ...a, replicate: r, events: ev };
     });
-    const opts: ResultsWriterOptions = { ...ALL_ON, output: { steps: false, prices: false, events: true, attribution: false } };
+    const opts: ResultsWriterOptions = { ...ALL_ON, output: { steps: false, prices: false, events: true, attribution: false, cohorts: false } };
     // The writer syncs in the background every 4 MiB written (~4.6 MB per run here): a sync
     // starts after each run whose bytes pass the mark while none is in flight, at least once.
     const dir = path.join(tmpDir(), 'out');
@@ -497,7 +530,7 @@ describe('ResultsWriter options and lifecycle', () => {
       const [a] = makeRuns();
       return { ...a, replicate: r, events: ev };
     });
-    const opts: ResultsWriterOptions = { ...ALL_ON, output: { steps: false, prices: false, events: true, attribution: false } };
+    const opts: ResultsWriterOptions = { ...ALL_ON, output: { steps: false, prices: false, events: true, attribution: false, cohorts: false } };
     const dir = path.join(tmpDir(), 'out');
     const real = ResultsWriter.backgroundSync;
     let calls = 0;
@@ -552,7 +585,7 @@ describe('ResultsWriter options and lifecycle', () => {
           ResultsWriter.batchRows = defaultRows;
         }
         const fresh = new RunBatchBuilder(ALL_ON);
-        for (const table of ['runs', 'steps', 'prices', 'events', 'attribution'] as const) {
+        for (const table of ['runs', 'steps', 'prices', 'events', 'attribution', 'cohorts'] as const) {
           const written = fs.readFileSync(path.join(dir, `${table}.arrow`));
           expect(stockFileBytes(fresh, table, runs, batchRows).bytes.equals(written), table).toBe(true);
         }

@@ -11,7 +11,7 @@ import { RecordBatchEncoder } from '../src/io/ipcRecordBatch.ts';
 import { RunBatchBuilder, TABLE_NAMES, type ColumnBatch } from '../src/io/arrowTables.ts';
 import { ResultsWriter, type ResultsWriterOptions } from '../src/io/resultsWriter.ts';
 import { stockFileBytes } from './fixtures/stockFile.ts';
-import { AttributionTable, EventKindCode, EventLog, PriceTable, RUN_SUMMARY_COLUMNS, StepTable, type RunResult, type RunSummary } from '../src/engine/record.ts';
+import { AttributionTable, CohortTable, EventKindCode, EventLog, PriceTable, RUN_SUMMARY_COLUMNS, StepTable, type RunResult, type RunSummary } from '../src/engine/record.ts';
 
 const tmpDirs: string[] = [];
 afterAll(() => {
@@ -109,7 +109,12 @@ function sweptRun(pointIndex: number, replicate: number, events: number): RunRes
   at.lossUsd.set([1.5, 0.25 * replicate]);
   at.events.set([1, 1]);
   const summary = Object.fromEntries(RUN_SUMMARY_COLUMNS.map(([key], i) => [key, i + pointIndex])) as unknown as RunSummary;
-  return { pointIndex, replicate, seed: 1000 * pointIndex + replicate, steps: st, prices: pt, events: ev, accountCohort: Int32Array.of(0, 0, 0, 0), attribution: at, summary };
+  const co = new CohortTable(1);
+  co.cohort[0] = 0;
+  co.accounts[0] = 4;
+  co.contributedUsd[0] = 100 + pointIndex;
+  co.valueUsd[0] = 90.5 - replicate;
+  return { pointIndex, replicate, seed: 1000 * pointIndex + replicate, steps: st, prices: pt, events: ev, accountCohort: Int32Array.of(0, 0, 0, 0), attribution: at, cohorts: co, summary };
 }
 
 describe('results files with sweep columns', () => {
@@ -119,7 +124,7 @@ describe('results files with sweep columns', () => {
       assets: ['A', 'B'],
       cohorts: ['longs'],
       origins: ['crash', 'regime_switch', 'endogenous'],
-      output: { steps: true, prices: true, events: true, attribution: true },
+      output: { steps: true, prices: true, events: true, attribution: true, cohorts: true },
       sweep: { columns: [{ name: 'fund', values: [1e6, 2e6, 3e6] }, { name: 'venue', values: ['dydx', 'hyperliquid', 'dydx'] }] },
     };
     // More events at later points (a batch larger than the one the encoder was checked on).

@@ -558,7 +558,7 @@ describe('a larger population', () => {
     // Thousands of accounts near their line at once: hot lists, callers filed under maintenance,
     // ADL and socialization reading reused marks, the funding clock.
     const { raw } = scaledScenario(10_000, 1_000);
-    raw.output = { steps: true, prices: true, events: true, attribution: true };
+    raw.output = { steps: true, prices: true, events: true, attribution: true, cohorts: true };
     const exp = parseExperiment(raw, 'scaled flagship');
     const graph = buildGraph(exp);
     for (const replicate of [0, 3]) {

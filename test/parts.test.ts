@@ -17,6 +17,7 @@ import {
   type RunResult,
   type RunSummary,
   AttributionTable,
+  CohortTable,
 } from '../src/engine/record.ts';
 import { simulateRun } from '../src/engine/simulate.ts';
 import { parseExperiment } from '../src/experiment/load.ts';
@@ -28,7 +29,7 @@ import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
 import { ResultsWriter, assembleFromParts, type ResultsWriterOptions } from '../src/io/resultsWriter.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
 
-const TABLES = ['runs', 'steps', 'prices', 'events', 'attribution'] as const;
+const TABLES = ['runs', 'steps', 'prices', 'events', 'attribution', 'cohorts'] as const;
 const tmpDirs: string[] = [];
 function tmpDir(): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'contagion-parts-'));
@@ -81,6 +82,7 @@ function handRun(pointIndex = 0, replicate = 0): RunResult {
     events: ev,
     accountCohort: ACCOUNT_COHORT,
     attribution: handAttribution(),
+    cohorts: handCohorts(),
     summary: summary({ totalValueUsd: -0, insuranceFundMinUsd: -Infinity, ledgerErrorUsd: Infinity }),
   };
 }
@@ -142,7 +144,7 @@ describe('encodeRun / decodeRun', () => {
     // handRun's 3 events leave the Uint8 kind column at 3 bytes, so padding precedes what follows;
     // an attribution table of 0 rows then ends the data with empty arrays over a zero-length
     // buffer, where Node's crc32(empty, value) returns 0 instead of value: the checksum must skip them.
-    const run: RunResult = { ...handRun(), attribution: new AttributionTable(0) };
+    const run: RunResult = { ...handRun(), attribution: new AttributionTable(0), cohorts: new CohortTable(0) };
     const bytes = encodeRun(run);
     expect(() => decodeRun(bytes)).not.toThrow();
     expect(decodeRun(bytes)).toEqual(trimmed(run));
@@ -151,7 +153,7 @@ describe('encodeRun / decodeRun', () => {
   it('a PartReader reading runs of changing shapes gives what fresh reads give', () => {
     const dir = tmpDir();
     // Shapes change from one read to the next: more events, then fewer, a disabled log, null
-    // tables, other step and attribution sizes; the reader reuses tables where they fit.
+    // tables, other step, attribution and cohort sizes; the reader reuses tables where they fit.
     const big = new EventLog(true, 4);
     for (let i = 0; i < 40; i++) big.push(i % 3, 0, EventKindCode.liquidation, i % 2, i % 4, i % 2, -i, 100 - i, i * 0.5, i - 1);
     const disabled = new EventLog(false);
@@ -162,7 +164,7 @@ describe('encodeRun / decodeRun', () => {
       { ...handRun(0, 1), events: big, attribution },
       handRun(0, 2),
       { ...handRun(0, 3), events: disabled, steps: null },
-      { ...handRun(0, 4), steps: new StepTable(5, 2), prices: null, attribution: new AttributionTable(0) },
+      { ...handRun(0, 4), steps: new StepTable(5, 2), prices: null, attribution: new AttributionTable(0), cohorts: new CohortTable(0) },
       { ...handRun(0, 5), events: big },
     ];
     for (const r of runs) writePart(dir, r);
@@ -233,7 +235,7 @@ describe('assembling Arrow files from parts (a real run)', () => {
     assets: exp.scenario.assets.map((a) => a.symbol),
     cohorts: [...exp.scenario.traders.map((c) => c.id), ...exp.scenario.backstopVaults.map((v) => v.id)],
     origins: experimentOrigins(exp),
-    output: { steps: true, prices: true, events: true, attribution: true },
+    output: { steps: true, prices: true, events: true, attribution: true, cohorts: true },
   };
   // Two points × two replicates (the point only relabels the run here).
   const runs: RunResult[] = [];
@@ -307,7 +309,7 @@ describe('sweep columns', () => {
     assets: ['BTC', 'ETH'],
     cohorts: ['longs', 'makers', 'vault'],
     origins: ['crash', 'regime_switch', 'endogenous'],
-    output: { steps: true, prices: true, events: true, attribution: true },
+    output: { steps: true, prices: true, events: true, attribution: true, cohorts: true },
   };
   const twoPoints = [handRun(0, 0), handRun(0, 1), handRun(1, 0), handRun(1, 1)];
   async function write(opts: ResultsWriterOptions, runs = twoPoints): Promise<string> {
@@ -429,5 +431,14 @@ function handAttribution(): AttributionTable {
   t.channel.set([6, 1]);
   t.lossUsd.set([1.5, 0.25]);
   t.events.set([1, 1]);
+  return t;
+}
+
+function handCohorts(): CohortTable {
+  const t = new CohortTable(2);
+  t.cohort.set([0, 2]);
+  t.accounts.set([2, 1]);
+  t.contributedUsd.set([300, 1e6]);
+  t.valueUsd.set([-0, 1e6 + 0.125]);
   return t;
 }

@@ -19,6 +19,7 @@ import type { ExperimentInput } from '../src/experiment/schema.ts';
 import { parseExperiment } from '../src/experiment/load.ts';
 import { buildGraph } from '../src/graph/build.ts';
 import { summarize, worldFor } from '../src/engine/simulate.ts';
+import { cohortTable } from '../src/engine/fairness.ts';
 import { hasPositions, invalidateMarks, markAccount } from '../src/engine/accounts.ts';
 import { PHASES, step } from '../src/engine/step.ts';
 import { checkInvariants } from '../src/engine/invariants.ts';
@@ -370,6 +371,42 @@ describe('the loss waterfall in the run summary', () => {
     console.log(`(e): ${withBadDebt} cases with bad debt, ${pastTheFund} past the fund`);
     expect(withBadDebt).toBeGreaterThanOrEqual(MIN_BAD_DEBT_CASES);
     expect(pastTheFund).toBeGreaterThanOrEqual(MIN_PAST_FUND_CASES);
+  });
+
+  // Added in session 29 with cohorts.arrow: what the cohorts gained and lost must be what the rest of the
+  // ledger lost and gained. Σ value − Σ contributed over every perp account = Δ(accounts' cash + settlement
+  // pools + wallets), the pools holding the open positions' value (zero-sum PnL) and the wallets paying
+  // the top-ups counted in what was contributed; the ledger is conserved, so that is −Δ of every other
+  // holder (funds, reserves, fee pools, arbitrageurs, the outside market). It fails if cohortTable misses
+  // an account (a vault), values a position other than as the pool does (unsettled funding), or counts a
+  // top-up twice.
+  test('(e3) the cohorts gained what the rest of the ledger lost (cohorts.arrow)', { timeout: TIMEOUT }, () => {
+    let withGains = 0;
+    fc.assert(
+      fc.property(caseArb, ({ experiment, replicate }) => {
+        const w = worldOf(experiment, replicate);
+        const start = w.ledger.balance.slice();
+        stepAll(w);
+        const t = cohortTable(w);
+        let pnl = 0;
+        let accounts = 0;
+        for (let r = 0; r < t.rows; r++) {
+          pnl += t.valueUsd[r]! - t.contributedUsd[r]!;
+          accounts += t.accounts[r]!;
+        }
+        expect(accounts).toBe(w.nAccounts);
+        const inside = (h: number) =>
+          h < w.nAccounts || (h >= w.walletHolderStart && h < w.fundHolderStart) || (h >= w.poolHolderStart && h < w.poolHolderStart + w.nExchanges);
+        let others = 0;
+        for (let h = 0; h < start.length; h++) if (!inside(h)) others += w.ledger.balance[h]! - start[h]!;
+        expect(Math.abs(pnl + others), `Σ cohort P&L ${pnl}, the other holders' change ${others}`).toBeLessThanOrEqual(REL * w.ledger.scaleUsd);
+        if (Math.abs(others) > 1) withGains++;
+      }),
+      fcParams(),
+    );
+    // Checked where the rest of the ledger moved (a fund paid out or took a penalty, arbitrageurs traded).
+    console.log(`(e3): ${withGains} cases where the cohorts' P&L was not zero-sum among themselves`);
+    expect(withGains).toBeGreaterThanOrEqual(MIN_BAD_DEBT_CASES);
   });
 
   // Caught (session 19, by reading a run's ledger; this property came after): a trader under water

@@ -1,5 +1,5 @@
 // `contagion report RESULTS`: the report of a finished sweep (provenance, outcomes per point, the loss
-// waterfall per point, attribution), of a size-fund folder, and bad input (exit 2 naming the folder or file).
+// waterfall per point, attribution, the cohorts' P&L), of a size-fund folder, and bad input (exit 2 naming the folder or file).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -59,6 +59,17 @@ describe('contagion report', () => {
     expect(r.stdout).toContain('| point | insuranceFunds.0.initialUsd | runs | bad debt | insurance fund |');
     expect(r.stdout).toContain('## Where the losses came from');
     expect(r.stdout).toMatch(/\| 1 \| perpdex \| crash \| [a-z-]+ \| [\d.]+k \|/);
+    // Who gained and who paid: cohorts.arrow's pnl_usd, mean over each point's 3 runs, a column per cohort.
+    const ct = readArrowTable(path.join(results, 'cohorts.arrow'));
+    const cPoint = columnToArray(ct, 'point_index') as number[];
+    const cName = columnToArray(ct, 'cohort') as string[];
+    const cPnl = columnToArray(ct, 'pnl_usd') as number[];
+    const names = [...new Set(cName)];
+    const cell = (p: number, c: string) => usd(cPnl.filter((_, i) => cPoint[i] === p && cName[i] === c).reduce((a, b) => a + b, 0) / 3);
+    expect(names.length).toBeGreaterThan(1);
+    expect(r.stdout).toContain(`## Who gained and who paid`);
+    expect(r.stdout).toContain(`| point | ${names.join(' | ')} |`);
+    for (const p of [0, 1]) expect(r.stdout).toContain(`| ${p} | ${names.map((c) => cell(p, c)).join(' | ')} |`);
     // --out: the same text in a file.
     const file = path.join(work, 'reports', 'sweep.md');
     const o = cli(['report', results, '--out', file]);

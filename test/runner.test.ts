@@ -32,7 +32,7 @@ import { minimalExperiment } from './fixtures/minimalExperiment.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(ROOT, 'src', 'cli', 'contagion.js');
-const TABLES = ['attribution.arrow', 'events.arrow', 'prices.arrow', 'runs.arrow', 'steps.arrow'];
+const TABLES = ['attribution.arrow', 'cohorts.arrow', 'events.arrow', 'prices.arrow', 'runs.arrow', 'steps.arrow'];
 const tmpDirs: string[] = [];
 function tmp(prefix = 'contagion-runner-'): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));

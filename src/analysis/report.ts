@@ -63,6 +63,22 @@ export function attributionLines(at: Table, points: number[], runsOf: (p: number
   return lines;
 }
 
+/**
+ * What each cohort gained or lost, mean per run of each point: a row per point, a column per cohort (in
+ * the order the cohorts first appear), from cohorts.arrow's pnl_usd. `runsOf` gives a point's number of runs.
+ */
+export function cohortLines(ct: Table, points: number[], runsOf: (p: number) => number, money: (x: number) => string = usd): string[] {
+  const cp = columnToArray(ct, 'point_index') as number[];
+  const cohort = columnToArray(ct, 'cohort') as string[];
+  const pnl = columnToArray(ct, 'pnl_usd') as number[];
+  const names = [...new Set(cohort)];
+  const sums = new Map<string, number>();
+  cp.forEach((p, i) => sums.set(`${p}/${cohort[i]}`, (sums.get(`${p}/${cohort[i]}`) ?? 0) + pnl[i]!));
+  const lines = [`| point | ${names.join(' | ')} |`, `|---|${names.map(() => '---|').join('')}`];
+  for (const p of points) lines.push(`| ${p} | ${names.map((c) => money((sums.get(`${p}/${c}`) ?? 0) / runsOf(p))).join(' | ')} |`);
+  return lines;
+}
+
 /** steps.arrow's columns that protocolLines sums, with their headings. */
 const PROTOCOL_SUMS: ReadonlyArray<[string, string]> = [
   ['liquidations', 'liquidations'],
@@ -321,6 +337,11 @@ function runsSection(dir: string): string[] {
     const at = readResultsFile(dir, 'attribution.arrow');
     out.push('', '## Where the losses came from', '', 'Bad debt by protocol, originating shock and channel, mean per run (attribution.arrow).', '');
     out.push(...attributionLines(at, [...falls.keys()], (p) => falls.get(p)!.runs));
+  }
+  if (existsSync(join(dir, 'cohorts.arrow'))) {
+    const ct = readResultsFile(dir, 'cohorts.arrow');
+    out.push('', '## Who gained and who paid', '', "Each cohort's value at the final marks less what it put in, mean per run (cohorts.arrow).", '');
+    out.push(...cohortLines(ct, [...falls.keys()], (p) => falls.get(p)!.runs));
   }
   return out;
 }

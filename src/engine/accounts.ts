@@ -40,6 +40,21 @@ export function markAccount(w: World, a: number): number {
 }
 
 /**
+ * What account a holds, USD: its equity at the current marks with non-cash collateral at its oracle
+ * price unweighted (the margin's weight, 1 − haircut, is a rule for lending against it, not a loss). What
+ * `accountContributedUsd` is measured against (loss_gini, cohorts.arrow).
+ */
+export function accountValueUsd(w: World, a: number): number {
+  let value = markAccount(w, a);
+  if (w.collateralListed) {
+    for (let k = w.collStart[a]!; k < w.collStart[a + 1]!; k++) {
+      value += w.units.qty[w.collHolder[k]!]! * w.oraclePrice[w.collOracle[k]!]! * (1 - w.collWeight[k]!);
+    }
+  }
+  return value;
+}
+
+/**
  * markAccount without the return value (the marks are then read from the account arrays,
  * w.accountEquity[a] …), for the engine's calls: where V8 does not inline markAccount, the equity it
  * returns is a fresh heap number (as with storeMarks below).

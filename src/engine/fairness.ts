@@ -1,8 +1,10 @@
 // Who bore the losses: the median and 95th-percentile effective leverage of accounts hit by ADL
 // against those of accounts liquidated (on 10 October 2025 the largest perp DEX's ADL fell on accounts
-// with a median leverage of 0.20×, 95th percentile 5.1×), and the Gini coefficient of losses.
+// with a median leverage of 0.20×, 95th percentile 5.1×), the Gini coefficient of losses, and what each
+// cohort put in and holds at the end (cohorts.arrow).
 import type { World } from '../model/world.ts';
-import { markAccount } from './accounts.ts';
+import { accountValueUsd } from './accounts.ts';
+import { CohortTable } from './record.ts';
 
 /**
  * Ascending numeric order; one function for the process (a comparator made per call was compiled
@@ -50,11 +52,45 @@ export function gini(values: ArrayLike<number>): number {
   return total > 0 ? (2 * weighted) / (n * total) - (n + 1) / n : NaN;
 }
 
-/** Each account's loss: what it put in (collateral and top-ups) less its equity now, if positive. */
+/**
+ * Each account's loss: what it put in (collateral at the initial price, and top-ups) less what it holds
+ * now (accountValueUsd: collateral at its oracle price, unweighted), if positive. (Until session 29 less
+ * its margin equity, in which collateral counts at its weight: an account holding collateral at a
+ * haircut showed the haircut as a loss with no price moved.)
+ */
 export function accountLossesUsd(w: World): Float64Array {
   const losses = new Float64Array(w.nAccounts);
   for (let a = 0; a < w.nAccounts; a++) {
-    losses[a] = Math.max(0, w.accountContributedUsd[a]! - markAccount(w, a));
+    losses[a] = Math.max(0, w.accountContributedUsd[a]! - accountValueUsd(w, a));
   }
   return losses;
+}
+
+/**
+ * What each cohort of perp accounts put in and holds at the end of the run (cohorts.arrow): Σ over its
+ * accounts of accountContributedUsd and of accountValueUsd, one row per cohort code that has accounts.
+ */
+export function cohortTable(w: World): CohortTable {
+  const nCodes = w.cohortExchange.length;
+  const accounts = new Int32Array(nCodes);
+  const contributed = new Float64Array(nCodes);
+  const value = new Float64Array(nCodes);
+  for (let a = 0; a < w.nAccounts; a++) {
+    const c = w.accountCohort[a]!;
+    accounts[c]!++;
+    contributed[c] = contributed[c]! + w.accountContributedUsd[a]!;
+    value[c] = value[c]! + accountValueUsd(w, a);
+  }
+  let rows = 0;
+  for (let c = 0; c < nCodes; c++) if (accounts[c]! > 0) rows++;
+  const t = new CohortTable(rows);
+  for (let c = 0, r = 0; c < nCodes; c++) {
+    if (accounts[c] === 0) continue;
+    t.cohort[r] = c;
+    t.accounts[r] = accounts[c]!;
+    t.contributedUsd[r] = contributed[c]!;
+    t.valueUsd[r] = value[c]!;
+    r++;
+  }
+  return t;
 }

@@ -66,6 +66,24 @@ export class AttributionTable {
   ) {}
 }
 
+/**
+ * What each cohort of perp accounts (trader cohorts, then backstop vaults, as RunResult.accountCohort
+ * codes) put in and what it holds at the end of one run: one row per cohort with accounts, in code
+ * order (cohorts.arrow). `contributedUsd` is cash and collateral at the initial price at step 0 plus
+ * top-ups (a vault's capital); `valueUsd` is cash, open positions at the final marks (net of unsettled
+ * funding; options at the model price) and collateral at its oracle price, unweighted — so that
+ * valueUsd − contributedUsd is what the cohort gained or lost.
+ */
+export class CohortTable {
+  constructor(
+    readonly rows: number,
+    readonly cohort: Int32Array = new Int32Array(rows),
+    readonly accounts: Int32Array = new Int32Array(rows),
+    readonly contributedUsd: Float64Array = new Float64Array(rows),
+    readonly valueUsd: Float64Array = new Float64Array(rows),
+  ) {}
+}
+
 /** Regime names, in the order of their dictionary codes. */
 export const REGIMES = ['calm', 'stress'] as const;
 
@@ -331,6 +349,8 @@ export interface RunResult {
   accountCohort: Int32Array;
   /** Losses by protocol, originating shock and channel (src/engine/attribution.ts). */
   attribution: AttributionTable;
+  /** What each cohort of perp accounts put in and holds at the end (src/engine/fairness.ts cohortTable). */
+  cohorts: CohortTable;
   summary: RunSummary;
 }
 

@@ -11,7 +11,7 @@ import { installHolderChecks } from './holders.ts';
 import { InvariantError } from '../experiment/errors.ts';
 import type { RunResult, RunSummary } from './record.ts';
 import { step } from './step.ts';
-import { accountLossesUsd, gini, median, quantileOf } from './fairness.ts';
+import { accountLossesUsd, cohortTable, gini, median, quantileOf } from './fairness.ts';
 import { attribute, causeChainDepth } from './attribution.ts';
 import { lendingInsolventDebtUsd } from './phases/lending.ts';
 
@@ -60,6 +60,7 @@ export function simulateRun(exp: Experiment, graph: DependencyGraph, replicate: 
     events: w.events,
     accountCohort: eventAccountCohort(w),
     attribution: attribute(w),
+    cohorts: cohortTable(w),
     summary: summarize(w),
   };
 }

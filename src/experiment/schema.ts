@@ -702,6 +702,7 @@ export const OutputOptions = z.strictObject({
     .boolean()
     .default(true)
     .describe('write attribution.arrow (losses by protocol, originating shock and channel); keeps the event log in memory even when events is false'),
+  cohorts: z.boolean().default(true).describe('write cohorts.arrow (what each cohort of perp accounts put in, holds at the end, and gained or lost)'),
 });
 
 /** A JSON value given to a swept path (validated later, as part of each point's experiment). */
@@ -754,7 +755,7 @@ export const Experiment = z.strictObject({
   steps: z.number().int().min(1),
   runs: z.number().int().min(1),
   stepSeconds: positive.default(60),
-  output: OutputOptions.default({ steps: true, prices: true, events: true, attribution: true }),
+  output: OutputOptions.default({ steps: true, prices: true, events: true, attribution: true, cohorts: true }),
   scenario: Scenario,
   sweep: Sweep.optional().describe('vary scenario values (or steps, stepSeconds) across points; each point is run `runs` times'),
   independentPoints: z

@@ -1,5 +1,5 @@
 // Turns one RunResult into the columns of Arrow record batches (runs, steps, prices, events,
-// attribution), column by column from the engine's typed arrays: no row objects, and strings only as
+// attribution, cohorts), column by column from the engine's typed arrays: no row objects, and strings only as
 // dictionary columns whose dictionaries are built once per builder, so every batch of a file shares
 // them and the IPC writer emits each dictionary exactly once. A dictionary's indices are the
 // narrowest signed integers that hold its codes (schema 3): Int8 up to 128 entries (event kinds,
@@ -30,7 +30,7 @@ import { CHANNELS, EVENT_KINDS, REGIMES, RUN_SUMMARY_COLUMNS, type RunResult } f
 import { grown } from '../model/typedArrays.ts';
 
 /** The four tables of a results folder, in the order they are listed in the manifest. */
-export const TABLE_NAMES = ['runs', 'steps', 'prices', 'events', 'attribution'] as const;
+export const TABLE_NAMES = ['runs', 'steps', 'prices', 'events', 'attribution', 'cohorts'] as const;
 export type TableName = (typeof TABLE_NAMES)[number];
 
 /**
@@ -222,6 +222,15 @@ export class RunBatchBuilder {
         f('loss_usd', f64),
         f('bad_debt_events', i32),
       ]),
+      cohorts: new Schema([
+        ...runKey,
+        ...sweepFields,
+        f('cohort', t.cohort),
+        f('accounts', i32),
+        f('contributed_usd', f64),
+        f('value_usd', f64),
+        f('pnl_usd', f64),
+      ]),
     };
   }
 
@@ -244,6 +253,8 @@ export class RunBatchBuilder {
         return this.events(run);
       case 'attribution':
         return this.attribution(run);
+      case 'cohorts':
+        return this.cohorts(run);
     }
   }
 
@@ -366,6 +377,24 @@ export class RunBatchBuilder {
       channel: column(copyCodes(a.channel, this.codes('attribution.channel', n, CHANNELS.length), CHANNELS.length, 'channel')),
       loss_usd: column(a.lossUsd),
       bad_debt_events: column(a.events),
+    });
+  }
+
+  /** One row per cohort of perp accounts: what it put in, what it holds at the end, and the difference. */
+  private cohorts(run: RunResult): ColumnBatch | null {
+    const c = run.cohorts;
+    const n = c.rows;
+    if (n === 0) return null;
+    const pnl = this.f64('cohorts.pnl_usd', n);
+    for (let i = 0; i < n; i++) pnl[i] = c.valueUsd[i]! - c.contributedUsd[i]!;
+    return this.batch('cohorts', n, {
+      ...this.runKey(run, n),
+      ...this.sweepColumns(run, n),
+      cohort: column(copyCodes(c.cohort, this.codes('cohorts.cohort', n, this.nCohorts), this.nCohorts, 'cohort')),
+      accounts: column(c.accounts),
+      contributed_usd: column(c.contributedUsd),
+      value_usd: column(c.valueUsd),
+      pnl_usd: column(pnl),
     });
   }
 

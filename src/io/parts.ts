@@ -22,12 +22,12 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
-import { AttributionTable, EventLog, PriceTable, RUN_SUMMARY_COLUMNS, StepTable, type RunResult, type RunSummary } from '../engine/record.ts';
+import { AttributionTable, CohortTable, EventLog, PriceTable, RUN_SUMMARY_COLUMNS, StepTable, type RunResult, type RunSummary } from '../engine/record.ts';
 import { grown } from '../model/typedArrays.ts';
 import { ExperimentError } from '../experiment/errors.ts';
 
 /** Version of the part layout below; bump on any change to it. */
-export const PART_FORMAT_VERSION = 3;
+export const PART_FORMAT_VERSION = 4;
 const MAGIC = 'CTGNRUN1';
 const PREFIX_BYTES = 16;
 const ENDIANNESS = os.endianness();
@@ -65,6 +65,7 @@ interface PartHeader {
   prices: { steps: number; nAssets: number } | null;
   events: { enabled: boolean; length: number };
   attribution: { rows: number };
+  cohorts: { rows: number };
   endianness: 'LE' | 'BE';
   arrays: ArrayEntry[];
   /** Bytes after the header's padding. */
@@ -123,6 +124,7 @@ function encodeRunInto(run: RunResult, alloc: (bytes: number) => Uint8Array): Ui
   }
   add('accountCohort', run.accountCohort);
   for (const [k, a] of typedFields(run.attribution)) add(`attribution.${k}`, a);
+  for (const [k, a] of typedFields(run.cohorts)) add(`cohorts.${k}`, a);
 
   // The data section's length and checksum, padding included, without assembling it first.
   let dataBytes = 0;
@@ -153,6 +155,7 @@ function encodeRunInto(run: RunResult, alloc: (bytes: number) => Uint8Array): Ui
     prices: run.prices === null ? null : { steps: run.prices.steps, nAssets: run.prices.nAssets },
     events: { enabled: run.events.enabled, length: run.events.length },
     attribution: { rows: run.attribution.rows },
+    cohorts: { rows: run.cohorts.rows },
     endianness: ENDIANNESS,
     arrays: arrays.map((a) => a.entry),
     dataBytes,
@@ -231,12 +234,14 @@ export function decodeRun(bytes: Uint8Array, reuse: RunResult | null = null): Ru
   events.length = h.events.length;
   let accountCohort: Int32Array | null = null;
   const attribution = reuse?.attribution.rows === h.attribution.rows ? reuse.attribution : new AttributionTable(h.attribution.rows);
+  const cohorts = reuse?.cohorts.rows === h.cohorts.rows ? reuse.cohorts : new CohortTable(h.cohorts.rows);
 
   const targets = new Map<string, AnyTypedArray>();
   if (steps !== null) for (const [k, a] of typedFields(steps)) targets.set(`steps.${k}`, a);
   if (prices !== null) for (const [k, a] of typedFields(prices)) targets.set(`prices.${k}`, a);
   for (const [k, a] of typedFields(events)) targets.set(`events.${k}`, a.subarray(0, stored));
   for (const [k, a] of typedFields(attribution)) targets.set(`attribution.${k}`, a);
+  for (const [k, a] of typedFields(cohorts)) targets.set(`cohorts.${k}`, a);
 
   let off = 0;
   for (const e of h.arrays) {
@@ -273,6 +278,7 @@ export function decodeRun(bytes: Uint8Array, reuse: RunResult | null = null): Ru
     events,
     accountCohort,
     attribution,
+    cohorts,
     summary: summary as unknown as RunSummary,
   };
 }

@@ -102,7 +102,7 @@ export class SizeFundInterrupted extends Error {
  */
 export async function sizeFunds(searches: FundSearch[], opts: SizeFundOptions): Promise<SizeFundResult[]> {
   // Only the run summaries are read: no tables are written.
-  const bases = searches.map(({ exp }) => ({ ...exp, output: { steps: false, prices: false, events: false, attribution: false } }));
+  const bases = searches.map(({ exp }) => ({ ...exp, output: { steps: false, prices: false, events: false, attribution: false, cohorts: false } }));
   mkdirSync(join(opts.scratchDir, 'parts'), { recursive: true });
   applySweepHeapPolicy();
   // One pool for every round: its workers start, and compile the engine, once (pool.ts).

@@ -796,7 +796,7 @@ async function benchArrowWrite(first: RunResult): Promise<void> {
     const appendTimes: number[] = [];
     for (let k = 0; k < WRITE_REPEATS; k++) {
       const out = join(dir, `events-${k}`);
-      const writer = await openWriter(exp, out, { steps: false, prices: false, events: true, attribution: false });
+      const writer = await openWriter(exp, out, { steps: false, prices: false, events: true, attribution: false, cohorts: false });
       const t = performance.now();
       for (const r of results) writer.append(r);
       appendTimes.push((performance.now() - t) / 1000);
