@@ -331,7 +331,7 @@ export interface RunSummary {
   fundingLongsPaidUsd: number;
   /**
    * What the exchanges' backstop vaults gained (negative: lost) over the run, USD: Σ over vaults of
-   * equity at the final marks − the capital they started with (0 without vaults). Who pays when a
+   * what it holds at the final marks (accountValueUsd) − the capital it started with (0 without vaults). Who pays when a
    * vault takes over a position the market then runs against (JELLY, 26 March 2025).
    */
   backstopVaultPnlUsd: number;

@@ -4,7 +4,7 @@ import type { Experiment } from '../experiment/schema.ts';
 import { deriveSeed, Streams } from '../experiment/seeds.ts';
 import type { DependencyGraph } from '../graph/build.ts';
 import { buildWorld, Status, type World, type WorldOptions } from '../model/world.ts';
-import { markAccount } from './accounts.ts';
+import { accountValueUsd, markAccount } from './accounts.ts';
 import type { MarginChecks } from './marginIndex.ts';
 import { checkInvariants } from './invariants.ts';
 import { installHolderChecks } from './holders.ts';
@@ -171,13 +171,16 @@ export function summarize(w: World): RunSummary {
   };
 }
 
-/** Σ over the exchanges' backstop vaults of equity at the final marks − their starting capital, USD. */
+/**
+ * Σ over the exchanges' backstop vaults of what each holds at the final marks (accountValueUsd, as in
+ * cohorts.arrow) − its starting capital, USD.
+ */
 function vaultPnlUsd(w: World): number {
   let pnl = 0;
   for (let x = 0; x < w.nExchanges; x++) {
     const v = w.exchangeVaultAccount[x]!;
     if (v < 0) continue;
-    pnl += markAccount(w, v) - w.exchangeVaultInitialUsd[x]!;
+    pnl += accountValueUsd(w, v) - w.exchangeVaultInitialUsd[x]!;
   }
   return pnl;
 }
