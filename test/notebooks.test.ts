@@ -184,6 +184,33 @@ describe('notebooks', () => {
     expect(r.stdout).toContain(`| funding the longs paid the shorts per run (mean; negative: the shorts paid) | ${usd(m)} |`);
   }, 30_000);
 
+  it('who-pays prints the vaults\' P&L (runs.arrow) and each cohort\'s P&L per point (cohorts.arrow), their means per run', () => {
+    const r = notebook('who-pays', results);
+    expect(r.status, r.stderr).toBe(0);
+    const usd = (x: number) => (Math.abs(x) >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(1)}k`);
+    const runs = readArrowTable(path.join(results, 'runs.arrow'));
+    const vault = columnToArray(runs, 'backstop_vault_pnl_usd') as number[];
+    const fund = columnToArray(runs, 'p_scenario_insurance_funds_0_initial_usd') as number[];
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(r.stdout).toContain(`| backstop vaults' P&L per run (mean; negative: a loss) | ${usd(mean(vault))} |`);
+    // The cohort table: a row per point, the swept fund, its 3 runs, then a cell per cohort in name order.
+    const ct = readArrowTable(path.join(results, 'cohorts.arrow'));
+    const cPoint = columnToArray(ct, 'point_index') as number[];
+    const cName = columnToArray(ct, 'cohort') as string[];
+    const cPnl = columnToArray(ct, 'pnl_usd') as number[];
+    const names = [...new Set(cName)].sort();
+    expect(names).toContain('vault');
+    const header = r.stdout.split('\n').find((l) => l.startsWith('| scenario.insuranceFunds.0.initialUsd | runs | ') && l.endsWith(`| ${names.join(' | ')} |`));
+    expect(header, r.stdout).toBeDefined();
+    for (const [p, size] of [[0, 1000], [1, 1_000_000]] as const) {
+      const cells = names.map((c) => usd(cPnl.filter((_, i) => cPoint[i] === p && cName[i] === c).reduce((a, b) => a + b, 0) / 3));
+      expect(r.stdout).toContain(`| ${size} | 3 | ${cells.join(' | ')} |`);
+      // The vault's cell is runs.arrow's column for that point.
+      const vaultMean = mean(vault.filter((_, i) => fund[i] === size));
+      expect(cells[names.indexOf('vault')]).toBe(usd(vaultMean));
+    }
+  });
+
   it('channels prints each point\'s losses, each protocol\'s liquidations and waterfall, and where the bad debt came from, agreeing with runs.arrow', () => {
     const r = notebook('channels', results);
     expect(r.status, r.stderr).toBe(0);
