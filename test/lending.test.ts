@@ -14,6 +14,7 @@ import { checkInvariants } from '../src/engine/invariants.ts';
 import { EventKindCode } from '../src/engine/record.ts';
 import { collateralHolder } from '../src/model/lending.ts';
 import { borrowerHealthFactor, lendingInsolventDebtUsd } from '../src/engine/phases/lending.ts';
+import { cohortTable } from '../src/engine/fairness.ts';
 import { attribute, attributionOrigins } from '../src/engine/attribution.ts';
 import { CHANNELS } from '../src/engine/record.ts';
 import type { World } from '../src/model/world.ts';
@@ -39,6 +40,9 @@ function eventsOf(w: World, kind: number) {
 
 const ETH = 1;
 const LEND = 1; // protocol id: after the one exchange
+// Cohort codes of lendingExperiment's traders: the minimal experiment's makers and liquidators, then these.
+const LOOPERS = lendingExperiment({ shock: 0 }).scenario.traders.findIndex((c) => c.id === 'loopers');
+const KEEPERS = lendingExperiment({ shock: 0 }).scenario.traders.findIndex((c) => c.id === 'keepers');
 
 describe('lending market: a looped borrower, by hand', () => {
   it('starts at the loop the cohort asked for', () => {
@@ -77,6 +81,37 @@ describe('lending market: a looped borrower, by hand', () => {
     expect(sale[0]!.price).toBeLessThan(2_700);
     expect(w.totals.liquidations[LEND]).toBe(1);
     expect(w.totals.badDebtUsd[LEND]).toBe(0);
+    // cohorts.arrow. The looper put in 10,000 and holds 7.5 ETH less 15,000 USDC at the end's oracle P:
+    // 7.5 P − 15,000 (P = 2,700 would be 5,250: −4,000 for the fall and −750 for the bonus). The keeper
+    // put in its 1,000,000, paid 15,000 and sold the ETH: it holds 985,000 + what the sale raised.
+    const P = w.oraclePrice[L.reserveOracle[0]!]!; // the ETH reserve's oracle
+    const c = cohortTable(w);
+    const row = (cohort: number) => [...c.cohort].indexOf(cohort);
+    const [looper, keeper] = [row(LOOPERS), row(KEEPERS)];
+    expect([c.accounts[looper], c.accounts[keeper]]).toEqual([1, 1]);
+    expect(c.contributedUsd[looper]).toBeCloseTo(10_000, 9);
+    expect(c.valueUsd[looper]).toBeCloseTo(7.5 * P - 15_000, 6);
+    expect(c.contributedUsd[keeper]).toBe(1_000_000);
+    expect(c.valueUsd[keeper]).toBeCloseTo(985_000 + sale[0]!.amountUsd, 6);
+    // Its 5% bonus, less the treasury's 75 and the sale's slippage: a gain of a few hundred dollars.
+    expect(c.valueUsd[keeper]! - c.contributedUsd[keeper]!).toBeGreaterThan(0);
+    expect(c.valueUsd[keeper]! - c.contributedUsd[keeper]!).toBeLessThan(675);
+  });
+
+  it('cohorts.arrow has the lending cohorts whatever codes the perp accounts use (no vault here, so none above theirs)', () => {
+    // Caught while writing it: sizing the table by the perp accounts' codes dropped the lending cohorts
+    // of a scenario without a vault (a typed array ignores a write past its end).
+    const input = lendingExperiment({ shock: -0.1 });
+    input.scenario.backstopVaults = [];
+    delete (input.scenario.exchanges[0] as { backstop?: unknown }).backstop;
+    const exp = parseExperiment(input, 'no vault');
+    const w = worldFor(exp, buildGraph(exp), 0);
+    runWorld(w, true);
+    const c = cohortTable(w);
+    expect([...c.cohort]).toEqual(input.scenario.traders.map((_, i) => i));
+    expect(c.accounts[LOOPERS]).toBe(1);
+    expect(c.accounts[KEEPERS]).toBe(1);
+    expect(c.contributedUsd[LOOPERS]).toBeCloseTo(10_000, 9);
   });
 
   it('a 60% fall leaves a deficit: all collateral seized, the rest of the debt written off and covered by the safety module', () => {
@@ -394,6 +429,7 @@ describe('oracle manipulation on a venue market (the Mango Markets pattern)', ()
     return e;
   }
   const MNGO = 3;
+  const PUMPER = mango('mngo-venue').scenario.traders.findIndex((c) => c.id === 'pumper');
 
   function runSteps(input: ExperimentInput, upTo: number): World {
     const exp = parseExperiment(input, 'mango');
@@ -441,6 +477,16 @@ describe('oracle manipulation on a venue market (the Mango Markets pattern)', ()
     expect(rows.map((r) => [experimentOriginsOf(w)[t.origin[r]!], CHANNELS[t.channel[r]!]])).toEqual([['pumper', 'oracle']]);
     expect(t.lossUsd[rows[0]!]).toBeCloseTo(w.totals.badDebtUsd[LEND]!, 6);
     expect(L.borrowerDebtQty[1]! * 1 > L.units.qty[collateralHolder(1)]! * w.market[MNGO]! || L.borrowerStatus[1] === 2).toBe(true);
+    // cohorts.arrow: the manipulator put in its 300k deposit and the pump; written off, it holds nothing
+    // on the market and walked away with the loan: P&L = loan − 300k − pump, positive.
+    expect(L.borrowerStatus[1]).toBe(2);
+    const pump = eventsOf(w, EventKindCode.manipulation)[0]!;
+    const borrow = eventsOf(w, EventKindCode.borrow)[0]!;
+    const c = cohortTable(w);
+    const r = [...c.cohort].indexOf(PUMPER);
+    expect(c.contributedUsd[r]).toBeCloseTo(300_000 + pump.amountUsd, 6);
+    expect(c.valueUsd[r]).toBeCloseTo(borrow.amountUsd, 6);
+    expect(c.valueUsd[r]! - c.contributedUsd[r]!).toBeGreaterThan(100_000);
   });
 
   it('the same pump against a broad-market oracle moves nothing and leaves no loss', () => {
@@ -453,6 +499,11 @@ describe('oracle manipulation on a venue market (the Mango Markets pattern)', ()
     const borrow = eventsOf(w, EventKindCode.borrow)[0]!;
     expect(borrow.amountUsd).toBeGreaterThan(0.8 * 1_299_990);
     expect(borrow.amountUsd).toBeLessThan(0.8 * 1_300_050);
+    // cohorts.arrow: it holds its collateral (worth about what it paid) less the loan plus the loan
+    // taken out: about what it put in. P&L within 100 USD of 0.
+    const c = cohortTable(w);
+    const r = [...c.cohort].indexOf(PUMPER);
+    expect(Math.abs(c.valueUsd[r]! - c.contributedUsd[r]!)).toBeLessThan(100);
   });
 });
 

@@ -5,6 +5,7 @@
 import type { World } from '../model/world.ts';
 import { accountValueUsd } from './accounts.ts';
 import { CohortTable } from './record.ts';
+import { addLendingCohorts } from './phases/lending.ts';
 
 /**
  * Ascending numeric order; one function for the process (a comparator made per call was compiled
@@ -67,11 +68,13 @@ export function accountLossesUsd(w: World): Float64Array {
 }
 
 /**
- * What each cohort of perp accounts put in and holds at the end of the run (cohorts.arrow): Σ over its
- * accounts of accountContributedUsd and of accountValueUsd, one row per cohort code that has accounts.
+ * What each cohort put in and holds at the end of the run (cohorts.arrow): Σ over its perp accounts of
+ * accountContributedUsd and of accountValueUsd, and over its lending borrowers and keepers of the same
+ * (addLendingCohorts); one row per cohort code that has any.
  */
 export function cohortTable(w: World): CohortTable {
-  const nCodes = w.cohortExchange.length;
+  // Every cohort code: the trader cohorts (lending ones too), then the backstop vaults.
+  const nCodes = w.cohortMaxLeverage.length;
   const accounts = new Int32Array(nCodes);
   const contributed = new Float64Array(nCodes);
   const value = new Float64Array(nCodes);
@@ -81,8 +84,16 @@ export function cohortTable(w: World): CohortTable {
     contributed[c] = contributed[c]! + w.accountContributedUsd[a]!;
     value[c] = value[c]! + accountValueUsd(w, a);
   }
+  addLendingCohorts(w, accounts, contributed, value);
   let rows = 0;
-  for (let c = 0; c < nCodes; c++) if (accounts[c]! > 0) rows++;
+  let counted = 0;
+  for (let c = 0; c < nCodes; c++) {
+    if (accounts[c]! > 0) rows++;
+    counted += accounts[c]!;
+  }
+  // A typed array drops a write past its end without a word: a cohort code out of range would lose its rows.
+  const expected = w.nAccounts + w.lending.nBorrowers + w.lending.nLiquidators;
+  if (counted !== expected) throw new Error(`cohortTable: ${counted} accounts in cohort rows, the world has ${expected}`);
   const t = new CohortTable(rows);
   for (let c = 0, r = 0; c < nCodes; c++) {
     if (accounts[c] === 0) continue;

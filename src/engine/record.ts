@@ -67,12 +67,13 @@ export class AttributionTable {
 }
 
 /**
- * What each cohort of perp accounts (trader cohorts, then backstop vaults, as RunResult.accountCohort
- * codes) put in and what it holds at the end of one run: one row per cohort with accounts, in code
- * order (cohorts.arrow). `contributedUsd` is cash and collateral at the initial price at step 0 plus
- * top-ups (a vault's capital); `valueUsd` is cash, open positions at the final marks (net of unsettled
- * funding; options at the model price) and collateral at its oracle price, unweighted — so that
- * valueUsd − contributedUsd is what the cohort gained or lost.
+ * What each cohort (trader cohorts, then backstop vaults, as RunResult.accountCohort codes) put in and
+ * what it holds at the end of one run: one row per cohort with accounts, borrowers or keepers, in code
+ * order (cohorts.arrow). For perp accounts `contributedUsd` is cash and collateral at the initial price
+ * at step 0 plus top-ups (a vault's capital), `valueUsd` cash, open positions at the final marks (net of
+ * unsettled funding; options at the model price) and collateral at its oracle price, unweighted; for
+ * lending borrowers and keepers see addLendingCohorts. valueUsd − contributedUsd is what the cohort
+ * gained or lost.
  */
 export class CohortTable {
   constructor(

@@ -50,8 +50,13 @@ export interface LendingState {
   readonly borrowerDebtQty: Float64Array;
   /** USD ledger holder of the borrower's wallet. */
   readonly borrowerWallet: Int32Array;
-  /** Equity at step 0 (collateral − debt at initial prices) plus top-ups, USD: for the loss split. */
+  /**
+   * What the borrower put in, USD: equity at step 0 (collateral − debt at initial prices), plus top-ups
+   * and a manipulator's pump (cash spent on its own collateral). cohorts.arrow's contributed_usd.
+   */
   readonly borrowerContributedUsd: Float64Array;
+  /** Debt-asset units the borrower borrowed and took out of the system (a manipulator's loan), for cohorts.arrow. */
+  readonly borrowerTakenOutQty: Float64Array;
   /** Event id of the margin call that opened the borrower's current episode under its call level, -1 if none. */
   readonly borrowerCallEvent: Int32Array;
   /** Manipulators (-1 / 0 for everyone else): step of the pump, cash for it, share of the LTV limit then borrowed, cohort index among manipulator cohorts. */
@@ -69,6 +74,9 @@ export interface LendingState {
   readonly nLiquidators: number;
   readonly liquidatorMarket: Int32Array;
   readonly liquidatorCashHolder: Int32Array;
+  /** Each keeper's cohort code and its cash at step 0 (cohorts.arrow). */
+  readonly liquidatorCohort: Int32Array;
+  readonly liquidatorInitialCashUsd: Float64Array;
   /** Unit-ledger holder of liquidator k's inventory of reserve r: liquidatorInventoryStart[k] + (r − first reserve of its market). */
   readonly liquidatorInventoryStart: Int32Array;
   readonly marketFirstReserve: Int32Array;
@@ -163,7 +171,7 @@ export function buildLending(
 
   // Borrowers and liquidators, cohort by cohort.
   const b = { market: [] as number[], cohort: [] as number[], coll: [] as number[], debt: [] as number[], collQty: [] as number[], debtQty: [] as number[], wallet: [] as number[], equity: [] as number[] };
-  const liq = { market: [] as number[], cash: [] as number[] };
+  const liq = { market: [] as number[], cash: [] as number[], cohort: [] as number[] };
   const nCohorts = s.traders.length;
   const callHealthFactor = new Float64Array(nCohorts);
   const topUpProbability = new Float64Array(nCohorts);
@@ -179,6 +187,7 @@ export function buildLending(
       for (let k = 0; k < c.count; k++) {
         liq.market.push(li);
         liq.cash.push(c.cashUsd);
+        liq.cohort.push(ci);
       }
       return;
     }
@@ -350,6 +359,7 @@ export function buildLending(
     borrowerDebtQty: Float64Array.from(b.debtQty),
     borrowerWallet,
     borrowerContributedUsd: Float64Array.from(b.equity),
+    borrowerTakenOutQty: new Float64Array(nBorrowers),
     borrowerCallEvent: new Int32Array(b.market.length).fill(-1),
     borrowerPumpStep: Int32Array.from(pump.step),
     borrowerPumpUsd: Float64Array.from(pump.usd),
@@ -362,6 +372,8 @@ export function buildLending(
     nLiquidators,
     liquidatorMarket: Int32Array.from(liq.market),
     liquidatorCashHolder,
+    liquidatorCohort: Int32Array.from(liq.cohort),
+    liquidatorInitialCashUsd: Float64Array.from(liq.cash),
     liquidatorInventoryStart,
     marketFirstReserve,
     governanceAsset: Int32Array.from(markets, (l) => (l.governanceToken ? denseId(graph, 'asset', l.governanceToken.asset) : -1)),

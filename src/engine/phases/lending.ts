@@ -30,6 +30,36 @@ function collateralQty(L: LendingState, b: number): number {
   return L.units.qty[collateralHolder(b)]!;
 }
 
+/**
+ * Adds each lending borrower and keeper to its cohort's totals in cohorts.arrow (cohortTable): a borrower
+ * put in borrowerContributedUsd and holds its collateral less its debt at the market's oracles, plus
+ * what it borrowed and took out of the system (a manipulator's loan, at the debt's oracle); a keeper put
+ * in its starting cash and holds its cash and its inventory at the oracles. A wallet's unspent cash is in
+ * neither (as for perp accounts: what it paid in is counted as put in).
+ */
+export function addLendingCohorts(w: World, accounts: Int32Array, contributed: Float64Array, value: Float64Array): void {
+  const L = w.lending;
+  for (let b = 0; b < L.nBorrowers; b++) {
+    const c = L.borrowerCohort[b]!;
+    const cr = L.borrowerCollReserve[b]!;
+    const dr = L.borrowerDebtReserve[b]!;
+    accounts[c]!++;
+    contributed[c] = contributed[c]! + L.borrowerContributedUsd[b]!;
+    value[c] = value[c]! + collateralQty(L, b) * reservePrice(w, cr) + (L.borrowerTakenOutQty[b]! - L.borrowerDebtQty[b]!) * reservePrice(w, dr);
+  }
+  for (let k = 0; k < L.nLiquidators; k++) {
+    const c = L.liquidatorCohort[k]!;
+    accounts[c]!++;
+    contributed[c] = contributed[c]! + L.liquidatorInitialCashUsd[k]!;
+    let held = w.ledger.balance[L.liquidatorCashHolder[k]!]!;
+    const l = L.liquidatorMarket[k]!;
+    for (let r = L.marketFirstReserve[l]!; r < L.marketFirstReserve[l + 1]!; r++) {
+      held += L.units.qty[L.liquidatorInventoryStart[k]! + r - L.marketFirstReserve[l]!]! * reservePrice(w, r);
+    }
+    value[c] = value[c]! + held;
+  }
+}
+
 /** Health factor of borrower b at oracle prices (Infinity without debt). */
 export function borrowerHealthFactor(w: World, b: number): number {
   const L = w.lending;
@@ -401,6 +431,8 @@ export function manipulateMarkets(w: World): void {
       spent += cost;
       bought += qty;
     }
+    // The pump is cash the manipulator put into its own collateral.
+    L.borrowerContributedUsd[b] = L.borrowerContributedUsd[b]! + spent;
     const pumped = w.events.push(w.step, 0, EventKindCode.manipulation, -1, account, asset, bought, tradePrice(w, o), spent, -1);
     noteTrade(w, o, pumped, -bought);
     w.marksStale = true;
@@ -412,6 +444,7 @@ export function manipulateMarkets(w: World): void {
     if (!(qty > 0)) continue;
     L.units.transfer(L.liquidityHolder[dr]!, L.externalUnitHolder[L.reserveAsset[dr]!]!, qty);
     L.borrowerDebtQty[b] = L.borrowerDebtQty[b]! + qty;
+    L.borrowerTakenOutQty[b] = L.borrowerTakenOutQty[b]! + qty;
     w.events.push(w.step, 0, EventKindCode.borrow, p, account, L.reserveAsset[dr]!, qty, debtPrice, qty * debtPrice, pumped);
   }
 }
