@@ -18,10 +18,13 @@ const expectType = (table, df, column, type) => {
   const got = String(df.getColumn(column).dtype).replace(/^DataType\((.*)\)$/, "$1");
   if (!got.startsWith(type)) failures.push(`${table}.${column}: Polars sees ${got}, expected ${type}`);
 };
-for (const table of ['runs', 'steps', 'prices', 'events', 'attribution']) {
+// runs.arrow is always written and cohorts.arrow at the default output level (schema 12).
+for (const t of ['runs', 'cohorts']) if (!manifest.files.some((f) => f.table === t)) failures.push(`${t}: not in the manifest`);
+// Every table the manifest lists (so a table added later is read too), each file present.
+for (const { table } of manifest.files) {
   const file = join(dir, `${table}.arrow`);
   if (!existsSync(file)) {
-    console.log(`${table}: absent`);
+    failures.push(`${table}: listed in the manifest, no ${table}.arrow`);
     continue;
   }
   // A Buffer, not the path: readIPC treats a string not ending in .ipc as inline IPC bytes.
@@ -35,6 +38,8 @@ for (const table of ['runs', 'steps', 'prices', 'events', 'attribution']) {
   if (table === 'prices') expectType(table, df, 'market_price', 'Float64');
   if (table === 'events') expectType(table, df, 'kind', 'Categorical');
   if (table === 'attribution') expectType(table, df, 'channel', 'Categorical');
+  if (table === 'cohorts') expectType(table, df, 'cohort', 'Categorical');
+  if (table === 'cohorts') expectType(table, df, 'pnl_usd', 'Float64');
 }
 if (failures.length) {
   console.error(failures.join('\n'));
