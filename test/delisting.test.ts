@@ -61,7 +61,7 @@ describe('a delisting settles every position at the decided price', () => {
     expect(cash(w, short)).toBeCloseTo(0, 9);
     expect(w.ledger.balance[w.fundHolderStart]).toBeCloseTo(9_000, 9);
     const [root] = eventsOf(w, EventKindCode.delisting);
-    // One delisting event: no account, the price, and the open interest settled, (100 + 50 + 50) × 130 = 26,000.
+    // One delisting event: no account, the price, and the positions settled, both sides, (100 + 50 + 50) × 130 = 26,000.
     expect(root).toMatchObject({ account: -1, price: 130, cause: -1 });
     expect(root!.amountUsd).toBeCloseTo(26_000, 9);
     const settlements = eventsOf(w, EventKindCode.settlement);

@@ -5,8 +5,9 @@
 // near four times that. Every position closes against the exchange's settlement pool like any fill, so
 // PnL stays zero-sum (the open positions net to zero, so the pool pays out exactly what it held for
 // them); an account the settlement leaves with nothing but negative cash goes down the loss waterfall,
-// caused by its own settlement. One `delisting` event per market (no account; cause -1: the venue's
-// decision is a root of attribution.arrow) and one `settlement` event per position it closed.
+// caused by its own settlement. One `delisting` event per market (no account; its amount the positions
+// settled, Σ |qty| × price over both sides; cause -1: the venue's decision is a root of attribution.arrow)
+// and one `settlement` event per position it closed.
 import { Status, type World } from '../../model/world.ts';
 import { applyFill, FILL_ORDER, FILL_PRICE, FILL_QTY, hasNothingLeft, markPrice } from '../accounts.ts';
 import { EventKindCode } from '../record.ts';
