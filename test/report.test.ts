@@ -101,8 +101,15 @@ describe('contagion report', () => {
     const r = cli(['report', results, '--figures', figures]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe(cli(['report', results]).stdout);
-    expect(r.stderr).toContain(`figures in ${figures}: adl-share.svg, loss-waterfall.svg`);
-    expect(fs.readdirSync(figures).sort()).toEqual(['adl-share.svg', 'adl-share.vl.json', 'loss-waterfall.svg', 'loss-waterfall.vl.json']);
+    expect(r.stderr).toContain(`figures in ${figures}: adl-share.svg, loss-waterfall.svg, cohort-pnl.svg`);
+    expect(fs.readdirSync(figures).sort()).toEqual([
+      'adl-share.svg',
+      'adl-share.vl.json',
+      'cohort-pnl.svg',
+      'cohort-pnl.vl.json',
+      'loss-waterfall.svg',
+      'loss-waterfall.vl.json',
+    ]);
     const runs = readArrowTable(path.join(results, 'runs.arrow'));
     const col = (n: string) => columnToArray(runs, n) as number[];
     // Point p's runs are rows 3p..3p+2; its label is its swept value (the fund).
@@ -126,6 +133,18 @@ describe('contagion report', () => {
     expect(falls.filter((f) => f.point === '0').map((f) => f.usd)).toEqual(
       ['fund_payout_usd', 'adl_absorbed_usd', 'socialized_loss_usd', 'uncovered_bad_debt_usd'].map((n) => mean(n, 0)),
     );
+    // cohort-pnl: per point and cohort, cohorts.arrow's pnl_usd summed over the point's 3 runs, over 3.
+    const bars = JSON.parse(fs.readFileSync(path.join(figures, 'cohort-pnl.vl.json'), 'utf8')).data.values as { point: string; cohort: string; usd: number }[];
+    const ct = readArrowTable(path.join(results, 'cohorts.arrow'));
+    const cPoint = columnToArray(ct, 'point_index') as number[];
+    const cName = columnToArray(ct, 'cohort') as string[];
+    const cPnl = columnToArray(ct, 'pnl_usd') as number[];
+    const names = [...new Set(cName)];
+    expect(bars).toHaveLength(2 * names.length);
+    for (const b of bars) {
+      const p = b.point === '0' ? 0 : 1;
+      expect(b.usd, `${b.point} ${b.cohort}`).toBeCloseTo(cPnl.filter((_, i) => cPoint[i] === p && cName[i] === b.cohort).reduce((a, c) => a + c, 0) / 3, 6);
+    }
     const svg = fs.readFileSync(path.join(figures, 'adl-share.svg'), 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg.trimEnd().endsWith('</svg>')).toBe(true);

@@ -3,6 +3,7 @@
 // by vega's headless renderer (no canvas, no browser):
 //   adl-share      the share of runs reaching ADL per point, with its 95% Wilson interval;
 //   loss-waterfall who paid the bad debt per point: insurance fund, ADL'd winners, socialized, uncovered;
+//   cohort-pnl     (a folder with cohorts.arrow) what each cohort gained or lost per point, mean per run;
 //   fund-curve     (a size-fund folder) the share of paths that need more than a fund F, against F, per
 //                  point, with the target share: the fund needed is where a curve crosses the target;
 //   stable-peg     (a folder with an algorithmic stable and prices.arrow) the stable's market price over
@@ -72,8 +73,38 @@ export function runFigures(dir: string): Figure[] {
       order: { field: 'order', type: 'quantitative' },
     },
   });
+  const cohorts = cohortPnlFigure(dir, labels, sortOrder, x, (p) => pointRows(point, p).length);
   const peg = stablePegFigure(dir, manifest.experiment, labels, sortOrder);
-  return peg ? [adlShare, waterfall, peg] : [adlShare, waterfall];
+  return [adlShare, waterfall, ...(cohorts ? [cohorts] : []), ...(peg ? [peg] : [])];
+}
+
+/**
+ * The cohort-pnl figure: what each cohort gained or lost, mean per run of each point (cohorts.arrow's
+ * pnl_usd), a bar per cohort side by side within a point. Null without cohorts.arrow.
+ */
+function cohortPnlFigure(dir: string, labels: Map<number, string>, sortOrder: string[], x: Record<string, unknown>, runsOf: (p: number) => number): Figure | null {
+  if (!existsSync(join(dir, 'cohorts.arrow'))) return null;
+  const ct = readResultsFile(dir, 'cohorts.arrow');
+  const point = columnToArray(ct, 'point_index') as number[];
+  const cohort = columnToArray(ct, 'cohort') as string[];
+  const pnl = columnToArray(ct, 'pnl_usd') as number[];
+  const sums = new Map<string, { p: number; cohort: string; usd: number }>();
+  point.forEach((p, i) => {
+    const key = `${p}/${cohort[i]}`;
+    const s = sums.get(key) ?? sums.set(key, { p, cohort: cohort[i]!, usd: 0 }).get(key)!;
+    s.usd += pnl[i]!;
+  });
+  // Mean per run of the point: runs.arrow's count (a run has a row only for cohorts with accounts).
+  const values = [...sums.values()].map((s) => ({ point: labels.get(s.p) ?? String(s.p), cohort: s.cohort, usd: s.usd / runsOf(s.p) }));
+  return perPoint('cohort-pnl', 'What each cohort gained or lost (mean per run)', values, {
+    mark: 'bar',
+    encoding: {
+      x: { ...x, sort: sortOrder },
+      xOffset: { field: 'cohort', type: 'nominal' },
+      y: { field: 'usd', type: 'quantitative', title: 'USD per run', axis: { format: '~s' } },
+      color: { field: 'cohort', type: 'nominal', title: 'cohort' },
+    },
+  });
 }
 
 /** What stablePegFigure reads of the manifest's resolved experiment. */
