@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { columnToArray, forEachBatch, hasColumn } from '../src/io/readArrow.ts';
 import { mean, quantile, wilsonInterval } from '../src/analysis/statistics.ts';
+import { cohortPnlSums } from '../src/analysis/report.ts';
 import { openSweepResults, readResultsTable, startNotebook } from './sweepResults.ts';
 
 startNotebook();
@@ -116,18 +117,9 @@ if (existsSync(eventsPath) && sweepColumns.length > 0) {
 // log is not. Per point for a sweep.
 const cohortsPath = join(dir, 'cohorts.arrow');
 if (existsSync(cohortsPath)) {
-  const ct = readResultsTable(dir, 'cohorts.arrow');
+  const { cohorts: names, sum } = cohortPnlSums(readResultsTable(dir, 'cohorts.arrow'));
   const points = [...new Set(runPoint)].sort((a, b) => a - b);
   const runsAt = new Map(points.map((p) => [p, runPoint.filter((q) => q === p).length]));
-  const pnl = new Map<string, number>();
-  const names = new Set<string>();
-  forEachBatch(ct, ['point_index', 'cohort', 'pnl_usd'], ([pt, cohort, value]) => {
-    for (let i = 0; i < cohort!.length; i++) {
-      const k = `${pt![i] as number}/${cohort![i] as string}`;
-      names.add(cohort![i] as string);
-      pnl.set(k, (pnl.get(k) ?? 0) + (value![i] as number));
-    }
-  });
   const cohorts = [...names].sort();
   const header = [...sweepColumns.map((c) => sweepPaths[c]!), 'runs', ...cohorts];
   console.log(`\n### What each cohort gained or lost, per run (mean; cohorts.arrow: value at the final marks − what it put in)\n`);
@@ -135,7 +127,7 @@ if (existsSync(cohortsPath)) {
   for (const p of points) {
     const first = runPoint.indexOf(p);
     const n = runsAt.get(p)!;
-    const cells = cohorts.map((c) => usd((pnl.get(`${p}/${c}`) ?? 0) / n));
+    const cells = cohorts.map((c) => usd(sum(p, c) / n));
     console.log(`| ${[...swept.map((v) => String(v[first])), String(n), ...cells].join(' | ')} |`);
   }
 }

@@ -110,11 +110,12 @@ describe('a delisting settles every position at the decided price', () => {
     checkInvariants(w);
   });
 
-  it('a market without a delisting, or before its step, is left alone', () => {
+  it('settles only at its step: a later step (the hand world delists at step 0) leaves the market alone', () => {
     const w = handWorld(book({ delistings: { BTC: {} } }));
     setPrice(w, 'BTC', 130);
-    w.step = 1; // the delisting is at step 0: a later step does not settle again
+    w.step = 1;
     delistMarkets(w);
+    expect(eventsOf(w, EventKindCode.delisting)).toEqual([]);
     expect(eventsOf(w, EventKindCode.settlement)).toEqual([]);
     expect(w.posQty[w.marketPositions[0]!]).not.toBe(0);
   });

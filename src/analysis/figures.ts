@@ -12,7 +12,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { columnToArray } from '../io/readArrow.ts';
-import { pointLabels, readResultsFile, waterfalls, type Waterfall } from './report.ts';
+import { cohortPnlSums, pointLabels, readResultsFile, waterfalls, type Waterfall } from './report.ts';
 import { quantile, wilsonInterval } from './statistics.ts';
 import { pointRows } from './pointTable.ts';
 
@@ -73,7 +73,7 @@ export function runFigures(dir: string): Figure[] {
       order: { field: 'order', type: 'quantitative' },
     },
   });
-  const cohorts = cohortPnlFigure(dir, labels, sortOrder, x, (p) => pointRows(point, p).length);
+  const cohorts = cohortPnlFigure(dir, labels, x, (p) => pointRows(point, p).length);
   const peg = stablePegFigure(dir, manifest.experiment, labels, sortOrder);
   return [adlShare, waterfall, ...(cohorts ? [cohorts] : []), ...(peg ? [peg] : [])];
 }
@@ -82,24 +82,17 @@ export function runFigures(dir: string): Figure[] {
  * The cohort-pnl figure: what each cohort gained or lost, mean per run of each point (cohorts.arrow's
  * pnl_usd), a bar per cohort side by side within a point. Null without cohorts.arrow.
  */
-function cohortPnlFigure(dir: string, labels: Map<number, string>, sortOrder: string[], x: Record<string, unknown>, runsOf: (p: number) => number): Figure | null {
+function cohortPnlFigure(dir: string, labels: Map<number, string>, x: Record<string, unknown>, runsOf: (p: number) => number): Figure | null {
   if (!existsSync(join(dir, 'cohorts.arrow'))) return null;
-  const ct = readResultsFile(dir, 'cohorts.arrow');
-  const point = columnToArray(ct, 'point_index') as number[];
-  const cohort = columnToArray(ct, 'cohort') as string[];
-  const pnl = columnToArray(ct, 'pnl_usd') as number[];
-  const sums = new Map<string, { p: number; cohort: string; usd: number }>();
-  point.forEach((p, i) => {
-    const key = `${p}/${cohort[i]}`;
-    const s = sums.get(key) ?? sums.set(key, { p, cohort: cohort[i]!, usd: 0 }).get(key)!;
-    s.usd += pnl[i]!;
-  });
+  const { cohorts, sum, has } = cohortPnlSums(readResultsFile(dir, 'cohorts.arrow'));
   // Mean per run of the point: runs.arrow's count (a run has a row only for cohorts with accounts).
-  const values = [...sums.values()].map((s) => ({ point: labels.get(s.p) ?? String(s.p), cohort: s.cohort, usd: s.usd / runsOf(s.p) }));
+  const values = [...labels.keys()]
+    .sort((a, b) => a - b)
+    .flatMap((p) => cohorts.filter((c) => has(p, c)).map((c) => ({ point: labels.get(p)!, cohort: c, usd: sum(p, c) / runsOf(p) })));
   return perPoint('cohort-pnl', 'What each cohort gained or lost (mean per run)', values, {
     mark: 'bar',
     encoding: {
-      x: { ...x, sort: sortOrder },
+      x,
       xOffset: { field: 'cohort', type: 'nominal' },
       y: { field: 'usd', type: 'quantitative', title: 'USD per run', axis: { format: '~s' } },
       color: { field: 'cohort', type: 'nominal', title: 'cohort' },

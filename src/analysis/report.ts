@@ -63,19 +63,33 @@ export function attributionLines(at: Table, points: number[], runsOf: (p: number
   return lines;
 }
 
+/** cohorts.arrow summed by point and cohort: the cohorts in the order they first appear, and Σ pnl_usd of each pair. */
+export interface CohortPnlSums {
+  cohorts: string[];
+  /** Σ pnl_usd over point p's rows of cohort c (0 when it has none). */
+  sum: (p: number, c: string) => number;
+  /** Whether point p has rows of cohort c (a cohort without accounts there has none). */
+  has: (p: number, c: string) => boolean;
+}
+
+/** Sums cohorts.arrow's pnl_usd by (point, cohort), in row order. */
+export function cohortPnlSums(ct: Table): CohortPnlSums {
+  const point = columnToArray(ct, 'point_index') as number[];
+  const cohort = columnToArray(ct, 'cohort') as string[];
+  const pnl = columnToArray(ct, 'pnl_usd') as number[];
+  const sums = new Map<string, number>();
+  point.forEach((p, i) => sums.set(`${p}/${cohort[i]}`, (sums.get(`${p}/${cohort[i]}`) ?? 0) + pnl[i]!));
+  return { cohorts: [...new Set(cohort)], sum: (p, c) => sums.get(`${p}/${c}`) ?? 0, has: (p, c) => sums.has(`${p}/${c}`) };
+}
+
 /**
  * What each cohort gained or lost, mean per run of each point: a row per point, a column per cohort (in
  * the order the cohorts first appear), from cohorts.arrow's pnl_usd. `runsOf` gives a point's number of runs.
  */
 export function cohortLines(ct: Table, points: number[], runsOf: (p: number) => number, money: (x: number) => string = usd): string[] {
-  const cp = columnToArray(ct, 'point_index') as number[];
-  const cohort = columnToArray(ct, 'cohort') as string[];
-  const pnl = columnToArray(ct, 'pnl_usd') as number[];
-  const names = [...new Set(cohort)];
-  const sums = new Map<string, number>();
-  cp.forEach((p, i) => sums.set(`${p}/${cohort[i]}`, (sums.get(`${p}/${cohort[i]}`) ?? 0) + pnl[i]!));
-  const lines = [`| point | ${names.join(' | ')} |`, `|---|${names.map(() => '---|').join('')}`];
-  for (const p of points) lines.push(`| ${p} | ${names.map((c) => money((sums.get(`${p}/${c}`) ?? 0) / runsOf(p))).join(' | ')} |`);
+  const { cohorts, sum } = cohortPnlSums(ct);
+  const lines = [`| point | ${cohorts.join(' | ')} |`, `|---|${cohorts.map(() => '---|').join('')}`];
+  for (const p of points) lines.push(`| ${p} | ${cohorts.map((c) => money(sum(p, c) / runsOf(p))).join(' | ')} |`);
   return lines;
 }
 

@@ -7,6 +7,7 @@
 import type { World } from '../model/world.ts';
 import type { Experiment } from '../experiment/schema.ts';
 import { AttributionTable, ChannelCode, EventKindCode } from './record.ts';
+import { delistedMarkets } from '../experiment/kinds.ts';
 
 /**
  * Origins dictionary of a scenario: its shocks, its bridges (a failure), its manipulator cohorts (a
@@ -57,7 +58,7 @@ export function experimentOrigins(exp: Experiment): string[] {
     s.traders.filter((c) => c.kind === 'manipulator').map((c) => c.id),
     s.assets.filter((a) => a.pricePath !== undefined).map((a) => a.symbol),
     s.assets.filter((a) => a.derived?.kind === 'algorithmicStable' && a.derived.run !== undefined).map((a) => a.symbol),
-    s.exchanges.flatMap((x) => x.markets.filter((m) => m.delisting != null).map((m) => `${x.id} ${m.asset}`)),
+    delistedMarkets(s.exchanges).map((d) => `${d.exchange.id} ${d.asset}`),
   );
 }
 

@@ -332,8 +332,8 @@ export interface RunSummary {
   fundingLongsPaidUsd: number;
   /**
    * What the exchanges' backstop vaults gained (negative: lost) over the run, USD: Σ over vaults of
-   * what it holds at the final marks (accountValueUsd) − the capital it started with (0 without vaults). Who pays when a
-   * vault takes over a position the market then runs against (JELLY, 26 March 2025).
+   * what each holds at the final marks (accountValueUsd) − the capital it started with (0 without
+   * vaults). Who pays when a vault takes over a position the market then runs against (JELLY, 26 March 2025).
    */
   backstopVaultPnlUsd: number;
 }
@@ -350,7 +350,7 @@ export interface RunResult {
   accountCohort: Int32Array;
   /** Losses by protocol, originating shock and channel (src/engine/attribution.ts). */
   attribution: AttributionTable;
-  /** What each cohort of perp accounts put in and holds at the end (src/engine/fairness.ts cohortTable). */
+  /** What each cohort (perp accounts, vaults, lending borrowers and keepers) put in and holds at the end (src/engine/fairness.ts cohortTable). */
   cohorts: CohortTable;
   summary: RunSummary;
 }

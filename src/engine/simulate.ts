@@ -172,15 +172,15 @@ export function summarize(w: World): RunSummary {
 }
 
 /**
- * Σ over the exchanges' backstop vaults of what each holds at the final marks (accountValueUsd, as in
- * cohorts.arrow) − its starting capital, USD.
+ * Σ over the exchanges' backstop vaults of what each holds at the final marks less what it put in — its
+ * capital: a vault has no wallet to top up from (accountValueUsd − accountContributedUsd, as in
+ * cohorts.arrow), USD.
  */
 function vaultPnlUsd(w: World): number {
   let pnl = 0;
   for (let x = 0; x < w.nExchanges; x++) {
     const v = w.exchangeVaultAccount[x]!;
-    if (v < 0) continue;
-    pnl += accountValueUsd(w, v) - w.exchangeVaultInitialUsd[x]!;
+    if (v >= 0) pnl += accountValueUsd(w, v) - w.accountContributedUsd[v]!;
   }
   return pnl;
 }

@@ -12,3 +12,21 @@ export function effectiveMarginModel(x: PerpExchange): 'tiered' | 'portfolio' | 
 export function isLendingCohort(c: TraderCohort): c is LendingCohort {
   return c.kind === 'looper' || c.kind === 'lendingLiquidator' || c.kind === 'manipulator';
 }
+
+/** A market the venue delists: its dense market index (exchange by exchange), its exchange and its delisting. */
+export interface DelistedMarket {
+  market: number;
+  exchange: PerpExchange;
+  delisting: NonNullable<PerpExchange['markets'][number]['delisting']>;
+  asset: string;
+}
+
+/**
+ * The delisted markets, in market order: the engine's delistings (World.delistMarket) and the origins of
+ * attribution.arrow ("<exchange> <SYMBOL> delisting") both read this list, so their order cannot differ.
+ */
+export function delistedMarkets(exchanges: readonly PerpExchange[]): DelistedMarket[] {
+  return exchanges
+    .flatMap((exchange) => exchange.markets.map((m) => ({ exchange, m })))
+    .flatMap(({ exchange, m }, market) => (m.delisting == null ? [] : [{ market, exchange, delisting: m.delisting, asset: m.asset }]));
+}

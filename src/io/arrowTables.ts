@@ -380,7 +380,7 @@ export class RunBatchBuilder {
     });
   }
 
-  /** One row per cohort of perp accounts: what it put in, what it holds at the end, and the difference. */
+  /** One row per cohort with accounts: what it put in, what it holds at the end, and the difference. */
   private cohorts(run: RunResult): ColumnBatch | null {
     const c = run.cohorts;
     const n = c.rows;

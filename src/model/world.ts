@@ -10,7 +10,7 @@ import { buildOptionSeries, packOptionPositions, yearsToExpiry, type OptionDraft
 import { blackScholes } from './options.ts';
 import type { UnitLedger } from '../engine/unitLedger.ts';
 import type { Experiment } from '../experiment/schema.ts';
-import { effectiveMarginModel, isLendingCohort } from '../experiment/kinds.ts';
+import { delistedMarkets, effectiveMarginModel, isLendingCohort } from '../experiment/kinds.ts';
 import type { DependencyGraph } from '../graph/build.ts';
 import { denseId } from '../graph/build.ts';
 import { cholesky } from './cholesky.ts';
@@ -291,8 +291,6 @@ export interface World {
   readonly feePoolHolderStart: number;
   /** Account id of the exchange's backstop vault, -1 if none. */
   readonly exchangeVaultAccount: Int32Array;
-  /** The vault's capital at step 0 (backstopVaults[].initialUsd; 0 without a vault): runs.arrow's backstop_vault_pnl_usd is measured from it. */
-  readonly exchangeVaultInitialUsd: Float64Array;
   readonly takeoverBelowMaintenanceShare: Float64Array;
   readonly liquidationMode: Uint8Array;
   /** 1 when the fund takes over a fully closed position at the bankruptcy price and keeps the margin left (Binance, BitMEX). */
@@ -1592,12 +1590,11 @@ function packAccounts(
 
 /** The scenario's delistings, in market order (World.delistMarket …). */
 function delistings(s: Scenario) {
-  const markets = s.exchanges.flatMap((x) => x.markets);
-  const listed = markets.flatMap((m, mk) => (m.delisting == null ? [] : [{ mk, d: m.delisting }]));
+  const listed = delistedMarkets(s.exchanges);
   return {
-    delistMarket: Int32Array.from(listed, (l) => l.mk),
-    delistStep: Int32Array.from(listed, (l) => l.d.atStep),
-    delistPriceUsd: Float64Array.from(listed, (l) => l.d.priceUsd ?? 0),
+    delistMarket: Int32Array.from(listed, (l) => l.market),
+    delistStep: Int32Array.from(listed, (l) => l.delisting.atStep),
+    delistPriceUsd: Float64Array.from(listed, (l) => l.delisting.priceUsd ?? 0),
     delistEventId: new Int32Array(listed.length).fill(-1),
   };
 }
@@ -1880,8 +1877,6 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     marketHasFeePool: packed.marketHasFeePool,
     feePoolHolderStart: packed.feePoolHolderStart,
     exchangeVaultAccount,
-    // A copy: the ledger's balances start as initialBalances itself.
-    exchangeVaultInitialUsd: Float64Array.from(exchangeVaultAccount, (v) => (v >= 0 ? initialBalances[v]! : 0)),
     takeoverBelowMaintenanceShare,
     liquidationMode: rules.liquidationMode,
     adlRanking: rules.adlRanking,
