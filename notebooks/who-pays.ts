@@ -16,7 +16,7 @@ import { openSweepResults, readResultsTable, startNotebook } from './sweepResult
 startNotebook();
 const dir = process.argv[2] ?? 'results/cross-margin-flaw';
 const { runs, sweepPaths, sweepColumns, col, swept, point: runPoint } = openSweepResults(dir, 'run the experiment first (npm start)');
-const usd = (x: number) => (Math.abs(x) >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(1)}k`);
+const usd = (x: number) => (Math.abs(x) >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(1).replace(/^-(0\.0)$/, '$1')}k`); // no "-0.0k"
 
 const nRuns = runs.numRows;
 const badDebt = col('total_bad_debt_usd');
@@ -117,17 +117,26 @@ if (existsSync(eventsPath) && sweepColumns.length > 0) {
 // log is not. Per point for a sweep.
 const cohortsPath = join(dir, 'cohorts.arrow');
 if (existsSync(cohortsPath)) {
-  const { cohorts: names, sum } = cohortPnlSums(readResultsTable(dir, 'cohorts.arrow'));
+  const { accounts: names, others, sum } = cohortPnlSums(readResultsTable(dir, 'cohorts.arrow'));
   const points = [...new Set(runPoint)].sort((a, b) => a - b);
   const runsAt = new Map(points.map((p) => [p, runPoint.filter((q) => q === p).length]));
-  const cohorts = [...names].sort();
-  const header = [...sweepColumns.map((c) => sweepPaths[c]!), 'runs', ...cohorts];
+  const table = (labels: string[], withTotal: boolean) => {
+    const header = [...sweepColumns.map((c) => sweepPaths[c]!), 'runs', ...labels, ...(withTotal ? ['Σ every row'] : [])];
+    console.log(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
+    for (const p of points) {
+      const first = runPoint.indexOf(p);
+      const n = runsAt.get(p)!;
+      const cells = labels.map((c) => usd(sum(p, c) / n));
+      if (withTotal) cells.push(usd([...names, ...others].reduce((s, c) => s + sum(p, c), 0) / n));
+      console.log(`| ${[...swept.map((v) => String(v[first])), String(n), ...cells].join(' | ')} |`);
+    }
+  };
   console.log(`\n### What each cohort gained or lost, per run (mean; cohorts.arrow: value at the final marks − what it put in)\n`);
-  console.log(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
-  for (const p of points) {
-    const first = runPoint.indexOf(p);
-    const n = runsAt.get(p)!;
-    const cells = cohorts.map((c) => usd(sum(p, c) / n));
-    console.log(`| ${[...swept.map((v) => String(v[first])), String(n), ...cells].join(' | ')} |`);
+  table([...names].sort(), false);
+  // Since schema 13: everyone else on the balance sheet (design decision 57). With the cohorts, the rows
+  // sum to what the prices did to the units in existence (0 when no one holds anything but cash).
+  if (others.length > 0) {
+    console.log(`\n### Everyone else on the balance sheet, per run (mean): funds, exchanges, lenders, arbitrageurs, stables, the outside market\n`);
+    table(others, true);
   }
 }

@@ -47,6 +47,8 @@ const ALL_ON: ResultsWriterOptions = {
   assets: ASSETS,
   cohorts: COHORTS,
   origins: ORIGINS,
+  // The vault is a backstop vault (role 1), the others trader cohorts.
+  participants: { names: COHORTS, roles: [0, 0, 1] },
   output: { steps: true, prices: true, events: true, attribution: true, cohorts: true },
 };
 const TABLES = ['runs', 'steps', 'prices', 'events', 'attribution', 'cohorts'];
@@ -219,9 +221,9 @@ describe('ResultsWriter output', () => {
 
   it('writes a manifest with schema_version, row counts and byte sizes', () => {
     const text = fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8');
-    expect(text.startsWith('{\n  "schema_version": 12,\n')).toBe(true); // pretty-printed, version first
+    expect(text.startsWith('{\n  "schema_version": 13,\n')).toBe(true); // pretty-printed, version first
     const m = JSON.parse(text) as Record<string, unknown>;
-    expect(m.schema_version).toBe(12); // the caller's 99 does not override it
+    expect(m.schema_version).toBe(13); // the caller's 99 does not override it
     expect(m.experiment).toBe('unit');
     expect(m.runs_done).toBe(2);
     const size = (t: string) => fs.statSync(path.join(dir, `${t}.arrow`)).size;
@@ -295,6 +297,7 @@ describe('ResultsWriter output', () => {
     expect(describeFields(t.schema.fields)).toEqual([
       'point_index:int32',
       'replicate:int32',
+      `role:${DICT}`,
       `cohort:${DICT}`,
       'accounts:int32',
       'contributed_usd:float64',
@@ -304,6 +307,8 @@ describe('ResultsWriter output', () => {
     // Run b has no cohort rows; run a's two, named through the cohort dictionary (ALL_ON's cohorts).
     expect(columnToArray(t, 'point_index')).toEqual([0, 0]);
     expect(columnToArray(t, 'cohort')).toEqual([ALL_ON.cohorts[0], ALL_ON.cohorts[2]]);
+    // Each row's role, from the participants' roles (schema 13): a trader cohort, a backstop vault.
+    expect(columnToArray(t, 'role')).toEqual(['trader', 'backstop_vault']);
     expect(columnToArray(t, 'accounts')).toEqual([6, 1]);
     expect(columnToArray(t, 'contributed_usd')).toEqual([600, 50]);
     expect(columnToArray(t, 'value_usd')).toEqual([550.5, 80.25]);
@@ -480,7 +485,7 @@ describe('ResultsWriter options and lifecycle', () => {
     badEvents.push(0, 0, EventKindCode.liquidation, 3, 0, 0, 0, 0, 0, -1);
     expect(() => w.append({ ...runB, events: badEvents })).toThrow(/protocol 3 at row 0/);
     const badCohorts = new CohortTable(1, Int32Array.of(3)); // ALL_ON has cohorts 0–2
-    expect(() => w.append({ ...runB, cohorts: badCohorts })).toThrow(/cohort code 3 at row 0 is outside 0..2/);
+    expect(() => w.append({ ...runB, cohorts: badCohorts })).toThrow(/participant code 3 at row 0 is outside 0..2/);
     await w.close({});
     const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { files: { rows: number }[] };
     expect(m.files.map((f) => f.rows)).toEqual([0, 0, 0, 0, 0, 0]);
@@ -623,7 +628,7 @@ describe('dictionary indices (schema 3): the narrowest signed integers that hold
 
 describe('RunBatchBuilder.events', () => {
   it('maps exactly the -1 ids to nulls, through an IPC round trip', () => {
-    const builder = new RunBatchBuilder({ protocols: PROTOCOLS, assets: ASSETS, cohorts: COHORTS, origins: ORIGINS });
+    const builder = new RunBatchBuilder({ protocols: PROTOCOLS, assets: ASSETS, cohorts: COHORTS, origins: ORIGINS, participants: ALL_ON.participants });
     const row = fc.record({
       kind: fc.integer({ min: 0, max: EVENT_KINDS.length - 1 }),
       protocol: fc.integer({ min: -1, max: PROTOCOLS.length - 1 }),

@@ -124,6 +124,7 @@ describe('results files with sweep columns', () => {
       assets: ['A', 'B'],
       cohorts: ['longs'],
       origins: ['crash', 'regime_switch', 'endogenous'],
+      participants: { names: ['longs'], roles: [0] },
       output: { steps: true, prices: true, events: true, attribution: true, cohorts: true },
       sweep: { columns: [{ name: 'fund', values: [1e6, 2e6, 3e6] }, { name: 'venue', values: ['dydx', 'hyperliquid', 'dydx'] }] },
     };

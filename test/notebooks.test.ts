@@ -178,7 +178,7 @@ describe('notebooks', () => {
     expect(paid.every((x) => x > 0)).toBe(true);
     const sum = paid.reduce((a, b) => a + b, 0);
     const m = sum / paid.length;
-    const usd = (x: number) => (Math.abs(x) >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(1)}k`);
+    const usd = (x: number) => (Math.abs(x) >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(1).replace(/^-(0\.0)$/, '$1')}k`); // no "-0.0k"
     // The mean is told apart from what a wrong column would print: nothing, one run's, or their sum.
     expect(new Set([usd(m), usd(0), usd(paid[0]!), usd(sum)]).size).toBe(4);
     expect(r.stdout).toContain(`| funding the longs paid the shorts per run (mean; negative: the shorts paid) | ${usd(m)} |`);
@@ -187,7 +187,7 @@ describe('notebooks', () => {
   it('who-pays prints the vaults\' P&L (runs.arrow) and each cohort\'s P&L per point (cohorts.arrow), their means per run', () => {
     const r = notebook('who-pays', results);
     expect(r.status, r.stderr).toBe(0);
-    const usd = (x: number) => (Math.abs(x) >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(1)}k`);
+    const usd = (x: number) => (Math.abs(x) >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(1).replace(/^-(0\.0)$/, '$1')}k`); // no "-0.0k"
     const runs = readArrowTable(path.join(results, 'runs.arrow'));
     const vault = columnToArray(runs, 'backstop_vault_pnl_usd') as number[];
     const fund = columnToArray(runs, 'p_scenario_insurance_funds_0_initial_usd') as number[];
@@ -198,7 +198,9 @@ describe('notebooks', () => {
     const cPoint = columnToArray(ct, 'point_index') as number[];
     const cName = columnToArray(ct, 'cohort') as string[];
     const cPnl = columnToArray(ct, 'pnl_usd') as number[];
-    const names = [...new Set(cName)].sort();
+    const cRole = columnToArray(ct, 'role') as string[];
+    const ofAccounts = (i: number) => cRole[i] === 'trader' || cRole[i] === 'backstop_vault';
+    const names = [...new Set(cName.filter((_, i) => ofAccounts(i)))].sort();
     expect(names).toContain('vault');
     const header = r.stdout.split('\n').find((l) => l.startsWith('| scenario.insuranceFunds.0.initialUsd | runs | ') && l.endsWith(`| ${names.join(' | ')} |`));
     expect(header, r.stdout).toBeDefined();
@@ -208,6 +210,17 @@ describe('notebooks', () => {
       // The vault's cell is runs.arrow's column for that point.
       const vaultMean = mean(vault.filter((_, i) => fund[i] === size));
       expect(cells[names.indexOf('vault')]).toBe(usd(vaultMean));
+    }
+    // Schema 13: everyone else on the balance sheet in a table of its own, in row order, then Σ over
+    // every row (the cohorts' too): for cash-only perp runs, 0 (design decision 57).
+    const others = [...new Set(cName.filter((_, i) => !ofAccounts(i)))];
+    expect(others).toEqual(['fund fund', 'exchange perpdex', 'outside market']);
+    expect(r.stdout).toContain(`| scenario.insuranceFunds.0.initialUsd | runs | ${others.join(' | ')} | Σ every row |`);
+    for (const [p, size] of [[0, 1000], [1, 1_000_000]] as const) {
+      const cells = others.map((c) => usd(cPnl.filter((_, i) => cPoint[i] === p && cName[i] === c).reduce((a, b) => a + b, 0) / 3));
+      const total = cPnl.filter((_, i) => cPoint[i] === p).reduce((a, b) => a + b, 0) / 3;
+      expect(Math.abs(total)).toBeLessThan(1e-3);
+      expect(r.stdout).toContain(`| ${size} | 3 | ${[...cells, usd(total)].join(' | ')} |`);
     }
   });
 

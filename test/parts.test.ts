@@ -23,6 +23,7 @@ import { simulateRun } from '../src/engine/simulate.ts';
 import { parseExperiment } from '../src/experiment/load.ts';
 import { buildGraph, protocolIds } from '../src/graph/build.ts';
 import { experimentOrigins } from '../src/engine/attribution.ts';
+import { participantList } from '../src/engine/participants.ts';
 import { RunBatchBuilder } from '../src/io/arrowTables.ts';
 import { decodeRun, encodeRun, listParts, PartReader, partPath, readPart, writePart } from '../src/io/parts.ts';
 import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
@@ -235,6 +236,7 @@ describe('assembling Arrow files from parts (a real run)', () => {
     assets: exp.scenario.assets.map((a) => a.symbol),
     cohorts: [...exp.scenario.traders.map((c) => c.id), ...exp.scenario.backstopVaults.map((v) => v.id)],
     origins: experimentOrigins(exp),
+    participants: participantList(exp.scenario),
     output: { steps: true, prices: true, events: true, attribution: true, cohorts: true },
   };
   // Two points × two replicates (the point only relabels the run here).
@@ -309,6 +311,7 @@ describe('sweep columns', () => {
     assets: ['BTC', 'ETH'],
     cohorts: ['longs', 'makers', 'vault'],
     origins: ['crash', 'regime_switch', 'endogenous'],
+    participants: { names: ['longs', 'makers', 'vault'], roles: [0, 0, 1] },
     output: { steps: true, prices: true, events: true, attribution: true, cohorts: true },
   };
   const twoPoints = [handRun(0, 0), handRun(0, 1), handRun(1, 0), handRun(1, 1)];

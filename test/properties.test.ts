@@ -20,11 +20,12 @@ import { parseExperiment } from '../src/experiment/load.ts';
 import { buildGraph } from '../src/graph/build.ts';
 import { summarize, worldFor } from '../src/engine/simulate.ts';
 import { cohortTable } from '../src/engine/fairness.ts';
+import { checkBalanceSheet, participantList } from '../src/engine/participants.ts';
 import { hasPositions, invalidateMarks, markAccount } from '../src/engine/accounts.ts';
 import { PHASES, step } from '../src/engine/step.ts';
 import { checkInvariants } from '../src/engine/invariants.ts';
 import { installHolderChecks } from '../src/engine/holders.ts';
-import { EVENT_KINDS, EventKindCode } from '../src/engine/record.ts';
+import { EVENT_KINDS, EventKindCode, ROLES } from '../src/engine/record.ts';
 import type { RunSummary } from '../src/engine/record.ts';
 import { exchangeOf, ImpactCode, Status, type World } from '../src/model/world.ts';
 import { averageImpactFactor, impactFactor, MIN_IMPACT_FACTOR } from '../src/model/impact.ts';
@@ -391,6 +392,8 @@ describe('the loss waterfall in the run summary', () => {
         let pnl = 0;
         let accounts = 0;
         for (let r = 0; r < t.rows; r++) {
+          // The cohorts' and vaults' rows (codes below the other participants', design decision 57).
+          if (t.cohort[r]! >= w.cohortMaxLeverage.length) continue;
           pnl += t.valueUsd[r]! - t.contributedUsd[r]!;
           accounts += t.accounts[r]!;
         }
@@ -407,6 +410,48 @@ describe('the loss waterfall in the run summary', () => {
     // Checked where the rest of the ledger moved (a fund paid out or took a penalty, arbitrageurs traded).
     console.log(`(e3): ${withGains} cases where the cohorts' P&L was not zero-sum among themselves`);
     expect(withGains).toBeGreaterThanOrEqual(MIN_BAD_DEBT_CASES);
+  });
+
+  // Added in session 30 with the rest of the balance sheet in cohorts.arrow (design decision 57): the
+  // rows of every participant sum to what the prices did to the units in existence (checkBalanceSheet,
+  // which every run also calls), each fund's row is its balance's change, and the arbitrageurs' rows are
+  // what runs.arrow's arbitrageur_pnl_usd sums (cash + inventory at market − what they started with).
+  test('(e4) every participant: the rows are the whole balance sheet (cohorts.arrow)', { timeout: TIMEOUT }, () => {
+    let withArbitrage = 0;
+    let withFundMoves = 0;
+    fc.assert(
+      fc.property(caseArb, ({ experiment, replicate }) => {
+        const w = worldOf(experiment, replicate);
+        const funds0 = w.fundInitialUsd.slice();
+        stepAll(w);
+        const t = cohortTable(w);
+        checkBalanceSheet(w, t);
+        const { roles } = participantList(parseExperiment(experiment, 'property case').scenario);
+        const pnlOf = (role: string) => {
+          const out: number[] = [];
+          for (let r = 0; r < t.rows; r++) if (ROLES[roles[t.cohort[r]!]!] === role) out.push(t.valueUsd[r]! - t.contributedUsd[r]!);
+          return out;
+        };
+        const tol = REL * w.ledger.scaleUsd;
+        const funds = pnlOf('insurance_fund');
+        expect(funds).toHaveLength(w.nFunds);
+        funds.forEach((pnl, f) => expect(Math.abs(pnl - (w.ledger.balance[w.fundHolderStart + f]! - funds0[f]!))).toBeLessThanOrEqual(tol));
+        if (funds.some((x) => Math.abs(x) > 1)) withFundMoves++;
+        const A = w.arbitrage;
+        const arbs = pnlOf('arbitrageur');
+        expect(arbs).toHaveLength(A.n);
+        for (let k = 0; k < A.n; k++) {
+          const expected = w.ledger.balance[A.cashHolder[k]!]! + w.units.qty[A.unitHolder[k]!]! * w.market[A.asset[k]!]! - A.initialCashUsd[k]! - A.initialInventoryUsd[k]!;
+          expect(Math.abs(arbs[k]! - expected)).toBeLessThanOrEqual(tol + REL * (A.initialCashUsd[k]! + A.initialInventoryUsd[k]!));
+          if (A.boughtUsd[k]! + A.soldUsd[k]! > 0) withArbitrage++;
+        }
+        expect(pnlOf('outside_market')).toHaveLength(1);
+      }),
+      fcParams(),
+    );
+    console.log(`(e4): ${withFundMoves} cases where a fund's row moved, ${withArbitrage} arbitrageurs that traded`);
+    expect(withFundMoves).toBeGreaterThanOrEqual(MIN_BAD_DEBT_CASES);
+    expect(withArbitrage).toBeGreaterThanOrEqual(MIN_BAD_DEBT_CASES);
   });
 
   // Caught (session 19, by reading a run's ledger; this property came after): a trader under water

@@ -64,12 +64,19 @@ describe('contagion report', () => {
     const cPoint = columnToArray(ct, 'point_index') as number[];
     const cName = columnToArray(ct, 'cohort') as string[];
     const cPnl = columnToArray(ct, 'pnl_usd') as number[];
-    const names = [...new Set(cName)];
+    const cRole = columnToArray(ct, 'role') as string[];
+    const ofAccounts = (i: number) => cRole[i] === 'trader' || cRole[i] === 'backstop_vault';
+    const names = [...new Set(cName.filter((_, i) => ofAccounts(i)))];
+    // Since schema 13, a second table: everyone else on the balance sheet (the fund, the exchange, the outside market).
+    const others = [...new Set(cName.filter((_, i) => !ofAccounts(i)))];
     const cell = (p: number, c: string) => usd(cPnl.filter((_, i) => cPoint[i] === p && cName[i] === c).reduce((a, b) => a + b, 0) / 3);
     expect(names.length).toBeGreaterThan(1);
+    expect(others).toEqual(['fund fund', 'exchange perpdex', 'outside market']);
     expect(r.stdout).toContain(`## Who gained and who paid`);
-    expect(r.stdout).toContain(`| point | ${names.join(' | ')} |`);
-    for (const p of [0, 1]) expect(r.stdout).toContain(`| ${p} | ${names.map((c) => cell(p, c)).join(' | ')} |`);
+    for (const list of [names, others]) {
+      expect(r.stdout).toContain(`| point | ${list.join(' | ')} |`);
+      for (const p of [0, 1]) expect(r.stdout).toContain(`| ${p} | ${list.map((c) => cell(p, c)).join(' | ')} |`);
+    }
     // --out: the same text in a file.
     const file = path.join(work, 'reports', 'sweep.md');
     const o = cli(['report', results, '--out', file]);
@@ -139,7 +146,11 @@ describe('contagion report', () => {
     const cPoint = columnToArray(ct, 'point_index') as number[];
     const cName = columnToArray(ct, 'cohort') as string[];
     const cPnl = columnToArray(ct, 'pnl_usd') as number[];
-    const names = [...new Set(cName)];
+    // The cohorts and vaults only: the rest of the balance sheet (role other than these) is tabled, not drawn.
+    const cRole = columnToArray(ct, 'role') as string[];
+    const names = [...new Set(cName.filter((_, i) => cRole[i] === 'trader' || cRole[i] === 'backstop_vault'))];
+    expect(names.length).toBeGreaterThan(0);
+    expect(new Set(cName).size).toBeGreaterThan(names.length);
     expect(bars).toHaveLength(2 * names.length);
     for (const b of bars) {
       const p = b.point === '0' ? 0 : 1;

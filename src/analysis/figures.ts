@@ -84,7 +84,9 @@ export function runFigures(dir: string): Figure[] {
  */
 function cohortPnlFigure(dir: string, labels: Map<number, string>, x: Record<string, unknown>, runsOf: (p: number) => number): Figure | null {
   if (!existsSync(join(dir, 'cohorts.arrow'))) return null;
-  const { cohorts, sum, has } = cohortPnlSums(readResultsFile(dir, 'cohorts.arrow'));
+  // The cohorts and vaults only: the rest of the balance sheet (the outside market's billions in a
+  // LUNA run) would flatten their bars; `contagion report` tables it.
+  const { accounts: cohorts, sum, has } = cohortPnlSums(readResultsFile(dir, 'cohorts.arrow'));
   // Mean per run of the point: runs.arrow's count (a run has a row only for cohorts with accounts).
   const values = [...labels.keys()]
     .sort((a, b) => a - b)

@@ -63,33 +63,66 @@ export function attributionLines(at: Table, points: number[], runsOf: (p: number
   return lines;
 }
 
-/** cohorts.arrow summed by point and cohort: the cohorts in the order they first appear, and Σ pnl_usd of each pair. */
+/**
+ * cohorts.arrow summed by point and participant: the labels in the order they first appear, split into
+ * the cohorts (trader cohorts and backstop vaults) and everyone else on the balance sheet (schema 13's
+ * other roles, named "fund ins-a", "lend lenders", "outside market"…: engine/participants.ts), and
+ * Σ pnl_usd of each pair. A folder from before schema 13 has no role column: every row is a cohort.
+ */
 export interface CohortPnlSums {
+  /** Every label: the cohorts', then the others'. */
   cohorts: string[];
-  /** Σ pnl_usd over point p's rows of cohort c (0 when it has none). */
+  /** Trader cohorts and backstop vaults. */
+  accounts: string[];
+  /** The other participants. */
+  others: string[];
+  /** Σ pnl_usd over point p's rows of label c (0 when it has none). */
   sum: (p: number, c: string) => number;
-  /** Whether point p has rows of cohort c (a cohort without accounts there has none). */
+  /** Whether point p has rows of label c (a cohort without accounts there has none). */
   has: (p: number, c: string) => boolean;
 }
 
-/** Sums cohorts.arrow's pnl_usd by (point, cohort), in row order. */
+/** Sums cohorts.arrow's pnl_usd by (point, participant), in row order. */
 export function cohortPnlSums(ct: Table): CohortPnlSums {
   const point = columnToArray(ct, 'point_index') as number[];
   const cohort = columnToArray(ct, 'cohort') as string[];
+  const role = hasColumn(ct, 'role') ? (columnToArray(ct, 'role') as string[]) : null;
   const pnl = columnToArray(ct, 'pnl_usd') as number[];
   const sums = new Map<string, number>();
-  point.forEach((p, i) => sums.set(`${p}/${cohort[i]}`, (sums.get(`${p}/${cohort[i]}`) ?? 0) + pnl[i]!));
-  return { cohorts: [...new Set(cohort)], sum: (p, c) => sums.get(`${p}/${c}`) ?? 0, has: (p, c) => sums.has(`${p}/${c}`) };
+  const accounts = new Set<string>();
+  const others = new Set<string>();
+  point.forEach((p, i) => {
+    const r = role?.[i] ?? 'trader';
+    const label = cohort[i]!;
+    (r === 'trader' || r === 'backstop_vault' ? accounts : others).add(label);
+    sums.set(`${p}/${label}`, (sums.get(`${p}/${label}`) ?? 0) + pnl[i]!);
+  });
+  return {
+    cohorts: [...accounts, ...others],
+    accounts: [...accounts],
+    others: [...others],
+    sum: (p, c) => sums.get(`${p}/${c}`) ?? 0,
+    has: (p, c) => sums.has(`${p}/${c}`),
+  };
 }
 
 /**
- * What each cohort gained or lost, mean per run of each point: a row per point, a column per cohort (in
- * the order the cohorts first appear), from cohorts.arrow's pnl_usd. `runsOf` gives a point's number of runs.
+ * What each participant gained or lost, mean per run of each point: a row per point, a column per
+ * label of `which` (the cohorts, or the others on the balance sheet; in the order they first appear),
+ * from cohorts.arrow's pnl_usd. `runsOf` gives a point's number of runs. No lines when there are none.
  */
-export function cohortLines(ct: Table, points: number[], runsOf: (p: number) => number, money: (x: number) => string = usd): string[] {
-  const { cohorts, sum } = cohortPnlSums(ct);
-  const lines = [`| point | ${cohorts.join(' | ')} |`, `|---|${cohorts.map(() => '---|').join('')}`];
-  for (const p of points) lines.push(`| ${p} | ${cohorts.map((c) => money(sum(p, c) / runsOf(p))).join(' | ')} |`);
+export function cohortLines(
+  ct: Table,
+  points: number[],
+  runsOf: (p: number) => number,
+  money: (x: number) => string = usd,
+  which: 'accounts' | 'others' = 'accounts',
+): string[] {
+  const sums = cohortPnlSums(ct);
+  const labels = sums[which];
+  if (labels.length === 0) return [];
+  const lines = [`| point | ${labels.join(' | ')} |`, `|---|${labels.map(() => '---|').join('')}`];
+  for (const p of points) lines.push(`| ${p} | ${labels.map((c) => money(sums.sum(p, c) / runsOf(p))).join(' | ')} |`);
   return lines;
 }
 
@@ -356,6 +389,16 @@ function runsSection(dir: string): string[] {
     const ct = readResultsFile(dir, 'cohorts.arrow');
     out.push('', '## Who gained and who paid', '', "Each cohort's value at the final marks less what it put in, mean per run (cohorts.arrow).", '');
     out.push(...cohortLines(ct, [...falls.keys()], (p) => falls.get(p)!.runs));
+    const others = cohortLines(ct, [...falls.keys()], (p) => falls.get(p)!.runs, usd, 'others');
+    if (others.length > 0) {
+      out.push(
+        '',
+        // Since schema 13 (design decision 57): the rest of the balance sheet.
+        'Everyone else on the balance sheet: funds, exchanges (reserve and fee pools), lenders, treasuries, arbitrageurs, stables, and the outside market that took the other side of every spot trade. With the cohorts, the rows sum to what prices did to the units in existence.',
+        '',
+        ...others,
+      );
+    }
   }
   return out;
 }

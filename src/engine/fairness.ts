@@ -6,6 +6,7 @@ import type { World } from '../model/world.ts';
 import { accountValueUsd } from './accounts.ts';
 import { CohortTable } from './record.ts';
 import { addLendingCohorts } from './phases/lending.ts';
+import { addParticipantRows, participantRows } from './participants.ts';
 
 /**
  * Ascending numeric order; one function for the process (a comparator made per call was compiled
@@ -70,7 +71,9 @@ export function accountLossesUsd(w: World): Float64Array {
 /**
  * What each cohort put in and holds at the end of the run (cohorts.arrow): Σ over its perp accounts of
  * accountContributedUsd and of accountValueUsd, and over its lending borrowers and keepers of the same
- * (addLendingCohorts); one row per cohort code that has any.
+ * (addLendingCohorts); one row per cohort code that has any. Then one row for every other participant
+ * (engine/participants.ts: arbitrageurs, funds, exchanges, lenders, treasuries, stables' holders and
+ * desks, the outside market), so that the rows are the whole balance sheet (design decision 57).
  */
 export function cohortTable(w: World): CohortTable {
   // Every cohort code: the trader cohorts (lending ones too), then the backstop vaults.
@@ -94,8 +97,9 @@ export function cohortTable(w: World): CohortTable {
   // A typed array drops a write past its end without a word: a cohort code out of range would lose its rows.
   const expected = w.nAccounts + w.lending.nBorrowers + w.lending.nLiquidators;
   if (counted !== expected) throw new Error(`cohortTable: ${counted} accounts in cohort rows, the world has ${expected}`);
-  const t = new CohortTable(rows);
-  for (let c = 0, r = 0; c < nCodes; c++) {
+  const t = new CohortTable(rows + participantRows(w));
+  let r = 0;
+  for (let c = 0; c < nCodes; c++) {
     if (accounts[c] === 0) continue;
     t.cohort[r] = c;
     t.accounts[r] = accounts[c]!;
@@ -103,5 +107,6 @@ export function cohortTable(w: World): CohortTable {
     t.valueUsd[r] = value[c]!;
     r++;
   }
+  if (addParticipantRows(w, t, r, nCodes) !== t.rows) throw new Error(`cohortTable: the participant rows did not fill the table's ${t.rows} rows`);
   return t;
 }

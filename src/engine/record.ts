@@ -85,6 +85,22 @@ export class CohortTable {
   ) {}
 }
 
+/** Roles of cohorts.arrow's rows, in the order of their dictionary codes (engine/participants.ts). */
+export const ROLES = [
+  'trader',
+  'backstop_vault',
+  'arbitrageur',
+  'insurance_fund',
+  'exchange',
+  'lenders',
+  'lending_treasury',
+  'stable_holders',
+  'stable_desk',
+  'stable_collateral_holders',
+  'outside_market',
+] as const;
+export const Role = Object.fromEntries(ROLES.map((r, i) => [r, i])) as { readonly [K in (typeof ROLES)[number]]: number };
+
 /** Regime names, in the order of their dictionary codes. */
 export const REGIMES = ['calm', 'stress'] as const;
 

@@ -14,6 +14,7 @@ import { step } from './step.ts';
 import { accountLossesUsd, cohortTable, gini, median, quantileOf } from './fairness.ts';
 import { attribute, causeChainDepth } from './attribution.ts';
 import { lendingInsolventDebtUsd } from './phases/lending.ts';
+import { checkBalanceSheet } from './participants.ts';
 
 export interface SimulateOptions {
   /** Check every invariant after every step (else once at the end). */
@@ -51,6 +52,9 @@ export function simulateRun(exp: Experiment, graph: DependencyGraph, replicate: 
   const seedPoint = opts.independentPoints ? pointIndex : undefined;
   const w = worldFor(exp, graph, replicate, seedPoint, { marginChecks: opts.marginChecks });
   runWorld(w, opts.check);
+  const cohorts = cohortTable(w);
+  // The rows of cohorts.arrow must be the whole balance sheet: a run that loses a dollar stops here.
+  checkBalanceSheet(w, cohorts);
   return {
     pointIndex,
     replicate,
@@ -60,7 +64,7 @@ export function simulateRun(exp: Experiment, graph: DependencyGraph, replicate: 
     events: w.events,
     accountCohort: eventAccountCohort(w),
     attribution: attribute(w),
-    cohorts: cohortTable(w),
+    cohorts,
     summary: summarize(w),
   };
 }

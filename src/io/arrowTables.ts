@@ -26,7 +26,7 @@ import {
   type Data,
   type Vector,
 } from 'apache-arrow';
-import { CHANNELS, EVENT_KINDS, REGIMES, RUN_SUMMARY_COLUMNS, type RunResult } from '../engine/record.ts';
+import { CHANNELS, EVENT_KINDS, REGIMES, ROLES, RUN_SUMMARY_COLUMNS, type RunResult } from '../engine/record.ts';
 import { grown } from '../model/typedArrays.ts';
 
 /** The four tables of a results folder, in the order they are listed in the manifest. */
@@ -60,6 +60,11 @@ export interface DictionaryLists {
   assets: readonly string[];
   /** Trader cohort ids then backstop vault ids, indexed by RunResult.accountCohort codes. */
   cohorts: readonly string[];
+  /**
+   * cohorts.arrow's rows by code: `cohorts` first, then every other participant of the balance sheet,
+   * each with its ROLES code (engine/participants.ts participantList).
+   */
+  participants: { readonly names: readonly string[]; readonly roles: readonly number[] };
   /** Origins of losses in attribution.arrow: the shocks, then "regime_switch", "endogenous" (engine/attribution.ts). */
   origins: readonly string[];
   /**
@@ -84,6 +89,9 @@ const FIRST_SWEEP_DICT_ID = 5;
 /** attribution.arrow's dictionaries (added after the sweep's range was fixed, so out of its way). */
 const ORIGIN_DICT_ID = 1000;
 const CHANNEL_DICT_ID = 1001;
+/** cohorts.arrow's participant and role dictionaries (schema 13). */
+const PARTICIPANT_DICT_ID = 1002;
+const ROLE_DICT_ID = 1003;
 
 /** A sweep column resolved for building: Float64 values, or dictionary codes per point. */
 type SweepPlan =
@@ -131,6 +139,7 @@ export class RunBatchBuilder {
   private readonly nProtocols: number;
   private readonly nAssets: number;
   private readonly nCohorts: number;
+  private readonly participantRoles: readonly number[];
   /** The dictionary behind each dictionary column type, by dictionary id. */
   private readonly dictionaries = new Map<number, Vector<Utf8>>();
   private readonly sweep: SweepPlan[];
@@ -144,6 +153,10 @@ export class RunBatchBuilder {
     this.nProtocols = lists.protocols.length;
     this.nAssets = lists.assets.length;
     this.nCohorts = lists.cohorts.length;
+    this.participantRoles = lists.participants.roles;
+    if (lists.participants.roles.length !== lists.participants.names.length) {
+      throw new Error(`participants: ${lists.participants.names.length} names, ${lists.participants.roles.length} roles`);
+    }
     const dictType = (id: number, values: readonly string[], what: string): DictType => {
       this.dictionaries.set(id, utf8Vector(values, what));
       return dictionaryOf(id, values.length);
@@ -156,6 +169,8 @@ export class RunBatchBuilder {
       cohort: dictType(DICT_ID.cohort, lists.cohorts, 'cohorts'),
       origin: dictType(ORIGIN_DICT_ID, lists.origins, 'origins'),
       channel: dictType(CHANNEL_DICT_ID, CHANNELS, 'CHANNELS'),
+      participant: dictType(PARTICIPANT_DICT_ID, lists.participants.names, 'participants'),
+      role: dictType(ROLE_DICT_ID, ROLES, 'ROLES'),
     };
     this.nOrigins = lists.origins.length;
     const i32 = new Int32();
@@ -225,7 +240,8 @@ export class RunBatchBuilder {
       cohorts: new Schema([
         ...runKey,
         ...sweepFields,
-        f('cohort', t.cohort),
+        f('role', t.role),
+        f('cohort', t.participant),
         f('accounts', i32),
         f('contributed_usd', f64),
         f('value_usd', f64),
@@ -380,17 +396,25 @@ export class RunBatchBuilder {
     });
   }
 
-  /** One row per cohort with accounts: what it put in, what it holds at the end, and the difference. */
+  /**
+   * One row per cohort with accounts, then one per other participant of the balance sheet: what it put
+   * in, what it holds at the end, and the difference.
+   */
   private cohorts(run: RunResult): ColumnBatch | null {
     const c = run.cohorts;
     const n = c.rows;
     if (n === 0) return null;
     const pnl = this.f64('cohorts.pnl_usd', n);
     for (let i = 0; i < n; i++) pnl[i] = c.valueUsd[i]! - c.contributedUsd[i]!;
+    const nParticipants = this.participantRoles.length;
+    const codes = copyCodes(c.cohort, this.codes('cohorts.cohort', n, nParticipants), nParticipants, 'participant');
+    const roles = this.codes('cohorts.role', n, ROLES.length);
+    for (let i = 0; i < n; i++) roles[i] = this.participantRoles[c.cohort[i]!]!;
     return this.batch('cohorts', n, {
       ...this.runKey(run, n),
       ...this.sweepColumns(run, n),
-      cohort: column(copyCodes(c.cohort, this.codes('cohorts.cohort', n, this.nCohorts), this.nCohorts, 'cohort')),
+      role: column(roles),
+      cohort: column(codes),
       accounts: column(c.accounts),
       contributed_usd: column(c.contributedUsd),
       value_usd: column(c.valueUsd),

@@ -26,8 +26,8 @@ import { AttributionTable, CohortTable, EventLog, PriceTable, RUN_SUMMARY_COLUMN
 import { grown } from '../model/typedArrays.ts';
 import { ExperimentError } from '../experiment/errors.ts';
 
-/** Version of the part layout below; bump on any change to it. */
-export const PART_FORMAT_VERSION = 4;
+/** Version of the part layout below; bump on any change to it or to what its tables hold (5: cohorts' participant rows, results schema 13). */
+export const PART_FORMAT_VERSION = 5;
 const MAGIC = 'CTGNRUN1';
 const PREFIX_BYTES = 16;
 const ENDIANNESS = os.endianness();

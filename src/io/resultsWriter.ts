@@ -16,8 +16,8 @@ import { BatchCoalescer } from './coalesce.ts';
 import { RecordBatchEncoder } from './ipcRecordBatch.ts';
 import { PartReader, partPath } from './parts.ts';
 
-/** Version of the column layout described in arrowTables.ts and of the manifest; bump on any change (3: narrow dictionary indices; 4: the manifest's seeds as a rule, not a list per run; 5: runs.arrow's insurance_fund_required_usd; 6: its insolvent_debt_usd counts perp accounts under water too; 7: events.arrow's `default` kind, insolvent_protocols counts lending markets that defaulted, and a replayed price path is an origin of attribution.arrow; 8: runs.arrow's arbitrage_volume_usd, arbitrageur_pnl_usd and arbitrageur_min_cash_share; 9: events.arrow's stable_run and stable_swap kinds, runs.arrow's stable_run_sold_usd, stable_redeemed_usd, stable_holder_loss_usd, collateral_holder_loss_usd, stable_min_price_share and collateral_supply_multiple, and an algorithmic stable's run is an origin of attribution.arrow; 10: runs.arrow's funding_longs_paid_usd; 11: events.arrow's delisting and settlement kinds, a delisting is an origin of attribution.arrow, runs.arrow's backstop_vault_pnl_usd; 12: cohorts.arrow, and loss_gini measures collateral unweighted). */
-export const SCHEMA_VERSION = 12;
+/** Version of the column layout described in arrowTables.ts and of the manifest; bump on any change (3: narrow dictionary indices; 4: the manifest's seeds as a rule, not a list per run; 5: runs.arrow's insurance_fund_required_usd; 6: its insolvent_debt_usd counts perp accounts under water too; 7: events.arrow's `default` kind, insolvent_protocols counts lending markets that defaulted, and a replayed price path is an origin of attribution.arrow; 8: runs.arrow's arbitrage_volume_usd, arbitrageur_pnl_usd and arbitrageur_min_cash_share; 9: events.arrow's stable_run and stable_swap kinds, runs.arrow's stable_run_sold_usd, stable_redeemed_usd, stable_holder_loss_usd, collateral_holder_loss_usd, stable_min_price_share and collateral_supply_multiple, and an algorithmic stable's run is an origin of attribution.arrow; 10: runs.arrow's funding_longs_paid_usd; 11: events.arrow's delisting and settlement kinds, a delisting is an origin of attribution.arrow, runs.arrow's backstop_vault_pnl_usd; 12: cohorts.arrow, and loss_gini measures collateral unweighted; 13: cohorts.arrow's role column and rows for every other participant of the balance sheet, its cohort column a dictionary of its own). */
+export const SCHEMA_VERSION = 13;
 
 /** What to write. Dictionary lists are fixed for the whole folder. */
 export interface ResultsWriterOptions {
@@ -29,6 +29,8 @@ export interface ResultsWriterOptions {
   cohorts: string[];
   /** Origins of losses (shocks, then "regime_switch", "endogenous"): attribution.arrow's dictionary. */
   origins: string[];
+  /** cohorts.arrow's participants and their roles (DictionaryLists.participants). */
+  participants: DictionaryLists['participants'];
   /** Which optional tables to write (runs.arrow is always written). */
   output: { steps: boolean; prices: boolean; events: boolean; attribution: boolean; cohorts: boolean };
   /** Swept parameters, written as columns of runs and steps (see DictionaryLists.sweep). */
@@ -206,6 +208,7 @@ export class ResultsWriter {
         assets: opts.assets,
         cohorts: opts.cohorts,
         origins: opts.origins,
+        participants: opts.participants,
         ...(opts.sweep === undefined ? {} : { sweep: opts.sweep }),
       },
       // append() writes or copies every byte of a batch before it builds the next (FdFileWriter).

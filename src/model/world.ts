@@ -478,6 +478,13 @@ export interface World {
   readonly collWeight: Float64Array;
   /** Holdings of assets in units (lending markets and perp collateral); see engine/unitLedger.ts. */
   readonly units: UnitLedger;
+  /**
+   * The balance sheet at step 0, for cohorts.arrow's participant rows (engine/participants.ts): USD
+   * balances of ledger holders fundHolderStart … (funds, pools, reserves, fee pools, lending, arbitrage and
+   * stable holders; not the accounts and wallets), and every unit-ledger holding.
+   */
+  readonly usdAtStart: Float64Array;
+  readonly unitsAtStart: Float64Array;
   stressSteps: number;
   maxCascadeDepth: number;
   readonly totals: StepAccumulators;
@@ -1955,6 +1962,8 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     collOracle: packed.collOracle,
     collWeight: packed.collWeight,
     units: packed.lending.units,
+    usdAtStart: initialBalances.slice(fundHolderStart),
+    unitsAtStart: packed.lending.units.qty.slice(),
     stressSteps: 0,
     maxCascadeDepth: 0,
     totals: accumulators(nProtocols),

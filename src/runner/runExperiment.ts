@@ -27,6 +27,7 @@ import { engineHash } from './engineHash.ts';
 import { executeRun, makeContext, type RunOutcome } from './execute.ts';
 import { runPool } from './pool.ts';
 import { applySweepHeapPolicy } from './heapPolicy.ts';
+import { participantList } from '../engine/participants.ts';
 
 export interface Progress {
   done: number;
@@ -137,6 +138,7 @@ export function writerOptions(exp: Experiment, points: SweepPoint[]): ResultsWri
     assets: exp.scenario.assets.map((a) => a.symbol),
     cohorts: [...exp.scenario.traders.map((c) => c.id), ...exp.scenario.backstopVaults.map((v) => v.id)],
     origins: experimentOrigins(exp),
+    participants: participantList(exp.scenario),
     output: exp.output,
     sweep: {
       columns: sweptPaths(exp).map((path) => ({

@@ -84,6 +84,7 @@ import { parseExperiment } from '../../src/experiment/load.ts';
 import type { Experiment } from '../../src/experiment/schema.ts';
 import { buildGraph, protocolIds } from '../../src/graph/build.ts';
 import { experimentOrigins } from '../../src/engine/attribution.ts';
+import { participantList } from '../../src/engine/participants.ts';
 import { ResultsWriter } from '../../src/io/resultsWriter.ts';
 import type { World } from '../../src/model/world.ts';
 import { minimalExperiment } from '../fixtures/minimalExperiment.ts';
@@ -690,6 +691,7 @@ function openWriter(exp: Experiment, out: string, output: Experiment['output']):
     // As runExperiment does: trader cohorts, then backstop vaults.
     cohorts: [...exp.scenario.traders.map((c) => c.id), ...exp.scenario.backstopVaults.map((v) => v.id)],
     origins: experimentOrigins(exp),
+    participants: participantList(exp.scenario),
     output,
   });
 }

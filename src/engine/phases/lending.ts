@@ -33,7 +33,7 @@ function collateralQty(L: LendingState, b: number): number {
 /**
  * Adds each lending borrower and keeper to its cohort's totals in cohorts.arrow (cohortTable): a borrower
  * put in borrowerContributedUsd and holds its collateral less its debt at the market's oracles, plus
- * what it borrowed and took out of the system (a manipulator's loan, at the debt's oracle); a keeper put
+ * what it borrowed and took out of the system (a manipulator's loan, at the debt asset's market price); a keeper put
  * in its starting cash and holds its cash and its inventory at the oracles. A wallet's unspent cash is in
  * neither (as for perp accounts: what it paid in is counted as put in).
  */
@@ -45,7 +45,10 @@ export function addLendingCohorts(w: World, accounts: Int32Array, contributed: F
     const dr = L.borrowerDebtReserve[b]!;
     accounts[c]!++;
     contributed[c] = contributed[c]! + L.borrowerContributedUsd[b]!;
-    value[c] = value[c]! + collateralQty(L, b) * reservePrice(w, cr) + (L.borrowerTakenOutQty[b]! - L.borrowerDebtQty[b]!) * reservePrice(w, dr);
+    // Its loan taken out is in the outside market's hands: valued at market, as the outside market's
+    // units are (engine/participants.ts); its debt at the oracle, as its lenders value the claim.
+    const takenOut = L.borrowerTakenOutQty[b]! * w.market[L.reserveAsset[dr]!]!;
+    value[c] = value[c]! + collateralQty(L, b) * reservePrice(w, cr) - L.borrowerDebtQty[b]! * reservePrice(w, dr) + takenOut;
   }
   for (let k = 0; k < L.nLiquidators; k++) {
     const c = L.liquidatorCohort[k]!;
@@ -158,7 +161,11 @@ export function respondToHealthCalls(w: World): void {
       useChain(w, p);
       const proceeds = sellUnits(w, L.reserveOracle[cr]!, collateralHolder(b), wallet, qty);
       const repayQty = Math.min(proceeds / w.market[L.reserveAsset[dr]!]!, L.borrowerDebtQty[b]!);
-      if (repayQty > 0) repay(w, b, repayQty, wallet);
+      const repaid = repayQty > 0 ? repay(w, b, repayQty, wallet) : 0;
+      // A sale that raised more than the debt left leaves the rest in its wallet: cash taken back out
+      // of what it put in (cohorts.arrow counts a wallet's cash in neither; found by the balance
+      // sheet check, design decision 57).
+      L.borrowerContributedUsd[b] = L.borrowerContributedUsd[b]! - (proceeds - repaid);
       const id = w.events.push(w.step, 0, EventKindCode.deleverage, p, account, asset, -qty, proceeds / qty, proceeds, call);
       noteTrade(w, L.reserveOracle[cr]!, id, qty);
     }
