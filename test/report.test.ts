@@ -317,3 +317,16 @@ describe('contagion report', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   }, 60_000);
 });
+
+describe('the report\'s money', () => {
+  it('prints millions to two places, thousands to one, dollars whole, and a rounding residue as 0, not -0', () => {
+    expect(usd(1_234_567)).toBe('1.23M');
+    expect(usd(-2_345)).toBe('-2.3k');
+    expect(usd(12.4)).toBe('12');
+    expect(usd(-0.6)).toBe('-1');
+    // A sum of rows that cancel (the balance sheet's Σ, a lender made whole) ends a hair under 0.
+    expect(usd(-1e-9)).toBe('0');
+    expect(usd(-0.4)).toBe('0');
+    expect(usd(0)).toBe('0');
+  });
+});

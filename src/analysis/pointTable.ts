@@ -9,7 +9,7 @@ import { columnToArray, hasColumn, readArrowTable } from '../io/readArrow.ts';
 import { mean, quantile, wilsonInterval } from './statistics.ts';
 
 /** USD as the reports print it: 1.23M, 45.6k, 789. */
-export const usd = (x: number): string => (Math.abs(x) >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : Math.abs(x) >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0));
+export const usd = (x: number): string => (Math.abs(x) >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : Math.abs(x) >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : Math.abs(x) < 0.5 ? '0' : x.toFixed(0)); // (no "-0" for a rounding residue)
 /** k of n as a percentage with its 95% Wilson interval: "20% [10–35%]". */
 export function shareWithInterval(k: number, n: number): string {
   const [lo, hi] = wilsonInterval(k, n);
