@@ -132,6 +132,26 @@ describe('the balance sheet check', () => {
     expect(gapOf(() => checkBalanceSheet(w, { ...t, valueUsd: dropped } as CohortTable))).toBeCloseTo(-fee, 6);
   });
 
+  it('under --check stops the run at the first step whose rows miss a dollar; without, after the last', () => {
+    const exp = parseExperiment(lendingExperiment({ shock: -0.1 }), 'tampered');
+    const tampered = (check: boolean) => {
+      const w = worldFor(exp, buildGraph(exp), 0);
+      // 100 USD the looper is said to have put in that no wallet paid.
+      w.lending.borrowerContributedUsd[0] = w.lending.borrowerContributedUsd[0]! + 100;
+      try {
+        runWorld(w, check);
+        const t = cohortTable(w);
+        checkBalanceSheet(w, t);
+      } catch (e) {
+        expect(e).toBeInstanceOf(InvariantError);
+        return { step: (e as InvariantError).step, gap: gapOf(() => { throw e; }) };
+      }
+      return null;
+    };
+    expect(tampered(true)).toEqual({ step: 0, gap: expect.closeTo(-100, 6) as number });
+    expect(tampered(false)).toEqual({ step: exp.steps - 1, gap: expect.closeTo(-100, 6) as number });
+  });
+
   it('holds on every run of the fixture with every channel on (depegs, bridges, a manipulation, fire sales)', () => {
     // Caught by this check when it was written: a borrower deleveraging by more than its debt kept the
     // rest of the sale in its wallet, which neither its value nor its contribution counted (115 USD in

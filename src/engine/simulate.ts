@@ -94,7 +94,11 @@ export function runWorld(w: World, check: boolean): void {
       if (e instanceof InvariantError && e.step < 0) throw new InvariantError(e.detail, s, e.where);
       throw e;
     }
-    if (check) checkInvariants(w);
+    if (check) {
+      checkInvariants(w);
+      // Under --check the balance sheet too, so that a dollar in no row stops the run at the step that lost it.
+      checkBalanceSheet(w, cohortTable(w));
+    }
   }
   if (!check) checkInvariants(w);
 }
