@@ -8,7 +8,7 @@ import { parseExperiment } from '../src/experiment/load.ts';
 import { buildGraph } from '../src/graph/build.ts';
 import { runWorld, simulateRun, worldFor } from '../src/engine/simulate.ts';
 import { cohortTable } from '../src/engine/fairness.ts';
-import { checkBalanceSheet, participantList } from '../src/engine/participants.ts';
+import { checkBalanceSheet, participantList, participantRows } from '../src/engine/participants.ts';
 import { EventKindCode, ROLES, type CohortTable } from '../src/engine/record.ts';
 import { InvariantError } from '../src/experiment/errors.ts';
 import type { World } from '../src/model/world.ts';
@@ -55,9 +55,15 @@ describe('the rest of the balance sheet, by hand', () => {
       'lending_treasury',
       'outside_market',
     ]);
+    // The dictionary has a name for every code the world's table can hold: its cohorts and vaults, then
+    // participantRows of everyone else.
+    const w = worldFor(exp, buildGraph(exp), 0);
+    expect(names).toHaveLength(w.cohortMaxLeverage.length + participantRows(w));
     // An algorithmic stable adds three rows, an arbitrageur one.
     const stable = parseExperiment(stableExperiment(), 'stable');
     const more = participantList(stable.scenario);
+    const ws = worldFor(stable, buildGraph(stable), 0);
+    expect(more.names).toHaveLength(ws.cohortMaxLeverage.length + participantRows(ws));
     const sym = stable.scenario.assets.find((a) => a.derived?.kind === 'algorithmicStable')!.symbol;
     expect(more.names.filter((n) => n.startsWith(`${sym} `))).toEqual([`${sym} holders`, `${sym} desk`, `${sym} collateral holders`]);
     const crash = ethCrash({ topUpProbability: 0, deleverageProbability: 0 });
