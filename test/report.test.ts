@@ -108,10 +108,12 @@ describe('contagion report', () => {
     const r = cli(['report', results, '--figures', figures]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe(cli(['report', results]).stdout);
-    expect(r.stderr).toContain(`figures in ${figures}: adl-share.svg, loss-waterfall.svg, cohort-pnl.svg`);
+    expect(r.stderr).toContain(`figures in ${figures}: adl-share.svg, loss-waterfall.svg, cohort-pnl.svg, balance-sheet.svg`);
     expect(fs.readdirSync(figures).sort()).toEqual([
       'adl-share.svg',
       'adl-share.vl.json',
+      'balance-sheet.svg',
+      'balance-sheet.vl.json',
       'cohort-pnl.svg',
       'cohort-pnl.vl.json',
       'loss-waterfall.svg',
@@ -156,6 +158,16 @@ describe('contagion report', () => {
       const p = b.point === '0' ? 0 : 1;
       expect(b.usd, `${b.point} ${b.cohort}`).toBeCloseTo(cPnl.filter((_, i) => cPoint[i] === p && cName[i] === b.cohort).reduce((a, c) => a + c, 0) / 3, 6);
     }
+    // balance-sheet: the same for everyone else (design decision 57): the fund, the exchange, the outside market.
+    const sheet = JSON.parse(fs.readFileSync(path.join(figures, 'balance-sheet.vl.json'), 'utf8')).data.values as { point: string; cohort: string; usd: number }[];
+    expect(sheet.map((b) => `${b.point} ${b.cohort}`)).toEqual(['0', '1000000'].flatMap((p) => ['fund fund', 'exchange perpdex', 'outside market'].map((c) => `${p} ${c}`)));
+    for (const b of sheet) {
+      const p = b.point === '0' ? 0 : 1;
+      expect(b.usd, `${b.point} ${b.cohort}`).toBeCloseTo(cPnl.filter((_, i) => cPoint[i] === p && cName[i] === b.cohort).reduce((a, c) => a + c, 0) / 3, 6);
+    }
+    // Point 0's small fund pays out; what the fund gains or loses is what the cohorts lose or gain between them.
+    const cohortsSum = (p: number) => cPnl.filter((_, i) => cPoint[i] === p && names.includes(cName[i]!)).reduce((a, c) => a + c, 0) / 3;
+    for (const p of [0, 1]) expect(sheet.find((b) => b.point === (p === 0 ? '0' : '1000000') && b.cohort === 'fund fund')!.usd).toBeCloseTo(-cohortsSum(p), 6);
     const svg = fs.readFileSync(path.join(figures, 'adl-share.svg'), 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg.trimEnd().endsWith('</svg>')).toBe(true);

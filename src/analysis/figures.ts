@@ -73,31 +73,40 @@ export function runFigures(dir: string): Figure[] {
       order: { field: 'order', type: 'quantitative' },
     },
   });
-  const cohorts = cohortPnlFigure(dir, labels, x, (p) => pointRows(point, p).length);
+  const runsOf = (p: number) => pointRows(point, p).length;
+  const cohorts = pnlFigure(dir, labels, x, runsOf, 'accounts');
+  const others = pnlFigure(dir, labels, x, runsOf, 'others');
   const peg = stablePegFigure(dir, manifest.experiment, labels, sortOrder);
-  return [adlShare, waterfall, ...(cohorts ? [cohorts] : []), ...(peg ? [peg] : [])];
+  return [adlShare, waterfall, ...(cohorts ? [cohorts] : []), ...(others ? [others] : []), ...(peg ? [peg] : [])];
 }
 
 /**
- * The cohort-pnl figure: what each cohort gained or lost, mean per run of each point (cohorts.arrow's
- * pnl_usd), a bar per cohort side by side within a point. Null without cohorts.arrow.
+ * What each participant gained or lost, mean per run of each point (cohorts.arrow's pnl_usd), a bar per
+ * participant side by side within a point: `cohort-pnl`, the cohorts and vaults; `balance-sheet`, everyone
+ * else (funds, exchanges, lenders, treasuries, arbitrageurs, stables, the outside market; design decision
+ * 57), apart because their sums (the outside market's billions in a LUNA run) would flatten the cohorts'
+ * bars. Null without cohorts.arrow, or without other participants (a folder before schema 13).
  */
-function cohortPnlFigure(dir: string, labels: Map<number, string>, x: Record<string, unknown>, runsOf: (p: number) => number): Figure | null {
+function pnlFigure(dir: string, labels: Map<number, string>, x: Record<string, unknown>, runsOf: (p: number) => number, which: 'accounts' | 'others'): Figure | null {
   if (!existsSync(join(dir, 'cohorts.arrow'))) return null;
-  // The cohorts and vaults only: the rest of the balance sheet (the outside market's billions in a
-  // LUNA run) would flatten their bars; `contagion report` tables it.
-  const { accounts: cohorts, sum, has } = cohortPnlSums(readResultsFile(dir, 'cohorts.arrow'));
+  const sums = cohortPnlSums(readResultsFile(dir, 'cohorts.arrow'));
+  const names = sums[which];
+  if (names.length === 0) return null;
   // Mean per run of the point: runs.arrow's count (a run has a row only for cohorts with accounts).
   const values = [...labels.keys()]
     .sort((a, b) => a - b)
-    .flatMap((p) => cohorts.filter((c) => has(p, c)).map((c) => ({ point: labels.get(p)!, cohort: c, usd: sum(p, c) / runsOf(p) })));
-  return perPoint('cohort-pnl', 'What each cohort gained or lost (mean per run)', values, {
+    .flatMap((p) => names.filter((c) => sums.has(p, c)).map((c) => ({ point: labels.get(p)!, cohort: c, usd: sums.sum(p, c) / runsOf(p) })));
+  const [name, title, legend] =
+    which === 'accounts'
+      ? ['cohort-pnl', 'What each cohort gained or lost (mean per run)', 'cohort']
+      : ['balance-sheet', 'What everyone else on the balance sheet gained or lost (mean per run)', 'participant'];
+  return perPoint(name, title, values, {
     mark: 'bar',
     encoding: {
       x,
       xOffset: { field: 'cohort', type: 'nominal' },
       y: { field: 'usd', type: 'quantitative', title: 'USD per run', axis: { format: '~s' } },
-      color: { field: 'cohort', type: 'nominal', title: 'cohort' },
+      color: { field: 'cohort', type: 'nominal', title: legend },
     },
   });
 }
