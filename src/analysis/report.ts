@@ -70,8 +70,6 @@ export function attributionLines(at: Table, points: number[], runsOf: (p: number
  * Σ pnl_usd of each pair. A folder from before schema 13 has no role column: every row is a cohort.
  */
 export interface CohortPnlSums {
-  /** Every label: the cohorts', then the others'. */
-  cohorts: string[];
   /** Trader cohorts and backstop vaults. */
   accounts: string[];
   /** The other participants. */
@@ -98,7 +96,6 @@ export function cohortPnlSums(ct: Table): CohortPnlSums {
     sums.set(`${p}/${label}`, (sums.get(`${p}/${label}`) ?? 0) + pnl[i]!);
   });
   return {
-    cohorts: [...accounts, ...others],
     accounts: [...accounts],
     others: [...others],
     sum: (p, c) => sums.get(`${p}/${c}`) ?? 0,

@@ -64,10 +64,12 @@ function cashAtStart(w: World, h: number): number {
   return w.usdAtStart[h - w.fundHolderStart]!;
 }
 
-/** Market price of unit holder u's asset now; its initial price at step 0. */
+/** Unit holder u's units now at their asset's market price, USD. */
 function atMarket(w: World, u: number): number {
   return w.units.qty[u]! * w.market[w.units.holderAsset[u]!]!;
 }
+
+/** Unit holder u's units at step 0 at their asset's initial price, USD. */
 function atStart(w: World, u: number): number {
   return w.unitsAtStart[u]! * w.initialPrice[w.units.holderAsset[u]!]!;
 }
@@ -88,7 +90,7 @@ export function addParticipantRows(w: World, t: CohortTable, row: number, first:
     r++;
   };
   const balance = w.ledger.balance;
-  // A cash holder and unit holders valued at market: contributed and value.
+  // An arbitrageur: its cash and its inventory at market.
   const A = w.arbitrage;
   for (let k = 0; k < A.n; k++) {
     const h = A.cashHolder[k]!;
