@@ -1,7 +1,9 @@
 // Who pays? Reads a results folder of the flagship study and prints, over runs, how often the
 // insurance fund ran dry and ADL fired (with a 95% Wilson interval), the bad-debt tail and what the
 // backstop vaults gained or lost; then, per trader cohort, what it lost to liquidation, the bad debt it
-// left, and the ADL it bore; and what each cohort gained or lost over the run (cohorts.arrow). For a
+// left, and the ADL it bore; what each cohort gained or lost over the run (cohorts.arrow); and what
+// everyone else on the balance sheet did — funds, exchanges, lenders, treasuries, arbitrageurs, stables,
+// the outside market — with Σ over every row (design decision 57). For a
 // sweep (the flagship is one) the summary is pooled and the cohort tables are split by point: which
 // cohort left the bad debt, which bore the ADL, and who came out ahead, under each margin model and
 // correlation regime.
