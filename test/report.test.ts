@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { parseExperiment } from '../src/experiment/load.ts';
 import { runExperiment } from '../src/runner/runExperiment.ts';
 import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
-import { usd } from '../src/analysis/report.ts';
+import { cohortPnlSums, usd } from '../src/analysis/report.ts';
+import { tableFromArrays } from 'apache-arrow';
 import { wilsonInterval } from '../src/analysis/statistics.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
 import { ethCrash } from './fixtures/ethCrash.ts';
@@ -340,5 +341,25 @@ describe('the report\'s money', () => {
     expect(usd(-1e-9)).toBe('0');
     expect(usd(-0.4)).toBe('0');
     expect(usd(0)).toBe('0');
+  });
+});
+
+describe('cohortPnlSums', () => {
+  it('splits the cohorts from everyone else by role, and reads a folder from before schema 13 (no role column) as all cohorts', () => {
+    const rows = {
+      point_index: Int32Array.of(0, 0, 0, 1, 1),
+      role: ['trader', 'backstop_vault', 'insurance_fund', 'trader', 'outside_market'],
+      cohort: ['longs', 'vault', 'fund f', 'longs', 'outside market'],
+      pnl_usd: Float64Array.of(-10, -5, 15, -2, 2),
+    };
+    const now = cohortPnlSums(tableFromArrays(rows));
+    expect(now.accounts).toEqual(['longs', 'vault']);
+    expect(now.others).toEqual(['fund f', 'outside market']);
+    expect([now.sum(0, 'longs'), now.sum(0, 'fund f'), now.sum(1, 'outside market'), now.sum(1, 'vault')]).toEqual([-10, 15, 2, 0]);
+    expect([now.has(1, 'vault'), now.has(1, 'longs')]).toEqual([false, true]);
+    const { role: _, ...before } = rows;
+    const old = cohortPnlSums(tableFromArrays(before));
+    expect(old.accounts).toEqual(['longs', 'vault', 'fund f', 'outside market']);
+    expect(old.others).toEqual([]);
   });
 });
