@@ -30,6 +30,7 @@ export const EVENT_KINDS = [
   'stable_swap',
   'delisting',
   'settlement',
+  'withdrawal',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 export const EventKindCode: Record<EventKind, number> = Object.fromEntries(

@@ -502,6 +502,22 @@ export const MarginCallResponse = z.strictObject({
   deleverageProbability: fraction.describe('probability of deleveraging when not topping up'),
 });
 
+/**
+ * Margin withdrawal (design decision 58): every `everySteps` steps (from step 0) an account whose equity
+ * at mark is above `aboveInitialMarginMultiple` × its initial margin requirement withdraws, with
+ * `probability`, what takes it down to `downToInitialMarginMultiple` × that requirement, to its trader's wallet.
+ */
+export const MarginWithdrawal = z.strictObject({
+  aboveInitialMarginMultiple: z.number().gt(1).describe('withdraw when equity > this × the initial margin requirement'),
+  downToInitialMarginMultiple: z
+    .number()
+    .min(1)
+    .default(1)
+    .describe('withdraw down to this × the initial margin requirement (1: all the venue lets it take); below aboveInitialMarginMultiple'),
+  everySteps: z.number().int().min(1).default(60).describe('how often the traders look'),
+  probability: fraction.default(1).describe('probability that an account over the line withdraws when its traders look'),
+});
+
 export const DirectionalCohort = z.strictObject({
   id,
   kind: z.literal('directional'),
@@ -514,6 +530,9 @@ export const DirectionalCohort = z.strictObject({
   collateralUsd: Distribution,
   walletUsd: Distribution.describe('cash outside the exchange, available for top-ups'),
   marginCall: MarginCallResponse,
+  withdrawal: MarginWithdrawal.nullable()
+    .default(null)
+    .describe('taking margin out of the exchange when equity is well above the initial requirement (profit-taking); null: never'),
   collateralMix: z
     .array(z.strictObject({ asset: id, share: fraction.describe('share of the collateral posted in this asset (the rest is USD cash)') }))
     .default([])

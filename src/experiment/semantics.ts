@@ -301,6 +301,13 @@ export function validateSemantics(exp: Experiment): InputIssue[] {
   const directionalExchanges = new Map<string, number>();
   s.traders.forEach((c, t) => {
     const at = `scenario.traders.${t}`;
+    if (c.kind === 'directional' && c.withdrawal != null && !(c.withdrawal.downToInitialMarginMultiple < c.withdrawal.aboveInitialMarginMultiple)) {
+      add(
+        `${at}.withdrawal.downToInitialMarginMultiple`,
+        c.withdrawal.downToInitialMarginMultiple,
+        `expected a multiple below aboveInitialMarginMultiple (${c.withdrawal.aboveInitialMarginMultiple}): an account withdraws down to it from above that line`,
+      );
+    }
     if (isLendingCohort(c)) {
       checkLendingCohort(c, at, lendingIndex, s.lendingMarkets, exp.steps, add);
       return;

@@ -425,6 +425,8 @@ export interface World {
   readonly cohortTopUpProbability: Float64Array;
   readonly cohortDeleverageProbability: Float64Array;
   readonly cohortUnwindShare: Float64Array;
+  /** Margin withdrawal by cohort (scenario `withdrawal` of directional cohorts; engine/phases/respondToMarginCalls.ts). */
+  readonly withdrawal: WithdrawalTables;
 
   // ---- funds and ledger
   readonly nFunds: number;
@@ -1425,6 +1427,31 @@ function draftAccounts(s: Scenario, graph: DependencyGraph, init: Stream, initia
   };
 }
 
+/** Each cohort's margin withdrawal rule (design decision 58), by cohort code; every[c] = 0: it never withdraws. */
+export interface WithdrawalTables {
+  readonly every: Int32Array;
+  readonly above: Float64Array;
+  readonly downTo: Float64Array;
+  readonly probability: Float64Array;
+  /** Whether any cohort withdraws (the phase returns at once otherwise). */
+  readonly any: boolean;
+}
+
+function withdrawalTables(s: Scenario, graph: DependencyGraph): WithdrawalTables {
+  const n = s.traders.length;
+  const t = { every: new Int32Array(n), above: new Float64Array(n), downTo: new Float64Array(n), probability: new Float64Array(n), any: false };
+  for (const c of s.traders) {
+    if (c.kind !== 'directional' || c.withdrawal == null) continue;
+    const ci = denseId(graph, 'cohort', c.id);
+    t.every[ci] = c.withdrawal.everySteps;
+    t.above[ci] = c.withdrawal.aboveInitialMarginMultiple;
+    t.downTo[ci] = c.withdrawal.downToInitialMarginMultiple;
+    t.probability[ci] = c.withdrawal.probability;
+    t.any = true;
+  }
+  return t;
+}
+
 /** Tokens backed by an account's equity (vault shares, synthetic dollars): which account, how many tokens. */
 function derivedAccounts(s: Scenario, graph: DependencyGraph, exchangeVaultAccount: Int32Array, issuerAccount: Map<string, number>) {
   const nAssets = s.assets.length;
@@ -1936,6 +1963,7 @@ export function buildWorld(exp: Experiment, graph: DependencyGraph, seeds: RunSe
     cohortTopUpProbability: drafted.cohorts.cohortTopUpProbability,
     cohortDeleverageProbability: drafted.cohorts.cohortDeleverageProbability,
     cohortUnwindShare: drafted.cohorts.cohortUnwindShare,
+    withdrawal: withdrawalTables(s, graph),
     cohortMaxLeverage: drafted.cohorts.cohortMaxLeverage,
     nFunds,
     fundCapUsd: packed.fundCapUsd,

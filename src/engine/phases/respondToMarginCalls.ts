@@ -1,7 +1,9 @@
 // Stage 6: trader behaviour. A directional account whose equity falls under its cohort's call
 // level (a multiple of maintenance) gets a margin call and responds: top up from its wallet (with
 // limited cash) with probability p, else deleverage back to initial margin with probability q,
-// else nothing. Liquidators then sell a share of the inventory they took on to the market makers.
+// else nothing. Accounts of cohorts that take margin out (`withdrawal`) do so when their equity is
+// well above the initial requirement. Liquidators then sell a share of the inventory they took on to
+// the market makers.
 // Nothing of this happens on an exchange that is down (scenario.exchanges[].outages).
 // Two uniforms are drawn per call whatever the response, so responses do not shift later draws.
 import { exchangeOf, Role, roleOf, Status, walletOf, type World } from '../../model/world.ts';
@@ -14,6 +16,7 @@ import { settleClosedOut } from './settleLosses.ts';
 
 export function respondToMarginCalls(w: World): void {
   answerMarginCalls(w);
+  if (w.withdrawal.any) withdrawMargin(w);
   unwindLiquidatorInventory(w);
   // An account these trades closed out under water (a deleverage or an unwind into a falling book, or
   // a maker on the other side) goes down the loss waterfall.
@@ -51,6 +54,57 @@ function answerMarginCalls(w: World): void {
     const u2 = w.behaviour.uniform();
     if (u1 < w.cohortTopUpProbability[c]!) topUp(w, a, call);
     else if (u2 < w.cohortDeleverageProbability[c]!) deleverage(w, a, call);
+  }
+}
+
+/**
+ * Margin withdrawal (design decision 58): at the steps its cohort looks (step % everySteps = 0), an
+ * active directional account whose equity at mark is above `above` × its initial margin requirement
+ * withdraws, with the cohort's probability (one uniform per account over the line), its equity less
+ * `downTo` × that requirement, to its trader's wallet. What a venue lets an account take out is what
+ * leaves it at its initial requirement, unrealized profit included: dYdX v4 checks a withdrawal like
+ * any subaccount update, and one that leaves net collateral (open positions at the oracle included)
+ * under the initial margin requirement is valid only if it leaves the subaccount no riskier, which
+ * taking collateral out never does (dydxprotocol/v4-chain, protocol/x/subaccounts/keeper/
+ * subaccount.go, internalCanUpdateSubaccounts and IsValidStateTransitionForUndercollateralizedSubaccount).
+ * So the account's cash may go below zero, backed by its open profit. A venue that is down takes no
+ * withdrawal (dYdX also blocks withdrawals for a while after an outage or a negative-equity account;
+ * not modelled). What was withdrawn is taken out of what the account put in (cohorts.arrow). The scan
+ * is over every account on the steps some cohort looks: opt-in, and O(accounts) on those steps.
+ */
+function withdrawMargin(w: World): void {
+  const t = w.withdrawal;
+  for (let a = 0; a < w.nAccounts; a++) {
+    const c = w.accountCohort[a]!;
+    const every = t.every[c]!;
+    if (every === 0 || w.step % every !== 0) continue;
+    if (w.accountStatus[a] !== Status.active || roleOf(w, a) !== Role.directional) continue;
+    const x = exchangeOf(w, a);
+    if (w.exchangeDown[x] === 1) continue;
+    const wallet = walletOf(w, a);
+    if (wallet < 0) continue;
+    refreshMarks(w, a);
+    if (w.accountNotional[a] === 0) continue;
+    initialMargin(w, a);
+    const keep = t.downTo[c]! * INITIAL_MARGIN[0]!;
+    const equity = w.accountEquity[a]!;
+    if (!(equity > t.above[c]! * INITIAL_MARGIN[0]!)) continue;
+    if (!(w.behaviour.uniform() < t.probability[c]!)) continue;
+    const amount = equity - keep;
+    if (!(amount > 0)) continue;
+    TRANSFER_USD[0] = amount;
+    w.ledger.transferAmount(a, wallet);
+    w.accountContributedUsd[a] = w.accountContributedUsd[a]! - amount;
+    EVENT_AMOUNTS[EVENT_QUANTITY] = 0;
+    EVENT_AMOUNTS[EVENT_PRICE] = 0;
+    EVENT_AMOUNTS[EVENT_USD] = amount;
+    w.events.pushAmounts(w.step, 0, EventKindCode.withdrawal, x, a, -1, -1);
+    refreshMarks(w, a);
+    // Unlike a top-up, a withdrawal brings an account nearer its line, and may leave it at it (a hedged
+    // portfolio whose requirement is about zero withdraws about all of its equity): the liquidation
+    // rounds must mark again, which lists it (it is touched), rather than reuse the margin-call mark's
+    // list, which may not hold it. Found by the margin index's property test.
+    w.marksStale = true;
   }
 }
 
