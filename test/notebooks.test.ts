@@ -11,6 +11,7 @@ import { parseExperiment } from '../src/experiment/load.ts';
 import { runExperiment } from '../src/runner/runExperiment.ts';
 import { columnToArray, readArrowTable } from '../src/io/readArrow.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
+import { readCohortsFile } from './fixtures/cohortsFile.ts';
 import { ethCrash } from './fixtures/ethCrash.ts';
 import { usdShort } from '../notebooks/sweepResults.ts';
 import { UST, stableExperiment } from './fixtures/stableExperiment.ts';
@@ -194,18 +195,13 @@ describe('notebooks', () => {
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     expect(r.stdout).toContain(`| backstop vaults' P&L per run (mean; negative: a loss) | ${usd(mean(vault))} |`);
     // The cohort table: a row per point, the swept fund, its 3 runs, then a cell per cohort in name order.
-    const ct = readArrowTable(path.join(results, 'cohorts.arrow'));
-    const cPoint = columnToArray(ct, 'point_index') as number[];
-    const cName = columnToArray(ct, 'cohort') as string[];
-    const cPnl = columnToArray(ct, 'pnl_usd') as number[];
-    const cRole = columnToArray(ct, 'role') as string[];
-    const ofAccounts = (i: number) => cRole[i] === 'trader' || cRole[i] === 'backstop_vault';
-    const names = [...new Set(cName.filter((_, i) => ofAccounts(i)))].sort();
+    const cohorts = readCohortsFile(path.join(results, 'cohorts.arrow'));
+    const names = [...cohorts.accounts].sort();
     expect(names).toContain('vault');
     const header = r.stdout.split('\n').find((l) => l.startsWith('| scenario.insuranceFunds.0.initialUsd | runs | ') && l.endsWith(`| ${names.join(' | ')} |`));
     expect(header, r.stdout).toBeDefined();
     for (const [p, size] of [[0, 1000], [1, 1_000_000]] as const) {
-      const cells = names.map((c) => usd(cPnl.filter((_, i) => cPoint[i] === p && cName[i] === c).reduce((a, b) => a + b, 0) / 3));
+      const cells = names.map((c) => usd(cohorts.sum(p, c) / 3));
       expect(r.stdout).toContain(`| ${size} | 3 | ${cells.join(' | ')} |`);
       // The vault's cell is runs.arrow's column for that point.
       const vaultMean = mean(vault.filter((_, i) => fund[i] === size));
@@ -213,12 +209,12 @@ describe('notebooks', () => {
     }
     // Schema 13: everyone else on the balance sheet in a table of its own, in row order, then Σ over
     // every row (the cohorts' too): for cash-only perp runs, 0 (design decision 57).
-    const others = [...new Set(cName.filter((_, i) => !ofAccounts(i)))];
+    const others = cohorts.others;
     expect(others).toEqual(['fund fund', 'exchange perpdex', 'outside market']);
     expect(r.stdout).toContain(`| scenario.insuranceFunds.0.initialUsd | runs | ${others.join(' | ')} | Σ every row |`);
     for (const [p, size] of [[0, 1000], [1, 1_000_000]] as const) {
-      const cells = others.map((c) => usd(cPnl.filter((_, i) => cPoint[i] === p && cName[i] === c).reduce((a, b) => a + b, 0) / 3));
-      const total = cPnl.filter((_, i) => cPoint[i] === p).reduce((a, b) => a + b, 0) / 3;
+      const cells = others.map((c) => usd(cohorts.sum(p, c) / 3));
+      const total = cohorts.total(p) / 3;
       expect(Math.abs(total)).toBeLessThan(1e-3);
       expect(r.stdout).toContain(`| ${size} | 3 | ${[...cells, usd(total)].join(' | ')} |`);
     }

@@ -9,7 +9,7 @@ import { buildGraph } from '../src/graph/build.ts';
 import { runWorld, simulateRun, worldFor } from '../src/engine/simulate.ts';
 import { cohortTable } from '../src/engine/fairness.ts';
 import { checkBalanceSheet, participantList, participantRows } from '../src/engine/participants.ts';
-import { EventKindCode, ROLES, type CohortTable } from '../src/engine/record.ts';
+import { EventKindCode, PARTICIPANT_ROLES, type CohortTable } from '../src/engine/record.ts';
 import { InvariantError } from '../src/experiment/errors.ts';
 import type { World } from '../src/model/world.ts';
 import { lendingExperiment, type Options } from './fixtures/lendingExperiment.ts';
@@ -45,7 +45,7 @@ describe('the rest of the balance sheet, by hand', () => {
     const { names, roles } = participantList(exp.scenario);
     const traders = exp.scenario.traders.map((c) => c.id);
     expect(names).toEqual([...traders, 'vault', 'fund fund', 'fund safety', 'exchange perpdex', 'lend lenders', 'lend treasury', 'outside market']);
-    expect(roles.map((r) => ROLES[r])).toEqual([
+    expect(roles.map((r) => PARTICIPANT_ROLES[r])).toEqual([
       ...traders.map(() => 'trader'),
       'backstop_vault',
       'insurance_fund',
@@ -70,7 +70,7 @@ describe('the rest of the balance sheet, by hand', () => {
     crash.scenario.arbitrageurs = [{ id: 'arb', asset: 'ETH', cashUsd: 1e6 }];
     const withArb = participantList(parseExperiment(crash, 'arb').scenario);
     expect(withArb.names.filter((n) => n.startsWith('arbitrageur '))).toEqual(['arbitrageur arb']);
-    expect(ROLES[withArb.roles[withArb.names.indexOf('arbitrageur arb')]!]).toBe('arbitrageur');
+    expect(PARTICIPANT_ROLES[withArb.roles[withArb.names.indexOf('arbitrageur arb')]!]).toBe('arbitrageur');
   });
 
   it('a 10% fall: the treasury keeps its 10% of the bonus, the outside market buys the keeper\'s ETH, the lenders are whole', () => {
@@ -167,9 +167,14 @@ describe('the balance sheet check', () => {
     const roles = participantList(exp.scenario).roles;
     let outsideMoved = 0;
     for (let r = 0; r < 12; r++) {
-      const t = simulateRun(exp, graph, r, { check: false }).cohorts; // checkBalanceSheet runs inside
+      // The check called here, not only inside simulateRun, so this test fails if it stops checking.
+      const w = worldFor(exp, graph, r);
+      runWorld(w, false);
+      const t = cohortTable(w);
+      expect(() => checkBalanceSheet(w, t)).not.toThrow();
+      expect(t).toEqual(simulateRun(exp, graph, r, { check: false }).cohorts);
       for (let i = 0; i < t.rows; i++) {
-        if (ROLES[roles[t.cohort[i]!]!] === 'outside_market' && Math.abs(t.valueUsd[i]! - t.contributedUsd[i]!) > 1) outsideMoved++;
+        if (PARTICIPANT_ROLES[roles[t.cohort[i]!]!] === 'outside_market' && Math.abs(t.valueUsd[i]! - t.contributedUsd[i]!) > 1) outsideMoved++;
       }
     }
     // The outside market took the other side of fire sales in every run.

@@ -8,6 +8,7 @@ import type { Experiment, ExperimentInput } from '../src/experiment/schema.ts';
 import { buildGraph } from '../src/graph/build.ts';
 import { simulateRun } from '../src/engine/simulate.ts';
 import { EventKindCode, type RunResult } from '../src/engine/record.ts';
+import { participantList } from '../src/engine/participants.ts';
 
 const FILE = new URL('../experiments/profit-taking.json', import.meta.url);
 const REPLICATES = [0, 1, 2];
@@ -60,16 +61,18 @@ describe('profit-taking before a crash (experiments/profit-taking.json)', () => 
   });
 
   it('who pays moves: the longs lose less (they took their gains out), the makers and the fund gain less', () => {
-    // cohorts.arrow codes: 0, 1 the two long cohorts, 3 the makers; the fund's row is named by participantList.
-    const pnl = (r: RunResult, code: number) => {
-      const row = [...r.cohorts.cohort].indexOf(code);
+    // Rows by the names cohorts.arrow gives them (participantList), so a row at the wrong code fails here.
+    const { names } = participantList(take.scenario);
+    const pnl = (r: RunResult, name: string) => {
+      const row = [...r.cohorts.cohort].findIndex((c) => names[c] === name);
+      expect(row, name).toBeGreaterThanOrEqual(0);
       return r.cohorts.valueUsd[row]! - r.cohorts.contributedUsd[row]!;
     };
-    const fundCode = take.scenario.traders.length + take.scenario.backstopVaults.length + take.scenario.arbitrageurs.length;
+    const longs = (r: RunResult) => pnl(r, 'isolated-longs') + pnl(r, 'cross-longs');
     for (const [i, r] of runs.entries()) {
-      expect(pnl(r.take, 0) + pnl(r.take, 1), `replicate ${i}`).toBeGreaterThan(pnl(r.keep, 0) + pnl(r.keep, 1));
-      expect(pnl(r.take, 3), `replicate ${i}`).toBeLessThan(pnl(r.keep, 3));
-      expect(pnl(r.take, fundCode), `replicate ${i}`).toBeLessThan(pnl(r.keep, fundCode));
+      expect(longs(r.take), `replicate ${i}`).toBeGreaterThan(longs(r.keep));
+      expect(pnl(r.take, 'makers'), `replicate ${i}`).toBeLessThan(pnl(r.keep, 'makers'));
+      expect(pnl(r.take, 'fund shared-fund'), `replicate ${i}`).toBeLessThan(pnl(r.keep, 'fund shared-fund'));
     }
   });
 });

@@ -25,7 +25,7 @@ import { hasPositions, invalidateMarks, markAccount } from '../src/engine/accoun
 import { PHASES, step } from '../src/engine/step.ts';
 import { checkInvariants } from '../src/engine/invariants.ts';
 import { installHolderChecks } from '../src/engine/holders.ts';
-import { EVENT_KINDS, EventKindCode, ROLES } from '../src/engine/record.ts';
+import { EVENT_KINDS, EventKindCode, PARTICIPANT_ROLES } from '../src/engine/record.ts';
 import type { RunSummary } from '../src/engine/record.ts';
 import { exchangeOf, ImpactCode, Status, type World } from '../src/model/world.ts';
 import { averageImpactFactor, impactFactor, MIN_IMPACT_FACTOR } from '../src/model/impact.ts';
@@ -429,7 +429,7 @@ describe('the loss waterfall in the run summary', () => {
         const { roles } = participantList(parseExperiment(experiment, 'property case').scenario);
         const pnlOf = (role: string) => {
           const out: number[] = [];
-          for (let r = 0; r < t.rows; r++) if (ROLES[roles[t.cohort[r]!]!] === role) out.push(t.valueUsd[r]! - t.contributedUsd[r]!);
+          for (let r = 0; r < t.rows; r++) if (PARTICIPANT_ROLES[roles[t.cohort[r]!]!] === role) out.push(t.valueUsd[r]! - t.contributedUsd[r]!);
           return out;
         };
         const tol = REL * w.ledger.scaleUsd;

@@ -12,6 +12,7 @@ import { cohortPnlSums, usd } from '../src/analysis/report.ts';
 import { tableFromArrays } from 'apache-arrow';
 import { wilsonInterval } from '../src/analysis/statistics.ts';
 import { minimalExperiment } from './fixtures/minimalExperiment.ts';
+import { readCohortsFile } from './fixtures/cohortsFile.ts';
 import { ethCrash } from './fixtures/ethCrash.ts';
 import { stableExperiment } from './fixtures/stableExperiment.ts';
 
@@ -61,16 +62,11 @@ describe('contagion report', () => {
     expect(r.stdout).toContain('## Where the losses came from');
     expect(r.stdout).toMatch(/\| 1 \| perpdex \| crash \| [a-z-]+ \| [\d.]+k \|/);
     // Who gained and who paid: cohorts.arrow's pnl_usd, mean over each point's 3 runs, a column per cohort.
-    const ct = readArrowTable(path.join(results, 'cohorts.arrow'));
-    const cPoint = columnToArray(ct, 'point_index') as number[];
-    const cName = columnToArray(ct, 'cohort') as string[];
-    const cPnl = columnToArray(ct, 'pnl_usd') as number[];
-    const cRole = columnToArray(ct, 'role') as string[];
-    const ofAccounts = (i: number) => cRole[i] === 'trader' || cRole[i] === 'backstop_vault';
-    const names = [...new Set(cName.filter((_, i) => ofAccounts(i)))];
+    const cohorts = readCohortsFile(path.join(results, 'cohorts.arrow'));
+    const names = cohorts.accounts;
     // Since schema 13, a second table: everyone else on the balance sheet (the fund, the exchange, the outside market).
-    const others = [...new Set(cName.filter((_, i) => !ofAccounts(i)))];
-    const cell = (p: number, c: string) => usd(cPnl.filter((_, i) => cPoint[i] === p && cName[i] === c).reduce((a, b) => a + b, 0) / 3);
+    const others = cohorts.others;
+    const cell = (p: number, c: string) => usd(cohorts.sum(p, c) / 3);
     expect(names.length).toBeGreaterThan(1);
     expect(others).toEqual(['fund fund', 'exchange perpdex', 'outside market']);
     expect(r.stdout).toContain(`## Who gained and who paid`);
@@ -145,29 +141,25 @@ describe('contagion report', () => {
     );
     // cohort-pnl: per point and cohort, cohorts.arrow's pnl_usd summed over the point's 3 runs, over 3.
     const bars = JSON.parse(fs.readFileSync(path.join(figures, 'cohort-pnl.vl.json'), 'utf8')).data.values as { point: string; cohort: string; usd: number }[];
-    const ct = readArrowTable(path.join(results, 'cohorts.arrow'));
-    const cPoint = columnToArray(ct, 'point_index') as number[];
-    const cName = columnToArray(ct, 'cohort') as string[];
-    const cPnl = columnToArray(ct, 'pnl_usd') as number[];
-    // The cohorts and vaults only: the rest of the balance sheet (role other than these) is tabled, not drawn.
-    const cRole = columnToArray(ct, 'role') as string[];
-    const names = [...new Set(cName.filter((_, i) => cRole[i] === 'trader' || cRole[i] === 'backstop_vault'))];
+    // The cohorts and vaults only: the rest of the balance sheet (role other than these) is drawn apart.
+    const cohorts = readCohortsFile(path.join(results, 'cohorts.arrow'));
+    const names = cohorts.accounts;
     expect(names.length).toBeGreaterThan(0);
-    expect(new Set(cName).size).toBeGreaterThan(names.length);
+    expect(cohorts.others.length).toBeGreaterThan(0);
     expect(bars).toHaveLength(2 * names.length);
     for (const b of bars) {
       const p = b.point === '0' ? 0 : 1;
-      expect(b.usd, `${b.point} ${b.cohort}`).toBeCloseTo(cPnl.filter((_, i) => cPoint[i] === p && cName[i] === b.cohort).reduce((a, c) => a + c, 0) / 3, 6);
+      expect(b.usd, `${b.point} ${b.cohort}`).toBeCloseTo(cohorts.sum(p, b.cohort) / 3, 6);
     }
     // balance-sheet: the same for everyone else (design decision 57): the fund, the exchange, the outside market.
     const sheet = JSON.parse(fs.readFileSync(path.join(figures, 'balance-sheet.vl.json'), 'utf8')).data.values as { point: string; cohort: string; usd: number }[];
     expect(sheet.map((b) => `${b.point} ${b.cohort}`)).toEqual(['0', '1000000'].flatMap((p) => ['fund fund', 'exchange perpdex', 'outside market'].map((c) => `${p} ${c}`)));
     for (const b of sheet) {
       const p = b.point === '0' ? 0 : 1;
-      expect(b.usd, `${b.point} ${b.cohort}`).toBeCloseTo(cPnl.filter((_, i) => cPoint[i] === p && cName[i] === b.cohort).reduce((a, c) => a + c, 0) / 3, 6);
+      expect(b.usd, `${b.point} ${b.cohort}`).toBeCloseTo(cohorts.sum(p, b.cohort) / 3, 6);
     }
     // Point 0's small fund pays out; what the fund gains or loses is what the cohorts lose or gain between them.
-    const cohortsSum = (p: number) => cPnl.filter((_, i) => cPoint[i] === p && names.includes(cName[i]!)).reduce((a, c) => a + c, 0) / 3;
+    const cohortsSum = (p: number) => names.reduce((a, c) => a + cohorts.sum(p, c), 0) / 3;
     for (const p of [0, 1]) expect(sheet.find((b) => b.point === (p === 0 ? '0' : '1000000') && b.cohort === 'fund fund')!.usd).toBeCloseTo(-cohortsSum(p), 6);
     const svg = fs.readFileSync(path.join(figures, 'adl-share.svg'), 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);

@@ -16,7 +16,8 @@ import type { World } from '../model/world.ts';
 import { InvariantError } from '../experiment/errors.ts';
 import { LEDGER_TOLERANCE } from './invariants.ts';
 import { UnitHolderKind, unitHolderTable } from './holders.ts';
-import { Role, type CohortTable } from './record.ts';
+import { ParticipantRole, type CohortTable } from './record.ts';
+import { takenOutUsd } from './phases/lending.ts';
 
 /** The outside market's name in cohorts.arrow. */
 export const OUTSIDE_MARKET = 'outside market';
@@ -28,7 +29,7 @@ export const OUTSIDE_MARKET = 'outside market';
  * each in the scenario's order (the dense ids of the world). `names[c]` is code c's name in the
  * `cohort` column (a cohort or vault by its id; the others by role and id, "fund safety", "lend
  * lenders", "UST desk", "outside market": with a space, which no id has, so no name is taken twice),
- * `roles[c]` its ROLES code. Depends on the scenario only, so every run and shard shares it.
+ * `roles[c]` its PARTICIPANT_ROLES code. Depends on the scenario only, so every run and shard shares it.
  */
 export function participantList(s: Scenario): { names: string[]; roles: number[] } {
   const names: string[] = [];
@@ -37,19 +38,19 @@ export function participantList(s: Scenario): { names: string[]; roles: number[]
     names.push(name);
     roles.push(role);
   };
-  for (const c of s.traders) add(Role.trader, c.id);
-  for (const v of s.backstopVaults) add(Role.backstop_vault, v.id);
-  for (const x of s.arbitrageurs) add(Role.arbitrageur, `arbitrageur ${x.id}`);
-  for (const f of s.insuranceFunds) add(Role.insurance_fund, `fund ${f.id}`);
-  for (const x of s.exchanges) add(Role.exchange, `exchange ${x.id}`);
-  for (const l of s.lendingMarkets) add(Role.lenders, `${l.id} lenders`);
-  for (const l of s.lendingMarkets) add(Role.lending_treasury, `${l.id} treasury`);
+  for (const c of s.traders) add(ParticipantRole.trader, c.id);
+  for (const v of s.backstopVaults) add(ParticipantRole.backstop_vault, v.id);
+  for (const x of s.arbitrageurs) add(ParticipantRole.arbitrageur, `arbitrageur ${x.id}`);
+  for (const f of s.insuranceFunds) add(ParticipantRole.insurance_fund, `fund ${f.id}`);
+  for (const x of s.exchanges) add(ParticipantRole.exchange, `exchange ${x.id}`);
+  for (const l of s.lendingMarkets) add(ParticipantRole.lenders, `${l.id} lenders`);
+  for (const l of s.lendingMarkets) add(ParticipantRole.lending_treasury, `${l.id} treasury`);
   for (const { asset } of stableAssets(s)) {
-    add(Role.stable_holders, `${asset.symbol} holders`);
-    add(Role.stable_desk, `${asset.symbol} desk`);
-    add(Role.stable_collateral_holders, `${asset.symbol} collateral holders`);
+    add(ParticipantRole.stable_holders, `${asset.symbol} holders`);
+    add(ParticipantRole.stable_desk, `${asset.symbol} desk`);
+    add(ParticipantRole.stable_collateral_holders, `${asset.symbol} collateral holders`);
   }
-  add(Role.outside_market, OUTSIDE_MARKET);
+  add(ParticipantRole.outside_market, OUTSIDE_MARKET);
   return { names, roles };
 }
 
@@ -160,7 +161,7 @@ export function addParticipantRows(w: World, t: CohortTable, row: number, first:
     start += atStart(w, L.externalUnitHolder[a]!);
     now += atMarket(w, L.externalUnitHolder[a]!);
   }
-  for (let b = 0; b < L.nBorrowers; b++) now -= L.borrowerTakenOutQty[b]! * w.market[L.reserveAsset[L.borrowerDebtReserve[b]!]!]!;
+  for (let b = 0; b < L.nBorrowers; b++) now -= takenOutUsd(w, b);
   put(start, now);
   return r;
 }

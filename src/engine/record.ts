@@ -73,8 +73,9 @@ export class AttributionTable {
  * order (cohorts.arrow). For perp accounts `contributedUsd` is cash and collateral at the initial price
  * at step 0 plus top-ups (a vault's capital), `valueUsd` cash, open positions at the final marks (net of
  * unsettled funding; options at the model price) and collateral at its oracle price, unweighted; for
- * lending borrowers and keepers see addLendingCohorts. valueUsd − contributedUsd is what the cohort
- * gained or lost.
+ * lending borrowers and keepers see addLendingCohorts; then one row per other participant of the
+ * balance sheet (codes after the vaults' and accounts 0; engine/participants.ts). valueUsd −
+ * contributedUsd is what the cohort or participant gained or lost.
  */
 export class CohortTable {
   constructor(
@@ -86,8 +87,11 @@ export class CohortTable {
   ) {}
 }
 
-/** Roles of cohorts.arrow's rows, in the order of their dictionary codes (engine/participants.ts). */
-export const ROLES = [
+/**
+ * Roles of cohorts.arrow's rows, in the order of their dictionary codes (engine/participants.ts); not
+ * model/world.ts's Role, the role of an account (directional, maker, liquidator, vault).
+ */
+export const PARTICIPANT_ROLES = [
   'trader',
   'backstop_vault',
   'arbitrageur',
@@ -100,7 +104,7 @@ export const ROLES = [
   'stable_collateral_holders',
   'outside_market',
 ] as const;
-export const Role = Object.fromEntries(ROLES.map((r, i) => [r, i])) as { readonly [K in (typeof ROLES)[number]]: number };
+export const ParticipantRole = Object.fromEntries(PARTICIPANT_ROLES.map((r, i) => [r, i])) as { readonly [K in (typeof PARTICIPANT_ROLES)[number]]: number };
 
 /** Regime names, in the order of their dictionary codes. */
 export const REGIMES = ['calm', 'stress'] as const;
@@ -367,7 +371,7 @@ export interface RunResult {
   accountCohort: Int32Array;
   /** Losses by protocol, originating shock and channel (src/engine/attribution.ts). */
   attribution: AttributionTable;
-  /** What each cohort (perp accounts, vaults, lending borrowers and keepers) put in and holds at the end (src/engine/fairness.ts cohortTable). */
+  /** What each cohort of accounts and every other participant put in and holds at the end (src/engine/fairness.ts cohortTable, engine/participants.ts). */
   cohorts: CohortTable;
   summary: RunSummary;
 }

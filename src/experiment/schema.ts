@@ -721,7 +721,10 @@ export const OutputOptions = z.strictObject({
     .boolean()
     .default(true)
     .describe('write attribution.arrow (losses by protocol, originating shock and channel); keeps the event log in memory even when events is false'),
-  cohorts: z.boolean().default(true).describe('write cohorts.arrow (what each cohort — perp accounts, vaults, lending borrowers and keepers — put in, holds at the end, and gained or lost)'),
+  cohorts: z
+    .boolean()
+    .default(true)
+    .describe('write cohorts.arrow (what each cohort of accounts and every other participant — funds, exchanges, lenders, treasuries, arbitrageurs, stables, the outside market — put in, holds at the end, and gained or lost)'),
 });
 
 /** A JSON value given to a swept path (validated later, as part of each point's experiment). */

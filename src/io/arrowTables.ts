@@ -26,7 +26,7 @@ import {
   type Data,
   type Vector,
 } from 'apache-arrow';
-import { CHANNELS, EVENT_KINDS, REGIMES, ROLES, RUN_SUMMARY_COLUMNS, type RunResult } from '../engine/record.ts';
+import { CHANNELS, EVENT_KINDS, REGIMES, PARTICIPANT_ROLES, RUN_SUMMARY_COLUMNS, type RunResult } from '../engine/record.ts';
 import { grown } from '../model/typedArrays.ts';
 
 /** The four tables of a results folder, in the order they are listed in the manifest. */
@@ -62,7 +62,7 @@ export interface DictionaryLists {
   cohorts: readonly string[];
   /**
    * cohorts.arrow's rows by code: `cohorts` first, then every other participant of the balance sheet,
-   * each with its ROLES code (engine/participants.ts participantList).
+   * each with its PARTICIPANT_ROLES code (engine/participants.ts participantList).
    */
   participants: { readonly names: readonly string[]; readonly roles: readonly number[] };
   /** Origins of losses in attribution.arrow: the shocks, then "regime_switch", "endogenous" (engine/attribution.ts). */
@@ -170,7 +170,7 @@ export class RunBatchBuilder {
       origin: dictType(ORIGIN_DICT_ID, lists.origins, 'origins'),
       channel: dictType(CHANNEL_DICT_ID, CHANNELS, 'CHANNELS'),
       participant: dictType(PARTICIPANT_DICT_ID, lists.participants.names, 'participants'),
-      role: dictType(ROLE_DICT_ID, ROLES, 'ROLES'),
+      role: dictType(ROLE_DICT_ID, PARTICIPANT_ROLES, 'PARTICIPANT_ROLES'),
     };
     this.nOrigins = lists.origins.length;
     const i32 = new Int32();
@@ -408,7 +408,7 @@ export class RunBatchBuilder {
     for (let i = 0; i < n; i++) pnl[i] = c.valueUsd[i]! - c.contributedUsd[i]!;
     const nParticipants = this.participantRoles.length;
     const codes = copyCodes(c.cohort, this.codes('cohorts.cohort', n, nParticipants), nParticipants, 'participant');
-    const roles = this.codes('cohorts.role', n, ROLES.length);
+    const roles = this.codes('cohorts.role', n, PARTICIPANT_ROLES.length);
     for (let i = 0; i < n; i++) roles[i] = this.participantRoles[c.cohort[i]!]!;
     return this.batch('cohorts', n, {
       ...this.runKey(run, n),

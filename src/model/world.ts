@@ -63,7 +63,10 @@ export interface World {
   /** Current step (0-based) and cascade round, for event records. */
   step: number;
   round: number;
-  /** True when a trade happened since the last full markToMarket (the stored marks may be stale). */
+  /**
+   * True when a trade or a margin withdrawal happened since the last full markToMarket (the stored marks, or
+   * the list of accounts they looked at, may be stale): the first liquidation round marks again.
+   */
   marksStale: boolean;
   /**
    * Advanced whenever prices, funding, margin multipliers or option marks may have changed (every

@@ -45,10 +45,8 @@ export function addLendingCohorts(w: World, accounts: Int32Array, contributed: F
     const dr = L.borrowerDebtReserve[b]!;
     accounts[c]!++;
     contributed[c] = contributed[c]! + L.borrowerContributedUsd[b]!;
-    // Its loan taken out is in the outside market's hands: valued at market, as the outside market's
-    // units are (engine/participants.ts); its debt at the oracle, as its lenders value the claim.
-    const takenOut = L.borrowerTakenOutQty[b]! * w.market[L.reserveAsset[dr]!]!;
-    value[c] = value[c]! + collateralQty(L, b) * reservePrice(w, cr) - L.borrowerDebtQty[b]! * reservePrice(w, dr) + takenOut;
+    // Its debt at the oracle, as its lenders value the claim.
+    value[c] = value[c]! + collateralQty(L, b) * reservePrice(w, cr) - L.borrowerDebtQty[b]! * reservePrice(w, dr) + takenOutUsd(w, b);
   }
   for (let k = 0; k < L.nLiquidators; k++) {
     const c = L.liquidatorCohort[k]!;
@@ -61,6 +59,16 @@ export function addLendingCohorts(w: World, accounts: Int32Array, contributed: F
     }
     value[c] = value[c]! + held;
   }
+}
+
+/**
+ * What borrower b borrowed and took out of the system (a manipulator's loan) is worth now, USD: units in
+ * the outside market's hands, valued at market as the outside market's are. Counted in the borrower's
+ * row of cohorts.arrow and taken out of the outside market's (engine/participants.ts), at this one price.
+ */
+export function takenOutUsd(w: World, b: number): number {
+  const L = w.lending;
+  return L.borrowerTakenOutQty[b]! * w.market[L.reserveAsset[L.borrowerDebtReserve[b]!]!]!;
 }
 
 /** Health factor of borrower b at oracle prices (Infinity without debt). */

@@ -47,7 +47,7 @@ export function liquidate(w: World): void {
     w.round = round;
     // Arbitrageurs that meet the cascade within the step trade the gap the last round opened.
     if (round > 0 && w.arbitrage.anyBetweenRounds) arbitrageBetweenRounds(w);
-    // Stage 5's marks still hold in round 0 unless an oracle moved or someone traded since.
+    // Stage 5's marks still hold in round 0 unless an oracle moved or someone traded or withdrew since.
     const oraclesMoved = refreshOracles(w);
     if (round > 0 || oraclesMoved || w.marksStale) markForLiquidation(w);
     const n = queueLiquidatable(w, round);

@@ -70,10 +70,14 @@ function answerMarginCalls(w: World): void {
  * So the account's cash may go below zero, backed by its open profit. A venue that is down takes no
  * withdrawal (dYdX also blocks withdrawals for a while after an outage or a negative-equity account;
  * not modelled). What was withdrawn is taken out of what the account put in (cohorts.arrow). The scan
- * is over every account on the steps some cohort looks: opt-in, and O(accounts) on those steps.
+ * is over every account on the steps some cohort looks, and only then: opt-in, and O(accounts) on those steps.
  */
 function withdrawMargin(w: World): void {
   const t = w.withdrawal;
+  // Most steps no cohort looks (an hourly rule looks one minute-step in 60): no scan of the accounts then.
+  let looks = false;
+  for (let c = 0; c < t.every.length && !looks; c++) looks = t.every[c]! > 0 && w.step % t.every[c]! === 0;
+  if (!looks) return;
   for (let a = 0; a < w.nAccounts; a++) {
     const c = w.accountCohort[a]!;
     const every = t.every[c]!;
